@@ -1,0 +1,41 @@
+"""The two kinds of failure a user can fix, told apart from bugs (which keep their traceback)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with one input file, located by key path (and line and column for syntax)."""
+
+    path: str
+    key: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        if self.key:
+            where += f": {self.key}"
+        return f"{where}: {self.message}"
+
+
+class UserError(Exception):
+    """An input the user can fix: the command cannot do its job (exit 2).
+
+    The message is one line naming the file and, where there is one, the field.
+    """
+
+    exit_code = 2
+
+
+class NegativeAnswer(Exception):
+    """The command ran and its answer is negative (exit 1): nothing matched, a check failed."""
+
+    exit_code = 1

@@ -1,0 +1,81 @@
+"""Read record files into raw TOML tables, locating every syntax or encoding problem."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from refcli.errors import Problem, UserError
+
+ENVIRONMENT_VARIABLE = "REFCLI_DATA"
+DEFAULT_FOLDER = Path("data") / "missions"
+
+_LOCATION = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    path: Path
+    table: dict
+
+
+def resolve_data_folder(option: Path | None) -> Path:
+    """Return the library folder: --data, else $REFCLI_DATA, else ./data/missions."""
+    if option is not None:
+        folder, origin = option, "--data"
+    elif os.environ.get(ENVIRONMENT_VARIABLE):
+        folder, origin = Path(os.environ[ENVIRONMENT_VARIABLE]), ENVIRONMENT_VARIABLE
+    else:
+        folder, origin = DEFAULT_FOLDER, "the default"
+    if not folder.exists():
+        raise UserError(
+            f"{folder}: the mission library folder does not exist ({origin}); "
+            f"pass --data DIR or set {ENVIRONMENT_VARIABLE}"
+        )
+    if not folder.is_dir():
+        raise UserError(f"{folder}: the mission library is not a folder; pass --data DIR")
+    return folder
+
+
+def find_record_files(folder: Path) -> list[Path]:
+    """Return the .toml files under folder, sorted, without following symlinked folders (no loops)."""
+    found = []
+    for root, directories, files in os.walk(folder, followlinks=False):
+        directories[:] = sorted(name for name in directories if not name.startswith("."))
+        found += [Path(root) / name for name in files if name.endswith(".toml") and not name.startswith(".")]
+    return sorted(found)
+
+
+def parse_record_bytes(path: Path, data: bytes) -> RawRecord | Problem:
+    """Decode and parse one record file, or say precisely why it cannot be read."""
+    name = str(path)
+    if not data.strip():
+        return Problem(name, "", "the file is empty; a record needs at least id, title and client")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return Problem(name, "", "the file starts with a byte-order mark (BOM); save it as UTF-8 without BOM")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        return Problem(name, "", f"not UTF-8 text (byte 0x{data[error.start]:02x}); save it as UTF-8", line=line)
+    try:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        message = str(error)
+        location = _LOCATION.search(message)
+        line = int(location.group(1)) if location else None
+        column = int(location.group(2)) if location else None
+        reason = _LOCATION.sub("", message).strip()
+        return Problem(name, "", f"TOML syntax error: {reason}", line=line, column=column)
+    return RawRecord(path, table)
+
+
+def read_record(path: Path) -> RawRecord | Problem:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        return Problem(str(path), "", f"cannot read the file: {error.strerror or error}")
+    return parse_record_bytes(path, data)

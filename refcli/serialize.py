@@ -1,0 +1,60 @@
+"""Turn a Mission back into the table the record files hold, in the shipped records' key order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from refcli.model import Amount, Mission
+
+
+def _amount(amount: Amount) -> dict[str, Any]:
+    table: dict[str, Any] = {"value": amount.value, "currency": amount.currency}
+    if amount.basis:
+        table["basis"] = amount.basis
+    if amount.as_written:
+        table["as_written"] = amount.as_written
+    return table
+
+
+def _prune(table: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in table.items() if value not in (None, (), [], {}, "")}
+
+
+def mission_to_table(mission: Mission) -> dict[str, Any]:
+    """Return the record as a plain table: what tomli-w writes and what --json prints."""
+    period = {"start": mission.period.start, "end": mission.period.end,
+              "duration_months": mission.period.duration_months}
+    if mission.period.ongoing:
+        period["ongoing"] = True
+    amounts = {}
+    if mission.project_amount:
+        amounts["project"] = _amount(mission.project_amount)
+    if mission.fee:
+        amounts["fee"] = _amount(mission.fee)
+    table = {
+        "id": mission.id,
+        "title": mission.title,
+        "subtitle": mission.subtitle,
+        "mission_type": mission.mission_type,
+        "role": mission.role,
+        "keywords": list(mission.keywords),
+        "stakes": mission.stakes,
+        "content": list(mission.content),
+        "partners": list(mission.partners),
+        "sources": mission.sources,
+        "certificate": mission.certificate,
+        "client": _prune({"name": mission.client.name, "kind": mission.client.kind,
+                          "category": mission.client.category, "contact": mission.client.contact}),
+        "period": _prune(period),
+        "site": _prune({"city": mission.site.city, "districts": list(mission.site.districts),
+                        "population": mission.site.population, "note": mission.site.note}),
+        "team": _prune({"members": list(mission.team.members), "mandataire": mission.team.mandataire,
+                        "director": mission.team.director, "referent": mission.team.referent,
+                        "consultants": list(mission.team.consultants)}),
+        "amounts": amounts,
+        "programme": [{"label": item.label, "count": item.count} for item in mission.programme],
+        "components": dict(mission.components),
+        "illustrations": [_prune({"file": item.file, "caption": item.caption, "credit": item.credit})
+                          for item in mission.illustrations],
+    }
+    return _prune(table)

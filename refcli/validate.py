@@ -1,0 +1,344 @@
+"""Check raw record tables against the schema and build Mission records, collecting every problem."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from refcli.errors import Problem
+from refcli.load import RawRecord
+from refcli.model import (
+    BASES,
+    CLIENT_KINDS,
+    ROLES,
+    Amount,
+    Client,
+    Illustration,
+    Mission,
+    Period,
+    ProgrammeItem,
+    Site,
+    Team,
+)
+from refcli.vocabulary import Vocabulary
+
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
+MAX_TEXT = 20_000  # characters in one text field: a fiche is one page, not a report
+FIRST_YEAR, LAST_YEAR = 1950, 2100
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """What one key of a record may hold; the README's schema section documents the same keys."""
+
+    kind: str  # str, int, number, bool, strings, table, tables, levels
+    required: bool = False
+    children: dict[str, Spec] = field(default_factory=dict)
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    check: Callable[[Any], str | None] | None = None
+
+
+def _id_check(value: str) -> str | None:
+    if not ID_PATTERN.match(value):
+        return "must be lowercase letters, digits and single hyphens, like 'antony-noyer-dore-psl'"
+    return None
+
+
+def _currency_check(value: str) -> str | None:
+    return None if CURRENCY_PATTERN.match(value) else "must be a three-letter ISO code such as 'EUR'"
+
+
+def _year_check(value: int) -> str | None:
+    return None if FIRST_YEAR <= value <= LAST_YEAR else f"must be a year between {FIRST_YEAR} and {LAST_YEAR}"
+
+
+AMOUNT = Spec(
+    "table",
+    children={
+        "value": Spec("number", required=True, minimum=0),
+        "currency": Spec("str", check=_currency_check),
+        "basis": Spec("str", choices=BASES),
+        "as_written": Spec("str"),
+    },
+)
+
+SCHEMA: dict[str, Spec] = {
+    "id": Spec("str", required=True, check=_id_check),
+    "title": Spec("str", required=True),
+    "subtitle": Spec("str"),
+    "mission_type": Spec("str", required=True),
+    "role": Spec("str", required=True, choices=ROLES),
+    "client": Spec(
+        "table",
+        required=True,
+        children={
+            "name": Spec("str", required=True),
+            "kind": Spec("str", required=True, choices=CLIENT_KINDS),
+            "category": Spec("str"),
+            "contact": Spec("str"),
+        },
+    ),
+    "period": Spec(
+        "table",
+        required=True,
+        children={
+            "start": Spec("int", required=True, check=_year_check),
+            "end": Spec("int", check=_year_check),
+            "duration_months": Spec("int", minimum=1),
+            "ongoing": Spec("bool"),
+        },
+    ),
+    "site": Spec(
+        "table",
+        children={
+            "city": Spec("str"),
+            "districts": Spec("strings"),
+            "population": Spec("int", minimum=0),
+            "note": Spec("str"),
+        },
+    ),
+    "team": Spec(
+        "table",
+        children={
+            "members": Spec("strings"),
+            "mandataire": Spec("str"),
+            "director": Spec("str"),
+            "referent": Spec("str"),
+            "consultants": Spec("strings"),
+        },
+    ),
+    "partners": Spec("strings"),
+    "amounts": Spec("table", children={"project": AMOUNT, "fee": AMOUNT}),
+    "programme": Spec(
+        "tables",
+        children={"label": Spec("str", required=True), "count": Spec("int", required=True, minimum=0)},
+    ),
+    "components": Spec("levels"),
+    "stakes": Spec("str", required=True),
+    "content": Spec("strings", required=True),
+    "keywords": Spec("strings"),
+    "illustrations": Spec(
+        "tables",
+        children={
+            "file": Spec("str", required=True),
+            "caption": Spec("str", required=True),
+            "credit": Spec("str"),
+        },
+    ),
+    "sources": Spec("str"),
+    "certificate": Spec("bool"),
+}
+
+_KIND_WORDS = {
+    "str": "a string",
+    "int": "a whole number",
+    "number": "a number",
+    "bool": "true or false",
+    "strings": "a list of strings",
+    "table": "a table",
+    "tables": "a list of tables ([[...]])",
+    "levels": "a table of component = level",
+}
+
+
+class _Checker:
+    def __init__(self, path: Path, vocabulary: Vocabulary, library_folder: Path | None) -> None:
+        self.path = path
+        self.vocabulary = vocabulary
+        self.library_folder = library_folder
+        self.problems: list[Problem] = []
+
+    def add(self, key: str, message: str) -> None:
+        self.problems.append(Problem(str(self.path), key, message))
+
+    def table(self, value: dict, specs: dict[str, Spec], prefix: str) -> dict:
+        clean: dict[str, Any] = {}
+        for key in value:
+            if key not in specs:
+                self.add(prefix + key, "unknown key" + _did_you_mean(key, list(specs)))
+        for key, spec in specs.items():
+            where = prefix + key
+            if key not in value:
+                if spec.required:
+                    self.add(where, f"missing required key ({_KIND_WORDS[spec.kind]})")
+                continue
+            checked = self.value(value[key], spec, where)
+            if checked is not None:
+                clean[key] = checked
+        return clean
+
+    def value(self, value: Any, spec: Spec, where: str) -> Any:
+        kind = spec.kind
+        if kind == "str":
+            return self.string(value, spec, where)
+        if kind in ("int", "number"):
+            is_int = isinstance(value, int) and not isinstance(value, bool)
+            if not (is_int or (kind == "number" and isinstance(value, float))):
+                return self.wrong_type(where, kind, value)
+            if spec.minimum is not None and value < spec.minimum:
+                self.add(where, f"must not be negative (got {value})" if spec.minimum == 0 else
+                         f"must be at least {spec.minimum:g} (got {value})")
+                return None
+            if value != value or value in (float("inf"), float("-inf")):
+                self.add(where, "must be a finite number")
+                return None
+            return self.checked(value, spec, where)
+        if kind == "bool":
+            return value if isinstance(value, bool) else self.wrong_type(where, kind, value)
+        if kind == "strings":
+            if not isinstance(value, list):
+                return self.wrong_type(where, kind, value)
+            items = [self.string(item, spec, f"{where}[{index}]") for index, item in enumerate(value)]
+            if spec.required and not value:
+                self.add(where, "must hold at least one item")
+            return tuple(item for item in items if item is not None)
+        if kind == "table":
+            if not isinstance(value, dict):
+                return self.wrong_type(where, kind, value)
+            return self.table(value, spec.children, where + ".")
+        if kind == "tables":
+            if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+                return self.wrong_type(where, kind, value)
+            return [self.table(item, spec.children, f"{where}[{index}].") for index, item in enumerate(value)]
+        if kind == "levels":
+            return self.levels(value, where)
+        raise AssertionError(kind)
+
+    def string(self, value: Any, spec: Spec, where: str) -> str | None:
+        if not isinstance(value, str):
+            return self.wrong_type(where, "str", value)
+        if not value.strip():
+            self.add(where, "must not be empty")
+            return None
+        if len(value) > MAX_TEXT:
+            self.add(where, f"is {len(value):,} characters long; the limit is {MAX_TEXT:,}")
+            return None
+        if spec.choices and value not in spec.choices:
+            self.add(where, f"must be one of {', '.join(spec.choices)} (got {value!r})"
+                     + _did_you_mean(value, list(spec.choices)))
+            return None
+        return self.checked(value, spec, where)
+
+    def checked(self, value: Any, spec: Spec, where: str) -> Any:
+        message = spec.check(value) if spec.check else None
+        if message:
+            self.add(where, f"{message} (got {value!r})")
+            return None
+        return value
+
+    def wrong_type(self, where: str, kind: str, value: Any) -> None:
+        self.add(where, f"expected {_KIND_WORDS[kind]}, got {_describe(value)}")
+        return None
+
+    def levels(self, value: Any, where: str) -> dict[str, int] | None:
+        if not isinstance(value, dict):
+            return self.wrong_type(where, "levels", value)
+        levels: dict[str, int] = {}
+        top = self.vocabulary.max_level
+        for name, level in value.items():
+            key = f"{where}.{name}"
+            component_id = self.vocabulary.resolve(name)
+            if component_id is None:
+                suggestion = self.vocabulary.suggest(name)
+                hint = f"; did you mean {suggestion!r}?" if suggestion else ""
+                self.add(key, f"unknown mission component{hint} (see components.toml)")
+                continue
+            if component_id in levels:
+                self.add(key, f"names component {component_id!r} a second time")
+                continue
+            if not isinstance(level, int) or isinstance(level, bool):
+                self.wrong_type(key, "int", level)
+                continue
+            if not 1 <= level <= top:
+                self.add(key, f"level must be from 1 to {top} (got {level}); leave out a component not covered")
+                continue
+            levels[component_id] = level
+        order = self.vocabulary.ids()
+        return {component_id: levels[component_id] for component_id in order if component_id in levels}
+
+    def illustration_file(self, file: str, where: str) -> None:
+        if self.library_folder is None:
+            return
+        relative = Path(file)
+        if relative.is_absolute():
+            self.add(where, "must be a path relative to the library folder, not an absolute path")
+            return
+        folder = self.library_folder.resolve()
+        target = (self.path.parent / relative).resolve()
+        if not target.is_relative_to(folder):
+            self.add(where, f"{file!r} points outside the library folder; keep illustrations inside it")
+        elif not target.is_file():
+            self.add(where, f"the illustration file {file!r} does not exist")
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    from rapidfuzz import fuzz, process
+
+    best = process.extractOne(word, choices, scorer=fuzz.ratio, processor=str.casefold, score_cutoff=60)
+    return f"; did you mean {best[0]!r}?" if best else ""
+
+
+def _describe(value: Any) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list",
+             dict: "a table"}
+    return names.get(type(value), type(value).__name__)
+
+
+def validate_record(raw: RawRecord, vocabulary: Vocabulary, library_folder: Path | None) -> Mission | list[Problem]:
+    """Return the Mission a raw table describes, or every problem that stops it being one."""
+    checker = _Checker(raw.path, vocabulary, library_folder)
+    table = raw.table
+    arrays = [key for key, value in table.items() if isinstance(value, list) and value and isinstance(value[0], dict)]
+    if len(table) == 1 and arrays and arrays[0] not in SCHEMA:
+        checker.add(arrays[0], "the record is an array of tables ([[...]]); a record is one table of keys, "
+                    "one mission per file")
+        return checker.problems
+    clean = checker.table(table, SCHEMA, "")
+    period = clean.get("period", {})
+    if "start" in period and "end" in period and period["end"] < period["start"]:
+        checker.add("period.end", f"end year {period['end']} is before start year {period['start']}")
+    for index, illustration in enumerate(clean.get("illustrations", [])):
+        if "file" in illustration:
+            checker.illustration_file(illustration["file"], f"illustrations[{index}].file")
+    if checker.problems:
+        return checker.problems
+    return build_mission(clean, raw.path)
+
+
+def build_mission(clean: dict, path: Path | None = None) -> Mission:
+    """Build a Mission from a table that passed the schema."""
+    period = clean["period"]
+    amounts = clean.get("amounts", {})
+    return Mission(
+        id=clean["id"],
+        title=clean["title"],
+        subtitle=clean.get("subtitle"),
+        mission_type=clean["mission_type"],
+        role=clean["role"],
+        client=Client(**clean["client"]),
+        period=Period(
+            start=period["start"],
+            end=period.get("end", period["start"]),
+            duration_months=period.get("duration_months"),
+            ongoing=period.get("ongoing", False),
+        ),
+        site=Site(**clean.get("site", {})),
+        team=Team(**clean.get("team", {})),
+        partners=clean.get("partners", ()),
+        project_amount=Amount(**amounts["project"]) if "project" in amounts else None,
+        fee=Amount(**amounts["fee"]) if "fee" in amounts else None,
+        programme=tuple(ProgrammeItem(**item) for item in clean.get("programme", [])),
+        components=clean.get("components", {}),
+        stakes=clean["stakes"],
+        content=clean["content"],
+        keywords=clean.get("keywords", ()),
+        illustrations=tuple(Illustration(**item) for item in clean.get("illustrations", [])),
+        sources=clean.get("sources"),
+        certificate=clean.get("certificate"),
+        path=path,
+    )

@@ -1,0 +1,109 @@
+"""The controlled vocabulary of mission components, with aliases, from a file the firm can edit."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from refcli.errors import UserError
+from refcli.text import fold
+
+FILE_NAME = "components.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    id: str
+    label: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    components: tuple[Component, ...]
+    max_level: int
+    source: Path | None = None
+    _names: dict[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        names: dict[str, str] = {}
+        for component in self.components:
+            for name in (component.id, component.label, *component.aliases):
+                names.setdefault(_key(name), component.id)
+        object.__setattr__(self, "_names", names)
+
+    def resolve(self, name: str) -> str | None:
+        """Return the id of the component that name, label or alias designates, or None."""
+        return self._names.get(_key(name))
+
+    def label(self, component_id: str) -> str:
+        return self.by_id()[component_id].label
+
+    def by_id(self) -> dict[str, Component]:
+        return {component.id: component for component in self.components}
+
+    def ids(self) -> tuple[str, ...]:
+        return tuple(component.id for component in self.components)
+
+    def suggest(self, name: str) -> str | None:
+        """Return the closest label to an unknown component name, for a "did you mean"."""
+        from rapidfuzz import fuzz, process
+
+        choices = {key: self.label(component_id) for key, component_id in self._names.items()}
+        best = process.extractOne(_key(name), list(choices), scorer=fuzz.WRatio, processor=None, score_cutoff=60)
+        return choices[best[0]] if best else None
+
+
+def _key(name: str) -> str:
+    return fold(name).replace("-", " ").replace("_", " ")
+
+
+def find_vocabulary_file(data_folder: Path | None) -> Path:
+    """Return the components file beside the library folder, else the one shipped with refcli."""
+    candidates = []
+    if data_folder is not None:
+        candidates.append(data_folder.parent / FILE_NAME)
+    package = Path(__file__).parent
+    candidates += [package / "resources" / FILE_NAME, package.parent / "data" / FILE_NAME]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise UserError(f"{FILE_NAME}: no vocabulary of mission components found beside {data_folder}")
+
+
+def load_vocabulary(data_folder: Path | None = None, path: Path | None = None) -> Vocabulary:
+    """Read and check the components vocabulary."""
+    path = path or find_vocabulary_file(data_folder)
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise UserError(f"{path}: cannot read the components vocabulary: {error}") from None
+    max_level = table.get("max_level", 5)
+    if not isinstance(max_level, int) or isinstance(max_level, bool) or not 1 <= max_level <= 10:
+        raise UserError(f"{path}: max_level: must be a whole number from 1 to 10")
+    entries = table.get("component")
+    if not isinstance(entries, list) or not entries:
+        raise UserError(f"{path}: component: expected [[component]] tables with id, label and aliases")
+    components = []
+    seen: dict[str, str] = {}
+    for index, entry in enumerate(entries):
+        where = f"{path}: component[{index}]"
+        if not isinstance(entry, dict):
+            raise UserError(f"{where}: expected a table with id, label and aliases")
+        unknown = set(entry) - {"id", "label", "aliases"}
+        if unknown:
+            raise UserError(f"{where}.{sorted(unknown)[0]}: unknown key (expected id, label, aliases)")
+        component_id, label, aliases = entry.get("id"), entry.get("label"), entry.get("aliases", [])
+        if not isinstance(component_id, str) or not component_id.strip():
+            raise UserError(f"{where}.id: expected a non-empty string")
+        if not isinstance(label, str) or not label.strip():
+            raise UserError(f"{where}.label: expected a non-empty string")
+        if not isinstance(aliases, list) or not all(isinstance(alias, str) for alias in aliases):
+            raise UserError(f"{where}.aliases: expected a list of strings")
+        for name in (component_id, label, *aliases):
+            owner = seen.setdefault(_key(name), component_id)
+            if owner != component_id:
+                raise UserError(f"{where}: {name!r} already names component {owner!r}")
+        components.append(Component(component_id, label, tuple(aliases)))
+    return Vocabulary(tuple(components), max_level, path)
