@@ -23,7 +23,8 @@ class Problem:
                 where += f":{self.column}"
         if self.key:
             where += f": {self.key}"
-        return f"{where}: {self.message}"
+        message = self.message.replace("\r", "\\r").replace("\n", "\\n")  # one line, always
+        return f"{where}: {message}"
 
 
 class UserError(Exception):

@@ -1,0 +1,89 @@
+"""Loading a library folder: the shipped records, the folder's resolution, and what is left out."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from refcli.errors import UserError
+from refcli.library import load_library
+from refcli.load import resolve_data_folder
+from tests.conftest import SEED_IDS, SHIPPED_MISSIONS
+
+
+def test_the_five_seed_records_load_clean() -> None:
+    library = load_library(SHIPPED_MISSIONS)
+    assert library.problems == ()
+    assert tuple(mission.id for mission in library.missions) == SEED_IDS
+
+
+def test_seed_records_keep_the_fiches_figures() -> None:
+    library = load_library(SHIPPED_MISSIONS)
+    antony = library.get("antony-point-etape-psl")
+    assert antony.project_amount.value == 167_000_000 and antony.project_amount.basis == "TTC"
+    assert antony.fee is None  # the project's amount is not the mission fee
+    assert [(item.label, item.count) for item in antony.programme] == [
+        ("démolitions", 144), ("constructions", 351), ("résidentialisations", 2102)]
+    assert antony.period.duration_months == 8
+    bagneux = library.get("bagneux-point-etape-cloture")
+    assert bagneux.site.population == 38495 and bagneux.project_amount.basis is None
+    est = library.get("est-ensemble-amo-npru")
+    assert (est.fee.value, est.fee.basis) == (99685, "HT") and (est.period.start, est.period.end) == (2018, 2021)
+    assert est.team.consultants == ("Valérie Embize", "Ludovic Quintana")
+    neuilly = library.get("neuilly-sur-marne-amo-concertation")
+    assert neuilly.fee.basis == "TF" and neuilly.components["concertation"] == 5
+    henin = library.get("henin-carvin-projet-urbain-social")
+    assert henin.role == "co-traitant" and henin.team.mandataire == "Tracés urbains"
+    assert henin.team.referent == "Claudia Romero" and henin.fee is None and henin.project_amount is None
+
+
+def test_components_are_kept_in_the_vocabulary_order() -> None:
+    library = load_library(SHIPPED_MISSIONS)
+    order = library.vocabulary.ids()
+    for mission in library.missions:
+        assert list(mission.components) == [cid for cid in order if cid in mission.components]
+
+
+def test_the_folder_comes_from_the_option_then_the_environment_then_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    option, environment = tmp_path / "option", tmp_path / "environment"
+    option.mkdir()
+    environment.mkdir()
+    monkeypatch.setenv("REFCLI_DATA", str(environment))
+    assert resolve_data_folder(option) == option
+    assert resolve_data_folder(None) == environment
+    monkeypatch.delenv("REFCLI_DATA")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError, match=r"data/missions: the mission library folder does not exist \(the default\)"):
+        resolve_data_folder(None)
+
+
+def test_a_missing_folder_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="does not exist .*pass --data DIR or set REFCLI_DATA"):
+        resolve_data_folder(tmp_path / "nowhere")
+
+
+def test_a_folder_without_records_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="no mission records .*'refcli new' or 'refcli import'"):
+        load_library(tmp_path)
+
+
+def test_records_in_sub_folders_are_read_but_symlink_loops_are_not_followed(library_folder: Path) -> None:
+    sub = library_folder / "2024"
+    sub.mkdir()
+    (library_folder / "antony-point-etape-psl.toml").rename(sub / "antony.toml")
+    os.symlink(library_folder, sub / "loop")
+    library = load_library(library_folder)
+    assert library.get("antony-point-etape-psl").path == sub / "antony.toml"
+    assert len(library.missions) == 5 and library.problems == ()
+
+
+def test_the_vocabulary_beside_the_library_is_the_one_used(library_folder: Path) -> None:
+    components = library_folder.parent / "components.toml"
+    components.write_text(components.read_text(encoding="utf-8").replace(
+        'label = "Concertation"', 'label = "Participation citoyenne"'), encoding="utf-8")
+    library = load_library(library_folder)
+    assert library.vocabulary.label("concertation") == "Participation citoyenne"
