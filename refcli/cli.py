@@ -31,6 +31,7 @@ app = typer.Typer(
     help="Keep the firm's fiches références as TOML records, rank them against a tender, write the annex.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: importing rich to format it costs more than the rest of start-up
     add_completion=True,
 )
 

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
 JSON_VERSION = 1
 
 
 def stdout_console() -> Console:
+    from rich.console import Console
+
     # rich turns colours off when stdout is not a terminal and honours NO_COLOR.
     return Console(soft_wrap=True, highlight=False)
 
 
 def stderr_console() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, soft_wrap=True, highlight=False)
 
 
