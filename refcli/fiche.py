@@ -168,8 +168,8 @@ class ParseError(ValueError):
 
 def parse_amount(text: str) -> dict[str, Any]:
     """Return {value, currency, basis?, as_written} for '167 millions € TTC', '157 M€', '29 340 € (TF)'."""
-    written = " ".join(text.split())
-    match = _AMOUNT.match(written.replace("’", "'"))
+    written = re.sub(r"[ \t\r\n]+", " ", text).strip()  # keeps the non-breaking spaces as written
+    match = _AMOUNT.match(" ".join(written.split()).replace("’", "'"))
     if not match:
         raise ParseError(f"cannot read the amount {written!r}; expected a figure and a currency, "
                          "like '99 685 € HT' or '167 millions € TTC'")
