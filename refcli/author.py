@@ -110,7 +110,7 @@ def import_fiches(
             continue
         report.text = record_text(mission_to_table(result), _import_comments(source, fiche))
         try:
-            check_free(record_id, target, ids, force)
+            check_free(record_id, target, ids, force, hint="; pass --force to replace it")
             if not dry_run:
                 write_record_file(target, report.text, force=force)
         except UserError as error:
@@ -238,7 +238,7 @@ def create_record(table: dict[str, Any], folder: Path, vocabulary: Vocabulary, f
     if not isinstance(result, Mission):
         raise UserError(f"{target}: the record is not valid, nothing written: " + "; ".join(result))
     text = record_text(mission_to_table(result), [f"Fiche référence: {result.title}."])
-    check_free(result.id, target, library_ids(folder), force)
+    check_free(result.id, target, library_ids(folder), force, hint="; pass another --id, or edit that record")
     if not dry_run:
         write_record_file(target, text, force=force)
     return target, text

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.prompt import IntPrompt, Prompt
 
 from refcli.errors import UserError
@@ -64,7 +65,7 @@ def _ask(answers: dict[str, Any], vocabulary: Vocabulary, console: Console) -> d
     def lines(key: str, question: str, required: bool = False) -> None:
         if not missing(key):
             return
-        console.print(f"[bold]{question}[/] [dim](one per line; an empty line to finish)[/]")
+        console.print(f"[bold]{question}[/] [dim](one item per line; an empty line to finish)[/]")
         while True:
             collected = []
             while True:
@@ -94,7 +95,7 @@ def _ask(answers: dict[str, Any], vocabulary: Vocabulary, console: Console) -> d
             try:
                 parse_amount(raw)
             except ParseError as error:
-                console.print(f"[red]{error}[/]", markup=False)
+                console.print(f"[red]{escape(str(error))}[/]")
                 continue
             answers[key] = raw
             return
@@ -129,7 +130,7 @@ def _ask(answers: dict[str, Any], vocabulary: Vocabulary, console: Console) -> d
             if not paragraphs:
                 console.print("[red]At least one paragraph is required.[/]")
         answers["stakes"] = "\n\n".join(paragraphs)
-    lines("content", "Content (Contenu de la mission), one item per line", required=True)
+    lines("content", "Content (Contenu de la mission)", required=True)
     listed("partners", "Partners (Acteurs)")
     listed("keywords", "Keywords")
     if missing("components"):

@@ -63,14 +63,13 @@ def library_ids(folder: Path) -> dict[str, Path]:
     return ids
 
 
-def check_free(record_id: str, target: Path, ids: dict[str, Path], force: bool) -> None:
-    """Refuse an id another record file uses, or an existing file unless forced."""
-    owner = ids.get(record_id)
-    if owner is not None and not (force and owner.resolve() == target.resolve()):
-        raise UserError(f"{target}: id: {record_id!r} is already the id of {owner}; "
-                        + ("pass another id" if owner.resolve() != target.resolve() else "pass --force to replace it"))
+def check_free(record_id: str, target: Path, ids: dict[str, Path], force: bool, hint: str = "") -> None:
+    """Refuse an existing file unless forced, and an id another record file uses (even forced)."""
     if target.exists() and not force:
-        raise UserError(f"{target}: the file exists; pass --force to replace it")
+        raise UserError(f"{target}: the file exists{hint}")
+    owner = ids.get(record_id)
+    if owner is not None and owner.resolve() != target.resolve():
+        raise UserError(f"{target}: id: {record_id!r} is already the id of {owner}; choose another id")
 
 
 def write_record_file(path: Path, text: str, force: bool = False) -> None:
@@ -94,7 +93,7 @@ def write_record_file(path: Path, text: str, force: bool = False) -> None:
             _link_exclusive(temporary, path)
         _sync_folder(folder)
     except FileExistsError:
-        raise UserError(f"{path}: the file exists; pass --force to replace it") from None
+        raise UserError(f"{path}: the file exists (written meanwhile by someone else)") from None
     except OSError as error:
         raise UserError(f"{path}: cannot write the record: {error.strerror or error}") from None
     finally:
