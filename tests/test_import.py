@@ -250,3 +250,16 @@ def test_no_temporary_files_left(runner, seeds, tmp_path: Path, count: int) -> N
     out = tmp_path / "out"
     _import(runner, seeds[:count], out)
     assert not [path for path in out.iterdir() if path.name.startswith(".")]
+
+
+def test_progress_bar_in_a_terminal(runner, seeds, tmp_path: Path, monkeypatch) -> None:
+    from rich.console import Console
+
+    import refcli.output
+
+    monkeypatch.setattr(refcli.output, "stderr_console",
+                        lambda: Console(stderr=True, force_terminal=True, soft_wrap=True, highlight=False))
+    result = _import(runner, seeds, tmp_path / "out")
+    assert result.exit_code == 0
+    assert "Importing" in result.stderr or "\x1b[" in result.stderr
+    assert len(list((tmp_path / "out").glob("*.toml"))) == 5
