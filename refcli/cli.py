@@ -112,7 +112,10 @@ def validate(data: DataOption = None, json: JsonOption = False, quiet: QuietOpti
 def list_missions(
     data: DataOption = None,
     year: Annotated[Optional[int], typer.Option(help="Only missions under way in this year.")] = None,  # noqa: UP045
-    since: Annotated[Optional[int], typer.Option(help="Only missions that ended in or after this year.")] = None,  # noqa: UP045
+    since: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(help="Only missions that ended in or after this year."),
+    ] = None,
     component: Annotated[
         Optional[list[str]],  # noqa: UP045
         typer.Option("--component", "-c", help="Only missions covering this component (repeatable)."),
@@ -157,6 +160,201 @@ def show(
         from refcli.output import stdout_console
 
         stdout_console().print(mission_view(mission, library))
+
+
+def _stdin_is_terminal() -> bool:
+    import sys
+
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+ListOption = Optional[list[str]]  # noqa: UP045 - typer reads the annotation at run time
+
+
+@app.command()
+def new(
+    data: DataOption = None,
+    record_id: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--id", help="The record id (default: from the title and city)."),
+    ] = None,
+    title: Annotated[Optional[str], typer.Option(help="The mission's object.")] = None,  # noqa: UP045
+    subtitle: Annotated[Optional[str], typer.Option(help="The line under the title.")] = None,  # noqa: UP045
+    mission_type: Annotated[Optional[str], typer.Option(help="'Type de mission'.")] = None,  # noqa: UP045
+    role: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="titulaire, mandataire, co-traitant or sous-traitant."),
+    ] = None,
+    client: Annotated[Optional[str], typer.Option(help="The maître d'ouvrage.")] = None,  # noqa: UP045
+    client_kind: Annotated[Optional[str], typer.Option(help="public or private.")] = None,  # noqa: UP045
+    client_category: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="commune, EPCI, bailleur social..."),
+    ] = None,
+    client_contact: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Who can vouch for the reference."),
+    ] = None,
+    start: Annotated[Optional[int], typer.Option(help="The first year.")] = None,  # noqa: UP045
+    end: Annotated[Optional[int], typer.Option(help="The last year (default: the first).")] = None,  # noqa: UP045
+    months: Annotated[Optional[int], typer.Option(help="The duration in months.")] = None,  # noqa: UP045
+    ongoing: Annotated[bool, typer.Option(help="The mission is still under way.")] = False,
+    city: Annotated[Optional[str], typer.Option(help="The city of the site.")] = None,  # noqa: UP045
+    district: Annotated[ListOption, typer.Option(help="A district of the site (repeatable).")] = None,
+    population: Annotated[Optional[int], typer.Option(help="The city's inhabitants.")] = None,  # noqa: UP045
+    member: Annotated[ListOption, typer.Option(help="A team member, firm or consultant (repeatable).")] = None,
+    mandataire: Annotated[Optional[str], typer.Option(help="The consortium's lead firm.")] = None,  # noqa: UP045
+    director: Annotated[Optional[str], typer.Option(help="The directeur de mission.")] = None,  # noqa: UP045
+    referent: Annotated[Optional[str], typer.Option(help="The référent.")] = None,  # noqa: UP045
+    consultant: Annotated[ListOption, typer.Option(help="A consultant mobilised (repeatable).")] = None,
+    partner: Annotated[ListOption, typer.Option(help="A partner, 'Acteurs' (repeatable).")] = None,
+    project_amount: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="The project's amount, like '167 millions € TTC'."),
+    ] = None,
+    fee: Annotated[Optional[str], typer.Option(help="The mission fee, like '99 685 € HT'.")] = None,  # noqa: UP045
+    programme: Annotated[
+        ListOption,
+        typer.Option(help="Programme figures, like '144 démolitions' (repeatable)."),
+    ] = None,
+    component: Annotated[
+        ListOption,
+        typer.Option("--component", "-c", help="NAME=LEVEL, like concertation=4 (repeatable)."),
+    ] = None,
+    keyword: Annotated[ListOption, typer.Option(help="A keyword (repeatable).")] = None,
+    stakes: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="'Enjeux de la mission'; blank lines separate paragraphs."),
+    ] = None,
+    content: Annotated[ListOption, typer.Option(help="An item of 'Contenu de la mission' (repeatable).")] = None,
+    sources: Annotated[Optional[str], typer.Option(help="'Sources', as written.")] = None,  # noqa: UP045
+    certificate: Annotated[
+        Optional[bool],  # noqa: UP045
+        typer.Option("--certificate/--no-certificate", help="An attestation de bonne exécution exists.",
+                     show_default=False),
+    ] = None,
+    interactive: Annotated[
+        bool,
+        typer.Option("--interactive", "-i", help="Ask for the missing fields even when stdin is not a terminal."),
+    ] = False,
+    no_input: Annotated[
+        bool,
+        typer.Option("--no-input", help="Never ask; a missing required field is an error."),
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the record's TOML instead of writing it.")] = False,
+) -> None:
+    """Create a valid record from flags, or by asking for each field in a terminal."""
+    from refcli.author import REQUIRED_ANSWERS, create_record, new_record_table
+    from refcli.load import resolve_data_folder
+    from refcli.output import stderr_console
+    from refcli.vocabulary import load_vocabulary
+
+    folder = resolve_data_folder(data)
+    vocabulary = load_vocabulary(folder)
+    answers: dict = {
+        "id": record_id, "title": title, "subtitle": subtitle, "mission_type": mission_type, "role": role,
+        "client": client, "client_kind": client_kind, "client_category": client_category,
+        "client_contact": client_contact, "start": start, "end": end, "months": months, "ongoing": ongoing,
+        "city": city, "districts": district, "population": population, "members": member,
+        "mandataire": mandataire, "director": director, "referent": referent, "consultants": consultant,
+        "partners": partner, "project_amount": project_amount, "fee": fee, "programme": programme,
+        "components": component, "keywords": keyword, "stakes": stakes, "content": content,
+        "sources": sources, "certificate": certificate,
+    }
+    missing = [key for key in REQUIRED_ANSWERS if answers.get(key) in (None, "", [])]
+    if missing and not no_input and (interactive or _stdin_is_terminal()):
+        from refcli.author import parse_component_levels
+        from refcli.prompts import ask_answers
+
+        if component:
+            answers["components"] = parse_component_levels(component, vocabulary)
+        answers = ask_answers(answers, vocabulary, stderr_console())
+    else:
+        missing = [key for key in REQUIRED_ANSWERS if key != "client_kind" and answers.get(key) in (None, "", [])]
+        if missing:
+            flags = ", ".join("--" + key.replace("_", "-") for key in missing)
+            raise UserError(f"new: missing required field(s): {flags} (or run it in a terminal to be asked)")
+        answers["client_kind"] = answers["client_kind"] or "public"
+    table = new_record_table(answers, vocabulary)
+    path, text = create_record(table, folder, vocabulary, dry_run=dry_run)
+    if dry_run:
+        import sys
+
+        sys.stdout.write(text)
+    else:
+        typer.echo(str(path))
+
+
+@app.command("import")
+def import_fiches(
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Fiches as .txt, .md or .docx.",
+                                                exists=True, dir_okay=False)],
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--out", help="Folder to write the records in (default: the library folder).", show_default=False),
+    ] = None,
+    data: DataOption = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print the records' TOML instead of writing them."),
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace a record file that exists.")] = False,
+    firm: Annotated[
+        str,
+        typer.Option(help="The firm's name, kept whole when splitting the team."),
+    ] = "Perspectives Urbaines et Sociales",
+    client_kind: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="public or private (default: public, reported as inferred)."),
+    ] = None,
+    json: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Turn the firm's existing fiches (.txt, .md, .docx) into records; report each file (exit 1 if any skipped)."""
+    import sys
+
+    from refcli.author import import_fiches as run_import
+    from refcli.load import resolve_data_folder
+    from refcli.output import stderr_console
+    from refcli.vocabulary import load_vocabulary
+
+    if client_kind is not None and client_kind not in ("public", "private"):
+        raise UserError(f"--client-kind: must be public or private (got {client_kind!r})")
+    folder = out if out is not None else resolve_data_folder(data)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"{folder}: --out is not a folder")
+    vocabulary = load_vocabulary(folder)
+    console = stderr_console()
+    options = {"firm": firm, "client_kind": client_kind, "force": force, "dry_run": dry_run}
+    if len(files) > 3 and console.is_terminal and not quiet and not json:
+        from rich.progress import Progress
+
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("Importing", total=len(files))
+            reports = run_import(files, folder, vocabulary,
+                                 on_file=lambda path: progress.update(task, advance=1, description=path.name),
+                                 **options)
+    else:
+        reports = run_import(files, folder, vocabulary, **options)
+    skipped = [report for report in reports if report.status == "skipped"]
+    if json:
+        print_json("import", {"folder": str(folder), "dry_run": dry_run,
+                              "files": [{**report.as_json(), **({"toml": report.text} if dry_run else {})}
+                                        for report in reports]})
+    else:
+        for report in reports:
+            if report.status == "checked":
+                sys.stdout.write(f"# ==> {report.target} (from {report.source}) <==\n{report.text}\n")
+            elif report.status == "imported":
+                typer.echo(str(report.target))
+        if not quiet:
+            from refcli.author import report_lines
+            from refcli.output import print_note
+
+            for line in report_lines(reports, dry_run):
+                print_note(line)
+    if skipped:
+        raise NegativeAnswer("")
 
 
 def main() -> None:

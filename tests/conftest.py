@@ -58,3 +58,22 @@ def empty_library(tmp_path: Path) -> Path:
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+SHIPPED = SHIPPED_MISSIONS
+SEEDS = Path(__file__).resolve().parent / "fixtures" / "seeds"
+
+
+@pytest.fixture
+def seeds() -> list[Path]:
+    """Copies of the five seed fiches (text extracted from the firm's PDFs), kept as fixtures."""
+    return sorted(SEEDS.glob("*.txt"))
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Path:
+    """An empty library folder, with the vocabulary beside it as in a checkout."""
+    folder = tmp_path / "data" / "missions"
+    folder.mkdir(parents=True)
+    shutil.copy(SHIPPED_COMPONENTS, tmp_path / "data" / "components.toml")
+    return folder
