@@ -200,7 +200,7 @@ def build_bid(
     if not quiet:
         print_note(f"{len(selections)} reference(s) in the annex, in this order:")
         for number, selection in enumerate(selections, start=1):
-            print_note(f"  {number}. {selection.mission.id}: {selection.mission.title} ({selection.reason})")
+            print_note(f"  {number}. {selection.mission.id}: {selection.mission.title} — {selection.reason}")
     heading = Heading(title=title, buyer=buyer, date=_parse_date(date))
     document = render_annex(selections, library, heading, opened)
     write_atomically(out, document.save, force=force)

@@ -32,9 +32,9 @@ if TYPE_CHECKING:
 
 CLIENT_KINDS = {"public": "public", "private": "privé"}
 SUMMARY_COLUMNS = ("Objet", "Maître d'ouvrage (public\u00a0/ privé)", "Années", "Montant", "Rôle")
-SUMMARY_WIDTHS = (0.36, 0.22, 0.12, 0.16, 0.14)  # shares of the text width
+SUMMARY_WIDTHS = (0.33, 0.21, 0.11, 0.20, 0.15)  # shares of the text width
 FACT_WIDTHS = (0.24, 0.76)
-SQUARES_WIDTH = 0.13  # share of the text width for one column of squares; two pairs per row
+SQUARES_WIDTH = 0.14  # share of the text width for one column of squares; two pairs per row
 FILLED, EMPTY = "■", "□"
 MAX_PICTURE_HEIGHT_EMU = 8 * 360000  # 8 cm: an illustration leaves room for the fiche's text
 _EMU_PER_CM = 360000

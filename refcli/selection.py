@@ -26,5 +26,5 @@ def select_by_ids(library: Library, ids: Sequence[str]) -> list[Selection]:
             raise UserError(f"--ids: {mission_id!r} is listed twice")
         seen.add(mission_id)
         mission = find_mission(library, mission_id)
-        selections.append(Selection(mission, f"chosen by id (--ids, position {position})"))
+        selections.append(Selection(mission, f"listed in --ids, position {position}"))
     return selections

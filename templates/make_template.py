@@ -58,15 +58,15 @@ def set_up_page(document) -> None:
     section = document.sections[0]
     section.page_width, section.page_height = Cm(21), Cm(29.7)
     section.left_margin = section.right_margin = Cm(2)
-    section.top_margin, section.bottom_margin = Cm(2.2), Cm(2)
-    section.header_distance, section.footer_distance = Cm(1), Cm(1)
+    section.top_margin, section.bottom_margin = Cm(2), Cm(1.8)
+    section.header_distance, section.footer_distance = Cm(0.9), Cm(0.8)
 
 
 def add_styles(document) -> None:
     styles = document.styles
     normal = styles["Normal"]
     normal.font.name = FONT
-    normal.font.size = Pt(9.5)
+    normal.font.size = Pt(9)
     normal.font.color.rgb = INK
     _east_asian_font(normal, FONT)
     normal.paragraph_format.space_after = Pt(0)
@@ -91,31 +91,32 @@ def add_styles(document) -> None:
     title.paragraph_format.keep_with_next = True
     subtitle = paragraph_style("Ref Subtitle", 11, italic=True, color=RGBColor.from_string(TEAL), after=8)
     subtitle.paragraph_format.keep_with_next = True
-    heading_1 = paragraph_style("Ref Heading 1", 15, bold=True, color=NAVY, after=2)
+    heading_1 = paragraph_style("Ref Heading 1", 14, bold=True, color=NAVY, after=2)
     heading_1.paragraph_format.keep_with_next = True
     _outline_level(heading_1, 0)
-    heading_2 = paragraph_style("Ref Heading 2", 10.5, bold=True, color=NAVY, before=9, after=3)
+    heading_2 = paragraph_style("Ref Heading 2", 10, bold=True, color=NAVY, before=7, after=3)
     heading_2.paragraph_format.keep_with_next = True
     heading_2.font.all_caps = True
     _bottom_rule(heading_2, TEAL, size=6, space=1)
     _outline_level(heading_2, 1)
 
-    body = paragraph_style("Ref Body", 9.5, after=4)
-    body.paragraph_format.line_spacing = 1.08
+    body = paragraph_style("Ref Body", 9, after=3)
+    body.paragraph_format.line_spacing = 1.0
     body.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
 
-    bullet = paragraph_style("Ref Bullet", 9.5, after=2, base="Ref Body")
+    bullet = paragraph_style("Ref Bullet", 9, after=1.5, base="Ref Body")
     _numbering(document, bullet)
 
     caption = paragraph_style("Ref Caption", 8, italic=True, color=GREY, before=2, after=4)
     caption.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
 
     table_text = paragraph_style("Ref Table Text", 8.5, after=0)
+    table_text.paragraph_format.line_spacing = 1.0
     table_text.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
     paragraph_style("Ref Table Header", 8.5, bold=True, color=RGBColor(0xFF, 0xFF, 0xFF), after=0)
     paragraph_style("Ref Fact Label", 8.5, bold=True, color=NAVY, after=0)
     squares = paragraph_style("Ref Squares", 10, color=RGBColor.from_string(TEAL), after=0)
-    squares.element.get_or_add_rPr().append(parse_xml(f'<w:spacing {nsdecls("w")} w:val="20"/>'))
+    squares.element.get_or_add_rPr().append(parse_xml(f'<w:spacing {nsdecls("w")} w:val="10"/>'))
 
     _table_style(styles, "Ref Summary Table", header_fill=TEAL, inside_rules=True)
     _table_style(styles, "Ref Facts Table", header_fill=None, inside_rules=False)
@@ -124,6 +125,10 @@ def add_styles(document) -> None:
 def add_header_and_footer(document) -> None:
     section = document.sections[0]
     usable = section.page_width - section.left_margin - section.right_margin
+
+    for name in ("Header", "Footer"):
+        # The default styles carry centre and right tab stops for Letter paper: only ours count.
+        document.styles[name].paragraph_format.tab_stops.clear_all()
 
     header = section.header.paragraphs[0]
     header.style = document.styles["Header"]
@@ -204,6 +209,7 @@ def _numbering(document, style) -> None:
 def _table_style(styles, name: str, header_fill: str | None, inside_rules: bool) -> None:
     style = styles.add_style(name, WD_STYLE_TYPE.TABLE)
     style.base_style = styles["Normal Table"]
+    margin = 40 if inside_rules else 14  # the facts' rows are read as a list, tighter
     inside = '<w:insideH w:val="single" w:sz="4" w:space="0" w:color="C9D3DC"/>' if inside_rules else ""
     outer = "single" if inside_rules else "nil"
     style.element.append(parse_xml(
@@ -213,8 +219,8 @@ def _table_style(styles, name: str, header_fill: str | None, inside_rules: bool)
         f'<w:bottom w:val="{outer}" w:sz="8" w:space="0" w:color="{TEAL}"/>'
         f'{inside}'
         '</w:tblBorders>'
-        '<w:tblCellMar><w:top w:w="40" w:type="dxa"/><w:left w:w="85" w:type="dxa"/>'
-        '<w:bottom w:w="40" w:type="dxa"/><w:right w:w="85" w:type="dxa"/></w:tblCellMar>'
+        f'<w:tblCellMar><w:top w:w="{margin}" w:type="dxa"/><w:left w:w="85" w:type="dxa"/>'
+        f'<w:bottom w:w="{margin}" w:type="dxa"/><w:right w:w="85" w:type="dxa"/></w:tblCellMar>'
         '</w:tblPr>'
     ))
     if header_fill:
