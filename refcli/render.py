@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 CLIENT_KINDS = {"public": "public", "private": "privé"}
 SUMMARY_COLUMNS = ("Objet", "Maître d'ouvrage (public\u00a0/ privé)", "Années", "Montant", "Rôle")
-SUMMARY_WIDTHS = (0.33, 0.21, 0.11, 0.20, 0.15)  # shares of the text width
+SUMMARY_WIDTHS = (0.31, 0.21, 0.13, 0.20, 0.15)  # shares of the text width
 FACT_WIDTHS = (0.24, 0.76)
 SQUARES_WIDTH = 0.14  # share of the text width for one column of squares; two pairs per row
 FILLED, EMPTY = "■", "□"
@@ -112,7 +112,7 @@ def client_text(mission: Mission, with_category: bool = False) -> str:
     kind = CLIENT_KINDS.get(mission.client.kind, mission.client.kind)
     if with_category and mission.client.category:
         return f"{mission.client.name} — {kind}, {mission.client.category}"
-    return f"{mission.client.name} ({kind})"
+    return f"{mission.client.name} — {kind}"
 
 
 def heading_date(heading: Heading) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -117,7 +118,7 @@ def _open_document(path: Path) -> Document:
         with zipfile.ZipFile(path) as archive:
             broken = archive.testzip()
             names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as error:
         raise UserError(f"{path}: the template is a corrupt .docx file: {error}") from None
     if broken is not None:
         raise UserError(f"{path}: the template is a corrupt .docx file: {broken} is damaged")
@@ -132,7 +133,7 @@ def _open_document(path: Path) -> Document:
     except ValueError as error:
         # python-docx refuses a .dotx or .docm by its content type.
         raise UserError(f"{path}: the template is not a Word document to fill (.docx): {error}") from None
-    except (PackageNotFoundError, KeyError, zipfile.BadZipFile, OSError, SyntaxError) as error:
+    except (PackageNotFoundError, KeyError, zipfile.BadZipFile, zlib.error, OSError, SyntaxError) as error:
         # lxml's XMLSyntaxError is a SyntaxError: a part that is not well-formed XML.
         raise UserError(f"{path}: the template is a corrupt .docx file: {error}") from None
 

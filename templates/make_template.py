@@ -105,6 +105,7 @@ def add_styles(document) -> None:
     body.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
 
     bullet = paragraph_style("Ref Bullet", 9, after=1.5, base="Ref Body")
+    bullet.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
     _numbering(document, bullet)
 
     caption = paragraph_style("Ref Caption", 8, italic=True, color=GREY, before=2, after=4)
@@ -115,7 +116,7 @@ def add_styles(document) -> None:
     table_text.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
     paragraph_style("Ref Table Header", 8.5, bold=True, color=RGBColor(0xFF, 0xFF, 0xFF), after=0)
     paragraph_style("Ref Fact Label", 8.5, bold=True, color=NAVY, after=0)
-    squares = paragraph_style("Ref Squares", 10, color=RGBColor.from_string(TEAL), after=0)
+    squares = paragraph_style("Ref Squares", 11, color=RGBColor.from_string(TEAL), after=0)
     squares.element.get_or_add_rPr().append(parse_xml(f'<w:spacing {nsdecls("w")} w:val="10"/>'))
 
     _table_style(styles, "Ref Summary Table", header_fill=TEAL, inside_rules=True)
