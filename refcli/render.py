@@ -34,7 +34,7 @@ CLIENT_KINDS = {"public": "public", "private": "privé"}
 SUMMARY_COLUMNS = ("Objet", "Maître d'ouvrage (public\u00a0/ privé)", "Années", "Montant", "Rôle")
 SUMMARY_WIDTHS = (0.31, 0.21, 0.13, 0.20, 0.15)  # shares of the text width
 FACT_WIDTHS = (0.24, 0.76)
-SQUARES_WIDTH = 0.14  # share of the text width for one column of squares; two pairs per row
+SQUARES_WIDTH = 0.13  # share of the text width for one column of squares; two pairs per row
 FILLED, EMPTY = "■", "□"
 MAX_PICTURE_HEIGHT_EMU = 8 * 360000  # 8 cm: an illustration leaves room for the fiche's text
 _EMU_PER_CM = 360000
@@ -272,6 +272,8 @@ def stakes_blocks(stakes: str) -> list[tuple[str, str]]:
 
 
 def _add_components(document, mission: Mission, library: Library, width: int) -> None:
+    from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
+
     vocabulary = library.vocabulary
     components = list(vocabulary.components)
     rows = math.ceil(len(components) / 2)
@@ -283,6 +285,9 @@ def _add_components(document, mission: Mission, library: Library, width: int) ->
         squares = FILLED * level + EMPTY * (vocabulary.max_level - level)
         _cell_text(cells[pair * 2], squares, "Ref Squares")
         _cell_text(cells[pair * 2 + 1], component.label, "Ref Table Text")
+        for cell in cells[pair * 2: pair * 2 + 2]:
+            # The squares are set larger than the labels: centred, both sit on one line.
+            cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
     square_width = round(width * SQUARES_WIDTH)
     label_width = (width - 2 * square_width) // 2
     _set_widths(table, [square_width, label_width, square_width, label_width])
