@@ -36,7 +36,7 @@ SUMMARY_WIDTHS = (0.31, 0.21, 0.13, 0.20, 0.15)  # shares of the text width
 FACT_WIDTHS = (0.24, 0.76)
 SQUARES_WIDTH = 0.13  # share of the text width for one column of squares; two pairs per row
 FILLED, EMPTY = "■", "□"
-MAX_PICTURE_HEIGHT_EMU = 8 * 360000  # 8 cm: an illustration leaves room for the fiche's text
+MAX_PICTURE_HEIGHT_EMU = 6 * 360000  # 6 cm: a short fiche keeps its illustration on its page
 _EMU_PER_CM = 360000
 
 
@@ -315,6 +315,7 @@ def _add_illustration(document, mission: Mission, library: Library, illustration
     scale = min(1.0, width / max(natural_width, 1), MAX_PICTURE_HEIGHT_EMU / max(natural_height, 1))
     paragraph = document.add_paragraph(style="Ref Caption")
     paragraph.paragraph_format.keep_with_next = True
+    paragraph.paragraph_format.space_before = 8 * 12700  # 8 pt of air between the squares and the picture
     paragraph.add_run().add_picture(
         str(path), width=int(natural_width * scale), height=int(natural_height * scale)
     )

@@ -178,7 +178,7 @@ def test_illustration_is_added_sized_to_the_page_with_caption_and_credit(data_co
     document = reopen(render(library, ids=["antony-point-etape-psl"]))
     assert len(document.inline_shapes) == 1
     shape = document.inline_shapes[0]
-    assert shape.width <= docx.shared.Cm(17) and shape.height <= docx.shared.Cm(8)
+    assert shape.width <= docx.shared.Cm(17) and shape.height <= docx.shared.Cm(6)
     assert "Plan masse du quartier — © agence RDE" in styled(document, "Ref Caption")
 
 
