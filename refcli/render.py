@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from refcli.browse import level_squares
 from refcli.errors import UserError
 from refcli.formatting import (
     NBSP,
@@ -35,7 +36,6 @@ SUMMARY_COLUMNS = ("Objet", "Maître d'ouvrage (public\u00a0/ privé)", "Années
 SUMMARY_WIDTHS = (0.31, 0.21, 0.13, 0.20, 0.15)  # shares of the text width
 FACT_WIDTHS = (0.24, 0.76)
 SQUARES_WIDTH = 0.13  # share of the text width for one column of squares; two pairs per row
-FILLED, EMPTY = "■", "□"
 MAX_PICTURE_HEIGHT_EMU = 6 * 360000  # 6 cm: a short fiche keeps its illustration on its page
 _EMU_PER_CM = 360000
 
@@ -282,8 +282,7 @@ def _add_components(document, mission: Mission, library: Library, width: int) ->
         row, pair = index % rows, index // rows
         level = mission.components.get(component.id, 0)
         cells = table.rows[row].cells
-        squares = FILLED * level + EMPTY * (vocabulary.max_level - level)
-        _cell_text(cells[pair * 2], squares, "Ref Squares")
+        _cell_text(cells[pair * 2], level_squares(level, vocabulary.max_level), "Ref Squares")
         _cell_text(cells[pair * 2 + 1], component.label, "Ref Table Text")
         for cell in cells[pair * 2: pair * 2 + 2]:
             # The squares are set larger than the labels: centred, both sit on one line.

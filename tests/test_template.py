@@ -80,12 +80,17 @@ def test_zip_that_is_not_a_word_document(tmp_path):
         open_template(path)
 
 
-def test_ill_formed_xml_is_corrupt(tmp_path):
-    path = tmp_path / "bad-xml.docx"
+def rewrite_member(path: Path, member: str, change) -> Path:
+    """Copy the shipped template to path with one member's bytes changed."""
     with zipfile.ZipFile(TEMPLATE) as source, zipfile.ZipFile(path, "w") as target:
         for item in source.infolist():
             data = source.read(item.filename)
-            target.writestr(item, b"<w:document" if item.filename == "word/document.xml" else data)
+            target.writestr(item, change(data) if item.filename == member else data)
+    return path
+
+
+def test_ill_formed_xml_is_corrupt(tmp_path):
+    path = rewrite_member(tmp_path / "bad-xml.docx", "word/document.xml", lambda data: b"<w:document")
     with pytest.raises(UserError, match=r"bad-xml\.docx: the template is a corrupt \.docx"):
         open_template(path)
 
@@ -115,13 +120,8 @@ def test_a_style_of_the_wrong_type_is_named(tmp_path):
 
 
 def test_a_word_template_dotx_is_accepted(tmp_path):
-    path = tmp_path / "firm.dotx"
-    with zipfile.ZipFile(TEMPLATE) as source, zipfile.ZipFile(path, "w") as target:
-        for item in source.infolist():
-            data = source.read(item.filename)
-            if item.filename == "[Content_Types].xml":
-                data = data.replace(b"document.main+xml", b"template.main+xml")
-            target.writestr(item, data)
+    path = rewrite_member(tmp_path / "firm.dotx", "[Content_Types].xml",
+                          lambda data: data.replace(b"document.main+xml", b"template.main+xml"))
     assert open_template(path).document.paragraphs[0].text == PLACEHOLDER
 
 
