@@ -357,5 +357,66 @@ def import_fiches(
         raise NegativeAnswer("")
 
 
+@app.command("build-bid")
+def build_bid(
+    ids: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--ids", help="The missions to include, by id, separated by commas, in the annex's order."),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="The Word file to write.")] = Path("annexe.docx"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
+    title: Annotated[
+        Optional[str], typer.Option("--title", help="The tender's title, for the annex's heading.")  # noqa: UP045
+    ] = None,
+    buyer: Annotated[
+        Optional[str], typer.Option("--buyer", help="The tender's buyer, for the annex's heading.")  # noqa: UP045
+    ] = None,
+    date: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--date", help="The tender's date: YYYY-MM-DD (written in French) or any text, as written."),
+    ] = None,
+    template: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--template", help="The Word template (default: $REFCLI_TEMPLATE, else the firm's).",
+                     show_default=False),
+    ] = None,
+    data: DataOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Write the references annex of a bid as a Word document in the firm's template."""
+    from refcli.output import print_note
+    from refcli.render import Heading, render_annex
+    from refcli.selection import parse_ids, select_by_ids
+    from refcli.template import find_template, open_template
+    from refcli.write import check_writable, write_atomically
+
+    if ids is None:
+        raise UserError("build-bid: choose the references with --ids ID,ID,... ('refcli list' shows the ids)")
+    library = _load(data, quiet)
+    selections = select_by_ids(library, parse_ids(ids))
+    opened = open_template(find_template(template))
+    check_writable(out, force)
+    if not quiet:
+        print_note(f"{len(selections)} reference(s) in the annex, in this order:")
+        for number, selection in enumerate(selections, start=1):
+            print_note(f"  {number}. {selection.mission.id}: {selection.mission.title} — {selection.reason}")
+    heading = Heading(title=title, buyer=buyer, date=_parse_date(date))
+    document = render_annex(selections, library, heading, opened)
+    write_atomically(out, document.save, force=force)
+    if not quiet:
+        print_note(f"wrote {out} (template {opened.path})")
+
+
+def _parse_date(text: str | None):
+    import datetime
+
+    if text is None:
+        return None
+    try:
+        return datetime.date.fromisoformat(text.strip())
+    except ValueError:
+        return text
+
+
 def main() -> None:
     app()

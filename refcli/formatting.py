@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
+import re
+
 from refcli.model import Amount, Period
 
 NBSP = "\u00a0"  # before a currency sign or a tax basis
@@ -42,3 +45,36 @@ def format_years(period: Period) -> str:
     if period.duration_months:
         text += f" ({period.duration_months}{NBSP}mois)"
     return text
+
+
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+_SPACE_BEFORE_COLON = re.compile(r"[ \t\u00a0\u202f]+:")
+_SPACE_BEFORE_PUNCTUATION = re.compile(r"[ \t\u00a0\u202f]+([;!?])")
+_AFTER_OPENING_QUOTE = re.compile(r"«[ \t\u00a0\u202f]*")
+_BEFORE_CLOSING_QUOTE = re.compile(r"[ \t\u00a0\u202f]*»")
+
+
+def format_date(day: datetime.date) -> str:
+    """Return a date as French prose: '1er mars 2025', '12 juin 2024'."""
+    number = "1er" if day.day == 1 else str(day.day)
+    return f"{number}{NBSP}{MONTHS[day.month - 1]} {day.year}"
+
+
+def clean_text(text: str) -> str:
+    """Drop the characters a Word document cannot hold (control characters, lone surrogates)."""
+    return _CONTROL.sub("", text)
+
+
+def french_typography(text: str) -> str:
+    """Make the spaces French typography wants unbreakable: before : ; ! ? and inside « ».
+
+    A space typed before : becomes a non-breaking space, before ; ! ? a narrow one; « and » get a
+    non-breaking space inside even when none was typed. A colon with no space before it (a time,
+    an address) is left alone, so no text is changed but its spaces.
+    """
+    text = _SPACE_BEFORE_COLON.sub(NBSP + ":", text)
+    text = _SPACE_BEFORE_PUNCTUATION.sub(THIN_NBSP + r"\1", text)
+    text = _AFTER_OPENING_QUOTE.sub("«" + NBSP, text)
+    return _BEFORE_CLOSING_QUOTE.sub(NBSP + "»", text)

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import shutil
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from refcli.library import load_library
+from refcli.model import Library
+
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_MISSIONS = ROOT / "data" / "missions"
 SHIPPED_COMPONENTS = ROOT / "data" / "components.toml"
+DATA = ROOT / "data"
+TEMPLATE = ROOT / "templates" / "perspectives-urbaines.docx"
 SEED_IDS = (
     "antony-point-etape-psl",
     "bagneux-point-etape-cloture",
@@ -77,3 +84,89 @@ def library(tmp_path: Path) -> Path:
     folder.mkdir(parents=True)
     shutil.copy(SHIPPED_COMPONENTS, tmp_path / "data" / "components.toml")
     return folder
+
+
+@pytest.fixture(scope="session")
+def shipped_library() -> Library:
+    """The shipped library, loaded once (read-only)."""
+    return load_library(DATA / "missions")
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path) -> Path:
+    """A writable copy of the shipped data folder; returns its missions folder."""
+    target = tmp_path / "data"
+    shutil.copytree(ROOT / "data", target)
+    return target / "missions"
+
+
+def png_bytes(width: int = 4, height: int = 3) -> bytes:
+    """A valid RGB PNG of the given size, written by hand (no Pillow)."""
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    rows = b"".join(b"\x00" + bytes([40, 127, 127]) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def add_illustration(data_missions: Path, mission_file: str, image_name: str = "plan.png") -> Path:
+    """Give one record of a data copy an illustration; returns the image's path."""
+    images = data_missions / "images"
+    images.mkdir(exist_ok=True)
+    image = images / image_name
+    image.write_bytes(png_bytes(400, 300))
+    record = data_missions / mission_file
+    record.write_text(
+        record.read_text(encoding="utf-8")
+        + f'\n[[illustrations]]\nfile = "images/{image_name}"\ncaption = "Plan masse du quartier"\n'
+        'credit = "agence RDE"\n',
+        encoding="utf-8",
+    )
+    return image
+
+
+def document_text(document) -> str:
+    """The document as text, one line per paragraph or table row, each with its style: what goldens hold.
+
+    Header and footer come first; field codes (PAGE) show as their instruction.
+    """
+    from docx.oxml.ns import qn
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    lines = []
+    section = document.sections[0]
+    for where, part in (("header", section.header), ("footer", section.footer)):
+        for paragraph in part.paragraphs:
+            lines.append(f"[{where}] {_paragraph_text(paragraph)}")
+    body = document.element.body
+    for element in body.iterchildren():
+        if element.tag == qn("w:p"):
+            paragraph = Paragraph(element, document)
+            marker = " [page break]" if paragraph.paragraph_format.page_break_before else ""
+            lines.append(f"[{paragraph.style.name}]{marker} {_paragraph_text(paragraph)}")
+        elif element.tag == qn("w:tbl"):
+            table = Table(element, document)
+            lines.append(f"[table {table.style.name}]")
+            for row in table.rows:
+                lines.append("  | " + " | ".join(cell.text for cell in row.cells))
+    return "\n".join(lines) + "\n"
+
+
+def _paragraph_text(paragraph) -> str:
+    from docx.oxml.ns import qn
+
+    parts = []
+    for node in paragraph._p.iter(qn("w:t"), qn("w:instrText"), qn("w:tab"), qn("w:drawing")):
+        if node.tag == qn("w:instrText"):
+            parts.append("{" + (node.text or "").strip() + "}")
+        elif node.tag == qn("w:tab"):
+            if node.getparent().tag == qn("w:r"):  # not a tab stop's definition
+                parts.append("\t")
+        elif node.tag == qn("w:drawing"):
+            parts.append("[picture]")
+        else:
+            parts.append(node.text or "")
+    return "".join(parts)

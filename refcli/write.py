@@ -1,0 +1,92 @@
+"""Write files atomically: to a temporary file in the same folder, then renamed over the target.
+
+An interrupted run (an error, Ctrl-C) leaves the target as it was and no temporary file behind.
+Generic over what is written: bytes, or a function that writes to a binary stream (a python-docx
+Document's save, a TOML dump).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+from refcli.errors import UserError
+
+Content = bytes | Callable[[BinaryIO], None]
+
+
+def check_writable(path: Path, force: bool = False) -> None:
+    """Raise UserError unless path can be written: its folder exists and is writable, and it is not a
+    folder, nor an existing file when force is False."""
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder; give the output file's name, e.g. {path / 'annexe.docx'}")
+    folder = path.parent
+    if not folder.exists():
+        raise UserError(f"{path}: the folder {folder} does not exist; create it first")
+    if not folder.is_dir():
+        raise UserError(f"{path}: {folder} is not a folder")
+    if path.exists() or path.is_symlink():
+        if not force:
+            raise UserError(f"{path}: the file exists; pass --force to overwrite it")
+        if not path.is_file():
+            raise UserError(f"{path}: exists and is not a regular file; refcli will not replace it")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(f"{path}: the folder {folder} is not writable")
+
+
+def write_atomically(path: Path, content: Content, force: bool = False) -> None:
+    """Write content to path through a temporary file and a rename; never overwrite unless force."""
+    check_writable(path, force)
+    folder = path.parent
+    try:
+        descriptor, temporary_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as error:
+        raise UserError(f"{path}: cannot write in {folder}: {error.strerror}") from None
+    temporary = Path(temporary_name)
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            if isinstance(content, bytes | bytearray):
+                stream.write(content)
+            else:
+                content(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o666 & ~_umask())
+        _move(temporary, path, force)
+    except OSError as error:
+        _remove(temporary)
+        raise UserError(f"{path}: cannot write the file: {error.strerror or error}") from None
+    except BaseException:
+        _remove(temporary)
+        raise
+
+
+def _move(temporary: Path, path: Path, force: bool) -> None:
+    if force:
+        os.replace(temporary, path)
+        return
+    # A hard link fails if the target appeared since the check: no file is ever clobbered.
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        raise UserError(f"{path}: the file exists; pass --force to overwrite it") from None
+    except OSError:
+        # A file system without hard links: the check above is what stands.
+        os.replace(temporary, path)
+        return
+    _remove(temporary)
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

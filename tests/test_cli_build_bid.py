@@ -1,0 +1,145 @@
+"""`refcli build-bid` end to end: exit codes, stdout and stderr apart, and no file left behind on error."""
+
+from __future__ import annotations
+
+import docx
+import pytest
+from typer.testing import CliRunner
+
+from refcli.cli import app
+from tests.conftest import DATA, SEED_IDS, TEMPLATE, add_illustration
+
+IDS = ",".join(SEED_IDS)
+
+
+def run(*arguments, data=DATA / "missions"):
+    return CliRunner().invoke(app, ["build-bid", "--data", str(data), *arguments])
+
+
+def test_writes_the_annex_and_reports_the_references_on_stderr(tmp_path):
+    out = tmp_path / "annexe.docx"
+    result = run("--ids", IDS, "--out", str(out), "--title", "Marché de test", "--buyer", "Ville de Test",
+                 "--date", "2025-06-30")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0] == "5 reference(s) in the annex, in this order:"
+    assert lines[1] == ("  1. antony-point-etape-psl: Point d'Etape et Plan Stratégique Local d'Antony — "
+                        "listed in --ids, position 1")
+    assert lines[-1].startswith(f"wrote {out}")
+    document = docx.Document(str(out))
+    assert document.core_properties.subject == "Marché de test — Ville de Test — 30\u00a0juin 2025"
+    assert len(document.tables[0].rows) == 6
+    assert [p.name for p in tmp_path.iterdir()] == ["annexe.docx"]
+
+
+def test_existing_output_needs_force(tmp_path):
+    out = tmp_path / "annexe.docx"
+    out.write_bytes(b"keep me")
+    result = run("--ids", SEED_IDS[0], "--out", str(out))
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {out}: the file exists; pass --force to overwrite it\n"
+    assert out.read_bytes() == b"keep me"
+    assert run("--ids", SEED_IDS[0], "--out", str(out), "--force", "-q").exit_code == 0
+    assert out.read_bytes().startswith(b"PK")
+
+
+def _template_variants(tmp_path):
+    not_docx = tmp_path / "notes.docx"
+    not_docx.write_text("notes", encoding="utf-8")
+    corrupt = tmp_path / "corrupt.docx"
+    corrupt.write_bytes(TEMPLATE.read_bytes()[:3000])
+    plain = tmp_path / "plain.docx"
+    docx.Document().save(str(plain))
+    return {
+        "missing": (tmp_path / "missing.docx", "the template does not exist"),
+        "not a docx": (not_docx, "not a .docx file"),
+        "corrupt zip": (corrupt, "the template is"),
+        "missing styles": (plain, "missing style(s) 'Ref Title', 'Ref Subtitle'"),
+    }
+
+
+@pytest.mark.parametrize("case", ["missing", "not a docx", "corrupt zip", "missing styles"])
+def test_bad_templates_are_one_line_errors_and_write_nothing(tmp_path, case):
+    template, message = _template_variants(tmp_path)[case]
+    out = tmp_path / "out" / "annexe.docx"
+    out.parent.mkdir()
+    result = run("--ids", IDS, "--out", str(out), "--template", str(template))
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"error: {template}: ")
+    assert message in result.stderr
+    assert list(out.parent.iterdir()) == []
+
+
+def test_template_from_the_environment(tmp_path):
+    out = tmp_path / "annexe.docx"
+    result = CliRunner(env={"REFCLI_TEMPLATE": str(tmp_path / "firm.docx")}).invoke(
+        app, ["build-bid", "--data", str(DATA / "missions"), "--ids", IDS, "--out", str(out)])
+    assert result.exit_code == 2
+    assert "firm.docx: the template does not exist" in result.stderr
+
+
+def test_vanished_illustration_writes_nothing(tmp_path, data_copy, monkeypatch):
+    image = add_illustration(data_copy, "bagneux-point-etape-cloture.toml")
+    from refcli import library as library_module
+
+    real_load = library_module.load_library
+
+    def load_then_lose_the_image(folder, vocabulary=None):
+        loaded = real_load(folder, vocabulary)
+        image.unlink()
+        return loaded
+
+    monkeypatch.setattr(library_module, "load_library", load_then_lose_the_image)
+    out = tmp_path / "annexe.docx"
+    result = run("--ids", IDS, "--out", str(out), data=data_copy)
+    assert result.exit_code == 2
+    assert "bagneux-point-etape-cloture.toml: illustrations: 'images/plan.png'" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("error: ")
+    assert not out.exists()
+    assert not [path for path in tmp_path.iterdir() if path.name.startswith(".annexe")]
+
+
+@pytest.mark.parametrize("ids, message", [
+    (",", "--ids: no reference selected"),
+    ("antony", "no mission with id 'antony'; did you mean 'antony-point-etape-psl'?"),
+])
+def test_bad_selection(tmp_path, ids, message):
+    result = run("--ids", ids, "--out", str(tmp_path / "a.docx"))
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_ids_says_how_to_choose(tmp_path):
+    result = run("--out", str(tmp_path / "a.docx"))
+    assert result.exit_code == 2
+    assert "--ids" in result.stderr
+
+
+def test_output_is_a_folder(tmp_path):
+    result = run("--ids", IDS, "--out", str(tmp_path))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {tmp_path}: is a folder")
+
+
+def test_output_folder_missing(tmp_path):
+    result = run("--ids", IDS, "--out", str(tmp_path / "nowhere" / "a.docx"))
+    assert result.exit_code == 2
+    assert "does not exist" in result.stderr
+
+
+def test_help_and_readme_document_the_command():
+    from tests.conftest import ROOT
+
+    result = CliRunner().invoke(app, ["build-bid", "--help"])
+    assert result.exit_code == 0
+    assert "Word document in the firm's template" in result.stdout
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "## The annex (build-bid)" in readme
+    from refcli.template import PLACEHOLDER, REQUIRED_STYLES
+
+    assert PLACEHOLDER in readme
+    for name, _kind in REQUIRED_STYLES:
+        assert f"`{name}`" in readme
