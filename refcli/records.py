@@ -7,9 +7,6 @@ reader never sees half a record, and an interrupted write leaves no temporary fi
 
 from __future__ import annotations
 
-import errno
-import os
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -17,6 +14,7 @@ from typing import Any
 from refcli.errors import UserError
 from refcli.load import find_record_files
 from refcli.text import slugify
+from refcli.write import write_atomically
 
 MAX_ID_LENGTH = 60
 # Words an id should not end on once cut: "...-du-montage-operationnel-et" reads better without "-et".
@@ -73,65 +71,12 @@ def check_free(record_id: str, target: Path, ids: dict[str, Path], force: bool, 
 
 
 def write_record_file(path: Path, text: str, force: bool = False) -> None:
-    """Write text to path atomically; without force, never replace an existing file."""
-    folder = path.parent
+    """Write a record's text to path atomically, creating its folder; without force, never replace a file."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise UserError(f"{path}: cannot write the record: {error.strerror or error}") from None
-    temporary = Path(temporary_name)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
-            os.fchmod(handle.fileno(), 0o666 & ~_umask())  # mkstemp makes it private; a record is not
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if force:
-            os.replace(temporary, path)
-        else:
-            _link_exclusive(temporary, path)
-        _sync_folder(folder)
-    except FileExistsError:
-        raise UserError(f"{path}: the file exists (written meanwhile by someone else)") from None
-    except OSError as error:
-        raise UserError(f"{path}: cannot write the record: {error.strerror or error}") from None
-    finally:
-        # Also on KeyboardInterrupt: the temporary file never outlives the write.
-        temporary.unlink(missing_ok=True)
-
-
-def _link_exclusive(temporary: Path, path: Path) -> None:
-    """Give the written file its name, failing with FileExistsError if the name is taken."""
-    try:
-        os.link(temporary, path)
-    except OSError as error:
-        if isinstance(error, FileExistsError) or error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV,
-                                                                      errno.EMLINK, errno.ENOSYS):
-            raise
-        # No hard links on this file system: claim the name with O_EXCL, then rename over the claim.
-        claim = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        os.close(claim)
-        os.replace(temporary, path)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _sync_folder(folder: Path) -> None:
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
+        raise UserError(f"{path}: cannot create the folder {path.parent}: {error.strerror or error}") from None
+    write_atomically(path, text.encode("utf-8"), force=force)
 
 
 def record_path(folder: Path, record_id: str) -> Path:

@@ -8,6 +8,7 @@ Document's save, a TOML dump).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Callable
@@ -57,6 +58,7 @@ def write_atomically(path: Path, content: Content, force: bool = False) -> None:
             os.fsync(stream.fileno())
         os.chmod(temporary, 0o666 & ~_umask())
         _move(temporary, path, force)
+        _sync_folder(folder)
     except OSError as error:
         _remove(temporary)
         raise UserError(f"{path}: cannot write the file: {error.strerror or error}") from None
@@ -74,11 +76,29 @@ def _move(temporary: Path, path: Path, force: bool) -> None:
         os.link(temporary, path)
     except FileExistsError:
         raise UserError(f"{path}: the file exists; pass --force to overwrite it") from None
-    except OSError:
-        # A file system without hard links: the check above is what stands.
+    except OSError as error:
+        if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK, errno.ENOSYS):
+            raise
+        # No hard links on this file system: claim the name with O_EXCL, then rename over the claim.
+        try:
+            claim = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            raise UserError(f"{path}: the file exists; pass --force to overwrite it") from None
+        os.close(claim)
         os.replace(temporary, path)
         return
     _remove(temporary)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename durable; a file system that cannot sync a folder is left as it is."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    with contextlib.suppress(OSError):
+        os.fsync(descriptor)
+    os.close(descriptor)
 
 
 def _remove(path: Path) -> None:
