@@ -1,4 +1,4 @@
-"""The inverted index of a Library: each distinct word -> where it occurs (mission, field, positions).
+"""The inverted index of a Library: each distinct word, and each pair of words, -> where it occurs.
 
 Built once per Library and then only read. It is plain data (tuples, dicts, strings and ints), so
 it can later be cached, e.g. to SQLite, and checked against the library's files.
@@ -26,26 +26,28 @@ FIELD_WEIGHTS: dict[str, float] = {
     "team": 0.5,
 }
 FIELDS: tuple[str, ...] = tuple(FIELD_WEIGHTS)
-# Positions jump by this much between two items of a list field, so a phrase never spans two keywords.
-ITEM_GAP = 2
-
-
-@dataclass(frozen=True, slots=True)
-class Posting:
-    mission: int  # index into SearchIndex.mission_ids (and Library.missions)
-    field: int  # index into FIELDS
-    positions: tuple[int, ...]  # word positions in the field, for phrases
+# MASK_WEIGHTS[mask] is the total weight of the fields whose bits are set in mask (bit i: FIELDS[i]).
+MASK_WEIGHTS: tuple[float, ...] = tuple(
+    sum(weight for bit, weight in enumerate(FIELD_WEIGHTS.values()) if mask >> bit & 1)
+    for mask in range(1 << len(FIELDS))
+)
 
 
 @dataclass(frozen=True, slots=True)
 class SearchIndex:
+    """Where each word, and each pair of words side by side, occurs: mission -> bit mask of fields.
+
+    Pairs are what phrases match: "maison du projet" is found through the pair "maison projet"
+    (stop words are not indexed). A pair never spans two items of a list field (two keywords).
+    """
+
     mission_ids: tuple[str, ...]
     terms: tuple[str, ...]  # the distinct words of the library, sorted: what fuzzy matching runs over
-    postings: dict[str, tuple[Posting, ...]]  # word -> every field it occurs in
+    postings: dict[str, dict[int, int]]  # word -> {mission number: mask of the fields it occurs in}
+    pairs: dict[str, dict[int, int]]  # "word word" -> {mission number: mask of fields}
 
-    def document_frequency(self, words: set[str]) -> int:
-        """Return how many missions contain at least one of words."""
-        return len({posting.mission for word in words for posting in self.postings.get(word, ())})
+    def field_names(self, mask: int) -> tuple[str, ...]:
+        return tuple(name for bit, name in enumerate(FIELDS) if mask >> bit & 1)
 
 
 def mission_fields(mission: Mission, vocabulary: Vocabulary) -> dict[str, list[str]]:
@@ -67,23 +69,32 @@ def mission_fields(mission: Mission, vocabulary: Vocabulary) -> dict[str, list[s
 
 
 def build_index(library: Library) -> SearchIndex:
-    """Tokenise every searched field of every mission once and file each word's positions."""
-    found: dict[str, list[Posting]] = {}
+    """Tokenise every searched field of every mission once; file each word and each pair of words."""
+    postings: dict[str, dict[int, int]] = {}
+    pairs: dict[str, dict[int, int]] = {}
     for mission_number, mission in enumerate(library.missions):
         fields = mission_fields(mission, library.vocabulary)
-        for field_number, name in enumerate(FIELDS):
-            texts = fields[name]
-            positions: dict[str, list[int]] = {}
-            position = 0
-            for text in texts:
+        for bit, name in enumerate(FIELDS):
+            flag = 1 << bit
+            for text in fields[name]:
+                previous = None
                 for word in tokens(text):
-                    positions.setdefault(word, []).append(position)
-                    position += 1
-                position += ITEM_GAP
-            for word, places in positions.items():
-                found.setdefault(word, []).append(Posting(mission_number, field_number, tuple(places)))
+                    places = postings.get(word)
+                    if places is None:
+                        postings[word] = {mission_number: flag}
+                    else:
+                        places[mission_number] = places.get(mission_number, 0) | flag
+                    if previous is not None:
+                        pair = f"{previous} {word}"
+                        places = pairs.get(pair)
+                        if places is None:
+                            pairs[pair] = {mission_number: flag}
+                        else:
+                            places[mission_number] = places.get(mission_number, 0) | flag
+                    previous = word
     return SearchIndex(
         mission_ids=tuple(mission.id for mission in library.missions),
-        terms=tuple(sorted(found)),
-        postings={word: tuple(postings) for word, postings in found.items()},
+        terms=tuple(sorted(postings)),
+        postings=postings,
+        pairs=pairs,
     )

@@ -17,11 +17,15 @@ over a record's text.
 
 from __future__ import annotations
 
+import functools
+import gc
+import heapq
 import math
+import operator
 import re
 from dataclasses import dataclass
 
-from refcli.index import FIELD_WEIGHTS, FIELDS, SearchIndex
+from refcli.index import FIELD_WEIGHTS, FIELDS, MASK_WEIGHTS, SearchIndex
 from refcli.model import Library, Mission
 from refcli.query import Query, QueryTerm
 from refcli.text import REPLACEMENT
@@ -36,6 +40,7 @@ TEXT_SHARE = 0.7
 COMPETENCY_SHARE = 0.3
 PARTIAL_CREDIT = 0.5
 OUT_OF_WINDOW_FACTOR = 0.5
+PHRASE_VARIANTS = 3  # the closest variants of each word of a phrase that are tried side by side
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,69 +96,123 @@ class Match:
 
 
 @dataclass(frozen=True, slots=True)
-class _Hit:
-    strength: float
+class _Found:
+    """How a query term reached a mission: shared by every posting of one word variant."""
+
+    via: str | None
     matched: str
     similarity: float
     kind: str
 
 
+# One hit of a term in a mission: (strength, mask of fields, how it was found).
+_Hit = tuple[float, int, _Found]
+
+
 def rank_missions(library: Library, index: SearchIndex, query: Query) -> list[Match]:
-    """Return every mission the query matches, best first: score, then id. The caller applies limit."""
+    """Return the best query.limit missions the query matches, best first (score, then id), explained."""
+    # Ranking allocates many small tuples and no cycles: a collection in the middle would walk the
+    # whole library for nothing (it doubled the ranking time on 10,000 records).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _rank(library, index, query)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _rank(library: Library, index: SearchIndex, query: Query) -> list[Match]:
     missions = library.missions
     matcher = _WordMatcher(index)
     per_term = [_term_hits(term, index, matcher) for term in query.terms]
-    total = len(missions)
-    idfs = [_idf(total, len({mission for mission, _ in hits})) for hits in per_term]
+    idfs = [_idf(len(missions), len(hits)) for hits in per_term]
     maximum = sum(idfs) * TERM_CAP
     text_share = (TEXT_SHARE if query.competencies else 1.0) if query.terms else 0.0
-    competency_share = 1.0 - text_share
 
-    values: dict[int, float] = {}
-    details: dict[int, list[tuple[float, FieldMatch]]] = {}
-    for term, hits, idf in zip(query.terms, per_term, idfs, strict=True):
-        by_mission: dict[int, list[tuple[int, _Hit, str | None]]] = {}
-        for (mission, field), (hit, via) in hits.items():
-            by_mission.setdefault(mission, []).append((field, hit, via))
-        for mission, found in by_mission.items():
-            raw = sum(FIELD_WEIGHTS[FIELDS[field]] * hit.strength for field, hit, _ in found)
-            value = idf * min(raw, TERM_CAP)
-            values[mission] = values.get(mission, 0.0) + value
-            points = 100.0 * text_share * value / maximum
-            for field, hit, via in found:
-                share = FIELD_WEIGHTS[FIELDS[field]] * hit.strength / raw
-                explanation = FieldMatch(term.text, via, FIELDS[field], hit.matched, round(hit.similarity, 1),
-                                         hit.kind, points * share)
-                details.setdefault(mission, []).append((points * share, explanation))
+    totals: dict[int, float] = {}
+    for hits, idf in zip(per_term, idfs, strict=True):
+        for mission, found in hits.items():
+            totals[mission] = totals.get(mission, 0.0) + idf * min(_value(found), TERM_CAP)
 
-    matches = []
-    for number, mission in enumerate(missions):
+    candidates = range(len(missions)) if query.competencies else totals
+    wanted = list(query.competencies.items())
+    competency_unit = 100.0 * (1.0 - text_share) / len(wanted) if wanted else 0.0
+    text_unit = 100.0 * text_share / maximum if maximum else 0.0
+    scored = []
+    for number in candidates:  # the hot loop: kept plain on purpose
+        mission = missions[number]
         if query.client_kind is not None and mission.client.kind != query.client_kind:
             continue
-        text = values.get(number, 0.0) / maximum if maximum else 0.0
-        competencies = _competencies(mission, query, competency_share)
-        if text <= 0 and not any(competency.level for competency in competencies):
+        score = totals.get(number, 0.0) * text_unit
+        if wanted:
+            credit, reached = 0.0, number in totals
+            for component, minimum in wanted:
+                level = mission.components.get(component, 0)
+                if level:
+                    reached = True
+                    credit += 1.0 if level >= minimum else PARTIAL_CREDIT * level / minimum
+            if not reached:
+                continue
+            score += credit * competency_unit
+        if not _in_window(mission, query):
+            score *= OUT_OF_WINDOW_FACTOR
+        scored.append((-round(score, 9), mission.id, number, score))
+    best = heapq.nsmallest(query.limit, scored)
+    return [_explain(missions[number], number, score, query, per_term, idfs, maximum, text_share)
+            for _, _, number, score in best]
+
+
+def _in_window(mission: Mission, query: Query) -> bool:
+    return query.since is None or mission.period.end >= query.since or mission.period.ongoing
+
+
+def _competency_points(level: int, minimum: int, text_share: float, count: int) -> float:
+    credit = 1.0 if level >= minimum else PARTIAL_CREDIT * level / minimum
+    return 100.0 * (1.0 - text_share) * credit / count
+
+
+def _value(hits: list[_Hit]) -> float:
+    """Σ over fields of weight × the strongest hit in that field."""
+    if len(hits) == 1:
+        return hits[0][0] * MASK_WEIGHTS[hits[0][1]]
+    covered = value = 0
+    for strength, mask, _ in sorted(hits, key=lambda hit: -hit[0]):
+        new = mask & ~covered
+        if new:
+            value += strength * MASK_WEIGHTS[new]
+            covered |= mask
+    return value
+
+
+def _explain(mission: Mission, number: int, score: float, query: Query, per_term: list[dict[int, list[_Hit]]],
+             idfs: list[float], maximum: float, text_share: float) -> Match:
+    """Build a result with its explanation: each term's best hit in each field, and what it added."""
+    in_window = _in_window(mission, query)
+    factor = 1.0 if in_window else OUT_OF_WINDOW_FACTOR
+    fields: list[FieldMatch] = []
+    for term, hits, idf in zip(query.terms, per_term, idfs, strict=True):
+        found = hits.get(number)
+        if not found:
             continue
-        in_window = query.since is None or mission.period.end >= query.since or mission.period.ongoing
-        factor = 1.0 if in_window else OUT_OF_WINDOW_FACTOR
-        score = 100.0 * text_share * text + sum(competency.points for competency in competencies)
-        explanation = sorted(details.get(number, []), key=lambda item: (-item[0], item[1].term, item[1].field))
-        matches.append(Match(
-            mission,
-            score * factor,
-            tuple(_scaled(field, factor) for _, field in explanation),
-            tuple(CompetencyMatch(c.id, c.minimum, c.level, c.points * factor) for c in competencies),
-            in_window,
-        ))
-    matches.sort(key=lambda match: (-round(match.score, 9), match.id))
-    return matches
-
-
-def _scaled(field: FieldMatch, factor: float) -> FieldMatch:
-    if factor == 1.0:
-        return field
-    return FieldMatch(field.term, field.via, field.field, field.matched, field.similarity, field.kind,
-                      field.points * factor)
+        per_field = []
+        for bit, name in enumerate(FIELDS):
+            best = max((hit for hit in found if hit[1] >> bit & 1), key=lambda hit: hit[0], default=None)
+            if best is not None:
+                per_field.append((name, FIELD_WEIGHTS[name] * best[0], best[2]))
+        raw = sum(contribution for _, contribution, _ in per_field)
+        scale = 100.0 * text_share * idf * min(raw, TERM_CAP) / raw / maximum * factor
+        for name, contribution, how in per_field:
+            fields.append(FieldMatch(term.text, how.via, name, how.matched, round(how.similarity, 1), how.kind,
+                                     contribution * scale))
+    fields.sort(key=lambda field: (-field.points, field.term, field.field))
+    competencies = tuple(
+        CompetencyMatch(component, minimum, mission.components.get(component, 0),
+                        _competency_points(mission.components.get(component, 0), minimum, text_share,
+                                           len(query.competencies)) * factor)
+        for component, minimum in query.competencies.items()
+    )
+    return Match(mission, score, tuple(fields), competencies, in_window)
 
 
 def _idf(total: int, frequency: int) -> float:
@@ -161,74 +220,95 @@ def _idf(total: int, frequency: int) -> float:
     return math.log(1.0 + (total - frequency + 0.5) / (frequency + 0.5))
 
 
-def _competencies(mission: Mission, query: Query, share: float) -> list[CompetencyMatch]:
-    wanted = query.competencies
-    found = []
-    for component_id, minimum in wanted.items():
-        level = mission.components.get(component_id, 0)
-        credit = 1.0 if level >= minimum else PARTIAL_CREDIT * level / minimum
-        found.append(CompetencyMatch(component_id, minimum, level, 100.0 * share * credit / len(wanted)))
-    return found
-
-
-def _term_hits(
-    term: QueryTerm, index: SearchIndex, matcher: _WordMatcher
-) -> dict[tuple[int, int], tuple[_Hit, str | None]]:
-    """Return, for each (mission, field) the term or one of its alternatives matched, the best hit."""
-    best: dict[tuple[int, int], tuple[_Hit, str | None]] = {}
+def _term_hits(term: QueryTerm, index: SearchIndex, matcher: _WordMatcher) -> dict[int, list[_Hit]]:
+    """Return, for each mission the term or one of its alternatives reached, every hit."""
+    hits: dict[int, list[_Hit]] = {}
     ways = [(term.words, 1.0, None)] + [(alt.words, alt.weight, alt.text) for alt in term.alternatives]
     for words, weight, via in ways:
-        if not words:
-            continue
-        hits = _word_hits(words[0], index, matcher) if len(words) == 1 else _phrase_hits(words, index, matcher)
-        for key, hit in hits.items():
-            weighted = _Hit(hit.strength * weight, hit.matched, hit.similarity, hit.kind)
-            current = best.get(key)
-            if current is None or weighted.strength > current[0].strength:
-                best[key] = (weighted, via)
-    return best
-
-
-def _word_hits(word: str, index: SearchIndex, matcher: _WordMatcher) -> dict[tuple[int, int], _Hit]:
-    hits: dict[tuple[int, int], _Hit] = {}
-    for found in matcher.match(word):  # strongest first: the first hit of a field is its best
-        hit = _Hit(found.strength, found.word, found.similarity, found.kind)
-        for posting in index.postings[found.word]:
-            hits.setdefault((posting.mission, posting.field), hit)
+        # The user's own words match fuzzily and, for a phrase, scattered; the glossary's alternatives,
+        # spelt as the trade spells them, match exactly and side by side only.
+        own = via is None
+        if len(words) == 1:
+            _word_hits(words[0], weight, via, index, matcher, hits, fuzzy=own)
+        elif words:
+            _phrase_hits(words, weight, via, index, matcher, hits, own=own)
     return hits
 
 
-def _phrase_hits(words: tuple[str, ...], index: SearchIndex, matcher: _WordMatcher) -> dict[tuple[int, int], _Hit]:
-    """Match a phrase: all its words in one field, side by side (full credit) or scattered."""
-    per_word: list[dict[tuple[int, int], list[tuple[WordMatch, tuple[int, ...]]]]] = []
-    for word in words:
-        places: dict[tuple[int, int], list[tuple[WordMatch, tuple[int, ...]]]] = {}
-        for found in matcher.match(word):
-            for posting in index.postings[found.word]:
-                places.setdefault((posting.mission, posting.field), []).append((found, posting.positions))
-        if not places:
-            return {}
-        per_word.append(places)
+def _word_hits(word: str, weight: float, via: str | None, index: SearchIndex, matcher: _WordMatcher,
+               hits: dict[int, list[_Hit]], fuzzy: bool) -> None:
+    for variant in matcher.match(word, fuzzy):
+        strength = variant.strength * weight
+        how = _Found(via, variant.word, variant.similarity, variant.kind)
+        for mission, mask in index.postings[variant.word].items():
+            found = hits.get(mission)
+            if found is None:
+                hits[mission] = [(strength, mask, how)]
+            else:
+                found.append((strength, mask, how))
+
+
+def _phrase_hits(words: tuple[str, ...], weight: float, via: str | None, index: SearchIndex,
+                 matcher: _WordMatcher, hits: dict[int, list[_Hit]], own: bool) -> None:
+    """Match a phrase through the index's pairs of words side by side; the user's own, scattered too."""
+    variants = [matcher.match(word, fuzzy=own)[:PHRASE_VARIANTS] for word in words]
+    if not all(variants):
+        return
+    # For each pair of neighbouring words: mission -> (fields, left variant, right variant). The
+    # strongest variants come first, so the first variant pair found in a mission is its best.
+    links: list[dict[int, tuple[int, WordMatch, WordMatch]]] = []
+    for left_variants, right_variants in zip(variants, variants[1:], strict=False):
+        link: dict[int, tuple[int, WordMatch, WordMatch]] = {}
+        for left in left_variants:
+            for right in right_variants:
+                for mission, mask in index.pairs.get(f"{left.word} {right.word}", {}).items():
+                    current = link.get(mission)
+                    link[mission] = (mask, left, right) if current is None else (current[0] | mask, *current[1:])
+        links.append(link)
+    phrase_masks: dict[int, int] = {}
+    made: dict[tuple, tuple[float, _Found]] = {}  # one (strength, how) per combination of variants
+
+    def hit(found: list[WordMatch], kind: str, mask: int) -> _Hit:
+        key = (kind, *(variant.word for variant in found))
+        if key not in made:
+            factor = weight if kind == "phrase" else weight * SCATTERED_PHRASE
+            made[key] = _phrase_hit(found, factor, via, kind)
+        return (made[key][0], mask, made[key][1])
+
+    if all(links):
+        for mission in set(links[0]).intersection(*links[1:]):
+            chain = [links[step][mission] for step in range(len(links))]
+            mask = functools.reduce(operator.and_, (mask for mask, _, _ in chain))
+            if not mask:
+                continue
+            found = [chain[0][1]] + [right for _, _, right in chain]
+            phrase_masks[mission] = mask
+            _add(hits, mission, hit(found, "phrase", mask))
     # "ANRU 2" or "OPAH RU" scattered in a text means nothing: short words and numbers must be side by side.
-    scattered_allowed = all(len(word) > 2 and not word.isdigit() for word in words)
-    candidates = set.intersection(*(set(places) for places in sorted(per_word, key=len)))
-    hits = {}
-    for key in candidates:
-        choices = [places[key] for places in per_word]
-        best = [choice[0][0] for choice in choices]  # the strongest variant of each word in this field
-        positions = [set().union(*(found_positions for _, found_positions in choice)) for choice in choices]
-        adjacent = any(all(start + offset in positions[offset] for offset in range(1, len(words)))
-                       for start in positions[0])
-        if not adjacent and not scattered_allowed:
-            continue
-        strength = sum(found.strength for found in best) / len(best)
-        hits[key] = _Hit(
-            strength * (1.0 if adjacent else SCATTERED_PHRASE),
-            " ".join(found.word for found in best),
-            min(found.similarity for found in best),
-            "phrase" if adjacent else "scattered",
-        )
-    return hits
+    if not own or any(len(word) <= 2 or word.isdigit() for word in words):
+        return
+    # Scattered words: the strongest variant of each word, in the same field but not side by side.
+    strongest = [word_variants[0] for word_variants in variants]
+    per_word = [index.postings[variant.word] for variant in strongest]
+    for mission in set(per_word[0]).intersection(*per_word[1:]):
+        mask = functools.reduce(operator.and_, (places[mission] for places in per_word))
+        mask &= ~phrase_masks.get(mission, 0)
+        if mask:
+            _add(hits, mission, hit(strongest, "scattered", mask))
+
+
+def _phrase_hit(found: list[WordMatch], weight: float, via: str | None, kind: str) -> tuple[float, _Found]:
+    strength = weight * sum(variant.strength for variant in found) / len(found)
+    how = _Found(via, " ".join(variant.word for variant in found), min(variant.similarity for variant in found), kind)
+    return strength, how
+
+
+def _add(hits: dict[int, list[_Hit]], mission: int, hit: _Hit) -> None:
+    found = hits.get(mission)
+    if found is None:
+        hits[mission] = [hit]
+    else:
+        found.append(hit)
 
 
 class _WordMatcher:
@@ -238,7 +318,10 @@ class _WordMatcher:
         self.index = index
         self.cache: dict[str, list[WordMatch]] = {}
 
-    def match(self, word: str) -> list[WordMatch]:
+    def match(self, word: str, fuzzy: bool = True) -> list[WordMatch]:
+        """Return the vocabulary words word matches, strongest first; exactly only unless fuzzy."""
+        if not fuzzy:
+            return [WordMatch(word, 100.0, EXACT_STRENGTH, "exact")] if word in self.index.postings else []
         if word not in self.cache:
             self.cache[word] = self._match(word)
         return self.cache[word]

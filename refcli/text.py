@@ -6,6 +6,7 @@ slashes and punctuation, French stop words; digits ("12", "2") are kept as words
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -14,10 +15,14 @@ _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß"
 _SPACES = re.compile(r"\s+")
 
 REPLACEMENT = "\ufffd"
-# An elided article or pronoun at the start of a word: "l'étude", "d'ouvrage", "qu'il", "jusqu'au".
-_ELISION = re.compile(r"(?<![a-z0-9])(?:l|d|j|n|s|c|m|t|qu|jusqu|lorsqu|puisqu|quoiqu)'")
-# A word is letters and digits; a kept U+FFFD stands for one lost letter inside a word.
+# A raw word: letters, digits and U+FFFD (a lost letter), with the apostrophe that may follow it.
+_RAW_WORD = re.compile(r"(?:[^\W_]|\ufffd)+['\u2019\u2018\u02bc`\u00b4]?")
+# Marks left by NFKD decomposition (accents): removed in C rather than char by char.
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+# A folded word is letters and digits; a kept U+FFFD stands for one lost letter inside a word.
 _WORD = re.compile(r"[a-z0-9\ufffd]+")
+# Elided articles and pronouns before an apostrophe: "l'étude", "d'ouvrage", "qu'il", "jusqu'au".
+ELISIONS = frozenset({"l", "d", "j", "n", "s", "c", "m", "t", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu"})
 
 # French function words: they carry no meaning for matching a mission to a tender. Folded forms.
 STOP_WORDS = frozenset({
@@ -41,8 +46,7 @@ def fold(text: str) -> str:
 
 def _fold(text: str) -> str:
     text = text.translate(_APOSTROPHES).translate(_LIGATURES)
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
+    stripped = _COMBINING.sub("", unicodedata.normalize("NFKD", text.casefold()))
     return _SPACES.sub(" ", stripped).strip()
 
 
@@ -53,11 +57,22 @@ def tokens(text: str, keep_replacement: bool = False) -> list[str]:
     ["opah", "ru"]. A U+FFFD inside a word is dropped, or kept with keep_replacement (a query does
     that, to match it as one unknown letter).
     """
-    folded = _fold(text)
+    found: list[str] = []
+    for raw in _RAW_WORD.findall(text):
+        found += _word_tokens(raw, keep_replacement)
+    return found
+
+
+@functools.lru_cache(maxsize=200_000)
+def _word_tokens(raw: str, keep_replacement: bool) -> tuple[str, ...]:
+    # Records repeat the same words: folding each distinct raw word once keeps indexing fast.
+    elided = raw[-1] in "'\u2019\u2018\u02bc`\u00b4"
+    folded = _fold(raw[:-1] if elided else raw)
     if not keep_replacement:
         folded = folded.replace(REPLACEMENT, "")
-    folded = _ELISION.sub(" ", folded)
-    return [word for word in _WORD.findall(folded) if word not in STOP_WORDS and word != REPLACEMENT]
+    if elided and folded in ELISIONS:
+        return ()
+    return tuple(word for word in _WORD.findall(folded) if word not in STOP_WORDS and word != REPLACEMENT)
 
 
 def slugify(text: str) -> str:
