@@ -48,7 +48,8 @@ CLIENTS_PRIVATE = [
 ]
 MISSION_TYPES = [
     "Capitalisation", "Montage de projet", "Accompagnement social", "Stratégie et montage de projets",
-    "Etude urbaine", "AMO concertation", "Evaluation", "Gestion urbaine de proximité", "Assistance à maîtrise d'ouvrage",
+    "Etude urbaine", "AMO concertation", "Evaluation", "Gestion urbaine de proximité",
+    "Assistance à maîtrise d'ouvrage",
     "Coordination", "Programmation", "Conseil stratégique",
 ]
 TITLES = [
@@ -93,7 +94,8 @@ STAKES = [
     "prioritaires.",
     "Le relogement des ménages concernés par les démolitions exige un accompagnement social individualisé et un suivi "
     "partagé entre bailleurs.",
-    "La stratégie de peuplement à l'échelle intercommunale doit favoriser la mixité sociale et l'équilibre territorial.",
+    "La stratégie de peuplement à l'échelle intercommunale doit favoriser la mixité sociale et l'équilibre "
+    "territorial.",
     "La coordination des nombreux maîtres d'ouvrage et la synthèse opérationnelle des chantiers conditionnent le "
     "respect du calendrier.",
     "Le montage financier des opérations mobilise les subventions de l'ANRU, de la Région et des collectivités.",

@@ -1,16 +1,20 @@
 """The inverted index of a Library: each distinct word, and each pair of words, -> where it occurs.
 
-Built once per Library and then only read. It is plain data (tuples, dicts, strings and ints), so
-it can later be cached, e.g. to SQLite, and checked against the library's files.
+Built once per Library and then only read. It is plain data (tuples, dicts, strings and numpy
+arrays), so it can later be cached, e.g. to SQLite, and checked against the library's files.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from refcli.model import Library, Mission
 from refcli.text import tokens
 from refcli.vocabulary import Vocabulary
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # The fields of a record that search reads, and how much a match in each weighs (README, "Search").
 FIELD_WEIGHTS: dict[str, float] = {
@@ -26,28 +30,27 @@ FIELD_WEIGHTS: dict[str, float] = {
     "team": 0.5,
 }
 FIELDS: tuple[str, ...] = tuple(FIELD_WEIGHTS)
-# MASK_WEIGHTS[mask] is the total weight of the fields whose bits are set in mask (bit i: FIELDS[i]).
-MASK_WEIGHTS: tuple[float, ...] = tuple(
-    sum(weight for bit, weight in enumerate(FIELD_WEIGHTS.values()) if mask >> bit & 1)
-    for mask in range(1 << len(FIELDS))
-)
 
 
 @dataclass(frozen=True, slots=True)
 class SearchIndex:
-    """Where each word, and each pair of words side by side, occurs: mission -> bit mask of fields.
+    """Where each word, and each pair of words side by side, occurs; and the facts filters need.
 
+    A posting is two arrays of the same length: mission numbers (ascending; the library's order,
+    which is by id) and, for each, a bit mask of the fields the word occurs in (bit i: FIELDS[i]).
     Pairs are what phrases match: "maison du projet" is found through the pair "maison projet"
     (stop words are not indexed). A pair never spans two items of a list field (two keywords).
+    Everything is plain data (strings, tuples, dicts, numpy arrays), so it can be cached later.
     """
 
     mission_ids: tuple[str, ...]
     terms: tuple[str, ...]  # the distinct words of the library, sorted: what fuzzy matching runs over
-    postings: dict[str, dict[int, int]]  # word -> {mission number: mask of the fields it occurs in}
-    pairs: dict[str, dict[int, int]]  # "word word" -> {mission number: mask of fields}
-
-    def field_names(self, mask: int) -> tuple[str, ...]:
-        return tuple(name for bit, name in enumerate(FIELDS) if mask >> bit & 1)
+    postings: dict[str, tuple[np.ndarray, np.ndarray]]  # word -> (mission numbers, field masks)
+    pairs: dict[str, tuple[np.ndarray, np.ndarray]]  # "word word" -> (mission numbers, field masks)
+    end_years: np.ndarray  # per mission: the last year
+    ongoing: np.ndarray  # per mission: still under way
+    public: np.ndarray  # per mission: the client is public
+    levels: dict[str, np.ndarray]  # component id -> per mission: its level, 0 if not covered
 
 
 def mission_fields(mission: Mission, vocabulary: Vocabulary) -> dict[str, list[str]]:
@@ -70,6 +73,8 @@ def mission_fields(mission: Mission, vocabulary: Vocabulary) -> dict[str, list[s
 
 def build_index(library: Library) -> SearchIndex:
     """Tokenise every searched field of every mission once; file each word and each pair of words."""
+    import numpy as np
+
     postings: dict[str, dict[int, int]] = {}
     pairs: dict[str, dict[int, int]] = {}
     for mission_number, mission in enumerate(library.missions):
@@ -92,9 +97,20 @@ def build_index(library: Library) -> SearchIndex:
                         else:
                             places[mission_number] = places.get(mission_number, 0) | flag
                     previous = word
+
+    def arrays(places: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        # Missions were filed in ascending order: the arrays come out sorted.
+        return (np.fromiter(places.keys(), np.int32, len(places)), np.fromiter(places.values(), np.uint16, len(places)))
+
+    missions = library.missions
     return SearchIndex(
-        mission_ids=tuple(mission.id for mission in library.missions),
+        mission_ids=tuple(mission.id for mission in missions),
         terms=tuple(sorted(postings)),
-        postings=postings,
-        pairs=pairs,
+        postings={word: arrays(places) for word, places in postings.items()},
+        pairs={pair: arrays(places) for pair, places in pairs.items()},
+        end_years=np.array([mission.period.end for mission in missions], dtype=np.int32),
+        ongoing=np.array([mission.period.ongoing for mission in missions], dtype=bool),
+        public=np.array([mission.client.kind == "public" for mission in missions], dtype=bool),
+        levels={component: np.array([mission.components.get(component, 0) for mission in missions], dtype=np.int32)
+                for component in library.vocabulary.ids()},
     )

@@ -11,24 +11,26 @@ its parameters. In short, for a mission m:
                      · OUT_OF_WINDOW_FACTOR when the mission ended before the window
 
 Words are matched against the index's vocabulary of distinct words (exactly, else fuzzily with
-rapidfuzz), then missions are reached through the index's postings: the fuzzy scorer never runs
-over a record's text.
+rapidfuzz), then missions are reached through the index's postings, and scored with numpy over
+the whole library at once: the fuzzy scorer never runs over a record's text, and no Python loop
+runs over the missions.
 """
 
 from __future__ import annotations
 
-import functools
-import gc
-import heapq
+import itertools
 import math
-import operator
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from refcli.index import FIELD_WEIGHTS, FIELDS, MASK_WEIGHTS, SearchIndex
+from refcli.index import FIELD_WEIGHTS, FIELDS, SearchIndex
 from refcli.model import Library, Mission
 from refcli.query import Query, QueryTerm
 from refcli.text import REPLACEMENT
+
+if TYPE_CHECKING:
+    import numpy as np
 
 EXACT_STRENGTH = 1.0
 FUZZY_WEIGHT = 0.8  # a fuzzy match counts FUZZY_WEIGHT · (similarity / 100)², always below an exact one
@@ -41,6 +43,7 @@ COMPETENCY_SHARE = 0.3
 PARTIAL_CREDIT = 0.5
 OUT_OF_WINDOW_FACTOR = 0.5
 PHRASE_VARIANTS = 3  # the closest variants of each word of a phrase that are tried side by side
+PHRASE_COMBINATIONS = 27  # at most this many combinations of variants per phrase
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,123 +99,98 @@ class Match:
 
 
 @dataclass(frozen=True, slots=True)
-class _Found:
-    """How a query term reached a mission: shared by every posting of one word variant."""
+class _Hit:
+    """A set of missions one query term reached one way: a word variant, a phrase, an alternative."""
 
+    strength: float
+    missions: np.ndarray  # mission numbers, ascending
+    masks: np.ndarray  # for each, the fields matched (bit mask)
     via: str | None
     matched: str
     similarity: float
     kind: str
 
 
-# One hit of a term in a mission: (strength, mask of fields, how it was found).
-_Hit = tuple[float, int, _Found]
-
-
 def rank_missions(library: Library, index: SearchIndex, query: Query) -> list[Match]:
     """Return the best query.limit missions the query matches, best first (score, then id), explained."""
-    # Ranking allocates many small tuples and no cycles: a collection in the middle would walk the
-    # whole library for nothing (it doubled the ranking time on 10,000 records).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _rank(library, index, query)
-    finally:
-        if collecting:
-            gc.enable()
+    import numpy as np
 
-
-def _rank(library: Library, index: SearchIndex, query: Query) -> list[Match]:
-    missions = library.missions
+    count = len(library.missions)
+    weights = np.array(list(FIELD_WEIGHTS.values()))
+    bits = np.array([1 << bit for bit in range(len(FIELDS))], dtype=np.uint16)
     matcher = _WordMatcher(index)
     per_term = [_term_hits(term, index, matcher) for term in query.terms]
-    idfs = [_idf(len(missions), len(hits)) for hits in per_term]
+
+    totals = np.zeros(count)
+    idfs = []
+    for hits in per_term:
+        best = np.zeros((count, len(FIELDS)))  # per mission and field: the strongest hit
+        for hit in hits:
+            found = (hit.masks[:, None] & bits) != 0
+            best[hit.missions] = np.maximum(best[hit.missions], found * hit.strength)
+        idf = _idf(count, int(np.count_nonzero(best.any(axis=1))))
+        idfs.append(idf)
+        totals += idf * np.minimum(best @ weights, TERM_CAP)
     maximum = sum(idfs) * TERM_CAP
     text_share = (TEXT_SHARE if query.competencies else 1.0) if query.terms else 0.0
 
-    totals: dict[int, float] = {}
-    for hits, idf in zip(per_term, idfs, strict=True):
-        for mission, found in hits.items():
-            totals[mission] = totals.get(mission, 0.0) + idf * min(_value(found), TERM_CAP)
-
-    candidates = range(len(missions)) if query.competencies else totals
-    wanted = list(query.competencies.items())
-    competency_unit = 100.0 * (1.0 - text_share) / len(wanted) if wanted else 0.0
-    text_unit = 100.0 * text_share / maximum if maximum else 0.0
-    scored = []
-    for number in candidates:  # the hot loop: kept plain on purpose
-        mission = missions[number]
-        if query.client_kind is not None and mission.client.kind != query.client_kind:
-            continue
-        score = totals.get(number, 0.0) * text_unit
-        if wanted:
-            credit, reached = 0.0, number in totals
-            for component, minimum in wanted:
-                level = mission.components.get(component, 0)
-                if level:
-                    reached = True
-                    credit += 1.0 if level >= minimum else PARTIAL_CREDIT * level / minimum
-            if not reached:
-                continue
-            score += credit * competency_unit
-        if not _in_window(mission, query):
-            score *= OUT_OF_WINDOW_FACTOR
-        scored.append((-round(score, 9), mission.id, number, score))
-    best = heapq.nsmallest(query.limit, scored)
-    return [_explain(missions[number], number, score, query, per_term, idfs, maximum, text_share)
-            for _, _, number, score in best]
+    score = totals * (100.0 * text_share / maximum) if maximum else np.zeros(count)
+    reached = totals > 0
+    if query.competencies:
+        credit = np.zeros(count)
+        for component, minimum in query.competencies.items():
+            levels = index.levels[component]
+            credit += np.where(levels >= minimum, 1.0, PARTIAL_CREDIT * levels / minimum)
+            reached |= levels > 0
+        score += credit * (100.0 * (1.0 - text_share) / len(query.competencies))
+    if query.client_kind is not None:
+        reached &= index.public == (query.client_kind == "public")
+    in_window = np.ones(count, dtype=bool)
+    if query.since is not None:
+        in_window = (index.end_years >= query.since) | index.ongoing
+        score = np.where(in_window, score, score * OUT_OF_WINDOW_FACTOR)
+    numbers = np.flatnonzero(reached)
+    # Ties by id: missions are numbered in id order, so the mission number breaks them.
+    order = np.lexsort((numbers, -np.round(score[numbers], 9)))[: query.limit]
+    return [_explain(library.missions[number], int(number), float(score[number]), bool(in_window[number]),
+                     query, per_term, idfs, maximum, text_share)
+            for number in numbers[order]]
 
 
-def _in_window(mission: Mission, query: Query) -> bool:
-    return query.since is None or mission.period.end >= query.since or mission.period.ongoing
-
-
-def _competency_points(level: int, minimum: int, text_share: float, count: int) -> float:
-    credit = 1.0 if level >= minimum else PARTIAL_CREDIT * level / minimum
-    return 100.0 * (1.0 - text_share) * credit / count
-
-
-def _value(hits: list[_Hit]) -> float:
-    """Σ over fields of weight × the strongest hit in that field."""
-    if len(hits) == 1:
-        return hits[0][0] * MASK_WEIGHTS[hits[0][1]]
-    covered = value = 0
-    for strength, mask, _ in sorted(hits, key=lambda hit: -hit[0]):
-        new = mask & ~covered
-        if new:
-            value += strength * MASK_WEIGHTS[new]
-            covered |= mask
-    return value
-
-
-def _explain(mission: Mission, number: int, score: float, query: Query, per_term: list[dict[int, list[_Hit]]],
-             idfs: list[float], maximum: float, text_share: float) -> Match:
+def _explain(mission: Mission, number: int, score: float, in_window: bool, query: Query,
+             per_term: list[list[_Hit]], idfs: list[float], maximum: float, text_share: float) -> Match:
     """Build a result with its explanation: each term's best hit in each field, and what it added."""
-    in_window = _in_window(mission, query)
+    import numpy as np
+
     factor = 1.0 if in_window else OUT_OF_WINDOW_FACTOR
     fields: list[FieldMatch] = []
     for term, hits, idf in zip(query.terms, per_term, idfs, strict=True):
-        found = hits.get(number)
-        if not found:
-            continue
+        reached = []
+        for hit in hits:
+            position = int(np.searchsorted(hit.missions, number))
+            if position < len(hit.missions) and hit.missions[position] == number:
+                reached.append((hit, int(hit.masks[position])))
         per_field = []
         for bit, name in enumerate(FIELDS):
-            best = max((hit for hit in found if hit[1] >> bit & 1), key=lambda hit: hit[0], default=None)
-            if best is not None:
-                per_field.append((name, FIELD_WEIGHTS[name] * best[0], best[2]))
+            in_field = [hit for hit, mask in reached if mask >> bit & 1]
+            if in_field:
+                best = max(in_field, key=lambda hit: hit.strength)
+                per_field.append((name, FIELD_WEIGHTS[name] * best.strength, best))
+        if not per_field:
+            continue
         raw = sum(contribution for _, contribution, _ in per_field)
         scale = 100.0 * text_share * idf * min(raw, TERM_CAP) / raw / maximum * factor
-        for name, contribution, how in per_field:
-            fields.append(FieldMatch(term.text, how.via, name, how.matched, round(how.similarity, 1), how.kind,
+        for name, contribution, hit in per_field:
+            fields.append(FieldMatch(term.text, hit.via, name, hit.matched, round(hit.similarity, 1), hit.kind,
                                      contribution * scale))
     fields.sort(key=lambda field: (-field.points, field.term, field.field))
-    competencies = tuple(
-        CompetencyMatch(component, minimum, mission.components.get(component, 0),
-                        _competency_points(mission.components.get(component, 0), minimum, text_share,
-                                           len(query.competencies)) * factor)
-        for component, minimum in query.competencies.items()
-    )
-    return Match(mission, score, tuple(fields), competencies, in_window)
+    competencies = []
+    for component, minimum in query.competencies.items():
+        level = mission.components.get(component, 0)
+        credit = 1.0 if level >= minimum else PARTIAL_CREDIT * level / minimum
+        points = 100.0 * (1.0 - text_share) * credit / len(query.competencies) * factor
+        competencies.append(CompetencyMatch(component, minimum, level, points))
+    return Match(mission, score, tuple(fields), tuple(competencies), in_window)
 
 
 def _idf(total: int, frequency: int) -> float:
@@ -220,95 +198,65 @@ def _idf(total: int, frequency: int) -> float:
     return math.log(1.0 + (total - frequency + 0.5) / (frequency + 0.5))
 
 
-def _term_hits(term: QueryTerm, index: SearchIndex, matcher: _WordMatcher) -> dict[int, list[_Hit]]:
-    """Return, for each mission the term or one of its alternatives reached, every hit."""
-    hits: dict[int, list[_Hit]] = {}
+def _term_hits(term: QueryTerm, index: SearchIndex, matcher: _WordMatcher) -> list[_Hit]:
+    """Return every way the term or one of its alternatives reached missions."""
+    hits: list[_Hit] = []
     ways = [(term.words, 1.0, None)] + [(alt.words, alt.weight, alt.text) for alt in term.alternatives]
     for words, weight, via in ways:
-        # The user's own words match fuzzily and, for a phrase, scattered; the glossary's alternatives,
-        # spelt as the trade spells them, match exactly and side by side only.
+        # The user's own words match fuzzily and, for a phrase, scattered too; the glossary's
+        # alternatives, spelt as the trade spells them, match exactly and side by side only.
         own = via is None
+        variants = [matcher.match(word, fuzzy=own) for word in words]
+        if not words or not all(variants):
+            continue
         if len(words) == 1:
-            _word_hits(words[0], weight, via, index, matcher, hits, fuzzy=own)
-        elif words:
-            _phrase_hits(words, weight, via, index, matcher, hits, own=own)
+            for variant in variants[0]:
+                missions, masks = index.postings[variant.word]
+                hits.append(_Hit(variant.strength * weight, missions, masks, via, variant.word, variant.similarity,
+                                 variant.kind))
+        else:
+            hits += _phrase_hits(words, [found[:PHRASE_VARIANTS] for found in variants], weight, via, index, own)
     return hits
 
 
-def _word_hits(word: str, weight: float, via: str | None, index: SearchIndex, matcher: _WordMatcher,
-               hits: dict[int, list[_Hit]], fuzzy: bool) -> None:
-    for variant in matcher.match(word, fuzzy):
-        strength = variant.strength * weight
-        how = _Found(via, variant.word, variant.similarity, variant.kind)
-        for mission, mask in index.postings[variant.word].items():
-            found = hits.get(mission)
-            if found is None:
-                hits[mission] = [(strength, mask, how)]
-            else:
-                found.append((strength, mask, how))
-
-
-def _phrase_hits(words: tuple[str, ...], weight: float, via: str | None, index: SearchIndex,
-                 matcher: _WordMatcher, hits: dict[int, list[_Hit]], own: bool) -> None:
+def _phrase_hits(words: tuple[str, ...], variants: list[list[WordMatch]], weight: float, via: str | None,
+                 index: SearchIndex, own: bool) -> list[_Hit]:
     """Match a phrase through the index's pairs of words side by side; the user's own, scattered too."""
-    variants = [matcher.match(word, fuzzy=own)[:PHRASE_VARIANTS] for word in words]
-    if not all(variants):
-        return
-    # For each pair of neighbouring words: mission -> (fields, left variant, right variant). The
-    # strongest variants come first, so the first variant pair found in a mission is its best.
-    links: list[dict[int, tuple[int, WordMatch, WordMatch]]] = []
-    for left_variants, right_variants in zip(variants, variants[1:], strict=False):
-        link: dict[int, tuple[int, WordMatch, WordMatch]] = {}
-        for left in left_variants:
-            for right in right_variants:
-                for mission, mask in index.pairs.get(f"{left.word} {right.word}", {}).items():
-                    current = link.get(mission)
-                    link[mission] = (mask, left, right) if current is None else (current[0] | mask, *current[1:])
-        links.append(link)
-    phrase_masks: dict[int, int] = {}
-    made: dict[tuple, tuple[float, _Found]] = {}  # one (strength, how) per combination of variants
-
-    def hit(found: list[WordMatch], kind: str, mask: int) -> _Hit:
-        key = (kind, *(variant.word for variant in found))
-        if key not in made:
-            factor = weight if kind == "phrase" else weight * SCATTERED_PHRASE
-            made[key] = _phrase_hit(found, factor, via, kind)
-        return (made[key][0], mask, made[key][1])
-
-    if all(links):
-        for mission in set(links[0]).intersection(*links[1:]):
-            chain = [links[step][mission] for step in range(len(links))]
-            mask = functools.reduce(operator.and_, (mask for mask, _, _ in chain))
-            if not mask:
-                continue
-            found = [chain[0][1]] + [right for _, _, right in chain]
-            phrase_masks[mission] = mask
-            _add(hits, mission, hit(found, "phrase", mask))
+    hits = []
+    combinations = itertools.islice(itertools.product(*variants), PHRASE_COMBINATIONS)
+    for combination in combinations:
+        keys = [f"{left.word} {right.word}" for left, right in itertools.pairwise(combination)]
+        found = _intersect([index.pairs.get(key) for key in keys])
+        if found is not None:
+            hits.append(_phrase_hit(combination, weight, via, "phrase", *found))
     # "ANRU 2" or "OPAH RU" scattered in a text means nothing: short words and numbers must be side by side.
-    if not own or any(len(word) <= 2 or word.isdigit() for word in words):
-        return
-    # Scattered words: the strongest variant of each word, in the same field but not side by side.
-    strongest = [word_variants[0] for word_variants in variants]
-    per_word = [index.postings[variant.word] for variant in strongest]
-    for mission in set(per_word[0]).intersection(*per_word[1:]):
-        mask = functools.reduce(operator.and_, (places[mission] for places in per_word))
-        mask &= ~phrase_masks.get(mission, 0)
-        if mask:
-            _add(hits, mission, hit(strongest, "scattered", mask))
+    if own and all(len(word) > 2 and not word.isdigit() for word in words):
+        strongest = [found[0] for found in variants]
+        found = _intersect([index.postings[variant.word] for variant in strongest])
+        if found is not None:
+            hits.append(_phrase_hit(strongest, weight * SCATTERED_PHRASE, via, "scattered", *found))
+    return hits
 
 
-def _phrase_hit(found: list[WordMatch], weight: float, via: str | None, kind: str) -> tuple[float, _Found]:
+def _intersect(postings: list[tuple[np.ndarray, np.ndarray] | None]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Return the missions in every posting, with the fields common to all; None if there are none."""
+    import numpy as np
+
+    if any(posting is None for posting in postings):
+        return None
+    missions, masks = postings[0]
+    for other_missions, other_masks in postings[1:]:
+        missions, left, right = np.intersect1d(missions, other_missions, assume_unique=True, return_indices=True)
+        masks = masks[left] & other_masks[right]
+    keep = masks != 0
+    return (missions[keep], masks[keep]) if keep.any() else None
+
+
+def _phrase_hit(found: tuple[WordMatch, ...] | list[WordMatch], weight: float, via: str | None, kind: str,
+                missions: np.ndarray, masks: np.ndarray) -> _Hit:
     strength = weight * sum(variant.strength for variant in found) / len(found)
-    how = _Found(via, " ".join(variant.word for variant in found), min(variant.similarity for variant in found), kind)
-    return strength, how
-
-
-def _add(hits: dict[int, list[_Hit]], mission: int, hit: _Hit) -> None:
-    found = hits.get(mission)
-    if found is None:
-        hits[mission] = [hit]
-    else:
-        found.append(hit)
+    return _Hit(strength, missions, masks, via, " ".join(variant.word for variant in found),
+                min(variant.similarity for variant in found), kind)
 
 
 class _WordMatcher:
