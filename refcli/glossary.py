@@ -45,6 +45,7 @@ class Expansion:
 class Glossary:
     groups: tuple[tuple[str, ...], ...]  # each acronym entry and synonym group, as written
     ambiguities: dict[str, Ambiguity] = field(default_factory=dict)  # by glossary key
+    boilerplate: frozenset[str] = frozenset()  # folded words that free text leaves out
     source: Path | None = None
     _groups_by_key: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
 
@@ -118,9 +119,10 @@ def load_glossary(data_folder: Path | None = None, path: Path | None = None) -> 
 
 def parse_glossary(table: dict, path: Path) -> Glossary:
     """Check a glossary table read from path and build the Glossary."""
-    unknown = set(table) - {"acronyms", "synonyms", "ambiguous"}
+    unknown = set(table) - {"acronyms", "synonyms", "ambiguous", "boilerplate"}
     if unknown:
-        raise UserError(f"{path}: {sorted(unknown)[0]}: unknown key (expected acronyms, synonyms, ambiguous)")
+        raise UserError(f"{path}: {sorted(unknown)[0]}: unknown key "
+                        "(expected acronyms, synonyms, ambiguous, boilerplate)")
     groups: list[tuple[str, ...]] = []
     acronyms = table.get("acronyms", {})
     if not isinstance(acronyms, dict):
@@ -144,7 +146,10 @@ def parse_glossary(table: dict, path: Path) -> Glossary:
             if glossary_key(member) in ambiguities:
                 raise UserError(f"{path}: ambiguous.{member}: an ambiguous term cannot be in an acronym "
                                 "entry or a synonym group (it would be expanded blindly)")
-    return Glossary(tuple(groups), ambiguities, path)
+    boilerplate = table.get("boilerplate", [])
+    items = _strings(boilerplate, f"{path}: boilerplate") if boilerplate else ()
+    words = [word for item in items for word in tokens(item)]
+    return Glossary(tuple(groups), ambiguities, frozenset(words), path)
 
 
 def _strings(value: object, where: str) -> tuple[str, ...]:

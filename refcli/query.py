@@ -236,7 +236,7 @@ def _terms_from_text(text: str, origin: str, glossary: Glossary, notes: list[str
                 covered[start:start + size] = [True] * size
                 break
     for word, done in zip(words, covered, strict=True):
-        if not done:
+        if not done and word.replace(REPLACEMENT, "") not in glossary.boilerplate:
             found += _terms_from_keyword(word, origin, glossary, notes)
     return found
 

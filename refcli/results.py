@@ -53,6 +53,15 @@ def search_json(query: Query, matches: list[Match]) -> dict[str, Any]:
     }
 
 
+MATCHED_SHOWN = 5
+
+
+def _terms_cell(match: Match) -> str:
+    terms = match.matched_terms()
+    cell = ", ".join(terms[:MATCHED_SHOWN]) or "—"
+    return cell + (f" +{len(terms) - MATCHED_SHOWN} more" if len(terms) > MATCHED_SHOWN else "")
+
+
 def _competencies_cell(match: Match, library: Library) -> str:
     parts = []
     for item in match.competencies:
@@ -83,7 +92,7 @@ def results_table(query: Query, matches: list[Match], library: Library) -> Rende
     for rank, match in enumerate(shown, start=1):
         years = format_years(match.mission.period) + ("" if match.in_window else "\nout of window")
         row = [str(rank), f"{match.score:.1f}", match.id, Text(match.mission.title), Text(match.mission.client.name),
-               Text(years, style="" if match.in_window else "dim"), Text(", ".join(match.matched_terms()) or "—")]
+               Text(years, style="" if match.in_window else "dim"), Text(_terms_cell(match))]
         if query.competencies:
             row.append(Text(_competencies_cell(match, library)))
         table.add_row(*row)
