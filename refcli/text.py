@@ -46,7 +46,7 @@ def fold(text: str) -> str:
 
 def _fold(text: str) -> str:
     text = text.translate(_APOSTROPHES).translate(_LIGATURES)
-    stripped = _COMBINING.sub("", unicodedata.normalize("NFKD", text.casefold()))
+    stripped = _COMBINING.sub("", unicodedata.normalize("NFKD", text).casefold())
     return _SPACES.sub(" ", stripped).strip()
 
 
