@@ -52,6 +52,10 @@ class SearchIndex:
     public: np.ndarray  # per mission: the client is public
     levels: dict[str, np.ndarray]  # component id -> per mission: its level, 0 if not covered
 
+    def field_names(self, mask: int) -> tuple[str, ...]:
+        """Return the names of the fields a posting's mask designates."""
+        return tuple(name for bit, name in enumerate(FIELDS) if mask >> bit & 1)
+
 
 def mission_fields(mission: Mission, vocabulary: Vocabulary) -> dict[str, list[str]]:
     """Return the texts of each searched field of a mission, list items kept apart."""
