@@ -45,11 +45,9 @@ def match_json(rank: int, match: Match) -> dict[str, Any]:
 
 def search_json(query: Query, matches: list[Match]) -> dict[str, Any]:
     """The payload of `refcli search --json` (print_json adds version and command)."""
-    shown = matches[: query.limit]
     return {
         "query": query.describe(),
-        "total": len(matches),
-        "results": [match_json(rank, match) for rank, match in enumerate(shown, start=1)],
+        "results": [match_json(rank, match) for rank, match in enumerate(matches, start=1)],
     }
 
 
@@ -75,8 +73,7 @@ def results_table(query: Query, matches: list[Match], library: Library) -> Rende
     from rich.table import Table
     from rich.text import Text
 
-    shown = matches[: query.limit]
-    title = f"{len(shown)} of {len(matches)} mission(s) matching"
+    title = f"{len(matches)} best mission(s)"
     if query.since is not None:
         title += f", window since {query.since}"
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
@@ -89,7 +86,7 @@ def results_table(query: Query, matches: list[Match], library: Library) -> Rende
     table.add_column("matched", ratio=2)
     if query.competencies:
         table.add_column("competencies", ratio=2)
-    for rank, match in enumerate(shown, start=1):
+    for rank, match in enumerate(matches, start=1):
         years = format_years(match.mission.period) + ("" if match.in_window else "\nout of window")
         row = [str(rank), f"{match.score:.1f}", match.id, Text(match.mission.title), Text(match.mission.client.name),
                Text(years, style="" if match.in_window else "dim"), Text(_terms_cell(match))]
@@ -112,7 +109,7 @@ def explanation_view(query: Query, matches: list[Match], library: Library) -> Re
         parts.append(Text("Glossary", style="bold underline"))
         for term in expanded:
             parts.append(Text(f"{term.text} → " + ", ".join(alt.text for alt in term.alternatives)))
-    for rank, match in enumerate(matches[: query.limit], start=1):
+    for rank, match in enumerate(matches, start=1):
         window = "" if match.in_window else " (out of window: score halved)"
         parts.append(Text(f"\n{rank}. {match.id}  {match.score:.1f}{window}", style="bold"))
         table = Table(box=box.SIMPLE, show_edge=False, pad_edge=False)
