@@ -82,25 +82,25 @@ def build_index(library: Library) -> SearchIndex:
     postings: dict[str, dict[int, int]] = {}
     pairs: dict[str, dict[int, int]] = {}
     for mission_number, mission in enumerate(library.missions):
+        # Fields of one mission first, then one update of the library's postings per distinct word.
+        words: dict[str, int] = {}
+        neighbours: dict[str, int] = {}
         fields = mission_fields(mission, library.vocabulary)
         for bit, name in enumerate(FIELDS):
             flag = 1 << bit
             for text in fields[name]:
-                previous = None
-                for word in tokens(text):
-                    places = postings.get(word)
-                    if places is None:
-                        postings[word] = {mission_number: flag}
-                    else:
-                        places[mission_number] = places.get(mission_number, 0) | flag
-                    if previous is not None:
-                        pair = f"{previous} {word}"
-                        places = pairs.get(pair)
-                        if places is None:
-                            pairs[pair] = {mission_number: flag}
-                        else:
-                            places[mission_number] = places.get(mission_number, 0) | flag
-                    previous = word
+                found = tokens(text)
+                for word in found:
+                    words[word] = words.get(word, 0) | flag
+                for pair in map(" ".join, zip(found, found[1:], strict=False)):
+                    neighbours[pair] = neighbours.get(pair, 0) | flag
+        for table, masks in ((postings, words), (pairs, neighbours)):
+            for key, mask in masks.items():
+                places = table.get(key)
+                if places is None:
+                    table[key] = {mission_number: mask}
+                else:
+                    places[mission_number] = mask
 
     def arrays(places: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
         # Missions were filed in ascending order: the arrays come out sorted.

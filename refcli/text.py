@@ -6,7 +6,6 @@ slashes and punctuation, French stop words; digits ("12", "2") are kept as words
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 
@@ -16,7 +15,7 @@ _SPACES = re.compile(r"\s+")
 
 REPLACEMENT = "\ufffd"
 # A raw word: letters, digits and U+FFFD (a lost letter), with the apostrophe that may follow it.
-_RAW_WORD = re.compile(r"(?:[^\W_]|\ufffd)+['\u2019\u2018\u02bc`\u00b4]?")
+_RAW_WORD = re.compile(r"[\w\ufffd]+['\u2019\u2018\u02bc`\u00b4]?")
 # Marks left by NFKD decomposition (accents): removed in C rather than char by char.
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 # A folded word is letters and digits; a kept U+FFFD stands for one lost letter inside a word.
@@ -57,15 +56,25 @@ def tokens(text: str, keep_replacement: bool = False) -> list[str]:
     ["opah", "ru"]. A U+FFFD inside a word is dropped, or kept with keep_replacement (a query does
     that, to match it as one unknown letter).
     """
+    cache = _KEPT if keep_replacement else _DROPPED
+    if len(cache) > _CACHE_SIZE:
+        cache.clear()
     found: list[str] = []
     for raw in _RAW_WORD.findall(text):
-        found += _word_tokens(raw, keep_replacement)
+        words = cache.get(raw)
+        if words is None:
+            words = cache[raw] = _word_tokens(raw, keep_replacement)
+        found += words
     return found
 
 
-@functools.lru_cache(maxsize=200_000)
+# Records repeat the same words: folding each distinct raw word once keeps indexing fast.
+_CACHE_SIZE = 200_000
+_DROPPED: dict[str, tuple[str, ...]] = {}
+_KEPT: dict[str, tuple[str, ...]] = {}
+
+
 def _word_tokens(raw: str, keep_replacement: bool) -> tuple[str, ...]:
-    # Records repeat the same words: folding each distinct raw word once keeps indexing fast.
     elided = raw[-1] in "'\u2019\u2018\u02bc`\u00b4"
     folded = _fold(raw[:-1] if elided else raw)
     if not keep_replacement:

@@ -99,7 +99,8 @@ def test_ambiguous_term_is_a_warning_unless_quiet():
 @pytest.mark.parametrize(("arguments", "message"), [
     ((), "error: query: nothing to search for"),
     (("CA",), "error: query: nothing to search for"),
-    (("x", "-c", "concertaion"), "error: --competency: 'concertaion': unknown competency; did you mean 'Concertation'?"),
+    (("x", "-c", "concertaion"),
+     "error: --competency: 'concertaion': unknown competency; did you mean 'Concertation'?"),
     (("x", "--limit", "-1"), "error: --limit: must be 1 or more, got -1"),
     (("x", "--since", "2999"), "error: --since: the window starts in 2999, in the future"),
     (("x", "--years", "0"), "error: --years: must be 1 or more, got 0"),
