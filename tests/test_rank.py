@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from refcli.index import build_index
 from refcli.query import build_query
@@ -148,3 +150,17 @@ def test_rarer_terms_weigh_more(write_library, glossary):
     first = ranked(library, build_index(library), glossary, keywords=["habitat", "peuplement"])[0]
     points = {field.term: field.points for field in first.fields}
     assert first.id == "a" and points["peuplement"] > points["habitat"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_any_query_ranks_by_score_then_id_within_0_to_100(seed_library, seed_index, glossary, data):
+    plain = [word for word in seed_index.terms if glossary.ambiguity(word) is None]  # "ca", "tf" are left out
+    words = data.draw(st.lists(st.sampled_from(plain), min_size=1, max_size=4))
+    limit = data.draw(st.integers(min_value=1, max_value=5))
+    matches = ranked(seed_library, seed_index, glossary, keywords=words, limit=limit)
+    assert 1 <= len(matches) <= limit
+    keys = [(-round(match.score, 9), match.id) for match in matches]
+    assert keys == sorted(keys)
+    assert all(0 < match.score <= 100 + 1e-9 for match in matches)
+    assert matches == ranked(seed_library, seed_index, glossary, keywords=words, limit=limit)
