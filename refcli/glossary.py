@@ -48,6 +48,7 @@ class Glossary:
     boilerplate: frozenset[str] = frozenset()  # folded words that free text leaves out
     source: Path | None = None
     _groups_by_key: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
+    _phrase_keys: tuple[tuple[str, ...], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_key: dict[str, list[int]] = {}
@@ -55,11 +56,12 @@ class Glossary:
             for member in group:
                 by_key.setdefault(glossary_key(member), []).append(number)
         object.__setattr__(self, "_groups_by_key", {key: tuple(value) for key, value in by_key.items()})
+        phrases = [tuple(key.split()) for key in by_key if " " in key]
+        object.__setattr__(self, "_phrase_keys", tuple(sorted(phrases, key=lambda words: (-len(words), words))))
 
     def phrase_keys(self) -> tuple[tuple[str, ...], ...]:
         """Return the keys of two words or more, as word tuples, longest first (to find them in text)."""
-        keys = [tuple(key.split()) for key in self._groups_by_key if " " in key]
-        return tuple(sorted(keys, key=lambda words: (-len(words), words)))
+        return self._phrase_keys
 
     def ambiguity(self, term: str) -> Ambiguity | None:
         return self.ambiguities.get(glossary_key(term))

@@ -228,12 +228,14 @@ def _terms_from_text(text: str, origin: str, glossary: Glossary, notes: list[str
     plain = [word.replace(REPLACEMENT, "") for word in words]
     covered = [False] * len(words)
     found: list[QueryTerm] = []
+    starts: dict[str, list[int]] = {}
+    for position, word in enumerate(plain):
+        starts.setdefault(word, []).append(position)
     for key in glossary.phrase_keys():
-        size = len(key)
-        for start in range(len(plain) - size + 1):
-            if tuple(plain[start:start + size]) == key:
+        for start in starts.get(key[0], ()):
+            if tuple(plain[start:start + len(key)]) == key:
                 found.append(_term(" ".join(key), key, origin, glossary))
-                covered[start:start + size] = [True] * size
+                covered[start:start + len(key)] = [True] * len(key)
                 break
     for word, done in zip(words, covered, strict=True):
         if not done and word.replace(REPLACEMENT, "") not in glossary.boilerplate:
