@@ -155,3 +155,11 @@ def test_tender_text_from_txt_with_broken_bytes_and_docx(tmp_path):
     broken.write_bytes(b"not a zip")
     with pytest.raises(UserError, match=r"^--tender-text .*broken.docx: cannot read the Word document"):
         read_tender_text(broken, "--tender-text")
+
+
+def test_a_broken_accent_expands_like_the_correct_form(seed_library, glossary):
+    broken = query(seed_library, glossary, keywords=["Ma\ufffdtrise d'ouvrage"]).terms[0]
+    correct = query(seed_library, glossary, keywords=["Maîtrise d'ouvrage"]).terms[0]
+    assert broken.words == ("ma\ufffdtrise", "ouvrage")
+    assert broken.alternatives == correct.alternatives
+    assert "maître d'ouvrage" in [alternative.text for alternative in correct.alternatives]

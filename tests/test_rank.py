@@ -164,3 +164,16 @@ def test_any_query_ranks_by_score_then_id_within_0_to_100(seed_library, seed_ind
     assert keys == sorted(keys)
     assert all(0 < match.score <= 100 + 1e-9 for match in matches)
     assert matches == ranked(seed_library, seed_index, glossary, keywords=words, limit=limit)
+
+
+def test_a_broken_accent_finds_the_accented_word(write_library, glossary):
+    library = write_library({
+        "moa": record_text("moa", "Conduite de la maîtrise d'ouvrage urbaine"),
+        "other": record_text("other", "Mission sans rapport"),
+    })
+    index = build_index(library)
+    broken = ranked(library, index, glossary, keywords=["Ma\ufffdtrise d'ouvrage"])
+    correct = ranked(library, index, glossary, keywords=["Maîtrise d'ouvrage"])
+    assert [match.id for match in broken] == [match.id for match in correct] == ["moa"]
+    assert broken[0].score == pytest.approx(correct[0].score)
+    assert broken[0].fields[0].matched == "maitrise ouvrage" and broken[0].fields[0].kind == "phrase"
