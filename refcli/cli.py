@@ -44,6 +44,50 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON documen
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print no warnings or notes on stderr.")]
 
 
+# The query options of `search`, shared with the commands that rank missions against a tender.
+KeywordsArgument = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Argument(metavar="[TERMS]...", help='Keywords and quoted phrases: concertation "maison du projet".',
+                   show_default=False),
+]
+TextOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--text", help="Free text to search for: the tender's object or rules, pasted.", show_default=False),
+]
+TenderTextOption = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--tender-text", metavar="FILE", help="A .txt, .md or .docx file of the tender's object or rules.",
+                 show_default=False),
+]
+TenderOption = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--tender", metavar="FILE", help="A tender described in TOML (see examples/).", show_default=False),
+]
+CompetencyOption = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option("--competency", "-c", metavar="NAME[:LEVEL]",
+                 help="A required competency, at a minimum level (1 by default); repeatable.", show_default=False),
+]
+SinceOption = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option("--since", metavar="YEAR", help="Window: missions that ended in or after YEAR.", show_default=False),
+]
+YearsOption = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option("--years", metavar="N", help="Window: missions of the last N years.", show_default=False),
+]
+ClientOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--client", metavar="KIND", help="Only missions for a public or a private client.",
+                 show_default=False),
+]
+LimitOption = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option("--limit", "-n", metavar="N",
+                 help="Show the N best missions (default: the tender's references, else 10).", show_default=False),
+]
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"refcli {__version__}")
@@ -416,6 +460,55 @@ def _parse_date(text: str | None):
         return datetime.date.fromisoformat(text.strip())
     except ValueError:
         return text
+
+
+@app.command()
+def search(
+    terms: KeywordsArgument = None,
+    text: TextOption = None,
+    tender_text: TenderTextOption = None,
+    tender: TenderOption = None,
+    competency: CompetencyOption = None,
+    since: SinceOption = None,
+    years: YearsOption = None,
+    client: ClientOption = None,
+    limit: LimitOption = None,
+    explain: Annotated[bool, typer.Option("--explain", help="Show what each query term matched and added.")] = False,
+    data: DataOption = None,
+    json: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Rank the missions against keywords, a tender's text, competencies and a recency window."""
+    from refcli.glossary import load_glossary
+    from refcli.index import build_index
+    from refcli.query import build_query, load_tender
+    from refcli.rank import rank_missions
+
+    library = _load(data, quiet)
+    query = build_query(
+        library.vocabulary, load_glossary(library.folder),
+        keywords=terms or [], text=text, text_file=tender_text, competencies=competency or [],
+        since=since, years=years, client_kind=client, limit=limit,
+        tender=load_tender(tender) if tender is not None else None,
+    )
+    matches = rank_missions(library, build_index(library), query)
+    if not quiet:
+        for note in query.notes:
+            print_warning(note)
+    if json:
+        from refcli.results import search_json
+
+        print_json("search", search_json(query, matches))
+    elif matches:
+        from refcli.output import stdout_console
+        from refcli.results import explanation_view, results_table
+
+        console = stdout_console()
+        console.print(results_table(query, matches, library))
+        if explain:
+            console.print(explanation_view(query, matches, library))
+    if not matches:
+        raise NegativeAnswer("" if json else "no mission matches the query")
 
 
 def main() -> None:

@@ -1,0 +1,369 @@
+"""What a search looks for: a Query built from command-line options, a tender file and tender text.
+
+Other commands reuse this stage: `load_tender(path)` reads a tender TOML file into a Tender, and
+`build_query(...)` merges a Tender with command-line options into a Query that `rank.rank_missions`
+ranks the library against.
+"""
+
+from __future__ import annotations
+
+import datetime
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from refcli.errors import UserError
+from refcli.model import CLIENT_KINDS
+from refcli.text import REPLACEMENT, tokens
+
+if TYPE_CHECKING:
+    from refcli.glossary import Glossary
+    from refcli.vocabulary import Vocabulary
+
+DEFAULT_LIMIT = 10
+# A glossary alternative (an acronym's expansion, a synonym) counts this much of the term itself.
+ALTERNATIVE_WEIGHT = 0.8
+TEXT_SUFFIXES = (".txt", ".md", ".text")
+TENDER_KEYS = ("title", "buyer", "date", "keywords", "text", "text_file", "competencies", "window",
+               "references", "client_kind", "require_illustrations")
+
+
+@dataclass(frozen=True, slots=True)
+class Tender:
+    """A call for tenders as the firm describes it in a TOML file (see README, "The tender file")."""
+
+    source: Path | None = None
+    title: str | None = None
+    buyer: str | None = None
+    date: datetime.date | None = None  # publication or deadline; the window counts back from its year
+    keywords: tuple[str, ...] = ()
+    text: str | None = None  # the tender's object or rules, inline or read from text_file
+    competencies: dict[str, int] = field(default_factory=dict)  # name as written -> minimum level
+    since: int | None = None
+    years: int | None = None
+    references: int | None = None  # how many references the buyer wants
+    client_kind: str | None = None  # only references for a public (or private) client
+    require_illustrations: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Alternative:
+    """Another way to write a query term, from the glossary: searched at a lower weight."""
+
+    text: str  # as the glossary writes it
+    words: tuple[str, ...]
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class QueryTerm:
+    """One keyword or phrase of the query, with its glossary alternatives."""
+
+    text: str  # as the user, the tender or the glossary wrote it
+    words: tuple[str, ...]  # its tokens; a U+FFFD is kept, to match one unknown letter
+    origin: str  # "argument", "text" or "tender"
+    alternatives: tuple[Alternative, ...] = ()
+    literal: bool = False  # an ambiguous term: searched as written, never expanded
+
+    @property
+    def is_phrase(self) -> bool:
+        return len(self.words) > 1
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    terms: tuple[QueryTerm, ...]
+    competencies: dict[str, int] = field(default_factory=dict)  # component id -> minimum level
+    since: int | None = None  # missions that ended before this year are out of the window
+    client_kind: str | None = None
+    limit: int = DEFAULT_LIMIT
+    notes: tuple[str, ...] = ()  # what the query left out and why (ambiguous terms)
+    tender: Tender | None = None
+
+    def describe(self) -> dict:
+        """The query as JSON: what was searched, after the glossary."""
+        return {
+            "terms": [
+                {"text": term.text, "origin": term.origin, "phrase": term.is_phrase,
+                 "alternatives": [alternative.text for alternative in term.alternatives]}
+                for term in self.terms
+            ],
+            "competencies": dict(self.competencies),
+            "since": self.since,
+            "client_kind": self.client_kind,
+            "limit": self.limit,
+            "notes": list(self.notes),
+            "tender": str(self.tender.source) if self.tender and self.tender.source else None,
+        }
+
+
+def current_year() -> int:
+    return datetime.date.today().year
+
+
+def build_query(
+    vocabulary: Vocabulary,
+    glossary: Glossary,
+    *,
+    keywords: list[str] | tuple[str, ...] = (),
+    text: str | None = None,
+    text_file: Path | None = None,
+    competencies: list[str] | tuple[str, ...] = (),
+    since: int | None = None,
+    years: int | None = None,
+    client_kind: str | None = None,
+    limit: int | None = None,
+    tender: Tender | None = None,
+    year: int | None = None,
+) -> Query:
+    """Merge command-line options over a tender into a Query; bad input is a UserError naming it.
+
+    keywords are terms or phrases ("maison du projet"); text and text_file are free text (a
+    tender's object); competencies are "NAME" or "NAME:LEVEL" (minimum level, 1 by default);
+    years counts back from the tender's date, else from year (today's by default).
+    """
+    year = year if year is not None else current_year()
+    terms: dict[str, QueryTerm] = {}
+    notes: list[str] = []
+
+    def add(found: list[QueryTerm]) -> None:
+        for term in found:
+            terms.setdefault(" ".join(term.words), term)
+
+    if tender is not None:
+        for keyword in tender.keywords:
+            add(_terms_from_keyword(keyword, "tender", glossary, notes))
+        for tender_text in (tender.title, tender.text):
+            if tender_text:
+                add(_terms_from_text(tender_text, "tender", glossary, notes))
+    for keyword in keywords:
+        add(_terms_from_keyword(keyword, "argument", glossary, notes))
+    if text:
+        add(_terms_from_text(text, "text", glossary, notes))
+    if text_file is not None:
+        add(_terms_from_text(read_tender_text(text_file, "--tender-text"), "text", glossary, notes))
+
+    wanted: dict[str, int] = {}
+    if tender is not None:
+        where = f"{tender.source or 'tender'}: competencies"
+        for name, level in tender.competencies.items():
+            key = resolve_competency(vocabulary, name, f"{where}.{name}")
+            wanted[key] = _level(vocabulary, level, f"{where}.{name}")
+    for option in competencies:
+        name, level = _split_level(option)
+        key = resolve_competency(vocabulary, name, "--competency")
+        wanted[key] = _level(vocabulary, level, f"--competency {option!r}")
+
+    if not terms and not wanted:
+        detail = f" ({'; '.join(notes)})" if notes else ""
+        raise UserError("query: nothing to search for; give keywords, --text, --tender-text, --tender "
+                        f"or --competency{detail}")
+    window_since = _window(since, years, tender, year)
+    kind = client_kind if client_kind is not None else (tender.client_kind if tender else None)
+    if kind is not None and kind not in CLIENT_KINDS:
+        raise UserError(f"--client: {kind!r}: expected public or private")
+    if limit is None:
+        limit = tender.references if tender and tender.references else DEFAULT_LIMIT
+    if limit < 1:
+        raise UserError(f"--limit: must be 1 or more, got {limit}")
+    return Query(tuple(terms.values()), wanted, window_since, kind, limit, tuple(notes), tender)
+
+
+def _window(since: int | None, years: int | None, tender: Tender | None, year: int) -> int | None:
+    if since is not None and years is not None:
+        raise UserError("--since/--years: give one or the other, not both")
+    origin = "--since" if since is not None else "--years" if years is not None else None
+    if origin is None and tender is not None and (tender.since is not None or tender.years is not None):
+        since, years = tender.since, tender.years
+        origin = f"{tender.source or 'tender'}: window.{'since' if since is not None else 'years'}"
+    if years is not None:
+        if years < 1:
+            raise UserError(f"{origin}: must be 1 or more, got {years}")
+        reference = tender.date.year if tender is not None and tender.date is not None else year
+        since = reference - years
+    if since is not None and since > year:
+        raise UserError(f"{origin}: the window starts in {since}, in the future (this year is {year})")
+    return since
+
+
+def _split_level(option: str) -> tuple[str, int]:
+    name, separator, level = option.rpartition(":")
+    if separator and level.strip().isdigit() and name.strip():
+        return name.strip(), int(level)
+    return option, 1
+
+
+def _level(vocabulary: Vocabulary, level: object, where: str) -> int:
+    top = vocabulary.max_level
+    if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= top:
+        raise UserError(f"{where}: minimum level must be a whole number from 1 to {top}, got {level!r}")
+    return level
+
+
+def resolve_competency(vocabulary: Vocabulary, name: str, where: str) -> str:
+    """Return the component id a name, label or alias designates; else a UserError with a suggestion."""
+    component_id = vocabulary.resolve(name)
+    if component_id is None:
+        suggestion = vocabulary.suggest(name)
+        hint = f"; did you mean {suggestion!r}?" if suggestion else ""
+        raise UserError(f"{where}: {name!r}: unknown competency{hint} (see {vocabulary.source or 'components.toml'})")
+    return component_id
+
+
+def _terms_from_keyword(keyword: str, origin: str, glossary: Glossary, notes: list[str]) -> list[QueryTerm]:
+    words = tuple(tokens(keyword, keep_replacement=True))
+    if not words:
+        return []
+    ambiguity = glossary.ambiguity(keyword)
+    if ambiguity is not None and ambiguity.match == "none":
+        notes.append(f"{keyword!r} left out: ambiguous ({' / '.join(ambiguity.senses)}); write the sense out")
+        return []
+    return [_term(keyword, words, origin, glossary, literal=ambiguity is not None)]
+
+
+def _terms_from_text(text: str, origin: str, glossary: Glossary, notes: list[str]) -> list[QueryTerm]:
+    """Return the glossary phrases free text contains, then its other words, each once."""
+    words = tokens(text, keep_replacement=True)
+    plain = [word.replace(REPLACEMENT, "") for word in words]
+    covered = [False] * len(words)
+    found: list[QueryTerm] = []
+    starts: dict[str, list[int]] = {}
+    for position, word in enumerate(plain):
+        starts.setdefault(word, []).append(position)
+    for key in glossary.phrase_keys():
+        for start in starts.get(key[0], ()):
+            if tuple(plain[start:start + len(key)]) == key:
+                found.append(_term(" ".join(key), key, origin, glossary))
+                covered[start:start + len(key)] = [True] * len(key)
+                break
+    for word, done in zip(words, covered, strict=True):
+        if not done and word.replace(REPLACEMENT, "") not in glossary.boilerplate:
+            found += _terms_from_keyword(word, origin, glossary, notes)
+    return found
+
+
+def _term(text: str, words: tuple[str, ...], origin: str, glossary: Glossary, literal: bool = False) -> QueryTerm:
+    expansion = None if literal else glossary.expand(" ".join(words).replace(REPLACEMENT, ""))
+    alternatives = ()
+    if expansion is not None:
+        alternatives = tuple(
+            Alternative(alternative, tuple(tokens(alternative)), ALTERNATIVE_WEIGHT)
+            for alternative in expansion.alternatives
+        )
+    return QueryTerm(text, words, origin, alternatives, literal)
+
+
+def read_tender_text(path: Path, where: str) -> str:
+    """Return the text of a tender's object or rules: .txt or .md (UTF-8), or .docx (Word)."""
+    suffix = path.suffix.casefold()
+    if suffix == ".docx":
+        return _read_docx(path, where)
+    if suffix not in TEXT_SUFFIXES:
+        raise UserError(f"{where} {path}: unsupported file type {path.suffix or '(none)'!r}; "
+                        "give a .txt, .md or .docx file")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise UserError(f"{where} {path}: cannot read the file: {error.strerror or error}") from None
+    # Bytes that are not UTF-8 become U+FFFD, which matching tolerates, as in broken tender exports.
+    return data.decode("utf-8-sig", errors="replace")
+
+
+def _read_docx(path: Path, where: str) -> str:
+    import zipfile
+
+    from docx import Document
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = Document(str(path))
+    except (OSError, PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as error:
+        raise UserError(f"{where} {path}: cannot read the Word document: {error}") from None
+    parts = [paragraph.text for paragraph in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts += [cell.text for cell in row.cells]
+    return "\n".join(parts)
+
+
+def load_tender(path: Path) -> Tender:
+    """Read a tender TOML file; a problem is one line naming the file and the key."""
+    try:
+        table = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
+    except OSError as error:
+        raise UserError(f"{path}: cannot read the tender file: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise UserError(f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8") from None
+    except tomllib.TOMLDecodeError as error:
+        raise UserError(f"{path}: TOML syntax error: {error}") from None
+    return parse_tender(table, path)
+
+
+def parse_tender(table: dict, path: Path) -> Tender:
+    """Check a tender table read from path and build the Tender."""
+    for key in table:
+        if key not in TENDER_KEYS:
+            from rapidfuzz import fuzz, process
+
+            best = process.extractOne(key, TENDER_KEYS, scorer=fuzz.ratio, processor=str.casefold, score_cutoff=60)
+            hint = f"; did you mean {best[0]!r}?" if best else f" (expected one of {', '.join(TENDER_KEYS)})"
+            raise UserError(f"{path}: {key}: unknown key{hint}")
+
+    def text(key: str) -> str | None:
+        value = table.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise UserError(f"{path}: {key}: expected a non-empty string")
+        return value
+
+    def whole(value: object, key: str) -> int | None:
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            raise UserError(f"{path}: {key}: expected a whole number, 1 or more, got {value!r}")
+        return value
+
+    date = table.get("date")
+    if date is not None and (not isinstance(date, datetime.date) or isinstance(date, datetime.datetime)):
+        raise UserError(f"{path}: date: expected a date like 2026-11-21, got {date!r}")
+    keywords = table.get("keywords", [])
+    if not isinstance(keywords, list) or not all(isinstance(item, str) and item.strip() for item in keywords):
+        raise UserError(f"{path}: keywords: expected a list of non-empty strings")
+    competencies = table.get("competencies", {})
+    if not isinstance(competencies, dict):
+        raise UserError(f"{path}: competencies: expected a table of competency = minimum level")
+    for name, level in competencies.items():
+        if not isinstance(level, int) or isinstance(level, bool) or level < 1:
+            raise UserError(f"{path}: competencies.{name}: expected a minimum level, a whole number from 1")
+    window = table.get("window", {})
+    if not isinstance(window, dict):
+        raise UserError(f"{path}: window: expected a table with since = YEAR or years = N")
+    unknown = set(window) - {"since", "years"}
+    if unknown:
+        raise UserError(f"{path}: window.{sorted(unknown)[0]}: unknown key (expected since or years)")
+    if len(window) > 1:
+        raise UserError(f"{path}: window: give since or years, not both")
+    client_kind = text("client_kind")
+    if client_kind is not None and client_kind not in CLIENT_KINDS:
+        raise UserError(f"{path}: client_kind: expected public or private, got {client_kind!r}")
+    illustrations = table.get("require_illustrations", False)
+    if not isinstance(illustrations, bool):
+        raise UserError(f"{path}: require_illustrations: expected true or false")
+    body = text("text")
+    text_file = text("text_file")
+    if text_file is not None:
+        if body is not None:
+            raise UserError(f"{path}: text_file: give text or text_file, not both")
+        body = read_tender_text(path.parent / text_file, f"{path}: text_file:")
+    return Tender(
+        source=path,
+        title=text("title"),
+        buyer=text("buyer"),
+        date=date,
+        keywords=tuple(keywords),
+        text=body,
+        competencies=dict(competencies),
+        since=whole(window.get("since"), "window.since"),
+        years=whole(window.get("years"), "window.years"),
+        references=whole(table.get("references"), "references"),
+        client_kind=client_kind,
+        require_illustrations=illustrations,
+    )

@@ -1,0 +1,128 @@
+"""Search results for people and scripts: the JSON shape, the table, the explanation."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from refcli.formatting import format_years
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from refcli.model import Library
+    from refcli.query import Query
+    from refcli.rank import Match
+
+
+def match_json(rank: int, match: Match) -> dict[str, Any]:
+    """One result as JSON; the shape is documented in README.md ("JSON output") and kept stable."""
+    mission = match.mission
+    return {
+        "rank": rank,
+        "id": mission.id,
+        "score": round(match.score, 1),
+        "title": mission.title,
+        "client": mission.client.name,
+        "client_kind": mission.client.kind,
+        "start": mission.period.start,
+        "end": mission.period.end,
+        "ongoing": mission.period.ongoing,
+        "in_window": match.in_window,
+        "matched_terms": list(match.matched_terms()),
+        "competencies": [
+            {"id": item.id, "minimum": item.minimum, "level": item.level, "covered": item.covered,
+             "points": round(item.points, 2)}
+            for item in match.competencies
+        ],
+        "explanation": [
+            {"term": item.term, "via": item.via, "field": item.field, "matched": item.matched,
+             "similarity": item.similarity, "kind": item.kind, "points": round(item.points, 2)}
+            for item in match.fields
+        ],
+        "file": str(mission.path) if mission.path else None,
+    }
+
+
+def search_json(query: Query, matches: list[Match]) -> dict[str, Any]:
+    """The payload of `refcli search --json` (print_json adds version and command)."""
+    return {
+        "query": query.describe(),
+        "results": [match_json(rank, match) for rank, match in enumerate(matches, start=1)],
+    }
+
+
+MATCHED_SHOWN = 5
+
+
+def _terms_cell(match: Match) -> str:
+    terms = match.matched_terms()
+    cell = ", ".join(terms[:MATCHED_SHOWN]) or "—"
+    return cell + (f" +{len(terms) - MATCHED_SHOWN} more" if len(terms) > MATCHED_SHOWN else "")
+
+
+def _competencies_cell(match: Match, library: Library) -> str:
+    parts = []
+    for item in match.competencies:
+        label = library.vocabulary.label(item.id)
+        parts.append(f"✓ {label}" if item.covered else f"✗ {label} ({item.level}/{item.minimum})")
+    return "\n".join(parts) or "—"
+
+
+def results_table(query: Query, matches: list[Match], library: Library) -> RenderableType:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    title = f"{len(matches)} best mission(s)"
+    if query.since is not None:
+        title += f", window since {query.since}"
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("id", style="cyan", overflow="fold", min_width=14, ratio=2)
+    table.add_column("title", min_width=20, ratio=4)
+    table.add_column("client", min_width=10, ratio=2)
+    table.add_column("years", no_wrap=True)
+    table.add_column("matched", ratio=2)
+    if query.competencies:
+        table.add_column("competencies", ratio=2)
+    for rank, match in enumerate(matches, start=1):
+        years = format_years(match.mission.period) + ("" if match.in_window else "\nout of window")
+        row = [str(rank), f"{match.score:.1f}", match.id, Text(match.mission.title), Text(match.mission.client.name),
+               Text(years, style="" if match.in_window else "dim"), Text(_terms_cell(match))]
+        if query.competencies:
+            row.append(Text(_competencies_cell(match, library)))
+        table.add_row(*row)
+    return table
+
+
+def explanation_view(query: Query, matches: list[Match], library: Library) -> RenderableType:
+    """For each result, which query term matched which field, how closely, and what it added."""
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    parts: list[Any] = []
+    expanded = [term for term in query.terms if term.alternatives]
+    if expanded:
+        parts.append(Text("Glossary", style="bold underline"))
+        for term in expanded:
+            parts.append(Text(f"{term.text} → " + ", ".join(alt.text for alt in term.alternatives)))
+    for rank, match in enumerate(matches, start=1):
+        window = "" if match.in_window else " (out of window: score halved)"
+        parts.append(Text(f"\n{rank}. {match.id}  {match.score:.1f}{window}", style="bold"))
+        table = Table(box=box.SIMPLE, show_edge=False, pad_edge=False)
+        for column in ("term", "field", "matched", "similarity", "kind", "points"):
+            table.add_column(column, justify="right" if column in ("similarity", "points") else "left")
+        for item in match.fields:
+            term = item.term if item.via is None else f"{item.term} → {item.via}"
+            table.add_row(Text(term), item.field, Text(item.matched), f"{item.similarity:.0f}", item.kind,
+                          f"{item.points:.1f}")
+        for item in match.competencies:
+            label = library.vocabulary.label(item.id)
+            state = "covered" if item.covered else ("below minimum" if item.level else "missing")
+            table.add_row(Text(f"-c {label} ≥ {item.minimum}"), "components", f"level {item.level}", "",
+                          state, f"{item.points:.1f}")
+        parts.append(table)
+    return Group(*parts)
