@@ -33,7 +33,8 @@ def print_json(command: str, payload: dict[str, Any]) -> None:
 
 def print_error(message: str) -> None:
     """Write a one-line error on stderr."""
-    stderr_console().print(f"[bold red]error:[/] {_escape(message)}")
+    one_line = " ".join(message.split("\n"))
+    stderr_console().print(f"[bold red]error:[/] {_escape(one_line)}")
 
 
 def print_warning(message: str) -> None:

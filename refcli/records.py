@@ -35,14 +35,21 @@ def derive_id(title: str, city: str | None = None, limit: int = MAX_ID_LENGTH) -
         while len(words) > 1 and words[-1] in _DANGLING_WORDS:
             words.pop()
         slug = "-".join(words)
-    return slug.strip("-")
+    slug = slug.strip("-")
+    if not slug:
+        # A title with no Latin letter or digit ("Ζωή", ":"): a stable id from its text rather than none.
+        import hashlib
+
+        slug = "mission-" + hashlib.sha1(f"{title}|{city or ''}".encode()).hexdigest()[:8]
+    return slug
 
 
 def record_text(table: dict[str, Any], comments: list[str] = ()) -> str:
     """Return the TOML text of a record: comment lines first, then tomli-w's layout of the table."""
     import tomli_w
 
-    header = "".join(f"# {line}\n" for comment in comments for line in comment.splitlines())
+    # A TOML comment may not hold control characters: they are shown escaped, as the values are.
+    header = "".join(f"# {_printable(line)}\n" for comment in comments for line in comment.splitlines())
     return header + tomli_w.dumps(table, multiline_strings=True)
 
 
@@ -81,3 +88,8 @@ def write_record_file(path: Path, text: str, force: bool = False) -> None:
 
 def record_path(folder: Path, record_id: str) -> Path:
     return folder / f"{record_id}.toml"
+
+
+def _printable(text: str) -> str:
+    return "".join(char if char == "\t" or (ord(char) >= 32 and ord(char) != 127) else f"\\u{ord(char):04x}"
+                   for char in text)

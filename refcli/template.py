@@ -124,6 +124,9 @@ def _open_document(path: Path) -> Document:
         raise UserError(f"{path}: the template is a corrupt .docx file: {broken} is damaged")
     if "[Content_Types].xml" not in names or "word/document.xml" not in names:
         raise UserError(f"{path}: the template is a zip file but not a Word document (.docx)")
+    if any(name.lower().endswith("vbaproject.bin") for name in names):
+        raise UserError(f"{path}: the template holds macros (word/vbaProject.bin): a .docm renamed .docx? "
+                        "refcli fills only macro-free .docx templates")
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 

@@ -1,0 +1,410 @@
+"""The bad-input battery: one case per row, each with its exact exit code, a one-line message on
+stderr naming the file and the field, no traceback, and no file created or changed.
+
+The README's reliability section lists these cases; test_the_readme_counts_the_cases keeps the count true.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from refcli.cli import app
+from tests.conftest import MINIMAL_RECORD, ROOT, SHIPPED_COMPONENTS, SHIPPED_MISSIONS, TEMPLATE
+
+IDS = "antony-point-etape-psl,neuilly-sur-marne-amo-concertation"
+
+
+@dataclass
+class World:
+    """A temporary workspace: a copy of the shipped library, a place for tenders, templates and annexes."""
+
+    root: Path
+
+    @property
+    def missions(self) -> Path:
+        return self.root / "data" / "missions"
+
+    def record(self, name: str, content: str | bytes) -> Path:
+        path = self.missions / name
+        path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+        return path
+
+    def file(self, name: str, content: str | bytes) -> Path:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+        return path
+
+
+@dataclass
+class Case:
+    name: str
+    setup: Callable[[World], list[str]]  # returns the command line, after writing its inputs
+    exit_code: int
+    message: Callable[[World], list[str]]  # what the one stderr line must hold (file, field, reason)
+    stderr_lines: int = 1  # the number of lines stderr must have
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    files = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            files[str(path.relative_to(root))] = path.read_bytes()
+    return files
+
+
+def record_with(old: str, new: str, record_id: str = "bad") -> str:
+    text = MINIMAL_RECORD.replace('"minimal"', f'"{record_id}"')
+    assert old in text
+    return text.replace(old, new, 1)
+
+
+def listing(world: World, name: str, content: str | bytes) -> list[str]:
+    """Write one bad record into the library and list the library: the record is skipped with a warning."""
+    world.record(name, content)
+    return ["list", "--json", "--data", str(world.missions)]
+
+
+def docx_bytes(build: Callable[[zipfile.ZipFile], None]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        build(archive)
+    return buffer.getvalue()
+
+
+def template_without_styles(world: World) -> Path:
+    import docx
+
+    path = world.root / "plain.docx"
+    docx.Document().save(path)
+    return path
+
+
+def template_with_macros(world: World) -> Path:
+    path = world.root / "macros.docx"
+    with zipfile.ZipFile(TEMPLATE) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            target.writestr(item, source.read(item.filename))
+        target.writestr("word/vbaProject.bin", b"\xd0\xcf\x11\xe0 macro")
+    return path
+
+
+def build(world: World, *extra: str, out: str = "out/annexe.docx") -> list[str]:
+    (world.root / "out").mkdir(exist_ok=True)
+    return ["build-bid", "--ids", IDS, "--out", str(world.root / out), "--data", str(world.missions), *extra]
+
+
+def search_with_tender(world: World, text: str | bytes) -> list[str]:
+    tender = world.file("tender.toml", text)
+    return ["search", "--tender", str(tender), "--data", str(world.missions)]
+
+
+def skipped(world: World, name: str, key: str) -> list[str]:
+    return [f"warning: skipped {world.missions / name}", key]
+
+
+TENDER = 'title = "AMO concertation"\nkeywords = ["concertation"]\n'
+
+CASES = [
+    # --- records: skipped with a one-line warning by every command but validate -------------------
+    Case("record: TOML syntax error", lambda w: listing(w, "bad.toml", 'id = "bad"\ntitle = \n'), 0,
+         lambda w: [f"{w.missions / 'bad.toml'}:2:", "TOML syntax error"]),
+    Case("record: wrong type", lambda w: listing(w, "bad.toml", record_with("start = 2020", 'start = "2020"')), 0,
+         lambda w: skipped(w, "bad.toml", "period.start: expected a whole number, got a string")),
+    Case("record: unknown key", lambda w: listing(w, "bad.toml", record_with("stakes =", 'stake = "x"\nstakes =')),
+         0, lambda w: skipped(w, "bad.toml", "stake: unknown key; did you mean 'stakes'?")),
+    Case("record: missing field", lambda w: listing(w, "bad.toml", record_with('title = "Etude urbaine minimale"\n',
+                                                                              "")), 0,
+         lambda w: skipped(w, "bad.toml", "title: missing required key")),
+    Case("record: duplicate id", lambda w: listing(w, "zz-dup.toml", record_with('"bad"', '"antony-point-etape-psl"')),
+         0, lambda w: skipped(w, "zz-dup.toml", "id: duplicate id 'antony-point-etape-psl'")),
+    Case("record: non-UTF-8 bytes", lambda w: listing(w, "bad.toml", MINIMAL_RECORD.encode() + b'sources = "\xe9"\n'),
+         0, lambda w: [f"{w.missions / 'bad.toml'}:14", "not UTF-8 text (byte 0xe9)"]),
+    Case("record: byte-order mark", lambda w: listing(w, "bad.toml", b"\xef\xbb\xbf" + MINIMAL_RECORD.encode()), 0,
+         lambda w: skipped(w, "bad.toml", "byte-order mark")),
+    Case("record: empty file", lambda w: listing(w, "bad.toml", ""), 0,
+         lambda w: skipped(w, "bad.toml", "the file is empty")),
+    Case("record: array of tables", lambda w: listing(w, "bad.toml", '[[mission]]\nid = "x"\n'), 0,
+         lambda w: skipped(w, "bad.toml", "mission: the record is an array of tables")),
+    Case("record: huge text field", lambda w: listing(w, "bad.toml", record_with('"Un enjeu."',
+                                                                                 '"' + "x" * 1_000_000 + '"')), 0,
+         lambda w: skipped(w, "bad.toml", "stakes: is 1,000,000 characters long; the limit is 20,000")),
+    Case("record: unknown component", lambda w: listing(w, "bad.toml", MINIMAL_RECORD.replace('"minimal"', '"bad"')
+                                                        + "\n[components]\nconcertaion = 2\n"), 0,
+         lambda w: skipped(w, "bad.toml", "components.concertaion: unknown mission component")),
+    Case("record: level out of range", lambda w: listing(w, "bad.toml", MINIMAL_RECORD.replace('"minimal"', '"bad"')
+                                                         + "\n[components]\ngup = 9\n"), 0,
+         lambda w: skipped(w, "bad.toml", "components.gup: level must be from 1 to 5")),
+    Case("record: end before start", lambda w: listing(w, "bad.toml", record_with("start = 2020",
+                                                                                  "start = 2020\nend = 2019")), 0,
+         lambda w: skipped(w, "bad.toml", "period.end: end year 2019 is before start year 2020")),
+    Case("record: negative amount", lambda w: listing(w, "bad.toml", MINIMAL_RECORD.replace('"minimal"', '"bad"')
+                                                      + "\n[amounts.fee]\nvalue = -1\n"), 0,
+         lambda w: skipped(w, "bad.toml", "amounts.fee.value: must not be negative")),
+    Case("record: illustration escapes the library",
+         lambda w: listing(w, "bad.toml", MINIMAL_RECORD.replace('"minimal"', '"bad"')
+                           + '\n[[illustrations]]\nfile = "../../../etc/passwd"\ncaption = "x"\n'), 0,
+         lambda w: skipped(w, "bad.toml", "illustrations[0].file: '../../../etc/passwd' points outside")),
+    Case("record: illustration absolute path",
+         lambda w: listing(w, "bad.toml", MINIMAL_RECORD.replace('"minimal"', '"bad"')
+                           + '\n[[illustrations]]\nfile = "/etc/passwd"\ncaption = "x"\n'), 0,
+         lambda w: skipped(w, "bad.toml", "illustrations[0].file: must be a path relative")),
+    Case("record: validate lists the problem and exits 1",
+         lambda w: (w.record("bad.toml", record_with('kind = "public"', 'kind = "publique"')),
+                    ["validate", "--quiet", "--data", str(w.missions)])[1], 1,
+         lambda w: [], stderr_lines=0),
+    Case("library: folder missing", lambda w: ["list", "--data", str(w.root / "nowhere")], 2,
+         lambda w: [str(w.root / "nowhere"), "does not exist", "--data DIR"]),
+    Case("library: no records", lambda w: (w.file("empty/readme.txt", "x"),
+                                           ["list", "--data", str(w.root / "empty")])[1], 2,
+         lambda w: [str(w.root / "empty"), "no mission records"]),
+    Case("library: symlink loop", lambda w: (os.symlink(w.missions, w.missions / "loop"),
+                                             ["list", "--json", "--data", str(w.missions)])[1], 0,
+         lambda w: [], stderr_lines=0),
+    Case("library: components.toml broken", lambda w: (w.file("data/components.toml", "max_level = 0\n"),
+                                                       ["list", "--data", str(w.missions)])[1], 2,
+         lambda w: [str(w.root / "data" / "components.toml"), "max_level"]),
+    # --- tenders -----------------------------------------------------------------------------------
+    Case("tender: file missing", lambda w: ["search", "--tender", str(w.root / "none.toml"),
+                                            "--data", str(w.missions)], 2,
+         lambda w: [str(w.root / "none.toml")]),
+    Case("tender: not TOML", lambda w: search_with_tender(w, "title = AMO concertation\n"), 2,
+         lambda w: [str(w.root / "tender.toml"), "TOML syntax error"]),
+    Case("tender: not UTF-8", lambda w: search_with_tender(w, b'title = "caf\xe9"\n'), 2,
+         lambda w: [str(w.root / "tender.toml"), "not UTF-8"]),
+    Case("tender: unknown competency", lambda w: search_with_tender(w, TENDER + "[competencies]\nConcertaion = 3\n"),
+         2, lambda w: [str(w.root / "tender.toml"), "Concertaion", "did you mean 'Concertation'"]),
+    Case("tender: competency level out of range",
+         lambda w: search_with_tender(w, TENDER + "[competencies]\nConcertation = 0\n"), 2,
+         lambda w: [str(w.root / "tender.toml"), "competencies.Concertation"]),
+    Case("tender: window in the future", lambda w: search_with_tender(w, TENDER + "[window]\nsince = 2099\n"), 2,
+         lambda w: [str(w.root / "tender.toml"), "since", "2099"]),
+    Case("tender: unknown key", lambda w: search_with_tender(w, TENDER + "refrences = 3\n"), 2,
+         lambda w: [str(w.root / "tender.toml"), "refrences: unknown key"]),
+    Case("tender: wrong type", lambda w: search_with_tender(w, TENDER + 'references = "three"\n'), 2,
+         lambda w: [str(w.root / "tender.toml"), "references"]),
+    Case("tender: is a folder", lambda w: ["search", "--tender", str(w.missions), "--data", str(w.missions)], 2,
+         lambda w: [str(w.missions)]),
+    Case("search: negative limit", lambda w: ["search", "concertation", "--limit", "-1", "--data", str(w.missions)],
+         2, lambda w: ["--limit"]),
+    Case("search: empty query", lambda w: ["search", "--data", str(w.missions)], 2, lambda w: ["query"]),
+    Case("search: unknown competency", lambda w: ["search", "-c", "concertaton", "--data", str(w.missions)], 2,
+         lambda w: ["concertaton", "did you mean 'Concertation'"]),
+    # --- templates -----------------------------------------------------------------------------------
+    Case("template: missing", lambda w: build(w, "--template", str(w.root / "none.docx")), 2,
+         lambda w: [str(w.root / "none.docx"), "does not exist"]),
+    Case("template: not a zip", lambda w: build(w, "--template", str(w.file("t.docx", "not a zip"))), 2,
+         lambda w: [str(w.root / "t.docx"), "not a zip archive"]),
+    Case("template: zip of something else",
+         lambda w: build(w, "--template", str(w.file("t.docx", docx_bytes(lambda z: z.writestr("a.txt", "a"))))), 2,
+         lambda w: [str(w.root / "t.docx"), "not a Word document"]),
+    Case("template: .docx without the styles", lambda w: build(w, "--template", str(template_without_styles(w))), 2,
+         lambda w: [str(w.root / "plain.docx"), "missing style(s) 'Ref Title'", "'Ref Facts Table'"]),
+    Case("template: .docx with macros", lambda w: build(w, "--template", str(template_with_macros(w))), 2,
+         lambda w: [str(w.root / "macros.docx"), "macros"]),
+    Case("template: truncated .docx",
+         lambda w: build(w, "--template", str(w.file("t.docx", TEMPLATE.read_bytes()[:4000]))), 2,
+         lambda w: [str(w.root / "t.docx")]),
+    # --- outputs -------------------------------------------------------------------------------------
+    Case("output: exists", lambda w: (w.file("out/annexe.docx", b"previous annex"), build(w))[1], 2,
+         lambda w: [str(w.root / "out" / "annexe.docx"), "exists", "--force"]),
+    Case("output: folder missing", lambda w: build(w, out="missing/annexe.docx"), 2,
+         lambda w: [str(w.root / "missing" / "annexe.docx"), "does not exist"]),
+    Case("output: path is a directory", lambda w: (w.file("out/dir.docx/keep", "x"), build(w, out="out/dir.docx"))[1],
+         2, lambda w: [str(w.root / "out" / "dir.docx"), "is a folder"]),
+    Case("selection: unknown id", lambda w: ["build-bid", "--ids", "antony-point-etape-psl,nowhere", "--out",
+                                             str(w.root / "annexe.docx"), "--data", str(w.missions)], 2,
+         lambda w: ["'nowhere'"]),
+]
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    shutil.copytree(SHIPPED_MISSIONS, tmp_path / "data" / "missions")
+    shutil.copy(SHIPPED_COMPONENTS, tmp_path / "data" / "components.toml")
+    shutil.copy(ROOT / "data" / "glossary.toml", tmp_path / "data" / "glossary.toml")
+    return World(tmp_path)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_bad_input(case: Case, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(world.root)
+    arguments = case.setup(world)
+    before = snapshot(world.root)
+    result = CliRunner().invoke(app, arguments)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    assert result.exit_code == case.exit_code, (result.stdout, result.stderr)
+    lines = result.stderr.splitlines()
+    assert len(lines) == case.stderr_lines, lines
+    for fragment in case.message(world):
+        assert fragment in result.stderr, (fragment, result.stderr)
+    assert snapshot(world.root) == before, "a file was created or changed"
+
+
+def test_the_readme_counts_the_cases() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    count = len(CASES) + len(EXTRA_CASES)
+    assert f"**{count} cases**" in readme, f"the README's reliability section should say **{count} cases**"
+    for name in [case.name for case in CASES] + EXTRA_CASES:
+        assert f"| {name} |" in readme, f"{name} is missing from the README's reliability table"
+
+
+# The cases below need more than a command line; each is a test of its own.
+EXTRA_CASES = [
+    "library: 5,000 files with one bad file",
+    "output: read-only folder",
+    "output: disk full",
+    "interrupt: build killed mid-write",
+]
+
+
+def test_library_of_5000_files_with_one_bad_file(tmp_path: Path) -> None:
+    missions = tmp_path / "data" / "missions"
+    missions.mkdir(parents=True)
+    shutil.copy(SHIPPED_COMPONENTS, tmp_path / "data" / "components.toml")
+    for number in range(5000):
+        record_id = f"mission-{number:04d}"
+        (missions / f"{record_id}.toml").write_text(MINIMAL_RECORD.replace('"minimal"', f'"{record_id}"'),
+                                                    encoding="utf-8")
+    bad = missions / "mission-2718.toml"
+    bad.write_text(bad.read_text(encoding="utf-8").replace("start = 2020", "start = 2020\nend = 1999"),
+                   encoding="utf-8")
+    before = snapshot(tmp_path)
+    result = CliRunner().invoke(app, ["list", "--json", "--data", str(missions)])
+    assert result.exit_code == 0
+    import json
+
+    assert len(json.loads(result.stdout)["missions"]) == 4999
+    [line] = result.stderr.splitlines()
+    assert f"warning: skipped {bad}: period.end: end year 1999 is before start year 2020" in line
+    validate = CliRunner().invoke(app, ["validate", "--data", str(missions)])
+    assert validate.exit_code == 1
+    assert validate.stdout.splitlines() == [f"{bad}: period.end: end year 1999 is before start year 2020"]
+    assert snapshot(tmp_path) == before
+
+
+def test_output_read_only_folder(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tests run as root in CI, where chmod cannot make a folder read-only: the OS's answer is simulated.
+    import refcli.write
+
+    (world.root / "out").mkdir()
+    real_access = os.access
+    monkeypatch.setattr(refcli.write.os, "access",
+                        lambda path, mode: False if Path(path) == world.root / "out" else real_access(path, mode))
+    before = snapshot(world.root)
+    result = CliRunner().invoke(app, build(world))
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert f"{world.root / 'out' / 'annexe.docx'}: the folder {world.root / 'out'} is not writable" in line
+    assert snapshot(world.root) == before
+
+
+def test_output_read_only_folder_found_only_when_writing(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import tempfile
+
+    import refcli.write
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    (world.root / "out").mkdir()
+    monkeypatch.setattr(refcli.write.tempfile, "mkstemp", refuse)
+    before = snapshot(world.root)
+    result = CliRunner().invoke(app, build(world, "--quiet"))
+    monkeypatch.setattr(refcli.write.tempfile, "mkstemp", tempfile.mkstemp)
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert f"{world.root / 'out' / 'annexe.docx'}: cannot write in {world.root / 'out'}: Permission denied" in line
+    assert snapshot(world.root) == before
+
+
+def test_output_disk_full(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from docx.document import Document
+
+    def save_half_then_fail(self, stream):
+        stream.write(b"PK\x03\x04 half an annex")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    previous = world.file("out/annexe.docx", b"the previous annex")
+    monkeypatch.setattr(Document, "save", save_half_then_fail)
+    before = snapshot(world.root)
+    result = CliRunner().invoke(app, build(world, "--force", "--quiet"))
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert f"{previous}: cannot write the file: No space left on device" in line
+    assert snapshot(world.root) == before  # the previous annex intact, no temporary file left
+
+
+KILLED_BUILD = """
+import sys, time
+from docx.document import Document
+real_save = Document.save
+def slow_save(self, stream):
+    stream.write(b"PK\\x03\\x04 the first bytes of the new annex")
+    stream.flush()
+    time.sleep(60)
+Document.save = slow_save
+from refcli.cli import main
+sys.argv = ["refcli"] + sys.argv[1:]
+main()
+"""
+
+
+def test_interrupt_build_killed_mid_write(world: World) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import docx
+
+    first = CliRunner().invoke(app, build(world))
+    assert first.exit_code == 0, first.stderr
+    annex = world.root / "out" / "annexe.docx"
+    previous = annex.read_bytes()
+    process = subprocess.Popen([sys.executable, "-c", KILLED_BUILD, *build(world, "--force")[0:],
+                                ], cwd=world.root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not list((world.root / "out").glob(".annexe.docx.*.tmp")):
+        assert process.poll() is None, process.stderr.read().decode()
+        assert time.monotonic() < deadline, "the build never started writing"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    process.stderr.close()
+    assert annex.read_bytes() == previous
+    assert len(docx.Document(annex).paragraphs) > 0  # still a Word document that opens
+
+
+def test_the_template_xml_is_parsed_without_resolving_external_entities(world: World) -> None:
+    """A template whose document.xml declares an external entity cannot pull a file into the annex."""
+    secret = world.file("secret.txt", "TOP-SECRET-CONTENT")
+    template = world.root / "xxe.docx"
+    with zipfile.ZipFile(TEMPLATE) as source, zipfile.ZipFile(template, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "word/document.xml":
+                declaration = f'<!DOCTYPE w:document [<!ENTITY xxe SYSTEM "file://{secret}">]>'.encode()
+                data = data.replace(b"?>", b"?>" + declaration, 1).replace(b"{{ANNEXE_REFERENCES}}", b"&xxe;")
+            target.writestr(item, data)
+    result = CliRunner().invoke(app, build(world, "--template", str(template), "--quiet"))
+    annex = world.root / "out" / "annexe.docx"
+    if result.exit_code == 0:
+        with zipfile.ZipFile(annex) as archive:
+            for name in archive.namelist():
+                assert b"TOP-SECRET-CONTENT" not in archive.read(name), name
+    else:
+        assert result.exit_code == 2 and "Traceback" not in result.output and not annex.exists()
