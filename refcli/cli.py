@@ -286,6 +286,8 @@ def new(
         typer.Option("--no-input", help="Never ask; a missing required field is an error."),
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the record's TOML instead of writing it.")] = False,
+    json: JsonOption = False,
+    quiet: QuietOption = False,  # new prints no notes; accepted like every command
 ) -> None:
     """Create a valid record from flags, or by asking for each field in a terminal."""
     from refcli.author import REQUIRED_ANSWERS, create_record, new_record_table
@@ -321,7 +323,10 @@ def new(
         answers["client_kind"] = answers["client_kind"] or "public"
     table = new_record_table(answers, vocabulary)
     path, text = create_record(table, folder, vocabulary, dry_run=dry_run)
-    if dry_run:
+    if json:
+        print_json("new", {"id": path.stem, "path": str(path), "dry_run": dry_run,
+                           **({"toml": text} if dry_run else {})})
+    elif dry_run:
         import sys
 
         sys.stdout.write(text)
