@@ -286,6 +286,8 @@ def new(
         typer.Option("--no-input", help="Never ask; a missing required field is an error."),
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the record's TOML instead of writing it.")] = False,
+    json: JsonOption = False,
+    quiet: QuietOption = False,  # new prints no notes; accepted like every command
 ) -> None:
     """Create a valid record from flags, or by asking for each field in a terminal."""
     from refcli.author import REQUIRED_ANSWERS, create_record, new_record_table
@@ -321,7 +323,10 @@ def new(
         answers["client_kind"] = answers["client_kind"] or "public"
     table = new_record_table(answers, vocabulary)
     path, text = create_record(table, folder, vocabulary, dry_run=dry_run)
-    if dry_run:
+    if json:
+        print_json("new", {"id": path.stem, "path": str(path), "dry_run": dry_run,
+                           **({"toml": text} if dry_run else {})})
+    elif dry_run:
         import sys
 
         sys.stdout.write(text)
@@ -401,19 +406,65 @@ def import_fiches(
         raise NegativeAnswer("")
 
 
+CoverOption = Annotated[
+    bool,
+    typer.Option("--cover", help="Choose a set of references covering every required competency (see README)."),
+]
+DEFAULT_REFERENCES = 5  # build-bid and check, when neither the tender nor --limit says how many
+
+
+def _build_query(library, *, terms, text, tender_text, tender, competency, since, years, client, limit,
+                 default_limit: int | None = None):
+    """The query of search, check and build-bid: the tender file, then the options over it."""
+    from refcli.glossary import load_glossary
+    from refcli.query import build_query, load_tender
+
+    loaded = load_tender(tender) if tender is not None else None
+    if limit is None and default_limit is not None and not (loaded is not None and loaded.references):
+        limit = default_limit
+    return build_query(
+        library.vocabulary, load_glossary(library.folder),
+        keywords=terms or [], text=text, text_file=tender_text, competencies=competency or [],
+        since=since, years=years, client_kind=client, limit=limit, tender=loaded,
+    )
+
+
+def _print_notes(query, quiet: bool) -> None:
+    if not quiet:
+        for note in query.notes:
+            print_warning(note)
+
+
 @app.command("build-bid")
 def build_bid(
+    terms: KeywordsArgument = None,
     ids: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option("--ids", help="The missions to include, by id, separated by commas, in the annex's order."),
     ] = None,
+    tender: TenderOption = None,
+    text: TextOption = None,
+    tender_text: TenderTextOption = None,
+    competency: CompetencyOption = None,
+    since: SinceOption = None,
+    years: YearsOption = None,
+    client: ClientOption = None,
+    limit: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--limit", "-n", metavar="N",
+                     help=f"How many references (default: the tender's references, else {DEFAULT_REFERENCES}).",
+                     show_default=False),
+    ] = None,
+    cover: CoverOption = False,
     out: Annotated[Path, typer.Option("--out", "-o", help="The Word file to write.")] = Path("annexe.docx"),
     force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
     title: Annotated[
-        Optional[str], typer.Option("--title", help="The tender's title, for the annex's heading.")  # noqa: UP045
+        Optional[str],  # noqa: UP045
+        typer.Option("--title", help="The tender's title, for the annex's heading (default: the tender's)."),
     ] = None,
     buyer: Annotated[
-        Optional[str], typer.Option("--buyer", help="The tender's buyer, for the annex's heading.")  # noqa: UP045
+        Optional[str],  # noqa: UP045
+        typer.Option("--buyer", help="The tender's buyer, for the annex's heading (default: the tender's)."),
     ] = None,
     date: Annotated[
         Optional[str],  # noqa: UP045
@@ -425,28 +476,75 @@ def build_bid(
                      show_default=False),
     ] = None,
     data: DataOption = None,
+    json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """Write the references annex of a bid as a Word document in the firm's template."""
-    from refcli.output import print_note
+    from refcli.output import print_note, stderr_console
     from refcli.render import Heading, render_annex
-    from refcli.selection import parse_ids, select_by_ids
     from refcli.template import find_template, open_template
     from refcli.write import check_writable, write_atomically
 
-    if ids is None:
-        raise UserError("build-bid: choose the references with --ids ID,ID,... ('refcli list' shows the ids)")
+    query_given = any(option not in (None, []) for option in
+                      (terms, text, tender_text, tender, competency, since, years, client, limit))
+    if ids is not None and (query_given or cover):
+        raise UserError("build-bid: --ids chooses the references itself; give --ids or a query "
+                        "(terms, --tender, --text, -c...), not both")
+    if ids is None and not query_given:
+        raise UserError("build-bid: choose the references with --ids ID,ID,... ('refcli list' shows the ids) "
+                        "or with a query: --tender FILE, keywords, --text, -c NAME...")
     library = _load(data, quiet)
-    selections = select_by_ids(library, parse_ids(ids))
+    query = None
+    matches = []
+    if ids is not None:
+        from refcli.selection import parse_ids, select_by_ids
+
+        selections = select_by_ids(library, parse_ids(ids))
+    else:
+        from refcli.cover import choose_matches, rank_candidates
+        from refcli.index import build_index
+        from refcli.selection import selections_from_matches
+
+        query = _build_query(library, terms=terms, text=text, tender_text=tender_text, tender=tender,
+                             competency=competency, since=since, years=years, client=client, limit=limit,
+                             default_limit=DEFAULT_REFERENCES)
+        _print_notes(query, quiet)
+        matches = choose_matches(rank_candidates(library, build_index(library), query), query, cover)
+        if not matches:
+            raise UserError("build-bid: no mission matches the query: no reference to put in the annex; "
+                            "nothing written")
+        selections = selections_from_matches(matches, library, covering=cover)
     opened = open_template(find_template(template))
     check_writable(out, force)
     if not quiet:
         print_note(f"{len(selections)} reference(s) in the annex, in this order:")
         for number, selection in enumerate(selections, start=1):
             print_note(f"  {number}. {selection.mission.id}: {selection.mission.title} — {selection.reason}")
-    heading = Heading(title=title, buyer=buyer, date=_parse_date(date))
+        if query is not None and (cover or query.competencies):
+            from refcli.results import coverage_view
+
+            stderr_console().print(coverage_view(matches, query, library))
+    loaded_tender = query.tender if query is not None else None
+    heading = Heading(
+        title=title if title is not None else (loaded_tender.title if loaded_tender else None),
+        buyer=buyer if buyer is not None else (loaded_tender.buyer if loaded_tender else None),
+        date=_parse_date(date) if date is not None else (loaded_tender.date if loaded_tender else None),
+    )
     document = render_annex(selections, library, heading, opened)
     write_atomically(out, document.save, force=force)
+    if json:
+        payload = {
+            "out": str(out), "template": str(opened.path),
+            "query": query.describe() if query is not None else None, "cover": cover,
+            "references": [{"rank": number, "id": selection.mission.id, "title": selection.mission.title,
+                            "reason": selection.reason, "relevance": selection.relevance}
+                           for number, selection in enumerate(selections, start=1)],
+        }
+        if query is not None:
+            from refcli.results import coverage_json
+
+            payload["coverage"] = coverage_json(matches, query, library)
+        print_json("build-bid", payload)
     if not quiet:
         print_note(f"wrote {out} (template {opened.path})")
 
@@ -473,42 +571,96 @@ def search(
     years: YearsOption = None,
     client: ClientOption = None,
     limit: LimitOption = None,
+    cover: CoverOption = False,
     explain: Annotated[bool, typer.Option("--explain", help="Show what each query term matched and added.")] = False,
     data: DataOption = None,
     json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """Rank the missions against keywords, a tender's text, competencies and a recency window."""
-    from refcli.glossary import load_glossary
+    from refcli.cover import choose_matches, rank_candidates
     from refcli.index import build_index
-    from refcli.query import build_query, load_tender
     from refcli.rank import rank_missions
 
     library = _load(data, quiet)
-    query = build_query(
-        library.vocabulary, load_glossary(library.folder),
-        keywords=terms or [], text=text, text_file=tender_text, competencies=competency or [],
-        since=since, years=years, client_kind=client, limit=limit,
-        tender=load_tender(tender) if tender is not None else None,
-    )
-    matches = rank_missions(library, build_index(library), query)
-    if not quiet:
-        for note in query.notes:
-            print_warning(note)
+    query = _build_query(library, terms=terms, text=text, tender_text=tender_text, tender=tender,
+                         competency=competency, since=since, years=years, client=client, limit=limit)
+    index = build_index(library)
+    if cover:
+        matches = choose_matches(rank_candidates(library, index, query), query, cover=True)
+    else:
+        matches = rank_missions(library, index, query)
+    _print_notes(query, quiet)
     if json:
         from refcli.results import search_json
 
-        print_json("search", search_json(query, matches))
+        payload = search_json(query, matches)
+        if cover:
+            from refcli.cover import uncovered_competencies
+            from refcli.results import coverage_json
+
+            payload["coverage"] = coverage_json(matches, query, library)
+            payload["uncovered"] = uncovered_competencies(matches, query.competencies)
+        print_json("search", payload)
     elif matches:
         from refcli.output import stdout_console
-        from refcli.results import explanation_view, results_table
+        from refcli.results import coverage_view, explanation_view, results_table
 
         console = stdout_console()
         console.print(results_table(query, matches, library))
+        if cover:
+            console.print(coverage_view(matches, query, library))
         if explain:
             console.print(explanation_view(query, matches, library))
     if not matches:
         raise NegativeAnswer("" if json else "no mission matches the query")
+
+
+@app.command()
+def check(
+    terms: KeywordsArgument = None,
+    tender: TenderOption = None,
+    text: TextOption = None,
+    tender_text: TenderTextOption = None,
+    competency: CompetencyOption = None,
+    since: SinceOption = None,
+    years: YearsOption = None,
+    client: ClientOption = None,
+    limit: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--limit", "-n", metavar="N",
+                     help=f"How many references the bid needs (default: the tender's references, else "
+                          f"{DEFAULT_REFERENCES}).", show_default=False),
+    ] = None,
+    data: DataOption = None,
+    json: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Check that the library can meet a tender: references in the window, competencies, amounts (exit 1 if not)."""
+    from refcli.check import check_tender
+    from refcli.index import build_index
+
+    library = _load(data, quiet)
+    query = _build_query(library, terms=terms, text=text, tender_text=tender_text, tender=tender,
+                         competency=competency, since=since, years=years, client=client, limit=limit,
+                         default_limit=DEFAULT_REFERENCES)
+    checklist = check_tender(library, build_index(library), query)
+    _print_notes(query, quiet)
+    if json:
+        from refcli.results import checklist_json
+
+        print_json("check", checklist_json(checklist, library))
+    else:
+        from refcli.output import stdout_console
+        from refcli.results import checklist_view, coverage_view
+
+        console = stdout_console()
+        console.print(checklist_view(checklist))
+        if checklist.selected:
+            console.print(coverage_view(list(checklist.selected), query, library))
+    if not checklist.passed:
+        names = ", ".join(item.name for item in checklist.failures)
+        raise NegativeAnswer("" if json or quiet else f"check failed: {names}")
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from refcli.formatting import format_years
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
+    from refcli.check import Checklist
     from refcli.model import Library
     from refcli.query import Query
     from refcli.rank import Match
@@ -126,3 +127,80 @@ def explanation_view(query: Query, matches: list[Match], library: Library) -> Re
                           state, f"{item.points:.1f}")
         parts.append(table)
     return Group(*parts)
+
+
+def coverage_json(matches: list[Match], query: Query, library: Library) -> dict[str, dict[str, int]]:
+    """The coverage matrix as JSON: {competency id: {mission id: level}}."""
+    from refcli.cover import coverage_matrix, matrix_competencies
+
+    rows = matrix_competencies(matches, query.competencies, library.vocabulary.ids())
+    return coverage_matrix(matches, rows)
+
+
+def coverage_view(matches: list[Match], query: Query, library: Library) -> RenderableType:
+    """Competencies (rows) by chosen references (columns), each level drawn as squares, ✓/✗ against the minimum."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    from refcli.browse import level_squares
+
+    top = library.vocabulary.max_level
+    table = Table(title="Coverage: competencies by reference", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("competency", no_wrap=True)
+    for number, match in enumerate(matches, start=1):
+        table.add_column(f"{number}. {match.id}", overflow="fold", min_width=top + 2)
+    for component, levels in coverage_json(matches, query, library).items():
+        minimum = query.competencies.get(component)
+        label = library.vocabulary.label(component)
+        covered = minimum is not None and any(level >= minimum for level in levels.values())
+        mark = "" if minimum is None else (" ✓" if covered else " ✗")
+        row = [Text(f"{label}{f' ≥ {minimum}' if minimum else ''}{mark}",
+                    style="" if minimum is None else ("green" if covered else "bold red"))]
+        for level in levels.values():
+            style = "" if minimum is None else ("green" if level >= minimum else "dim")
+            row.append(Text(level_squares(level, top) if level else "·", style=style))
+        table.add_row(*row)
+    return table
+
+
+def checklist_json(checklist: Checklist, library: Library) -> dict[str, Any]:
+    """The payload of `refcli check --json` (print_json adds version and command)."""
+    return {
+        "passed": checklist.passed,
+        "query": checklist.query.describe(),
+        "wanted": checklist.wanted,
+        "candidates": len(checklist.candidates),
+        "selected": [
+            {"rank": rank, "id": match.id, "score": round(match.score, 1), "title": match.mission.title,
+             "in_window": match.in_window, "file": str(match.mission.path) if match.mission.path else None}
+            for rank, match in enumerate(checklist.selected, start=1)
+        ],
+        "items": [item.as_json() for item in checklist.items],
+        "coverage": checklist.coverage,
+        "uncoverable": list(checklist.uncoverable),
+    }
+
+
+CHECK_MARKS = {"pass": ("✓", "green"), "fail": ("✗", "bold red"), "info": ("i", "cyan")}
+
+
+def checklist_view(checklist: Checklist) -> RenderableType:
+    """One line per item with its mark (✓ pass, ✗ fail, i information), and what to do under each failure."""
+    from rich.console import Group
+    from rich.text import Text
+
+    lines: list[Any] = []
+    for item in checklist.items:
+        mark, style = CHECK_MARKS[item.status]
+        line = Text()
+        line.append(f"{mark} ", style=style)
+        line.append(item.name, style="bold")
+        line.append(f": {item.detail}")
+        lines.append(line)
+        if item.advice and item.status != "pass":
+            lines.append(Text(f"    → {item.advice}", style="yellow" if item.status == "fail" else "dim"))
+    failures = len(checklist.failures)
+    verdict = ("check passed" if not failures else f"check failed: {failures} item(s) to fix")
+    lines.append(Text(f"\n{verdict}", style="bold green" if not failures else "bold red"))
+    return Group(*lines)

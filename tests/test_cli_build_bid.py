@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from refcli.cli import app
-from tests.conftest import DATA, SEED_IDS, TEMPLATE, add_illustration
+from tests.conftest import DATA, ROOT, SEED_IDS, TEMPLATE, add_illustration
 
 IDS = ",".join(SEED_IDS)
 
@@ -143,3 +143,56 @@ def test_help_and_readme_document_the_command():
     assert PLACEHOLDER in readme
     for name, _kind in REQUIRED_STYLES:
         assert f"`{name}`" in readme
+
+
+TENDER = str(ROOT / "examples" / "tender-concertation.toml")
+
+
+def test_a_tender_chooses_the_references_and_gives_the_heading(tmp_path):
+    out = tmp_path / "annexe.docx"
+    result = run("--tender", TENDER, "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0] == "3 reference(s) in the annex, in this order:"
+    assert lines[1].startswith("  1. neuilly-sur-marne-amo-concertation: ")
+    assert "score 49.5; matched AMO concertation" in lines[1] and "✓ Concertation 5/4" in lines[1]
+    assert lines[3].startswith("  3. henin-carvin-projet-urbain-social: ") and lines[3].endswith("out of window")
+    document = docx.Document(str(out))
+    rows = [row.cells[0].text for row in document.tables[0].rows[1:]]
+    assert rows == ["AMO pour la mise en place de la concertation via la création de la Maison du projet ANRU",
+                    "AMO en vue de la coordination et du montage opérationnel et financier des 12 NPRU d'Est Ensemble",
+                    "Etude de définition du projet urbain et social du Sud-Ouest de l'agglomération en vue de l'ANRU 2"]
+    assert document.core_properties.subject.startswith("AMO concertation et Maison du projet du NPRU des Bosquets — "
+                                                       "Ville de Montfermeil — 21")
+    text = [paragraph.text for paragraph in document.paragraphs]
+    relevance = [line for line in text if line.startswith("Lien avec le marché")]
+    assert relevance[0] == ("Lien avec le marché\u00a0: Concertation, Animation partenariale et Conseil stratégique, "
+                            "compétences demandées par le marché.")
+    assert not any("score" in line for line in text)
+
+
+def test_title_and_limit_override_the_tender(tmp_path):
+    out = tmp_path / "annexe.docx"
+    result = run("--tender", TENDER, "--title", "Autre marché", "-n", "1", "--json", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    import json
+
+    document = json.loads(result.stdout)
+    assert document["command"] == "build-bid" and document["out"] == str(out)
+    assert [item["id"] for item in document["references"]] == ["neuilly-sur-marne-amo-concertation"]
+    assert docx.Document(str(out)).core_properties.subject.startswith("Autre marché — Ville de Montfermeil")
+
+
+def test_ids_and_a_query_together_is_a_usage_error(tmp_path):
+    result = run("--ids", SEED_IDS[0], "--tender", TENDER, "--out", str(tmp_path / "a.docx"))
+    assert result.exit_code == 2
+    assert "give --ids or a query" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_query_that_selects_nothing_writes_nothing(tmp_path):
+    result = run("xylophonezzz", "--out", str(tmp_path / "a.docx"))
+    assert result.exit_code == 2
+    assert "no mission matches the query" in result.stderr
+    assert list(tmp_path.iterdir()) == []

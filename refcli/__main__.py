@@ -1,0 +1,5 @@
+"""`python -m refcli`: the same as the refcli command."""
+
+from refcli.cli import main
+
+main()

@@ -1,0 +1,191 @@
+"""Check that the library can meet a tender's requirements, before a bid is built.
+
+`check_tender` chooses the references as `build-bid --cover` would (a covering set of the tender's
+size, see refcli.cover), then checks, item by item:
+
+- the window: informational (PROCUREMENT: the legal default is the last 3 years when the tender says nothing);
+- enough references inside the window (those out of it are named, and do not count);
+- each required competency covered at its minimum level by at least one chosen reference;
+- each chosen reference carrying what the buyer is entitled to ask: amount (the mission fee with its
+  basis), date, client and whether it is public or private;
+- illustrations: a failure only when the tender sets require_illustrations, else informational.
+
+Each item says what to do about a failure. The module is pure: it reads nothing and prints nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from refcli.cover import (
+    coverage_matrix,
+    covers,
+    matrix_competencies,
+    rank_candidates,
+    select_covering,
+    uncovered_competencies,
+)
+from refcli.formatting import format_amount, format_years
+
+if TYPE_CHECKING:
+    from refcli.index import SearchIndex
+    from refcli.model import Library, Mission
+    from refcli.query import Query
+    from refcli.rank import Match
+
+LEGAL_WINDOW_YEARS = 3  # arrêté du 22 mars 2019: the main services of the last three years
+
+
+@dataclass(frozen=True, slots=True)
+class CheckItem:
+    """One line of the checklist: "pass", "fail" or "info" (an informational item never fails)."""
+
+    name: str
+    status: str
+    detail: str
+    advice: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.status != "fail"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status, "passed": self.passed, "detail": self.detail,
+                "advice": self.advice}
+
+
+@dataclass(frozen=True, slots=True)
+class Checklist:
+    query: Query
+    wanted: int
+    candidates: tuple[Match, ...]  # every mission the query reaches, best first
+    selected: tuple[Match, ...]  # the covering set that build-bid --cover would write
+    items: tuple[CheckItem, ...]
+    coverage: dict[str, dict[str, int]]  # competency id -> {mission id: level}
+    uncoverable: tuple[str, ...]  # required competencies no mission the query reaches covers
+
+    @property
+    def passed(self) -> bool:
+        return all(item.passed for item in self.items)
+
+    @property
+    def failures(self) -> tuple[CheckItem, ...]:
+        return tuple(item for item in self.items if not item.passed)
+
+
+def check_tender(library: Library, index: SearchIndex, query: Query, today: datetime.date | None = None) -> Checklist:
+    """Choose a covering set of query.limit references and check the tender's requirements against it."""
+    today = today or datetime.date.today()
+    tender = query.tender
+    year = tender.date.year if tender is not None and tender.date is not None else today.year
+    candidates = rank_candidates(library, index, query)
+    selected = select_covering(candidates, query.competencies, query.limit)
+    items = [_window_item(query), _count_item(query, candidates, selected, year)]
+    items += [_competency_item(library, query, component, minimum, candidates, selected)
+              for component, minimum in query.competencies.items()]
+    items += [_entitled_item(match.mission) for match in selected]
+    items.append(_illustrations_item(query, selected))
+    rows = matrix_competencies(selected, query.competencies, library.vocabulary.ids())
+    return Checklist(query, query.limit, tuple(candidates), tuple(selected), tuple(items),
+                     coverage_matrix(selected, rows), tuple(uncovered_competencies(candidates, query.competencies)))
+
+
+def _file(mission: Mission) -> str:
+    return mission.path.name if mission.path is not None else f"{mission.id}.toml"
+
+
+def _window_item(query: Query) -> CheckItem:
+    if query.since is None:
+        return CheckItem(
+            "window", "info",
+            f"no window given: every reference counts; when the tender says nothing, the legal default is the "
+            f"last {LEGAL_WINDOW_YEARS} years",
+            f"give the tender's window (window.years in the tender file, or --years {LEGAL_WINDOW_YEARS})",
+        )
+    return CheckItem("window", "info", f"references that ended in {query.since} or later, or are ongoing")
+
+
+def _count_item(query: Query, candidates: list[Match], selected: list[Match], year: int) -> CheckItem:
+    wanted = query.limit
+    inside = [match for match in selected if match.in_window]
+    outside = [match for match in selected if not match.in_window]
+    name = f"{wanted} reference(s) inside the window" if query.since is not None else f"{wanted} reference(s)"
+    detail = f"{len(inside)} of {wanted} found"
+    if inside:
+        detail += ": " + ", ".join(match.id for match in inside)
+    if outside:
+        detail += "; out of the window, not counted: " + ", ".join(
+            f"{match.id} ({match.mission.period.end})" for match in outside)
+    missing = wanted - len(inside)
+    if missing <= 0:
+        return CheckItem(name, "pass", detail)
+    detail += f"; {missing} missing"
+    advice = []
+    older = sorted((match for match in candidates if not match.in_window),
+                   key=lambda match: (-match.mission.period.end, match.id))
+    if query.since is not None and older:
+        needed = older[min(missing, len(older)) - 1]
+        years = year - needed.mission.period.end
+        advice.append(f"widen the window with --years {years} if the buyer accepts older references")
+    where = f" ending in {query.since} or later" if query.since is not None else ""
+    advice.append(f"add {missing} reference(s){where} matching the tender to the library")
+    return CheckItem(name, "fail", detail, "; or ".join(advice))
+
+
+def _competency_item(library: Library, query: Query, component: str, minimum: int,
+                     candidates: list[Match], selected: list[Match]) -> CheckItem:
+    label = library.vocabulary.label(component)
+    name = f"{label} ≥ {minimum}"
+    chosen = [match for match in selected if covers(match.mission, component, minimum)]
+    if chosen:
+        detail = "covered by " + ", ".join(
+            f"{match.id} ({match.mission.components[component]}"
+            + ("" if match.in_window else ", out of window") + ")" for match in chosen)
+        return CheckItem(name, "pass", detail)
+    others = [match for match in candidates if covers(match.mission, component, minimum)]
+    if others:
+        return CheckItem(name, "fail", f"covered by {others[0].id}, not among the {len(selected)} chosen",
+                         f"ask for more references with --limit {len(selected) + 1}")
+    best = max(library.missions, key=lambda mission: (mission.components.get(component, 0), mission.id),
+               default=None)
+    detail = f"no reference covers {label} at level {minimum} or more"
+    if best is not None and best.components.get(component, 0):
+        detail += f" (highest: {best.id}, level {best.components[component]})"
+    return CheckItem(name, "fail", detail,
+                     f"add a reference covering {label} ≥ {minimum}, or raise the level in a record whose "
+                     f"mission did it (components.{component})")
+
+
+def _entitled_item(mission: Mission) -> CheckItem:
+    """What the buyer may ask of every reference: amount, date, client public or private."""
+    file = _file(mission)
+    kind = "public" if mission.client.kind == "public" else "private"
+    facts = [f"date {format_years(mission.period)}", f"client {mission.client.name} ({kind})"]
+    advice = []
+    if mission.fee is not None:
+        facts.insert(0, f"fee {format_amount(mission.fee)}")
+        if mission.fee.basis is None:
+            advice.append(f"add amounts.fee.basis (HT, TTC or TF, as the contract writes it) to {file}")
+    elif mission.project_amount is not None:
+        facts.insert(0, f"only the project's cost, {format_amount(mission.project_amount)}")
+        advice.append(f"add amounts.fee (the mission's own amount, which the buyer asks for) to {file}")
+    else:
+        facts.insert(0, "no amount")
+        advice.append(f"add amounts.fee to {file}")
+    return CheckItem(f"{mission.id}: amount, date, client", "fail" if advice else "pass", "; ".join(facts),
+                     "; ".join(advice) or None)
+
+
+def _illustrations_item(query: Query, selected: list[Match]) -> CheckItem:
+    without = [match.mission for match in selected if not match.mission.illustrations]
+    detail = f"{len(selected) - len(without)} of {len(selected)} chosen reference(s) have one"
+    required = query.tender is not None and query.tender.require_illustrations
+    if not required:
+        return CheckItem("illustrations", "info", detail + "; not required (the tender does not set "
+                         "require_illustrations = true)")
+    if not without:
+        return CheckItem("illustrations", "pass", detail)
+    return CheckItem("illustrations", "fail", detail,
+                     "add [[illustrations]] to " + ", ".join(_file(mission) for mission in without))
