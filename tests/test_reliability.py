@@ -194,6 +194,15 @@ CASES = [
          lambda w: [str(w.root / "tender.toml"), "references"]),
     Case("tender: is a folder", lambda w: ["search", "--tender", str(w.missions), "--data", str(w.missions)], 2,
          lambda w: [str(w.missions)]),
+    Case("check: unknown competency, --json", lambda w: ["check", "--json", "--data", str(w.missions), "--tender",
+                                                          str(w.file("t.toml", TENDER + "[competencies]\nGUPP = 2\n"))],
+         2, lambda w: [str(w.root / "t.toml"), "GUPP"]),
+    Case("check: window in the future", lambda w: ["check", "--data", str(w.missions), "--tender",
+                                                   str(w.file("t.toml", TENDER + "[window]\nsince = 2077\n"))], 2,
+         lambda w: [str(w.root / "t.toml"), "2077"]),
+    Case("check: not TOML, --json", lambda w: ["check", "--json", "--data", str(w.missions), "--tender",
+                                               str(w.file("t.toml", "[[[\n"))], 2,
+         lambda w: [str(w.root / "t.toml"), "TOML syntax error"]),
     Case("search: negative limit", lambda w: ["search", "concertation", "--limit", "-1", "--data", str(w.missions)],
          2, lambda w: ["--limit"]),
     Case("search: empty query", lambda w: ["search", "--data", str(w.missions)], 2, lambda w: ["query"]),
@@ -249,6 +258,8 @@ def test_bad_input(case: Case, world: World, monkeypatch: pytest.MonkeyPatch) ->
     for fragment in case.message(world):
         assert fragment in result.stderr, (fragment, result.stderr)
     assert snapshot(world.root) == before, "a file was created or changed"
+    if "--json" in arguments and case.exit_code == 2:
+        assert result.stdout == "", "never a JSON document with half its fields"
 
 
 def test_the_readme_counts_the_cases() -> None:
