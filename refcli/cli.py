@@ -42,6 +42,14 @@ DataOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout, for scripts.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print no warnings or notes on stderr.")]
+NoCacheOption = Annotated[
+    bool, typer.Option("--no-cache", help="Read every record file, neither using nor updating the library cache."),
+]
+CacheDirOption = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--cache-dir", metavar="DIR", help="Where the library cache lives (default: $REFCLI_CACHE_DIR, "
+                 "else the user's cache folder).", show_default=False),
+]
 
 
 # The query options of `search`, shared with the commands that rank missions against a tender.
@@ -103,18 +111,39 @@ def main_options(
     """Keep the firm's fiches références as TOML records, rank them against a tender, write the annex."""
 
 
-def _load(data: Path | None, quiet: bool):
-    """Load the library; warn on stderr, file by file, about the records left out."""
-    from refcli.library import load_library
+def _load(data: Path | None, quiet: bool, no_cache: bool = False, cache_dir: Path | None = None, *,
+          for_search: bool = False):
+    """Load the library (through its cache unless no_cache); warn on stderr about the records left out.
+
+    for_search returns (library, index), and then decodes only the records that are shown.
+    """
     from refcli.load import resolve_data_folder
 
-    library = load_library(resolve_data_folder(data))
+    folder = resolve_data_folder(data)
+    index = note = None
+    if no_cache:
+        from refcli.library import load_library
+
+        library = load_library(folder)
+    else:
+        from refcli.cache import load_library_cached
+
+        loaded = load_library_cached(folder, cache_dir, full=not for_search)
+        library, index, note = loaded.library, loaded.index, loaded.note
     if not quiet:
+        if note:
+            print_warning(note)
         reported: set[str] = set()
         for problem in library.problems:
             if problem.path not in reported:
                 reported.add(problem.path)
                 print_warning(f"skipped {problem} (run 'refcli validate' for every problem)")
+    if for_search:
+        if index is None:
+            from refcli.index import build_index
+
+            index = build_index(library)
+        return library, index
     return library
 
 
@@ -166,11 +195,13 @@ def list_missions(
     ] = None,
     json: JsonOption = False,
     quiet: QuietOption = False,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
 ) -> None:
     """List the missions of the library in a table: id, title, client, years, fee."""
     from refcli.browse import filter_missions, mission_summary
 
-    library = _load(data, quiet)
+    library = _load(data, quiet, no_cache, cache_dir)
     missions = filter_missions(library, year=year, since=since, components=component or [])
     if json:
         print_json("list", {"missions": [mission_summary(mission) for mission in missions]})
@@ -189,11 +220,13 @@ def show(
     data: DataOption = None,
     json: JsonOption = False,
     quiet: QuietOption = False,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
 ) -> None:
     """Show one mission's whole record, readable."""
     from refcli.browse import find_mission
 
-    library = _load(data, quiet)
+    library = _load(data, quiet, no_cache, cache_dir)
     mission = find_mission(library, mission_id)
     if json:
         from refcli.serialize import mission_to_table
@@ -426,6 +459,8 @@ def build_bid(
     ] = None,
     data: DataOption = None,
     quiet: QuietOption = False,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
 ) -> None:
     """Write the references annex of a bid as a Word document in the firm's template."""
     from refcli.output import print_note
@@ -436,7 +471,7 @@ def build_bid(
 
     if ids is None:
         raise UserError("build-bid: choose the references with --ids ID,ID,... ('refcli list' shows the ids)")
-    library = _load(data, quiet)
+    library = _load(data, quiet, no_cache, cache_dir)
     selections = select_by_ids(library, parse_ids(ids))
     opened = open_template(find_template(template))
     check_writable(out, force)
@@ -477,21 +512,22 @@ def search(
     data: DataOption = None,
     json: JsonOption = False,
     quiet: QuietOption = False,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
 ) -> None:
     """Rank the missions against keywords, a tender's text, competencies and a recency window."""
     from refcli.glossary import load_glossary
-    from refcli.index import build_index
     from refcli.query import build_query, load_tender
     from refcli.rank import rank_missions
 
-    library = _load(data, quiet)
+    library, index = _load(data, quiet, no_cache, cache_dir, for_search=True)
     query = build_query(
         library.vocabulary, load_glossary(library.folder),
         keywords=terms or [], text=text, text_file=tender_text, competencies=competency or [],
         since=since, years=years, client_kind=client, limit=limit,
         tender=load_tender(tender) if tender is not None else None,
     )
-    matches = rank_missions(library, build_index(library), query)
+    matches = rank_missions(library, index, query)
     if not quiet:
         for note in query.notes:
             print_warning(note)

@@ -163,3 +163,64 @@ def _group(per_mission: list[dict[str, int]]) -> dict[str, tuple[np.ndarray, np.
     bounds = np.searchsorted(keys[order], np.arange(len(numbers) + 1))
     return {key: (missions[bounds[number]:bounds[number + 1]], masks[bounds[number]:bounds[number + 1]])
             for key, number in numbers.items()}
+
+
+def index_to_blobs(index: SearchIndex) -> dict[str, bytes]:
+    """Return the index as named byte strings (raw arrays, JSON key lists): what the cache stores."""
+    import json
+
+    import numpy as np
+
+    blobs: dict[str, bytes] = {}
+    for name, table in (("words", index.postings), ("pairs", index.pairs)):
+        keys = list(table)
+        sizes = [len(table[key][0]) for key in keys]
+        blobs[f"{name}.keys"] = json.dumps(keys, ensure_ascii=False).encode()
+        blobs[f"{name}.bounds"] = np.concatenate(([0], np.cumsum(sizes, dtype=np.int64))).astype(np.int64).tobytes()
+        blobs[f"{name}.missions"] = np.concatenate([table[key][0] for key in keys] or [np.zeros(0, np.int32)]
+                                                   ).astype(np.int32).tobytes()
+        blobs[f"{name}.masks"] = np.concatenate([table[key][1] for key in keys] or [np.zeros(0, np.uint16)]
+                                                ).astype(np.uint16).tobytes()
+    blobs["mission_ids"] = json.dumps(index.mission_ids, ensure_ascii=False).encode()
+    blobs["end_years"] = index.end_years.astype(np.int32).tobytes()
+    blobs["ongoing"] = index.ongoing.astype(bool).tobytes()
+    blobs["public"] = index.public.astype(bool).tobytes()
+    blobs["levels.ids"] = json.dumps(list(index.levels)).encode()
+    blobs["levels"] = (np.stack(list(index.levels.values())) if index.levels else np.zeros((0, 0))
+                       ).astype(np.int32).tobytes()
+    return blobs
+
+
+def index_from_blobs(blobs: dict[str, bytes]) -> SearchIndex:
+    """Rebuild the index index_to_blobs gave; the arrays are views on the bytes, not copies."""
+    import json
+
+    import numpy as np
+
+    tables = []
+    for name in ("words", "pairs"):
+        keys = json.loads(blobs[f"{name}.keys"])
+        bounds = np.frombuffer(blobs[f"{name}.bounds"], np.int64).tolist()
+        missions = np.frombuffer(blobs[f"{name}.missions"], np.int32)
+        masks = np.frombuffer(blobs[f"{name}.masks"], np.uint16)
+        if len(bounds) != len(keys) + 1 or bounds[-1] != len(missions) or len(masks) != len(missions):
+            raise ValueError(f"the index's {name} do not add up")
+        tables.append({key: (missions[start:end], masks[start:end])
+                       for key, start, end in zip(keys, bounds, bounds[1:], strict=False)})
+    mission_ids = tuple(json.loads(blobs["mission_ids"]))
+    count = len(mission_ids)
+    level_ids = json.loads(blobs["levels.ids"])
+    levels = np.frombuffer(blobs["levels"], np.int32).reshape(len(level_ids), count)
+    end_years = np.frombuffer(blobs["end_years"], np.int32)
+    if len(end_years) != count:
+        raise ValueError("the index's missions do not add up")
+    return SearchIndex(
+        mission_ids=mission_ids,
+        terms=tuple(sorted(tables[0])),
+        postings=tables[0],
+        pairs=tables[1],
+        end_years=end_years,
+        ongoing=np.frombuffer(blobs["ongoing"], bool),
+        public=np.frombuffer(blobs["public"], bool),
+        levels=dict(zip(level_ids, levels, strict=True)),
+    )
