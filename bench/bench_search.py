@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import time
@@ -58,12 +57,9 @@ def naive_rank(library, texts: list[str], keywords: list[str], limit: int = 10) 
 
 
 def median_ms(function, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+    from timing import median_call
+
+    return median_call(function, repeat).seconds * 1000
 
 
 def naive_search(folder: Path, keywords: list[str]) -> None:
