@@ -170,9 +170,14 @@ def _load_warm(database: Path, folder: Path, vocabulary: Vocabulary, meta: dict[
             connection.close()
             return _update(database, folder, vocabulary, files, set(changed))
         results, order = _assemble_from_rows(folder, files, rows)
-        blobs = dict(connection.execute("SELECT name, data FROM blobs"))
-        index = index_from_blobs(blobs)
-        if json.loads(blobs["mission_paths"]) != [relative for relative, _ in order]:
+        if full:  # the commands that read every record do not search: no index, no numpy to import
+            (paths,) = connection.execute("SELECT data FROM blobs WHERE name = 'mission_paths'").fetchone()
+            index = None
+        else:
+            blobs = dict(connection.execute("SELECT name, data FROM blobs"))
+            paths = blobs["mission_paths"]
+            index = index_from_blobs(blobs)
+        if json.loads(paths) != [relative for relative, _ in order]:
             return None
         if full:
             records = dict(connection.execute("SELECT path, record FROM files WHERE record IS NOT NULL"))
