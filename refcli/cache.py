@@ -83,11 +83,12 @@ def cache_file(folder: Path, cache_dir: Path) -> Path:
     return cache_dir / f"library-{key}.sqlite3"
 
 
-def load_library_cached(folder: Path, cache_dir: Path | None = None, *, full: bool = True) -> CachedLibrary:
-    """Load the library and its index through the cache, updating the cache for the files that changed.
+def load_library_cached(folder: Path, cache_dir: Path | None = None, *, lazy: bool = False,
+                        with_index: bool = False) -> CachedLibrary:
+    """Load the library (and its index, with_index) through the cache, updating it for the files that changed.
 
-    With full=False, library.missions decodes a record only when it is asked for (what search needs:
-    the index plus the records it shows); with full=True every record is decoded at once.
+    With lazy, library.missions decodes a record only when it is asked for (what search needs: the
+    index plus the records it shows; build-bid: the records it names); else every record at once.
     """
     vocabulary = load_vocabulary(folder)
     files = _scan(folder)
@@ -97,7 +98,7 @@ def load_library_cached(folder: Path, cache_dir: Path | None = None, *, full: bo
     meta = _meta(folder, vocabulary)
     loaded = None
     with contextlib.suppress(*_UNREADABLE):
-        loaded = _load_warm(database, folder, vocabulary, meta, files, full)
+        loaded = _load_warm(database, folder, vocabulary, meta, files, lazy, with_index)
     if loaded is not None:
         return CachedLibrary(*loaded)
     return _rebuild(database, folder, vocabulary, meta, files)
@@ -153,7 +154,7 @@ def _connect(database: Path, *, write: bool = False) -> sqlite3.Connection:
 
 
 def _load_warm(database: Path, folder: Path, vocabulary: Vocabulary, meta: dict[str, str],
-               files: dict[str, tuple[int, int]], full: bool):
+               files: dict[str, tuple[int, int]], lazy: bool, with_index: bool):
     if not database.is_file():
         return None
     connection = _connect(database)
@@ -170,7 +171,7 @@ def _load_warm(database: Path, folder: Path, vocabulary: Vocabulary, meta: dict[
             connection.close()
             return _update(database, folder, vocabulary, files, set(changed))
         results, order = _assemble_from_rows(folder, files, rows)
-        if full:  # the commands that read every record do not search: no index, no numpy to import
+        if not with_index:  # the commands that do not search need no index, and no numpy
             (paths,) = connection.execute("SELECT data FROM blobs WHERE name = 'mission_paths'").fetchone()
             index = None
         else:
@@ -179,12 +180,12 @@ def _load_warm(database: Path, folder: Path, vocabulary: Vocabulary, meta: dict[
             index = index_from_blobs(blobs)
         if json.loads(paths) != [relative for relative, _ in order]:
             return None
-        if full:
+        if not lazy:
             records = dict(connection.execute("SELECT path, record FROM files WHERE record IS NOT NULL"))
             missions: Sequence[Mission] = tuple(mission_from_table(json.loads(records[relative]), folder / relative)
                                                 for relative, _ in order)
         else:
-            missions = _LazyMissions(database, folder, [relative for relative, _ in order])
+            missions = _LazyMissions(database, folder, order)
         problems, skipped = results
         return Library(folder, missions, vocabulary, problems, skipped), index, None
     finally:
@@ -221,9 +222,16 @@ def _assemble_from_rows(folder: Path, files: dict[str, tuple[int, int]], rows: d
 class _LazyMissions(Sequence):
     """The library's missions, in id order, decoded from the cache only when asked for."""
 
-    def __init__(self, database: Path, folder: Path, paths: list[str]) -> None:
-        self.database, self.folder, self.paths = database, folder, paths
+    def __init__(self, database: Path, folder: Path, order: list[tuple[str, str]]) -> None:
+        self.database, self.folder = database, folder
+        self.paths = [relative for relative, _ in order]
+        self.numbers = {mission_id: number for number, (_, mission_id) in enumerate(order)}
         self.decoded: dict[int, Mission] = {}
+
+    def find(self, mission_id: str) -> Mission | None:
+        """Return the mission with this id, decoding only it; None if there is none (Library.get)."""
+        number = self.numbers.get(mission_id)
+        return None if number is None else self[number]
 
     def __len__(self) -> int:
         return len(self.paths)

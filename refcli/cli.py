@@ -112,10 +112,11 @@ def main_options(
 
 
 def _load(data: Path | None, quiet: bool, no_cache: bool = False, cache_dir: Path | None = None, *,
-          for_search: bool = False):
+          lazy: bool = False, for_search: bool = False):
     """Load the library (through its cache unless no_cache); warn on stderr about the records left out.
 
-    for_search returns (library, index), and then decodes only the records that are shown.
+    lazy: decode a record from the cache only when it is used (search shows ten, build-bid names
+    some); for_search: return (library, index).
     """
     from refcli.load import resolve_data_folder
 
@@ -128,7 +129,7 @@ def _load(data: Path | None, quiet: bool, no_cache: bool = False, cache_dir: Pat
     else:
         from refcli.cache import load_library_cached
 
-        loaded = load_library_cached(folder, cache_dir, full=not for_search)
+        loaded = load_library_cached(folder, cache_dir, lazy=lazy or for_search, with_index=for_search)
         library, index, note = loaded.library, loaded.index, loaded.note
     if not quiet:
         if note:
@@ -471,7 +472,7 @@ def build_bid(
 
     if ids is None:
         raise UserError("build-bid: choose the references with --ids ID,ID,... ('refcli list' shows the ids)")
-    library = _load(data, quiet, no_cache, cache_dir)
+    library = _load(data, quiet, no_cache, cache_dir, lazy=True)
     selections = select_by_ids(library, parse_ids(ids))
     opened = open_template(find_template(template))
     check_writable(out, force)

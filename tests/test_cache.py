@@ -171,12 +171,14 @@ def test_cache_dir_option_and_environment(big_library: Path, tmp_path: Path, cac
 
 
 def test_a_warm_search_decodes_only_the_records_it_shows(big_library: Path, cache_dir: Path) -> None:
-    load_library_cached(big_library, cache_dir, full=False)
-    loaded = load_library_cached(big_library, cache_dir, full=False)
+    load_library_cached(big_library, cache_dir, lazy=True)
+    loaded = load_library_cached(big_library, cache_dir, lazy=True)
     missions = loaded.library.missions
     assert not isinstance(missions, tuple) and len(missions) == 45
     first = missions[0]
     assert missions.decoded.keys() == {0}  # type: ignore[attr-defined]
+    assert loaded.library.get("bagneux-point-etape-cloture").id == "bagneux-point-etape-cloture"
+    assert len(missions.decoded) == 2 and loaded.library.get("nope") is None  # type: ignore[attr-defined]
     full = load_library(big_library)
     assert first == full.missions[0] and first.path == full.missions[0].path
     assert list(missions) == list(full.missions)
