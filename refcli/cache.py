@@ -25,7 +25,6 @@ import hashlib
 import json
 import os
 import sqlite3
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,13 +32,12 @@ from typing import TYPE_CHECKING
 
 from refcli import __version__
 from refcli.errors import Problem
-from refcli.index import assemble_index, index_from_blobs, index_to_blobs, mission_terms
-from refcli.library import assemble_library, duplicate_problem, no_records_error
-from refcli.load import read_record
 from refcli.model import Library, Mission
-from refcli.serialize import mission_from_table, mission_to_table
-from refcli.validate import validate_record
+from refcli.serialize import mission_from_table
 from refcli.vocabulary import Vocabulary, load_vocabulary
+
+# What a warm search does not need (reading, validating, indexing records; writing) is imported where
+# it is used: every module a warm search imports adds to its start-up.
 
 if TYPE_CHECKING:
     from refcli.index import SearchIndex
@@ -93,6 +91,8 @@ def load_library_cached(folder: Path, cache_dir: Path | None = None, *, lazy: bo
     vocabulary = load_vocabulary(folder)
     files = _scan(folder)
     if not files:
+        from refcli.library import no_records_error
+
         raise no_records_error(folder)
     database = cache_file(folder, cache_folder(cache_dir))
     meta = _meta(folder, vocabulary)
@@ -175,6 +175,8 @@ def _load_warm(database: Path, folder: Path, vocabulary: Vocabulary, meta: dict[
             (paths,) = connection.execute("SELECT data FROM blobs WHERE name = 'mission_paths'").fetchone()
             index = None
         else:
+            from refcli.index import index_from_blobs
+
             blobs = dict(connection.execute("SELECT name, data FROM blobs"))
             paths = blobs["mission_paths"]
             index = index_from_blobs(blobs)
@@ -211,6 +213,8 @@ def _assemble_from_rows(folder: Path, files: dict[str, tuple[int, int]], rows: d
             if mission_id not in first:
                 first[mission_id] = relative
                 continue
+            from refcli.library import duplicate_problem
+
             problems.append(duplicate_problem(path, mission_id, folder / first[mission_id]))
         else:
             problems += [Problem(str(path), *problem) for problem in json.loads(stored)]
@@ -276,6 +280,10 @@ class _FileEntry:
 
 
 def _read_file(folder: Path, vocabulary: Vocabulary, relative: str, size: int, mtime: int) -> _FileEntry:
+    from refcli.index import mission_terms
+    from refcli.load import read_record
+    from refcli.validate import validate_record
+
     path = folder / relative
     raw = read_record(path)
     depends: list[tuple[str, bool]] = []
@@ -295,6 +303,8 @@ def _read_file(folder: Path, vocabulary: Vocabulary, relative: str, size: int, m
 
 
 def _row(entry: _FileEntry) -> tuple:
+    from refcli.serialize import mission_to_table
+
     result = entry.result
     if isinstance(result, Mission):
         record, problems = json.dumps(mission_to_table(result), ensure_ascii=False, separators=(",", ":")), None
@@ -311,6 +321,9 @@ def _row(entry: _FileEntry) -> tuple:
 
 def _build(folder: Path, vocabulary: Vocabulary, entries: list[_FileEntry]):
     """Assemble the library and its index from every file's entry, in file order."""
+    from refcli.index import assemble_index
+    from refcli.library import assemble_library
+
     library = assemble_library(folder, vocabulary, [(entry.path, entry.result) for entry in entries])
     terms = {entry.path: entry.terms for entry in entries if entry.terms is not None}
     index = assemble_index(library.missions, [terms[mission.path] for mission in library.missions], vocabulary)
@@ -318,6 +331,8 @@ def _build(folder: Path, vocabulary: Vocabulary, entries: list[_FileEntry]):
 
 
 def _index_blobs(library: Library, index: SearchIndex, folder: Path) -> dict[str, bytes]:
+    from refcli.index import index_to_blobs
+
     blobs = index_to_blobs(index)
     paths = [mission.path.relative_to(folder).as_posix() for mission in library.missions]  # type: ignore[union-attr]
     blobs["mission_paths"] = json.dumps(paths, ensure_ascii=False).encode()
@@ -327,6 +342,8 @@ def _index_blobs(library: Library, index: SearchIndex, folder: Path) -> dict[str
 def _rebuild(database: Path, folder: Path, vocabulary: Vocabulary, meta: dict[str, str],
              files: dict[str, tuple[int, int]]) -> CachedLibrary:
     """Read every file, then write a fresh database beside the old one and rename it into place."""
+    import tempfile
+
     entries = [_read_file(folder, vocabulary, relative, *found) for relative, found in files.items()]
     library, index = _build(folder, vocabulary, entries)
     note = None
