@@ -13,21 +13,23 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Measure:
-    seconds: float  # the median
+    seconds: float  # the median wall time
     runs: int
     peak_kb: int  # the largest resident set of the runs (subprocesses only; 0 in-process)
+    cpu_seconds: float = 0.0  # the median processor time (user + system): what other processes' load hides
 
 
 def median_call(function: Callable[[], object], repeat: int, setup: Callable[[], object] | None = None) -> Measure:
     """Time function() repeat times in this process (setup() first, untimed, each time)."""
-    times = []
+    times, cpu = [], []
     for _ in range(repeat):
         if setup is not None:
             setup()
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         function()
         times.append(time.perf_counter() - start)
-    return Measure(statistics.median(times), repeat, 0)
+        cpu.append(time.process_time() - start_cpu)
+    return Measure(statistics.median(times), repeat, 0, statistics.median(cpu))
 
 
 def median_run(command: Sequence[str], repeat: int, env: dict[str, str] | None = None,
@@ -36,7 +38,7 @@ def median_run(command: Sequence[str], repeat: int, env: dict[str, str] | None =
 
     The peak is the child's own ru_maxrss, read with os.wait4 on its pid: no other process counts.
     """
-    times, peaks = [], []
+    times, peaks, cpu = [], [], []
     for _ in range(repeat):
         if setup is not None:
             setup()
@@ -52,4 +54,5 @@ def median_run(command: Sequence[str], repeat: int, env: dict[str, str] | None =
                 raise RuntimeError(f"{' '.join(command)} exited {process.returncode}: {message}")
         times.append(elapsed)
         peaks.append(usage.ru_maxrss)  # kilobytes on Linux
-    return Measure(statistics.median(times), repeat, max(peaks))
+        cpu.append(usage.ru_utime + usage.ru_stime)
+    return Measure(statistics.median(times), repeat, max(peaks), statistics.median(cpu))

@@ -112,31 +112,30 @@ def _scan(folder: Path) -> dict[str, tuple[int, int]]:
     The files are find_record_files' (same rules, same order), found with os.scandir on strings:
     pathlib costs more than the stat calls at 10,000 files.
     """
-    found: list[tuple[tuple[str, ...], int, int]] = []
+    found: dict[str, tuple[int, int]] = {}
 
-    def walk(directory: str, parts: tuple[str, ...]) -> None:
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                if entry.name.startswith("."):
-                    continue
+    def walk(directory: str, prefix: str) -> None:
+        # Names sorted within each folder, sub-folders walked where they sort: the order of sorted(Path).
+        with os.scandir(directory) as listing:
+            entries = sorted((entry for entry in listing if not entry.name.startswith(".")),
+                             key=lambda entry: entry.name)
+        for entry in entries:
+            try:
+                is_directory = entry.is_dir()
+            except OSError:
+                is_directory = False
+            if is_directory:
+                if not entry.is_symlink():  # os.walk(followlinks=False): no loops
+                    walk(entry.path, prefix + entry.name + "/")
+            elif entry.name.endswith(".toml"):
                 try:
-                    is_directory = entry.is_dir()
+                    status = entry.stat()
+                    found[prefix + entry.name] = (status.st_size, status.st_mtime_ns)
                 except OSError:
-                    is_directory = False
-                if is_directory:
-                    if not entry.is_symlink():  # os.walk(followlinks=False): no loops
-                        walk(entry.path, (*parts, entry.name))
-                elif entry.name.endswith(".toml"):
-                    try:
-                        status = entry.stat()
-                        size, mtime = status.st_size, status.st_mtime_ns
-                    except OSError:
-                        size = mtime = -1  # read_record will say why
-                    found.append(((*parts, entry.name), size, mtime))
+                    found[prefix + entry.name] = (-1, -1)  # read_record will say why
 
-    walk(str(folder), ())
-    found.sort()  # as sorted(Path, ...) orders them: part by part
-    return {"/".join(parts): (size, mtime) for parts, size, mtime in found}
+    walk(str(folder), "")
+    return found
 
 
 def _meta(folder: Path, vocabulary: Vocabulary) -> dict[str, str]:
