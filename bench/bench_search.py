@@ -122,7 +122,7 @@ def main() -> None:
 
     keywords = QUERIES[0][1]
     refcli = Path(sys.executable).with_name("refcli")
-    command = [str(refcli), "search", *keywords, "--data", str(folder), "--json", "--quiet"]
+    command = [str(refcli), "search", *keywords, "--data", str(folder), "--json", "--quiet", "--no-cache"]  # cold
     naive = [sys.executable, str(Path(__file__).resolve()), "--folder", str(folder), "--naive-search", *keywords]
     ours_ms = median_ms(lambda: subprocess.run(command, check=True, capture_output=True),
                         arguments.repeat_end_to_end)
