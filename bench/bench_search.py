@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import time
@@ -58,12 +57,9 @@ def naive_rank(library, texts: list[str], keywords: list[str], limit: int = 10) 
 
 
 def median_ms(function, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+    from timing import median_call
+
+    return median_call(function, repeat).seconds * 1000
 
 
 def naive_search(folder: Path, keywords: list[str]) -> None:
@@ -126,7 +122,7 @@ def main() -> None:
 
     keywords = QUERIES[0][1]
     refcli = Path(sys.executable).with_name("refcli")
-    command = [str(refcli), "search", *keywords, "--data", str(folder), "--json", "--quiet"]
+    command = [str(refcli), "search", *keywords, "--data", str(folder), "--json", "--quiet", "--no-cache"]  # cold
     naive = [sys.executable, str(Path(__file__).resolve()), "--folder", str(folder), "--naive-search", *keywords]
     ours_ms = median_ms(lambda: subprocess.run(command, check=True, capture_output=True),
                         arguments.repeat_end_to_end)

@@ -1,7 +1,7 @@
 """The command line: parse arguments, call one core function, print, set the exit code."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: typer would then evaluate every command's string
+# annotations on each start, 20 ms of `refcli --help`.
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -42,6 +42,14 @@ DataOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout, for scripts.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print no warnings or notes on stderr.")]
+NoCacheOption = Annotated[
+    bool, typer.Option("--no-cache", help="Read every record file, neither using nor updating the library cache."),
+]
+CacheDirOption = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--cache-dir", metavar="DIR", help="Where the library cache lives (default: $REFCLI_CACHE_DIR, "
+                 "else the user's cache folder).", show_default=False),
+]
 
 
 # The query options of `search`, shared with the commands that rank missions against a tender.
@@ -103,18 +111,40 @@ def main_options(
     """Keep the firm's fiches références as TOML records, rank them against a tender, write the annex."""
 
 
-def _load(data: Path | None, quiet: bool):
-    """Load the library; warn on stderr, file by file, about the records left out."""
-    from refcli.library import load_library
+def _load(data: Path | None, quiet: bool, no_cache: bool = False, cache_dir: Path | None = None, *,
+          lazy: bool = False, for_search: bool = False):
+    """Load the library (through its cache unless no_cache); warn on stderr about the records left out.
+
+    lazy: decode a record from the cache only when it is used (search shows ten, build-bid names
+    some); for_search: return (library, index).
+    """
     from refcli.load import resolve_data_folder
 
-    library = load_library(resolve_data_folder(data))
+    folder = resolve_data_folder(data)
+    index = note = None
+    if no_cache:
+        from refcli.library import load_library
+
+        library = load_library(folder)
+    else:
+        from refcli.cache import load_library_cached
+
+        loaded = load_library_cached(folder, cache_dir, lazy=lazy or for_search, with_index=for_search)
+        library, index, note = loaded.library, loaded.index, loaded.note
     if not quiet:
+        if note:
+            print_warning(note)
         reported: set[str] = set()
         for problem in library.problems:
             if problem.path not in reported:
                 reported.add(problem.path)
                 print_warning(f"skipped {problem} (run 'refcli validate' for every problem)")
+    if for_search:
+        if index is None:
+            from refcli.index import build_index
+
+            index = build_index(library)
+        return library, index
     return library
 
 
@@ -166,11 +196,13 @@ def list_missions(
     ] = None,
     json: JsonOption = False,
     quiet: QuietOption = False,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
 ) -> None:
     """List the missions of the library in a table: id, title, client, years, fee."""
     from refcli.browse import filter_missions, mission_summary
 
-    library = _load(data, quiet)
+    library = _load(data, quiet, no_cache, cache_dir)
     missions = filter_missions(library, year=year, since=since, components=component or [])
     if json:
         print_json("list", {"missions": [mission_summary(mission) for mission in missions]})
@@ -189,11 +221,13 @@ def show(
     data: DataOption = None,
     json: JsonOption = False,
     quiet: QuietOption = False,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
 ) -> None:
     """Show one mission's whole record, readable."""
     from refcli.browse import find_mission
 
-    library = _load(data, quiet)
+    library = _load(data, quiet, no_cache, cache_dir, lazy=True)
     mission = find_mission(library, mission_id)
     if json:
         from refcli.serialize import mission_to_table
@@ -478,6 +512,8 @@ def build_bid(
     data: DataOption = None,
     json: JsonOption = False,
     quiet: QuietOption = False,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
 ) -> None:
     """Write the references annex of a bid as a Word document in the firm's template."""
     from refcli.output import print_note, stderr_console
@@ -493,23 +529,23 @@ def build_bid(
     if ids is None and not query_given:
         raise UserError("build-bid: choose the references with --ids ID,ID,... ('refcli list' shows the ids) "
                         "or with a query: --tender FILE, keywords, --text, -c NAME...")
-    library = _load(data, quiet)
     query = None
     matches = []
     if ids is not None:
         from refcli.selection import parse_ids, select_by_ids
 
+        library = _load(data, quiet, no_cache, cache_dir, lazy=True)
         selections = select_by_ids(library, parse_ids(ids))
     else:
         from refcli.cover import choose_matches, rank_candidates
-        from refcli.index import build_index
         from refcli.selection import selections_from_matches
 
+        library, index = _load(data, quiet, no_cache, cache_dir, for_search=True)
         query = _build_query(library, terms=terms, text=text, tender_text=tender_text, tender=tender,
                              competency=competency, since=since, years=years, client=client, limit=limit,
                              default_limit=DEFAULT_REFERENCES)
         _print_notes(query, quiet)
-        matches = choose_matches(rank_candidates(library, build_index(library), query), query, cover)
+        matches = choose_matches(rank_candidates(library, index, query), query, cover)
         if not matches:
             raise UserError("build-bid: no mission matches the query: no reference to put in the annex; "
                             "nothing written")
@@ -576,16 +612,16 @@ def search(
     data: DataOption = None,
     json: JsonOption = False,
     quiet: QuietOption = False,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
 ) -> None:
     """Rank the missions against keywords, a tender's text, competencies and a recency window."""
     from refcli.cover import choose_matches, rank_candidates
-    from refcli.index import build_index
     from refcli.rank import rank_missions
 
-    library = _load(data, quiet)
+    library, index = _load(data, quiet, no_cache, cache_dir, for_search=True)
     query = _build_query(library, terms=terms, text=text, tender_text=tender_text, tender=tender,
                          competency=competency, since=since, years=years, client=client, limit=limit)
-    index = build_index(library)
     if cover:
         matches = choose_matches(rank_candidates(library, index, query), query, cover=True)
     else:
@@ -635,16 +671,17 @@ def check(
     data: DataOption = None,
     json: JsonOption = False,
     quiet: QuietOption = False,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
 ) -> None:
     """Check that the library can meet a tender: references in the window, competencies, amounts (exit 1 if not)."""
     from refcli.check import check_tender
-    from refcli.index import build_index
 
-    library = _load(data, quiet)
+    library, index = _load(data, quiet, no_cache, cache_dir, for_search=True)
     query = _build_query(library, terms=terms, text=text, tender_text=tender_text, tender=tender,
                          competency=competency, since=since, years=years, client=client, limit=limit,
                          default_limit=DEFAULT_REFERENCES)
-    checklist = check_tender(library, build_index(library), query)
+    checklist = check_tender(library, index, query)
     _print_notes(query, quiet)
     if json:
         from refcli.results import checklist_json

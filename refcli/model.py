@@ -108,6 +108,9 @@ class Library:
     skipped_files: tuple[str, ...] = ()
 
     def get(self, mission_id: str) -> Mission | None:
+        find = getattr(self.missions, "find", None)  # the cache's lazy missions find one without decoding all
+        if find is not None:
+            return find(mission_id)
         for mission in self.missions:
             if mission.id == mission_id:
                 return mission

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -125,8 +126,33 @@ def _text(value: str) -> str:
     return french_typography(clean_text(value))
 
 
+_STYLE_IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # document part -> {style name: id}
+
+
+def _add_paragraph(container, style: str):
+    """Add a paragraph in a named style, finding each style's id once per document.
+
+    python-docx searches every style of the template by name each time a style is set by name or
+    object (Paragraph.style); an annex of 10 fiches sets it hundreds of times. The id is what it
+    would compute (None for the default paragraph style).
+    """
+    paragraph = container.add_paragraph()
+    _set_style(paragraph, style)
+    return paragraph
+
+
+def _set_style(paragraph, style: str) -> None:
+    from docx.enum.style import WD_STYLE_TYPE
+
+    part = paragraph.part
+    ids = _STYLE_IDS.setdefault(part, {})
+    if style not in ids:
+        ids[style] = part.get_style_id(style, WD_STYLE_TYPE.PARAGRAPH)
+    paragraph._p.style = ids[style]
+
+
 def _paragraph(container, text: str, style: str):
-    paragraph = container.add_paragraph(style=style)
+    paragraph = _add_paragraph(container, style)
     if text:
         paragraph.add_run(_text(text))
     return paragraph
@@ -143,7 +169,7 @@ def _add_heading(document, heading: Heading) -> None:
     if date:
         lines.append(("Date : ", date))
     for label, value in lines:
-        paragraph = document.add_paragraph(style="Ref Body")
+        paragraph = _add_paragraph(document, "Ref Body")
         paragraph.add_run(_text(label)).bold = True
         paragraph.add_run(_text(value))
 
@@ -187,7 +213,7 @@ def _add_fiche(document, selection: Selection, library: Library, width: int) -> 
     if mission.subtitle:
         _paragraph(document, mission.subtitle, "Ref Subtitle")
     if selection.relevance:
-        paragraph = document.add_paragraph(style="Ref Body")
+        paragraph = _add_paragraph(document, "Ref Body")
         paragraph.add_run(_text("Lien avec le marché : ")).bold = True
         paragraph.add_run(_text(selection.relevance))
 
@@ -312,7 +338,7 @@ def _add_illustration(document, mission: Mission, library: Library, illustration
                         f"{error or type(error).__name__}") from None
     natural_width, natural_height = image.width, image.height
     scale = min(1.0, width / max(natural_width, 1), MAX_PICTURE_HEIGHT_EMU / max(natural_height, 1))
-    paragraph = document.add_paragraph(style="Ref Caption")
+    paragraph = _add_paragraph(document, "Ref Caption")
     paragraph.paragraph_format.keep_with_next = True
     paragraph.paragraph_format.space_before = 8 * 12700  # 8 pt of air between the squares and the picture
     paragraph.add_run().add_picture(
@@ -324,7 +350,7 @@ def _add_illustration(document, mission: Mission, library: Library, illustration
 
 def _cell_text(cell, text: str, style: str) -> None:
     paragraph = cell.paragraphs[0]
-    paragraph.style = paragraph.part.document.styles[style]
+    _set_style(paragraph, style)
     if text:
         paragraph.add_run(_text(text))
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from refcli.model import Amount, Mission
+from refcli.model import Amount, Client, Illustration, Mission, Period, ProgrammeItem, Site, Team
 
 
 def _amount(amount: Amount) -> dict[str, Any]:
@@ -58,3 +59,39 @@ def mission_to_table(mission: Mission) -> dict[str, Any]:
                           for item in mission.illustrations],
     }
     return _prune(table)
+
+
+def _amount_from(table: dict[str, Any] | None) -> Amount | None:
+    return Amount(**table) if table else None
+
+
+def mission_from_table(table: dict[str, Any], path: Path | None = None) -> Mission:
+    """Rebuild the Mission mission_to_table gave (the cache stores records so): the inverse, exactly."""
+    client, period, site, team = (table.get(key, {}) for key in ("client", "period", "site", "team"))
+    amounts = table.get("amounts", {})
+    return Mission(
+        id=table["id"],
+        title=table["title"],
+        subtitle=table.get("subtitle"),
+        mission_type=table["mission_type"],
+        role=table["role"],
+        client=Client(**client),
+        period=Period(**period),
+        site=Site(city=site.get("city"), districts=tuple(site.get("districts", ())), population=site.get("population"),
+                  note=site.get("note")),
+        team=Team(members=tuple(team.get("members", ())), mandataire=team.get("mandataire"),
+                  director=team.get("director"), referent=team.get("referent"),
+                  consultants=tuple(team.get("consultants", ()))),
+        partners=tuple(table.get("partners", ())),
+        project_amount=_amount_from(amounts.get("project")),
+        fee=_amount_from(amounts.get("fee")),
+        programme=tuple(ProgrammeItem(**item) for item in table.get("programme", ())),
+        components=table.get("components", {}),
+        stakes=table["stakes"],
+        content=tuple(table["content"]),
+        keywords=tuple(table.get("keywords", ())),
+        illustrations=tuple(Illustration(**item) for item in table.get("illustrations", ())),
+        sources=table.get("sources"),
+        certificate=table.get("certificate"),
+        path=path,
+    )

@@ -59,13 +59,15 @@ def tokens(text: str, keep_replacement: bool = False) -> list[str]:
     cache = _KEPT if keep_replacement else _DROPPED
     if len(cache) > _CACHE_SIZE:
         cache.clear()
-    found: list[str] = []
-    for raw in _RAW_WORD.findall(text):
-        words = cache.get(raw)
-        if words is None:
-            words = cache[raw] = _word_tokens(raw, keep_replacement)
-        found += words
-    return found
+    raws = _RAW_WORD.findall(text)
+    try:
+        parts = [cache[raw] for raw in raws]  # the usual case, in one comprehension: indexing's hot loop
+    except KeyError:
+        for raw in raws:
+            if raw not in cache:
+                cache[raw] = _word_tokens(raw, keep_replacement)
+        parts = [cache[raw] for raw in raws]
+    return [word for part in parts for word in part]
 
 
 # Records repeat the same words: folding each distinct raw word once keeps indexing fast.

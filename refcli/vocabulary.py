@@ -25,6 +25,7 @@ class Vocabulary:
     max_level: int
     source: Path | None = None
     _names: dict[str, str] = field(init=False, repr=False, compare=False)
+    _by_id: dict[str, Component] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         names: dict[str, str] = {}
@@ -32,6 +33,7 @@ class Vocabulary:
             for name in (component.id, component.label, *component.aliases):
                 names.setdefault(_key(name), component.id)
         object.__setattr__(self, "_names", names)
+        object.__setattr__(self, "_by_id", {component.id: component for component in self.components})
 
     def resolve(self, name: str) -> str | None:
         """Return the id of the component that name, label or alias designates, or None."""
@@ -41,7 +43,7 @@ class Vocabulary:
         return self.by_id()[component_id].label
 
     def by_id(self) -> dict[str, Component]:
-        return {component.id: component for component in self.components}
+        return self._by_id  # read-only: indexing asks for it once per mission
 
     def ids(self) -> tuple[str, ...]:
         return tuple(component.id for component in self.components)

@@ -43,6 +43,14 @@ start = 2020
 """
 
 
+@pytest.fixture(autouse=True)
+def cache_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh library cache folder per test: no test reads or writes the user's real cache."""
+    folder = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("REFCLI_CACHE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def library_folder(tmp_path: Path) -> Path:
     """A copy of the shipped library (data/missions + data/components.toml) in a temporary folder."""

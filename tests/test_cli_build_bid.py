@@ -93,7 +93,8 @@ def test_vanished_illustration_writes_nothing(tmp_path, data_copy, monkeypatch):
 
     monkeypatch.setattr(library_module, "load_library", load_then_lose_the_image)
     out = tmp_path / "annexe.docx"
-    result = run("--ids", IDS, "--out", str(out), data=data_copy)
+    # --no-cache: the library is then read by load_library, which the test hooks.
+    result = run("--ids", IDS, "--out", str(out), "--no-cache", data=data_copy)
     assert result.exit_code == 2
     assert "bagneux-point-etape-cloture.toml: illustrations: 'images/plan.png'" in result.stderr
     assert result.stderr.splitlines()[-1].startswith("error: ")
