@@ -162,14 +162,19 @@ def _amount(option: str, text: str | None) -> dict[str, Any] | None:
         raise UserError(f"{option}: {error}") from None
 
 
+def _lines(text: str) -> str:
+    """Records hold LF line breaks: a CRLF pasted from Windows would not survive TOML's multi-line strings."""
+    return text.replace("\r\n", "\n")
+
+
 def new_record_table(answers: dict[str, Any], vocabulary: Vocabulary) -> dict[str, Any]:
     """Build a record table from the answers of 'refcli new' (flags or prompts); the id is derived unless given."""
     def text(key: str) -> str | None:
         value = answers.get(key)
-        return value.strip() if isinstance(value, str) and value.strip() else None
+        return _lines(value.strip()) if isinstance(value, str) and value.strip() else None
 
     def strings(key: str) -> list[str]:
-        return [item.strip() for item in answers.get(key) or [] if item and item.strip()]
+        return [_lines(item.strip()) for item in answers.get(key) or [] if item and item.strip()]
 
     table: dict[str, Any] = {}
     title = text("title")

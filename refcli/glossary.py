@@ -98,15 +98,9 @@ class Glossary:
 
 def find_glossary_file(data_folder: Path | None) -> Path:
     """Return the glossary beside the library folder, else the one shipped with refcli."""
-    candidates = []
-    if data_folder is not None:
-        candidates.append(data_folder.parent / FILE_NAME)
-    package = Path(__file__).parent
-    candidates += [package / "resources" / FILE_NAME, package.parent / "data" / FILE_NAME]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise UserError(f"{FILE_NAME}: no glossary of the trade found beside {data_folder}")
+    from refcli.vocabulary import find_data_file
+
+    return find_data_file(FILE_NAME, data_folder, "glossary of the trade")
 
 
 def load_glossary(data_folder: Path | None = None, path: Path | None = None) -> Glossary:

@@ -61,17 +61,22 @@ def _key(name: str) -> str:
     return fold(name).replace("-", " ").replace("_", " ")
 
 
-def find_vocabulary_file(data_folder: Path | None) -> Path:
-    """Return the components file beside the library folder, else the one shipped with refcli."""
+def find_data_file(file_name: str, data_folder: Path | None, what: str) -> Path:
+    """Return a firm-editable data file beside the library folder, else the copy shipped with refcli."""
     candidates = []
     if data_folder is not None:
-        candidates.append(data_folder.parent / FILE_NAME)
+        candidates.append(data_folder.parent / file_name)
     package = Path(__file__).parent
-    candidates += [package / "resources" / FILE_NAME, package.parent / "data" / FILE_NAME]
+    candidates += [package / "resources" / file_name, package.parent / "data" / file_name]
     for candidate in candidates:
         if candidate.is_file():
             return candidate
-    raise UserError(f"{FILE_NAME}: no vocabulary of mission components found beside {data_folder}")
+    raise UserError(f"{file_name}: no {what} found beside {data_folder}")
+
+
+def find_vocabulary_file(data_folder: Path | None) -> Path:
+    """Return the components file beside the library folder, else the one shipped with refcli."""
+    return find_data_file(FILE_NAME, data_folder, "vocabulary of mission components")
 
 
 def load_vocabulary(data_folder: Path | None = None, path: Path | None = None) -> Vocabulary:
