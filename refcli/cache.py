@@ -278,27 +278,14 @@ class _FileEntry:
     depends: list[tuple[str, bool]]
 
 
-def _read_file(folder: Path, vocabulary: Vocabulary, relative: str, size: int, mtime: int) -> _FileEntry:
-    from refcli.index import mission_terms
-    from refcli.load import read_record
-    from refcli.validate import validate_record
+def _read_files(folder: Path, vocabulary: Vocabulary, found: list[tuple[str, int, int]]) -> list[_FileEntry]:
+    """Read these record files (relative path, size, mtime) with library.read_files: in parallel when many."""
+    from refcli.library import read_files
 
-    path = folder / relative
-    raw = read_record(path)
-    depends: list[tuple[str, bool]] = []
-    if isinstance(raw, Problem):
-        result: Mission | Problem | list[Problem] = raw
-    else:
-        result = validate_record(raw, vocabulary, folder)
-        illustrations = raw.table.get("illustrations")
-        if isinstance(illustrations, list):
-            for item in illustrations:
-                if isinstance(item, dict) and isinstance(item.get("file"), str):
-                    with contextlib.suppress(OSError, ValueError):
-                        target = (path.parent / item["file"]).resolve()
-                        depends.append((str(target), target.is_file()))
-    terms = mission_terms(result, vocabulary) if isinstance(result, Mission) else None
-    return _FileEntry(relative, path, size, mtime, result, terms, depends)
+    results = read_files(folder, vocabulary, [folder / relative for relative, _, _ in found],
+                         with_terms=True, with_depends=True)
+    return [_FileEntry(relative, result.path, size, mtime, result.result, result.terms, result.depends)
+            for (relative, size, mtime), result in zip(found, results, strict=True)]
 
 
 def _row(entry: _FileEntry) -> tuple:
@@ -343,7 +330,7 @@ def _rebuild(database: Path, folder: Path, vocabulary: Vocabulary, meta: dict[st
     """Read every file, then write a fresh database beside the old one and rename it into place."""
     import tempfile
 
-    entries = [_read_file(folder, vocabulary, relative, *found) for relative, found in files.items()]
+    entries = _read_files(folder, vocabulary, [(relative, *found) for relative, found in files.items()])
     library, index = _build(folder, vocabulary, entries)
     note = None
     try:
@@ -381,11 +368,13 @@ def _update(database: Path, folder: Path, vocabulary: Vocabulary, files: dict[st
             "SELECT path, size, mtime_ns, mission_id, record, problems, terms, depends FROM files")}
     finally:
         connection.close()
+    fresh = iter(_read_files(folder, vocabulary, [(relative, size, mtime) for relative, (size, mtime) in files.items()
+                                                  if relative in changed or relative not in stored]))
     entries = []
     for relative, (size, mtime) in files.items():
         path = folder / relative
         if relative in changed or relative not in stored:
-            entries.append(_read_file(folder, vocabulary, relative, size, mtime))
+            entries.append(next(fresh))
             continue
         _, _, _, _, record, problems, terms, depends = stored[relative]
         if record is not None:
