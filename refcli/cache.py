@@ -8,7 +8,9 @@ One database per library folder (named after a hash of its resolved path) in the
 - files: per record file, its path (relative to the library folder), size and mtime_ns, and what
   reading it gave: the record as JSON (serialize.mission_to_table) or its problems, its share of the
   index (words and pairs with their field masks) and the illustration files its validation looked at;
-- blobs: the assembled index (raw numpy arrays, index.index_to_blobs).
+- blobs: the assembled index (raw numpy arrays, index.index_to_blobs), and a manifest: what a warm
+  start needs of `files` (each path's size, mtime_ns, mission id, problems, dependencies) in one
+  marshal blob, rewritten with the rows whenever they change; the rows stay the source of truth.
 
 A warm search stats every file, compares with `files`, loads only the index and the handful of small
 columns that cross-file checks need (ids, problems), and decodes the records of the results it shows.
@@ -23,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import marshal
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -43,7 +46,7 @@ if TYPE_CHECKING:
     from refcli.index import SearchIndex
 
 ENVIRONMENT_VARIABLE = "REFCLI_CACHE_DIR"
-SCHEMA_VERSION = 1  # raise it whenever what the database holds changes shape or meaning
+SCHEMA_VERSION = 2  # raise it whenever what the database holds changes shape or meaning
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -54,7 +57,7 @@ CREATE TABLE files (
 CREATE TABLE blobs (name TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
 # Anything that a damaged, foreign or vanished cache can raise while being read: all mean "rebuild".
-_UNREADABLE = (sqlite3.Error, OSError, ValueError, KeyError, TypeError, IndexError, AttributeError)
+_UNREADABLE = (sqlite3.Error, OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, EOFError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,23 +164,25 @@ def _load_warm(database: Path, folder: Path, vocabulary: Vocabulary, meta: dict[
         stored_meta = dict(connection.execute("SELECT key, value FROM meta"))
         if stored_meta != meta:
             return None
-        rows = {row[0]: row for row in connection.execute(
-            "SELECT path, size, mtime_ns, mission_id, problems, depends FROM files")}
-        changed = [relative for relative, (size, mtime) in files.items()
-                   if relative not in rows or rows[relative][1:3] != (size, mtime) or size < 0
-                   or not _dependencies_hold(rows[relative][5])]
-        if changed or len(rows) != len(files):
+        if not with_index:  # the commands that do not search need no index, and no numpy
+            blobs = dict(connection.execute("SELECT name, data FROM blobs WHERE name IN ('mission_paths', 'manifest')"))
+        else:
+            blobs = dict(connection.execute("SELECT name, data FROM blobs"))
+        stats, ids, stored_problems, depends = marshal.loads(blobs["manifest"])
+        # The usual case, compared in C: every file as it was, no file that could not be stat'ed.
+        if stats != files or -1 in {size for size, _ in files.values()} or \
+                not all(_dependencies_hold(value) for value in depends.values()):
+            changed = [relative for relative, found in files.items()
+                       if stats.get(relative) != found or found[0] < 0
+                       or not _dependencies_hold(depends.get(relative))]
             connection.close()
             return _update(database, folder, vocabulary, files, set(changed))
-        results, order = _assemble_from_rows(folder, files, rows)
-        if not with_index:  # the commands that do not search need no index, and no numpy
-            (paths,) = connection.execute("SELECT data FROM blobs WHERE name = 'mission_paths'").fetchone()
-            index = None
-        else:
+        results, order = _assemble_from_rows(folder, files, ids, stored_problems)
+        paths = blobs["mission_paths"]
+        index = None
+        if with_index:
             from refcli.index import index_from_blobs
 
-            blobs = dict(connection.execute("SELECT name, data FROM blobs"))
-            paths = blobs["mission_paths"]
             index = index_from_blobs(blobs)
         if json.loads(paths) != [relative for relative, _ in order]:
             return None
@@ -200,13 +205,14 @@ def _dependencies_hold(depends: str | None) -> bool:
     return all(Path(target).is_file() == existed for target, existed in json.loads(depends))
 
 
-def _assemble_from_rows(folder: Path, files: dict[str, tuple[int, int]], rows: dict[str, tuple]):
+def _assemble_from_rows(folder: Path, files: dict[str, tuple[int, int]], ids: dict[str, str | None],
+                        stored_problems: dict[str, str]):
     """Redo the cross-file rules (duplicate ids) on the stored ids, as assemble_library does on missions."""
     problems: list[Problem] = []
     skipped: list[str] = []
     first: dict[str, str] = {}
     for relative in files:
-        mission_id, stored = rows[relative][3], rows[relative][4]
+        mission_id = ids[relative]
         path = None if mission_id is not None and mission_id not in first else folder / relative
         if mission_id is not None:
             if mission_id not in first:
@@ -216,7 +222,7 @@ def _assemble_from_rows(folder: Path, files: dict[str, tuple[int, int]], rows: d
 
             problems.append(duplicate_problem(path, mission_id, folder / first[mission_id]))
         else:
-            problems += [Problem(str(path), *problem) for problem in json.loads(stored)]
+            problems += [Problem(str(path), *problem) for problem in json.loads(stored_problems[relative])]
         skipped.append(str(path))
     order = sorted(((relative, mission_id) for mission_id, relative in first.items()), key=lambda item: item[1])
     return (tuple(problems), tuple(skipped)), order
@@ -278,27 +284,14 @@ class _FileEntry:
     depends: list[tuple[str, bool]]
 
 
-def _read_file(folder: Path, vocabulary: Vocabulary, relative: str, size: int, mtime: int) -> _FileEntry:
-    from refcli.index import mission_terms
-    from refcli.load import read_record
-    from refcli.validate import validate_record
+def _read_files(folder: Path, vocabulary: Vocabulary, found: list[tuple[str, int, int]]) -> list[_FileEntry]:
+    """Read these record files (relative path, size, mtime) with library.read_files: in parallel when many."""
+    from refcli.library import read_files
 
-    path = folder / relative
-    raw = read_record(path)
-    depends: list[tuple[str, bool]] = []
-    if isinstance(raw, Problem):
-        result: Mission | Problem | list[Problem] = raw
-    else:
-        result = validate_record(raw, vocabulary, folder)
-        illustrations = raw.table.get("illustrations")
-        if isinstance(illustrations, list):
-            for item in illustrations:
-                if isinstance(item, dict) and isinstance(item.get("file"), str):
-                    with contextlib.suppress(OSError, ValueError):
-                        target = (path.parent / item["file"]).resolve()
-                        depends.append((str(target), target.is_file()))
-    terms = mission_terms(result, vocabulary) if isinstance(result, Mission) else None
-    return _FileEntry(relative, path, size, mtime, result, terms, depends)
+    results = read_files(folder, vocabulary, [folder / relative for relative, _, _ in found],
+                         with_terms=True, with_depends=True)
+    return [_FileEntry(relative, result.path, size, mtime, result.result, result.terms, result.depends)
+            for (relative, size, mtime), result in zip(found, results, strict=True)]
 
 
 def _row(entry: _FileEntry) -> tuple:
@@ -329,6 +322,25 @@ def _build(folder: Path, vocabulary: Vocabulary, entries: list[_FileEntry]):
     return library, index
 
 
+def _manifest(rows: Iterator[tuple]) -> bytes:
+    """What a warm start reads of the files table (path, size, mtime, id, problems, depends), as one blob."""
+    stats: dict[str, tuple[int, int]] = {}
+    ids: dict[str, str | None] = {}
+    problems: dict[str, str] = {}
+    depends: dict[str, str] = {}
+    for path, size, mtime, mission_id, stored_problems, stored_depends in rows:
+        stats[path] = (size, mtime)
+        ids[path] = mission_id
+        if stored_problems is not None:
+            problems[path] = stored_problems
+        if stored_depends:
+            depends[path] = stored_depends
+    return marshal.dumps((stats, ids, problems, depends))
+
+
+_MANIFEST_QUERY = "SELECT path, size, mtime_ns, mission_id, problems, depends FROM files"
+
+
 def _index_blobs(library: Library, index: SearchIndex, folder: Path) -> dict[str, bytes]:
     from refcli.index import index_to_blobs
 
@@ -343,7 +355,7 @@ def _rebuild(database: Path, folder: Path, vocabulary: Vocabulary, meta: dict[st
     """Read every file, then write a fresh database beside the old one and rename it into place."""
     import tempfile
 
-    entries = [_read_file(folder, vocabulary, relative, *found) for relative, found in files.items()]
+    entries = _read_files(folder, vocabulary, [(relative, *found) for relative, found in files.items()])
     library, index = _build(folder, vocabulary, entries)
     note = None
     try:
@@ -359,6 +371,8 @@ def _rebuild(database: Path, folder: Path, vocabulary: Vocabulary, meta: dict[st
                     connection.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)", map(_row, entries))
                     connection.executemany("INSERT INTO blobs VALUES (?, ?)",
                                            _index_blobs(library, index, folder).items())
+                    connection.execute("INSERT INTO blobs VALUES ('manifest', ?)",
+                                       (_manifest(connection.execute(_MANIFEST_QUERY)),))
             finally:
                 connection.close()
             os.replace(temporary, database)
@@ -381,11 +395,13 @@ def _update(database: Path, folder: Path, vocabulary: Vocabulary, files: dict[st
             "SELECT path, size, mtime_ns, mission_id, record, problems, terms, depends FROM files")}
     finally:
         connection.close()
+    fresh = iter(_read_files(folder, vocabulary, [(relative, size, mtime) for relative, (size, mtime) in files.items()
+                                                  if relative in changed or relative not in stored]))
     entries = []
     for relative, (size, mtime) in files.items():
         path = folder / relative
         if relative in changed or relative not in stored:
-            entries.append(_read_file(folder, vocabulary, relative, size, mtime))
+            entries.append(next(fresh))
             continue
         _, _, _, _, record, problems, terms, depends = stored[relative]
         if record is not None:
@@ -410,6 +426,8 @@ def _update(database: Path, folder: Path, vocabulary: Vocabulary, files: dict[st
                 connection.executemany("DELETE FROM files WHERE path = ?", gone)
                 connection.executemany("INSERT OR REPLACE INTO blobs VALUES (?, ?)",
                                        _index_blobs(library, index, folder).items())
+                connection.execute("INSERT OR REPLACE INTO blobs VALUES ('manifest', ?)",
+                                   (_manifest(connection.execute(_MANIFEST_QUERY)),))
         finally:
             connection.close()
     except sqlite3.Error as error:

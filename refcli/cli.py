@@ -122,7 +122,11 @@ def _load(data: Path | None, quiet: bool, no_cache: bool = False, cache_dir: Pat
 
     folder = resolve_data_folder(data)
     index = note = None
-    if no_cache:
+    if no_cache and for_search:
+        from refcli.library import load_library_indexed
+
+        library, index = load_library_indexed(folder)
+    elif no_cache:
         from refcli.library import load_library
 
         library = load_library(folder)

@@ -85,20 +85,40 @@ def mission_terms(mission: Mission, vocabulary: Vocabulary) -> tuple[dict[str, i
     words: dict[str, int] = {}
     neighbours: dict[str, int] = {}
     fields = mission_fields(mission, vocabulary)
+    known = _ITEMS
+    if len(known) > _ITEMS_SIZE:
+        known.clear()
     for bit, name in enumerate(FIELDS):
         flag = 1 << bit
         found: list[str] = []
         paired: list[str] = []
         for text in fields[name]:
-            item = tokens(text)
-            found += item
-            paired += map(" ".join, zip(item, item[1:], strict=False))
+            split = known.get(text)
+            if split is None:
+                split = _item_terms(text)
+                if len(text) <= _ITEM_LENGTH:
+                    known[text] = split
+            found += split[0]
+            paired += split[1]
         # Each distinct word of the field once: records repeat their words within a field.
         for word in set(found):
             words[word] = words.get(word, 0) | flag
         for pair in set(paired):
             neighbours[pair] = neighbours.get(pair, 0) | flag
     return words, neighbours
+
+
+# Records repeat short texts (keywords, component labels, clients, cities, partners, people): each
+# one's words and pairs are worked out once, and their strings, shared, keep their hashes.
+_ITEMS: dict[str, tuple[list[str], list[str]]] = {}
+_ITEMS_SIZE = 100_000
+_ITEM_LENGTH = 120
+
+
+def _item_terms(text: str) -> tuple[list[str], list[str]]:
+    """Return the words of one text, and the pairs of neighbouring words."""
+    item = tokens(text)
+    return item, list(map(" ".join, zip(item, item[1:], strict=False)))
 
 
 def build_index(library: Library) -> SearchIndex:

@@ -87,3 +87,48 @@ def test_the_vocabulary_beside_the_library_is_the_one_used(library_folder: Path)
         'label = "Concertation"', 'label = "Participation citoyenne"'), encoding="utf-8")
     library = load_library(library_folder)
     assert library.vocabulary.label("concertation") == "Participation citoyenne"
+
+
+def test_reading_in_worker_processes_gives_the_serial_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """read_files across cores: the same missions, problems, order and words as one file after another."""
+    import importlib.util
+    import shutil
+
+    from refcli import library as library_module
+    from refcli.index import build_index
+    from refcli.library import load_library_indexed, read_files
+    from refcli.load import find_record_files
+    from refcli.vocabulary import load_vocabulary
+
+    spec = importlib.util.spec_from_file_location("generate", Path(__file__).parents[1] / "bench" / "generate.py")
+    generator = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(generator)  # type: ignore[union-attr]
+    folder = tmp_path / "missions"
+    generator.generate_library(60, folder, seed=5)
+    shutil.copy(SHIPPED_MISSIONS.parent / "components.toml", tmp_path / "components.toml")
+    files = find_record_files(folder)
+    shutil.copy(files[3], folder / "zz-duplicate.toml")
+    (folder / "zz-broken.toml").write_text('id = "x"\ntitle = [\n', encoding="utf-8")
+    (folder / "zz-invalid.toml").write_text('id = "Not An Id"\n', encoding="utf-8")
+    files = find_record_files(folder)
+    vocabulary = load_vocabulary(folder)
+
+    monkeypatch.setattr(library_module, "PARALLEL_FROM", 10**9)
+    serial = read_files(folder, vocabulary, files, with_terms=True, with_depends=True)
+    serial_library = load_library(folder)
+    monkeypatch.setattr(library_module, "PARALLEL_FROM", 5)
+    monkeypatch.setattr(library_module, "CHUNK_SIZE", 7)
+    monkeypatch.setattr(library_module, "_cores", lambda: 2)
+    parallel = read_files(folder, vocabulary, files, with_terms=True, with_depends=True)
+    assert parallel == serial
+    assert library_module._read_in_parallel((folder, vocabulary, True, True), files, 2) == serial  # not the fallback
+    assert any(isinstance(result.result, list) for result in parallel)
+    parallel_library, index = load_library_indexed(folder)
+    assert parallel_library.missions == serial_library.missions
+    assert parallel_library.problems == serial_library.problems and serial_library.problems
+    assert parallel_library.skipped_files == serial_library.skipped_files
+    expected = build_index(serial_library)
+    assert index.terms == expected.terms and index.postings.keys() == expected.postings.keys()
+    assert all((index.postings[key][0] == expected.postings[key][0]).all()
+               and (index.postings[key][1] == expected.postings[key][1]).all() for key in expected.postings)
+    assert list(index.pairs) == list(expected.pairs)
