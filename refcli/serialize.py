@@ -66,9 +66,11 @@ def _amount_from(table: dict[str, Any] | None) -> Amount | None:
 
 
 def mission_from_table(table: dict[str, Any], path: Path | None = None) -> Mission:
-    """Rebuild the Mission mission_to_table gave (the cache stores records so): the inverse, exactly."""
+    """Build the Mission of a record table: one that passed the schema, or one mission_to_table gave
+    (the cache stores records so; this is its inverse, exactly)."""
     client, period, site, team = (table.get(key, {}) for key in ("client", "period", "site", "team"))
     amounts = table.get("amounts", {})
+    period = {"end": period["start"], **period}  # a mission within one year gives its start only
     return Mission(
         id=table["id"],
         title=table["title"],

@@ -14,14 +14,7 @@ from refcli.model import (
     BASES,
     CLIENT_KINDS,
     ROLES,
-    Amount,
-    Client,
-    Illustration,
     Mission,
-    Period,
-    ProgrammeItem,
-    Site,
-    Team,
 )
 from refcli.vocabulary import Vocabulary
 
@@ -307,38 +300,6 @@ def validate_record(raw: RawRecord, vocabulary: Vocabulary, library_folder: Path
             checker.illustration_file(illustration["file"], f"illustrations[{index}].file")
     if checker.problems:
         return checker.problems
-    return build_mission(clean, raw.path)
+    from refcli.serialize import mission_from_table
 
-
-def build_mission(clean: dict, path: Path | None = None) -> Mission:
-    """Build a Mission from a table that passed the schema."""
-    period = clean["period"]
-    amounts = clean.get("amounts", {})
-    return Mission(
-        id=clean["id"],
-        title=clean["title"],
-        subtitle=clean.get("subtitle"),
-        mission_type=clean["mission_type"],
-        role=clean["role"],
-        client=Client(**clean["client"]),
-        period=Period(
-            start=period["start"],
-            end=period.get("end", period["start"]),
-            duration_months=period.get("duration_months"),
-            ongoing=period.get("ongoing", False),
-        ),
-        site=Site(**clean.get("site", {})),
-        team=Team(**clean.get("team", {})),
-        partners=clean.get("partners", ()),
-        project_amount=Amount(**amounts["project"]) if "project" in amounts else None,
-        fee=Amount(**amounts["fee"]) if "fee" in amounts else None,
-        programme=tuple(ProgrammeItem(**item) for item in clean.get("programme", [])),
-        components=clean.get("components", {}),
-        stakes=clean["stakes"],
-        content=clean["content"],
-        keywords=clean.get("keywords", ()),
-        illustrations=tuple(Illustration(**item) for item in clean.get("illustrations", [])),
-        sources=clean.get("sources"),
-        certificate=clean.get("certificate"),
-        path=path,
-    )
+    return mission_from_table(clean, raw.path)
