@@ -15,16 +15,7 @@ if TYPE_CHECKING:
 
 def resolve_components(library: Library, names: list[str]) -> list[str]:
     """Return the component ids the names designate; an unknown name is an error with a suggestion."""
-    ids = []
-    for name in names:
-        component_id = library.vocabulary.resolve(name)
-        if component_id is None:
-            suggestion = library.vocabulary.suggest(name)
-            hint = f"; did you mean {suggestion!r}?" if suggestion else ""
-            source = library.vocabulary.source or "components.toml"
-            raise UserError(f"--component {name!r}: unknown mission component{hint} (see {source})")
-        ids.append(component_id)
-    return ids
+    return [library.vocabulary.require(name, f"--component {name!r}") for name in names]
 
 
 def filter_missions(
@@ -103,7 +94,6 @@ def level_squares(level: int, top: int) -> str:
 def mission_view(mission: Mission, library: Library) -> RenderableType:
     """The whole record, laid out as the fiche reads: facts, stakes, content, components."""
     from rich.console import Group
-    from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
 
@@ -162,5 +152,4 @@ def mission_view(mission: Mission, library: Library) -> RenderableType:
         for illustration in mission.illustrations:
             credit = f" — {illustration.credit}" if illustration.credit else ""
             parts.append(Text(f"{illustration.file}: {illustration.caption}{credit}"))
-    del escape
     return Group(*parts)

@@ -203,12 +203,7 @@ def _level(vocabulary: Vocabulary, level: object, where: str) -> int:
 
 def resolve_competency(vocabulary: Vocabulary, name: str, where: str) -> str:
     """Return the component id a name, label or alias designates; else a UserError with a suggestion."""
-    component_id = vocabulary.resolve(name)
-    if component_id is None:
-        suggestion = vocabulary.suggest(name)
-        hint = f"; did you mean {suggestion!r}?" if suggestion else ""
-        raise UserError(f"{where}: {name!r}: unknown competency{hint} (see {vocabulary.source or 'components.toml'})")
-    return component_id
+    return vocabulary.require(name, f"{where}: {name!r}", what="competency")
 
 
 def _terms_from_keyword(keyword: str, origin: str, glossary: Glossary, notes: list[str]) -> list[QueryTerm]:

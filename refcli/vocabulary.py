@@ -39,6 +39,15 @@ class Vocabulary:
         """Return the id of the component that name, label or alias designates, or None."""
         return self._names.get(_key(name))
 
+    def require(self, name: str, context: str, what: str = "mission component") -> str:
+        """Return the id name designates; else a UserError '<context>: unknown <what>; did you mean ...?'."""
+        component_id = self.resolve(name)
+        if component_id is None:
+            suggestion = self.suggest(name)
+            hint = f"; did you mean {suggestion!r}?" if suggestion else ""
+            raise UserError(f"{context}: unknown {what}{hint} (see {self.source or FILE_NAME})")
+        return component_id
+
     def label(self, component_id: str) -> str:
         return self.by_id()[component_id].label
 
