@@ -164,9 +164,9 @@ def main() -> None:
             results[count] = measure(count, folder, Path(temporary) / f"cache-{count}", repeat, slow_repeat)
     import platform
 
-    import numpy
+    import rapidfuzz
 
-    print(f"\nPython {platform.python_version()}, numpy {numpy.__version__}, {os.cpu_count()} cores, "
+    print(f"\nPython {platform.python_version()}, rapidfuzz {rapidfuzz.__version__}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}; `{' '.join(TERMS)}`; medians\n")
     print(table(help_measure, results))
 

@@ -3,20 +3,25 @@
 One database per library folder (named after a hash of its resolved path) in the user's cache folder
 (platformdirs), or in --cache-dir / $REFCLI_CACHE_DIR. It holds:
 
-- meta: refcli's version, the cache's schema version and a fingerprint of components.toml (validation
-  and the index read it). Any difference and the whole cache is rebuilt;
-- files: per record file, its path (relative to the library folder), size and mtime_ns, and what
-  reading it gave: the record as JSON (serialize.mission_to_table) or its problems, its share of the
-  index (words and pairs with their field masks) and the illustration files its validation looked at;
-- blobs: the assembled index (raw numpy arrays, index.index_to_blobs), and a manifest: what a warm
-  start needs of `files` (each path's size, mtime_ns, mission id, problems, dependencies) in one
-  marshal blob, rewritten with the rows whenever they change; the rows stay the source of truth.
+- meta: refcli's version, the cache's schema version, the folder and a fingerprint of components.toml
+  (validation and the index read it). Any difference and the whole cache is rebuilt;
+- files: per record file, its path (relative to the library folder), size and mtime_ns, its slot
+  (its number in the index), and what reading it gave: the record as JSON (serialize.mission_to_table)
+  or its problems, its facts, its words and pairs with their field masks, and the illustration files
+  its validation looked at;
+- postings: per word and per pair of words, the slots it occurs in and its field masks (index.py);
+- blobs: `words`, the distinct words (what fuzzy matching runs over), and `manifest`, what a warm start
+  needs of `files` (each path's size, mtime_ns, slot, mission id, problems, dependencies, facts) in one
+  marshal blob, rewritten from the rows whenever they change.
 
-A warm search stats every file, compares with `files`, loads only the index and the handful of small
-columns that cross-file checks need (ids, problems), and decodes the records of the results it shows.
-A changed, added or deleted file is read again alone; the index is then reassembled from the stored
-shares. A cache that cannot be read, is corrupt or comes from another version is rebuilt (into a
-temporary file, renamed into place); one that cannot be written is left alone and the library read
+A warm search stats every file, compares with the manifest, and then reads only what it uses: the
+words, the postings of the words it matched, and the records of the results it shows. A changed,
+added or deleted file is read again alone, and the postings of its words alone are patched.
+
+Nothing in it is trusted: a cache that cannot be read, is corrupt or comes from another version is
+rebuilt (into a temporary file, renamed into place); damage found later, in a posting or a record a
+search fetches, makes the search read the files instead (the same slots, so nothing it has ranked so
+far changes) and rebuild the cache. One that cannot be written is left alone and the library read
 without it. The cache never changes a result: tests/test_cache.py compares with and without it.
 """
 
@@ -24,17 +29,19 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import marshal
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from refcli import __version__
-from refcli.errors import Problem
+from refcli.library import FileRow, LazyMissions, keep_first, scan_record_files
 from refcli.model import Library, Mission
 from refcli.serialize import mission_from_table
 from refcli.vocabulary import Vocabulary, load_vocabulary
@@ -43,27 +50,30 @@ from refcli.vocabulary import Vocabulary, load_vocabulary
 # it is used: every module a warm search imports adds to its start-up.
 
 if TYPE_CHECKING:
-    from refcli.index import SearchIndex
+    from refcli.index import Posting, SearchIndex, Share
 
 ENVIRONMENT_VARIABLE = "REFCLI_CACHE_DIR"
-SCHEMA_VERSION = 2  # raise it whenever what the database holds changes shape or meaning
+SCHEMA_VERSION = 3  # raise it whenever what the database holds changes shape or meaning
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files (
-    path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
-    mission_id TEXT, record TEXT, problems TEXT, terms TEXT, depends TEXT
+    path TEXT PRIMARY KEY, slot INTEGER NOT NULL UNIQUE, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+    mission_id TEXT, problems TEXT, depends TEXT, facts TEXT, record TEXT, terms TEXT
 );
+CREATE TABLE postings (key TEXT PRIMARY KEY, slots BLOB NOT NULL, masks BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE blobs (name TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
+_COLUMNS = "path, slot, size, mtime_ns, mission_id, problems, depends, facts, record, terms"
 # Anything that a damaged, foreign or vanished cache can raise while being read: all mean "rebuild".
-_UNREADABLE = (sqlite3.Error, OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, EOFError)
+_UNREADABLE = (sqlite3.Error, OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, EOFError,
+               RecursionError)
 
 
 @dataclass(frozen=True, slots=True)
 class CachedLibrary:
     library: Library
-    index: SearchIndex | None  # None when the library was read without the cache and no index was asked for
+    index: SearchIndex | None  # None when no index was asked for
     note: str | None = None  # why the cache could not be used, for a quiet warning
 
 
@@ -92,110 +102,312 @@ def load_library_cached(folder: Path, cache_dir: Path | None = None, *, lazy: bo
     index plus the records it shows; build-bid: the records it names); else every record at once.
     """
     vocabulary = load_vocabulary(folder)
-    files = _scan(folder)
+    files = scan_record_files(folder)
     if not files:
         from refcli.library import no_records_error
 
         raise no_records_error(folder)
-    database = cache_file(folder, cache_folder(cache_dir))
-    meta = _meta(folder, vocabulary)
-    loaded = None
-    with contextlib.suppress(*_UNREADABLE):
-        loaded = _load_warm(database, folder, vocabulary, meta, files, lazy, with_index)
-    if loaded is not None:
-        return CachedLibrary(*loaded)
-    return _rebuild(database, folder, vocabulary, meta, files)
+    cache = _Cache(cache_file(folder, cache_folder(cache_dir)), folder, vocabulary, files)
+    for attempt in range(2):
+        found = None
+        with contextlib.suppress(*_UNREADABLE):
+            found = cache.load_warm(lazy, with_index)
+        if isinstance(found, CachedLibrary):
+            return found
+        if found is None or attempt:
+            break
+        # Some files changed (found is their set): patch the cache for them, then load it warm.
+        note = cache.update(found)
+        if note:
+            return cache.read_without(note, lazy, with_index)
+    return cache.rebuild(lazy, with_index)
 
 
-# --- reading -------------------------------------------------------------------------------------
+class _Cache:
+    """One library folder's database, and what this run found in the folder (files) to compare it with."""
 
-def _scan(folder: Path) -> dict[str, tuple[int, int]]:
-    """Return, in the library's file order, each record file's relative path -> (size, mtime_ns).
+    def __init__(self, database: Path, folder: Path, vocabulary: Vocabulary,
+                 files: dict[str, tuple[int, int]]) -> None:
+        self.database, self.folder, self.vocabulary, self.files = database, folder, vocabulary, files
+        source = vocabulary.source
+        digest = hashlib.sha256(source.read_bytes()).hexdigest() if source else ""
+        self.meta = {"refcli": __version__, "schema": str(SCHEMA_VERSION), "folder": str(folder.resolve()),
+                     "vocabulary": f"{source.resolve() if source else ''}:{digest}"}
 
-    The files are find_record_files' (same rules, same order), found with os.scandir on strings:
-    pathlib costs more than the stat calls at 10,000 files.
-    """
-    found: dict[str, tuple[int, int]] = {}
+    def connect(self, *, write: bool = False) -> sqlite3.Connection:
+        if not write:
+            # Read-only: a cache folder the user cannot write still serves, and nothing is created by accident.
+            return sqlite3.connect(f"{self.database.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+        return sqlite3.connect(self.database, timeout=5)
 
-    def walk(directory: str, prefix: str) -> None:
-        # Names sorted within each folder, sub-folders walked where they sort: the order of sorted(Path).
-        with os.scandir(directory) as listing:
-            entries = sorted((entry for entry in listing if not entry.name.startswith(".")),
-                             key=lambda entry: entry.name)
-        for entry in entries:
-            try:
-                is_directory = entry.is_dir()
-            except OSError:
-                is_directory = False
-            if is_directory:
-                if not entry.is_symlink():  # os.walk(followlinks=False): no loops
-                    walk(entry.path, prefix + entry.name + "/")
-            elif entry.name.endswith(".toml"):
-                try:
-                    status = entry.stat()
-                    found[prefix + entry.name] = (status.st_size, status.st_mtime_ns)
-                except OSError:
-                    found[prefix + entry.name] = (-1, -1)  # read_record will say why
+    # --- reading ---------------------------------------------------------------------------------
 
-    walk(str(folder), "")
-    return found
-
-
-def _meta(folder: Path, vocabulary: Vocabulary) -> dict[str, str]:
-    source = vocabulary.source
-    digest = hashlib.sha256(source.read_bytes()).hexdigest() if source else ""
-    return {"refcli": __version__, "schema": str(SCHEMA_VERSION), "folder": str(folder.resolve()),
-            "vocabulary": f"{source.resolve() if source else ''}:{digest}"}
-
-
-def _connect(database: Path, *, write: bool = False) -> sqlite3.Connection:
-    if not write:
-        # Read-only: a cache folder the user cannot write still serves, and nothing is created by accident.
-        return sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
-    return sqlite3.connect(database, timeout=5)
-
-
-def _load_warm(database: Path, folder: Path, vocabulary: Vocabulary, meta: dict[str, str],
-               files: dict[str, tuple[int, int]], lazy: bool, with_index: bool):
-    if not database.is_file():
-        return None
-    connection = _connect(database)
-    try:
-        stored_meta = dict(connection.execute("SELECT key, value FROM meta"))
-        if stored_meta != meta:
+    def load_warm(self, lazy: bool, with_index: bool) -> CachedLibrary | set[str] | None:
+        """The library from the database if every file is as it was; else the set of files that changed
+        (or None: no usable database)."""
+        if not self.database.is_file():
             return None
-        if not with_index:  # the commands that do not search need no index, and no numpy
-            blobs = dict(connection.execute("SELECT name, data FROM blobs WHERE name IN ('mission_paths', 'manifest')"))
-        else:
-            blobs = dict(connection.execute("SELECT name, data FROM blobs"))
-        stats, ids, stored_problems, depends = marshal.loads(blobs["manifest"])
-        # The usual case, compared in C: every file as it was, no file that could not be stat'ed.
-        if stats != files or -1 in {size for size, _ in files.values()} or \
-                not all(_dependencies_hold(value) for value in depends.values()):
-            changed = [relative for relative, found in files.items()
-                       if stats.get(relative) != found or found[0] < 0
-                       or not _dependencies_hold(depends.get(relative))]
-            connection.close()
-            return _update(database, folder, vocabulary, files, set(changed))
-        results, order = _assemble_from_rows(folder, files, ids, stored_problems)
-        paths = blobs["mission_paths"]
-        index = None
+        connection = self.connect()
+        keep_open = False
+        try:
+            if dict(connection.execute("SELECT key, value FROM meta")) != self.meta:
+                return None
+            (manifest,) = connection.execute("SELECT data FROM blobs WHERE name = 'manifest'").fetchone()
+            stats, details = marshal.loads(manifest)
+            files = self.files
+            # The usual case, compared in C: every file as it was, no file that could not be stat'ed.
+            if stats != files or -1 in {size for size, _ in files.values()} or \
+                    not all(_dependencies_hold(detail[3]) for detail in details.values() if detail[3]):
+                return {relative for relative, found in files.items()
+                        if stats.get(relative) != found or found[0] < 0
+                        or not _dependencies_hold(details[relative][3])} | (stats.keys() - files.keys())
+            kept = keep_first(self.folder, ((relative, details[relative][1], details[relative][2])
+                                            for relative in files))
+            stored = _Stored(self, connection, {relative: details[relative][0] for relative in files})
+            if lazy or with_index:
+                missions: Sequence[Mission] = LazyMissions(kept.order, stored.records)
+                keep_open = True
+            else:
+                decoded = stored.records([relative for relative, _ in kept.order])
+                missions = tuple(decoded[relative] for relative, _ in kept.order)
+            library = Library(self.folder, missions, self.vocabulary, kept.problems, kept.skipped)
+            index = None
+            if with_index:
+                from refcli.index import SearchIndex
+
+                facts = {details[relative][0]: details[relative][4] for relative, _ in kept.order}
+                (words,) = connection.execute("SELECT data FROM blobs WHERE name = 'words'").fetchone()
+                terms = words.decode().split("\n") if words else []
+                stored.terms = terms
+                index = SearchIndex(facts, terms, stored.posting)
+            return CachedLibrary(library, index)
+        finally:
+            if not keep_open:
+                connection.close()
+
+    def read_without(self, note: str, lazy: bool, with_index: bool) -> CachedLibrary:
+        """Read every file, as without the cache; note says why."""
         if with_index:
-            from refcli.index import index_from_blobs
+            from refcli.library import load_library_indexed
 
-            index = index_from_blobs(blobs)
-        if json.loads(paths) != [relative for relative, _ in order]:
-            return None
-        if not lazy:
-            records = dict(connection.execute("SELECT path, record FROM files WHERE record IS NOT NULL"))
-            missions: Sequence[Mission] = tuple(mission_from_table(json.loads(records[relative]), folder / relative)
-                                                for relative, _ in order)
-        else:
-            missions = _LazyMissions(database, folder, order)
-        problems, skipped = results
-        return Library(folder, missions, vocabulary, problems, skipped), index, None
-    finally:
-        connection.close()
+            library, index = load_library_indexed(self.folder, self.vocabulary)
+            return CachedLibrary(library, index, note)
+        from refcli.library import load_library
+
+        return CachedLibrary(load_library(self.folder, self.vocabulary), None, note)
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def rebuild(self, lazy: bool, with_index: bool) -> CachedLibrary:
+        """Read every file, then write a fresh database beside the old one and rename it into place."""
+        rows, shares = self.read_all()
+        note = self.write(rows, shares)
+        return self.from_rows(rows, shares, lazy, with_index, note)
+
+    def read_all(self, slots: dict[str, int] | None = None) -> tuple[list[FileRow], list[Share]]:
+        """Read every file. slots: keep these slot numbers (a search that found damage has ranked with
+        them), else number the files in their order."""
+        return _read(self, [(relative, size, mtime, slots[relative] if slots else number)
+                            for number, (relative, (size, mtime)) in enumerate(self.files.items())])
+
+    def from_rows(self, rows: list[FileRow], shares: list[Share], lazy: bool, with_index: bool,
+                  note: str | None = None) -> CachedLibrary:
+        from refcli.index import memory_index
+        from refcli.library import library_from_rows
+
+        records = {row.relative: row.record for row in rows}
+        library, facts = library_from_rows(self.folder, self.vocabulary, rows,
+                                           lambda wanted: _decode(self.folder, records, wanted))
+        if not (lazy or with_index):
+            library = Library(library.folder, tuple(library.missions), library.vocabulary, library.problems,
+                              library.skipped_files)
+        return CachedLibrary(library, memory_index(facts, shares) if with_index else None, note)
+
+    def write(self, rows: list[FileRow], shares: list[Share]) -> str | None:
+        """Write a fresh database into a temporary file and rename it into place; say why not, if not."""
+        import tempfile
+
+        try:
+            self.database.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=self.database.name + ".", suffix=".tmp",
+                                                 dir=self.database.parent)
+            os.close(handle)
+            try:
+                connection = sqlite3.connect(temporary)
+                try:
+                    self._write_new(connection, rows, shares)
+                finally:
+                    connection.close()
+                os.replace(temporary, self.database)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+                raise
+        except (OSError, sqlite3.Error) as error:
+            return f"cache not written ({self.database.parent}: {getattr(error, 'strerror', None) or error}); " \
+                   "the library was read without it"
+        return None
+
+    def _write_new(self, connection: sqlite3.Connection, rows: list[FileRow], shares: list[Share]) -> None:
+        from refcli.index import merge_shares
+
+        connection.executescript(_SCHEMA)
+        with connection:
+            connection.executemany("INSERT INTO meta VALUES (?, ?)", self.meta.items())
+            connection.executemany(f"INSERT INTO files ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                   map(_file_values, rows))
+            postings = merge_shares(shares)
+            connection.executemany("INSERT INTO postings VALUES (?, ?, ?)",
+                                   ((key, slots.tobytes(), masks.tobytes()) for key, (slots, masks)
+                                    in postings.items()))
+            words = sorted(key for key in postings if " " not in key)
+            connection.execute("INSERT INTO blobs VALUES ('words', ?)", ("\n".join(words).encode(),))
+            connection.execute("INSERT INTO blobs VALUES ('manifest', ?)", (_manifest(connection),))
+
+    def update(self, changed: set[str]) -> str | None:
+        """Read again the files that changed (or appeared), forget the ones gone, patch the postings of
+        their words; return why the cache could not be updated, if it could not."""
+        connection = None
+        try:
+            connection = self.connect(write=True)
+            with connection:
+                old = {relative: (slot, terms) for relative, slot, terms in connection.execute(
+                    "SELECT path, slot, terms FROM files")
+                    if relative in changed or relative not in self.files}
+                (next_slot,) = connection.execute("SELECT coalesce(max(slot), -1) + 1 FROM files").fetchone()
+                items = []
+                for relative, (size, mtime) in self.files.items():
+                    if relative in changed:
+                        if relative in old:
+                            slot = old[relative][0]
+                        else:
+                            slot, next_slot = next_slot, next_slot + 1
+                        items.append((relative, size, mtime, slot))
+                rows, _ = _read(self, items)
+                removed: dict[str, set[int]] = {}
+                for slot, terms in old.values():
+                    for table in json.loads(terms) if terms else ():
+                        for key in table:
+                            removed.setdefault(key, set()).add(slot)
+                added: dict[str, dict[int, int]] = {}
+                for row in rows:
+                    for table in json.loads(row.terms) if row.terms else ():
+                        for key, mask in table.items():
+                            added.setdefault(key, {})[row.slot] = mask
+                self._patch_postings(connection, removed, added)
+                connection.executemany("DELETE FROM files WHERE path = ?",
+                                       [(relative,) for relative in old if relative not in self.files])
+                connection.executemany(f"INSERT OR REPLACE INTO files ({_COLUMNS}) "
+                                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", map(_file_values, rows))
+                connection.execute("INSERT OR REPLACE INTO blobs VALUES ('manifest', ?)", (_manifest(connection),))
+        except sqlite3.Error as error:
+            return f"cache not updated ({error}); the library was read without it"
+        finally:
+            if connection is not None:
+                connection.close()
+        return None
+
+    def _patch_postings(self, connection: sqlite3.Connection, removed: dict[str, set[int]],
+                        added: dict[str, dict[int, int]]) -> None:
+        """Take the slots read again out of their old words' postings, and file them under their new ones."""
+        (words_blob,) = connection.execute("SELECT data FROM blobs WHERE name = 'words'").fetchone()
+        words = set(words_blob.decode().split("\n")) if words_blob else set()
+        for key in removed.keys() | added.keys():
+            row = connection.execute("SELECT slots, masks FROM postings WHERE key = ?", (key,)).fetchone()
+            entries = dict(zip(*_posting(row), strict=True)) if row else {}
+            for slot in removed.get(key, ()):
+                entries.pop(slot, None)
+            entries.update(added.get(key, {}))
+            if entries:
+                slots = sorted(entries)
+                connection.execute("INSERT OR REPLACE INTO postings VALUES (?, ?, ?)",
+                                   (key, array("i", slots).tobytes(),
+                                    array("H", [entries[slot] for slot in slots]).tobytes()))
+            else:
+                connection.execute("DELETE FROM postings WHERE key = ?", (key,))
+            if " " not in key:
+                (words.add if entries else words.discard)(key)
+        connection.execute("INSERT OR REPLACE INTO blobs VALUES ('words', ?)", ("\n".join(sorted(words)).encode(),))
+
+
+class _Stored:
+    """What a warm search fetches from the database as it goes: postings and records, each checked.
+
+    Damage found there (a posting or a record that does not decode) is repaired on the spot: the
+    files are read again with the slots this search has ranked with, the cache is rebuilt, and the
+    search goes on from memory.
+    """
+
+    def __init__(self, cache: _Cache, connection: sqlite3.Connection, slots: dict[str, int]) -> None:
+        self.cache, self.connection, self.slots = cache, connection, slots
+        self.terms: list[str] = []
+        self.repaired: tuple[SearchIndex, dict[str, str | None]] | None = None
+
+    def posting(self, key: str) -> Posting | None:
+        if self.repaired is None:
+            with contextlib.suppress(*_UNREADABLE):
+                row = self.connection.execute("SELECT slots, masks FROM postings WHERE key = ?", (key,)).fetchone()
+                if row is not None:
+                    return _posting(row)
+                if " " in key or key not in set(self.terms):
+                    return None  # a pair or a word the library does not hold: rank asks only for its words
+                raise ValueError(f"no posting for the word {key!r}")
+            self.repair()
+        assert self.repaired is not None
+        return self.repaired[0].posting(key)
+
+    def records(self, relatives: list[str]) -> dict[str, Mission]:
+        if self.repaired is None:
+            with contextlib.suppress(*_UNREADABLE):
+                wanted = set(relatives)
+                if len(wanted) <= 100:
+                    rows = self.connection.execute(
+                        f"SELECT path, record FROM files WHERE path IN ({', '.join('?' * len(wanted))})",
+                        sorted(wanted))
+                else:
+                    rows = self.connection.execute("SELECT path, record FROM files")
+                return _decode(self.cache.folder, {relative: record for relative, record in rows
+                                                   if relative in wanted}, relatives)
+            self.repair()
+        assert self.repaired is not None
+        return _decode(self.cache.folder, self.repaired[1], relatives)
+
+    def repair(self) -> None:
+        from refcli.index import memory_index
+        from refcli.library import library_from_rows
+
+        with contextlib.suppress(sqlite3.Error):
+            self.connection.close()
+        rows, shares = self.cache.read_all(self.slots)
+        self.cache.write(rows, shares)
+        _, facts = library_from_rows(self.cache.folder, self.cache.vocabulary, rows, dict)  # type: ignore[arg-type]
+        self.repaired = memory_index(facts, shares), {row.relative: row.record for row in rows}
+
+
+def _read(cache: _Cache, items: list[tuple[str, int, int, int]]) -> tuple[list[FileRow], list[Share]]:
+    from refcli.library import read_rows
+
+    return read_rows(cache.folder, cache.vocabulary, items, with_records=True)
+
+
+def _decode(folder: Path, records: dict[str, str | None], relatives: Iterable[str]) -> dict[str, Mission]:
+    missions = {}
+    for relative in relatives:
+        record = records[relative]
+        if record is None:
+            raise ValueError(f"{relative}: no record")
+        missions[relative] = mission_from_table(json.loads(record), folder / relative)
+    return missions
+
+
+def _posting(row: tuple[bytes, bytes]) -> Posting:
+    """A posting from its row, checked: as many masks as slots, slots ascending."""
+    slots, masks = array("i"), array("H")
+    slots.frombytes(row[0])
+    masks.frombytes(row[1])
+    if len(slots) != len(masks) or not slots or any(left >= right for left, right in itertools.pairwise(slots)):
+        raise ValueError("a damaged posting")
+    return slots, masks
 
 
 def _dependencies_hold(depends: str | None) -> bool:
@@ -205,232 +417,20 @@ def _dependencies_hold(depends: str | None) -> bool:
     return all(Path(target).is_file() == existed for target, existed in json.loads(depends))
 
 
-def _assemble_from_rows(folder: Path, files: dict[str, tuple[int, int]], ids: dict[str, str | None],
-                        stored_problems: dict[str, str]):
-    """Redo the cross-file rules (duplicate ids) on the stored ids, as assemble_library does on missions."""
-    problems: list[Problem] = []
-    skipped: list[str] = []
-    first: dict[str, str] = {}
-    for relative in files:
-        mission_id = ids[relative]
-        path = None if mission_id is not None and mission_id not in first else folder / relative
-        if mission_id is not None:
-            if mission_id not in first:
-                first[mission_id] = relative
-                continue
-            from refcli.library import duplicate_problem
-
-            problems.append(duplicate_problem(path, mission_id, folder / first[mission_id]))
-        else:
-            problems += [Problem(str(path), *problem) for problem in json.loads(stored_problems[relative])]
-        skipped.append(str(path))
-    order = sorted(((relative, mission_id) for mission_id, relative in first.items()), key=lambda item: item[1])
-    return (tuple(problems), tuple(skipped)), order
+def _file_values(row: FileRow) -> tuple:
+    facts = json.dumps(row.facts, ensure_ascii=False) if row.facts is not None else None
+    return (row.relative, row.slot, row.size, row.mtime, row.mission_id, row.problems, row.depends, facts,
+            row.record, row.terms)
 
 
-class _LazyMissions(Sequence):
-    """The library's missions, in id order, decoded from the cache only when asked for."""
-
-    def __init__(self, database: Path, folder: Path, order: list[tuple[str, str]]) -> None:
-        self.database, self.folder = database, folder
-        self.paths = [relative for relative, _ in order]
-        self.numbers = {mission_id: number for number, (_, mission_id) in enumerate(order)}
-        self.decoded: dict[int, Mission] = {}
-
-    def find(self, mission_id: str) -> Mission | None:
-        """Return the mission with this id, decoding only it; None if there is none (Library.get)."""
-        number = self.numbers.get(mission_id)
-        return None if number is None else self[number]
-
-    def __len__(self) -> int:
-        return len(self.paths)
-
-    def __getitem__(self, position):  # type: ignore[no-untyped-def, override]
-        if isinstance(position, slice):
-            return tuple(self[number] for number in range(*position.indices(len(self))))
-        number = range(len(self.paths))[position]
-        if number not in self.decoded:
-            relative = self.paths[number]
-            connection = _connect(self.database)
-            try:
-                (record,) = connection.execute("SELECT record FROM files WHERE path = ?", (relative,)).fetchone()
-            finally:
-                connection.close()
-            self.decoded[number] = mission_from_table(json.loads(record), self.folder / relative)
-        return self.decoded[number]
-
-    def __iter__(self) -> Iterator[Mission]:
-        connection = _connect(self.database)
-        try:
-            records = dict(connection.execute("SELECT path, record FROM files WHERE record IS NOT NULL"))
-        finally:
-            connection.close()
-        for number, relative in enumerate(self.paths):
-            if number not in self.decoded:
-                self.decoded[number] = mission_from_table(json.loads(records[relative]), self.folder / relative)
-            yield self.decoded[number]
-
-
-# --- writing -------------------------------------------------------------------------------------
-
-@dataclass(slots=True)
-class _FileEntry:
-    relative: str
-    path: Path
-    size: int
-    mtime: int
-    result: Mission | Problem | list[Problem]
-    terms: tuple[dict[str, int], dict[str, int]] | None
-    depends: list[tuple[str, bool]]
-
-
-def _read_files(folder: Path, vocabulary: Vocabulary, found: list[tuple[str, int, int]]) -> list[_FileEntry]:
-    """Read these record files (relative path, size, mtime) with library.read_files: in parallel when many."""
-    from refcli.library import read_files
-
-    results = read_files(folder, vocabulary, [folder / relative for relative, _, _ in found],
-                         with_terms=True, with_depends=True)
-    return [_FileEntry(relative, result.path, size, mtime, result.result, result.terms, result.depends)
-            for (relative, size, mtime), result in zip(found, results, strict=True)]
-
-
-def _row(entry: _FileEntry) -> tuple:
-    from refcli.serialize import mission_to_table
-
-    result = entry.result
-    if isinstance(result, Mission):
-        record, problems = json.dumps(mission_to_table(result), ensure_ascii=False, separators=(",", ":")), None
-        mission_id = result.id
-    else:
-        listed = [result] if isinstance(result, Problem) else result
-        record, mission_id = None, None
-        problems = json.dumps([[problem.key, problem.message, problem.line, problem.column] for problem in listed],
-                              ensure_ascii=False)
-    terms = json.dumps(entry.terms, ensure_ascii=False, separators=(",", ":")) if entry.terms else None
-    depends = json.dumps(entry.depends, ensure_ascii=False) if entry.depends else None
-    return entry.relative, entry.size, entry.mtime, mission_id, record, problems, terms, depends
-
-
-def _build(folder: Path, vocabulary: Vocabulary, entries: list[_FileEntry]):
-    """Assemble the library and its index from every file's entry, in file order."""
-    from refcli.index import assemble_index
-    from refcli.library import assemble_library
-
-    library = assemble_library(folder, vocabulary, [(entry.path, entry.result) for entry in entries])
-    terms = {entry.path: entry.terms for entry in entries if entry.terms is not None}
-    index = assemble_index(library.missions, [terms[mission.path] for mission in library.missions], vocabulary)
-    return library, index
-
-
-def _manifest(rows: Iterator[tuple]) -> bytes:
-    """What a warm start reads of the files table (path, size, mtime, id, problems, depends), as one blob."""
+def _manifest(connection: sqlite3.Connection) -> bytes:
+    """What a warm start reads of the files table, as one blob: (stats, details) with, per path,
+    stats (size, mtime_ns) and details (slot, mission id, problems, depends, facts)."""
     stats: dict[str, tuple[int, int]] = {}
-    ids: dict[str, str | None] = {}
-    problems: dict[str, str] = {}
-    depends: dict[str, str] = {}
-    for path, size, mtime, mission_id, stored_problems, stored_depends in rows:
-        stats[path] = (size, mtime)
-        ids[path] = mission_id
-        if stored_problems is not None:
-            problems[path] = stored_problems
-        if stored_depends:
-            depends[path] = stored_depends
-    return marshal.dumps((stats, ids, problems, depends))
-
-
-_MANIFEST_QUERY = "SELECT path, size, mtime_ns, mission_id, problems, depends FROM files"
-
-
-def _index_blobs(library: Library, index: SearchIndex, folder: Path) -> dict[str, bytes]:
-    from refcli.index import index_to_blobs
-
-    blobs = index_to_blobs(index)
-    paths = [mission.path.relative_to(folder).as_posix() for mission in library.missions]  # type: ignore[union-attr]
-    blobs["mission_paths"] = json.dumps(paths, ensure_ascii=False).encode()
-    return blobs
-
-
-def _rebuild(database: Path, folder: Path, vocabulary: Vocabulary, meta: dict[str, str],
-             files: dict[str, tuple[int, int]]) -> CachedLibrary:
-    """Read every file, then write a fresh database beside the old one and rename it into place."""
-    import tempfile
-
-    entries = _read_files(folder, vocabulary, [(relative, *found) for relative, found in files.items()])
-    library, index = _build(folder, vocabulary, entries)
-    note = None
-    try:
-        database.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=database.name + ".", suffix=".tmp", dir=database.parent)
-        os.close(handle)
-        try:
-            connection = sqlite3.connect(temporary)
-            try:
-                connection.executescript(_SCHEMA)
-                with connection:
-                    connection.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
-                    connection.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)", map(_row, entries))
-                    connection.executemany("INSERT INTO blobs VALUES (?, ?)",
-                                           _index_blobs(library, index, folder).items())
-                    connection.execute("INSERT INTO blobs VALUES ('manifest', ?)",
-                                       (_manifest(connection.execute(_MANIFEST_QUERY)),))
-            finally:
-                connection.close()
-            os.replace(temporary, database)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
-    except (OSError, sqlite3.Error) as error:
-        note = f"cache not written ({database.parent}: {getattr(error, 'strerror', None) or error}); " \
-               "the library was read without it"
-    return CachedLibrary(library, index, note)
-
-
-def _update(database: Path, folder: Path, vocabulary: Vocabulary, files: dict[str, tuple[int, int]],
-            changed: set[str]):
-    """Read again the files that changed, reuse the others' stored results, write the difference."""
-    connection = _connect(database)
-    try:
-        stored = {row[0]: row for row in connection.execute(
-            "SELECT path, size, mtime_ns, mission_id, record, problems, terms, depends FROM files")}
-    finally:
-        connection.close()
-    fresh = iter(_read_files(folder, vocabulary, [(relative, size, mtime) for relative, (size, mtime) in files.items()
-                                                  if relative in changed or relative not in stored]))
-    entries = []
-    for relative, (size, mtime) in files.items():
-        path = folder / relative
-        if relative in changed or relative not in stored:
-            entries.append(next(fresh))
-            continue
-        _, _, _, _, record, problems, terms, depends = stored[relative]
-        if record is not None:
-            result: Mission | list[Problem] = mission_from_table(json.loads(record), path)
-            words, pairs = json.loads(terms)
-            entry_terms = (words, pairs)
-        else:
-            result = [Problem(str(path), *problem) for problem in json.loads(problems)]
-            entry_terms = None
-        entries.append(_FileEntry(relative, path, size, mtime, result, entry_terms,
-                                  [tuple(item) for item in json.loads(depends)] if depends else []))
-    library, index = _build(folder, vocabulary, entries)
-    note = None
-    try:
-        connection = _connect(database, write=True)
-        try:
-            with connection:
-                fresh = [entry for entry in entries if entry.relative in changed or entry.relative not in stored]
-                connection.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                       map(_row, fresh))
-                gone = [(relative,) for relative in stored if relative not in files]
-                connection.executemany("DELETE FROM files WHERE path = ?", gone)
-                connection.executemany("INSERT OR REPLACE INTO blobs VALUES (?, ?)",
-                                       _index_blobs(library, index, folder).items())
-                connection.execute("INSERT OR REPLACE INTO blobs VALUES ('manifest', ?)",
-                                   (_manifest(connection.execute(_MANIFEST_QUERY)),))
-        finally:
-            connection.close()
-    except sqlite3.Error as error:
-        note = f"cache not updated ({error}); the library was read without it"
-    return library, index, note
+    details: dict[str, tuple] = {}
+    for relative, slot, size, mtime, mission_id, problems, depends, facts in connection.execute(
+            "SELECT path, slot, size, mtime_ns, mission_id, problems, depends, facts FROM files"):
+        stats[relative] = (size, mtime)
+        details[relative] = (slot, mission_id, problems, depends, tuple(json.loads(facts)) if facts else None)
+    return marshal.dumps((stats, details))
 

@@ -1,21 +1,29 @@
-"""The inverted index of a Library: each distinct word, and each pair of words, -> where it occurs.
+"""The inverted index of a library: each distinct word, and each pair of words side by side -> where it occurs.
 
-Built once per Library and then only read. It is plain data (tuples, dicts, strings and numpy
-arrays), so it can later be cached, e.g. to SQLite, and checked against the library's files.
+Missions are numbered by slot: a record file's number in the library, fixed for as long as the file
+is there (the cache gives a new file the next free number; a read without the cache numbers the
+files in their order). A posting is two arrays of the same length: slots (ascending) and, for each,
+a bit mask of the fields the word occurs in (bit i: FIELDS[i]). Pairs are what phrases match:
+"maison du projet" is found through the pair "maison projet" (stop words are not indexed); a pair
+never spans two items of a list field (two keywords). Words never hold a space, pairs always do,
+so both share one key space.
+
+The index is plain Python (dicts, strings and `array` arrays): importing numpy alone costs more
+than a warm search may take. It lives in memory (built from the files just read: a search without
+the cache, tests) or in the SQLite cache (refcli/cache.py), behind the one interface ranking reads:
+SearchIndex.facts, .terms and .posting(key).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from array import array
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from refcli.model import Library, Mission
 from refcli.text import tokens
 from refcli.vocabulary import Vocabulary
-
-if TYPE_CHECKING:
-    import numpy as np
 
 # The fields of a record that search reads, and how much a match in each weighs (README, "Search").
 FIELD_WEIGHTS: dict[str, float] = {
@@ -32,28 +40,54 @@ FIELD_WEIGHTS: dict[str, float] = {
 }
 FIELDS: tuple[str, ...] = tuple(FIELD_WEIGHTS)
 
+Posting = tuple[array, array]  # slots ascending (array "i"), field masks (array "H")
+# What filters and competencies read of a mission: id, last year, ongoing, public client, {component: level}.
+# A plain tuple, so that the cache stores ten thousand of them in one marshal blob and loads them at once.
+MissionFacts = tuple[str, int, bool, bool, dict[str, int]]
 
-@dataclass(frozen=True, slots=True)
+
+def mission_facts(mission: Mission) -> MissionFacts:
+    return (mission.id, mission.period.end, mission.period.ongoing, mission.client.kind == "public",
+            dict(mission.components))
+
+
 class SearchIndex:
-    """Where each word, and each pair of words side by side, occurs; and the facts filters need.
+    """Where each word, and each pair of words, occurs; and the facts of every searchable mission.
 
-    A posting is two arrays of the same length: mission numbers (ascending; the library's order,
-    which is by id) and, for each, a bit mask of the fields the word occurs in (bit i: FIELDS[i]).
-    Pairs are what phrases match: "maison du projet" is found through the pair "maison projet"
-    (stop words are not indexed). A pair never spans two items of a list field (two keywords).
-    Everything is plain data (strings, tuples, dicts, numpy arrays), so it can be cached later.
+    facts: slot -> MissionFacts, for the missions a search may return (valid, the first file with
+    its id); a posting may also hold slots of files left out (a duplicate id), which ranking skips.
+    terms: the distinct words, sorted: what fuzzy matching runs over.
+    posting(key): a word's or a pair's posting, or None; fetched once, then kept.
     """
 
-    mission_ids: tuple[str, ...]
-    terms: tuple[str, ...]  # the distinct words of the library, sorted: what fuzzy matching runs over
-    postings: dict[str, tuple[np.ndarray, np.ndarray]]  # word -> (mission numbers, field masks)
-    pairs: dict[str, tuple[np.ndarray, np.ndarray]]  # "word word" -> (mission numbers, field masks)
-    end_years: np.ndarray  # per mission: the last year
-    ongoing: np.ndarray  # per mission: still under way
-    public: np.ndarray  # per mission: the client is public
-    levels: dict[str, np.ndarray]  # component id -> per mission: its level, 0 if not covered
+    __slots__ = ("facts", "_terms", "_term_set", "_fetch", "_fetched")
 
-    def field_names(self, mask: int) -> tuple[str, ...]:
+    def __init__(self, facts: dict[int, MissionFacts], terms: list[str] | Callable[[], list[str]],
+                 fetch: Callable[[str], Posting | None]) -> None:
+        self.facts = facts
+        self._terms: list[str] | Callable[[], list[str]] = terms
+        self._term_set: frozenset[str] | None = None
+        self._fetch = fetch
+        self._fetched: dict[str, Posting | None] = {}
+
+    @property
+    def terms(self) -> list[str]:
+        if callable(self._terms):
+            self._terms = self._terms()
+        return self._terms
+
+    def has_word(self, word: str) -> bool:
+        if self._term_set is None:
+            self._term_set = frozenset(self.terms)
+        return word in self._term_set
+
+    def posting(self, key: str) -> Posting | None:
+        if key not in self._fetched:
+            self._fetched[key] = self._fetch(key)
+        return self._fetched[key]
+
+    @staticmethod
+    def field_names(mask: int) -> tuple[str, ...]:
         """Return the names of the fields a posting's mask designates."""
         return tuple(name for bit, name in enumerate(FIELDS) if mask >> bit & 1)
 
@@ -121,126 +155,86 @@ def _item_terms(text: str) -> tuple[list[str], list[str]]:
     return item, list(map(" ".join, zip(item, item[1:], strict=False)))
 
 
-def build_index(library: Library) -> SearchIndex:
-    """Tokenise every searched field of every mission once; file each word and each pair of words."""
-    vocabulary = library.vocabulary
-    return assemble_index(library.missions, [mission_terms(mission, vocabulary) for mission in library.missions],
-                          vocabulary)
-
-
-def assemble_index(missions: Sequence[Mission] | Sequence[MissionFacts],
-                   contributions: Sequence[tuple[dict[str, int], dict[str, int]]],
-                   vocabulary: Vocabulary) -> SearchIndex:
-    """Gather each mission's words and pairs (in the library's order) into the index's postings."""
-    import numpy as np
-
-    word_postings = _group([words for words, _ in contributions])
-    pair_postings = _group([pairs for _, pairs in contributions])
-    facts = [mission_facts(mission) if isinstance(mission, Mission) else mission for mission in missions]
-    return SearchIndex(
-        mission_ids=tuple(fact.id for fact in facts),
-        terms=tuple(sorted(word_postings)),
-        postings=word_postings,
-        pairs=pair_postings,
-        end_years=np.array([fact.end for fact in facts], dtype=np.int32),
-        ongoing=np.array([fact.ongoing for fact in facts], dtype=bool),
-        public=np.array([fact.public for fact in facts], dtype=bool),
-        levels={component: np.array([fact.levels.get(component, 0) for fact in facts], dtype=np.int32)
-                for component in vocabulary.ids()},
-    )
-
-
 @dataclass(frozen=True, slots=True)
-class MissionFacts:
-    """What the index keeps of a mission besides its words: what filters and competencies read."""
+class Share:
+    """The postings of some missions, packed: what a worker process sends back, in a few objects.
 
-    id: str
-    end: int
-    ongoing: bool
-    public: bool
-    levels: dict[str, int]
+    A share's slots are a run of the library's (a chunk of its files), so the shares of a library,
+    taken in order, give each key's posting by concatenation. keys[i]'s posting is
+    slots[offsets[i]:offsets[i + 1]] with its masks; the first word_count keys are words, the rest pairs.
+    """
 
+    keys: tuple[str, ...]
+    word_count: int
+    offsets: array  # "q", len(keys) + 1
+    slots: array  # "i"
+    masks: array  # "H"
 
-def mission_facts(mission: Mission) -> MissionFacts:
-    return MissionFacts(mission.id, mission.period.end, mission.period.ongoing, mission.client.kind == "public",
-                        dict(mission.components))
-
-
-def _group(per_mission: list[dict[str, int]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Turn per-mission {key: mask} into {key: (mission numbers ascending, masks)}, sorting in numpy."""
-    import numpy as np
-
-    numbers: dict[str, int] = {}
-    key_ids: list[int] = []
-    for table in per_mission:
-        key_ids += [numbers.setdefault(key, len(numbers)) for key in table]
-    sizes = np.fromiter(map(len, per_mission), np.int64, len(per_mission))
-    missions = np.repeat(np.arange(len(per_mission), dtype=np.int32), sizes)
-    masks = np.fromiter((mask for table in per_mission for mask in table.values()), np.uint16, len(key_ids))
-    keys = np.array(key_ids, dtype=np.int64)
-    order = np.argsort(keys, kind="stable")  # stable: within a key, missions stay ascending
-    missions, masks = missions[order], masks[order]
-    bounds = np.searchsorted(keys[order], np.arange(len(numbers) + 1))
-    return {key: (missions[bounds[number]:bounds[number + 1]], masks[bounds[number]:bounds[number + 1]])
-            for key, number in numbers.items()}
+    def items(self) -> Iterable[tuple[str, Posting]]:
+        offsets, slots, masks = self.offsets, self.slots, self.masks
+        for number, key in enumerate(self.keys):
+            start, end = offsets[number], offsets[number + 1]
+            yield key, (slots[start:end], masks[start:end])
 
 
-def index_to_blobs(index: SearchIndex) -> dict[str, bytes]:
-    """Return the index as named byte strings (raw arrays, JSON key lists): what the cache stores."""
-    import json
-
-    import numpy as np
-
-    blobs: dict[str, bytes] = {}
-    for name, table in (("words", index.postings), ("pairs", index.pairs)):
-        keys = list(table)
-        sizes = [len(table[key][0]) for key in keys]
-        blobs[f"{name}.keys"] = json.dumps(keys, ensure_ascii=False).encode()
-        blobs[f"{name}.bounds"] = np.concatenate(([0], np.cumsum(sizes, dtype=np.int64))).astype(np.int64).tobytes()
-        blobs[f"{name}.missions"] = np.concatenate([table[key][0] for key in keys] or [np.zeros(0, np.int32)]
-                                                   ).astype(np.int32).tobytes()
-        blobs[f"{name}.masks"] = np.concatenate([table[key][1] for key in keys] or [np.zeros(0, np.uint16)]
-                                                ).astype(np.uint16).tobytes()
-    blobs["mission_ids"] = json.dumps(index.mission_ids, ensure_ascii=False).encode()
-    blobs["end_years"] = index.end_years.astype(np.int32).tobytes()
-    blobs["ongoing"] = index.ongoing.astype(bool).tobytes()
-    blobs["public"] = index.public.astype(bool).tobytes()
-    blobs["levels.ids"] = json.dumps(list(index.levels)).encode()
-    blobs["levels"] = (np.stack(list(index.levels.values())) if index.levels else np.zeros((0, 0))
-                       ).astype(np.int32).tobytes()
-    return blobs
+def pack_share(terms: Iterable[tuple[int, tuple[dict[str, int], dict[str, int]]]]) -> Share:
+    """File each (slot, mission_terms) given, slots ascending, into a packed share."""
+    words: dict[str, tuple[list[int], list[int]]] = {}
+    pairs: dict[str, tuple[list[int], list[int]]] = {}
+    for slot, tables in terms:
+        for table, postings in zip(tables, (words, pairs), strict=True):
+            for key, mask in table.items():
+                found = postings.get(key)
+                if found is None:
+                    postings[key] = ([slot], [mask])
+                else:
+                    found[0].append(slot)
+                    found[1].append(mask)
+    postings = [*words.values(), *pairs.values()]
+    return Share((*words, *pairs), len(words),
+                 array("q", itertools.accumulate((len(slots) for slots, _ in postings), initial=0)),
+                 array("i", itertools.chain.from_iterable(slots for slots, _ in postings)),
+                 array("H", itertools.chain.from_iterable(masks for _, masks in postings)))
 
 
-def index_from_blobs(blobs: dict[str, bytes]) -> SearchIndex:
-    """Rebuild the index index_to_blobs gave; the arrays are views on the bytes, not copies."""
-    import json
+def merge_shares(shares: Sequence[Share]) -> dict[str, Posting]:
+    """Every key's whole posting: its parts in each share, in the shares' order."""
+    merged: dict[str, Posting] = {}
+    for share in shares:
+        for key, (slots, masks) in share.items():
+            found = merged.get(key)
+            if found is None:
+                merged[key] = (slots, masks)
+            else:
+                found[0].extend(slots)
+                found[1].extend(masks)
+    return merged
 
-    import numpy as np
 
-    tables = []
-    for name in ("words", "pairs"):
-        keys = json.loads(blobs[f"{name}.keys"])
-        bounds = np.frombuffer(blobs[f"{name}.bounds"], np.int64).tolist()
-        missions = np.frombuffer(blobs[f"{name}.missions"], np.int32)
-        masks = np.frombuffer(blobs[f"{name}.masks"], np.uint16)
-        if len(bounds) != len(keys) + 1 or bounds[-1] != len(missions) or len(masks) != len(missions):
-            raise ValueError(f"the index's {name} do not add up")
-        tables.append({key: (missions[start:end], masks[start:end])
-                       for key, start, end in zip(keys, bounds, bounds[1:], strict=False)})
-    mission_ids = tuple(json.loads(blobs["mission_ids"]))
-    count = len(mission_ids)
-    level_ids = json.loads(blobs["levels.ids"])
-    levels = np.frombuffer(blobs["levels"], np.int32).reshape(len(level_ids), count)
-    end_years = np.frombuffer(blobs["end_years"], np.int32)
-    if len(end_years) != count:
-        raise ValueError("the index's missions do not add up")
-    return SearchIndex(
-        mission_ids=mission_ids,
-        terms=tuple(sorted(tables[0])),
-        postings=tables[0],
-        pairs=tables[1],
-        end_years=end_years,
-        ongoing=np.frombuffer(blobs["ongoing"], bool),
-        public=np.frombuffer(blobs["public"], bool),
-        levels=dict(zip(level_ids, levels, strict=True)),
-    )
+def memory_index(facts: dict[int, MissionFacts], shares: Sequence[Share]) -> SearchIndex:
+    """An index over shares held in memory; a key's posting is gathered from the shares when first asked."""
+    positions: list[dict[str, int]] = []
+
+    def fetch(key: str) -> Posting | None:
+        if not positions:
+            positions.extend({key: number for number, key in enumerate(share.keys)} for share in shares)
+        slots, masks = array("i"), array("H")
+        for share, where in zip(shares, positions, strict=True):
+            number = where.get(key)
+            if number is not None:
+                start, end = share.offsets[number], share.offsets[number + 1]
+                slots += share.slots[start:end]
+                masks += share.masks[start:end]
+        return (slots, masks) if slots else None
+
+    def terms() -> list[str]:
+        return sorted(set().union(*(share.keys[:share.word_count] for share in shares)))
+
+    return SearchIndex(facts, terms, fetch)
+
+
+def build_index(library: Library) -> SearchIndex:
+    """Index a library held in memory: its missions' slots are their places in library.missions."""
+    vocabulary = library.vocabulary
+    share = pack_share((slot, mission_terms(mission, vocabulary)) for slot, mission in enumerate(library.missions))
+    return memory_index({slot: mission_facts(mission) for slot, mission in enumerate(library.missions)}, [share])

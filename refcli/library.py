@@ -5,16 +5,22 @@ illustration files its validation looked at) is one function, read_file, shared 
 the cache (refcli/cache.py) and the search without the cache. read_files runs it over many files,
 across the machine's cores when there are enough of them; its results are the serial path's, in
 the same order.
+
+A search reads differently (read_rows): what crosses back from a worker process is what a search
+and the cache need, compact (each file's id, facts and problems, the postings of its chunk packed in
+a few arrays; with the cache, the record and its words as JSON), not the Mission objects, whose
+pickling cost more than reading the files. The records a search shows are decoded when shown.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from refcli.errors import Problem, UserError
 from refcli.load import find_record_files, read_record
@@ -23,7 +29,7 @@ from refcli.validate import validate_record
 from refcli.vocabulary import Vocabulary, load_vocabulary
 
 if TYPE_CHECKING:
-    from refcli.index import SearchIndex
+    from refcli.index import MissionFacts, SearchIndex, Share
 
 # Below this many files, starting worker processes costs more than it saves.
 PARALLEL_FROM = 500
@@ -68,13 +74,8 @@ def read_file(folder: Path, vocabulary: Vocabulary, path: Path, *, with_terms: b
 def read_files(folder: Path, vocabulary: Vocabulary, paths: Sequence[Path], *, with_terms: bool = False,
                with_depends: bool = False) -> list[FileResult]:
     """read_file over every path, in order; in worker processes when there are many files and cores."""
-    options = (folder, vocabulary, with_terms, with_depends)
-    workers = _cores()
-    if len(paths) > PARALLEL_FROM and workers > 1:
-        results = _read_in_parallel(options, paths, workers)
-        if results is not None:
-            return results
-    return _read_chunk_with(options, paths)
+    chunks = _in_parallel(_read_chunk, (folder, vocabulary, with_terms, with_depends), paths)
+    return [result for chunk in chunks for result in chunk]
 
 
 def _cores() -> int:
@@ -84,43 +85,233 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _read_in_parallel(options: tuple, paths: Sequence[Path], workers: int) -> list[FileResult] | None:
-    """Read the files in chunks in forked worker processes; None if the pool cannot be used (then serially)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
+def _in_parallel(work: Callable[[tuple, Sequence], list], options: tuple, items: Sequence,
+                 chunk_size: int = CHUNK_SIZE) -> list:
+    """[work(options, chunk) for each chunk of items, in order]: in forked worker processes when there
+    are many items and cores, else (or if the pool cannot be used) in this process, as one chunk."""
+    workers = _cores()
+    if len(items) > PARALLEL_FROM and workers > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
 
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return None  # spawning a fresh interpreter per worker costs more than it saves
-    size = max(1, min(CHUNK_SIZE, -(-len(paths) // (workers * 4))))
-    chunks = [paths[start:start + size] for start in range(0, len(paths), size)]
-    results: list[FileResult] = []
-    try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=_start_worker, initargs=(options,)) as pool:
-            for chunk_results in pool.map(_read_chunk, chunks):
-                results += chunk_results
-    except (OSError, BrokenProcessPool, RuntimeError, NotImplementedError):
-        return None
-    return results
-
-
-_WORKER_OPTIONS: tuple | None = None
-
-
-def _start_worker(options: tuple) -> None:
-    global _WORKER_OPTIONS
-    _WORKER_OPTIONS = options
+        # Forked, not spawned: spawning a fresh interpreter per worker costs more than it saves.
+        if "fork" in multiprocessing.get_all_start_methods():
+            size = max(1, min(chunk_size, -(-len(items) // (workers * 4))))
+            chunks = [items[start:start + size] for start in range(0, len(items), size)]
+            try:
+                with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                                         initializer=_start_worker, initargs=(work, options)) as pool:
+                    return list(pool.map(_work_on_chunk, chunks))
+            except (OSError, BrokenProcessPool, RuntimeError, NotImplementedError):
+                pass
+    return [work(options, items)]
 
 
-def _read_chunk(paths: Sequence[Path]) -> list[FileResult]:
-    assert _WORKER_OPTIONS is not None
-    return _read_chunk_with(_WORKER_OPTIONS, paths)
+_WORKER: tuple | None = None
 
 
-def _read_chunk_with(options: tuple, paths: Sequence[Path]) -> list[FileResult]:
+def _start_worker(work: Callable, options: tuple) -> None:
+    global _WORKER
+    _WORKER = (work, options)
+
+
+def _work_on_chunk(items: Sequence) -> list:
+    assert _WORKER is not None
+    work, options = _WORKER
+    return work(options, items)
+
+
+def _read_chunk(options: tuple, paths: Sequence[Path]) -> list[FileResult]:
     folder, vocabulary, with_terms, with_depends = options
     return [read_file(folder, vocabulary, path, with_terms=with_terms, with_depends=with_depends) for path in paths]
+
+
+# --- reading for a search, and for the cache -----------------------------------------------------
+
+class FileRow(NamedTuple):
+    """What a search and the cache keep of one record file (a row of the cache's files table)."""
+
+    relative: str  # the path inside the library folder, with /
+    size: int
+    mtime: int  # st_mtime_ns
+    slot: int  # the file's number in the index
+    mission_id: str | None  # None: the file is not a valid record
+    problems: str | None  # JSON [[key, message, line, column], ...] when it is not
+    depends: str | None  # JSON [[illustration file, existed], ...]: what validation looked at
+    facts: MissionFacts | None
+    record: str | None = None  # with_records: the mission as JSON (serialize.mission_to_table)
+    terms: str | None = None  # with_records: its words and pairs as JSON (index.mission_terms)
+
+
+def scan_record_files(folder: Path) -> dict[str, tuple[int, int]]:
+    """Return, in the library's file order, each record file's relative path -> (size, mtime_ns).
+
+    The files are find_record_files' (same rules, same order), found with os.scandir on strings:
+    pathlib costs more than the stat calls at 10,000 files.
+    """
+    found: dict[str, tuple[int, int]] = {}
+
+    def walk(directory: str, prefix: str) -> None:
+        # Names sorted within each folder, sub-folders walked where they sort: the order of sorted(Path).
+        with os.scandir(directory) as listing:
+            entries = sorted((entry for entry in listing if not entry.name.startswith(".")),
+                             key=lambda entry: entry.name)
+        for entry in entries:
+            try:
+                is_directory = entry.is_dir()
+            except OSError:
+                is_directory = False
+            if is_directory:
+                if not entry.is_symlink():  # os.walk(followlinks=False): no loops
+                    walk(entry.path, prefix + entry.name + "/")
+            elif entry.name.endswith(".toml"):
+                try:
+                    status = entry.stat()
+                    found[prefix + entry.name] = (status.st_size, status.st_mtime_ns)
+                except OSError:
+                    found[prefix + entry.name] = (-1, -1)  # read_record will say why
+
+    walk(str(folder), "")
+    return found
+
+
+def read_rows(folder: Path, vocabulary: Vocabulary, files: Sequence[tuple[str, int, int, int]], *,
+              with_records: bool = False) -> tuple[list[FileRow], list[Share]]:
+    """Read these record files (relative path, size, mtime, slot; slots ascending): their rows, in order,
+    and their postings, one share per chunk; in worker processes when there are many files."""
+    chunks = _in_parallel(_read_rows_chunk, (folder, vocabulary, with_records), files, chunk_size=2000)
+    return [row for rows, _ in chunks for row in rows], [share for _, share in chunks]
+
+
+def _read_rows_chunk(options: tuple, files: Sequence[tuple[str, int, int, int]]) -> tuple[list[FileRow], Share]:
+    from refcli.index import mission_facts, mission_terms, pack_share
+    from refcli.serialize import mission_to_table
+
+    folder, vocabulary, with_records = options
+    rows = []
+    terms = []
+    for relative, size, mtime, slot in files:
+        result = read_file(folder, vocabulary, folder / relative, with_depends=True)
+        depends = json.dumps(result.depends, ensure_ascii=False) if result.depends else None
+        mission = result.result
+        if isinstance(mission, Mission):
+            words = mission_terms(mission, vocabulary)
+            terms.append((slot, words))
+            record = word_json = None
+            if with_records:
+                record = json.dumps(mission_to_table(mission), ensure_ascii=False, separators=(",", ":"))
+                word_json = json.dumps(words, ensure_ascii=False, separators=(",", ":"))
+            rows.append(FileRow(relative, size, mtime, slot, mission.id, None, depends, mission_facts(mission),
+                                record, word_json))
+        else:
+            rows.append(FileRow(relative, size, mtime, slot, None, problems_to_json(mission), depends, None))
+    return rows, pack_share(terms)
+
+
+def problems_to_json(result: Problem | list[Problem]) -> str:
+    listed = [result] if isinstance(result, Problem) else result
+    return json.dumps([[problem.key, problem.message, problem.line, problem.column] for problem in listed],
+                      ensure_ascii=False)
+
+
+def problems_from_json(path: Path, problems: str) -> list[Problem]:
+    return [Problem(str(path), *problem) for problem in json.loads(problems)]
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """Which files of a library a search sees: the first valid file with each id; the others' problems."""
+
+    order: list[tuple[str, str]]  # (relative path, mission id) of the missions, by id
+    problems: tuple[Problem, ...]
+    skipped: tuple[str, ...]
+
+
+def keep_first(folder: Path, files: Iterable[tuple[str, str | None, str | None]]) -> Kept:
+    """From each file's (relative path, mission id or None, problems JSON), in file order, as assemble_library
+    does from Missions: the first file with an id keeps it, a later one is left out with a problem."""
+    problems: list[Problem] = []
+    skipped: list[str] = []
+    first: dict[str, str] = {}
+    for relative, mission_id, stored_problems in files:
+        path = folder / relative
+        if mission_id is None:
+            problems += problems_from_json(path, stored_problems or "[]")
+        elif mission_id in first:
+            problems.append(duplicate_problem(path, mission_id, folder / first[mission_id]))
+        else:
+            first[mission_id] = relative
+            continue
+        skipped.append(str(path))
+    order = sorted(((relative, mission_id) for mission_id, relative in first.items()), key=lambda item: item[1])
+    return Kept(order, tuple(problems), tuple(skipped))
+
+
+class LazyMissions(Sequence):
+    """A library's missions, in id order, decoded only when asked for (a search shows ten of ten thousand).
+
+    load takes relative paths and returns their Missions; the cache decodes them from its rows, a
+    search without the cache reads the files again.
+    """
+
+    def __init__(self, order: list[tuple[str, str]], load: Callable[[list[str]], dict[str, Mission]]) -> None:
+        self.paths = [relative for relative, _ in order]
+        self.numbers = {mission_id: number for number, (_, mission_id) in enumerate(order)}
+        self.load = load
+        self.decoded: dict[int, Mission] = {}
+
+    def find(self, mission_id: str) -> Mission | None:
+        """Return the mission with this id, decoding only it; None if there is none (Library.get)."""
+        number = self.numbers.get(mission_id)
+        return None if number is None else self[number]
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, position):  # type: ignore[no-untyped-def, override]
+        if isinstance(position, slice):
+            return tuple(self[number] for number in range(*position.indices(len(self))))
+        number = range(len(self.paths))[position]
+        if number not in self.decoded:
+            relative = self.paths[number]
+            self.decoded[number] = self.load([relative])[relative]
+        return self.decoded[number]
+
+    def __iter__(self) -> Iterator[Mission]:
+        missing = [number for number in range(len(self.paths)) if number not in self.decoded]
+        if missing:
+            loaded = self.load([self.paths[number] for number in missing])
+            for number in missing:
+                self.decoded[number] = loaded[self.paths[number]]
+        return (self.decoded[number] for number in range(len(self.paths)))
+
+
+def library_from_rows(folder: Path, vocabulary: Vocabulary, rows: Iterable[FileRow],
+                      load: Callable[[list[str]], dict[str, Mission]]) -> tuple[Library, dict[int, MissionFacts]]:
+    """The library of these rows (missions decoded by load when used), and the facts of its missions by slot."""
+    rows = list(rows)
+    kept = keep_first(folder, ((row.relative, row.mission_id, row.problems) for row in rows))
+    wanted = {relative for relative, _ in kept.order}
+    facts = {row.slot: row.facts for row in rows if row.relative in wanted}
+    library = Library(folder, LazyMissions(kept.order, load), vocabulary, kept.problems, kept.skipped)
+    return library, facts  # type: ignore[return-value]
+
+
+def reread(folder: Path, vocabulary: Vocabulary) -> Callable[[list[str]], dict[str, Mission]]:
+    """A LazyMissions loader that reads the files again (the search without the cache kept no Missions)."""
+
+    def load(relatives: list[str]) -> dict[str, Mission]:
+        results = read_files(folder, vocabulary, [folder / relative for relative in relatives])
+        missions = {}
+        for relative, result in zip(relatives, results, strict=True):
+            if not isinstance(result.result, Mission):
+                raise UserError(f"{folder / relative}: the record changed while it was being searched; "
+                                "run the command again")
+            missions[relative] = result.result
+        return missions
+
+    return load
 
 
 def load_library(folder: Path, vocabulary: Vocabulary | None = None) -> Library:
@@ -129,14 +320,20 @@ def load_library(folder: Path, vocabulary: Vocabulary | None = None) -> Library:
 
 
 def load_library_indexed(folder: Path, vocabulary: Vocabulary | None = None) -> tuple[Library, SearchIndex]:
-    """load_library and the library's index, each record's words taken in the same pass as its reading."""
-    from refcli.index import assemble_index
+    """The library as a search without the cache sees it, and its index, in one pass over the files.
 
-    library, results = _load(folder, vocabulary, with_terms=True)
-    terms = {result.path: result.terms for result in results if result.terms is not None}
-    index = assemble_index(library.missions, [terms[mission.path] for mission in library.missions],  # type: ignore[misc]
-                           library.vocabulary)
-    return library, index
+    Its missions are decoded when used (the files are read again): a search shows ten.
+    """
+    from refcli.index import memory_index
+
+    vocabulary = vocabulary or load_vocabulary(folder)
+    files = scan_record_files(folder)
+    if not files:
+        raise no_records_error(folder)
+    rows, shares = read_rows(folder, vocabulary, [(relative, size, mtime, slot) for slot, (relative, (size, mtime))
+                                                  in enumerate(files.items())])
+    library, facts = library_from_rows(folder, vocabulary, rows, reread(folder, vocabulary))
+    return library, memory_index(facts, shares)
 
 
 def _load(folder: Path, vocabulary: Vocabulary | None, *, with_terms: bool) -> tuple[Library, list[FileResult]]:

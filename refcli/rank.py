@@ -11,26 +11,24 @@ its parameters. In short, for a mission m:
                      · OUT_OF_WINDOW_FACTOR when the mission ended before the window
 
 Words are matched against the index's vocabulary of distinct words (exactly, else fuzzily with
-rapidfuzz), then missions are reached through the index's postings, and scored with numpy over
-the whole library at once: the fuzzy scorer never runs over a record's text, and no Python loop
-runs over the missions.
+rapidfuzz), then missions are reached through the index's postings and scored: the fuzzy scorer
+never runs over a record's text, and only the missions a term reaches are ever looked at. This is
+plain Python: numpy would score faster, but importing it costs more than a whole warm search may.
 """
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import re
+from array import array
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from refcli.index import FIELD_WEIGHTS, FIELDS, SearchIndex
+from refcli.index import FIELD_WEIGHTS, FIELDS, Posting, SearchIndex
 from refcli.model import Library, Mission
 from refcli.query import Query, QueryTerm
 from refcli.text import REPLACEMENT
-
-if TYPE_CHECKING:
-    import numpy as np
 
 EXACT_STRENGTH = 1.0
 FUZZY_WEIGHT = 0.8  # a fuzzy match counts FUZZY_WEIGHT · (similarity / 100)², always below an exact one
@@ -103,8 +101,8 @@ class _Hit:
     """A set of missions one query term reached one way: a word variant, a phrase, an alternative."""
 
     strength: float
-    missions: np.ndarray  # mission numbers, ascending
-    masks: np.ndarray  # for each, the fields matched (bit mask)
+    slots: array  # ascending
+    masks: array  # for each, the fields matched (bit mask)
     via: str | None
     matched: str
     similarity: float
@@ -113,63 +111,101 @@ class _Hit:
 
 def rank_missions(library: Library, index: SearchIndex, query: Query) -> list[Match]:
     """Return the best query.limit missions the query matches, best first (score, then id), explained."""
-    import numpy as np
-
-    count = len(library.missions)
-    weights = np.array(list(FIELD_WEIGHTS.values()))
-    bits = np.array([1 << bit for bit in range(len(FIELDS))], dtype=np.uint16)
+    facts = index.facts
     matcher = _WordMatcher(index)
     per_term = [_term_hits(term, index, matcher) for term in query.terms]
 
-    totals = np.zeros(count)
+    totals: dict[int, float] = {}
     idfs = []
     for hits in per_term:
-        best = np.zeros((count, len(FIELDS)))  # per mission and field: the strongest hit
-        for hit in hits:
-            found = (hit.masks[:, None] & bits) != 0
-            best[hit.missions] = np.maximum(best[hit.missions], found * hit.strength)
-        idf = _idf(count, int(np.count_nonzero(best.any(axis=1))))
+        points = _term_points(hits, facts)
+        idf = _idf(len(facts), len(points))
         idfs.append(idf)
-        totals += idf * np.minimum(best @ weights, TERM_CAP)
+        for slot, value in points.items():
+            totals[slot] = totals.get(slot, 0.0) + idf * value
     maximum = sum(idfs) * TERM_CAP
     text_share = (TEXT_SHARE if query.competencies else 1.0) if query.terms else 0.0
 
-    score = totals * (100.0 * text_share / maximum) if maximum else np.zeros(count)
-    reached = totals > 0
+    scale = 100.0 * text_share / maximum if maximum else 0.0
+    scores = {slot: total * scale for slot, total in totals.items() if total > 0}
     if query.competencies:
-        credit = np.zeros(count)
-        for component, minimum in query.competencies.items():
-            levels = index.levels[component]
-            credit += np.where(levels >= minimum, 1.0, PARTIAL_CREDIT * levels / minimum)
-            reached |= levels > 0
-        score += credit * (100.0 * (1.0 - text_share) / len(query.competencies))
+        share = 100.0 * (1.0 - text_share) / len(query.competencies)
+        for slot, (_, _, _, _, levels) in facts.items():
+            credit = 0.0
+            for component, minimum in query.competencies.items():
+                level = levels.get(component, 0)
+                credit += 1.0 if level >= minimum else PARTIAL_CREDIT * level / minimum
+            if credit or slot in scores:  # reached by a word, or covering a component at some level
+                scores[slot] = scores.get(slot, 0.0) + credit * share
     if query.client_kind is not None:
-        reached &= index.public == (query.client_kind == "public")
-    in_window = np.ones(count, dtype=bool)
-    if query.since is not None:
-        in_window = (index.end_years >= query.since) | index.ongoing
-        score = np.where(in_window, score, score * OUT_OF_WINDOW_FACTOR)
-    numbers = np.flatnonzero(reached)
-    # Ties by id: missions are numbered in id order, so the mission number breaks them.
-    order = np.lexsort((numbers, -np.round(score[numbers], 9)))[: query.limit]
-    return [_explain(library.missions[number], int(number), float(score[number]), bool(in_window[number]),
-                     query, per_term, idfs, maximum, text_share)
-            for number in numbers[order]]
+        public = query.client_kind == "public"
+        scores = {slot: score for slot, score in scores.items() if facts[slot][3] == public}
+    in_window = {slot: query.since is None or facts[slot][1] >= query.since or facts[slot][2] for slot in scores}
+    for slot, inside in in_window.items():
+        if not inside:
+            scores[slot] *= OUT_OF_WINDOW_FACTOR
+    best = sorted(scores, key=lambda slot: (-round(scores[slot], 9), facts[slot][0]))[: query.limit]
+    find = _finder(library)
+    return [_explain(find(facts[slot][0]), slot, scores[slot], in_window[slot], query, per_term, idfs, maximum,
+                     text_share)
+            for slot in best]
 
 
-def _explain(mission: Mission, number: int, score: float, in_window: bool, query: Query,
+def _term_points(hits: list[_Hit], facts: dict) -> dict[int, float]:
+    """Per mission the term reached: Σ_fields weight · its strongest hit in the field, capped at TERM_CAP."""
+    found: dict[int, list[tuple[float, int]]] = {}
+    for hit in hits:
+        strength = hit.strength
+        for slot, mask in zip(hit.slots, hit.masks, strict=True):
+            if slot in facts:  # not a file left out (a duplicate id)
+                reached = found.get(slot)
+                if reached is None:
+                    found[slot] = [(strength, mask)]
+                else:
+                    reached.append((strength, mask))
+    weights = tuple(FIELD_WEIGHTS.values())
+    mask_weights: dict[int, float] = {}
+    points = {}
+    for slot, reached in found.items():
+        if len(reached) == 1:  # the usual case: one hit, its fields' weights
+            strength, mask = reached[0]
+            weight = mask_weights.get(mask)
+            if weight is None:
+                weight = mask_weights[mask] = _mask_weight(mask, weights)
+            value = strength * weight
+        else:
+            value = 0.0
+            for bit, weight in enumerate(weights):
+                strongest = max((strength for strength, mask in reached if mask >> bit & 1), default=0.0)
+                value += weight * strongest
+        points[slot] = min(value, TERM_CAP)
+    return points
+
+
+def _mask_weight(mask: int, weights: tuple[float, ...]) -> float:
+    return sum(weight for bit, weight in enumerate(weights) if mask >> bit & 1)
+
+
+def _finder(library: Library):
+    """Return a function from mission id to Mission: the library's own (a lazy one decodes one record) or a dict."""
+    find = getattr(library.missions, "find", None)
+    if find is not None:
+        return find
+    by_id = {mission.id: mission for mission in library.missions}
+    return by_id.__getitem__
+
+
+def _explain(mission: Mission, slot: int, score: float, in_window: bool, query: Query,
              per_term: list[list[_Hit]], idfs: list[float], maximum: float, text_share: float) -> Match:
     """Build a result with its explanation: each term's best hit in each field, and what it added."""
-    import numpy as np
-
     factor = 1.0 if in_window else OUT_OF_WINDOW_FACTOR
     fields: list[FieldMatch] = []
     for term, hits, idf in zip(query.terms, per_term, idfs, strict=True):
         reached = []
         for hit in hits:
-            position = int(np.searchsorted(hit.missions, number))
-            if position < len(hit.missions) and hit.missions[position] == number:
-                reached.append((hit, int(hit.masks[position])))
+            position = bisect.bisect_left(hit.slots, slot)
+            if position < len(hit.slots) and hit.slots[position] == slot:
+                reached.append((hit, hit.masks[position]))
         per_field = []
         for bit, name in enumerate(FIELDS):
             in_field = [hit for hit, mask in reached if mask >> bit & 1]
@@ -211,8 +247,8 @@ def _term_hits(term: QueryTerm, index: SearchIndex, matcher: _WordMatcher) -> li
             continue
         if len(words) == 1:
             for variant in variants[0]:
-                missions, masks = index.postings[variant.word]
-                hits.append(_Hit(variant.strength * weight, missions, masks, via, variant.word, variant.similarity,
+                slots, masks = index.posting(variant.word)  # type: ignore[misc]  # a matched word has one
+                hits.append(_Hit(variant.strength * weight, slots, masks, via, variant.word, variant.similarity,
                                  variant.kind))
         else:
             hits += _phrase_hits(words, [found[:PHRASE_VARIANTS] for found in variants], weight, via, index, own)
@@ -226,36 +262,36 @@ def _phrase_hits(words: tuple[str, ...], variants: list[list[WordMatch]], weight
     combinations = itertools.islice(itertools.product(*variants), PHRASE_COMBINATIONS)
     for combination in combinations:
         keys = [f"{left.word} {right.word}" for left, right in itertools.pairwise(combination)]
-        found = _intersect([index.pairs.get(key) for key in keys])
+        found = _intersect([index.posting(key) for key in keys])
         if found is not None:
             hits.append(_phrase_hit(combination, weight, via, "phrase", *found))
     # "ANRU 2" or "OPAH RU" scattered in a text means nothing: short words and numbers must be side by side.
     if own and all(len(word) > 2 and not word.isdigit() for word in words):
         strongest = [found[0] for found in variants]
-        found = _intersect([index.postings[variant.word] for variant in strongest])
+        found = _intersect([index.posting(variant.word) for variant in strongest])
         if found is not None:
             hits.append(_phrase_hit(strongest, weight * SCATTERED_PHRASE, via, "scattered", *found))
     return hits
 
 
-def _intersect(postings: list[tuple[np.ndarray, np.ndarray] | None]) -> tuple[np.ndarray, np.ndarray] | None:
+def _intersect(postings: list[Posting | None]) -> Posting | None:
     """Return the missions in every posting, with the fields common to all; None if there are none."""
-    import numpy as np
-
-    if any(posting is None for posting in postings):
+    if not postings or any(posting is None for posting in postings):
         return None
-    missions, masks = postings[0]
-    for other_missions, other_masks in postings[1:]:
-        missions, left, right = np.intersect1d(missions, other_missions, assume_unique=True, return_indices=True)
-        masks = masks[left] & other_masks[right]
-    keep = masks != 0
-    return (missions[keep], masks[keep]) if keep.any() else None
+    common: dict[int, int] = dict(zip(*postings[0], strict=True))  # type: ignore[misc]
+    for other in postings[1:]:
+        common = {slot: common[slot] & mask for slot, mask in zip(*other, strict=True)  # type: ignore[misc]
+                  if slot in common}
+    kept = sorted(slot for slot, mask in common.items() if mask)
+    if not kept:
+        return None
+    return array("i", kept), array("H", [common[slot] for slot in kept])
 
 
 def _phrase_hit(found: tuple[WordMatch, ...] | list[WordMatch], weight: float, via: str | None, kind: str,
-                missions: np.ndarray, masks: np.ndarray) -> _Hit:
+                slots: array, masks: array) -> _Hit:
     strength = weight * sum(variant.strength for variant in found) / len(found)
-    return _Hit(strength, missions, masks, via, " ".join(variant.word for variant in found),
+    return _Hit(strength, slots, masks, via, " ".join(variant.word for variant in found),
                 min(variant.similarity for variant in found), kind)
 
 
@@ -269,7 +305,7 @@ class _WordMatcher:
     def match(self, word: str, fuzzy: bool = True) -> list[WordMatch]:
         """Return the vocabulary words word matches, strongest first; exactly only unless fuzzy."""
         if not fuzzy:
-            return [WordMatch(word, 100.0, EXACT_STRENGTH, "exact")] if word in self.index.postings else []
+            return [WordMatch(word, 100.0, EXACT_STRENGTH, "exact")] if self.index.has_word(word) else []
         if word not in self.cache:
             self.cache[word] = self._match(word)
         return self.cache[word]
@@ -286,7 +322,7 @@ class _WordMatcher:
                      for term in terms if pattern.fullmatch(term)]
             return sorted(found, key=lambda match: (-match.similarity, match.word)) or self._match(plain)
         found = []
-        if word in self.index.postings:
+        if self.index.has_word(word):
             found.append(WordMatch(word, 100.0, EXACT_STRENGTH, "exact"))
         if len(word) > EXACT_ONLY_LENGTH:
             for term, similarity, _ in process.extract(word, terms, scorer=fuzz.ratio, processor=None,

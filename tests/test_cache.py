@@ -120,7 +120,8 @@ def test_a_deleted_illustration_is_noticed(data_copy: Path) -> None:
 
 
 @pytest.mark.parametrize("damage", ["random bytes", "truncated", "another version", "another schema",
-                                    "missing index", "bad index", "empty file"])
+                                    "missing words", "missing posting", "bad posting", "unsorted posting",
+                                    "bad record", "bad manifest", "empty file"])
 def test_a_damaged_cache_is_rebuilt_never_trusted(big_library: Path, cache_dir: Path, damage: str) -> None:
     expected = outputs(big_library, "--no-cache")
     assert outputs(big_library) == expected
@@ -137,13 +138,54 @@ def test_a_damaged_cache_is_rebuilt_never_trusted(big_library: Path, cache_dir: 
                 connection.execute("UPDATE meta SET value = '0.0.1' WHERE key = 'refcli'")
             elif damage == "another schema":
                 connection.execute("UPDATE meta SET value = '999' WHERE key = 'schema'")
-            elif damage == "missing index":
-                connection.execute("DELETE FROM blobs WHERE name = 'words.masks'")
+            elif damage == "missing words":
+                connection.execute("DELETE FROM blobs WHERE name = 'words'")
+            elif damage == "missing posting":  # found when a search fetches it
+                connection.execute("DELETE FROM postings WHERE key = 'concertation'")
+            elif damage == "bad posting":
+                connection.execute("UPDATE postings SET slots = x'0102' WHERE key = 'concertation'")
+            elif damage == "unsorted posting":
+                connection.execute("UPDATE postings SET slots = x'0200000001000000', masks = x'01000100' "
+                                   "WHERE key = 'relogement'")
+            elif damage == "bad record":  # found when a search decodes a result
+                connection.execute("UPDATE files SET record = '{\"id\": 3}' WHERE path = 'antony-point-etape-psl.toml'")
             else:
-                connection.execute("UPDATE blobs SET data = x'0102' WHERE name = 'words.missions'")
+                connection.execute("UPDATE blobs SET data = x'0102' WHERE name = 'manifest'")
         connection.close()
     assert outputs(big_library) == expected
     assert outputs(big_library) == expected
+
+
+def _postings_by_path(database: Path) -> dict[str, list[tuple[str, int]]]:
+    """The stored postings, each slot named by its file's path (slots differ between an updated and a new cache)."""
+    from array import array
+
+    with sqlite3.connect(database) as connection:
+        paths = dict(connection.execute("SELECT slot, path FROM files"))
+        found = {}
+        for key, slots, masks in connection.execute("SELECT key, slots, masks FROM postings"):
+            found[key] = sorted(zip([paths[slot] for slot in array("i", slots)], array("H", masks), strict=True))
+        words = connection.execute("SELECT data FROM blobs WHERE name = 'words'").fetchone()[0]
+    connection.close()
+    return {"words": words, **found}
+
+
+def test_patched_postings_equal_a_fresh_cache(big_library: Path, cache_dir: Path, tmp_path: Path) -> None:
+    load_library_cached(big_library, cache_dir, with_index=True)
+    generated = sorted((big_library / "generated").glob("*.toml"))
+    generated[0].write_text(generated[0].read_text(encoding="utf-8").replace("keywords = [",
+                                                                             'keywords = [\n    "zygomatique",'),
+                            encoding="utf-8")
+    generated[1].unlink()
+    (big_library / "ajout.toml").write_text(record_text("ajout", "Relogement et concertation"), encoding="utf-8")
+    generated[2].write_text("id = [", encoding="utf-8")
+    updated = load_library_cached(big_library, cache_dir, with_index=True)
+    assert updated.note is None and updated.index is not None
+    fresh = load_library_cached(big_library, tmp_path / "fresh", with_index=True)
+    assert _postings_by_path(cache_file(big_library, cache_dir)) == \
+        _postings_by_path(cache_file(big_library, tmp_path / "fresh"))
+    assert updated.index.terms == fresh.index.terms and "zygomatique" in updated.index.terms
+    assert sorted(updated.index.facts.values()) == sorted(fresh.index.facts.values())
 
 
 def test_a_cache_folder_that_cannot_be_written_is_done_without(big_library: Path, tmp_path: Path) -> None:

@@ -36,5 +36,5 @@ def test_help_imports_nothing_heavy() -> None:
 
 def test_search_imports_neither_word_nor_rich_for_json(cache_dir) -> None:
     modules = imported("search", "concertation", "--data", str(SHIPPED_MISSIONS), "--json", "--quiet")
-    assert {"numpy", "rapidfuzz", "sqlite3"} <= modules
-    assert modules & {"docx", "rich", "pydantic", "lxml"} == set()
+    assert {"rapidfuzz", "sqlite3"} <= modules
+    assert modules & {"docx", "rich", "pydantic", "lxml", "numpy"} == set()  # numpy alone costs ~100 ms
