@@ -153,17 +153,18 @@ class _Cache:
             if dict(connection.execute("SELECT key, value FROM meta")) != self.meta:
                 return None
             (manifest,) = connection.execute("SELECT data FROM blobs WHERE name = 'manifest'").fetchone()
-            stats, details = marshal.loads(manifest)
+            stats, slots, ids, problems, depends, columns = marshal.loads(manifest)
             files = self.files
             # The usual case, compared in C: every file as it was, no file that could not be stat'ed.
             if stats != files or -1 in {size for size, _ in files.values()} or \
-                    not all(_dependencies_hold(detail[3]) for detail in details.values() if detail[3]):
+                    not all(_dependencies_hold(value) for value in depends.values()):
                 return {relative for relative, found in files.items()
                         if stats.get(relative) != found or found[0] < 0
-                        or not _dependencies_hold(details[relative][3])} | (stats.keys() - files.keys())
-            kept = keep_first(self.folder, ((relative, details[relative][1], details[relative][2])
-                                            for relative in files))
-            stored = _Stored(self, connection, {relative: details[relative][0] for relative in files})
+                        or not _dependencies_hold(depends.get(relative))} | (stats.keys() - files.keys())
+            kept = keep_first(self.folder, ((relative, mission_id, problems.get(relative))
+                                            for relative, mission_id in zip(files, ids, strict=True)))
+            slot_of = dict(zip(files, slots, strict=True))
+            stored = _Stored(self, connection, slot_of)
             if lazy or with_index:
                 missions: Sequence[Mission] = LazyMissions(kept.order, stored.records)
                 keep_open = True
@@ -173,13 +174,15 @@ class _Cache:
             library = Library(self.folder, missions, self.vocabulary, kept.problems, kept.skipped)
             index = None
             if with_index:
-                from refcli.index import SearchIndex
+                from refcli.index import Facts, SearchIndex
 
-                facts = {details[relative][0]: details[relative][4] for relative, _ in kept.order}
+                searchable = None
+                if len(kept.order) != len(columns[0]):  # some valid files are left out: duplicate ids
+                    searchable = {slot_of[relative] for relative, _ in kept.order}
                 (words,) = connection.execute("SELECT data FROM blobs WHERE name = 'words'").fetchone()
                 terms = words.decode().split("\n") if words else []
                 stored.terms = terms
-                index = SearchIndex(facts, terms, stored.posting)
+                index = SearchIndex(Facts.from_columns(columns, searchable), terms, stored.posting)
             return CachedLibrary(library, index)
         finally:
             if not keep_open:
@@ -262,7 +265,7 @@ class _Cache:
                                     in postings.items()))
             words = sorted(key for key in postings if " " not in key)
             connection.execute("INSERT INTO blobs VALUES ('words', ?)", ("\n".join(words).encode(),))
-            connection.execute("INSERT INTO blobs VALUES ('manifest', ?)", (_manifest(connection),))
+            connection.execute("INSERT INTO blobs VALUES ('manifest', ?)", (_manifest(connection, self.files),))
 
     def update(self, changed: set[str]) -> str | None:
         """Read again the files that changed (or appeared), forget the ones gone, patch the postings of
@@ -299,7 +302,8 @@ class _Cache:
                                        [(relative,) for relative in old if relative not in self.files])
                 connection.executemany(f"INSERT OR REPLACE INTO files ({_COLUMNS}) "
                                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", map(_file_values, rows))
-                connection.execute("INSERT OR REPLACE INTO blobs VALUES ('manifest', ?)", (_manifest(connection),))
+                connection.execute("INSERT OR REPLACE INTO blobs VALUES ('manifest', ?)",
+                                   (_manifest(connection, self.files),))
         except sqlite3.Error as error:
             return f"cache not updated ({error}); the library was read without it"
         finally:
@@ -423,14 +427,24 @@ def _file_values(row: FileRow) -> tuple:
             row.record, row.terms)
 
 
-def _manifest(connection: sqlite3.Connection) -> bytes:
-    """What a warm start reads of the files table, as one blob: (stats, details) with, per path,
-    stats (size, mtime_ns) and details (slot, mission id, problems, depends, facts)."""
-    stats: dict[str, tuple[int, int]] = {}
-    details: dict[str, tuple] = {}
-    for relative, slot, size, mtime, mission_id, problems, depends, facts in connection.execute(
-            "SELECT path, slot, size, mtime_ns, mission_id, problems, depends, facts FROM files"):
-        stats[relative] = (size, mtime)
-        details[relative] = (slot, mission_id, problems, depends, tuple(json.loads(facts)) if facts else None)
-    return marshal.dumps((stats, details))
+def _manifest(connection: sqlite3.Connection, order: Iterable[str]) -> bytes:
+    """What a warm start reads of the files table, as one blob, in the library's file order: each file's
+    (size, mtime_ns) by path, then columns: slots, mission ids, problems and dependencies by path
+    (the few files that have them), and the valid records' facts (index.columns_of)."""
+    from refcli.index import columns_of
 
+    found = {row[0]: row for row in connection.execute(
+        "SELECT path, slot, size, mtime_ns, mission_id, problems, depends, facts FROM files")}
+    stats, slots, ids, problems, depends, facts = {}, [], [], {}, {}, []
+    for relative in order:
+        _, slot, size, mtime, mission_id, stored_problems, stored_depends, stored_facts = found[relative]
+        stats[relative] = (size, mtime)
+        slots.append(slot)
+        ids.append(mission_id)
+        if stored_problems is not None:
+            problems[relative] = stored_problems
+        if stored_depends:
+            depends[relative] = stored_depends
+        if stored_facts:
+            facts.append((slot, json.loads(stored_facts)))
+    return marshal.dumps((stats, slots, ids, problems, depends, columns_of(facts)))

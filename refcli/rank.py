@@ -117,8 +117,9 @@ def rank_missions(library: Library, index: SearchIndex, query: Query) -> list[Ma
 
     totals: dict[int, float] = {}
     idfs = []
+    ids = facts.ids
     for hits in per_term:
-        points = _term_points(hits, facts)
+        points = _term_points(hits, ids)
         idf = _idf(len(facts), len(points))
         idfs.append(idf)
         for slot, value in points.items():
@@ -130,34 +131,37 @@ def rank_missions(library: Library, index: SearchIndex, query: Query) -> list[Ma
     scores = {slot: total * scale for slot, total in totals.items() if total > 0}
     if query.competencies:
         share = 100.0 * (1.0 - text_share) / len(query.competencies)
-        for slot, (_, _, _, _, levels) in facts.items():
-            credit = 0.0
-            for component, minimum in query.competencies.items():
-                level = levels.get(component, 0)
-                credit += 1.0 if level >= minimum else PARTIAL_CREDIT * level / minimum
-            if credit or slot in scores:  # reached by a word, or covering a component at some level
+        credits: dict[int, float] = {}
+        for component, minimum in query.competencies.items():
+            for slot, level in facts.levels.get(component, {}).items():
+                credit = 1.0 if level >= minimum else PARTIAL_CREDIT * level / minimum
+                credits[slot] = credits.get(slot, 0.0) + credit
+        # Reached by a word, or covering a required component at some level.
+        for slot, credit in credits.items():
+            if slot in facts:
                 scores[slot] = scores.get(slot, 0.0) + credit * share
     if query.client_kind is not None:
         public = query.client_kind == "public"
-        scores = {slot: score for slot, score in scores.items() if facts[slot][3] == public}
-    in_window = {slot: query.since is None or facts[slot][1] >= query.since or facts[slot][2] for slot in scores}
+        scores = {slot: score for slot, score in scores.items() if (slot in facts.public) == public}
+    since = query.since
+    in_window = {slot: since is None or facts.ends[slot] >= since or slot in facts.ongoing for slot in scores}
     for slot, inside in in_window.items():
         if not inside:
             scores[slot] *= OUT_OF_WINDOW_FACTOR
-    best = sorted(scores, key=lambda slot: (-round(scores[slot], 9), facts[slot][0]))[: query.limit]
+    best = sorted(scores, key=lambda slot: (-round(scores[slot], 9), ids[slot]))[: query.limit]
     find = _finder(library)
-    return [_explain(find(facts[slot][0]), slot, scores[slot], in_window[slot], query, per_term, idfs, maximum,
+    return [_explain(find(ids[slot]), slot, scores[slot], in_window[slot], query, per_term, idfs, maximum,
                      text_share)
             for slot in best]
 
 
-def _term_points(hits: list[_Hit], facts: dict) -> dict[int, float]:
+def _term_points(hits: list[_Hit], searchable: dict[int, str]) -> dict[int, float]:
     """Per mission the term reached: Σ_fields weight · its strongest hit in the field, capped at TERM_CAP."""
     found: dict[int, list[tuple[float, int]]] = {}
     for hit in hits:
         strength = hit.strength
         for slot, mask in zip(hit.slots, hit.masks, strict=True):
-            if slot in facts:  # not a file left out (a duplicate id)
+            if slot in searchable:  # not a file left out (a duplicate id)
                 reached = found.get(slot)
                 if reached is None:
                     found[slot] = [(strength, mask)]
@@ -165,19 +169,28 @@ def _term_points(hits: list[_Hit], facts: dict) -> dict[int, float]:
                     reached.append((strength, mask))
     weights = tuple(FIELD_WEIGHTS.values())
     mask_weights: dict[int, float] = {}
+
+    def weight_of(mask: int) -> float:
+        weight = mask_weights.get(mask)
+        if weight is None:
+            weight = mask_weights[mask] = _mask_weight(mask, weights)
+        return weight
+
     points = {}
     for slot, reached in found.items():
         if len(reached) == 1:  # the usual case: one hit, its fields' weights
             strength, mask = reached[0]
-            weight = mask_weights.get(mask)
-            if weight is None:
-                weight = mask_weights[mask] = _mask_weight(mask, weights)
-            value = strength * weight
+            value = strength * weight_of(mask)
         else:
+            # Strongest first: each field counts the first (strongest) hit found in it.
+            reached.sort(reverse=True)
             value = 0.0
-            for bit, weight in enumerate(weights):
-                strongest = max((strength for strength, mask in reached if mask >> bit & 1), default=0.0)
-                value += weight * strongest
+            covered = 0
+            for strength, mask in reached:
+                new = mask & ~covered
+                if new:
+                    value += strength * weight_of(new)
+                    covered |= new
         points[slot] = min(value, TERM_CAP)
     return points
 

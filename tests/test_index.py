@@ -1,10 +1,10 @@
 from array import array
 
-from refcli.index import FIELDS, build_index, memory_index, merge_shares, pack_share
+from refcli.index import FIELDS, Facts, build_index, memory_index, merge_shares, pack_share
 
 
 def test_words_and_pairs_are_filed_with_their_fields(seed_library, seed_index):
-    slots = {facts[0]: slot for slot, facts in seed_index.facts.items()}
+    slots = {mission_id: slot for slot, mission_id in seed_index.facts.ids.items()}
     neuilly = slots["neuilly-sur-marne-amo-concertation"]
     missions, masks = seed_index.posting("concertation")
     assert list(missions) == sorted(missions)
@@ -17,7 +17,7 @@ def test_words_and_pairs_are_filed_with_their_fields(seed_library, seed_index):
     assert seed_index.terms == sorted(seed_index.terms) and all(" " not in word for word in seed_index.terms)
     assert len(seed_index.facts) == len(seed_library.missions)
     antony = seed_library.get("antony-point-etape-psl")
-    assert seed_index.facts[slots[antony.id]] == (antony.id, antony.period.end, antony.period.ongoing,
+    assert seed_index.facts.of(slots[antony.id]) == (antony.id, antony.period.end, antony.period.ongoing,
                                                    antony.client.kind == "public", antony.components)
 
 
@@ -39,7 +39,7 @@ def test_shares_taken_in_order_give_the_whole_postings():
     assert merged == {"a": (array("i", [0, 2, 7]), array("H", [1, 4, 2])),
                       "b": (array("i", [0, 5]), array("H", [2, 1])), "c": (array("i", [5]), array("H", [8])),
                       "a b": (array("i", [0]), array("H", [1])), "b c": (array("i", [5]), array("H", [8]))}
-    index = memory_index({}, [first, second])
+    index = memory_index(Facts({}, {}, set(), set(), {}), [first, second])
     assert index.terms == ["a", "b", "c"]
     assert {key: index.posting(key) for key in merged} == merged
     assert index.posting("d") is None and index.posting("a c") is None
