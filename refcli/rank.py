@@ -157,42 +157,30 @@ def rank_missions(library: Library, index: SearchIndex, query: Query) -> list[Ma
 
 def _term_points(hits: list[_Hit], searchable: dict[int, str]) -> dict[int, float]:
     """Per mission the term reached: Σ_fields weight · its strongest hit in the field, capped at TERM_CAP."""
-    found: dict[int, list[tuple[float, int]]] = {}
-    for hit in hits:
-        strength = hit.strength
-        for slot, mask in zip(hit.slots, hit.masks, strict=True):
-            if slot in searchable:  # not a file left out (a duplicate id)
-                reached = found.get(slot)
-                if reached is None:
-                    found[slot] = [(strength, mask)]
-                else:
-                    reached.append((strength, mask))
     weights = tuple(FIELD_WEIGHTS.values())
     mask_weights: dict[int, float] = {}
-
-    def weight_of(mask: int) -> float:
-        weight = mask_weights.get(mask)
-        if weight is None:
-            weight = mask_weights[mask] = _mask_weight(mask, weights)
-        return weight
-
-    points = {}
-    for slot, reached in found.items():
-        if len(reached) == 1:  # the usual case: one hit, its fields' weights
-            strength, mask = reached[0]
-            value = strength * weight_of(mask)
-        else:
-            # Strongest first: each field counts the first (strongest) hit found in it.
-            reached.sort(reverse=True)
-            value = 0.0
-            covered = 0
-            for strength, mask in reached:
-                new = mask & ~covered
-                if new:
-                    value += strength * weight_of(new)
-                    covered |= new
-        points[slot] = min(value, TERM_CAP)
-    return points
+    for hit in hits:
+        for mask in set(hit.masks):
+            mask_weights[mask] = _mask_weight(mask, weights)
+    if len(hits) == 1:  # the usual case, in one comprehension: its fields' weights
+        (hit,) = hits
+        strength = hit.strength
+        return {slot: min(strength * mask_weights[mask], TERM_CAP)
+                for slot, mask in zip(hit.slots, hit.masks, strict=True) if slot in searchable}
+    # Strongest hit first: each field counts the first hit found in it.
+    values: dict[int, float] = {}
+    covered: dict[int, int] = {}
+    for hit in sorted(hits, key=lambda hit: -hit.strength):
+        strength = hit.strength
+        for slot, mask in zip(hit.slots, hit.masks, strict=True):
+            before = covered.get(slot, 0)
+            new = mask & ~before
+            if new and slot in searchable:
+                if new not in mask_weights:
+                    mask_weights[new] = _mask_weight(new, weights)
+                values[slot] = values.get(slot, 0.0) + strength * mask_weights[new]
+                covered[slot] = before | new
+    return {slot: min(value, TERM_CAP) for slot, value in values.items()}
 
 
 def _mask_weight(mask: int, weights: tuple[float, ...]) -> float:
