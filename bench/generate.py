@@ -136,6 +136,8 @@ PEOPLE = [
 FIRMS = ["Tracés urbains", "Résonance Urbaine", "SPIRE", "FCL", "Atelier Ville & Habitat", "Sémaphores"]
 COMPONENTS = ["conseil", "etudes", "animation", "planification", "outils", "coordination", "finance", "gup", "iae",
               "cohesion", "concertation", "capitalisation"]
+PROGRAMME = ["démolitions", "constructions", "réhabilitations", "résidentialisations", "logements sociaux",
+             "logements en accession", "équipements publics"]
 ROLES = ["titulaire", "mandataire", "co-traitant", "sous-traitant"]
 
 
@@ -174,6 +176,9 @@ def generate_record(number: int, rng: random.Random) -> dict:
                     "project": {"value": rng.randrange(5, 600) * 1_000_000, "currency": "EUR", "basis": "TTC"}},
         "components": {component: rng.randrange(1, 6) for component in rng.sample(COMPONENTS, rng.randrange(2, 7))},
     }
+    if rng.random() < 0.4:  # as on the fiches: "144 démolitions, 351 constructions, ..."; written inline, as by new
+        record["programme"] = [{"label": label, "count": rng.randrange(10, 2500)}
+                               for label in rng.sample(PROGRAMME, rng.randrange(1, 4))]
     record["id"] = "".join(char for char in record["id"] if char.isascii() and (char.isalnum() or char == "-"))
     record["id"] = "-".join(part for part in record["id"].split("-") if part)
     return record

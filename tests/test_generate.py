@@ -21,6 +21,7 @@ def test_generated_records_are_valid_and_varied(tmp_path):
     assert all(2005 <= mission.period.start <= mission.period.end <= 2026 for mission in library.missions)
     assert len({component for mission in library.missions for component in mission.components}) == 12
     assert all(mission.fee and mission.project_amount for mission in library.missions)
+    assert 10 < sum(bool(mission.programme) for mission in library.missions) < 70
 
 
 def test_the_same_seed_writes_the_same_files(tmp_path):
