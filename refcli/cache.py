@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import itertools
 import json
 import marshal
 import os
@@ -409,7 +408,8 @@ def _posting(row: tuple[bytes, bytes]) -> Posting:
     slots, masks = array("i"), array("H")
     slots.frombytes(row[0])
     masks.frombytes(row[1])
-    if len(slots) != len(masks) or not slots or any(left >= right for left, right in itertools.pairwise(slots)):
+    listed = slots.tolist()  # ascending and distinct, checked in C: sorted() and set() of a list
+    if len(slots) != len(masks) or not slots or listed != sorted(listed) or len(set(listed)) != len(listed):
         raise ValueError("a damaged posting")
     return slots, masks
 

@@ -19,6 +19,7 @@ import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -154,35 +155,50 @@ def scan_record_files(folder: Path) -> dict[str, tuple[int, int]]:
 
     def walk(directory: str, prefix: str) -> None:
         # Names sorted within each folder, sub-folders walked where they sort: the order of sorted(Path).
+        records: list[str] = []
+        folders: list[str] = []
         with os.scandir(directory) as listing:
-            entries = sorted((entry for entry in listing if not entry.name.startswith(".")),
-                             key=lambda entry: entry.name)
-        # stat relative to the open folder: the kernel need not walk the path again for each file (-25%).
-        handle = os.open(directory, os.O_RDONLY) if _STAT_DIR_FD else None
-        try:
-            for entry in entries:
+            for entry in listing:
+                name = entry.name
+                if name.startswith("."):
+                    continue
                 try:
                     is_directory = entry.is_dir()
                 except OSError:
                     is_directory = False
                 if is_directory:
                     if not entry.is_symlink():  # os.walk(followlinks=False): no loops
-                        walk(entry.path, prefix + entry.name + "/")
-                elif entry.name.endswith(".toml"):
-                    try:
-                        status = entry.stat() if handle is None else os.stat(entry.name, dir_fd=handle)
-                        found[prefix + entry.name] = (status.st_size, status.st_mtime_ns)
-                    except OSError:
-                        found[prefix + entry.name] = (-1, -1)  # read_record will say why
+                        folders.append(name)
+                elif name.endswith(".toml"):
+                    records.append(name)
+        records.sort()
+        # stat relative to the open folder: the kernel need not walk the path again for each file (-25%).
+        handle = os.open(directory, os.O_RDONLY) if _STAT_DIR_FD else None
+        try:
+            statuses = [_stat(name, handle, directory) for name in records]
         finally:
             if handle is not None:
                 os.close(handle)
+        found_here = dict(zip(records, statuses, strict=True))
+        for name in sorted([*records, *folders]):
+            if name in found_here:
+                found[prefix + name] = found_here[name]
+            else:
+                walk(os.path.join(directory, name), prefix + name + "/")
 
     walk(str(folder), "")
     return found
 
 
 _STAT_DIR_FD = os.stat in os.supports_dir_fd
+
+
+def _stat(name: str, handle: int | None, directory: str) -> tuple[int, int]:
+    try:
+        status = os.stat(name, dir_fd=handle) if handle is not None else os.stat(os.path.join(directory, name))
+    except OSError:
+        return (-1, -1)  # read_record will say why
+    return (status.st_size, status.st_mtime_ns)
 
 
 def read_rows(folder: Path, vocabulary: Vocabulary, files: Sequence[tuple[str, int, int, int]], *,
@@ -240,6 +256,10 @@ class Kept:
 def keep_first(folder: Path, files: Iterable[tuple[str, str | None, str | None]]) -> Kept:
     """From each file's (relative path, mission id or None, problems JSON), in file order, as assemble_library
     does from Missions: the first file with an id keeps it, a later one is left out with a problem."""
+    files = list(files)
+    ids = [mission_id for _, mission_id, _ in files]
+    if None not in ids and len(set(ids)) == len(ids):  # the usual case: every file valid, no id twice
+        return Kept(sorted(((relative, mission_id) for relative, mission_id, _ in files), key=itemgetter(1)), (), ())
     problems: list[Problem] = []
     skipped: list[str] = []
     first: dict[str, str] = {}
@@ -253,7 +273,7 @@ def keep_first(folder: Path, files: Iterable[tuple[str, str | None, str | None]]
         else:
             problems.append(duplicate_problem(path, mission_id, folder / first[mission_id]))
         skipped.append(str(path))
-    order = sorted(((relative, mission_id) for mission_id, relative in first.items()), key=lambda item: item[1])
+    order = sorted(((relative, mission_id) for mission_id, relative in first.items()), key=itemgetter(1))
     return Kept(order, tuple(problems), tuple(skipped))
 
 

@@ -19,6 +19,7 @@ plain Python: numpy would score faster, but importing it costs more than a whole
 from __future__ import annotations
 
 import bisect
+import heapq
 import itertools
 import math
 import re
@@ -148,11 +149,20 @@ def rank_missions(library: Library, index: SearchIndex, query: Query) -> list[Ma
     for slot, inside in in_window.items():
         if not inside:
             scores[slot] *= OUT_OF_WINDOW_FACTOR
-    best = sorted(scores, key=lambda slot: (-round(scores[slot], 9), ids[slot]))[: query.limit]
+    best = _best(scores, ids, query.limit)
     find = _finder(library)
     return [_explain(find(ids[slot]), slot, scores[slot], in_window[slot], query, per_term, idfs, maximum,
                      text_share)
             for slot in best]
+
+
+def _best(scores: dict[int, float], ids: dict[int, str], limit: int) -> list[int]:
+    """The best limit slots by score (to 9 decimals), ties by id; sorting only those that can be among them."""
+    if limit > 0 and len(scores) > 4 * limit:
+        # The limit-th best score, less what rounding to 9 decimals can move it: no slot below it can rank.
+        threshold = heapq.nlargest(limit, scores.values())[-1] - 1e-9
+        scores = {slot: score for slot, score in scores.items() if score >= threshold}
+    return sorted(scores, key=lambda slot: (-round(scores[slot], 9), ids[slot]))[:limit]
 
 
 def _term_points(hits: list[_Hit], searchable: dict[int, str]) -> dict[int, float]:
