@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from itertools import chain
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss"})
@@ -59,18 +60,21 @@ def tokens(text: str, keep_replacement: bool = False) -> list[str]:
     cache = _KEPT if keep_replacement else _DROPPED
     if len(cache) > _CACHE_SIZE:
         cache.clear()
-    raws = _RAW_WORD.findall(text)
+    # A raw word never spans white space, so the words of a text are those of its white-space-separated
+    # chunks, in order; str.split and the lookups in C (map, chain) cost half of a regex pass over the text.
+    chunks = text.split()
     try:
-        parts = [cache[raw] for raw in raws]  # the usual case, in one comprehension: indexing's hot loop
+        return list(chain.from_iterable(map(cache.__getitem__, chunks)))  # the usual case: every chunk known
     except KeyError:
-        for raw in raws:
-            if raw not in cache:
-                cache[raw] = _word_tokens(raw, keep_replacement)
-        parts = [cache[raw] for raw in raws]
-    return [word for part in parts for word in part]
+        for chunk in chunks:
+            if chunk not in cache:
+                cache[chunk] = tuple(word for raw in _RAW_WORD.findall(chunk)
+                                     for word in _word_tokens(raw, keep_replacement))
+        return list(chain.from_iterable(map(cache.__getitem__, chunks)))
 
 
-# Records repeat the same words: folding each distinct raw word once keeps indexing fast.
+# Records repeat the same words: tokenising each distinct chunk ("d'ouvrage", "(ANRU),") once keeps
+# indexing fast.
 _CACHE_SIZE = 200_000
 _DROPPED: dict[str, tuple[str, ...]] = {}
 _KEPT: dict[str, tuple[str, ...]] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -282,16 +283,147 @@ def _describe(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
+# The fast checks: the schema compiled into one function per key, for the usual record that has no
+# problem. Each returns what _Checker would (the clean value) or raises _Invalid at the first thing it
+# does not accept; _Checker then runs from the start and says what is wrong, with its messages. Measured
+# on generated records: half of _Checker's time, which builds every key path and dispatches on the
+# spec's kind for each value. tests/test_validate.py checks that both accept the same values and give
+# the same clean tables.
+class _Invalid(Exception):
+    pass
+
+
+Fast = Callable[[Any, Vocabulary], Any]
+
+
+def _fast(spec: Spec) -> Fast:
+    """Return the fast check of a value that spec describes."""
+    return _FAST_KINDS[spec.kind](spec)
+
+
+def _fast_string(spec: Spec) -> Fast:
+    choices, check = spec.choices, spec.check
+
+    def fast(value: Any, vocabulary: Vocabulary) -> str:
+        if (type(value) is not str or not value.strip() or len(value) > MAX_TEXT
+                or (choices and value not in choices) or (check is not None and check(value))):
+            raise _Invalid
+        return value
+
+    return fast
+
+
+def _fast_number(spec: Spec) -> Fast:
+    floats, minimum, check = spec.kind == "number", spec.minimum, spec.check
+
+    def fast(value: Any, vocabulary: Vocabulary) -> int | float:
+        if not (type(value) is int or (floats and type(value) is float and math.isfinite(value))):
+            raise _Invalid  # bool is not int: type(True) is bool
+        if (minimum is not None and value < minimum) or (check is not None and check(value)):
+            raise _Invalid
+        return value
+
+    return fast
+
+
+def _fast_bool(spec: Spec) -> Fast:
+    def fast(value: Any, vocabulary: Vocabulary) -> bool:
+        if type(value) is not bool:
+            raise _Invalid
+        return value
+
+    return fast
+
+
+def _fast_strings(spec: Spec) -> Fast:
+    item_check, required = _fast_string(spec), spec.required
+
+    def fast(value: Any, vocabulary: Vocabulary) -> tuple[str, ...]:
+        if type(value) is not list or (required and not value):
+            raise _Invalid
+        for item in value:
+            item_check(item, vocabulary)
+        return tuple(value)
+
+    return fast
+
+
+def _fast_table_of(specs: dict[str, Spec]) -> Fast:
+    checks = {key: _fast(spec) for key, spec in specs.items()}
+    known = frozenset(specs)
+    required = frozenset(key for key, spec in specs.items() if spec.required)
+
+    def fast(value: Any, vocabulary: Vocabulary) -> dict[str, Any]:
+        if type(value) is not dict or not value.keys() <= known or not required <= value.keys():
+            raise _Invalid
+        return {key: checks[key](item, vocabulary) for key, item in value.items()}
+
+    return fast
+
+
+def _fast_table(spec: Spec) -> Fast:
+    return _fast_table_of(spec.children)
+
+
+def _fast_tables(spec: Spec) -> Fast:
+    item_check = _fast_table_of(spec.children)
+
+    def fast(value: Any, vocabulary: Vocabulary) -> list[dict[str, Any]]:
+        if type(value) is not list:
+            raise _Invalid
+        return [item_check(item, vocabulary) for item in value]
+
+    return fast
+
+
+def _fast_levels(spec: Spec) -> Fast:
+    def fast(value: Any, vocabulary: Vocabulary) -> dict[str, int]:
+        if type(value) is not dict:
+            raise _Invalid
+        levels: dict[str, int] = {}
+        top = vocabulary.max_level
+        for name, level in value.items():
+            component_id = vocabulary.resolve(name)
+            if component_id is None or component_id in levels or type(level) is not int or not 1 <= level <= top:
+                raise _Invalid
+            levels[component_id] = level
+        return {component_id: levels[component_id] for component_id in vocabulary.ids() if component_id in levels}
+
+    return fast
+
+
+_FAST_KINDS: dict[str, Callable[[Spec], Fast]] = {
+    "str": _fast_string,
+    "int": _fast_number,
+    "number": _fast_number,
+    "bool": _fast_bool,
+    "strings": _fast_strings,
+    "table": _fast_table,
+    "tables": _fast_tables,
+    "levels": _fast_levels,
+}
+_FAST_RECORD = _fast_table_of(SCHEMA)
+
+
+def _clean_table(table: dict, checker: _Checker) -> dict:
+    """Return the record's table checked and cleaned; the checker holds the problems, if any."""
+    try:
+        return _FAST_RECORD(table, checker.vocabulary)
+    except _Invalid:
+        return checker.table(table, SCHEMA, "")
+
+
 def validate_record(raw: RawRecord, vocabulary: Vocabulary, library_folder: Path | None) -> Mission | list[Problem]:
     """Return the Mission a raw table describes, or every problem that stops it being one."""
     checker = _Checker(raw.path, vocabulary, library_folder)
     table = raw.table
-    arrays = [key for key, value in table.items() if isinstance(value, list) and value and isinstance(value[0], dict)]
-    if len(table) == 1 and arrays and arrays[0] not in SCHEMA:
-        checker.add(arrays[0], "the record is an array of tables ([[...]]); a record is one table of keys, "
-                    "one mission per file")
-        return checker.problems
-    clean = checker.table(table, SCHEMA, "")
+    if len(table) == 1:
+        [(key, value)] = table.items()
+        if isinstance(value, list) and value and isinstance(value[0], dict) and key not in SCHEMA:
+            checker.add(key, "the record is an array of tables ([[...]]); a record is one table of keys, "
+                        "one mission per file")
+            return checker.problems
+    clean = _clean_table(table, checker)
     period = clean.get("period", {})
     if "start" in period and "end" in period and period["end"] < period["start"]:
         checker.add("period.end", f"end year {period['end']} is before start year {period['start']}")

@@ -26,6 +26,10 @@ class Vocabulary:
     source: Path | None = None
     _names: dict[str, str] = field(init=False, repr=False, compare=False)
     _by_id: dict[str, Component] = field(init=False, repr=False, compare=False)
+    _ids: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    # Names as records write them -> component id (or None): folding a name costs more than validating
+    # the rest of a record, and records write the same few names.
+    _resolved: dict[str, str | None] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         names: dict[str, str] = {}
@@ -34,10 +38,17 @@ class Vocabulary:
                 names.setdefault(_key(name), component.id)
         object.__setattr__(self, "_names", names)
         object.__setattr__(self, "_by_id", {component.id: component for component in self.components})
+        object.__setattr__(self, "_ids", tuple(component.id for component in self.components))
+        object.__setattr__(self, "_resolved", {})
 
     def resolve(self, name: str) -> str | None:
         """Return the id of the component that name, label or alias designates, or None."""
-        return self._names.get(_key(name))
+        resolved = self._resolved
+        if name not in resolved:
+            if len(resolved) > _RESOLVED_SIZE:
+                resolved.clear()
+            resolved[name] = self._names.get(_key(name))
+        return resolved[name]
 
     def require(self, name: str, context: str, what: str = "mission component") -> str:
         """Return the id name designates; else a UserError '<context>: unknown <what>; did you mean ...?'."""
@@ -55,7 +66,7 @@ class Vocabulary:
         return self._by_id  # read-only: indexing asks for it once per mission
 
     def ids(self) -> tuple[str, ...]:
-        return tuple(component.id for component in self.components)
+        return self._ids
 
     def suggest(self, name: str) -> str | None:
         """Return the closest label to an unknown component name, for a "did you mean"."""
@@ -64,6 +75,9 @@ class Vocabulary:
         choices = {key: self.label(component_id) for key, component_id in self._names.items()}
         best = process.extractOne(_key(name), list(choices), scorer=fuzz.WRatio, processor=None, score_cutoff=60)
         return choices[best[0]] if best else None
+
+
+_RESOLVED_SIZE = 10_000
 
 
 def _key(name: str) -> str:

@@ -161,3 +161,117 @@ def test_validation_never_modifies_a_file(library_folder: Path) -> None:
     before = {path: path.read_bytes() for path in library_folder.iterdir()}
     load_library(library_folder)
     assert {path: path.read_bytes() for path in library_folder.iterdir()} == before
+
+
+RICH_RECORD = FULL_RECORD.replace('role = "titulaire"\n', '''role = "titulaire"
+subtitle = "Un sous-titre"
+partners = ["ANRU", "Ville"]
+keywords = ["ANRU", "concertation"]
+sources = "Fiche papier"
+certificate = true
+''').replace("[client]\n", '[client]\ncategory = "commune"\ncontact = "Mme X"\n').replace(
+    "[period]\nstart = 2020\n", "[period]\nstart = 2020\nend = 2021\nduration_months = 14\nongoing = false\n").replace(
+    '[site]\ncity = "Exemple"\n', '[site]\ncity = "Exemple"\ndistricts = ["Centre"]\npopulation = 1200\nnote = "QPV"\n'
+) + """gup = 2
+
+[team]
+members = ["FCL", "Perspectives Urbaines"]
+mandataire = "FCL"
+director = "A. B."
+referent = "C. D."
+consultants = ["E. F."]
+
+[amounts.project]
+value = 1.5e6
+currency = "EUR"
+basis = "TTC"
+as_written = "1,5 M€"
+
+[[illustrations]]
+file = "plan.png"
+caption = "Plan"
+credit = "agence"
+"""
+
+# Values a key may wrongly hold: each type, empty and blank, too long, out of range, not finite, near misses.
+BAD_VALUES = ["", "  ", "a" * 20_001, "x", "publik", "HTT", "euros", "Minimal Record", -1, 0, 1, 6, 20, 2101,
+              1.5, -0.5, float("nan"), float("inf"), True, [], ["a", ""], ["a", 3], [{}], {}, {"unknown": 1},
+              {"Concertaion": 2}, {"gup": 2, "GUSP": 3}, {"gup": 0}, {"gup": True}, {"gup": 2.0}]
+
+
+def _key_paths(value, path=()):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield (*path, key)
+            yield from _key_paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield (*path, index)
+            yield from _key_paths(item, (*path, index))
+
+
+def _variants(table):
+    """The table, then one change at a time: each key path given each bad value, deleted, or beside an unknown key."""
+    import copy
+
+    yield table
+    for path in _key_paths(table):
+        for value in [*BAD_VALUES, None]:
+            variant = copy.deepcopy(table)
+            parent = variant
+            for key in path[:-1]:
+                parent = parent[key]
+            if value is None:
+                del parent[path[-1]]
+            else:
+                parent[path[-1]] = value
+            yield variant
+        variant = copy.deepcopy(table)
+        parent = variant
+        for key in path:
+            parent = parent[key]
+        if isinstance(parent, dict):
+            parent["unknown"] = "x"
+            yield variant
+
+
+def test_the_fast_checks_accept_what_the_checker_accepts_and_clean_it_the_same() -> None:
+    """The fast checks are a shortcut for valid records: where they accept a table, the full checker
+    finds no problem and gives the same clean table; where they refuse one, it finds a problem."""
+    import tomllib
+
+    from refcli.validate import _FAST_RECORD, SCHEMA, _Checker, _Invalid
+    from refcli.vocabulary import load_vocabulary
+    from tests.conftest import SHIPPED_MISSIONS
+
+    vocabulary = load_vocabulary(SHIPPED_MISSIONS)
+    tables = [tomllib.loads(RICH_RECORD)] + [tomllib.loads(path.read_text(encoding="utf-8"))
+                                             for path in sorted(SHIPPED_MISSIONS.glob("*.toml"))]
+    accepted = refused = 0
+    for table in tables:
+        for variant in _variants(table):
+            checker = _Checker(Path("x.toml"), vocabulary, None)
+            slow = checker.table(variant, SCHEMA, "")
+            try:
+                fast = _FAST_RECORD(variant, vocabulary)
+            except _Invalid:
+                assert checker.problems, variant
+                refused += 1
+                continue
+            assert not checker.problems, (variant, checker.problems)
+            assert fast == slow
+            assert list(fast.get("components", {})) == list(slow.get("components", {}))  # the vocabulary's order
+            assert {key: type(fast[key]) for key in fast} == {key: type(slow[key]) for key in slow}
+            accepted += 1
+    assert accepted > 100 and refused > 1000, (accepted, refused)
+
+
+def test_a_record_the_fast_checks_refuse_gets_the_checkers_messages(empty_library: Path) -> None:
+    text = replace(replace(MINIMAL_RECORD, 'kind = "public"', 'kind = "publik"'), "start = 2020", "start = -1")
+    text = replace(text, "[client]", 'keywords = ["a", ""]\n\n[client]')
+    assert problems_for(empty_library, text) == [  # in the schema's order
+        f"{empty_library / 'bad.toml'}: client.kind: must be one of public, private (got 'publik'); "
+        "did you mean 'public'?",
+        f"{empty_library / 'bad.toml'}: period.start: must be a year between 1950 and 2100 (got -1)",
+        f"{empty_library / 'bad.toml'}: keywords[1]: must not be empty",
+    ]
