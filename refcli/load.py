@@ -13,18 +13,25 @@ ENVIRONMENT_VARIABLE = "REFCLI_DATA"
 DEFAULT_FOLDER = Path("data") / "missions"
 
 _LOCATION = re.compile(r"\(at line (\d+), column (\d+)\)")
-# What rtoml reads as TOML 1.1 and tomllib (TOML 1.0) refuses: inline tables (which 1.1 lets span
-# lines and end with a comma), \e and \xHH escapes, times without seconds. A text with any of them,
-# even inside a string, goes to tomllib, so records stay TOML 1.0, as tomllib reads it.
+# What rtoml reads as TOML 1.1 and tomllib (TOML 1.0) refuses: inline tables that span lines or end
+# with a comma, \e and \xHH escapes, times without seconds. A text that may hold any of them (a line
+# whose braces do not balance, a comma before a brace, even inside a string) goes to tomllib, so records
+# stay TOML 1.0, as tomllib reads it. One-line inline tables, as `new` writes a programme, stay with rtoml.
 # Checked with `in` and patterns that start with a literal: at 10,000 files, one regex with
 # alternatives that start with \d cost more than rtoml's parsing. Measured: one search for \\[ex] costs
 # a third of `"\\e" in text or "\\x" in text`, and half the records have no ":" to look for minutes at.
 _ESCAPES = re.compile(r"\\[ex]")
 _MINUTES = re.compile(r":\d\d(?!:\d)")
+_BRACED_LINE = re.compile(r"^.*[{}].*$", re.MULTILINE)
+_TRAILING_COMMA = re.compile(r",\s*}")
 
 
 def _needs_tomllib(text: str) -> bool:
-    if "{" in text or _ESCAPES.search(text):
+    if _ESCAPES.search(text):
+        return True
+    if ("{" in text or "}" in text) and (
+            _TRAILING_COMMA.search(text)
+            or any(line.count("{") != line.count("}") for line in _BRACED_LINE.findall(text))):
         return True
     return ":" in text and any(match.start() and text[match.start() - 1].isdigit()
                                for match in _MINUTES.finditer(text))

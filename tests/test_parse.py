@@ -54,6 +54,24 @@ CORNERS = [
     'a = """x\ry"""\n',
     'a = "Réunion à 10:30, { accolade }, C:\\\\exemple"\n',
     "a = 0o17\nb = 0b101\nc = 017\n",
+    # inline tables: on one line (rtoml reads them), across lines or with a trailing comma (tomllib)
+    'programme = [\n    { label = "démolitions", count = 144 },\n    { label = "x", count = 1 },\n]\n',
+    "a = { b = { c = 1 }\n}\n",
+    "a = { b = { c = 1 }, d = 2 }\n",
+    "a = { b = { c = 1 } \n }\n",
+    "a = { b = 1 ,\n}\n",
+    "a = { b = 1 , }\n",
+    "a = [{ b = 1 }, { c = 2 }]\n",
+    "a = [{ b = 1 }, {\n c = 2 }]\n",
+    'a = { b = "}" }\n',
+    'a = { b = "{" }\n',
+    "a = { b = 1 # comment\n}\n",
+    "a = { b = 1, b = 2 }\n",
+    "a = { b.c = 1, b = 2 }\n",
+    "a = { b = 1 }\na.c = 2\n",
+    "a = { b = 1 }\n[a]\nc = 2\n",
+    "a = { }\nb = {}\n",
+    "a = { b = [1, { c = 2 }] }\n",
 ]
 
 
@@ -81,6 +99,14 @@ def test_rtoml_reads_a_generated_library_as_tomllib_does() -> None:
     for number in range(500):
         text = tomli_w.dumps(generate_record(number, rng))
         assert parse_toml(text) == tomllib.loads(text), number
+
+
+def test_records_with_a_programme_are_parsed_by_rtoml() -> None:
+    from refcli.load import _needs_tomllib
+
+    antony = (SHIPPED_MISSIONS / "antony-point-etape-psl.toml").read_text(encoding="utf-8")
+    assert "programme = [" in antony and not _needs_tomllib(antony)
+    assert _needs_tomllib("a = {\n b = 1 }\n") and _needs_tomllib("a = { b = 1, }\n")
 
 
 def test_a_syntax_error_keeps_tomllib_located_message(tmp_path: Path) -> None:
