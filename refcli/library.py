@@ -210,28 +210,154 @@ def read_rows(folder: Path, vocabulary: Vocabulary, files: Sequence[tuple[str, i
 
 
 def _read_rows_chunk(options: tuple, files: Sequence[tuple[str, int, int, int]]) -> tuple[list[FileRow], Share]:
-    from refcli.index import mission_facts, mission_terms, pack_share
+    from refcli.index import pack_share
+
+    rows, terms = _read_terms(*options, files)
+    return rows, pack_share(terms)
+
+
+def _read_terms(folder: Path, vocabulary: Vocabulary, with_records: bool, files: Sequence[tuple[str, int, int, int]]
+                ) -> tuple[list[FileRow], list[tuple[int, tuple[dict[str, int], dict[str, int]]]]]:
+    """Each file's row, and each valid record's (slot, mission_terms)."""
+    import gc
+
+    from refcli.index import mission_facts, mission_terms
     from refcli.serialize import mission_to_table
 
-    folder, vocabulary, with_records = options
     rows = []
     terms = []
-    for relative, size, mtime, slot in files:
-        result = read_file(folder, vocabulary, folder / relative, with_depends=True)
-        depends = json.dumps(result.depends, ensure_ascii=False) if result.depends else None
-        mission = result.result
-        if isinstance(mission, Mission):
-            words = mission_terms(mission, vocabulary)
-            terms.append((slot, words))
-            record = word_json = None
-            if with_records:
-                record = json.dumps(mission_to_table(mission), ensure_ascii=False, separators=(",", ":"))
-                word_json = json.dumps(words, ensure_ascii=False, separators=(",", ":"))
-            rows.append(FileRow(relative, size, mtime, slot, mission.id, None, depends, mission_facts(mission),
-                                record, word_json))
-        else:
-            rows.append(FileRow(relative, size, mtime, slot, None, problems_to_json(mission), depends, None))
-    return rows, pack_share(terms)
+    # Reading makes many small containers and frees none: the collector's passes over them are pure
+    # cost (measured: 15% of validating).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for relative, size, mtime, slot in files:
+            result = read_file(folder, vocabulary, folder / relative, with_depends=True)
+            depends = json.dumps(result.depends, ensure_ascii=False) if result.depends else None
+            mission = result.result
+            if isinstance(mission, Mission):
+                words = mission_terms(mission, vocabulary)
+                terms.append((slot, words))
+                record = word_json = None
+                if with_records:
+                    record = json.dumps(mission_to_table(mission), ensure_ascii=False, separators=(",", ":"))
+                    word_json = json.dumps(words, ensure_ascii=False, separators=(",", ":"))
+                rows.append(FileRow(relative, size, mtime, slot, mission.id, None, depends, mission_facts(mission),
+                                    record, word_json))
+            else:
+                rows.append(FileRow(relative, size, mtime, slot, None, problems_to_json(mission), depends, None))
+    finally:
+        if collecting:
+            gc.enable()
+    return rows, terms
+
+
+# --- a search without the cache: workers that keep what they read and answer for postings --------
+
+def _postings_of(terms: list[tuple[int, tuple[dict[str, int], dict[str, int]]]], keys: Iterable[str]
+                 ) -> dict[str, tuple[list[int], list[int]]]:
+    """Each key's slots and masks among these missions' terms (slots ascending, as terms are)."""
+    found = {}
+    for key in keys:
+        table = 1 if " " in key else 0  # pairs hold a space, words never do
+        hits = [(slot, tables[table][key]) for slot, tables in terms if key in tables[table]]
+        found[key] = ([slot for slot, _ in hits], [mask for _, mask in hits])
+    return found
+
+
+def _serve(connection, folder: Path, vocabulary: Vocabulary, files: Sequence[tuple[str, int, int, int]]) -> None:
+    """A worker: read its files, send back their rows and words, then answer for postings until told to stop."""
+    try:
+        rows, terms = _read_terms(folder, vocabulary, False, files)
+        connection.send(("rows", rows, set().union(*(words for _, (words, _) in terms))))
+        while True:
+            keys = connection.recv()
+            if keys is None:
+                break
+            connection.send(_postings_of(terms, keys))
+    except (EOFError, BrokenPipeError, KeyboardInterrupt):
+        pass
+    except BaseException as error:  # a bug: the main process raises it
+        with contextlib.suppress(Exception):
+            connection.send(("error", error))
+    finally:
+        connection.close()
+
+
+class _Readers:
+    """The files of a search without the cache, read by forked workers (one contiguous part each) that keep
+    each record's words: the main process gets the rows and the distinct words, then asks the workers
+    for the postings of the words a search matched. Nothing else crosses back; no index is built."""
+
+    def __init__(self, folder: Path, vocabulary: Vocabulary, files: Sequence[tuple[str, int, int, int]],
+                 workers: int) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        size = -(-len(files) // workers)
+        self.connections = []
+        self.processes = []
+        try:
+            for start in range(0, len(files), size):
+                parent, child = context.Pipe()
+                process = context.Process(target=_serve, args=(child, folder, vocabulary, files[start:start + size]),
+                                          daemon=True)
+                process.start()
+                child.close()
+                self.connections.append(parent)
+                self.processes.append(process)
+            answers = [connection.recv() for connection in self.connections]
+        except BaseException:
+            self.close()
+            raise
+        for answer in answers:
+            if answer[0] == "error":
+                self.close()
+                raise answer[1]
+        self.rows = [row for answer in answers for row in answer[1]]
+        self.words = set().union(*(answer[2] for answer in answers))
+
+    def postings(self, keys: list[str]) -> dict[str, tuple[list[int], list[int]]]:
+        for connection in self.connections:
+            connection.send(keys)
+        parts = [connection.recv() for connection in self.connections]
+        return {key: ([slot for part in parts for slot in part[key][0]],
+                      [mask for part in parts for mask in part[key][1]]) for key in keys}
+
+    def close(self) -> None:
+        for connection in self.connections:
+            with contextlib.suppress(OSError, ValueError):
+                connection.send(None)
+            connection.close()
+        for process in self.processes:
+            process.join(timeout=2)
+            if process.is_alive():
+                process.kill()
+                process.join()
+        self.connections, self.processes = [], []
+
+
+def _search_index(folder: Path, vocabulary: Vocabulary, files: Sequence[tuple[str, int, int, int]]
+                  ) -> tuple[list[FileRow], set[str], Callable[[str], tuple[list[int], list[int]]]]:
+    """Read the files for a search: their rows, the distinct words, and a function giving a key's posting
+    (in worker processes above PARALLEL_FROM files and with more than one core, else here)."""
+    import weakref
+
+    workers = _cores()
+    if len(files) > PARALLEL_FROM and workers > 1:
+        import multiprocessing
+
+        if "fork" in multiprocessing.get_all_start_methods():
+            with contextlib.suppress(OSError):
+                readers = _Readers(folder, vocabulary, files, workers)
+
+                def fetch(key: str) -> tuple[list[int], list[int]]:
+                    return readers.postings([key])[key]
+
+                weakref.finalize(fetch, readers.close)  # when the index is done with, or at exit
+                return readers.rows, readers.words, fetch
+    rows, terms = _read_terms(folder, vocabulary, False, files)
+    return rows, set().union(*(words for _, (words, _) in terms)), lambda key: _postings_of(terms, [key])[key]
 
 
 def problems_to_json(result: Problem | list[Problem]) -> str:
@@ -353,18 +479,27 @@ def load_library(folder: Path, vocabulary: Vocabulary | None = None) -> Library:
 def load_library_indexed(folder: Path, vocabulary: Vocabulary | None = None) -> tuple[Library, SearchIndex]:
     """The library as a search without the cache sees it, and its index, in one pass over the files.
 
-    Its missions are decoded when used (the files are read again): a search shows ten.
+    Its missions are decoded when used (the files are read again): a search shows ten. The index
+    builds no postings: a word's is gathered from the records' words when the search asks for it.
     """
-    from refcli.index import memory_index
+    from array import array
+
+    from refcli.index import SearchIndex
 
     vocabulary = vocabulary or load_vocabulary(folder)
     files = scan_record_files(folder)
     if not files:
         raise no_records_error(folder)
-    rows, shares = read_rows(folder, vocabulary, [(relative, size, mtime, slot) for slot, (relative, (size, mtime))
-                                                  in enumerate(files.items())])
+    rows, words, posting = _search_index(folder, vocabulary, [(relative, size, mtime, slot) for slot, (relative, (
+        size, mtime)) in enumerate(files.items())])
     library, facts = library_from_rows(folder, vocabulary, rows, reread(folder, vocabulary))
-    return library, memory_index(facts, shares)
+
+    def fetch(key: str):
+        slots, masks = posting(key)
+        return (array("i", slots), array("H", masks)) if slots else None
+
+    fetch.posting = posting  # type: ignore[attr-defined]  # keeps the workers for as long as the index lives
+    return library, SearchIndex(facts, lambda: sorted(words), fetch)
 
 
 def _load(folder: Path, vocabulary: Vocabulary | None, *, with_terms: bool) -> tuple[Library, list[FileResult]]:
