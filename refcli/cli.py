@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from refcli import __version__
 from refcli.errors import NegativeAnswer, UserError
@@ -23,6 +23,35 @@ class _ErrorBoundary(TyperGroup):
             if str(error):
                 print_error(str(error))
             raise typer.Exit(error.exit_code) from None
+
+
+class _Deferred(TyperCommand):
+    """A command known by its name and help until it runs: then typer inspects its function and builds its options.
+
+    The list of commands (`refcli --help`), the "did you mean" of a misspelt command and the completion of
+    command names read only names and help; typer would inspect every command's signature on each start.
+    """
+
+    def __init__(self, info, *, pretty_exceptions_short: bool, rich_markup_mode) -> None:  # type: ignore[no-untyped-def]
+        import inspect
+
+        from typer.main import get_command_name
+
+        self.info = info
+        self.pretty_exceptions_short = pretty_exceptions_short
+        super().__init__(  # the name and help as typer.main.get_command_from_info gives them
+            info.name or get_command_name(info.callback.__name__),
+            help=inspect.getdoc(info.callback) if info.help is None else inspect.cleandoc(info.help),
+            short_help=info.short_help, hidden=info.hidden, deprecated=info.deprecated,
+            rich_markup_mode=rich_markup_mode,
+        )
+
+    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[no-untyped-def]
+        from typer.main import get_command_from_info
+
+        command = get_command_from_info(self.info, pretty_exceptions_short=self.pretty_exceptions_short,
+                                        rich_markup_mode=self.rich_markup_mode)
+        return command.make_context(info_name, args, parent=parent, **extra)
 
 
 app = typer.Typer(
@@ -704,5 +733,19 @@ def check(
         raise NegativeAnswer("" if json or quiet else f"check failed: {names}")
 
 
+def command_line() -> TyperGroup:
+    """`app` as a click group whose commands are built only when they run (typer.main.get_command builds all)."""
+    import copy
+
+    bare = copy.copy(app)
+    bare.registered_commands = []
+    group = typer.main.get_command(bare)  # the group's own options: --version, completion, --help
+    assert isinstance(group, TyperGroup)
+    for info in app.registered_commands:
+        group.add_command(_Deferred(info, pretty_exceptions_short=app.pretty_exceptions_short,
+                                    rich_markup_mode=group.rich_markup_mode))
+    return group
+
+
 def main() -> None:
-    app()
+    command_line()()
