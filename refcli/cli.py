@@ -9,7 +9,6 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from refcli import __version__
-from refcli.errors import NegativeAnswer, UserError
 from refcli.output import print_error, print_json, print_warning
 
 
@@ -17,6 +16,8 @@ class _ErrorBoundary(TyperGroup):
     """Turn a user-fixable error into one line on stderr and its exit code; bugs keep their traceback."""
 
     def invoke(self, ctx):  # type: ignore[no-untyped-def]
+        from refcli.errors import NegativeAnswer, UserError  # not imported for --help: dataclasses, 3 ms
+
         try:
             return super().invoke(ctx)
         except (UserError, NegativeAnswer) as error:
@@ -234,6 +235,7 @@ def list_missions(
 ) -> None:
     """List the missions of the library in a table: id, title, client, years, fee."""
     from refcli.browse import filter_missions, mission_summary
+    from refcli.errors import NegativeAnswer
 
     library = _load(data, quiet, no_cache, cache_dir)
     missions = filter_missions(library, year=year, since=since, components=component or [])
@@ -358,6 +360,7 @@ def new(
 ) -> None:
     """Create a valid record from flags, or by asking for each field in a terminal."""
     from refcli.author import REQUIRED_ANSWERS, create_record, new_record_table
+    from refcli.errors import UserError
     from refcli.load import resolve_data_folder
     from refcli.output import stderr_console
     from refcli.vocabulary import load_vocabulary
@@ -430,6 +433,7 @@ def import_fiches(
     import sys
 
     from refcli.author import import_fiches as run_import
+    from refcli.errors import NegativeAnswer, UserError
     from refcli.load import resolve_data_folder
     from refcli.output import stderr_console
     from refcli.vocabulary import load_vocabulary
@@ -549,6 +553,7 @@ def build_bid(
     cache_dir: CacheDirOption = None,
 ) -> None:
     """Write the references annex of a bid as a Word document in the firm's template."""
+    from refcli.errors import UserError
     from refcli.output import print_note, stderr_console
     from refcli.render import Heading, render_annex
     from refcli.template import find_template, open_template
@@ -650,6 +655,7 @@ def search(
 ) -> None:
     """Rank the missions against keywords, a tender's text, competencies and a recency window."""
     from refcli.cover import choose_matches, rank_candidates
+    from refcli.errors import NegativeAnswer
     from refcli.rank import rank_missions
 
     library, index = _load(data, quiet, no_cache, cache_dir, for_search=True)
@@ -709,6 +715,7 @@ def check(
 ) -> None:
     """Check that the library can meet a tender: references in the window, competencies, amounts (exit 1 if not)."""
     from refcli.check import check_tender
+    from refcli.errors import NegativeAnswer
 
     library, index = _load(data, quiet, no_cache, cache_dir, for_search=True)
     query = _build_query(library, terms=terms, text=text, tender_text=tender_text, tender=tender,
