@@ -755,4 +755,10 @@ def command_line() -> TyperGroup:
 
 
 def main() -> None:
-    command_line()()
+    import gc
+
+    group = command_line()
+    # What start-up made (modules, classes, typer's objects, some 17,000) lives until the process ends:
+    # frozen, the collector walks it neither during the command nor at exit (12 ms of `refcli --help`).
+    gc.freeze()
+    group()
