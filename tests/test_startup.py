@@ -45,6 +45,10 @@ def test_search_imports_neither_word_nor_rich_for_json(cache_dir) -> None:
     modules = imported("search", "concertation", "--data", str(SHIPPED_MISSIONS), "--json", "--quiet")
     assert {"numpy", "rapidfuzz", "sqlite3"} <= modules
     assert modules & {"docx", "rich", "pydantic", "lxml"} == set()
+    # Nor what other commands use: the annex, the terminal views, the checklist, authoring.
+    others = {"refcli.render", "refcli.template", "refcli.browse", "refcli.check", "refcli.author", "refcli.fiche",
+              "refcli.prompts", "refcli.write"}
+    assert modules & others == set()
 
 
 # The entry point (`main`) runs command_line(), a click group that builds a command's options only when
