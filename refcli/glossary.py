@@ -7,10 +7,11 @@ apostrophes and stop words do not matter: "Point d'Étape" and "point etape" are
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from refcli.errors import UserError
+from refcli.frozen import frozen
 from refcli.text import tokens
 
 FILE_NAME = "glossary.toml"
@@ -26,14 +27,14 @@ def glossary_key(text: str) -> str:
     return " ".join(tokens(text))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Ambiguity:
     term: str
     match: str  # "none": left out of a query; "literal": searched as written, never expanded
     senses: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Expansion:
     """What a glossary lookup found for a query term: the other members of its entries."""
 
@@ -41,7 +42,7 @@ class Expansion:
     alternatives: tuple[str, ...]  # as the glossary writes them, in file order, without duplicates
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Glossary:
     groups: tuple[tuple[str, ...], ...]  # each acronym entry and synonym group, as written
     ambiguities: dict[str, Ambiguity] = field(default_factory=dict)  # by glossary key

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from refcli.frozen import frozen
 
 if TYPE_CHECKING:
     from refcli.errors import Problem
@@ -15,7 +17,7 @@ CLIENT_KINDS = ("public", "private")
 BASES = ("HT", "TTC", "TF")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Client:
     name: str
     kind: str  # "public" or "private"
@@ -23,7 +25,7 @@ class Client:
     contact: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Period:
     start: int
     end: int  # equal to start for a mission within one year
@@ -34,7 +36,7 @@ class Period:
         return range(self.start, self.end + 1)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Site:
     city: str | None = None
     districts: tuple[str, ...] = ()
@@ -42,7 +44,7 @@ class Site:
     note: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Team:
     members: tuple[str, ...] = ()  # firms and consultants, as the fiche lists them
     mandataire: str | None = None  # the lead firm of the consortium, when there is one
@@ -51,7 +53,7 @@ class Team:
     consultants: tuple[str, ...] = ()  # the consultants mobilised
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Amount:
     value: float
     currency: str = "EUR"
@@ -59,20 +61,20 @@ class Amount:
     as_written: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ProgrammeItem:
     label: str
     count: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Illustration:
     file: str  # relative to the library folder
     caption: str
     credit: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Mission:
     id: str
     title: str
@@ -97,7 +99,7 @@ class Mission:
     path: Path | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Library:
     """The valid missions of a data folder, sorted by id, and the problems of the files left out."""
 

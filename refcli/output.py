@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +26,8 @@ def stderr_console() -> Console:
 
 def print_json(command: str, payload: dict[str, Any]) -> None:
     """Write one JSON document on stdout: {"version": 1, "command": ..., **payload}."""
+    import json  # not for --help
+
     document = {"version": JSON_VERSION, "command": command, **payload}
     sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
 

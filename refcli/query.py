@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from refcli.errors import UserError
+from refcli.frozen import frozen
 from refcli.model import CLIENT_KINDS
 from refcli.text import REPLACEMENT, tokens
 
@@ -29,7 +30,7 @@ TENDER_KEYS = ("title", "buyer", "date", "keywords", "text", "text_file", "compe
                "references", "client_kind", "require_illustrations")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Tender:
     """A call for tenders as the firm describes it in a TOML file (see README, "The tender file")."""
 
@@ -47,7 +48,7 @@ class Tender:
     require_illustrations: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Alternative:
     """Another way to write a query term, from the glossary: searched at a lower weight."""
 
@@ -56,7 +57,7 @@ class Alternative:
     weight: float
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class QueryTerm:
     """One keyword or phrase of the query, with its glossary alternatives."""
 
@@ -71,7 +72,7 @@ class QueryTerm:
         return len(self.words) > 1
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Query:
     terms: tuple[QueryTerm, ...]
     competencies: dict[str, int] = field(default_factory=dict)  # component id -> minimum level

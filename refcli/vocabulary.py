@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from refcli.errors import UserError
+from refcli.frozen import frozen
 from refcli.text import fold
 
 FILE_NAME = "components.toml"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Component:
     id: str
     label: str
     aliases: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Vocabulary:
     components: tuple[Component, ...]
     max_level: int
