@@ -6,12 +6,12 @@ apostrophes and stop words do not matter: "Point d'Étape" and "point etape" are
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import field
 from pathlib import Path
 
 from refcli.errors import UserError
 from refcli.frozen import frozen
+from refcli.load import parse_toml
 from refcli.text import tokens
 
 FILE_NAME = "glossary.toml"
@@ -108,8 +108,8 @@ def load_glossary(data_folder: Path | None = None, path: Path | None = None) -> 
     """Read and check the glossary; a problem is one line naming the file and the key."""
     path = path or find_glossary_file(data_folder)
     try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        table = parse_toml(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:  # tomllib.TOMLDecodeError is a ValueError
         raise UserError(f"{path}: cannot read the glossary: {error}") from None
     return parse_glossary(table, path)
 

@@ -8,13 +8,13 @@ ranks the library against.
 from __future__ import annotations
 
 import datetime
-import tomllib
 from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from refcli.errors import UserError
 from refcli.frozen import frozen
+from refcli.load import parse_toml
 from refcli.model import CLIENT_KINDS
 from refcli.text import REPLACEMENT, tokens
 
@@ -286,12 +286,12 @@ def _read_docx(path: Path, where: str) -> str:
 def load_tender(path: Path) -> Tender:
     """Read a tender TOML file; a problem is one line naming the file and the key."""
     try:
-        table = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
+        table = parse_toml(path.read_bytes().decode("utf-8-sig"))
     except OSError as error:
         raise UserError(f"{path}: cannot read the tender file: {error.strerror or error}") from None
     except UnicodeDecodeError as error:
         raise UserError(f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8") from None
-    except tomllib.TOMLDecodeError as error:
+    except ValueError as error:  # tomllib.TOMLDecodeError
         raise UserError(f"{path}: TOML syntax error: {error}") from None
     return parse_tender(table, path)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import field
 from pathlib import Path
 
 from refcli.errors import UserError
 from refcli.frozen import frozen
+from refcli.load import parse_toml
 from refcli.text import fold
 
 FILE_NAME = "components.toml"
@@ -107,8 +107,8 @@ def load_vocabulary(data_folder: Path | None = None, path: Path | None = None) -
     """Read and check the components vocabulary."""
     path = path or find_vocabulary_file(data_folder)
     try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        table = parse_toml(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:  # tomllib.TOMLDecodeError is a ValueError
         raise UserError(f"{path}: cannot read the components vocabulary: {error}") from None
     max_level = table.get("max_level", 5)
     if not isinstance(max_level, int) or isinstance(max_level, bool) or not 1 <= max_level <= 10:

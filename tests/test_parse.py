@@ -84,6 +84,8 @@ def _outcome(parse, text: str) -> tuple[str, object]:
 
 def _records() -> list[str]:
     texts = [path.read_text(encoding="utf-8") for path in sorted(SHIPPED_MISSIONS.glob("*.toml"))]
+    texts += [path.read_text(encoding="utf-8") for path in sorted(ROOT.glob("examples/*.toml"))]  # tenders
+    texts += [(ROOT / "data" / name).read_text(encoding="utf-8") for name in ("glossary.toml", "components.toml")]
     texts += [MINIMAL_RECORD, FULL_RECORD, record_text("x", "Titre", keywords=("a", "b"), components="gup = 2")]
     texts += [case[1] for case in CASES if isinstance(case[1], str)]
     return texts
