@@ -160,8 +160,7 @@ class _Cache:
                 return {relative for relative, found in files.items()
                         if stats.get(relative) != found or found[0] < 0
                         or not _dependencies_hold(depends.get(relative))} | (stats.keys() - files.keys())
-            kept = keep_first(self.folder, ((relative, mission_id, problems.get(relative))
-                                            for relative, mission_id in zip(files, ids, strict=True)))
+            kept = keep_first(self.folder, list(files), ids, problems)
             slot_of = dict(zip(files, slots, strict=True))
             stored = _Stored(self, connection, slot_of)
             if lazy or with_index:

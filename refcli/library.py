@@ -379,13 +379,13 @@ class Kept:
     skipped: tuple[str, ...]
 
 
-def keep_first(folder: Path, files: Iterable[tuple[str, str | None, str | None]]) -> Kept:
-    """From each file's (relative path, mission id or None, problems JSON), in file order, as assemble_library
-    does from Missions: the first file with an id keeps it, a later one is left out with a problem."""
-    files = list(files)
-    ids = [mission_id for _, mission_id, _ in files]
-    if None not in ids and len(set(ids)) == len(ids):  # the usual case: every file valid, no id twice
-        return Kept(sorted(((relative, mission_id) for relative, mission_id, _ in files), key=itemgetter(1)), (), ())
+def keep_first(folder: Path, paths: Sequence[str], ids: Sequence[str | None], stored: dict[str, str]) -> Kept:
+    """From each file's relative path and mission id (None: not a valid record), in file order, and the
+    problems (JSON) of the invalid ones by path, as assemble_library does from Missions: the first file
+    with an id keeps it, a later one is left out with a problem."""
+    if None not in ids and len(set(ids)) == len(ids):  # the usual case, in C: every file valid, no id twice
+        return Kept(sorted(zip(paths, ids, strict=True), key=itemgetter(1)), (), ())  # type: ignore[arg-type]
+    files = zip(paths, ids, [stored.get(relative) for relative in paths], strict=True)
     problems: list[Problem] = []
     skipped: list[str] = []
     first: dict[str, str] = {}
@@ -411,8 +411,8 @@ class LazyMissions(Sequence):
     """
 
     def __init__(self, order: list[tuple[str, str]], load: Callable[[list[str]], dict[str, Mission]]) -> None:
-        self.paths = [relative for relative, _ in order]
-        self.numbers = {mission_id: number for number, (_, mission_id) in enumerate(order)}
+        self.paths = list(map(itemgetter(0), order))
+        self.numbers = dict(zip(map(itemgetter(1), order), range(len(order))))
         self.load = load
         self.decoded: dict[int, Mission] = {}
 
@@ -448,7 +448,8 @@ def library_from_rows(folder: Path, vocabulary: Vocabulary, rows: Iterable[FileR
     from refcli.index import Facts
 
     rows = list(rows)
-    kept = keep_first(folder, ((row.relative, row.mission_id, row.problems) for row in rows))
+    kept = keep_first(folder, [row.relative for row in rows], [row.mission_id for row in rows],
+                      {row.relative: row.problems for row in rows if row.problems is not None})
     wanted = {relative for relative, _ in kept.order}
     facts = Facts.gather((row.slot, row.facts) for row in rows if row.relative in wanted)  # type: ignore[misc]
     library = Library(folder, LazyMissions(kept.order, load), vocabulary, kept.problems, kept.skipped)
