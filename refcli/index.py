@@ -19,8 +19,8 @@ from __future__ import annotations
 import itertools
 from array import array
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 
+from refcli.frozen import frozen
 from refcli.model import Library, Mission
 from refcli.text import tokens
 from refcli.vocabulary import Vocabulary
@@ -214,7 +214,7 @@ def _item_terms(text: str) -> tuple[list[str], list[str]]:
     return item, list(map(" ".join, zip(item, item[1:], strict=False)))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Share:
     """The postings of some missions, packed: what a worker process sends back, in a few objects.
 

@@ -18,12 +18,12 @@ import contextlib
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from refcli.errors import Problem, UserError
+from refcli.frozen import frozen
 from refcli.load import find_record_files, read_record
 from refcli.model import Library, Mission
 from refcli.validate import validate_record
@@ -38,7 +38,7 @@ PARALLEL_FROM = 500
 CHUNK_SIZE = 250
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FileResult:
     """What reading one record file gave: the mission or its problems, and on demand its words and dependencies."""
 
@@ -370,7 +370,7 @@ def problems_from_json(path: Path, problems: str) -> list[Problem]:
     return [Problem(str(path), *problem) for problem in json.loads(problems)]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Kept:
     """Which files of a library a search sees: the first valid file with each id; the others' problems."""
 
@@ -412,7 +412,7 @@ class LazyMissions(Sequence):
 
     def __init__(self, order: list[tuple[str, str]], load: Callable[[list[str]], dict[str, Mission]]) -> None:
         self.paths = list(map(itemgetter(0), order))
-        self.numbers = dict(zip(map(itemgetter(1), order), range(len(order))))
+        self.numbers = dict(zip(map(itemgetter(1), order), range(len(order)), strict=True))
         self.load = load
         self.decoded: dict[int, Mission] = {}
 

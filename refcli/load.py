@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from refcli.errors import Problem, UserError
+from refcli.frozen import frozen
 
 ENVIRONMENT_VARIABLE = "REFCLI_DATA"
 DEFAULT_FOLDER = Path("data") / "missions"
@@ -37,7 +37,7 @@ def _needs_tomllib(text: str) -> bool:
                                for match in _MINUTES.finditer(text))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RawRecord:
     path: Path
     table: dict

@@ -24,8 +24,8 @@ import itertools
 import math
 import re
 from array import array
-from dataclasses import dataclass
 
+from refcli.frozen import frozen
 from refcli.index import FIELD_WEIGHTS, FIELDS, Posting, SearchIndex
 from refcli.model import Library, Mission
 from refcli.query import Query, QueryTerm
@@ -45,7 +45,7 @@ PHRASE_VARIANTS = 3  # the closest variants of each word of a phrase that are tr
 PHRASE_COMBINATIONS = 27  # at most this many combinations of variants per phrase
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class WordMatch:
     """A word of the library's vocabulary that a query word matches."""
 
@@ -55,7 +55,7 @@ class WordMatch:
     kind: str  # "exact", "fuzzy" or "wildcard" (a U+FFFD standing for a lost letter)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FieldMatch:
     """One query term matched in one field of a mission: what it found and what it added."""
 
@@ -68,7 +68,7 @@ class FieldMatch:
     points: float  # what it added to the score (0-100 scale)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CompetencyMatch:
     id: str
     minimum: int
@@ -80,7 +80,7 @@ class CompetencyMatch:
         return self.level >= self.minimum
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Match:
     mission: Mission
     score: float  # 0-100
@@ -97,7 +97,7 @@ class Match:
         return tuple(dict.fromkeys(field.term for field in self.fields))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Hit:
     """A set of missions one query term reached one way: a word variant, a phrase, an alternative."""
 

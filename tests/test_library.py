@@ -139,3 +139,13 @@ def test_reading_in_worker_processes_gives_the_serial_results(tmp_path: Path, mo
 
     keys = [*expected.terms, "maison projet", "gestion urbaine", "point etape"]
     assert all(by_id(index, key) == by_id(expected, key) for key in keys if expected.posting(key))
+    assert all(index.posting(key) is None for key in keys if not expected.posting(key))
+
+    # The search's workers answered those postings; they stop once the index is gone, leaving no process.
+    import gc
+    import multiprocessing
+
+    assert len(multiprocessing.active_children()) == 2
+    del index, parallel_library
+    gc.collect()
+    assert multiprocessing.active_children() == []
