@@ -172,6 +172,8 @@ def _term_points(hits: list[_Hit], searchable: dict[int, str]) -> dict[int, floa
     for hit in hits:
         for mask in set(hit.masks):
             mask_weights[mask] = _mask_weight(mask, weights)
+    if not hits:
+        return {}
     if len(hits) == 1:  # the usual case, in one comprehension: its fields' weights
         (hit,) = hits
         strength = hit.strength
