@@ -175,10 +175,17 @@ def scan_record_files(folder: Path) -> dict[str, tuple[int, int]]:
         # stat relative to the open folder: the kernel need not walk the path again for each file (-25%).
         handle = os.open(directory, os.O_RDONLY) if _STAT_DIR_FD else None
         try:
-            statuses = [_stat(name, handle, directory) for name in records]
+            try:  # the usual case, in one comprehension; a file that cannot be stat'ed, one at a time
+                statuses = [(status.st_size, status.st_mtime_ns) for status in
+                            (os.stat(name, dir_fd=handle) for name in records)]
+            except OSError:
+                statuses = [_stat(name, handle, directory) for name in records]
         finally:
             if handle is not None:
                 os.close(handle)
+        if not folders:
+            found.update(zip([prefix + name for name in records] if prefix else records, statuses, strict=True))
+            return
         found_here = dict(zip(records, statuses, strict=True))
         for name in sorted([*records, *folders]):
             if name in found_here:

@@ -149,3 +149,19 @@ def test_reading_in_worker_processes_gives_the_serial_results(tmp_path: Path, mo
     del index, parallel_library
     gc.collect()
     assert multiprocessing.active_children() == []
+
+
+def test_the_scan_finds_the_files_find_record_files_finds_in_the_same_order(tmp_path: Path) -> None:
+    from refcli.library import scan_record_files
+    from refcli.load import find_record_files
+
+    folder = tmp_path / "missions"
+    for relative in ["b.toml", "a-b.toml", "a/b.toml", "a/c/d.toml", "z.toml", ".hidden.toml", ".dot/x.toml",
+                     "notes.txt", "a/a.toml", "A.toml"]:
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relative).write_text("x", encoding="utf-8")
+    (folder / "loop").symlink_to(folder)  # a symlinked folder is not walked
+    (folder / "gone.toml").symlink_to(tmp_path / "nowhere.toml")  # a file that cannot be stat'ed
+    found = scan_record_files(folder)
+    assert list(found) == [path.relative_to(folder).as_posix() for path in find_record_files(folder)]
+    assert found["gone.toml"] == (-1, -1) and found["a/c/d.toml"][0] == 1
