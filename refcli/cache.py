@@ -160,8 +160,7 @@ class _Cache:
                         if stats.get(relative) != found or found[0] < 0
                         or not _dependencies_hold(depends.get(relative))} | (stats.keys() - files.keys())
             kept = keep_first(self.folder, list(files), ids, problems)
-            slot_of = dict(zip(files, slots, strict=True))
-            stored = _Stored(self, connection, slot_of)
+            stored = _Stored(self, connection, files, slots)
             if lazy or with_index:
                 missions: Sequence[Mission] = LazyMissions(kept.order, stored.records)
                 keep_open = True
@@ -175,7 +174,7 @@ class _Cache:
 
                 searchable = None
                 if len(kept.order) != len(columns[0]):  # some valid files are left out: duplicate ids
-                    searchable = {slot_of[relative] for relative, _ in kept.order}
+                    searchable = {stored.slots[relative] for relative, _ in kept.order}
                 (words,) = connection.execute("SELECT data FROM blobs WHERE name = 'words'").fetchone()
                 terms = words.decode().split("\n") if words else []
                 stored.terms = terms
@@ -339,10 +338,19 @@ class _Stored:
     search goes on from memory.
     """
 
-    def __init__(self, cache: _Cache, connection: sqlite3.Connection, slots: dict[str, int]) -> None:
-        self.cache, self.connection, self.slots = cache, connection, slots
+    def __init__(self, cache: _Cache, connection: sqlite3.Connection, paths: Iterable[str], slots: list[int]) -> None:
+        self.cache, self.connection = cache, connection
+        self._paths, self._slots = paths, slots
+        self._slot_of: dict[str, int] | None = None
         self.terms: list[str] = []
         self.repaired: tuple[SearchIndex, dict[str, str | None]] | None = None
+
+    @property
+    def slots(self) -> dict[str, int]:
+        """Each file's slot, by path: for the rare case that needs it (damage, duplicate ids)."""
+        if self._slot_of is None:
+            self._slot_of = dict(zip(self._paths, self._slots, strict=True))
+        return self._slot_of
 
     def posting(self, key: str) -> Posting | None:
         if self.repaired is None:

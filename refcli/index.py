@@ -58,11 +58,15 @@ class Facts:
     missions' facts as a few lists (marshal), and dict(zip(...)) builds each column in C.
     """
 
-    __slots__ = ("ids", "ends", "ongoing", "public", "levels")
+    __slots__ = ("ids", "_columns", "_ends", "_ongoing", "_public", "_levels")
 
-    def __init__(self, ids: dict[int, str], ends: dict[int, int], ongoing: set[int], public: set[int],
-                 levels: dict[str, dict[int, int]]) -> None:
-        self.ids, self.ends, self.ongoing, self.public, self.levels = ids, ends, ongoing, public, levels
+    def __init__(self, ids: dict[int, str], columns: tuple) -> None:
+        self.ids = ids
+        self._columns = columns
+        self._ends: dict[int, int] | None = None
+        self._ongoing: set[int] | None = None
+        self._public: set[int] | None = None
+        self._levels: dict[str, dict[int, int]] | None = None
 
     @classmethod
     def gather(cls, missions: Iterable[tuple[int, MissionFacts]]) -> Facts:
@@ -71,12 +75,36 @@ class Facts:
     @classmethod
     def from_columns(cls, columns: tuple, kept: set[int] | None = None) -> Facts:
         """From columns_of's columns; kept: the slots a search may return, if not all of them."""
-        slots, ids, ends, ongoing, public, levels = columns
-        found = dict(zip(slots, ids, strict=True))
+        found = dict(zip(columns[0], columns[1], strict=True))
         if kept is not None and len(kept) != len(found):
             found = {slot: mission_id for slot, mission_id in found.items() if slot in kept}
-        return cls(found, dict(zip(slots, ends, strict=True)), set(ongoing), set(public),
-                   {component: dict(zip(*pairs, strict=True)) for component, pairs in levels.items()})
+        return cls(found, columns)
+
+    # The other columns are built when a query first reads them: a search without a window, a client
+    # or competencies reads none (10,000 missions' columns cost ~10 ms to build).
+    @property
+    def ends(self) -> dict[int, int]:
+        if self._ends is None:
+            self._ends = dict(zip(self._columns[0], self._columns[2], strict=True))
+        return self._ends
+
+    @property
+    def ongoing(self) -> set[int]:
+        if self._ongoing is None:
+            self._ongoing = set(self._columns[3])
+        return self._ongoing
+
+    @property
+    def public(self) -> set[int]:
+        if self._public is None:
+            self._public = set(self._columns[4])
+        return self._public
+
+    @property
+    def levels(self) -> dict[str, dict[int, int]]:
+        if self._levels is None:
+            self._levels = {component: dict(zip(*pairs, strict=True)) for component, pairs in self._columns[5].items()}
+        return self._levels
 
     def __len__(self) -> int:
         return len(self.ids)

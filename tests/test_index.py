@@ -39,7 +39,7 @@ def test_shares_taken_in_order_give_the_whole_postings():
     assert merged == {"a": (array("i", [0, 2, 7]), array("H", [1, 4, 2])),
                       "b": (array("i", [0, 5]), array("H", [2, 1])), "c": (array("i", [5]), array("H", [8])),
                       "a b": (array("i", [0]), array("H", [1])), "b c": (array("i", [5]), array("H", [8]))}
-    index = memory_index(Facts({}, {}, set(), set(), {}), [first, second])
+    index = memory_index(Facts.gather([]), [first, second])
     assert index.terms == ["a", "b", "c"]
     assert {key: index.posting(key) for key in merged} == merged
     assert index.posting("d") is None and index.posting("a c") is None
