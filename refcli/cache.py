@@ -178,7 +178,8 @@ class _Cache:
                 (words,) = connection.execute("SELECT data FROM blobs WHERE name = 'words'").fetchone()
                 terms = words.decode().split("\n") if words else []
                 stored.terms = terms
-                index = SearchIndex(Facts.from_columns(columns, searchable), terms, stored.posting)
+                index = SearchIndex(Facts.from_columns(columns, searchable), terms, stored.posting,
+                                    stored.postings)
             return CachedLibrary(library, index)
         finally:
             if not keep_open:
@@ -364,6 +365,15 @@ class _Stored:
             self.repair()
         assert self.repaired is not None
         return self.repaired[0].posting(key)
+
+    def postings(self, keys: list[str]) -> dict[str, Posting | None]:
+        """Several keys' postings in one query; a key it cannot give (or damage) is left to posting()."""
+        if self.repaired is None and len(keys) <= 500:  # within SQLite's count of parameters
+            with contextlib.suppress(*_UNREADABLE):
+                rows = self.connection.execute(
+                    f"SELECT key, slots, masks FROM postings WHERE key IN ({', '.join('?' * len(keys))})", keys)
+                return {key: _posting((slots, masks)) for key, slots, masks in rows}
+        return {}
 
     def records(self, relatives: list[str]) -> dict[str, Mission]:
         if self.repaired is None:

@@ -150,14 +150,16 @@ class SearchIndex:
     posting(key): a word's or a pair's posting, or None; fetched once, then kept.
     """
 
-    __slots__ = ("facts", "_terms", "_term_set", "_fetch", "_fetched")
+    __slots__ = ("facts", "_terms", "_term_set", "_fetch", "_fetch_many", "_fetched")
 
     def __init__(self, facts: Facts, terms: list[str] | Callable[[], list[str]],
-                 fetch: Callable[[str], Posting | None]) -> None:
+                 fetch: Callable[[str], Posting | None],
+                 fetch_many: Callable[[list[str]], dict[str, Posting | None]] | None = None) -> None:
         self.facts = facts
         self._terms: list[str] | Callable[[], list[str]] = terms
         self._term_set: frozenset[str] | None = None
         self._fetch = fetch
+        self._fetch_many = fetch_many
         self._fetched: dict[str, Posting | None] = {}
 
     @property
@@ -170,6 +172,13 @@ class SearchIndex:
         if self._term_set is None:
             self._term_set = frozenset(self.terms)
         return word in self._term_set
+
+    def prefetch(self, keys: Iterable[str]) -> None:
+        """Fetch these postings at once, where fetching one at a time costs a round trip each (the cache's
+        queries, a search's worker processes); a key not asked for here is still fetched when asked."""
+        missing = [key for key in dict.fromkeys(keys) if key not in self._fetched]
+        if missing and self._fetch_many is not None:
+            self._fetched.update(self._fetch_many(missing))
 
     def posting(self, key: str) -> Posting | None:
         if key not in self._fetched:

@@ -345,8 +345,8 @@ class _Readers:
 
 
 def _search_index(folder: Path, vocabulary: Vocabulary, files: Sequence[tuple[str, int, int, int]]
-                  ) -> tuple[list[FileRow], set[str], Callable[[str], tuple[list[int], list[int]]]]:
-    """Read the files for a search: their rows, the distinct words, and a function giving a key's posting
+                  ) -> tuple[list[FileRow], set[str], Callable[[list[str]], dict[str, tuple[list[int], list[int]]]]]:
+    """Read the files for a search: their rows, the distinct words, and a function giving keys' postings
     (in worker processes above PARALLEL_FROM files and with more than one core, else here)."""
     import weakref
 
@@ -358,13 +358,13 @@ def _search_index(folder: Path, vocabulary: Vocabulary, files: Sequence[tuple[st
             with contextlib.suppress(OSError):
                 readers = _Readers(folder, vocabulary, files, workers)
 
-                def fetch(key: str) -> tuple[list[int], list[int]]:
-                    return readers.postings([key])[key]
+                def postings(keys: list[str]) -> dict[str, tuple[list[int], list[int]]]:
+                    return readers.postings(keys)
 
-                weakref.finalize(fetch, readers.close)  # when the index is done with, or at exit
-                return readers.rows, readers.words, fetch
+                weakref.finalize(postings, readers.close)  # when the index is done with, or at exit
+                return readers.rows, readers.words, postings
     rows, terms = _read_terms(folder, vocabulary, False, files)
-    return rows, set().union(*(words for _, (words, _) in terms)), lambda key: _postings_of(terms, [key])[key]
+    return rows, set().union(*(words for _, (words, _) in terms)), lambda keys: _postings_of(terms, keys)
 
 
 def problems_to_json(result: Problem | list[Problem]) -> str:
@@ -498,16 +498,18 @@ def load_library_indexed(folder: Path, vocabulary: Vocabulary | None = None) -> 
     files = scan_record_files(folder)
     if not files:
         raise no_records_error(folder)
-    rows, words, posting = _search_index(folder, vocabulary, [(relative, size, mtime, slot) for slot, (relative, (
+    rows, words, postings = _search_index(folder, vocabulary, [(relative, size, mtime, slot) for slot, (relative, (
         size, mtime)) in enumerate(files.items())])
     library, facts = library_from_rows(folder, vocabulary, rows, reread(folder, vocabulary))
 
-    def fetch(key: str):
-        slots, masks = posting(key)
-        return (array("i", slots), array("H", masks)) if slots else None
+    def fetch_many(keys: list[str]):
+        return {key: (array("i", slots), array("H", masks)) if slots else None
+                for key, (slots, masks) in postings(keys).items()}
 
-    fetch.posting = posting  # type: ignore[attr-defined]  # keeps the workers for as long as the index lives
-    return library, SearchIndex(facts, lambda: sorted(words), fetch)
+    def fetch(key: str):
+        return fetch_many([key])[key]
+
+    return library, SearchIndex(facts, lambda: sorted(words), fetch, fetch_many)
 
 
 def _load(folder: Path, vocabulary: Vocabulary | None, *, with_terms: bool) -> tuple[Library, list[FileResult]]:

@@ -114,6 +114,7 @@ def rank_missions(library: Library, index: SearchIndex, query: Query) -> list[Ma
     """Return the best query.limit missions the query matches, best first (score, then id), explained."""
     facts = index.facts
     matcher = _WordMatcher(index)
+    _prefetch(query, index, matcher)
     per_term = [_term_hits(term, index, matcher) for term in query.terms]
 
     totals: dict[int, float] = {}
@@ -251,11 +252,26 @@ def _idf(total: int, frequency: int) -> float:
     return math.log(1.0 + (total - frequency + 0.5) / (frequency + 0.5))
 
 
+def _ways(term: QueryTerm) -> list[tuple[tuple[str, ...], float, str | None]]:
+    """The words a term is looked for as: its own, then each glossary alternative's (weight, text)."""
+    return [(term.words, 1.0, None)] + [(alt.words, alt.weight, alt.text) for alt in term.alternatives]
+
+
+def _prefetch(query: Query, index: SearchIndex, matcher: _WordMatcher) -> None:
+    """Ask the index at once for the postings the terms will read: each word's variants, each phrase's pairs."""
+    keys = []
+    for term in query.terms:
+        for words, _, via in _ways(term):
+            for word in words:
+                keys += [variant.word for variant in matcher.match(word, fuzzy=via is None)]
+            keys += [f"{left} {right}" for left, right in itertools.pairwise(words)]
+    index.prefetch(keys)
+
+
 def _term_hits(term: QueryTerm, index: SearchIndex, matcher: _WordMatcher) -> list[_Hit]:
     """Return every way the term or one of its alternatives reached missions."""
     hits: list[_Hit] = []
-    ways = [(term.words, 1.0, None)] + [(alt.words, alt.weight, alt.text) for alt in term.alternatives]
-    for words, weight, via in ways:
+    for words, weight, via in _ways(term):
         # The user's own words match fuzzily and, for a phrase, scattered too; the glossary's
         # alternatives, spelt as the trade spells them, match exactly and side by side only.
         own = via is None
