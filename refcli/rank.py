@@ -124,8 +124,7 @@ def rank_missions(library: Library, index: SearchIndex, query: Query) -> list[Ma
         points = _term_points(hits, ids)
         idf = _idf(len(facts), len(points))
         idfs.append(idf)
-        for slot, value in points.items():
-            totals[slot] = totals.get(slot, 0.0) + idf * value
+        totals.update({slot: totals.get(slot, 0.0) + idf * value for slot, value in points.items()})
     maximum = sum(idfs) * TERM_CAP
     text_share = (TEXT_SHARE if query.competencies else 1.0) if query.terms else 0.0
 
@@ -146,13 +145,15 @@ def rank_missions(library: Library, index: SearchIndex, query: Query) -> list[Ma
         public = query.client_kind == "public"
         scores = {slot: score for slot, score in scores.items() if (slot in facts.public) == public}
     since = query.since
-    in_window = {slot: since is None or facts.ends[slot] >= since or slot in facts.ongoing for slot in scores}
-    for slot, inside in in_window.items():
-        if not inside:
+    outside: set[int] = set()
+    if since is not None:
+        ends, ongoing = facts.ends, facts.ongoing
+        outside = {slot for slot in scores if ends[slot] < since and slot not in ongoing}
+        for slot in outside:
             scores[slot] *= OUT_OF_WINDOW_FACTOR
     best = _best(scores, ids, query.limit)
     find = _finder(library)
-    return [_explain(find(ids[slot]), slot, scores[slot], in_window[slot], query, per_term, idfs, maximum,
+    return [_explain(find(ids[slot]), slot, scores[slot], slot not in outside, query, per_term, idfs, maximum,
                      text_share)
             for slot in best]
 
