@@ -361,7 +361,7 @@ def _search_index(folder: Path, vocabulary: Vocabulary, files: Sequence[tuple[st
         import multiprocessing
 
         if "fork" in multiprocessing.get_all_start_methods():
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, EOFError):  # no fork, or a worker that died: read here
                 readers = _Readers(folder, vocabulary, files, workers)
 
                 def postings(keys: list[str]) -> dict[str, tuple[list[int], list[int]]]:

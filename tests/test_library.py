@@ -165,3 +165,22 @@ def test_the_scan_finds_the_files_find_record_files_finds_in_the_same_order(tmp_
     found = scan_record_files(folder)
     assert list(found) == [path.relative_to(folder).as_posix() for path in find_record_files(folder)]
     assert found["gone.toml"] == (-1, -1) and found["a/c/d.toml"][0] == 1
+
+
+def test_a_search_whose_workers_die_reads_the_files_itself(tmp_path: Path, monkeypatch) -> None:
+    import os
+
+    from refcli import library as library_module
+    from refcli.library import load_library_indexed
+    from tests.test_generate import load_generator
+
+    folder = tmp_path / "missions"
+    load_generator().generate_library(30, folder, seed=2)
+    serial_library, serial_index = load_library_indexed(folder)
+    monkeypatch.setattr(library_module, "PARALLEL_FROM", 5)
+    monkeypatch.setattr(library_module, "_cores", lambda: 2)
+    monkeypatch.setattr(library_module, "_serve", lambda *arguments: os._exit(1))  # each worker dies at once
+    library, index = load_library_indexed(folder)
+    assert list(library.missions) == list(serial_library.missions)
+    assert index.terms == serial_index.terms
+    assert index.posting("concertation") == serial_index.posting("concertation")
