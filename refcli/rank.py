@@ -263,9 +263,14 @@ def _prefetch(query: Query, index: SearchIndex, matcher: _WordMatcher) -> None:
     keys = []
     for term in query.terms:
         for words, _, via in _ways(term):
-            for word in words:
-                keys += [variant.word for variant in matcher.match(word, fuzzy=via is None)]
+            variants = [matcher.match(word, fuzzy=via is None) for word in words]
+            if len(words) == 1:
+                keys += [variant.word for variant in variants[0]]
+                continue
+            # A phrase reads its pairs; the user's own phrase, scattered, its words' strongest variants too.
             keys += [f"{left} {right}" for left, right in itertools.pairwise(words)]
+            if via is None:
+                keys += [found[0].word for found in variants if found]
     index.prefetch(keys)
 
 
