@@ -112,8 +112,12 @@ def load_library_cached(folder: Path, cache_dir: Path | None = None, *, lazy: bo
             return found
         if found is None or attempt:
             break
-        # Some files changed (found is their set): patch the cache for them, then load it warm.
-        note = cache.update(found)
+        # Some files changed (found is their set): patch the cache for them, then load it warm. Damage
+        # found while patching (a row that does not decode) means a rebuild, as damage found earlier.
+        try:
+            note = cache.update(found)
+        except _UNREADABLE:
+            break
         if note:
             return cache.read_without(note, lazy, with_index)
     return cache.rebuild(lazy, with_index)
@@ -336,7 +340,7 @@ class _Cache:
                                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", map(_file_values, rows))
                 connection.execute("INSERT OR REPLACE INTO blobs VALUES ('manifest', ?)",
                                    (_manifest(connection, self.files),))
-        except sqlite3.Error as error:
+        except sqlite3.OperationalError as error:  # cannot write (read-only, locked, disk full): do without
             return f"cache not updated ({error}); the library was read without it"
         finally:
             if connection is not None:

@@ -156,6 +156,21 @@ def test_a_damaged_cache_is_rebuilt_never_trusted(big_library: Path, cache_dir: 
     assert outputs(big_library) == expected
 
 
+@pytest.mark.parametrize("damage", ["UPDATE postings SET slots = x'0102' WHERE key = 'concertation'",
+                                    "UPDATE files SET terms = 'not json' WHERE path LIKE 'generated/%'",
+                                    "DELETE FROM blobs WHERE name = 'words'"])
+def test_damage_found_while_patching_rebuilds(big_library: Path, cache_dir: Path, damage: str) -> None:
+    assert_cache_changes_nothing(big_library)
+    (database,) = cache_dir.glob("library-*.sqlite3")
+    with sqlite3.connect(database) as connection:
+        connection.execute(damage)
+    connection.close()
+    for record in sorted((big_library / "generated").glob("*.toml"))[:3]:  # edits that reach the damage
+        text = record.read_text(encoding="utf-8")
+        record.write_text(text.replace("keywords = [", 'keywords = [\n    "concertation",'), encoding="utf-8")
+    assert_cache_changes_nothing(big_library)
+
+
 def _postings_by_path(database: Path) -> dict[str, list[tuple[str, int]]]:
     """The stored postings, each slot named by its file's path (slots differ between an updated and a new cache)."""
     from array import array
