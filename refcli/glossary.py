@@ -11,7 +11,6 @@ from pathlib import Path
 
 from refcli.errors import UserError
 from refcli.frozen import frozen
-from refcli.load import parse_toml
 from refcli.text import tokens
 
 FILE_NAME = "glossary.toml"
@@ -106,12 +105,10 @@ def find_glossary_file(data_folder: Path | None) -> Path:
 
 def load_glossary(data_folder: Path | None = None, path: Path | None = None) -> Glossary:
     """Read and check the glossary; a problem is one line naming the file and the key."""
+    from refcli.vocabulary import read_data_file
+
     path = path or find_glossary_file(data_folder)
-    try:
-        table = parse_toml(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:  # tomllib.TOMLDecodeError is a ValueError
-        raise UserError(f"{path}: cannot read the glossary: {error}") from None
-    return parse_glossary(table, path)
+    return parse_glossary(read_data_file(path, "the glossary"), path)
 
 
 def parse_glossary(table: dict, path: Path) -> Glossary:

@@ -85,6 +85,14 @@ def _key(name: str) -> str:
     return fold(name).replace("-", " ").replace("_", " ")
 
 
+def read_data_file(path: Path, what: str) -> dict:
+    """Parse a firm-editable TOML data file; a problem is one line: '<path>: cannot read <what>: <why>'."""
+    try:
+        return parse_toml(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:  # tomllib.TOMLDecodeError is a ValueError
+        raise UserError(f"{path}: cannot read {what}: {error}") from None
+
+
 def find_data_file(file_name: str, data_folder: Path | None, what: str) -> Path:
     """Return a firm-editable data file beside the library folder, else the copy shipped with refcli."""
     candidates = []
@@ -106,10 +114,7 @@ def find_vocabulary_file(data_folder: Path | None) -> Path:
 def load_vocabulary(data_folder: Path | None = None, path: Path | None = None) -> Vocabulary:
     """Read and check the components vocabulary."""
     path = path or find_vocabulary_file(data_folder)
-    try:
-        table = parse_toml(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:  # tomllib.TOMLDecodeError is a ValueError
-        raise UserError(f"{path}: cannot read the components vocabulary: {error}") from None
+    table = read_data_file(path, "the components vocabulary")
     max_level = table.get("max_level", 5)
     if not isinstance(max_level, int) or isinstance(max_level, bool) or not 1 <= max_level <= 10:
         raise UserError(f"{path}: max_level: must be a whole number from 1 to 10")
