@@ -173,11 +173,7 @@ def _load(data: Path | None, quiet: bool, no_cache: bool = False, cache_dir: Pat
             if problem.path not in reported:
                 reported.add(problem.path)
                 print_warning(f"skipped {problem} (run 'refcli validate' for every problem)")
-    if for_search:
-        if index is None:
-            from refcli.index import build_index
-
-            index = build_index(library)
+    if for_search:  # the cache, or the search without it, always gives the index when asked
         return library, index
     return library
 
