@@ -322,7 +322,7 @@ class _Cache:
                         else:
                             slot, next_slot = next_slot, next_slot + 1
                         items.append((relative, size, mtime, slot))
-                rows, _ = _read(self, items)
+                rows, _ = _read(self, items, with_postings=False)  # the rows' words patch the postings
                 removed: dict[str, set[int]] = {}
                 for slot, terms in old.values():
                     for table in json.loads(terms) if terms else ():
@@ -442,10 +442,11 @@ class _Stored:
         self.repaired = memory_index(facts, shares), {row.relative: row.record for row in rows}
 
 
-def _read(cache: _Cache, items: list[tuple[str, int, int, int]]) -> tuple[list[FileRow], list[Share]]:
+def _read(cache: _Cache, items: list[tuple[str, int, int, int]], with_postings: bool = True
+          ) -> tuple[list[FileRow], list[Share]]:
     from refcli.library import read_rows
 
-    return read_rows(cache.folder, cache.vocabulary, items, with_records=True)
+    return read_rows(cache.folder, cache.vocabulary, items, with_records=True, with_postings=with_postings)
 
 
 def _decode(folder: Path, records: dict[str, str | None], relatives: Iterable[str]) -> dict[str, Mission]:

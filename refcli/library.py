@@ -215,18 +215,21 @@ def _stat(name: str, handle: int | None, directory: str) -> tuple[int, int]:
 
 
 def read_rows(folder: Path, vocabulary: Vocabulary, files: Sequence[tuple[str, int, int, int]], *,
-              with_records: bool = False) -> tuple[list[FileRow], list[Share]]:
+              with_records: bool = False, with_postings: bool = True) -> tuple[list[FileRow], list[Share]]:
     """Read these record files (relative path, size, mtime, slot; slots ascending): their rows, in order,
-    and their postings, one share per chunk; in worker processes when there are many files."""
-    chunks = _in_parallel(_read_rows_chunk, (folder, vocabulary, with_records), files, chunk_size=2000)
-    return [row for rows, _ in chunks for row in rows], [share for _, share in chunks]
+    and (with_postings) their postings, one share per chunk; in worker processes when there are many."""
+    chunks = _in_parallel(_read_rows_chunk, (folder, vocabulary, with_records, with_postings), files,
+                          chunk_size=2000)
+    return [row for rows, _ in chunks for row in rows], [share for _, share in chunks if share is not None]
 
 
-def _read_rows_chunk(options: tuple, files: Sequence[tuple[str, int, int, int]]) -> tuple[list[FileRow], Share]:
+def _read_rows_chunk(options: tuple, files: Sequence[tuple[str, int, int, int]]) -> tuple[list[FileRow],
+                                                                                         Share | None]:
     from refcli.index import pack_share
 
-    rows, terms = _read_terms(*options, files)
-    return rows, pack_share(terms)
+    folder, vocabulary, with_records, with_postings = options
+    rows, terms = _read_terms(folder, vocabulary, with_records, files)
+    return rows, pack_share(terms) if with_postings else None
 
 
 def _read_terms(folder: Path, vocabulary: Vocabulary, with_records: bool, files: Sequence[tuple[str, int, int, int]]
