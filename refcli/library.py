@@ -397,8 +397,8 @@ class Kept:
 
 def keep_first(folder: Path, paths: Sequence[str], ids: Sequence[str | None], stored: dict[str, str]) -> Kept:
     """From each file's relative path and mission id (None: not a valid record), in file order, and the
-    problems (JSON) of the invalid ones by path, as assemble_library does from Missions: the first file
-    with an id keeps it, a later one is left out with a problem."""
+    problems (JSON) of the invalid ones by path: the first file with an id keeps it, a later one is left
+    out with a problem."""
     if None not in ids and len(set(ids)) == len(ids):  # the usual case, in C: every file valid, no id twice
         return Kept(sorted(zip(paths, ids, strict=True), key=itemgetter(1)), (), ())  # type: ignore[arg-type]
     files = zip(paths, ids, [stored.get(relative) for relative in paths], strict=True)
@@ -532,22 +532,24 @@ def _load(folder: Path, vocabulary: Vocabulary | None, *, with_terms: bool) -> t
 
 def assemble_library(folder: Path, vocabulary: Vocabulary,
                      results: Iterable[tuple[Path, Mission | Problem | list[Problem]]]) -> Library:
-    """Gather each file's result, in path order: the first file with an id keeps it, a later one is left out."""
-    problems: list[Problem] = []
-    skipped: list[str] = []
+    """Gather each file's result, in path order: the first file with an id keeps it, a later one is left
+    out (keep_first, the rule the cache and the search apply to their rows)."""
+    relatives: list[str] = []
+    ids: list[str | None] = []
     missions: dict[str, Mission] = {}
+    problems: dict[str, str] = {}
     for path, result in results:
+        relative = path.relative_to(folder).as_posix()
+        relatives.append(relative)
         if isinstance(result, Mission):
-            first = missions.get(result.id)
-            if first is not None:
-                result = [duplicate_problem(path, result.id, first.path)]
-            else:
-                missions[result.id] = result
-                continue
-        problems += [result] if isinstance(result, Problem) else result
-        skipped.append(str(path))
-    ordered = tuple(sorted(missions.values(), key=lambda mission: mission.id))
-    return Library(folder, ordered, vocabulary, tuple(problems), tuple(skipped))
+            ids.append(result.id)
+            missions[relative] = result
+        else:
+            ids.append(None)
+            problems[relative] = problems_to_json(result)
+    kept = keep_first(folder, relatives, ids, problems)
+    return Library(folder, tuple(missions[relative] for relative, _ in kept.order), vocabulary, kept.problems,
+                   kept.skipped)
 
 
 def duplicate_problem(path: Path, mission_id: str, first: Path | None) -> Problem:
