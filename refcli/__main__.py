@@ -1,5 +1,5 @@
 """`python -m refcli`: the same as the refcli command."""
 
-from refcli.cli import main
+from refcli.entry import main
 
 main()

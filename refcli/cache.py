@@ -39,8 +39,9 @@ from typing import TYPE_CHECKING
 
 from refcli import __version__
 from refcli.frozen import frozen
-from refcli.library import FileRow, LazyMissions, keep_first, scan_record_files
+from refcli.library import FileRow, LazyMissions, keep_first
 from refcli.model import Library, Mission
+from refcli.scan import scan_record_files, take_early_scan
 from refcli.serialize import mission_from_table
 from refcli.vocabulary import Vocabulary, load_vocabulary
 
@@ -124,16 +125,19 @@ def load_library_cached(folder: Path, cache_dir: Path | None = None, *, lazy: bo
 
 
 class _Scan:
-    """scan_record_files(folder) in a thread; result() waits for it (and raises what it raised)."""
+    """scan_record_files(folder): what the entry point's early scan found (refcli/scan.py), else scanned
+    in a thread; result() waits for it (and raises what it raised)."""
 
     def __init__(self, folder: Path) -> None:
-        import threading
-
         self.folder = folder
-        self.found: dict[str, tuple[int, int]] | None = None
+        self.found = take_early_scan(folder)
         self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="refcli-scan", daemon=True)
-        self.thread.start()
+        self.thread = None
+        if self.found is None:
+            import threading
+
+            self.thread = threading.Thread(target=self._run, name="refcli-scan", daemon=True)
+            self.thread.start()
 
     def _run(self) -> None:
         try:
@@ -142,7 +146,8 @@ class _Scan:
             self.error = error
 
     def result(self) -> dict[str, tuple[int, int]]:
-        self.thread.join()
+        if self.thread is not None:
+            self.thread.join()
         if self.error is not None:
             raise self.error
         assert self.found is not None

@@ -26,6 +26,7 @@ from refcli.errors import Problem, UserError
 from refcli.frozen import frozen
 from refcli.load import find_record_files, read_record
 from refcli.model import Library, Mission
+from refcli.scan import scan_record_files
 from refcli.validate import validate_record
 from refcli.vocabulary import Vocabulary, load_vocabulary
 
@@ -143,75 +144,6 @@ class FileRow(NamedTuple):
     facts: MissionFacts | None
     record: str | None = None  # with_records: the mission as JSON (serialize.mission_to_table)
     terms: str | None = None  # with_records: its words and pairs as JSON (index.mission_terms)
-
-
-def scan_record_files(folder: Path, *, stat: bool = True) -> dict[str, tuple[int, int]]:
-    """Return, in the library's file order, each record file's relative path -> (size, mtime_ns).
-
-    The files are find_record_files' (same rules, same order), found with os.scandir on strings:
-    pathlib costs more than the stat calls at 10,000 files. Without stat, (0, 0) for each: a search
-    without the cache needs only the names (10,000 stat calls, ~40 ms).
-    """
-    found: dict[str, tuple[int, int]] = {}
-
-    def walk(directory: str, prefix: str) -> None:
-        # Names sorted within each folder, sub-folders walked where they sort: the order of sorted(Path).
-        records: list[str] = []
-        folders: list[str] = []
-        with os.scandir(directory) as listing:
-            for entry in listing:
-                name = entry.name
-                if name.startswith("."):
-                    continue
-                try:
-                    is_directory = entry.is_dir()
-                except OSError:
-                    is_directory = False
-                if is_directory:
-                    if not entry.is_symlink():  # os.walk(followlinks=False): no loops
-                        folders.append(name)
-                elif name.endswith(".toml"):
-                    records.append(name)
-        records.sort()
-        statuses = _stat_all(directory, records) if stat else [(0, 0)] * len(records)
-        if not folders:
-            found.update(zip([prefix + name for name in records] if prefix else records, statuses, strict=True))
-            return
-        found_here = dict(zip(records, statuses, strict=True))
-        for name in sorted([*records, *folders]):
-            if name in found_here:
-                found[prefix + name] = found_here[name]
-            else:
-                walk(os.path.join(directory, name), prefix + name + "/")
-
-    walk(str(folder), "")
-    return found
-
-
-def _stat_all(directory: str, records: list[str]) -> list[tuple[int, int]]:
-    """(size, mtime_ns) of each file of a folder, stat'ed relative to the open folder: the kernel need not
-    walk the path again for each file (-25%)."""
-    handle = os.open(directory, os.O_RDONLY) if _STAT_DIR_FD else None
-    try:
-        try:  # the usual case, in one comprehension; a file that cannot be stat'ed, one at a time
-            return [(status.st_size, status.st_mtime_ns) for status in
-                    (os.stat(name, dir_fd=handle) for name in records)]
-        except OSError:
-            return [_stat(name, handle, directory) for name in records]
-    finally:
-        if handle is not None:
-            os.close(handle)
-
-
-_STAT_DIR_FD = os.stat in os.supports_dir_fd
-
-
-def _stat(name: str, handle: int | None, directory: str) -> tuple[int, int]:
-    try:
-        status = os.stat(name, dir_fd=handle) if handle is not None else os.stat(os.path.join(directory, name))
-    except OSError:
-        return (-1, -1)  # read_record will say why
-    return (status.st_size, status.st_mtime_ns)
 
 
 def read_rows(folder: Path, vocabulary: Vocabulary, files: Sequence[tuple[str, int, int, int]], *,

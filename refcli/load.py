@@ -8,9 +8,10 @@ from pathlib import Path
 
 from refcli.errors import Problem, UserError
 from refcli.frozen import frozen
+from refcli.scan import DATA_VARIABLE as ENVIRONMENT_VARIABLE
+from refcli.scan import DEFAULT_DATA
 
-ENVIRONMENT_VARIABLE = "REFCLI_DATA"
-DEFAULT_FOLDER = Path("data") / "missions"
+DEFAULT_FOLDER = Path(DEFAULT_DATA)
 
 _LOCATION = re.compile(r"\(at line (\d+), column (\d+)\)")
 # What rtoml reads as TOML 1.1 and tomllib (TOML 1.0) refuses: inline tables that span lines or end

@@ -16,7 +16,7 @@ HEAVY = ("numpy", "rich", "docx", "rapidfuzz", "rtoml", "sqlite3", "platformdirs
 
 PROBE = """
 import sys
-from refcli.cli import main
+from refcli.entry import main
 sys.argv = ["refcli", *sys.argv[1:]]
 try:
     main()
@@ -100,7 +100,7 @@ def test_listing_the_commands_builds_none_of_them(capsys: pytest.CaptureFixture[
 
 
 def test_the_help_lists_every_command_and_a_misspelt_one_gets_a_suggestion() -> None:
-    entry_point = "import sys; sys.argv[0] = 'refcli'; from refcli.cli import main; main()"
+    entry_point = "import sys; sys.argv[0] = 'refcli'; from refcli.entry import main; main()"
     listed = subprocess.run([sys.executable, "-c", entry_point, "--help"], capture_output=True, text=True).stdout
     names = [line.split()[0] for line in listed.split("Commands:")[1].strip().splitlines()]
     assert names == ["validate", "list", "show", "new", "import", "build-bid", "search", "check"]
