@@ -251,6 +251,132 @@ def _item_terms(text: str) -> tuple[list[str], list[str]]:
     return item, list(map(" ".join, zip(item, item[1:], strict=False)))
 
 
+# --- a search without the cache: no postings built, a key's found when asked for ---------------------
+
+def record_fields(table: dict, vocabulary: Vocabulary) -> dict[str, list[str]]:
+    """mission_fields of the Mission a valid record's table describes (validate_table's), without the Mission:
+    a search without the cache reads 10,000 records and shows ten. tests/test_index.py checks both agree."""
+    labels = vocabulary.by_id()
+    client, site, team = table["client"], table.get("site", {}), table.get("team", {})
+    return {
+        "title": [table["title"], *filter(None, [table.get("subtitle")])],
+        "keywords": list(table.get("keywords", ())),
+        "mission_type": [table["mission_type"]],
+        "stakes": [table["stakes"]],
+        "content": list(table["content"]),
+        "components": [labels[component].label for component in table.get("components", {}) if component in labels],
+        "client": [client["name"], *filter(None, [client.get("category")])],
+        "site": [*filter(None, [site.get("city")]), *site.get("districts", ())],
+        "partners": list(table.get("partners", ())),
+        "team": [*team.get("members", ()), *filter(None, [team.get("mandataire"), team.get("director"),
+                                                          team.get("referent")]), *team.get("consultants", ())],
+    }
+
+
+def record_facts(table: dict) -> MissionFacts:
+    """mission_facts of the Mission a valid record's table describes (serialize.mission_from_table's defaults)."""
+    period = table["period"]
+    return (table["id"], period.get("end", period["start"]), period.get("ongoing", False),
+            table["client"]["kind"] == "public", dict(table.get("components", {})))
+
+
+def record_words(fields: dict[str, list[str]]) -> tuple[dict[str, int], tuple[str, ...]]:
+    """A record's words with their fields' masks (mission_terms' words), and each field's words as one
+    text, " word word | word " (items apart): its pairs are looked for in it when a search asks.
+
+    Making every pair's string up front (mission_terms' pairs) is most of a record's indexing, and a
+    search looks for a few pairs."""
+    words: dict[str, int] = {}
+    texts = []
+    known = _ITEM_WORDS
+    if len(known) > _ITEMS_SIZE:
+        known.clear()
+    for bit, name in enumerate(FIELDS):
+        flag = 1 << bit
+        parts = []
+        for text in fields[name]:
+            found = known.get(text)
+            if found is None:
+                item = tokens(text)
+                found = (item, " ".join(item))
+                if len(text) <= _ITEM_LENGTH:
+                    known[text] = found
+            for word in found[0]:
+                words[word] = words.get(word, 0) | flag
+            parts.append(found[1])
+        texts.append(f" {' | '.join(parts)} " if parts else "")
+    return words, tuple(texts)
+
+
+_ITEM_WORDS: dict[str, tuple[list[str], str]] = {}
+
+
+class RecordWords:
+    """The words of the records a search read, by slot (ascending): a word's or a pair's posting is
+    gathered when asked for. What a search without the cache keeps in place of an index."""
+
+    def __init__(self) -> None:
+        self.slots: list[int] = []
+        self.words: list[dict[str, int]] = []
+        self.texts: list[tuple[str, ...]] = []
+        self._distinct: set[str] | None = None
+
+    def add(self, slot: int, terms: tuple[dict[str, int], tuple[str, ...]]) -> None:
+        self._distinct = None
+        self.slots.append(slot)
+        self.words.append(terms[0])
+        self.texts.append(terms[1])
+
+    def distinct(self) -> set[str]:
+        if self._distinct is None:
+            self._distinct = set().union(*self.words)
+        return self._distinct
+
+    def postings(self, keys: Iterable[str]) -> dict[str, tuple[list[int], list[int]]]:
+        """Each key's slots and field masks (as a built index's posting, as lists)."""
+        from itertools import compress, repeat
+
+        masks_of: dict[str, list[int]] = {}
+
+        def masks(word: str) -> list[int]:  # each record's mask of the word (0: absent), looked up in C
+            if word not in masks_of:
+                masks_of[word] = list(map(dict.get, self.words, repeat(word), repeat(0)))
+            return masks_of[word]
+
+        found: dict[str, tuple[list[int], list[int]]] = {}
+        distinct = self.distinct()
+        for key in keys:
+            first, _, second = key.partition(" ")
+            if first not in distinct or (second and second not in distinct):
+                found[key] = ([], [])  # a word no record holds: nothing to look up
+            elif not second:
+                word = masks(key)
+                found[key] = (list(compress(self.slots, word)), list(filter(None, word)))
+            else:
+                found[key] = self._pair(key, masks(first), masks(second))
+        return found
+
+    def _pair(self, key: str, first: list[int], second: list[int]) -> tuple[list[int], list[int]]:
+        from itertools import compress
+        from operator import and_
+
+        needle = f" {key} "
+        slots, masks = [], []
+        # Only the records with both words in one field are looked at, and only those fields.
+        for number, both in compress(enumerate(map(and_, first, second)), map(and_, first, second)):
+            texts = self.texts[number]
+            mask = 0
+            while both:
+                bit = both & -both
+                if needle in texts[bit.bit_length() - 1]:
+                    mask |= bit
+                both ^= bit
+            if mask:
+                slots.append(self.slots[number])
+                masks.append(mask)
+        return slots, masks
+
+
 @frozen
 class Share:
     """The postings of some missions, packed: what a worker process sends back, in a few objects.

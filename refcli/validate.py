@@ -415,6 +415,17 @@ def _clean_table(table: dict, checker: _Checker) -> dict:
 
 def validate_record(raw: RawRecord, vocabulary: Vocabulary, library_folder: Path | None) -> Mission | list[Problem]:
     """Return the Mission a raw table describes, or every problem that stops it being one."""
+    clean = validate_table(raw, vocabulary, library_folder)
+    if isinstance(clean, list):
+        return clean
+    from refcli.serialize import mission_from_table
+
+    return mission_from_table(clean, raw.path)
+
+
+def validate_table(raw: RawRecord, vocabulary: Vocabulary, library_folder: Path | None) -> dict | list[Problem]:
+    """Return the raw table checked and cleaned (what serialize.mission_from_table takes), or every
+    problem that stops it being a mission."""
     checker = _Checker(raw.path, vocabulary, library_folder)
     table = raw.table
     if len(table) == 1:
@@ -432,6 +443,4 @@ def validate_record(raw: RawRecord, vocabulary: Vocabulary, library_folder: Path
             checker.illustration_file(illustration["file"], f"illustrations[{index}].file")
     if checker.problems:
         return checker.problems
-    from refcli.serialize import mission_from_table
-
-    return mission_from_table(clean, raw.path)
+    return clean

@@ -43,3 +43,54 @@ def test_shares_taken_in_order_give_the_whole_postings():
     assert index.terms == ["a", "b", "c"]
     assert {key: index.posting(key) for key in merged} == merged
     assert index.posting("d") is None and index.posting("a c") is None
+
+
+def test_a_search_without_the_cache_reads_the_same_words_from_the_checked_tables(tmp_path, library_folder):
+    """record_fields, record_facts and record_words (no Mission made) agree with mission_fields,
+    mission_facts and mission_terms, and RecordWords gives every key the posting a built index gives."""
+    import shutil
+
+    from refcli.index import (
+        RecordWords,
+        mission_facts,
+        mission_fields,
+        mission_terms,
+        record_facts,
+        record_fields,
+        record_words,
+    )
+    from refcli.library import load_library
+    from refcli.load import read_record
+    from refcli.validate import validate_table
+    from tests.conftest import MINIMAL_RECORD
+    from tests.test_generate import load_generator
+
+    load_generator().generate_library(150, library_folder / "generated", seed=11)
+    (library_folder / "minimal.toml").write_text(MINIMAL_RECORD, encoding="utf-8")
+    shutil.copy(next(library_folder.glob("*.toml")), library_folder / "zz-duplicate-id.toml")
+    library = load_library(library_folder)
+    assert len(library.missions) > 150
+    index = build_index(library)
+    read = RecordWords()
+    for mission in library.missions:
+        table = validate_table(read_record(mission.path), library.vocabulary, library_folder)
+        assert record_fields(table, library.vocabulary) == mission_fields(mission, library.vocabulary)
+        assert record_facts(table) == mission_facts(mission)
+        words, texts = record_words(record_fields(table, library.vocabulary))
+        assert words == mission_terms(mission, library.vocabulary)[0]
+        assert len(texts) == len(FIELDS)
+        read.add(index_slot(index, mission.id), (words, texts))
+
+    keys = [*index.terms, *{pair for mission in library.missions
+                            for pair in mission_terms(mission, library.vocabulary)[1]},
+            "maison projet", "projet maison", "concertation concertation", "absent word", "absent", "du"]
+    found = read.postings(keys)
+    for key in keys:
+        posting = index.posting(key)
+        expected = ([], []) if posting is None else (list(posting[0]), list(posting[1]))
+        assert found[key] == expected, key
+    assert read.distinct() == set(index.terms)
+
+
+def index_slot(index, mission_id: str) -> int:
+    return next(slot for slot, found in index.facts.ids.items() if found == mission_id)
