@@ -198,7 +198,7 @@ class _Cache:
             stats, slots, ids, problems, depends, columns = marshal.loads(manifest)
             files = self.files
             # The usual case, compared in C: every file as it was, no file that could not be stat'ed.
-            if stats != files or -1 in {size for size, _ in files.values()} or \
+            if stats != files or (-1, -1) in files.values() or \
                     not all(_dependencies_hold(value) for value in depends.values()):
                 return {relative for relative, found in files.items()
                         if stats.get(relative) != found or found[0] < 0

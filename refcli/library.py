@@ -28,7 +28,6 @@ from refcli.frozen import frozen
 from refcli.load import find_record_files, read_record
 from refcli.model import Library, Mission
 from refcli.scan import scan_record_files
-from refcli.validate import validate_record
 from refcli.vocabulary import Vocabulary, load_vocabulary
 
 if TYPE_CHECKING:
@@ -53,6 +52,8 @@ class FileResult:
 def read_file(folder: Path, vocabulary: Vocabulary, path: Path, *, with_terms: bool = False,
               with_depends: bool = False) -> FileResult:
     """Read, parse and validate one record file; with_terms, also its share of the index."""
+    from refcli.validate import validate_record  # not imported by a warm search, which validates nothing
+
     raw = read_record(path)
     depends: list[tuple[str, bool]] = []
     if isinstance(raw, Problem):
