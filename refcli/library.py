@@ -268,7 +268,8 @@ def _merge_reads(reads: Sequence[_SearchRead]) -> _SearchRead:
 
 
 def _serve(connection, folder: Path, vocabulary: Vocabulary, files: Sequence[tuple[str, int, int, int]]) -> None:
-    """A worker: read its files, send back their rows and words, then answer for postings until told to stop."""
+    """A worker: read its files, send back what a search keeps of them (_SearchRead), then answer for postings
+    until told to stop."""
     try:
         read, words = _read_for_search(folder, vocabulary, files)
         connection.send(("read", marshal.dumps(tuple(read))))  # marshal: ~5 times faster than pickle here
