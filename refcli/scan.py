@@ -123,6 +123,20 @@ def start_early_scan(arguments: list[str], environ: dict[str, str] | os._Environ
         _run_child(folder, read, write)  # exits
     os.close(write)
     _early = (pid, read, folder)
+    import atexit
+
+    atexit.register(drop_early_scan)  # a command that ends before it takes the answer reaps the child too
+
+
+def drop_early_scan() -> None:
+    """Stop and reap the child if its answer was not taken: no process is left, not even a zombie
+    (a container's first process may never reap what it inherits)."""
+    global _early
+    if _early is not None:
+        pid, read, _ = _early
+        _early = None
+        os.close(read)
+        _end(pid, kill=True)
 
 
 def named_folder(arguments: list[str], environ: dict[str, str] | os._Environ[str]) -> str | None:
@@ -174,8 +188,8 @@ def take_early_scan(folder: str | os.PathLike[str]) -> dict[str, tuple[int, int]
     from pathlib import Path  # the parent's folder is a Path made from the same text
 
     if os.fspath(folder) != os.fspath(Path(scanned)):
-        os.close(read)
-        _end(pid, kill=True)
+        _early = (pid, read, scanned)
+        drop_early_scan()
         return None
     chunks = []
     try:

@@ -74,6 +74,18 @@ def test_another_folder_gets_nothing_and_the_child_is_stopped(tmp_path: Path) ->
     assert _no_child_left(pid)
 
 
+def test_a_command_that_ends_first_leaves_no_process(tmp_path: Path) -> None:
+    """What the entry point registers with atexit: an answer never taken (the command failed before it
+    read the library) still has its child stopped and reaped."""
+    from refcli.scan import drop_early_scan
+
+    start_early_scan(["search", "gup", "--data", str(_library(tmp_path, count=3000))])
+    pid = scan._early[0]
+    drop_early_scan()
+    assert scan._early is None and _no_child_left(pid)
+    drop_early_scan()  # nothing left to drop
+
+
 def test_a_folder_the_child_cannot_scan_gets_nothing(tmp_path: Path) -> None:
     start_early_scan(["search", "gup", "--data", str(tmp_path / "missing")])
     assert take_early_scan(tmp_path / "missing") is None  # the parent scans and reports the error itself
