@@ -363,8 +363,9 @@ class RecordWords:
         needle = f" {key} "
         slots, masks = [], []
         # Only the records with both words in one field are looked at, and only those fields.
-        for number, both in compress(enumerate(map(and_, first, second)), map(and_, first, second)):
-            texts = self.texts[number]
+        shared = list(map(and_, first, second))
+        for number in compress(range(len(shared)), shared):
+            both, texts = shared[number], self.texts[number]
             mask = 0
             while both:
                 bit = both & -both
