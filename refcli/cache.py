@@ -451,7 +451,7 @@ def _read(cache: _Cache, items: list[tuple[str, int, int, int]], with_postings: 
           ) -> tuple[list[FileRow], list[Share]]:
     from refcli.library import read_rows
 
-    return read_rows(cache.folder, cache.vocabulary, items, with_records=True, with_postings=with_postings)
+    return read_rows(cache.folder, cache.vocabulary, items, with_postings=with_postings)
 
 
 def _decode(folder: Path, records: dict[str, str | None], relatives: Iterable[str]) -> dict[str, Mission]:

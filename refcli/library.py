@@ -1,15 +1,15 @@
 """Load a data folder into a Library: read, validate, reject duplicate ids, keep every problem.
 
 Reading a record file (parse, validate, and for the index and the cache its words and the
-illustration files its validation looked at) is one function, read_file, shared by load_library,
-the cache (refcli/cache.py) and the search without the cache. read_files runs it over many files,
-across the machine's cores when there are enough of them; its results are the serial path's, in
-the same order.
+illustration files its validation looked at) is one function, read_file, shared by load_library
+and the cache (refcli/cache.py). read_files runs it over many files, across the machine's cores when
+there are enough of them; its results are the serial path's, in the same order.
 
-A search reads differently (read_rows): what crosses back from a worker process is what a search
-and the cache need, compact (each file's id, facts and problems, the postings of its chunk packed in
-a few arrays; with the cache, the record and its words as JSON), not the Mission objects, whose
-pickling cost more than reading the files. The records a search shows are decoded when shown.
+The cache reads through read_rows: what crosses back from a worker process is compact (each file's
+row: id, facts, problems, the record and its words as JSON; the postings of its chunk packed in a
+few arrays), not the Mission objects, whose pickling cost more than reading the files. A search
+without the cache makes no Mission at all (_read_for_search): its workers keep each record's words
+and answer for the postings the search asks for. The records a search shows are decoded when shown.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def _read_chunk(options: tuple, paths: Sequence[Path]) -> list[FileResult]:
 # --- reading for a search, and for the cache -----------------------------------------------------
 
 class FileRow(NamedTuple):
-    """What a search and the cache keep of one record file (a row of the cache's files table)."""
+    """What the cache keeps of one record file (a row of its files table)."""
 
     relative: str  # the path inside the library folder, with /
     size: int
@@ -144,15 +144,16 @@ class FileRow(NamedTuple):
     problems: str | None  # JSON [[key, message, line, column], ...] when it is not
     depends: str | None  # JSON [[illustration file, existed], ...]: what validation looked at
     facts: MissionFacts | None
-    record: str | None = None  # with_records: the mission as JSON (serialize.mission_to_table)
-    terms: str | None = None  # with_records: its words and pairs as JSON (index.mission_terms)
+    record: str | None = None  # the mission as JSON (serialize.mission_to_table); None: not a valid record
+    terms: str | None = None  # its words and pairs as JSON (index.mission_terms)
 
 
 def read_rows(folder: Path, vocabulary: Vocabulary, files: Sequence[tuple[str, int, int, int]], *,
-              with_records: bool = False, with_postings: bool = True) -> tuple[list[FileRow], list[Share]]:
-    """Read these record files (relative path, size, mtime, slot; slots ascending): their rows, in order,
-    and (with_postings) their postings, one share per chunk; in worker processes when there are many."""
-    chunks = _in_parallel(_read_rows_chunk, (folder, vocabulary, with_records, with_postings), files,
+              with_postings: bool = True) -> tuple[list[FileRow], list[Share]]:
+    """Read these record files (relative path, size, mtime, slot; slots ascending) for the cache: their
+    rows, in order, and (with_postings) their postings, one share per chunk; in worker processes when
+    there are many."""
+    chunks = _in_parallel(_read_rows_chunk, (folder, vocabulary, with_postings), files,
                           chunk_size=2000)
     return [row for rows, _ in chunks for row in rows], [share for _, share in chunks if share is not None]
 
@@ -161,14 +162,14 @@ def _read_rows_chunk(options: tuple, files: Sequence[tuple[str, int, int, int]])
                                                                                          Share | None]:
     from refcli.index import pack_share
 
-    folder, vocabulary, with_records, with_postings = options
-    rows, terms = _read_terms(folder, vocabulary, with_records, files)
+    folder, vocabulary, with_postings = options
+    rows, terms = _read_terms(folder, vocabulary, files)
     return rows, pack_share(terms) if with_postings else None
 
 
-def _read_terms(folder: Path, vocabulary: Vocabulary, with_records: bool, files: Sequence[tuple[str, int, int, int]]
+def _read_terms(folder: Path, vocabulary: Vocabulary, files: Sequence[tuple[str, int, int, int]]
                 ) -> tuple[list[FileRow], list[tuple[int, tuple[dict[str, int], dict[str, int]]]]]:
-    """Each file's row, and each valid record's (slot, mission_terms)."""
+    """Each file's row (with the record and its words as JSON), and each valid record's (slot, mission_terms)."""
     import gc
 
     from refcli.index import mission_facts, mission_terms
@@ -188,10 +189,8 @@ def _read_terms(folder: Path, vocabulary: Vocabulary, with_records: bool, files:
             if isinstance(mission, Mission):
                 words = mission_terms(mission, vocabulary)
                 terms.append((slot, words))
-                record = word_json = None
-                if with_records:
-                    record = json.dumps(mission_to_table(mission), ensure_ascii=False, separators=(",", ":"))
-                    word_json = json.dumps(words, ensure_ascii=False, separators=(",", ":"))
+                record = json.dumps(mission_to_table(mission), ensure_ascii=False, separators=(",", ":"))
+                word_json = json.dumps(words, ensure_ascii=False, separators=(",", ":"))
                 rows.append(FileRow(relative, size, mtime, slot, mission.id, None, depends, mission_facts(mission),
                                     record, word_json))
             else:

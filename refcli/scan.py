@@ -184,13 +184,12 @@ def take_early_scan(folder: str | os.PathLike[str]) -> dict[str, tuple[int, int]
     if _early is None:
         return None
     pid, read, scanned = _early
-    _early = None
     from pathlib import Path  # the parent's folder is a Path made from the same text
 
     if os.fspath(folder) != os.fspath(Path(scanned)):
-        _early = (pid, read, scanned)
         drop_early_scan()
         return None
+    _early = None
     chunks = []
     try:
         while chunk := os.read(read, 1 << 20):
