@@ -214,15 +214,12 @@ class _Cache:
             library = Library(self.folder, missions, self.vocabulary, kept.problems, kept.skipped)
             index = None
             if with_index:
-                from refcli.index import Facts, SearchIndex
+                from refcli.index import SearchIndex
 
-                searchable = None
-                if len(kept.order) != len(columns[0]):  # some valid files are left out: duplicate ids
-                    searchable = {stored.slots[relative] for relative, _ in kept.order}
                 (words,) = connection.execute("SELECT data FROM blobs WHERE name = 'words'").fetchone()
                 terms = words.decode().split("\n") if words else []
                 stored.terms = terms
-                index = SearchIndex(Facts.from_columns(columns, searchable), terms, stored.posting,
+                index = SearchIndex(kept.facts(columns, lambda: stored.slots), terms, stored.posting,
                                     stored.postings)
             return CachedLibrary(library, index)
         finally:

@@ -18,7 +18,7 @@ import contextlib
 import json
 import marshal
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -380,6 +380,17 @@ class Kept:
     problems: tuple[Problem, ...]
     skipped: tuple[str, ...]
 
+    def facts(self, columns: tuple, slots: Callable[[], Mapping[str, int]]) -> Facts:
+        """The facts a search reads, from every valid file's columns (index.columns_of), its ids limited to
+        the missions kept; slots() gives each path's slot, asked for only when a valid file was left out."""
+        from refcli.index import Facts
+
+        searchable = None
+        if len(self.order) != len(columns[0]):  # some valid files are left out: duplicate ids
+            slot_of = slots()
+            searchable = {slot_of[relative] for relative, _ in self.order}
+        return Facts.from_columns(columns, searchable)
+
 
 def keep_first(folder: Path, paths: Sequence[str], ids: Sequence[str | None], stored: dict[str, str]) -> Kept:
     """From each file's relative path and mission id (None: not a valid record), in file order, and the
@@ -487,7 +498,7 @@ def load_library_indexed(folder: Path, vocabulary: Vocabulary | None = None) -> 
     """
     from array import array
 
-    from refcli.index import Facts, SearchIndex
+    from refcli.index import SearchIndex
 
     vocabulary = vocabulary or load_vocabulary(folder)
     files = scan_record_files(folder, stat=False)  # nothing is cached: the names are enough
@@ -499,13 +510,9 @@ def load_library_indexed(folder: Path, vocabulary: Vocabulary | None = None) -> 
     # The slots are the files' positions; the first valid file with an id keeps it (keep_first).
     kept = keep_first(folder, relatives, read.ids, {relatives[position]: found
                                                     for position, found in read.problems.items()})
-    searchable = None
-    if len(kept.order) != len(read.columns[0]):  # some valid files are left out: duplicate ids
-        slots = {relative: slot for slot, relative in enumerate(relatives)}
-        searchable = {slots[relative] for relative, _ in kept.order}
     library = Library(folder, LazyMissions(kept.order, reread(folder, vocabulary)), vocabulary, kept.problems,
                       kept.skipped)
-    facts = Facts.from_columns(read.columns, searchable)
+    facts = kept.facts(read.columns, lambda: {relative: slot for slot, relative in enumerate(relatives)})
     words = read.words
 
     def fetch_many(keys: list[str]):
