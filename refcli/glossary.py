@@ -41,12 +41,27 @@ class Expansion:
     alternatives: tuple[str, ...]  # as the glossary writes them, in file order, without duplicates
 
 
+CONCEPT_KINDS = ("service", "field", "other")
+
+
+@frozen
+class Concept:
+    """What a bid manager judges a reference by: its type of service, its field, or a purchase that is no
+    intellectual service at all (works, supplies). Found in a text by any of its terms."""
+
+    name: str
+    kind: str  # "service", "field" or "other"
+    terms: tuple[str, ...]  # as the glossary writes them
+    stems: tuple[tuple[str, ...], ...]  # each term's stems (refcli.text.stems)
+
+
 @frozen
 class Glossary:
     groups: tuple[tuple[str, ...], ...]  # each acronym entry and synonym group, as written
     ambiguities: dict[str, Ambiguity] = field(default_factory=dict)  # by glossary key
     boilerplate: frozenset[str] = frozenset()  # folded words that free text leaves out
     source: Path | None = None
+    concepts: tuple[Concept, ...] = ()
     _groups_by_key: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
     _phrase_keys: tuple[tuple[str, ...], ...] = field(init=False, repr=False, compare=False)
 
@@ -62,6 +77,14 @@ class Glossary:
     def phrase_keys(self) -> tuple[tuple[str, ...], ...]:
         """Return the keys of two words or more, as word tuples, longest first (to find them in text)."""
         return self._phrase_keys
+
+    def has_key(self, key: str) -> bool:
+        """Whether a glossary key (glossary_key's form) is an entry of the glossary."""
+        return key in self._groups_by_key
+
+    def group_numbers(self, key: str) -> tuple[int, ...]:
+        """The acronym entries and synonym groups a key belongs to."""
+        return self._groups_by_key.get(key, ())
 
     def ambiguity(self, term: str) -> Ambiguity | None:
         return self.ambiguities.get(glossary_key(term))
@@ -113,10 +136,10 @@ def load_glossary(data_folder: Path | None = None, path: Path | None = None) -> 
 
 def parse_glossary(table: dict, path: Path) -> Glossary:
     """Check a glossary table read from path and build the Glossary."""
-    unknown = set(table) - {"acronyms", "synonyms", "ambiguous", "boilerplate"}
+    unknown = set(table) - {"acronyms", "synonyms", "ambiguous", "boilerplate", "concepts"}
     if unknown:
         raise UserError(f"{path}: {sorted(unknown)[0]}: unknown key "
-                        "(expected acronyms, synonyms, ambiguous, boilerplate)")
+                        "(expected acronyms, synonyms, ambiguous, boilerplate, concepts)")
     groups: list[tuple[str, ...]] = []
     acronyms = table.get("acronyms", {})
     if not isinstance(acronyms, dict):
@@ -143,7 +166,35 @@ def parse_glossary(table: dict, path: Path) -> Glossary:
     boilerplate = table.get("boilerplate", [])
     items = _strings(boilerplate, f"{path}: boilerplate") if boilerplate else ()
     words = [word for item in items for word in tokens(item)]
-    return Glossary(tuple(groups), ambiguities, frozenset(words), path)
+    return Glossary(tuple(groups), ambiguities, frozenset(words), path, _concepts(table.get("concepts", []), path))
+
+
+def _concepts(entries: object, path: Path) -> tuple[Concept, ...]:
+    from refcli.text import stems
+
+    if not isinstance(entries, list):
+        raise UserError(f"{path}: concepts: expected [[concepts]] tables with name, kind and terms")
+    found = []
+    names: set[str] = set()
+    for number, entry in enumerate(entries):
+        where = f"{path}: concepts[{number}]"
+        if not isinstance(entry, dict):
+            raise UserError(f"{where}: expected a table with name, kind and terms")
+        unknown = set(entry) - {"name", "kind", "terms"}
+        if unknown:
+            raise UserError(f"{where}.{sorted(unknown)[0]}: unknown key (expected name, kind, terms)")
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise UserError(f"{where}.name: expected a non-empty string")
+        if name in names:
+            raise UserError(f"{where}.name: {name!r} is already the name of another concept")
+        names.add(name)
+        kind = entry.get("kind")
+        if kind not in CONCEPT_KINDS:
+            raise UserError(f"{where}.kind: expected one of {', '.join(CONCEPT_KINDS)}, got {kind!r}")
+        terms = _strings(entry.get("terms"), f"{where}.terms")
+        found.append(Concept(name, kind, terms, tuple(tuple(stems(term)) for term in terms)))
+    return tuple(found)
 
 
 def _strings(value: object, where: str) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ from refcli.errors import UserError
 from refcli.frozen import frozen
 from refcli.load import parse_toml
 from refcli.model import CLIENT_KINDS
-from refcli.text import REPLACEMENT, tokens
+from refcli.text import REPLACEMENT, stem, tokens
 
 if TYPE_CHECKING:
     from refcli.glossary import Glossary
@@ -53,7 +53,7 @@ class Alternative:
     """Another way to write a query term, from the glossary: searched at a lower weight."""
 
     text: str  # as the glossary writes it
-    words: tuple[str, ...]
+    words: tuple[str, ...]  # its stems
     weight: float
 
 
@@ -62,14 +62,27 @@ class QueryTerm:
     """One keyword or phrase of the query, with its glossary alternatives."""
 
     text: str  # as the user, the tender or the glossary wrote it
-    words: tuple[str, ...]  # its tokens; a U+FFFD is kept, to match one unknown letter
+    words: tuple[str, ...]  # its folded words; a U+FFFD is kept, to match one unknown letter
     origin: str  # "argument", "text" or "tender"
     alternatives: tuple[Alternative, ...] = ()
     literal: bool = False  # an ambiguous term: searched as written, never expanded
+    stems: tuple[str, ...] = ()  # what the index is searched for (refcli.text.stem of each word)
+    # A phrase the user typed may also match with its words apart in one field (at a lower weight); a
+    # glossary phrase found in free text need not: its words are searched as terms of their own.
+    scattered: bool = False
 
     @property
     def is_phrase(self) -> bool:
         return len(self.words) > 1
+
+
+@frozen
+class ConceptFound:
+    """A concept of the glossary (a type of service, a field) that the query's text names."""
+
+    name: str
+    kind: str  # "service", "field" or "other"
+    evidence: str  # the words that named it, folded
 
 
 @frozen
@@ -81,15 +94,20 @@ class Query:
     limit: int = DEFAULT_LIMIT
     notes: tuple[str, ...] = ()  # what the query left out and why (ambiguous terms)
     tender: Tender | None = None
+    concepts: tuple[ConceptFound, ...] = ()
+    concept_table: tuple = ()  # the glossary's concepts (glossary.Concept), which ranking reads
 
     def describe(self) -> dict:
         """The query as JSON: what was searched, after the glossary."""
         return {
             "terms": [
                 {"text": term.text, "origin": term.origin, "phrase": term.is_phrase,
+                 "stems": list(term.stems),
                  "alternatives": [alternative.text for alternative in term.alternatives]}
                 for term in self.terms
             ],
+            "concepts": [{"name": concept.name, "kind": concept.kind, "evidence": concept.evidence}
+                         for concept in self.concepts],
             "competencies": dict(self.competencies),
             "since": self.since,
             "client_kind": self.client_kind,
@@ -128,22 +146,30 @@ def build_query(
     terms: dict[str, QueryTerm] = {}
     notes: list[str] = []
 
+    texts: list[str] = []
+
     def add(found: list[QueryTerm]) -> None:
         for term in found:
-            terms.setdefault(" ".join(term.words), term)
+            terms.setdefault(" ".join(term.stems), term)
 
     if tender is not None:
         for keyword in tender.keywords:
             add(_terms_from_keyword(keyword, "tender", glossary, notes))
+        texts += tender.keywords
         for tender_text in (tender.title, tender.text):
             if tender_text:
                 add(_terms_from_text(tender_text, "tender", glossary, notes))
+                texts.append(tender_text)
     for keyword in keywords:
         add(_terms_from_keyword(keyword, "argument", glossary, notes))
+    texts += keywords
     if text:
         add(_terms_from_text(text, "text", glossary, notes))
+        texts.append(text)
     if text_file is not None:
-        add(_terms_from_text(read_tender_text(text_file, "--tender-text"), "text", glossary, notes))
+        body = read_tender_text(text_file, "--tender-text")
+        add(_terms_from_text(body, "text", glossary, notes))
+        texts.append(body)
 
     wanted: dict[str, int] = {}
     if tender is not None:
@@ -168,7 +194,29 @@ def build_query(
         limit = tender.references if tender and tender.references else DEFAULT_LIMIT
     if limit < 1:
         raise UserError(f"--limit: must be 1 or more, got {limit}")
-    return Query(tuple(terms.values()), wanted, window_since, kind, limit, tuple(notes), tender)
+    return Query(tuple(terms.values()), wanted, window_since, kind, limit, tuple(notes), tender,
+                 find_concepts(texts, glossary), glossary.concepts)
+
+
+def find_concepts(texts: list[str] | tuple[str, ...], glossary: Glossary) -> tuple[ConceptFound, ...]:
+    """The glossary's concepts that these texts name, in the glossary's order, each with the words that
+    named it: a term of the concept found in a text, its words side by side."""
+    from refcli.text import stems
+
+    sequences = [[word.replace(REPLACEMENT, "") for word in stems(text)] for text in texts]
+    found = []
+    for concept in glossary.concepts:
+        for term, key in zip(concept.terms, concept.stems, strict=True):
+            if any(_contains(sequence, key) for sequence in sequences):
+                found.append(ConceptFound(concept.name, concept.kind, term))
+                break
+    return tuple(found)
+
+
+def _contains(sequence: list[str], key: tuple[str, ...]) -> bool:
+    size = len(key)
+    return any(tuple(sequence[start:start + size]) == key
+               for start, word in enumerate(sequence) if word == key[0])
 
 
 def _window(since: int | None, years: int | None, tender: Tender | None, year: int) -> int | None:
@@ -215,39 +263,77 @@ def _terms_from_keyword(keyword: str, origin: str, glossary: Glossary, notes: li
     if ambiguity is not None and ambiguity.match == "none":
         notes.append(f"{keyword!r} left out: ambiguous ({' / '.join(ambiguity.senses)}); write the sense out")
         return []
-    return [_term(keyword, words, origin, glossary, literal=ambiguity is not None)]
+    return [_term(keyword, words, origin, glossary, literal=ambiguity is not None, scattered=True)]
 
 
 def _terms_from_text(text: str, origin: str, glossary: Glossary, notes: list[str]) -> list[QueryTerm]:
-    """Return the glossary phrases free text contains, then its other words, each once."""
+    """Return the glossary phrases free text contains, then its words, each once, as a bid manager would
+    write the query: the notice's boilerplate and its consultation numbers left out.
+
+    A glossary phrase is found once, the longest first, where no longer one was found ("assistance à
+    maîtrise d'ouvrage", not also "maîtrise d'ouvrage"); an acronym and its expansion both in the text
+    are one term. A phrase's words are still searched as words: the phrase adds, it does not replace."""
     words = tokens(text, keep_replacement=True)
     plain = [word.replace(REPLACEMENT, "") for word in words]
     covered = [False] * len(words)
     found: list[QueryTerm] = []
+    groups: set[int] = set()
     starts: dict[str, list[int]] = {}
     for position, word in enumerate(plain):
         starts.setdefault(word, []).append(position)
     for key in glossary.phrase_keys():
         for start in starts.get(key[0], ()):
-            if tuple(plain[start:start + len(key)]) == key:
-                found.append(_term(" ".join(key), key, origin, glossary))
-                covered[start:start + len(key)] = [True] * len(key)
+            end = start + len(key)
+            if tuple(plain[start:end]) == key and not any(covered[start:end]):
+                covered[start:end] = [True] * len(key)
+                term = _term(" ".join(key), key, origin, glossary)
+                if _new_group(glossary, " ".join(key), groups):
+                    found.append(term)
                 break
-    for word, done in zip(words, covered, strict=True):
-        if not done and word.replace(REPLACEMENT, "") not in glossary.boilerplate:
-            found += _terms_from_keyword(word, origin, glossary, notes)
+    for word in words:
+        bare = word.replace(REPLACEMENT, "")
+        if _noise(bare, glossary):
+            continue
+        if glossary.has_key(bare) and not _new_group(glossary, bare, groups):
+            continue  # an acronym whose expansion the text also wrote (or the other way round)
+        found += _terms_from_keyword(word, origin, glossary, notes)
     return found
 
 
-def _term(text: str, words: tuple[str, ...], origin: str, glossary: Glossary, literal: bool = False) -> QueryTerm:
+def _noise(word: str, glossary: Glossary) -> bool:
+    """Whether a word of free text says nothing of the mission: boilerplate, a consultation number
+    ("18PI012", "18m280ao"), a number alone, a fragment of two letters that is no acronym of the trade."""
+    if word in glossary.boilerplate or not word:
+        return True
+    if word.isdigit():
+        return True
+    if any(character.isdigit() for character in word):
+        return True
+    return len(word) <= 2 and not glossary.has_key(word)
+
+
+def _new_group(glossary: Glossary, key: str, groups: set[int]) -> bool:
+    """Whether the glossary entries of key are not yet in the query (and note them)."""
+    numbers = set(glossary.group_numbers(key))
+    if numbers and numbers <= groups:
+        return False
+    groups |= numbers
+    return True
+
+
+def _term(text: str, words: tuple[str, ...], origin: str, glossary: Glossary, literal: bool = False,
+          scattered: bool = False) -> QueryTerm:
+    from refcli.text import stems
+
     expansion = None if literal else glossary.expand(" ".join(words).replace(REPLACEMENT, ""))
     alternatives = ()
+    own = tuple(map(stem, words))
     if expansion is not None:
         alternatives = tuple(
-            Alternative(alternative, tuple(tokens(alternative)), ALTERNATIVE_WEIGHT)
-            for alternative in expansion.alternatives
+            Alternative(alternative, tuple(stems(alternative)), ALTERNATIVE_WEIGHT)
+            for alternative in expansion.alternatives if tuple(stems(alternative)) != own
         )
-    return QueryTerm(text, words, origin, alternatives, literal)
+    return QueryTerm(text, words, origin, alternatives, literal, own, scattered and len(words) > 1)
 
 
 def read_tender_text(path: Path, where: str) -> str:

@@ -1,58 +1,84 @@
 """Rank the missions of a library against a Query, and say why each one ranks where it does.
 
-The formula is written down in README.md ("How the score is computed"); the constants below are
-its parameters. In short, for a mission m:
+The formula is written down in docs/search.md ("How the score is computed"); the constants below are
+its parameters, and tests/test_rank.py ties the two. In short, for a mission m:
 
-    text(m)        = Σ_terms idf(t) · min(Σ_fields weight(f) · strength(t, m, f), TERM_CAP)
-                     / Σ_terms idf(t) · TERM_CAP
+    strength(t, m) = x / (x + K1),  x = Σ_fields FIELD_WEIGHTS[f] · tf(t, m, f)
+                                           / (1 − B[f] + B[f] · length(m, f) / mean length(f))
+                     (BM25F: a term counts more in a title than in a content item, repeats saturate,
+                     long fields weigh each word less); the best of the term's ways: its own words,
+                     a glossary alternative (× its weight), a typo's correction (× TYPO_WEIGHT)
+    text(m)        = Σ_terms idf(t) · strength(t, m) / Σ_terms idf(t)           (0 to 1)
+    concepts(m)    = SERVICE_SHARE · service(m) + FIELD_SHARE · field(m)         (0 to 1)
+                     service: 1 when m is the same type of service as the tender, SIBLING_CREDIT when
+                     it is another intellectual service; field: 1 when m shares the tender's field
+    relevance(m)   = TEXT_SHARE · text + (1 − TEXT_SHARE) · concepts      (the tender names concepts)
+                   = text                                                 (it names none)
+                     × OTHER_FACTOR when m is works or supplies and the tender an intellectual service
     competency(m)  = mean over required competencies of 1 (level ≥ minimum),
                      PARTIAL_CREDIT · level / minimum (below it), 0 (not covered)
-    score(m)       = 100 · (TEXT_SHARE · text + COMPETENCY_SHARE · competency)   [both asked]
+    score(m)       = 100 · ((1 − COMPETENCY_SHARE) · relevance + COMPETENCY_SHARE · competency)
+                     [COMPETENCY_SHARE only when competencies are asked]
                      · OUT_OF_WINDOW_FACTOR when the mission ended before the window
 
-Words are matched against the index's vocabulary of distinct words (exactly, else fuzzily with
-rapidfuzz), then missions are reached through the index's postings and scored: the fuzzy scorer
-never runs over a record's text, and only the missions a term reaches are ever looked at. This is
-plain Python: numpy would score faster, but importing it costs more than a whole warm search may.
+A term's idf is that of its own words (a glossary alternative neither adds to it nor dilutes it);
+when the library never writes them, that of its alternatives that it does. Typo matching (rapidfuzz)
+runs only for a query word the library never writes, over the library's words, at a strict,
+length-dependent distance: two words the library holds never match each other fuzzily.
 """
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import itertools
 import math
-import re
-from array import array
+from dataclasses import dataclass
 
 from refcli.frozen import frozen
-from refcli.index import FIELD_WEIGHTS, FIELDS, Posting, SearchIndex
+from refcli.index import FIELDS, Posting, SearchIndex, broken_pattern
 from refcli.model import Library, Mission
 from refcli.query import Query, QueryTerm
-from refcli.text import REPLACEMENT
+from refcli.text import REPLACEMENT, stem
 
-EXACT_STRENGTH = 1.0
-FUZZY_WEIGHT = 0.8  # a fuzzy match counts FUZZY_WEIGHT · (similarity / 100)², always below an exact one
-FUZZY_CUTOFF = 84  # rapidfuzz fuzz.ratio, 0-100: below it, two words are different words
-EXACT_ONLY_LENGTH = 4  # words this short (acronyms: GUP, PRU, PSL) match exactly only
-SCATTERED_PHRASE = 0.5  # a phrase whose words are all in the field, but not side by side
-TERM_CAP = 6.0  # the most one term can add for one mission: an exact match in title and keywords
-TEXT_SHARE = 0.7
-COMPETENCY_SHARE = 1.0 - TEXT_SHARE
+FIELD_WEIGHTS: dict[str, float] = {
+    "title": 3.0,          # title and subtitle: what the mission was
+    "keywords": 3.0,       # chosen by the firm to be found by
+    "mission_type": 2.5,
+    "stakes": 1.0,
+    "content": 1.0,
+    "components": 1.0,     # labels of the components the mission covered
+    "site": 0.5,           # city and districts: a place is not a kind of mission
+    "client": 0.4,         # the buyer's name in a tender is no reason to rank its other contracts
+    "partners": 0.3,
+    "team": 0.2,
+}
+# How much a field's length tempers a word in it (BM25F's b): long texts (stakes, content) more.
+LENGTH_NORMALISATION: dict[str, float] = {
+    "title": 0.5, "keywords": 0.3, "mission_type": 0.3, "stakes": 0.75, "content": 0.75, "components": 0.3,
+    "site": 0.3, "client": 0.3, "partners": 0.3, "team": 0.3,
+}
+K1 = 1.2  # saturation: a term found once in a title gives x = 3, strength 0.71; in title and keywords, 0.83
+TYPO_WEIGHT = 0.7  # a correction of a typo counts this much of the word itself
+SCATTERED_WEIGHT = 0.5  # a typed phrase whose words are all in one field, but not side by side
+TEXT_SHARE = 0.55
+SERVICE_SHARE = 0.6  # of the concepts' share: the type of service weighs more than the field
+FIELD_SHARE = 1.0 - SERVICE_SHARE
+SIBLING_CREDIT = 0.35  # another intellectual service than the tender's: a secondary reference
+OTHER_FACTOR = 0.4  # works, supplies or services that are no intellectual service, for a tender that is one
+# Where a concept is read in a mission: what the mission was (title, keywords, type) counts whole;
+# what it did along the way (content, stakes, components) counts half.
+CONCEPT_FIELDS: dict[str, float] = {"title": 1.0, "keywords": 1.0, "mission_type": 1.0, "content": 0.5,
+                                    "stakes": 0.5, "components": 0.5}
+COMPETENCY_SHARE = 0.3
 PARTIAL_CREDIT = 0.5
 OUT_OF_WINDOW_FACTOR = 0.5
-PHRASE_VARIANTS = 3  # the closest variants of each word of a phrase that are tried side by side
-PHRASE_COMBINATIONS = 27  # at most this many combinations of variants per phrase
+# Typos: a word of this many letters or more may be corrected by one edit; from TWO_EDITS_LENGTH, two.
+TYPO_MIN_LENGTH = 6
+TWO_EDITS_LENGTH = 10
 
-
-@frozen
-class WordMatch:
-    """A word of the library's vocabulary that a query word matches."""
-
-    word: str
-    similarity: float  # 0-100
-    strength: float  # 1.0 for an exact match
-    kind: str  # "exact", "fuzzy" or "wildcard" (a U+FFFD standing for a lost letter)
+_FIELD_NUMBERS = {name: number for number, name in enumerate(FIELDS)}
+_WEIGHTS = tuple(FIELD_WEIGHTS[name] for name in FIELDS)
+_NORMS = tuple(LENGTH_NORMALISATION[name] for name in FIELDS)
 
 
 @frozen
@@ -62,9 +88,9 @@ class FieldMatch:
     term: str  # the query term as written
     via: str | None  # the glossary alternative that matched ("gestion urbaine de proximité"), if any
     field: str
-    matched: str  # the record's words that matched, folded
-    similarity: float  # 0-100, the weakest word of the match
-    kind: str  # "exact", "fuzzy", "wildcard", "phrase" (words side by side) or "scattered"
+    matched: str  # the stems that matched ("relog" for relogement, relogements...)
+    similarity: float  # 0-100: 100 for the word itself, less for a typo's correction
+    kind: str  # "word", "phrase", "scattered", "alternative", "typo" or "broken accent"
     points: float  # what it added to the score (0-100 scale)
 
 
@@ -81,12 +107,25 @@ class CompetencyMatch:
 
 
 @frozen
+class ConceptMatch:
+    """A concept the tender names, and whether the mission shares it."""
+
+    name: str
+    kind: str  # "service" or "field"
+    credit: float  # 0-1: 1 shared in what the mission was, 0.5 in what it did, SIBLING_CREDIT another service
+    via: str | None  # the mission's concept when it is another service (the sibling)
+    points: float
+
+
+@frozen
 class Match:
     mission: Mission
     score: float  # 0-100
     fields: tuple[FieldMatch, ...]  # the explanation, strongest first
     competencies: tuple[CompetencyMatch, ...]
     in_window: bool
+    concepts: tuple[ConceptMatch, ...] = ()
+    other: str | None = None  # the purchase kind that lowered it ("travaux, fournitures..."), if any
 
     @property
     def id(self) -> str:
@@ -97,112 +136,92 @@ class Match:
         return tuple(dict.fromkeys(field.term for field in self.fields))
 
 
-@frozen
-class _Hit:
-    """A set of missions one query term reached one way: a word variant, a phrase, an alternative."""
+@dataclass
+class _Way:
+    """One way a term reached missions: its own words, an alternative, a correction; per field, per slot, tf."""
 
-    strength: float
-    slots: array  # ascending
-    masks: array  # for each, the fields matched (bit mask)
+    weight: float
     via: str | None
     matched: str
     similarity: float
     kind: str
+    posting: Posting
+    own: bool  # the term's own words (its idf)
 
 
 def rank_missions(library: Library, index: SearchIndex, query: Query) -> list[Match]:
     """Return the best query.limit missions the query matches, best first (score, then id), explained."""
     facts = index.facts
-    matcher = _WordMatcher(index)
-    _prefetch(query, index, matcher)
-    per_term = [_term_hits(term, index, matcher) for term in query.terms]
+    _prefetch(query, index)
+    per_term = [_term_ways(term, index) for term in query.terms]
+    norms = _Norms(index)
 
-    totals: dict[int, float] = {}
-    idfs = []
-    ids = facts.ids
-    for hits in per_term:
-        points = _term_points(hits, ids)
-        idf = _idf(len(facts), len(points))
-        idfs.append(idf)
-        totals.update({slot: totals.get(slot, 0.0) + idf * value for slot, value in points.items()})
-    maximum = sum(idfs) * TERM_CAP
-    text_share = (TEXT_SHARE if query.competencies else 1.0) if query.terms else 0.0
+    strengths: list[dict[int, float]] = []
+    idfs: list[float] = []
+    for ways in per_term:
+        best: dict[int, float] = {}
+        for way in ways:
+            for slot, value in norms.strength(way.posting).items():
+                value *= way.weight
+                if value > best.get(slot, 0.0):
+                    best[slot] = value
+        strengths.append(best)
+        idfs.append(_term_idf(ways, index, len(facts)))
+    total_idf = sum(idfs)
+    text: dict[int, float] = {}
+    if total_idf:
+        for best, idf in zip(strengths, idfs, strict=True):
+            share = idf / total_idf
+            for slot, value in best.items():
+                text[slot] = text.get(slot, 0.0) + share * value
 
-    scale = 100.0 * text_share / maximum if maximum else 0.0
-    scores = {slot: total * scale for slot, total in totals.items() if total > 0}
+    concepts = _Concepts(query, index)
+    relevance: dict[int, float] = {}
+    reached = set(text) | concepts.reached()
+    for slot in reached:
+        if slot not in facts:
+            continue
+        value = text.get(slot, 0.0)
+        if concepts.active:
+            value = TEXT_SHARE * value + (1.0 - TEXT_SHARE) * concepts.credit(slot)
+            if concepts.is_other(slot):
+                value *= OTHER_FACTOR
+        if value > 0:
+            relevance[slot] = value
+
+    competency_share = COMPETENCY_SHARE if query.competencies else 0.0
+    if query.terms or concepts.active:
+        scores = {slot: 100.0 * (1.0 - competency_share) * value for slot, value in relevance.items()}
+    else:
+        scores, competency_share = {}, 1.0
     if query.competencies:
-        share = 100.0 * (1.0 - text_share) / len(query.competencies)
-        credits: dict[int, float] = {}
+        share = 100.0 * competency_share / len(query.competencies)
         for component, minimum in query.competencies.items():
             for slot, level in facts.levels.get(component, {}).items():
-                credit = 1.0 if level >= minimum else PARTIAL_CREDIT * level / minimum
-                credits[slot] = credits.get(slot, 0.0) + credit
-        # Reached by a word, or covering a required component at some level.
-        for slot, credit in credits.items():
-            if slot in facts:
-                scores[slot] = scores.get(slot, 0.0) + credit * share
+                if slot in facts:
+                    credit = 1.0 if level >= minimum else PARTIAL_CREDIT * level / minimum
+                    scores[slot] = scores.get(slot, 0.0) + credit * share
     if query.client_kind is not None:
         public = query.client_kind == "public"
         scores = {slot: score for slot, score in scores.items() if (slot in facts.public) == public}
-    since = query.since
     outside: set[int] = set()
-    if since is not None:
+    if query.since is not None:
         ends, ongoing = facts.ends, facts.ongoing
-        outside = {slot for slot in scores if ends[slot] < since and slot not in ongoing}
+        outside = {slot for slot in scores if ends[slot] < query.since and slot not in ongoing}
         for slot in outside:
             scores[slot] *= OUT_OF_WINDOW_FACTOR
-    best = _best(scores, ids, query.limit)
+    best_slots = _best(scores, facts.ids, query.limit)
     find = _finder(library)
-    return [_explain(find(ids[slot]), slot, scores[slot], slot not in outside, query, per_term, idfs, maximum,
-                     text_share)
-            for slot in best]
+    explain = _Explainer(query, per_term, idfs, total_idf, norms, concepts, competency_share)
+    return [explain(find(facts.ids[slot]), slot, scores[slot], slot not in outside) for slot in best_slots]
 
 
 def _best(scores: dict[int, float], ids: dict[int, str], limit: int) -> list[int]:
     """The best limit slots by score (to 9 decimals), ties by id; sorting only those that can be among them."""
     if limit > 0 and len(scores) > 4 * limit:
-        # The limit-th best score, less what rounding to 9 decimals can move it: no slot below it can rank.
         threshold = heapq.nlargest(limit, scores.values())[-1] - 1e-9
         scores = {slot: score for slot, score in scores.items() if score >= threshold}
     return sorted(scores, key=lambda slot: (-round(scores[slot], 9), ids[slot]))[:limit]
-
-
-def _term_points(hits: list[_Hit], searchable: dict[int, str]) -> dict[int, float]:
-    """Per mission the term reached: Σ_fields weight · its strongest hit in the field, capped at TERM_CAP."""
-    weights = tuple(FIELD_WEIGHTS.values())
-    mask_weights: dict[int, float] = {}
-    for hit in hits:
-        for mask in set(hit.masks):
-            mask_weights[mask] = _mask_weight(mask, weights)
-    if not hits:
-        return {}
-    if len(hits) == 1:  # the usual case, in one comprehension: its fields' weights
-        (hit,) = hits
-        strength = hit.strength
-        return {slot: min(strength * mask_weights[mask], TERM_CAP)
-                for slot, mask in zip(hit.slots, hit.masks, strict=True) if slot in searchable}
-    # Strongest hit first: each field counts the first hit found in it. The strongest, often the term's
-    # own word in thousands of missions, in comprehensions; the rest, one mission at a time.
-    ordered = sorted(hits, key=lambda hit: -hit.strength)
-    first = ordered[0]
-    values = {slot: first.strength * mask_weights[mask]
-              for slot, mask in zip(first.slots, first.masks, strict=True) if slot in searchable}
-    covered = dict(zip(first.slots, first.masks, strict=True))
-    for hit in ordered[1:]:
-        strength = hit.strength
-        for slot, mask in zip(hit.slots, hit.masks, strict=True):
-            before = covered.get(slot, 0)
-            new = mask & ~before
-            if new and slot in searchable:
-                if new not in mask_weights:
-                    mask_weights[new] = _mask_weight(new, weights)
-                values[slot] = values.get(slot, 0.0) + strength * mask_weights[new]
-                covered[slot] = before | new
-    return {slot: min(value, TERM_CAP) for slot, value in values.items()}
-
-
-def _mask_weight(mask: int, weights: tuple[float, ...]) -> float:
-    return sum(weight for bit, weight in enumerate(weights) if mask >> bit & 1)
 
 
 def _finder(library: Library):
@@ -214,159 +233,331 @@ def _finder(library: Library):
     return by_id.__getitem__
 
 
-def _explain(mission: Mission, slot: int, score: float, in_window: bool, query: Query,
-             per_term: list[list[_Hit]], idfs: list[float], maximum: float, text_share: float) -> Match:
-    """Build a result with its explanation: each term's best hit in each field, and what it added."""
-    factor = 1.0 if in_window else OUT_OF_WINDOW_FACTOR
-    fields: list[FieldMatch] = []
-    for term, hits, idf in zip(query.terms, per_term, idfs, strict=True):
-        reached = []
-        for hit in hits:
-            position = bisect.bisect_left(hit.slots, slot)
-            if position < len(hit.slots) and hit.slots[position] == slot:
-                reached.append((hit, hit.masks[position]))
-        per_field = []
-        for bit, name in enumerate(FIELDS):
-            in_field = [hit for hit, mask in reached if mask >> bit & 1]
-            if in_field:
-                best = max(in_field, key=lambda hit: hit.strength)
-                per_field.append((name, FIELD_WEIGHTS[name] * best.strength, best))
-        if not per_field:
-            continue
-        raw = sum(contribution for _, contribution, _ in per_field)
-        scale = 100.0 * text_share * idf * min(raw, TERM_CAP) / raw / maximum * factor
-        for name, contribution, hit in per_field:
-            fields.append(FieldMatch(term.text, hit.via, name, hit.matched, round(hit.similarity, 1), hit.kind,
-                                     contribution * scale))
-    fields.sort(key=lambda field: (-field.points, field.term, field.field))
-    competencies = []
-    for component, minimum in query.competencies.items():
-        level = mission.components.get(component, 0)
-        credit = 1.0 if level >= minimum else PARTIAL_CREDIT * level / minimum
-        points = 100.0 * (1.0 - text_share) * credit / len(query.competencies) * factor
-        competencies.append(CompetencyMatch(component, minimum, level, points))
-    return Match(mission, score, tuple(fields), tuple(competencies), in_window)
-
-
 def _idf(total: int, frequency: int) -> float:
     """Inverse document frequency (the BM25 form): a term in few missions weighs more."""
     return math.log(1.0 + (total - frequency + 0.5) / (frequency + 0.5))
 
 
-def _ways(term: QueryTerm) -> list[tuple[tuple[str, ...], float, str | None]]:
-    """The words a term is looked for as: its own, then each glossary alternative's (weight, text)."""
-    return [(term.words, 1.0, None)] + [(alt.words, alt.weight, alt.text) for alt in term.alternatives]
+def _term_idf(ways: list[_Way], index: SearchIndex, total: int) -> float:
+    """The idf of the term's own words; when the library never writes them, of its rarest way that reached."""
+    own = [way for way in ways if way.own and way.kind in ("word", "phrase")]
+    chosen = own or ways
+    if not chosen:
+        return 0.0
+    frequency = min(_frequency(way.posting) for way in chosen)
+    return _idf(max(total, 1), frequency)
 
 
-def _prefetch(query: Query, index: SearchIndex, matcher: _WordMatcher) -> None:
-    """Ask the index at once for the postings the terms will read: each word's variants, each phrase's pairs."""
-    keys = []
+def _frequency(posting: Posting) -> int:
+    if len(posting) == 1:
+        return len(next(iter(posting.values()))[0])
+    return len(set().union(*(slots for slots, _ in posting.values())))
+
+
+class _Norms:
+    """BM25F's per-field length normalisation of each mission, computed for the fields a query reads."""
+
+    def __init__(self, index: SearchIndex) -> None:
+        self.facts = index.facts
+        self.columns: dict[int, dict[int, float]] = {}
+
+    def column(self, field: int) -> dict[int, float]:
+        """slot -> FIELD_WEIGHTS[f] / (1 − b + b · length / mean length) for one field."""
+        found = self.columns.get(field)
+        if found is None:
+            weight, b = _WEIGHTS[field], _NORMS[field]
+            average = self.facts.average_lengths[field]
+            found = {slot: weight / (1.0 - b + b * length / average)
+                     for slot, length in self.facts.lengths[field].items()}
+            self.columns[field] = found
+        return found
+
+    def weighted(self, posting: Posting) -> dict[int, float]:
+        """Per slot, BM25F's x: the term's frequency in each field, weighted and length-normalised."""
+        x: dict[int, float] = {}
+        for field, (slots, counts) in posting.items():
+            column = self.column(field)
+            get = column.get
+            for slot, count in zip(slots, counts, strict=True):
+                norm = get(slot)
+                if norm is not None:
+                    x[slot] = x.get(slot, 0.0) + count * norm
+        return x
+
+    def strength(self, posting: Posting) -> dict[int, float]:
+        return {slot: value / (value + K1) for slot, value in self.weighted(posting).items()}
+
+
+def _prefetch(query: Query, index: SearchIndex) -> None:
+    """Ask the index at once for the postings the terms and concepts will read."""
+    keys: list[str] = []
     for term in query.terms:
-        for words, _, via in _ways(term):
-            variants = [matcher.match(word, fuzzy=via is None) for word in words]
-            if len(words) == 1:
-                keys += [variant.word for variant in variants[0]]
-                continue
-            # A phrase reads its pairs; the user's own phrase, scattered, its words' strongest variants too.
-            keys += [f"{left} {right}" for left, right in itertools.pairwise(words)]
-            if via is None:
-                keys += [found[0].word for found in variants if found]
-    index.prefetch(keys)
+        for stems in [term.stems, *(alternative.words for alternative in term.alternatives)]:
+            keys += _keys(stems)
+        if term.scattered:
+            keys += list(term.stems)
+    if query.concepts:
+        for concept in query.concept_table:
+            for stems in concept.stems:
+                keys += _keys(stems)
+    index.prefetch(key for key in keys if REPLACEMENT not in key)
 
 
-def _term_hits(term: QueryTerm, index: SearchIndex, matcher: _WordMatcher) -> list[_Hit]:
-    """Return every way the term or one of its alternatives reached missions."""
-    hits: list[_Hit] = []
-    for words, weight, via in _ways(term):
-        # The user's own words match fuzzily and, for a phrase, scattered too; the glossary's
-        # alternatives, spelt as the trade spells them, match exactly and side by side only.
-        own = via is None
-        variants = [matcher.match(word, fuzzy=own) for word in words]
-        if not words or not all(variants):
-            continue
-        if len(words) == 1:
-            for variant in variants[0]:
-                slots, masks = index.posting(variant.word)  # type: ignore[misc]  # a matched word has one
-                hits.append(_Hit(variant.strength * weight, slots, masks, via, variant.word, variant.similarity,
-                                 variant.kind))
-        else:
-            hits += _phrase_hits(words, [found[:PHRASE_VARIANTS] for found in variants], weight, via, index, own)
-    return hits
+def _keys(stems: tuple[str, ...]) -> list[str]:
+    if len(stems) == 1:
+        return [stems[0]]
+    return [f"{left} {right}" for left, right in itertools.pairwise(stems)]
 
 
-def _phrase_hits(words: tuple[str, ...], variants: list[list[WordMatch]], weight: float, via: str | None,
-                 index: SearchIndex, own: bool) -> list[_Hit]:
-    """Match a phrase through the index's pairs of words side by side; the user's own, scattered too."""
-    hits = []
-    combinations = itertools.islice(itertools.product(*variants), PHRASE_COMBINATIONS)
-    for combination in combinations:
-        keys = [f"{left.word} {right.word}" for left, right in itertools.pairwise(combination)]
-        found = _intersect([index.posting(key) for key in keys])
-        if found is not None:
-            hits.append(_phrase_hit(combination, weight, via, "phrase", *found))
-    # "ANRU 2" or "OPAH RU" scattered in a text means nothing: short words and numbers must be side by side.
-    if own and all(len(word) > 2 and not word.isdigit() for word in words):
-        strongest = [found[0] for found in variants]
-        found = _intersect([index.posting(variant.word) for variant in strongest])
-        if found is not None:
-            hits.append(_phrase_hit(strongest, weight * SCATTERED_PHRASE, via, "scattered", *found))
-    return hits
+def _phrase(stems: tuple[str, ...], index: SearchIndex) -> Posting | None:
+    """The posting of stems side by side: each field holding every pair of the phrase (the least count)."""
+    if len(stems) == 1:
+        return index.posting(stems[0])
+    return _intersect([index.posting(key) for key in _keys(stems)])
 
 
 def _intersect(postings: list[Posting | None]) -> Posting | None:
-    """Return the missions in every posting, with the fields common to all; None if there are none."""
-    if not postings or any(posting is None for posting in postings):
+    """The slots and fields common to every posting, with the least count of each; None if none."""
+    if not postings or any(not posting for posting in postings):
         return None
-    common: dict[int, int] = dict(zip(*postings[0], strict=True))  # type: ignore[misc]
-    for other in postings[1:]:
-        common = {slot: common[slot] & mask for slot, mask in zip(*other, strict=True)  # type: ignore[misc]
-                  if slot in common}
-    kept = sorted(slot for slot, mask in common.items() if mask)
-    if not kept:
-        return None
-    return array("i", kept), array("H", [common[slot] for slot in kept])
+    result: Posting = {}
+    first = postings[0]
+    for field, (slots, counts) in first.items():  # type: ignore[union-attr]
+        common = dict(zip(slots, counts, strict=True))
+        for other in postings[1:]:
+            column = other.get(field)  # type: ignore[union-attr]
+            if column is None:
+                common = {}
+                break
+            found = dict(zip(*column, strict=True))
+            common = {slot: min(count, found[slot]) for slot, count in common.items() if slot in found}
+        if common:
+            from array import array
+
+            ordered = sorted(common)
+            result[field] = (array("i", ordered), array("H", [common[slot] for slot in ordered]))
+    return result or None
 
 
-def _phrase_hit(found: tuple[WordMatch, ...] | list[WordMatch], weight: float, via: str | None, kind: str,
-                slots: array, masks: array) -> _Hit:
-    strength = weight * sum(variant.strength for variant in found) / len(found)
-    return _Hit(strength, slots, masks, via, " ".join(variant.word for variant in found),
-                min(variant.similarity for variant in found), kind)
+def _term_ways(term: QueryTerm, index: SearchIndex) -> list[_Way]:
+    """Every way the term reached missions: its own words (or their repair, or a typo's correction), a
+    typed phrase's words apart in one field, and each glossary alternative."""
+    ways: list[_Way] = []
+    stems, kind, similarity = _resolve(term, index)
+    if stems is not None:
+        posting = _phrase(stems, index)
+        if posting:
+            ways.append(_Way(TYPO_WEIGHT if kind == "typo" else 1.0, None, " ".join(stems), similarity, kind,
+                             posting, True))
+        if term.scattered and all(len(word) > 2 and not word.isdigit() for word in term.words):
+            # "ANRU 2" or "OPAH RU" scattered in a text means nothing: short words and numbers stay side by side.
+            scattered = _intersect([index.posting(word) for word in stems])
+            if scattered:
+                ways.append(_Way(SCATTERED_WEIGHT, None, " … ".join(stems), similarity, "scattered", scattered, True))
+    for alternative in term.alternatives:
+        posting = _phrase(alternative.words, index)
+        if posting:
+            ways.append(_Way(alternative.weight, alternative.text, " ".join(alternative.words), 100.0, "alternative",
+                             posting, False))
+    return ways
 
 
-class _WordMatcher:
-    """Match query words against the index's vocabulary of distinct words, each word once per query."""
-
-    def __init__(self, index: SearchIndex) -> None:
-        self.index = index
-        self.cache: dict[str, list[WordMatch]] = {}
-
-    def match(self, word: str, fuzzy: bool = True) -> list[WordMatch]:
-        """Return the vocabulary words word matches, strongest first; exactly only unless fuzzy."""
-        if not fuzzy:
-            return [WordMatch(word, 100.0, EXACT_STRENGTH, "exact")] if self.index.has_word(word) else []
-        if word not in self.cache:
-            self.cache[word] = self._match(word)
-        return self.cache[word]
-
-    def _match(self, word: str) -> list[WordMatch]:
-        from rapidfuzz import fuzz, process
-
-        terms = self.index.terms
+def _resolve(term: QueryTerm, index: SearchIndex) -> tuple[tuple[str, ...] | None, str, float]:
+    """The stems the term is searched as: its own; a broken word (U+FFFD) read as the library's word that
+    fits; a word the library never writes corrected to the closest one that it does (a typo)."""
+    stems = list(term.stems)
+    kind, similarity = ("phrase" if len(stems) > 1 else "word"), 100.0
+    for position, (word, found) in enumerate(zip(term.words, term.stems, strict=True)):
         if REPLACEMENT in word:
-            plain = word.replace(REPLACEMENT, "")
-            # A replacement character stands for a lost accented letter (up to two once folded: œ -> oe).
-            pattern = re.compile(".{0,2}".join(re.escape(part) for part in word.split(REPLACEMENT)))
-            found = [WordMatch(term, fuzz.ratio(plain, term, processor=None), EXACT_STRENGTH, "wildcard")
-                     for term in terms if pattern.fullmatch(term)]
-            return sorted(found, key=lambda match: (-match.similarity, match.word)) or self._match(plain)
-        found = []
-        if self.index.has_word(word):
-            found.append(WordMatch(word, 100.0, EXACT_STRENGTH, "exact"))
-        if len(word) > EXACT_ONLY_LENGTH:
-            for term, similarity, _ in process.extract(word, terms, scorer=fuzz.ratio, processor=None,
-                                                       score_cutoff=FUZZY_CUTOFF, limit=None):
-                if term != word and len(term) > EXACT_ONLY_LENGTH:
-                    strength = FUZZY_WEIGHT * (similarity / 100.0) ** 2
-                    found.append(WordMatch(term, similarity, strength, "fuzzy"))
-        return sorted(found, key=lambda match: (-match.strength, match.word))
+            fixed = _repair(word, index)
+            if fixed is None:
+                return None, kind, similarity
+            stems[position], kind = fixed, "broken accent"
+        elif index.posting(found) is None and not term.literal:
+            corrected = _typo(word, index)
+            if corrected is None:
+                if len(stems) == 1:
+                    return None, kind, similarity
+                continue  # a phrase with a word the library lacks: it reaches nothing
+            stems[position], similarity = corrected
+            kind = "typo"
+    return tuple(stems), kind, similarity
+
+
+def _repair(word: str, index: SearchIndex) -> str | None:
+    pattern = broken_pattern(word)
+    size = len(word)
+    candidates = [surface for surface in index.words if size <= len(surface) <= size + 2 and pattern.fullmatch(surface)]
+    if not candidates:
+        return None
+    best = max(candidates, key=lambda surface: (index.frequency(index.words[surface]), surface))
+    return index.words[best]
+
+
+def _typo(word: str, index: SearchIndex) -> tuple[str, float] | None:
+    """The stem of the library's word closest to one it never writes, if within the allowed edits."""
+    if len(word) < TYPO_MIN_LENGTH or word.isdigit():
+        return None
+    from rapidfuzz import fuzz, process
+    from rapidfuzz.distance import Levenshtein
+
+    words = index.words
+    if word in words:
+        return None
+    edits = 2 if len(word) >= TWO_EDITS_LENGTH else 1
+    found = process.extract(word, list(words), scorer=Levenshtein.distance, processor=None,
+                            score_cutoff=edits, limit=20)
+    if not found:
+        return None
+    best = min(found, key=lambda item: (item[1], -index.frequency(words[item[0]]), item[0]))
+    return words[best[0]], round(fuzz.ratio(word, best[0], processor=None), 1)
+
+
+class _Concepts:
+    """The tender's concepts, and what each mission shares of them."""
+
+    def __init__(self, query: Query, index: SearchIndex) -> None:
+        named = {concept.name for concept in query.concepts}
+        table = query.concept_table
+        self.services = [concept for concept in table if concept.name in named and concept.kind == "service"]
+        self.fields = [concept for concept in table if concept.name in named and concept.kind == "field"]
+        self.active = bool(self.services or self.fields)
+        self.tender_is_other = any(concept.kind == "other" for concept in table if concept.name in named) \
+            and not self.services
+        self.presence: dict[str, dict[int, float]] = {}
+        if not self.active:
+            return
+        for concept in table:
+            if concept.kind == "field" and concept.name not in named:
+                continue
+            presence: dict[int, float] = {}
+            for stems in concept.stems:
+                posting = _phrase(stems, index)
+                for field, (slots, _) in (posting or {}).items():
+                    weight = CONCEPT_FIELDS.get(FIELDS[field], 0.0)
+                    if weight:
+                        for slot in slots:
+                            if weight > presence.get(slot, 0.0):
+                                presence[slot] = weight
+            self.presence[concept.name] = presence
+        self.table = table
+
+    def reached(self) -> set[int]:
+        found: set[int] = set()
+        for concept in self.services + self.fields:
+            found |= self.presence.get(concept.name, {}).keys()
+        return found
+
+    def service(self, slot: int) -> tuple[float, str | None]:
+        """The mission's credit for the tender's type of service, and the sibling service it is, if another."""
+        if not self.services:
+            return 0.0, None
+        shared = max(self.presence[concept.name].get(slot, 0.0) for concept in self.services)
+        if shared >= 1.0:
+            return shared, None
+        sibling = None
+        for concept in self.table:
+            if concept.kind == "service" and concept not in self.services and \
+                    self.presence[concept.name].get(slot, 0.0) >= 1.0:
+                sibling = concept.name
+                break
+        if sibling is not None and SIBLING_CREDIT > shared:
+            return SIBLING_CREDIT, sibling
+        return shared, None
+
+    def field(self, slot: int) -> float:
+        if not self.fields:
+            return 0.0
+        return max(self.presence[concept.name].get(slot, 0.0) for concept in self.fields)
+
+    def credit(self, slot: int) -> float:
+        if not self.services:
+            return self.field(slot)
+        if not self.fields:
+            return self.service(slot)[0]
+        return SERVICE_SHARE * self.service(slot)[0] + FIELD_SHARE * self.field(slot)
+
+    def other(self, slot: int) -> str | None:
+        """The purchase kind ("travaux, fournitures...") that a mission is, when it is no intellectual service."""
+        if self.tender_is_other or not self.services:
+            return None
+        if any(self.presence[concept.name].get(slot, 0.0) >= 1.0 for concept in self.table
+               if concept.kind == "service"):
+            return None
+        for concept in self.table:
+            if concept.kind == "other" and self.presence[concept.name].get(slot, 0.0) >= 1.0:
+                return concept.name
+        return None
+
+    def is_other(self, slot: int) -> bool:
+        return self.other(slot) is not None
+
+
+class _Explainer:
+    """Build a result with its explanation: each term's best way in each field, each concept, and what it added."""
+
+    def __init__(self, query: Query, per_term: list[list[_Way]], idfs: list[float], total_idf: float,
+                 norms: _Norms, concepts: _Concepts, competency_share: float) -> None:
+        self.query, self.per_term, self.idfs, self.total_idf = query, per_term, idfs, total_idf
+        self.norms, self.concepts, self.competency_share = norms, concepts, competency_share
+
+    def __call__(self, mission: Mission, slot: int, score: float, in_window: bool) -> Match:
+        query, concepts = self.query, self.concepts
+        factor = 1.0 if in_window else OUT_OF_WINDOW_FACTOR
+        other = concepts.other(slot) if concepts.active else None
+        scale = 100.0 * (1.0 - self.competency_share) * factor * (OTHER_FACTOR if other else 1.0)
+        text_scale = scale * (TEXT_SHARE if concepts.active else 1.0)
+        fields: list[FieldMatch] = []
+        for term, ways, idf in zip(query.terms, self.per_term, self.idfs, strict=True):
+            best, best_value, best_parts = None, 0.0, []
+            for way in ways:
+                parts = []
+                for field, (slots, counts) in way.posting.items():
+                    position = _position(slots, slot)
+                    if position is not None:
+                        parts.append((FIELDS[field], counts[position] * self.norms.column(field)[slot]))
+                x = sum(part for _, part in parts)
+                value = way.weight * x / (x + K1)
+                if value > best_value:
+                    best, best_value, best_parts = way, value, parts
+            if best is None or not self.total_idf:
+                continue
+            points = text_scale * idf / self.total_idf * best_value
+            parts = best_parts
+            weight = sum(part for _, part in parts)
+            for name, part in parts:
+                fields.append(FieldMatch(term.text, best.via, name, best.matched, best.similarity, best.kind,
+                                         points * part / weight))
+        fields.sort(key=lambda field: (-field.points, field.term, field.field))
+        found: list[ConceptMatch] = []
+        if concepts.active:
+            concept_scale = scale * (1.0 - TEXT_SHARE)
+            service_share = SERVICE_SHARE if concepts.fields else 1.0
+            field_share = FIELD_SHARE if concepts.services else 1.0
+            if concepts.services:
+                credit, sibling = concepts.service(slot)
+                names = " / ".join(concept.name for concept in concepts.services)
+                found.append(ConceptMatch(names, "service", credit, sibling, concept_scale * service_share * credit))
+            if concepts.fields:
+                credit = concepts.field(slot)
+                names = " / ".join(concept.name for concept in concepts.fields)
+                found.append(ConceptMatch(names, "field", credit, None, concept_scale * field_share * credit))
+        competencies = []
+        for component, minimum in query.competencies.items():
+            level = mission.components.get(component, 0)
+            credit = 1.0 if level >= minimum else PARTIAL_CREDIT * level / minimum
+            points = 100.0 * self.competency_share * credit / len(query.competencies) * factor
+            competencies.append(CompetencyMatch(component, minimum, level, points))
+        return Match(mission, score, tuple(fields), tuple(competencies), in_window, tuple(found), other)
+
+
+def _position(slots, slot: int) -> int | None:  # type: ignore[no-untyped-def]
+    import bisect
+
+    position = bisect.bisect_left(slots, slot)
+    return position if position < len(slots) and slots[position] == slot else None
+
+
+def stem_of(word: str) -> str:
+    """The stem a word is searched as (for the explanation's readers and the tests)."""
+    return stem(word)

@@ -94,3 +94,33 @@ def slugify(text: str) -> str:
     """Return a record id made of lowercase ASCII words joined by hyphens."""
     words = re.findall(r"[a-z0-9]+", fold(text).replace("'", " "))
     return "-".join(words)
+
+
+# --- stems: what the index and the query match on ---------------------------------------------------
+# Snowball's French stemmer (PyStemmer, in C) makes one term of a word's inflections: urbain, urbaine,
+# urbains -> "urbain"; it keeps relogement ("relog") and logement ("log") apart, and habitants
+# ("habit") and habitat. A word holding U+FFFD (a broken accent) is kept as it is: the index repairs it
+# against the library's own words (refcli.index.repair_words), a query matches it as a pattern.
+_STEMS: dict[str, str] = {}
+_STEMMER = None
+
+
+def stem(word: str) -> str:
+    """Return the stem of one folded word (tokens' output); digits and broken words unchanged."""
+    found = _STEMS.get(word)
+    if found is None:
+        global _STEMMER
+        if _STEMMER is None:
+            import Stemmer
+
+            _STEMMER = Stemmer.Stemmer("french")
+        found = word if REPLACEMENT in word or word.isdigit() else _STEMMER.stemWord(word)
+        if len(_STEMS) > _CACHE_SIZE:
+            _STEMS.clear()
+        _STEMS[word] = found
+    return found
+
+
+def stems(text: str) -> list[str]:
+    """Return the stems of text's words, in order (tokens, then stem); U+FFFD kept inside a word."""
+    return [stem(word) for word in tokens(text, keep_replacement=True)]
