@@ -53,6 +53,7 @@ class Concept:
     kind: str  # "service", "field" or "other"
     terms: tuple[str, ...]  # as the glossary writes them
     stems: tuple[tuple[str, ...], ...]  # each term's stems (refcli.text.stems)
+    generic: bool = False  # a service named by how it is bought (AMO): the tender's type only if no other
 
 
 @frozen
@@ -180,9 +181,12 @@ def _concepts(entries: object, path: Path) -> tuple[Concept, ...]:
         where = f"{path}: concepts[{number}]"
         if not isinstance(entry, dict):
             raise UserError(f"{where}: expected a table with name, kind and terms")
-        unknown = set(entry) - {"name", "kind", "terms"}
+        unknown = set(entry) - {"name", "kind", "terms", "generic"}
         if unknown:
-            raise UserError(f"{where}.{sorted(unknown)[0]}: unknown key (expected name, kind, terms)")
+            raise UserError(f"{where}.{sorted(unknown)[0]}: unknown key (expected name, kind, terms, generic)")
+        generic = entry.get("generic", False)
+        if not isinstance(generic, bool):
+            raise UserError(f"{where}.generic: expected true or false")
         name = entry.get("name")
         if not isinstance(name, str) or not name.strip():
             raise UserError(f"{where}.name: expected a non-empty string")
@@ -193,7 +197,7 @@ def _concepts(entries: object, path: Path) -> tuple[Concept, ...]:
         if kind not in CONCEPT_KINDS:
             raise UserError(f"{where}.kind: expected one of {', '.join(CONCEPT_KINDS)}, got {kind!r}")
         terms = _strings(entry.get("terms"), f"{where}.terms")
-        found.append(Concept(name, kind, terms, tuple(tuple(stems(term)) for term in terms)))
+        found.append(Concept(name, kind, terms, tuple(tuple(stems(term)) for term in terms), generic))
     return tuple(found)
 
 

@@ -292,26 +292,28 @@ def build_postings(terms: Iterable[tuple[int, Terms]]) -> tuple[dict[str, Postin
                         column[0].append(slot)
                         column[1].append(count)
     repairs = repair_words(surfaces, raw)
-    for broken, fixed in repairs.items():
-        _merge_into(raw, broken, fixed)
-        del surfaces[broken]
+    if repairs:
+        for key in [key for key in raw if REPLACEMENT in key]:
+            new = " ".join(repairs.get(part, part) for part in key.split(" "))
+            if new != key:
+                _merge_into(raw, key, new)
+        for broken in repairs:
+            del surfaces[broken]
     postings = {key: {field: (array("i", slots), array("H", counts)) for field, (slots, counts) in fields.items()}
                 for key, fields in raw.items()}
     return postings, surfaces, repairs
 
 
-def _merge_into(raw: dict[str, dict[int, tuple[list[int], list[int]]]], broken: str, fixed: str) -> None:
-    """Move the postings of a broken word (and of its pairs) under its repaired stem."""
-    for key in [key for key in raw if broken in key.split(" ")]:
-        new = " ".join(fixed if part == broken else part for part in key.split(" "))
-        moved = raw.pop(key)
-        target = raw.setdefault(new, {})
-        for field, (slots, counts) in moved.items():
-            merged = dict(zip(*target.get(field, ([], [])), strict=True))
-            for slot, count in zip(slots, counts, strict=True):
-                merged[slot] = merged.get(slot, 0) + count
-            ordered = sorted(merged)
-            target[field] = (ordered, [merged[slot] for slot in ordered])
+def _merge_into(raw: dict[str, dict[int, tuple[list[int], list[int]]]], key: str, new: str) -> None:
+    """Move the posting of a key holding a broken word under the key of its repaired stems."""
+    moved = raw.pop(key)
+    target = raw.setdefault(new, {})
+    for field, (slots, counts) in moved.items():
+        merged = dict(zip(*target.get(field, ([], [])), strict=True))
+        for slot, count in zip(slots, counts, strict=True):
+            merged[slot] = merged.get(slot, 0) + count
+        ordered = sorted(merged)
+        target[field] = (ordered, [merged[slot] for slot in ordered])
 
 
 def broken_pattern(word: str) -> re.Pattern[str]:

@@ -419,7 +419,10 @@ class _Concepts:
     def __init__(self, query: Query, index: SearchIndex) -> None:
         named = {concept.name for concept in query.concepts}
         table = query.concept_table
-        self.services = [concept for concept in table if concept.name in named and concept.kind == "service"]
+        self.services = [concept for concept in table if concept.name in named and concept.kind == "service"
+                         and not concept.generic]
+        if not self.services:  # a tender that names its service only by how it is bought ("AMO")
+            self.services = [concept for concept in table if concept.name in named and concept.kind == "service"]
         self.fields = [concept for concept in table if concept.name in named and concept.kind == "field"]
         self.active = bool(self.services or self.fields)
         self.tender_is_other = any(concept.kind == "other" for concept in table if concept.name in named) \

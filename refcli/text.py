@@ -103,6 +103,10 @@ def slugify(text: str) -> str:
 # against the library's own words (refcli.index.repair_words), a query matches it as a pattern.
 _STEMS: dict[str, str] = {}
 _STEMMER = None
+# Where Snowball makes one stem of words a bid manager keeps apart: "communication" and "commune"
+# would both be "commun".
+STEM_EXCEPTIONS = {"communication": "communic", "communications": "communic", "communicant": "communic",
+                   "communicante": "communic"}
 
 
 def stem(word: str) -> str:
@@ -114,7 +118,8 @@ def stem(word: str) -> str:
             import Stemmer
 
             _STEMMER = Stemmer.Stemmer("french")
-        found = word if REPLACEMENT in word or word.isdigit() else _STEMMER.stemWord(word)
+        found = STEM_EXCEPTIONS.get(word) or (word if REPLACEMENT in word or word.isdigit()
+                                              else _STEMMER.stemWord(word))
         if len(_STEMS) > _CACHE_SIZE:
             _STEMS.clear()
         _STEMS[word] = found
