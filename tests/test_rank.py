@@ -4,7 +4,7 @@ from hypothesis import strategies as st
 
 from refcli.index import build_index
 from refcli.query import build_query
-from refcli.rank import FUZZY_WEIGHT, rank_missions
+from refcli.rank import TYPO_WEIGHT, rank_missions
 from tests.conftest import record_text
 
 NEUILLY = "neuilly-sur-marne-amo-concertation"
@@ -71,21 +71,22 @@ def test_results_are_explained_and_points_add_up(seed_library, seed_index, gloss
     matches = ranked(seed_library, seed_index, glossary, keywords=["GUP"], competencies=["gestion urbaine:3"])
     first = matches[0]
     assert first.id == HENIN
-    assert any(field.via == "gestion urbaine de proximité" and field.field == "keywords" and field.kind == "phrase"
+    assert any(field.via == "gestion urbaine de proximité" and field.field == "keywords" and field.kind == "alternative"
                for field in first.fields)
     assert first.competencies[0].covered and first.competencies[0].level == 3
     for match in matches:
-        total = sum(field.points for field in match.fields) + sum(item.points for item in match.competencies)
+        total = sum(field.points for field in match.fields) + sum(item.points for item in match.competencies) \
+            + sum(item.points for item in match.concepts)
         assert total == pytest.approx(match.score)
         assert 0 < match.score <= 100
     antony = next(match for match in matches if match.id == ANTONY)
     assert not antony.competencies[0].covered and antony.competencies[0].level == 2
 
 
-def test_ties_are_broken_by_id_and_limit_applies(seed_library, seed_index, glossary):
-    matches = ranked(seed_library, seed_index, glossary, keywords=["point d'etape"])
-    assert [match.id for match in matches[:2]] == [ANTONY, BAGNEUX]
-    assert matches[0].score == matches[1].score
+def test_ties_are_broken_by_id_and_limit_applies(write_library, seed_library, seed_index, glossary):
+    library = write_library({"b": record_text("b", "Point d'étape"), "a": record_text("a", "Point d'étape")})
+    matches = ranked(library, build_index(library), glossary, keywords=["point d'etape"])
+    assert [match.id for match in matches] == ["a", "b"] and matches[0].score == matches[1].score
     assert len(ranked(seed_library, seed_index, glossary, keywords=["NPNRU"], limit=1)) == 1
 
 
@@ -116,18 +117,44 @@ def test_ambiguous_acronyms_match_nothing(seed_library, seed_index, glossary):
     assert [(m.id, m.score) for m in with_noise] == [(m.id, m.score) for m in alone]
 
 
-def test_exact_beats_fuzzy_and_short_words_match_exactly(write_library, glossary):
+def test_two_words_of_the_library_never_match_fuzzily_and_a_typo_is_corrected(write_library, glossary):
     library = write_library({
         "exact": record_text("exact", "Diagnostic partagé"),
-        "fuzzy": record_text("fuzzy", "Diagnostik partagé"),
+        "other": record_text("other", "Diagnostik partagé"),
         "psla": record_text("psla", "Accession", keywords=("PSLA",)),
     })
     index = build_index(library)
-    matches = ranked(library, index, glossary, keywords=["diagnostic"])
-    assert [match.id for match in matches] == ["exact", "fuzzy"]
-    assert matches[1].fields[0].kind == "fuzzy" and matches[1].fields[0].similarity < 100
-    assert matches[1].score < matches[0].score * FUZZY_WEIGHT + 1e-9
+    assert [match.id for match in ranked(library, index, glossary, keywords=["diagnostic"])] == ["exact"]
+    typo = ranked(library, index, glossary, keywords=["diagnostiq"])  # no record writes it
+    assert typo[0].fields[0].kind == "typo" and typo[0].fields[0].similarity < 100
+    assert typo[0].score == pytest.approx(ranked(library, index, glossary, keywords=[
+        typo[0].fields[0].matched])[0].score * TYPO_WEIGHT)
     assert ranked(library, index, glossary, keywords=["PSL"]) == []
+
+
+@pytest.mark.parametrize("word", ["relogement", "habitants"])
+def test_no_mission_is_said_to_match_a_word_it_does_not_hold(seed_library, seed_index, glossary, word):
+    """"relogement" is not "logement", "habitants" not "habitat": a word matches its own stem, or a
+    glossary alternative; the shipped records never write relogement."""
+    from refcli.text import stem
+
+    matches = ranked(seed_library, seed_index, glossary, keywords=[word])
+    for match in matches:
+        for field in match.fields:
+            assert field.matched == stem(word) or field.via is not None, field
+    if word == "relogement":
+        assert matches == []
+
+
+def test_a_typo_of_a_rare_word_still_finds_its_mission(seed_library, seed_index, glossary):
+    matches = ranked(seed_library, seed_index, glossary, keywords=["Neuily"])  # Neuilly-sur-Marne, misspelt
+    assert matches and matches[0].id == NEUILLY and matches[0].fields[0].kind == "typo"
+
+
+def test_inflected_forms_are_one_term(seed_library, seed_index, glossary):
+    one = ranked(seed_library, seed_index, glossary, keywords=["urbain"])
+    other = ranked(seed_library, seed_index, glossary, keywords=["urbaines"])
+    assert [(m.id, round(m.score, 6)) for m in one] == [(m.id, round(m.score, 6)) for m in other]
 
 
 def test_phrase_side_by_side_beats_scattered_words(write_library, glossary):
@@ -155,7 +182,7 @@ def test_rarer_terms_weigh_more(write_library, glossary):
 @settings(max_examples=40, deadline=None)
 @given(data=st.data())
 def test_any_query_ranks_by_score_then_id_within_0_to_100(seed_library, seed_index, glossary, data):
-    plain = [word for word in seed_index.terms if glossary.ambiguity(word) is None]  # "ca", "tf" are left out
+    plain = sorted(word for word in seed_index.words if glossary.ambiguity(word) is None)  # "ca", "tf" left out
     words = data.draw(st.lists(st.sampled_from(plain), min_size=1, max_size=4))
     limit = data.draw(st.integers(min_value=1, max_value=5))
     matches = ranked(seed_library, seed_index, glossary, keywords=words, limit=limit)
@@ -176,4 +203,4 @@ def test_a_broken_accent_finds_the_accented_word(write_library, glossary):
     correct = ranked(library, index, glossary, keywords=["Maîtrise d'ouvrage"])
     assert [match.id for match in broken] == [match.id for match in correct] == ["moa"]
     assert broken[0].score == pytest.approx(correct[0].score)
-    assert broken[0].fields[0].matched == "maitrise ouvrage" and broken[0].fields[0].kind == "phrase"
+    assert broken[0].fields[0].matched == "maitris ouvrag" and broken[0].fields[0].kind == "broken accent"
