@@ -7,6 +7,7 @@
     python bench/relevance.py --explain T06        # refcli's `search --explain` for one query, nothing else
     python bench/relevance.py --field text         # one field only (also with --explain)
     python bench/relevance.py --in-process         # the searches in this process (same rankings, faster)
+    python bench/relevance.py --check-in-process   # both ways: exit 1 unless the rankings are identical
     python bench/relevance.py --library-dir DIR    # where the generated library lives (default below)
 
 The library is generated from corpus.jsonl into bench/.relevance-library/ (git-ignored): one record
@@ -305,6 +306,8 @@ def main(argv: list[str] | None = None) -> None:
                         "of the queries whose unjudged@10 is above 0.1")
     parser.add_argument("--explain", metavar="QID", help="print refcli's search --explain for one query and stop")
     parser.add_argument("--in-process", action="store_true", help="run the searches in this process")
+    parser.add_argument("--check-in-process", action="store_true", help="run the searches both ways and "
+                        "exit 1 unless the rankings are identical")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel searches (subprocesses)")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the library even if it is up to date")
     options = parser.parse_args(argv)
@@ -321,14 +324,27 @@ def main(argv: list[str] | None = None) -> None:
         query = next((query for query in queries if query["qid"] == options.explain), None)
         if query is None:
             sys.exit(f"unknown query {options.explain!r}; the queries are {', '.join(q['qid'] for q in queries)}")
+        ids = json.loads((library / "ids.json").read_text(encoding="utf-8"))
+        judged, own = qrels.get(query["qid"], {}), set(query.get("self_doc_ids") or ())
         for field in fields:
             print(f"== {query['qid']} {field}: {query[field]}", flush=True)
             subprocess.run([*refcli_command(), *search_args(library, cache, query[field], "--explain")])
+            print(f"== {query['qid']} {field}: the judgments of the top 10 (grade, or 'self', or 'unjudged')")
+            for rank, rid in enumerate(search_subprocess(search_args(library, cache, query[field], "--json")), 1):
+                doc_id = ids[rid]
+                print(f"  {rank:>2}. {rid}  {'self' if doc_id in own else judged.get(doc_id, 'unjudged')}  {doc_id}")
         return
 
     searched = time.perf_counter()
     runs = run_searches(library, cache, queries, fields, options.in_process, max(1, options.jobs))
     took = time.perf_counter() - searched
+    if options.check_in_process:
+        other = run_searches(library, cache, queries, fields, not options.in_process, max(1, options.jobs))
+        differ = [f"{qid} {field}" for field in fields for qid in runs[field] if runs[field][qid] != other[field][qid]]
+        print(f"in process and subprocess rankings: {'differ on ' + ', '.join(differ) if differ else 'identical'}",
+              file=sys.stderr)
+        if differ:
+            sys.exit(1)
     if options.json:
         options.json.mkdir(parents=True, exist_ok=True)
         for field, run in runs.items():
