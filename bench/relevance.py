@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import hashlib
 import io
 import json
@@ -193,8 +194,7 @@ def refcli_fingerprint(library: Path) -> str:
     import refcli
 
     package = Path(refcli.__file__).resolve().parent
-    files = sorted(package.rglob("*.py")) + sorted(path for path in library.iterdir() if path.is_file()
-                                                   and path.suffix == ".toml")
+    files = sorted(package.rglob("*.py")) + sorted(path for path in library.iterdir() if path.is_file())
     return _digest(*files)
 
 
@@ -217,10 +217,13 @@ def search_args(library: Path, cache: Path, text: str, *extra: str) -> list[str]
 
 
 def parse_results(returncode: int, stdout: str, stderr: str) -> list[str]:
-    """The ranked record ids of `search --json`'s output; exit 1 with no document is an empty ranking."""
-    if returncode not in (0, 1) or (returncode == 1 and stdout.strip() and not stdout.lstrip().startswith("{")):
-        sys.exit(f"refcli search failed (exit {returncode}): {stderr.strip()}")
-    return [result["id"] for result in json.loads(stdout)["results"]] if stdout.strip() else []
+    """The ranked record ids of `search --json`'s output; exit 1 (nothing matched) is an empty ranking."""
+    try:
+        if returncode in (0, 1):
+            return [result["id"] for result in json.loads(stdout)["results"]] if stdout.strip() else []
+    except (ValueError, KeyError, TypeError):
+        pass
+    sys.exit(f"refcli search failed (exit {returncode}): {stderr.strip() or stdout[:500]}")
 
 
 def search_subprocess(args: list[str]) -> list[str]:
@@ -230,16 +233,21 @@ def search_subprocess(args: list[str]) -> list[str]:
 
 def search_in_process(args: list[str]) -> list[str]:
     """The same command through refcli's click group in this process: stdout captured, the exit code kept."""
-    from refcli.cli import command_line
-
     stdout, stderr = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         try:
-            command_line().main(args, prog_name="refcli", standalone_mode=True)
+            _command_line().main(args, prog_name="refcli", standalone_mode=True)
             code = 0
         except SystemExit as stop:
             code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 2)
     return parse_results(code, stdout.getvalue(), stderr.getvalue())
+
+
+@functools.cache
+def _command_line():
+    from refcli.cli import command_line  # what `refcli` runs (refcli.entry), without its early scan
+
+    return command_line()
 
 
 def run_searches(library: Path, cache: Path, queries: list[dict], fields: tuple[str, ...], in_process: bool,
