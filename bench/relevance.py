@@ -13,9 +13,10 @@
 The library is generated from corpus.jsonl into bench/.relevance-library/ (git-ignored): one record
 file per document in missions/, the files of data/ beside it (components.toml, glossary.toml: the
 shipped layout), ids.json mapping record ids back to doc_ids. It is rebuilt only when the corpus or
-this script (the converter) changes, and checked once with `refcli validate`. refcli's cache of it
-lives in cache/, emptied whenever refcli's source or data files change, so a change to the ranking
-never meets a stale index; the first search then fills it and the others run warm.
+the converter (record_id, doc_record, refcli's record writer) changes, and checked once with
+`refcli validate`. refcli's cache of it lives in cache/, emptied whenever refcli's source or the data
+files change, so a change to the ranking never meets a stale index: the first search then fills it
+and the others run warm.
 
 Each query's `text` and `text_raw` is searched with `refcli search --text ... --limit 30 --json` (the
 refcli installed beside this Python), in subprocesses run in parallel once the cache is warm. The
@@ -51,7 +52,6 @@ METRICS = ("nDCG@10", "P@5", "R@20", "MRR", "unjudged@10")
 LIMIT = 30
 DEFAULT_YEAR = 2019  # period.start of a document whose year is null
 NO_WORDS = "-"  # a required text field's value: refcli's tokeniser finds no word in it
-CONVERTER_VERSION = "1"
 
 
 # --- The collection -------------------------------------------------------------------------------
@@ -144,11 +144,21 @@ def refcli_command() -> list[str]:
     return [str(script)] if script.is_file() else [sys.executable, "-m", "refcli"]
 
 
-def _digest(*paths: Path) -> str:
-    digest = hashlib.sha256(CONVERTER_VERSION.encode())
-    for path in paths:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+def _digest(*parts: Path | str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.name.encode() + b"\0" + part.read_bytes() if isinstance(part, Path) else part.encode())
+        digest.update(b"\0")
     return digest.hexdigest()
+
+
+def converter_source() -> str:
+    """What the records depend on besides the corpus: the converter's code and constants, and refcli's writer."""
+    import inspect
+
+    from refcli.records import record_text
+
+    return "\n".join([repr((NO_WORDS, DEFAULT_YEAR)), *map(inspect.getsource, (record_id, doc_record, record_text))])
 
 
 def build_library(library: Path, corpus_file: Path = COLLECTION / "corpus.jsonl", force: bool = False) -> bool:
@@ -156,7 +166,7 @@ def build_library(library: Path, corpus_file: Path = COLLECTION / "corpus.jsonl"
     from refcli.records import record_text
 
     stamp = library / "digest.txt"
-    digest = _digest(corpus_file, Path(__file__).resolve())
+    digest = _digest(corpus_file, converter_source())
     if not force and stamp.is_file() and stamp.read_text() == digest:
         return False
     missions = library / "missions"
