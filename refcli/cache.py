@@ -161,6 +161,9 @@ class _Cache:
         self.database, self.folder, self.vocabulary, self._scan = database, folder, vocabulary, scan
         self._files: dict[str, tuple[int, int]] | None = None
         self.meta = {"identity": _identity(vocabulary), "folder": str(folder.resolve())}
+        self.slots: dict[str, int] = {}  # each file's slot, as the warm load found them
+        self.repaired: tuple[dict[str, Posting], dict[str, str], dict[str, str | None]] | None = None
+        self.note: str | None = None
 
     @property
     def files(self) -> dict[str, tuple[int, int]]:
@@ -195,7 +198,7 @@ class _Cache:
             return None
         with self.connect() as connection:
             if dict(connection.execute("SELECT key, value FROM meta")) != self.meta:
-                raise Damaged("made by another version of refcli or for other components")
+                return None  # made by another refcli or for other components: rebuilt, nothing to say
             stats, slots, ids, problems, depends, columns = _loads(_blob(connection, "manifest"))
         files = self.files
         # The usual case, compared in C: every file as it was, no file that could not be stat'ed.
@@ -205,6 +208,7 @@ class _Cache:
                     if stats.get(relative) != found or found[0] < 0
                     or not _dependencies_hold(depends.get(relative))} | (stats.keys() - files.keys())
         kept = keep_first(self.folder, list(files), ids, problems)
+        self.slots = dict(zip(files, slots, strict=True))
         if lazy or with_index:
             missions: Sequence[Mission] = LazyMissions(kept.order, self.records)
         else:
@@ -215,26 +219,51 @@ class _Cache:
         if with_index:
             from refcli.index import SearchIndex
 
-            facts = kept.facts(columns, lambda: dict(zip(files, slots, strict=True)))
+            facts = kept.facts(columns, lambda: self.slots)
             index = SearchIndex(facts, self.words, self.postings)
         return CachedLibrary(library, index)
 
+    # What a warm search fetches as it goes. Damage found there is repaired on the spot: the files are
+    # read again with the slots this search has ranked with, the cache rebuilt, and the search goes on.
+
     def words(self) -> dict[str, str]:
-        with self.connect() as connection:
-            return _loads(_blob(connection, "words"))
+        if self.repaired is None:
+            try:
+                with self.connect() as connection:
+                    return _loads(_blob(connection, "words"))
+            except _UNREADABLE as error:
+                self.repair(error)
+        assert self.repaired is not None
+        return self.repaired[1]
 
     def postings(self, keys: list[str]) -> dict[str, Posting]:
         """These keys' postings, in one query per 500 keys (SQLite's count of parameters)."""
-        found = {}
-        with self.connect() as connection:
-            for start in range(0, len(keys), 500):
-                part = keys[start:start + 500]
-                rows = connection.execute(
-                    f"SELECT key, data FROM postings WHERE key IN ({', '.join('?' * len(part))})", part)
-                found.update((key, _posting(data)) for key, data in rows)
-        return found
+        if self.repaired is None:
+            try:
+                found = {}
+                with self.connect() as connection:
+                    for start in range(0, len(keys), 500):
+                        part = keys[start:start + 500]
+                        rows = connection.execute(
+                            f"SELECT key, data FROM postings WHERE key IN ({', '.join('?' * len(part))})", part)
+                        found.update((key, _posting(data)) for key, data in rows)
+                return found
+            except _UNREADABLE as error:
+                self.repair(error)
+        assert self.repaired is not None
+        postings = self.repaired[0]
+        return {key: postings[key] for key in keys if key in postings}
 
     def records(self, relatives: list[str]) -> dict[str, Mission]:
+        if self.repaired is None:
+            try:
+                return self._stored_records(relatives)
+            except _UNREADABLE as error:
+                self.repair(error)
+        assert self.repaired is not None
+        return decode_records(self.folder, self.repaired[2], relatives)
+
+    def _stored_records(self, relatives: list[str]) -> dict[str, Mission]:
         wanted = set(relatives)
         with self.connect() as connection:
             if len(wanted) <= 500:
@@ -245,8 +274,18 @@ class _Cache:
             records = {relative: record for relative, record in rows if relative in wanted}
         try:
             return decode_records(self.folder, records, relatives)
-        except (KeyError, ValueError) as error:  # a record missing from its row, or JSON that does not decode
+        except (KeyError, ValueError, TypeError) as error:  # a record missing, or JSON that is not a record
             raise Damaged(f"a record does not decode: {error}") from None
+
+    def repair(self, error: BaseException) -> None:
+        """Read every file again with the slots of the warm load, rewrite the cache, serve from memory."""
+        from refcli.library import index_rows, read_rows
+
+        rows = read_rows(self.folder, self.vocabulary, [(relative, size, mtime, self.slots[relative])
+                                                        for relative, (size, mtime) in self.files.items()])
+        postings, surfaces, repairs = index_rows(rows)
+        self.note = self.write(rows, postings, surfaces, repairs) or f"cache rebuilt ({_reason(error)})"
+        self.repaired = postings, surfaces, {row.relative: row.record for row in rows}
 
     def read_without(self, note: str, lazy: bool, with_index: bool) -> CachedLibrary:
         """Read every file, as without the cache; note says why."""
