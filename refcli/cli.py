@@ -750,10 +750,26 @@ def command_line() -> TyperGroup:
     return group
 
 
+def _report_warnings() -> None:
+    """A warning refcli raises for the user (a failed process pool) is one line on stderr, like the others."""
+    import warnings
+
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+        if isinstance(message, UserWarning) and type(message).__module__.startswith("refcli"):
+            print_warning(str(message))
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
 def main() -> None:
     import gc
 
     group = command_line()
+    _report_warnings()
     # What start-up made (modules, classes, typer's objects, some 17,000) lives until the process ends:
     # frozen, the collector walks it neither during the command nor at exit (12 ms of `refcli --help`).
     gc.freeze()

@@ -98,9 +98,16 @@ def _in_parallel(work: Callable[[tuple, Sequence], list], options: tuple, items:
                 with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                                          initializer=_start_worker, initargs=(work, options)) as pool:
                     return list(pool.map(_work_on_chunk, chunks))
-            except (OSError, BrokenProcessPool, RuntimeError, NotImplementedError):
-                pass
+            except (OSError, BrokenProcessPool) as error:  # the machine's limits, a worker killed
+                import warnings
+
+                warnings.warn(PoolWarning(f"the worker processes failed ({type(error).__name__}: {error}); "
+                                          "the files were read in one process"), stacklevel=2)
     return [work(options, items)]
+
+
+class PoolWarning(UserWarning):
+    """Reading across cores failed and the files were read in one process: slower, same results."""
 
 
 _WORKER: tuple | None = None

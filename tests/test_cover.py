@@ -13,9 +13,9 @@ from tests.conftest import ROOT, record_text
 def _library(write_library):
     # Two strong concertation missions and a weaker one that alone covers the financial engineering.
     return write_library({
-        "alpha": record_text("alpha", "Concertation et maison du projet", keywords=("concertation",),
+        "alpha": record_text("alpha", "Concertation des habitants", keywords=("concertation",),
                              components="concertation = 5"),
-        "beta": record_text("beta", "Concertation des habitants", keywords=("concertation",),
+        "beta": record_text("beta", "Concertation et maison du projet", keywords=("concertation",),
                             components="concertation = 4"),
         "gamma": record_text("gamma", "Montage financier", components="finance = 4\nconcertation = 1"),
         "delta": record_text("delta", "Etude sans lien", components="etudes = 3"),
