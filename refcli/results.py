@@ -40,6 +40,12 @@ def match_json(rank: int, match: Match) -> dict[str, Any]:
              "similarity": item.similarity, "kind": item.kind, "points": round(item.points, 2)}
             for item in match.fields
         ],
+        "concepts": [
+            {"name": item.name, "kind": item.kind, "credit": round(item.credit, 2), "via": item.via,
+             "points": round(item.points, 2)}
+            for item in match.concepts
+        ],
+        "not_an_intellectual_service": match.other,
         "file": str(mission.path) if mission.path else None,
     }
 
@@ -104,15 +110,21 @@ def explanation_view(query: Query, matches: list[Match], library: Library) -> Re
     from rich.table import Table
     from rich.text import Text
 
-    parts: list[Any] = []
-    expanded = [term for term in query.terms if term.alternatives]
-    if expanded:
-        parts.append(Text("Glossary", style="bold underline"))
-        for term in expanded:
-            parts.append(Text(f"{term.text} → " + ", ".join(alt.text for alt in term.alternatives)))
+    parts: list[Any] = [Text("Searched for", style="bold underline")]
+    for term in query.terms:
+        line = term.text if term.stems == term.words else f"{term.text} (as {' '.join(term.stems)})"
+        if term.alternatives:
+            line += " → " + ", ".join(alt.text for alt in term.alternatives)
+        parts.append(Text(line))
+    if query.concepts:
+        parts.append(Text("The tender names", style="bold underline"))
+        for concept in query.concepts:
+            kind = {"service": "type of service", "field": "field", "other": "purchase"}[concept.kind]
+            parts.append(Text(f"{kind}: {concept.name} (from “{concept.evidence}”)"))
     for rank, match in enumerate(matches, start=1):
         window = "" if match.in_window else " (out of window: score halved)"
-        parts.append(Text(f"\n{rank}. {match.id}  {match.score:.1f}{window}", style="bold"))
+        other = f" (not an intellectual service: {match.other})" if match.other else ""
+        parts.append(Text(f"\n{rank}. {match.id}  {match.score:.1f}{window}{other}", style="bold"))
         table = Table(box=box.SIMPLE, show_edge=False, pad_edge=False)
         for column in ("term", "field", "matched", "similarity", "kind", "points"):
             table.add_column(column, justify="right" if column in ("similarity", "points") else "left")
@@ -120,6 +132,13 @@ def explanation_view(query: Query, matches: list[Match], library: Library) -> Re
             term = item.term if item.via is None else f"{item.term} → {item.via}"
             table.add_row(Text(term), item.field, Text(item.matched), f"{item.similarity:.0f}", item.kind,
                           f"{item.points:.1f}")
+        for concept in match.concepts:
+            kind = "type of service" if concept.kind == "service" else "field"
+            if concept.via:
+                state = f"another service: {concept.via}"
+            else:
+                state = "shared" if concept.credit >= 1 else ("in its content" if concept.credit else "not shared")
+            table.add_row(Text(f"{kind}: {concept.name}"), "concept", "", "", state, f"{concept.points:.1f}")
         for item in match.competencies:
             label = library.vocabulary.label(item.id)
             state = "covered" if item.covered else ("below minimum" if item.level else "missing")

@@ -100,9 +100,9 @@ def test_bad_tender_is_one_line_and_exit_2_never_half_a_document(tmp_path, case,
 
 def test_cover_finds_a_covering_set_where_the_top_n_does_not(write_library):
     library = write_library({
-        "alpha": record_text("alpha", "Concertation et maison du projet", keywords=("concertation",),
+        "alpha": record_text("alpha", "Concertation des habitants", keywords=("concertation",),
                              components="concertation = 5"),
-        "beta": record_text("beta", "Concertation des habitants", keywords=("concertation",),
+        "beta": record_text("beta", "Concertation et maison du projet", keywords=("concertation",),
                             components="concertation = 4"),
         "gamma": record_text("gamma", "Montage financier", components="finance = 4"),
     })
