@@ -67,7 +67,8 @@ def read_file(folder: Path, vocabulary: Vocabulary, path: Path, *, with_depends:
     return FileResult(path, result, depends)
 
 
-def read_files(folder: Path, vocabulary: Vocabulary, paths: Sequence[Path], *, with_depends: bool = False) -> list[FileResult]:
+def read_files(folder: Path, vocabulary: Vocabulary, paths: Sequence[Path], *,
+               with_depends: bool = False) -> list[FileResult]:
     """read_file over every path, in order; in worker processes when there are many files and cores."""
     chunks = _in_parallel(_read_chunk, (folder, vocabulary, with_depends), paths)
     return [result for chunk in chunks for result in chunk]

@@ -464,7 +464,7 @@ class _Concepts:
                     self.presence[concept.name].get(slot, 0.0) >= 1.0:
                 sibling = concept.name
                 break
-        if sibling is not None and SIBLING_CREDIT > shared:
+        if sibling is not None and shared < SIBLING_CREDIT:
             return SIBLING_CREDIT, sibling
         return shared, None
 
