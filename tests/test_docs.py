@@ -4,10 +4,12 @@ the README's record example is valid."""
 from __future__ import annotations
 
 import re
+import shlex
 import tomllib
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from refcli import validate
 from refcli.cli import app
@@ -86,3 +88,39 @@ def test_relative_links_in_the_docs_lead_to_files() -> None:
         for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
             if "://" not in target:
                 assert (page.parent / target).exists(), f"{page.name} links to {target}, which does not exist"
+
+
+def daily_job() -> list[tuple[list[str], list[str]]]:
+    """The README's daily job: each command, as arguments, with the output lines shown under it."""
+    block = re.search(r"## The daily job.*?```console\n(.*?)```", README, re.S).group(1)
+    steps: list[tuple[list[str], list[str]]] = []
+    for line in block.splitlines():
+        if line.startswith("$ refcli "):
+            steps.append((shlex.split(line.removeprefix("$ refcli ")), []))
+        elif line.strip():
+            steps[-1][1].append(line.rstrip())
+    return steps
+
+
+def shown_as_run(shown: str, real: list[str]) -> bool:
+    """Whether a line the README shows is a line of the real output; `...` in it stands for anything."""
+    pattern = re.compile(".*?".join(re.escape(part) for part in shown.split("...")))
+    return any(pattern.fullmatch(line) for line in real)
+
+
+@pytest.mark.parametrize(("arguments", "shown"), daily_job(), ids=lambda step: " ".join(step)[:40])
+def test_the_readme_daily_job_prints_what_it_shows(arguments: list[str], shown: list[str], tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch, cache_dir: Path) -> None:
+    monkeypatch.chdir(ROOT)  # the commands name the shipped data, examples and template by relative paths
+    monkeypatch.setenv("COLUMNS", "100")
+    out = tmp_path / "annexe.docx"
+    arguments = [str(out) if argument == "annexe.docx" else argument for argument in arguments]
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 0, result.stderr
+    real = [line.rstrip().replace(str(out), "annexe.docx") for line in (result.stdout + result.stderr).splitlines()]
+    # Table rows (columns padded with runs of spaces) wrap with the terminal's width: only the other lines are
+    # compared, each to a whole line of the real output.
+    for line in shown:
+        if line != "..." and not re.search(r"\S {3,}\S|─", line):
+            assert shown_as_run(line, real), f"README shows {line!r}; `refcli {' '.join(arguments)}` printed:\n" + \
+                "\n".join(real)
