@@ -1,4 +1,4 @@
-"""Benchmark refcli at library scale and print the table the README quotes (not a test).
+"""Benchmark refcli at library scale and print the table docs/performance.md quotes (not a test).
 
     python bench/bench.py            # 1,000 and 10,000 records
     python bench/bench.py --quick    # 1,000 records, fewer runs

@@ -475,7 +475,7 @@ def import_fiches(
 
 CoverOption = Annotated[
     bool,
-    typer.Option("--cover", help="Choose a set of references covering every required competency (see README)."),
+    typer.Option("--cover", help="Choose a set of references covering every required competency (docs/checklists.md)."),
 ]
 DEFAULT_REFERENCES = 5  # build-bid and check, when neither the tender nor --limit says how many
 

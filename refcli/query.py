@@ -32,7 +32,7 @@ TENDER_KEYS = ("title", "buyer", "date", "keywords", "text", "text_file", "compe
 
 @frozen
 class Tender:
-    """A call for tenders as the firm describes it in a TOML file (see README, "The tender file")."""
+    """A call for tenders as the firm describes it in a TOML file (see docs/tender-file.md)."""
 
     source: Path | None = None
     title: str | None = None

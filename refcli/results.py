@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def match_json(rank: int, match: Match) -> dict[str, Any]:
-    """One result as JSON; the shape is documented in README.md ("JSON output") and kept stable."""
+    """One result as JSON; the shape is documented in docs/search.md ("JSON output") and kept stable."""
     mission = match.mission
     return {
         "rank": rank,

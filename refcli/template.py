@@ -95,7 +95,7 @@ def check_styles(document: Document, path: Path) -> None:
     if problems:
         raise UserError(
             f"{path}: the template does not meet refcli's contract: {'; '.join(problems)} "
-            "(see the README, 'The annex'; templates/make_template.py makes a template that does)"
+            "(see docs/annex.md, 'The template contract'; templates/make_template.py makes a template that does)"
         )
 
 

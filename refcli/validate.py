@@ -27,7 +27,7 @@ FIRST_YEAR, LAST_YEAR = 1950, 2100
 
 @dataclass(frozen=True, slots=True)
 class Spec:
-    """What one key of a record may hold; the README's schema section documents the same keys."""
+    """What one key of a record may hold; docs/records.md documents the same keys (tests/test_docs.py)."""
 
     kind: str  # str, int, number, bool, strings, table, tables, levels
     required: bool = False

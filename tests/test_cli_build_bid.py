@@ -133,19 +133,20 @@ def test_output_folder_missing(tmp_path):
     assert "does not exist" in result.stderr
 
 
-def test_help_and_readme_document_the_command():
+def test_help_and_docs_document_the_command():
     from tests.conftest import ROOT
 
     result = CliRunner().invoke(app, ["build-bid", "--help"])
     assert result.exit_code == 0
     assert "Word document in the firm's template" in result.stdout
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "## The annex (build-bid)" in readme
+    assert "| `refcli build-bid" in (ROOT / "README.md").read_text(encoding="utf-8")
+    annex = (ROOT / "docs" / "annex.md").read_text(encoding="utf-8")
+    assert annex.startswith("# The annex (build-bid)")
     from refcli.template import PLACEHOLDER, REQUIRED_STYLES
 
-    assert PLACEHOLDER in readme
+    assert PLACEHOLDER in annex
     for name, _kind in REQUIRED_STYLES:
-        assert f"`{name}`" in readme
+        assert f"`{name}`" in annex
 
 
 TENDER = str(ROOT / "examples" / "tender-concertation.toml")

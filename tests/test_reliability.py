@@ -1,7 +1,7 @@
 """The bad-input battery: one case per row, each with its exact exit code, a one-line message on
 stderr naming the file and the field, no traceback, and no file created or changed.
 
-The README's reliability section lists these cases; test_the_readme_counts_the_cases keeps the count true.
+docs/reliability.md lists these cases; test_the_docs_count_the_cases keeps the count true.
 """
 
 from __future__ import annotations
@@ -262,12 +262,12 @@ def test_bad_input(case: Case, world: World, monkeypatch: pytest.MonkeyPatch) ->
         assert result.stdout == "", "never a JSON document with half its fields"
 
 
-def test_the_readme_counts_the_cases() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_docs_count_the_cases() -> None:
+    page = (ROOT / "docs" / "reliability.md").read_text(encoding="utf-8")
     count = len(CASES) + len(EXTRA_CASES)
-    assert f"**{count} cases**" in readme, f"the README's reliability section should say **{count} cases**"
+    assert f"**{count} cases**" in page, f"docs/reliability.md should say **{count} cases**"
     for name in [case.name for case in CASES] + EXTRA_CASES:
-        assert f"| {name} |" in readme, f"{name} is missing from the README's reliability table"
+        assert f"| {name} |" in page, f"{name} is missing from the table of docs/reliability.md"
 
 
 # The cases below need more than a command line; each is a test of its own.
