@@ -104,7 +104,7 @@ def main() -> None:
     texts = naive_texts(library)
     folded = time.perf_counter() - start
     print(f"library: {len(library.missions)} records in {folder}; load and validate {loaded:.2f} s; "
-          f"build the index {indexed:.2f} s ({len(index.terms)} distinct words); "
+          f"build the index {indexed:.2f} s ({len(set(index.words.values()))} distinct stems); "
           f"baseline's folding of full texts {folded:.2f} s\n")
 
     print("| query | ranking step (median) | naive baseline (median) | ratio | first result |")

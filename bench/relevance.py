@@ -9,6 +9,7 @@
     python bench/relevance.py --in-process         # the searches in this process (same rankings, faster)
     python bench/relevance.py --check-in-process   # both ways: exit 1 unless the rankings are identical
     python bench/relevance.py --library-dir DIR    # where the generated library lives (default below)
+    python bench/relevance.py --ablate             # the ranking without each of its parts, one at a time
 
 The library is generated from corpus.jsonl into bench/.relevance-library/ (git-ignored): one record
 file per document in missions/, the files of data/ beside it (components.toml, glossary.toml: the
@@ -314,6 +315,82 @@ def report(runs, queries, qrels, per_query: bool, show_unjudged: bool) -> None:
                         print(f"  {rank:>2}. {doc['title']} — {doc['client']} [{doc_id}]")
 
 
+# --- Ablation: what each part of the ranking brings ----------------------------------------------------
+
+def _ablations() -> dict[str, dict]:
+    """Each part of the ranking, and how to take it out: (module, name, value) replacements.
+
+    The glossary's concepts, boilerplate and alternatives are taken out of the Glossary object; stems
+    and repairs out of the index, which is then built again."""
+    from refcli import index as index_module
+    from refcli import query as query_module
+    from refcli import rank, text
+
+    uniform = dict.fromkeys(rank.FIELD_WEIGHTS, 1.0)
+    return {
+        "all of it": {},
+        "without stemming": {"patch": [(text, "stem", lambda word: word)], "reindex": True},
+        "without the concepts": {"glossary": {"concepts": ()}},
+        "without the boilerplate list and the noise rules": {
+            "glossary": {"boilerplate": frozenset()}, "patch": [(query_module, "_noise", lambda word, g: not word)]},
+        "without glossary alternatives": {"patch": [(query_module, "ALTERNATIVE_WEIGHT", 0.0)]},
+        "without repairing broken accents": {"patch": [(index_module, "repair_words", lambda *a: {})],
+                                             "reindex": True},
+        "without typo correction": {"patch": [(rank, "_typo", lambda word, index: None)]},
+        "without field weights nor length normalisation": {
+            "patch": [(rank, "_WEIGHTS", tuple(uniform.values())), (rank, "_NORMS", (0.0,) * len(uniform))]},
+        "without the works and supplies factor": {"patch": [(rank, "OTHER_FACTOR", 1.0)]},
+        "without the sibling credit": {"patch": [(rank, "SIBLING_CREDIT", 0.0)]},
+    }
+
+
+def ablate(library: Path, queries: list[dict], qrels: dict[str, dict[str, int]], fields: tuple[str, ...]) -> None:
+    """nDCG@10 of each field with every part of the ranking, then without each part, through refcli's own
+    functions in this process (the library read once, again where the index must be built again)."""
+    import dataclasses
+
+    from refcli.glossary import load_glossary
+    from refcli.library import load_library_indexed
+    from refcli.query import build_query
+    from refcli.rank import rank_missions
+
+    ids = json.loads((library / "ids.json").read_text(encoding="utf-8"))
+    missions = library / "missions"
+    loaded = load_library_indexed(missions)
+    print(f"{'':52}" + "".join(f"{field:>12}" for field in fields))
+    for name, change in _ablations().items():
+        saved = [(module, attribute, getattr(module, attribute)) for module, attribute, _ in change.get("patch", ())]
+        try:
+            for module, attribute, value in change.get("patch", ()):
+                setattr(module, attribute, value)
+            if change.get("reindex"):
+                from refcli import text
+
+                text._STEMS.clear()
+                pass
+                subject = load_library_indexed(missions)
+            else:
+                subject = loaded
+            glossary = load_glossary(missions.parent)
+            if change.get("glossary"):
+                glossary = dataclasses.replace(glossary, **change["glossary"])
+            row = []
+            for field in fields:
+                run = {}
+                for query in queries:
+                    built = build_query(subject[0].vocabulary, glossary, text=query[field], limit=LIMIT)
+                    run[query["qid"]] = [ids[match.id] for match in rank_missions(*subject, built)]
+                row.append(score_run(run, queries, qrels)[1]["nDCG@10"])
+        finally:
+            for module, attribute, value in saved:
+                setattr(module, attribute, value)
+            from refcli import text
+
+            text._STEMS.clear()
+            pass
+        print(f"{name:52}" + "".join(f"{value:12.3f}" for value in row), flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--library-dir", type=Path, default=DEFAULT_LIBRARY, help="the generated library's folder")
@@ -328,6 +405,7 @@ def main(argv: list[str] | None = None) -> None:
                         "exit 1 unless the rankings are identical")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel searches (subprocesses)")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the library even if it is up to date")
+    parser.add_argument("--ablate", action="store_true", help="nDCG@10 without each part of the ranking")
     options = parser.parse_args(argv)
     fields = tuple(options.field or FIELDS)
     library = options.library_dir.resolve()
@@ -338,6 +416,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"built the library in {library} ({time.perf_counter() - started:.1f} s)", file=sys.stderr)
     sync_data_files(library)
     cache = prepare_cache(library)
+    if options.ablate:
+        ablate(library, queries, qrels, fields)
+        return
     if options.explain:
         query = next((query for query in queries if query["qid"] == options.explain), None)
         if query is None:

@@ -42,12 +42,13 @@ from refcli.scan import scan_record_files, take_early_scan
 from refcli.vocabulary import Vocabulary, load_vocabulary
 
 if TYPE_CHECKING:
+    from refcli.glossary import Glossary
     from refcli.index import Posting, SearchIndex
 
 ENVIRONMENT_VARIABLE = "REFCLI_CACHE_DIR"
 # The modules whose code shapes what the cache stores: a change to any of them is a new identity.
-SHAPING_MODULES = ("cache.py", "index.py", "library.py", "load.py", "model.py", "serialize.py", "text.py",
-                   "validate.py", "vocabulary.py")
+SHAPING_MODULES = ("cache.py", "glossary.py", "index.py", "library.py", "load.py", "model.py", "serialize.py",
+                   "text.py", "validate.py", "vocabulary.py")
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -100,8 +101,11 @@ def load_library_cached(folder: Path, cache_dir: Path | None = None, *, lazy: bo
     With lazy, library.missions decodes a record only when it is asked for (what search needs: the
     index plus the records it shows; build-bid: the records it names); else every record at once.
     """
+    from refcli.glossary import load_glossary
+
+    scan = _Scan(folder)
     vocabulary = load_vocabulary(folder)
-    cache = _Cache(cache_file(folder, cache_folder(cache_dir)), folder, vocabulary, _Scan(folder))
+    cache = _Cache(cache_file(folder, cache_folder(cache_dir)), folder, vocabulary, load_glossary(folder), scan)
     note = None
     for attempt in range(2):
         try:
@@ -157,10 +161,11 @@ class _Scan:
 class _Cache:
     """One library folder's database, and what this run found in the folder (files) to compare it with."""
 
-    def __init__(self, database: Path, folder: Path, vocabulary: Vocabulary, scan: _Scan) -> None:
+    def __init__(self, database: Path, folder: Path, vocabulary: Vocabulary, glossary: Glossary, scan: _Scan) -> None:
         self.database, self.folder, self.vocabulary, self._scan = database, folder, vocabulary, scan
+        self.concepts = glossary.concepts
         self._files: dict[str, tuple[int, int]] | None = None
-        self.meta = {"identity": _identity(vocabulary), "folder": str(folder.resolve())}
+        self.meta = {"identity": _identity(vocabulary, glossary), "folder": str(folder.resolve())}
         self.slots: dict[str, int] = {}  # each file's slot, as the warm load found them
         self.repaired: tuple[dict[str, Posting], dict[str, str], dict[str, str | None]] | None = None
         self.note: str | None = None
@@ -279,11 +284,13 @@ class _Cache:
 
     def repair(self, error: BaseException) -> None:
         """Read every file again with the slots of the warm load, rewrite the cache, serve from memory."""
-        from refcli.library import index_rows, read_rows
+        from refcli.index import merge_postings
+        from refcli.library import read_rows
 
-        rows = read_rows(self.folder, self.vocabulary, [(relative, size, mtime, self.slots[relative])
-                                                        for relative, (size, mtime) in self.files.items()])
-        postings, surfaces, repairs = index_rows(rows)
+        rows, parts = read_rows(self.folder, self.vocabulary, [(relative, size, mtime, self.slots[relative])
+                                                               for relative, (size, mtime) in self.files.items()],
+                                self.concepts)
+        postings, surfaces, repairs = merge_postings(parts)
         self.note = self.write(rows, postings, surfaces, repairs) or f"cache rebuilt ({_reason(error)})"
         self.repaired = postings, surfaces, {row.relative: row.record for row in rows}
 
@@ -302,12 +309,12 @@ class _Cache:
 
     def rebuild(self, lazy: bool, with_index: bool, note: str | None = None) -> CachedLibrary:
         """Read every file, then write a fresh database beside the old one and rename it into place."""
-        from refcli.index import memory_index
-        from refcli.library import index_rows, library_from_rows, read_rows
+        from refcli.index import memory_index, merge_postings
+        from refcli.library import library_from_rows, read_rows
 
-        rows = read_rows(self.folder, self.vocabulary, [(relative, size, mtime, number) for number, (relative, (
-            size, mtime)) in enumerate(self.files.items())])
-        postings, surfaces, repairs = index_rows(rows)
+        rows, parts = read_rows(self.folder, self.vocabulary, [(relative, size, mtime, number) for number, (
+            relative, (size, mtime)) in enumerate(self.files.items())], self.concepts)
+        postings, surfaces, repairs = merge_postings(parts)
         note = self.write(rows, postings, surfaces, repairs) or note
         records = {row.relative: row.record for row in rows}
         library, facts = library_from_rows(self.folder, self.vocabulary, rows,
@@ -374,9 +381,10 @@ class _Cache:
                         else:
                             slot, next_slot = next_slot, next_slot + 1
                         items.append((relative, size, mtime, slot))
-                rows = read_rows(self.folder, self.vocabulary, items)
+                rows, parts = read_rows(self.folder, self.vocabulary, items, self.concepts, with_postings=False)
+                new_words = {word: found for _, surfaces in parts for word, found in surfaces.items()}
                 self._patch(connection, [(slot, _loads(terms)) for slot, terms in old.values() if terms],
-                            [(row.slot, marshal.loads(row.terms)) for row in rows if row.terms is not None])
+                            [(row.slot, marshal.loads(row.terms)) for row in rows if row.terms is not None], new_words)
                 connection.executemany("DELETE FROM files WHERE path = ?",
                                        [(relative,) for relative in old if relative not in self.files])
                 connection.executemany(f"INSERT OR REPLACE INTO files ({_COLUMNS}) "
@@ -387,7 +395,7 @@ class _Cache:
         return None
 
     def _patch(self, connection: sqlite3.Connection, removed: list[tuple[int, tuple]],
-               added: list[tuple[int, tuple]]) -> None:
+               added: list[tuple[int, tuple]], new_words: dict[str, str]) -> None:
         """Take the slots read again out of their old keys' postings, and file them under their new ones.
 
         A broken word (U+FFFD) is filed where the build filed it (the repairs blob), a new one repaired
@@ -396,9 +404,6 @@ class _Cache:
 
         surfaces: dict[str, str] = _loads(_blob(connection, "words"))
         repairs: dict[str, str] = _loads(_blob(connection, "repairs"))
-        new_words: dict[str, str] = {}
-        for _, terms in added:
-            new_words.update(terms[3])
         surfaces.update({word: found for word, found in new_words.items() if "\ufffd" not in word})
         broken = {word: found for word, found in new_words.items() if "\ufffd" in word and word not in repairs}
         if broken:
@@ -409,17 +414,15 @@ class _Cache:
 
         changes: dict[str, dict[int, dict[int, int | None]]] = {}  # key -> field -> slot -> count (None: gone)
         for slot, (words, pairs, *_) in removed:
-            for table in (words, pairs):
-                for key, counts in table.items():
-                    fields = changes.setdefault(filed(key), {})
-                    for field in counts:
-                        fields.setdefault(field, {})[slot] = None
+            for tables in (words, pairs):
+                for field, table in enumerate(tables):
+                    for key in table:
+                        changes.setdefault(filed(key), {}).setdefault(field, {})[slot] = None
         for slot, (words, pairs, *_) in added:
-            for table in (words, pairs):
-                for key, counts in table.items():
-                    fields = changes.setdefault(filed(key), {})
-                    for field, count in counts.items():
-                        column = fields.setdefault(field, {})
+            for tables in (words, pairs):
+                for field, table in enumerate(tables):
+                    for key, count in table.items():
+                        column = changes.setdefault(filed(key), {}).setdefault(field, {})
                         column[slot] = (column.get(slot) or 0) + count
         for key, fields in changes.items():
             row = connection.execute("SELECT data FROM postings WHERE key = ?", (key,)).fetchone()
@@ -463,15 +466,17 @@ class _StoredPostings(Mapping):
         return self.connection.execute("SELECT count(*) FROM postings").fetchone()[0]
 
 
-def _identity(vocabulary: Vocabulary) -> str:
+def _identity(vocabulary: Vocabulary, glossary: Glossary) -> str:
     """What shapes the cache's content, as one digest: refcli's version, the source of the modules that
-    read, check, index and store records, and the components file (validation and the index read it)."""
+    read, check, index and store records, the components file (validation and the index read it) and the
+    glossary's concepts (the index marks them in each mission)."""
     here = Path(__file__).parent
     parts = [__version__.encode()]
     for name in SHAPING_MODULES:
         parts.append((here / name).read_bytes())
     source = vocabulary.source
     parts.append(source.read_bytes() if source else b"")
+    parts.append(repr([(concept.name, concept.kind, concept.stems) for concept in glossary.concepts]).encode())
     return _digest(b"\0".join(parts))
 
 

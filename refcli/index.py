@@ -33,9 +33,8 @@ FIELDS: tuple[str, ...] = ("title", "keywords", "mission_type", "stakes", "conte
 
 # A key's posting: field number -> (slots ascending, array "i"; frequencies, array "H").
 Posting = dict[int, tuple[array, array]]
-# One mission's share of the index: {stem: {field: frequency}}, {pair: {field: frequency}},
-# its field lengths, and its surface words -> stems.
-Terms = tuple[dict[str, dict[int, int]], dict[str, dict[int, int]], tuple[int, ...], dict[str, str]]
+# One mission's share of the index: per field {stem: frequency}, per field {pair: frequency}, its field lengths.
+Terms = tuple[tuple[dict[str, int], ...], tuple[dict[str, int], ...], tuple[int, ...]]
 # What filters and competencies read of one mission: id, last year, ongoing, public client,
 # {component: level}, field lengths.
 MissionFacts = tuple[str, int, bool, bool, dict[str, int], tuple[int, ...]]
@@ -225,95 +224,170 @@ def mission_fields(mission: Mission, vocabulary: Vocabulary) -> dict[str, list[s
     }
 
 
-def mission_terms(mission: Mission, vocabulary: Vocabulary) -> Terms:
-    """Return a mission's stems and pairs of neighbouring stems with their frequency per field, its field
-    lengths and its surface words. This is one mission's share of the index: the cache keeps it per
-    record file, so a changed file costs only its own tokenising."""
-    words: dict[str, dict[int, int]] = {}
-    pairs: dict[str, dict[int, int]] = {}
-    surfaces: dict[str, str] = {}
-    lengths = []
-    fields = mission_fields(mission, vocabulary)
-    for number, name in enumerate(FIELDS):
-        length = 0
-        for text in fields[name]:
-            folded, item = _item_terms(text)
-            length += len(item)
-            surfaces.update(zip(folded, item, strict=True))
-            for key in item:
-                counts = words.setdefault(key, {})
-                counts[number] = counts.get(number, 0) + 1
-            for key in map(" ".join, zip(item, item[1:], strict=False)):
-                counts = pairs.setdefault(key, {})
-                counts[number] = counts.get(number, 0) + 1
-        lengths.append(length)
-    return words, pairs, tuple(lengths), surfaces
+# Where a concept of the glossary (glossary.Concept) is read in a mission: what the mission was (title,
+# keywords, type) counts whole; what it did along the way (content, stakes, components) counts half.
+CONCEPT_FIELDS: dict[str, float] = {"title": 1.0, "keywords": 1.0, "mission_type": 1.0, "content": 0.5,
+                                    "stakes": 0.5, "components": 0.5}
+CONCEPT_PREFIX = "@"  # a concept's key in the index: "@" and its name (no word begins with "@")
 
 
-# Records repeat short texts (keywords, component labels, clients, cities, partners, people): each
-# one's words and stems are worked out once.
-_ITEMS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-_ITEMS_SIZE = 100_000
-_ITEM_LENGTH = 120
+class Indexer:
+    """Turn missions into their shares of the index: the vocabulary's labels and the glossary's concepts, once;
+    each distinct text's stems and pairs worked out once (records repeat keywords, labels, clients, cities,
+    partners, people); and the surface words of every mission it was given, with their stems."""
 
+    def __init__(self, vocabulary: Vocabulary, concepts: Iterable = ()) -> None:
+        self.vocabulary = vocabulary
+        self.surfaces: dict[str, str] = {}
+        self._items: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {}
+        # A concept's one-word terms by their stem; its longer terms by their first pair, with their other pairs.
+        self.single: dict[str, list[str]] = {}
+        self.multiple: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        for concept in concepts:
+            for stems in concept.stems:
+                if len(stems) == 1:
+                    self.single.setdefault(stems[0], []).append(concept.name)
+                elif stems:
+                    keys = tuple(map(" ".join, zip(stems, stems[1:], strict=False)))
+                    self.multiple.setdefault(keys[0], []).append((concept.name, keys[1:]))
+        self.concept_fields = {FIELDS.index(name): 2 if weight >= 1 else 1 for name, weight in CONCEPT_FIELDS.items()}
 
-def _item_terms(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Return the folded words of one text and their stems (a word with a broken accent kept as it is)."""
-    found = _ITEMS.get(text)
-    if found is None:
-        folded = tuple(tokens(text, keep_replacement=True))
-        found = (folded, tuple(map(stem, folded)))
+    def terms(self, mission: Mission) -> Terms:
+        """A mission's stems and pairs of neighbouring stems, field by field, with their frequencies; its field
+        lengths; and the concepts it names ("@name" keys among the title's stems, counted 2 where what the
+        mission was names them, 1 where only what it did does). The cache keeps this per record file, so a
+        changed file costs only its own tokenising."""
+        words: list[dict[str, int]] = []
+        pairs: list[dict[str, int]] = []
+        lengths = []
+        concepts: dict[str, int] = {}
+        fields = mission_fields(mission, self.vocabulary)
+        items = self._items
+        for number, name in enumerate(FIELDS):
+            field_words: dict[str, int] = {}
+            field_pairs: dict[str, int] = {}
+            length = 0
+            weight = self.concept_fields.get(number, 0)
+            for text in fields[name]:
+                found = items.get(text)
+                if found is None:
+                    found = self._item(text)
+                item, neighbours, named = found
+                length += len(item)
+                for key in item:
+                    field_words[key] = field_words.get(key, 0) + 1
+                for key in neighbours:
+                    field_pairs[key] = field_pairs.get(key, 0) + 1
+                if weight:
+                    for concept in named:
+                        if concepts.get(concept, 0) < weight:
+                            concepts[concept] = weight
+            words.append(field_words)
+            pairs.append(field_pairs)
+            lengths.append(length)
+        if concepts:
+            words[0].update((CONCEPT_PREFIX + concept, weight) for concept, weight in concepts.items())
+        return tuple(words), tuple(pairs), tuple(lengths)
+
+    def _item(self, text: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """One text's stems (a word with a broken accent kept as it is), pairs and the concepts it names (a
+        term's words side by side); its surface words noted."""
+        folded = tokens(text, keep_replacement=True)
+        item = tuple(map(stem, folded))
+        self.surfaces.update(zip(folded, item, strict=True))
+        neighbours = tuple(map(" ".join, zip(item, item[1:], strict=False)))
+        named: list[str] = []
+        if self.single:
+            named += [concept for key in self.single.keys() & set(item) for concept in self.single[key]]
+        if self.multiple and neighbours:
+            present = set(neighbours)
+            named += [concept for key in self.multiple.keys() & present
+                      for concept, others in self.multiple[key] if present.issuperset(others)]
+        found = (item, neighbours, tuple(dict.fromkeys(named)))
         if len(text) <= _ITEM_LENGTH:
-            if len(_ITEMS) > _ITEMS_SIZE:
-                _ITEMS.clear()
-            _ITEMS[text] = found
-    return found
+            if len(self._items) > _ITEMS_SIZE:
+                self._items.clear()
+            self._items[text] = found
+        return found
+
+
+_ITEMS_SIZE = 100_000
+_ITEM_LENGTH = 200
 
 
 # --- building postings --------------------------------------------------------------------------
 
-def build_postings(terms: Iterable[tuple[int, Terms]]) -> tuple[dict[str, Posting], dict[str, str], dict[str, str]]:
-    """File each (slot, mission_terms) given, slots ascending, into postings; with the surface words, and the
-    broken words (holding U+FFFD), each repaired against the library's own words (repair_words)."""
+# Postings as a worker builds them for its files, before the broken words are repaired: key -> field ->
+# (slots, counts), as bytes (array "i", array "H"): what marshal carries back from a worker in C.
+Packed = dict[str, dict[int, tuple[bytes, bytes]]]
+
+
+def pack_postings(terms: Iterable[tuple[int, Terms]]) -> Packed:
+    """File each (slot, Indexer.terms) given, slots ascending, into postings."""
     raw: dict[str, dict[int, tuple[list[int], list[int]]]] = {}
-    surfaces: dict[str, str] = {}
-    for slot, (words, pairs, _, surface) in terms:
-        surfaces.update(surface)
-        for table in (words, pairs):
-            for key, counts in table.items():
-                fields = raw.get(key)
-                if fields is None:
-                    fields = raw[key] = {}
-                for field, count in counts.items():
+    for slot, (words, pairs, _) in terms:
+        for tables in (words, pairs):
+            for field, table in enumerate(tables):
+                for key, count in table.items():
+                    fields = raw.get(key)
+                    if fields is None:
+                        raw[key] = {field: ([slot], [count])}
+                        continue
                     column = fields.get(field)
                     if column is None:
                         fields[field] = ([slot], [count])
                     else:
                         column[0].append(slot)
                         column[1].append(count)
-    repairs = repair_words(surfaces, raw)
+    return {key: {field: (array("i", slots).tobytes(), array("H", counts).tobytes())
+                  for field, (slots, counts) in fields.items()} for key, fields in raw.items()}
+
+
+def merge_postings(parts: Iterable[tuple[Packed, dict[str, str]]]) -> tuple[dict[str, Posting], dict[str, str],
+                                                                          dict[str, str]]:
+    """The whole postings from parts packed over consecutive runs of slots, in order; with the surface words,
+    and the broken words (holding U+FFFD), each repaired against the library's own words (repair_words)."""
+    postings: dict[str, Posting] = {}
+    surfaces: dict[str, str] = {}
+    for packed, surface in parts:
+        surfaces.update(surface)
+        for key, fields in packed.items():
+            posting = postings.get(key)
+            if posting is None:
+                posting = postings[key] = {}
+            for field, (slot_bytes, count_bytes) in fields.items():
+                column = posting.get(field)
+                if column is None:
+                    column = posting[field] = (array("i"), array("H"))
+                column[0].frombytes(slot_bytes)
+                column[1].frombytes(count_bytes)
+    repairs = repair_words(surfaces, postings)
     if repairs:
-        for key in [key for key in raw if REPLACEMENT in key]:
+        for key in [key for key in postings if REPLACEMENT in key]:
             new = " ".join(repairs.get(part, part) for part in key.split(" "))
             if new != key:
-                _merge_into(raw, key, new)
+                _merge_into(postings, key, new)
         for broken in repairs:
             del surfaces[broken]
-    postings = {key: {field: (array("i", slots), array("H", counts)) for field, (slots, counts) in fields.items()}
-                for key, fields in raw.items()}
     return postings, surfaces, repairs
 
 
-def _merge_into(raw: dict[str, dict[int, tuple[list[int], list[int]]]], key: str, new: str) -> None:
+def build_postings(terms: Iterable[tuple[int, Terms]], surfaces: dict[str, str]
+                   ) -> tuple[dict[str, Posting], dict[str, str], dict[str, str]]:
+    """pack_postings and merge_postings in one process."""
+    return merge_postings([(pack_postings(terms), surfaces)])
+
+
+def _merge_into(postings: dict[str, Posting], key: str, new: str) -> None:
     """Move the posting of a key holding a broken word under the key of its repaired stems."""
-    moved = raw.pop(key)
-    target = raw.setdefault(new, {})
+    moved = postings.pop(key)
+    target = postings.setdefault(new, {})
     for field, (slots, counts) in moved.items():
-        merged = dict(zip(*target.get(field, ([], [])), strict=True))
+        merged = dict(zip(*target.get(field, ((), ())), strict=True))
         for slot, count in zip(slots, counts, strict=True):
             merged[slot] = merged.get(slot, 0) + count
         ordered = sorted(merged)
-        target[field] = (ordered, [merged[slot] for slot in ordered])
+        target[field] = (array("i", ordered), array("H", [merged[slot] for slot in ordered]))
 
 
 def broken_pattern(word: str) -> re.Pattern[str]:
@@ -367,11 +441,16 @@ def memory_index(facts: Facts, postings: dict[str, Posting], surfaces: Mapping[s
     return SearchIndex(facts, surfaces, lambda keys: {key: postings[key] for key in keys if key in postings})
 
 
-def build_index(library: Library) -> SearchIndex:
-    """Index a library held in memory: its missions' slots are their places in library.missions."""
-    vocabulary = library.vocabulary
-    terms = [(slot, mission_terms(mission, vocabulary)) for slot, mission in enumerate(library.missions)]
-    postings, surfaces, _ = build_postings(terms)
+def build_index(library: Library, glossary=None) -> SearchIndex:  # type: ignore[no-untyped-def]
+    """Index a library held in memory (its missions' slots are their places in library.missions), with the
+    concepts of this glossary (the library's own, by default)."""
+    if glossary is None:
+        from refcli.glossary import load_glossary
+
+        glossary = load_glossary(library.folder)
+    indexer = Indexer(library.vocabulary, glossary.concepts)
+    terms = [(slot, indexer.terms(mission)) for slot, mission in enumerate(library.missions)]
+    postings, surfaces, _ = build_postings(terms, indexer.surfaces)
     facts = Facts.gather((slot, mission_facts(mission, found[2]))
                          for (slot, found), mission in zip(terms, library.missions, strict=True))
     return memory_index(facts, postings, surfaces)

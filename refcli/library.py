@@ -7,8 +7,9 @@ there are enough of them; its results are the serial path's, in the same order.
 
 A search reads through read_rows, with the cache or without it: what crosses back from a worker
 process is compact (each file's row: id, facts, problems, the record as JSON, its share of the index
-marshal'ed), not the Mission objects, whose pickling cost more than reading the files. The index is
-built from the rows (index_rows); the records a search shows are decoded from their rows when shown.
+marshal'ed; each chunk's postings packed), not the Mission objects, whose pickling cost more than
+reading the files. The index is merged from the chunks' postings (index.merge_postings); the records a
+search shows are decoded from their rows when shown.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from refcli.scan import scan_record_files
 from refcli.vocabulary import Vocabulary, load_vocabulary
 
 if TYPE_CHECKING:
-    from refcli.index import Facts, MissionFacts, Posting, SearchIndex
+    from refcli.index import Facts, MissionFacts, Packed, SearchIndex
 
 # Below this many files, starting worker processes costs more than it saves.
 PARALLEL_FROM = 500
@@ -147,23 +148,29 @@ class FileRow(NamedTuple):
     terms: bytes | None = None  # its share of the index, marshal'ed (index.mission_terms)
 
 
-def read_rows(folder: Path, vocabulary: Vocabulary, files: Sequence[tuple[str, int, int, int]]) -> list[FileRow]:
-    """Read these record files (relative path, size, mtime, slot) into rows, in order; in worker
-    processes when there are many."""
-    chunks = _in_parallel(_read_rows_chunk, (folder, vocabulary), files, chunk_size=2000)
-    return [row for rows in chunks for row in rows]
+def read_rows(folder: Path, vocabulary: Vocabulary, files: Sequence[tuple[str, int, int, int]], concepts: Sequence = (),
+              *, with_postings: bool = True) -> tuple[list[FileRow], list[tuple[Packed, dict[str, str]]]]:
+    """Read these record files (relative path, size, mtime, slot; slots ascending) into rows, in order, and
+    each chunk's postings (index.pack_postings; empty without with_postings) with its surface words; in
+    worker processes when there are many. concepts: the glossary's, which the index marks in each mission."""
+    chunks = _in_parallel(_read_rows_chunk, (folder, vocabulary, tuple(concepts), with_postings), files,
+                          chunk_size=2000)
+    return [row for rows, _ in chunks for row in rows], [part for _, part in chunks]
 
 
-def _read_rows_chunk(options: tuple, files: Sequence[tuple[str, int, int, int]]) -> list[FileRow]:
-    """Each file's row: the record as JSON and its share of the index, marshal'ed (what crosses back from
-    a worker is compact: pickling Missions cost more than reading the files)."""
+def _read_rows_chunk(options: tuple, files: Sequence[tuple[str, int, int, int]]
+                     ) -> tuple[list[FileRow], tuple[Packed, dict[str, str]]]:
+    """Each file's row: the record as JSON and its share of the index, marshal'ed; and the chunk's postings,
+    packed (what crosses back from a worker is compact: pickling Missions cost more than reading the files)."""
     import gc
 
-    from refcli.index import mission_facts, mission_terms
+    from refcli.index import Indexer, mission_facts, pack_postings
     from refcli.serialize import mission_to_table
 
-    folder, vocabulary = options
+    folder, vocabulary, concepts, with_postings = options
+    indexer = Indexer(vocabulary, concepts)
     rows = []
+    terms = []
     # Reading makes many small containers and frees none: the collector's passes over them are pure
     # cost (measured: 15% of validating).
     collecting = gc.isenabled()
@@ -174,23 +181,17 @@ def _read_rows_chunk(options: tuple, files: Sequence[tuple[str, int, int, int]])
             depends = json.dumps(result.depends, ensure_ascii=False) if result.depends else None
             mission = result.result
             if isinstance(mission, Mission):
-                terms = mission_terms(mission, vocabulary)
+                found = indexer.terms(mission)
+                terms.append((slot, found))
                 record = json.dumps(mission_to_table(mission), ensure_ascii=False, separators=(",", ":"))
                 rows.append(FileRow(relative, size, mtime, slot, mission.id, None, depends,
-                                    mission_facts(mission, terms[2]), record, marshal.dumps(terms)))
+                                    mission_facts(mission, found[2]), record, marshal.dumps(found)))
             else:
                 rows.append(FileRow(relative, size, mtime, slot, None, problems_to_json(mission), depends, None))
+        return rows, (pack_postings(terms) if with_postings else {}, indexer.surfaces)
     finally:
         if collecting:
             gc.enable()
-    return rows
-
-
-def index_rows(rows: Sequence[FileRow]) -> tuple[dict[str, Posting], dict[str, str], dict[str, str]]:
-    """The postings, surface words and repaired words of the valid rows (index.build_postings)."""
-    from refcli.index import build_postings
-
-    return build_postings((row.slot, marshal.loads(row.terms)) for row in rows if row.terms is not None)
 
 
 def problems_to_json(result: Problem | list[Problem]) -> str:
@@ -308,17 +309,21 @@ def load_library(folder: Path, vocabulary: Vocabulary | None = None) -> Library:
 def load_library_indexed(folder: Path, vocabulary: Vocabulary | None = None) -> tuple[Library, SearchIndex]:
     """The library and its index, read from the files without the cache: the same read and the same
     index as the cache's, held in memory."""
-    from refcli.index import memory_index
+    from refcli.index import memory_index, merge_postings
 
     vocabulary = vocabulary or load_vocabulary(folder)
     files = scan_record_files(folder, stat=False)  # nothing is cached: the names are enough
     if not files:
         raise no_records_error(folder)
-    rows = read_rows(folder, vocabulary, [(relative, 0, 0, slot) for slot, relative in enumerate(files)])
+    from refcli.glossary import load_glossary
+
+    concepts = load_glossary(folder).concepts
+    rows, parts = read_rows(folder, vocabulary, [(relative, 0, 0, slot) for slot, relative in enumerate(files)],
+                            concepts)
     records = {row.relative: row.record for row in rows}
     library, facts = library_from_rows(folder, vocabulary, rows, lambda wanted: decode_records(folder, records,
                                                                                                wanted))
-    postings, surfaces, _ = index_rows(rows)
+    postings, surfaces, _ = merge_postings(parts)
     return library, memory_index(facts, postings, surfaces)
 
 

@@ -35,7 +35,7 @@ import math
 from dataclasses import dataclass
 
 from refcli.frozen import frozen
-from refcli.index import FIELDS, Posting, SearchIndex, broken_pattern
+from refcli.index import CONCEPT_PREFIX, FIELDS, Posting, SearchIndex, broken_pattern
 from refcli.model import Library, Mission
 from refcli.query import Query, QueryTerm
 from refcli.text import REPLACEMENT, stem
@@ -65,10 +65,6 @@ SERVICE_SHARE = 0.6  # of the concepts' share: the type of service weighs more t
 FIELD_SHARE = 1.0 - SERVICE_SHARE
 SIBLING_CREDIT = 0.35  # another intellectual service than the tender's: a secondary reference
 OTHER_FACTOR = 0.4  # works, supplies or services that are no intellectual service, for a tender that is one
-# Where a concept is read in a mission: what the mission was (title, keywords, type) counts whole;
-# what it did along the way (content, stakes, components) counts half.
-CONCEPT_FIELDS: dict[str, float] = {"title": 1.0, "keywords": 1.0, "mission_type": 1.0, "content": 0.5,
-                                    "stakes": 0.5, "components": 0.5}
 COMPETENCY_SHARE = 0.3
 PARTIAL_CREDIT = 0.5
 OUT_OF_WINDOW_FACTOR = 0.5
@@ -296,10 +292,8 @@ def _prefetch(query: Query, index: SearchIndex) -> None:
             keys += _keys(stems)
         if term.scattered:
             keys += list(term.stems)
-    if query.concepts:
-        for concept in query.concept_table:
-            for stems in concept.stems:
-                keys += _keys(stems)
+    if query.concepts:  # where the index marked each concept (index.Indexer)
+        keys += [CONCEPT_PREFIX + concept.name for concept in query.concept_table]
     index.prefetch(key for key in keys if REPLACEMENT not in key)
 
 
@@ -433,16 +427,10 @@ class _Concepts:
         for concept in table:
             if concept.kind == "field" and concept.name not in named:
                 continue
-            presence: dict[int, float] = {}
-            for stems in concept.stems:
-                posting = _phrase(stems, index)
-                for field, (slots, _) in (posting or {}).items():
-                    weight = CONCEPT_FIELDS.get(FIELDS[field], 0.0)
-                    if weight:
-                        for slot in slots:
-                            if weight > presence.get(slot, 0.0):
-                                presence[slot] = weight
-            self.presence[concept.name] = presence
+            # Counted 2 where what the mission was names the concept, 1 where only what it did (index.Indexer).
+            posting = index.posting(CONCEPT_PREFIX + concept.name) or {}
+            self.presence[concept.name] = {slot: count / 2 for column in posting.values()
+                                           for slot, count in zip(*column, strict=True)}
         self.table = table
 
     def reached(self) -> set[int]:

@@ -51,14 +51,16 @@ def test_pairs_never_span_two_keywords(write_library):
 
 
 def test_postings_merge_in_slot_order_and_broken_words_are_repaired():
+    def fields(**tables: dict[str, int]) -> tuple[dict[str, int], ...]:  # per field number, e.g. f0=..., f4=...
+        return tuple(tables.get(f"f{number}", {}) for number in range(len(FIELDS)))
+
     terms = [
-        (0, ({"maitris": {0: 1}, "ouvrag": {0: 1}}, {"maitris ouvrag": {0: 1}}, (2,) + (0,) * 9,
-             {"maitrise": "maitris", "ouvrage": "ouvrag"})),
-        (3, ({"ma\ufffdtrise": {0: 2}, "ouvrag": {0: 1}}, {"ma\ufffdtrise ouvrag": {0: 1}}, (3,) + (0,) * 9,
-             {"ma\ufffdtrise": "ma\ufffdtrise", "ouvrage": "ouvrag"})),
-        (5, ({"ouvrag": {4: 3}}, {}, (0,) * 10, {"ouvrage": "ouvrag"})),
+        (0, (fields(f0={"maitris": 1, "ouvrag": 1}), fields(f0={"maitris ouvrag": 1}), (2,) + (0,) * 9)),
+        (3, (fields(f0={"ma\ufffdtrise": 2, "ouvrag": 1}), fields(f0={"ma\ufffdtrise ouvrag": 1}), (3,) + (0,) * 9)),
+        (5, (fields(f4={"ouvrag": 3}), fields(), (0,) * 10)),
     ]
-    postings, surfaces, repairs = build_postings(terms)
+    words = {"maitrise": "maitris", "ouvrage": "ouvrag", "ma\ufffdtrise": "ma\ufffdtrise"}
+    postings, surfaces, repairs = build_postings(terms, words)
     assert repairs == {"ma\ufffdtrise": "maitris"}
     assert postings["maitris"] == {0: (array("i", [0, 3]), array("H", [1, 2]))}
     assert postings["maitris ouvrag"] == {0: (array("i", [0, 3]), array("H", [1, 1]))}
@@ -68,3 +70,15 @@ def test_postings_merge_in_slot_order_and_broken_words_are_repaired():
 
 def test_a_broken_word_nothing_fits_stays_apart():
     assert repair_words({"zz\ufffdq": "zz\ufffdq", "maitrise": "maitris"}, {}) == {}
+
+
+def test_concepts_are_marked_where_the_mission_names_them(write_library, glossary):
+    from refcli.index import CONCEPT_PREFIX
+    from tests.conftest import record_text
+
+    library = write_library({"a": record_text("a", "MOUS relogement des ménages"),
+                             "b": record_text("b", "Étude", stakes="Un relogement des ménages à venir.")})
+    index = build_index(library, glossary)
+    posting = index.posting(CONCEPT_PREFIX + "MOUS et relogement")
+    slots, counts = posting[0]
+    assert dict(zip(slots, counts, strict=True)) == {0: 2, 1: 1}  # its title: whole; only its stakes: half

@@ -204,3 +204,40 @@ def test_a_broken_accent_finds_the_accented_word(write_library, glossary):
     assert [match.id for match in broken] == [match.id for match in correct] == ["moa"]
     assert broken[0].score == pytest.approx(correct[0].score)
     assert broken[0].fields[0].matched == "maitris ouvrag" and broken[0].fields[0].kind == "broken accent"
+
+
+def test_the_meaning_of_the_score_in_the_docs_follows_the_constants():
+    """docs/search.md's table of what a score means, computed from rank.py's constants."""
+    import re
+
+    from refcli import rank
+    from tests.conftest import ROOT
+
+    page = (ROOT / "docs" / "search.md").read_text(encoding="utf-8")
+    table = page.split("What the numbers mean")[1].split("\n\n")[1]
+    documented = [int(row.rsplit("|", 2)[1]) for row in table.splitlines()[2:]]
+    once_in_title = rank.FIELD_WEIGHTS["title"] / (rank.FIELD_WEIGHTS["title"] + rank.K1)  # average length
+    text = rank.TEXT_SHARE * once_in_title
+    concepts = 1.0 - rank.TEXT_SHARE
+    sibling = concepts * (rank.SERVICE_SHARE * rank.SIBLING_CREDIT + rank.FIELD_SHARE)
+    expected = [text + concepts, concepts, text + sibling, text, text * rank.OTHER_FACTOR]
+    assert documented == [round(100 * value) for value in expected]
+    for name in ("K1", "TYPO_WEIGHT", "SCATTERED_WEIGHT", "SIBLING_CREDIT", "OTHER_FACTOR"):
+        assert re.search(rf"\b{getattr(rank, name)}\b", page), name
+
+
+def test_a_tender_of_one_service_ranks_that_service_above_works_in_its_field(write_library, glossary):
+    def record(mission_id: str, title: str, mission_type: str) -> str:
+        return record_text(mission_id, title).replace('mission_type = "Etude"', f'mission_type = "{mission_type}"')
+
+    library = write_library({
+        "a-works": record("a-works", "Travaux de voirie du quartier en renouvellement urbain", "Travaux"),
+        "b-mous": record("b-mous", "MOUS relogement des ménages du quartier", "MOUS"),
+        "c-study": record("c-study", "Étude urbaine du quartier en renouvellement urbain", "Étude urbaine"),
+    })
+    matches = ranked(library, build_index(library), glossary,
+                     text="Mission de MOUS relogement dans le cadre du renouvellement urbain du quartier")
+    assert [match.id for match in matches] == ["b-mous", "c-study", "a-works"]
+    assert matches[2].other == "travaux, fournitures et services courants"
+    study = {concept.kind: concept for concept in matches[1].concepts}
+    assert study["service"].via == "étude urbaine ou de programmation" and study["field"].credit == 1.0
