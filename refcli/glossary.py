@@ -132,7 +132,21 @@ def load_glossary(data_folder: Path | None = None, path: Path | None = None) -> 
     from refcli.vocabulary import read_data_file
 
     path = path or find_glossary_file(data_folder)
-    return parse_glossary(read_data_file(path, "the glossary"), path)
+    # The cache and the query both read it: parsed once per process while the file is unchanged.
+    try:
+        status = path.stat()
+        key = (str(path.resolve()), status.st_mtime_ns, status.st_size)
+    except OSError:
+        key = None
+    found = _LOADED.get(key) if key else None
+    if found is None:
+        found = parse_glossary(read_data_file(path, "the glossary"), path)
+        if key:
+            _LOADED[key] = found
+    return found
+
+
+_LOADED: dict[tuple[str, int, int], Glossary] = {}
 
 
 def parse_glossary(table: dict, path: Path) -> Glossary:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import re
 from array import array
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 
 from refcli.model import Library, Mission
 from refcli.text import REPLACEMENT, stem, tokens
@@ -159,7 +158,6 @@ def columns_of(missions: Iterable[tuple[int, MissionFacts]]) -> tuple:
     return slots, ids, ends, ongoing, public, levels, lengths
 
 
-@dataclass
 class SearchIndex:
     """Where each stem, and each pair of stems, occurs, how often; and the facts of every searchable mission.
 
@@ -170,13 +168,12 @@ class SearchIndex:
     fetch(keys): the postings of these keys (absent: no posting); each fetched once, then kept.
     """
 
-    facts: Facts
-    _words: Mapping[str, str] | Callable[[], Mapping[str, str]]
-    fetch: Callable[[list[str]], dict[str, Posting]]
+    __slots__ = ("facts", "_words", "fetch", "_fetched")
 
-    def __post_init__(self) -> None:
+    def __init__(self, facts: Facts, words: Mapping[str, str] | Callable[[], Mapping[str, str]],
+                 fetch: Callable[[list[str]], dict[str, Posting]]) -> None:
+        self.facts, self._words, self.fetch = facts, words, fetch
         self._fetched: dict[str, Posting | None] = {}
-        self._stems: frozenset[str] | None = None
 
     @property
     def words(self) -> Mapping[str, str]:

@@ -32,7 +32,8 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from dataclasses import dataclass
+from itertools import compress, repeat
+from operator import mul
 
 from refcli.frozen import frozen
 from refcli.index import CONCEPT_PREFIX, FIELDS, Posting, SearchIndex, broken_pattern
@@ -132,17 +133,15 @@ class Match:
         return tuple(dict.fromkeys(field.term for field in self.fields))
 
 
-@dataclass
 class _Way:
     """One way a term reached missions: its own words, an alternative, a correction; per field, per slot, tf."""
 
-    weight: float
-    via: str | None
-    matched: str
-    similarity: float
-    kind: str
-    posting: Posting
-    own: bool  # the term's own words (its idf)
+    __slots__ = ("weight", "via", "matched", "similarity", "kind", "posting", "own")
+
+    def __init__(self, weight: float, via: str | None, matched: str, similarity: float, kind: str, posting: Posting,
+                 own: bool) -> None:
+        self.weight, self.via, self.matched, self.similarity = weight, via, matched, similarity
+        self.kind, self.posting, self.own = kind, posting, own  # own: the term's own words (its idf)
 
 
 def rank_missions(library: Library, index: SearchIndex, query: Query) -> list[Match]:
@@ -157,7 +156,11 @@ def rank_missions(library: Library, index: SearchIndex, query: Query) -> list[Ma
     for ways in per_term:
         best: dict[int, float] = {}
         for way in ways:
-            for slot, value in norms.strength(way.posting).items():
+            found = norms.strength(way.posting)
+            if not best and way.weight == 1.0:
+                best = found
+                continue
+            for slot, value in found.items():
                 value *= way.weight
                 if value > best.get(slot, 0.0):
                     best[slot] = value
@@ -172,18 +175,14 @@ def rank_missions(library: Library, index: SearchIndex, query: Query) -> list[Ma
                 text[slot] = text.get(slot, 0.0) + share * value
 
     concepts = _Concepts(query, index)
-    relevance: dict[int, float] = {}
-    reached = set(text) | concepts.reached()
-    for slot in reached:
-        if slot not in facts:
-            continue
-        value = text.get(slot, 0.0)
-        if concepts.active:
-            value = TEXT_SHARE * value + (1.0 - TEXT_SHARE) * concepts.credit(slot)
-            if concepts.is_other(slot):
-                value *= OTHER_FACTOR
-        if value > 0:
-            relevance[slot] = value
+    if concepts.active:
+        credits, others, searchable = concepts.credits, concepts.others, facts.ids
+        relevance = {slot: (TEXT_SHARE * text.get(slot, 0.0) + (1.0 - TEXT_SHARE) * credits.get(slot, 0.0))
+                     * (OTHER_FACTOR if slot in others else 1.0)
+                     for slot in text.keys() | concepts.reached() if slot in searchable}
+        relevance = {slot: value for slot, value in relevance.items() if value > 0}
+    else:
+        relevance = {slot: value for slot, value in text.items() if value > 0 and slot in facts}
 
     competency_share = COMPETENCY_SHARE if query.competencies else 0.0
     if query.terms or concepts.active:
@@ -269,15 +268,18 @@ class _Norms:
         return found
 
     def weighted(self, posting: Posting) -> dict[int, float]:
-        """Per slot, BM25F's x: the term's frequency in each field, weighted and length-normalised."""
+        """Per slot, BM25F's x: the term's frequency in each field, weighted and length-normalised; the first
+        field in C, the others added. A slot with no lengths (a file left out: a duplicate id) counts 0."""
         x: dict[int, float] = {}
         for field, (slots, counts) in posting.items():
-            column = self.column(field)
-            get = column.get
-            for slot, count in zip(slots, counts, strict=True):
-                norm = get(slot)
-                if norm is not None:
-                    x[slot] = x.get(slot, 0.0) + count * norm
+            norms = map(self.column(field).get, slots, repeat(0.0))
+            values = zip(slots, map(mul, counts, norms), strict=True)
+            if not x:
+                x = dict(values)
+                continue
+            get = x.get
+            for slot, value in values:
+                x[slot] = get(slot, 0.0) + value
         return x
 
     def strength(self, posting: Posting) -> dict[int, float]:
@@ -408,7 +410,8 @@ def _typo(word: str, index: SearchIndex) -> tuple[str, float] | None:
 
 
 class _Concepts:
-    """The tender's concepts, and what each mission shares of them."""
+    """The tender's concepts, and what each mission shares of them: computed at once for every mission the
+    index marked (index.Indexer), then read per mission."""
 
     def __init__(self, query: Query, index: SearchIndex) -> None:
         named = {concept.name for concept in query.concepts}
@@ -419,69 +422,85 @@ class _Concepts:
             self.services = [concept for concept in table if concept.name in named and concept.kind == "service"]
         self.fields = [concept for concept in table if concept.name in named and concept.kind == "field"]
         self.active = bool(self.services or self.fields)
-        self.tender_is_other = any(concept.kind == "other" for concept in table if concept.name in named) \
-            and not self.services
-        self.presence: dict[str, dict[int, float]] = {}
+        self.services_credit: dict[int, float] = {}
+        self.siblings: dict[int, str] = {}
+        self.fields_credit: dict[int, float] = {}
+        self.others: dict[int, str] = {}
+        self.credits: dict[int, float] = {}
         if not self.active:
             return
-        for concept in table:
-            if concept.kind == "field" and concept.name not in named:
-                continue
+
+        self.index, self.table = index, table
+        self.wholes: dict[str, set[int]] = {}
+
+        def presence(concept) -> dict[int, float]:  # type: ignore[no-untyped-def]
             # Counted 2 where what the mission was names the concept, 1 where only what it did (index.Indexer).
             posting = index.posting(CONCEPT_PREFIX + concept.name) or {}
-            self.presence[concept.name] = {slot: count / 2 for column in posting.values()
-                                           for slot, count in zip(*column, strict=True)}
-        self.table = table
+            return {slot: count / 2 for column in posting.values() for slot, count in zip(*column, strict=True)}
+
+        def best(concepts: list) -> dict[int, float]:  # type: ignore[type-arg]
+            found: dict[int, float] = {}
+            for concept in concepts:
+                for slot, value in presence(concept).items():
+                    if value > found.get(slot, 0.0):
+                        found[slot] = value
+            return found
+
+        self.services_credit = best(self.services)
+        self.fields_credit = best(self.fields)
+        siblings: set[int] = set()
+        if self.services:
+            # Every other intellectual service, and every purchase that is none, as sets built in C.
+            siblings = set().union(*(self._whole(concept) for concept in table
+                                     if concept.kind == "service" and concept not in self.services))
+            siblings -= {slot for slot, value in self.services_credit.items() if value >= SIBLING_CREDIT}
+            intellectual = siblings | self.services_credit.keys()
+            others = set().union(*(self._whole(concept) for concept in table if concept.kind == "other"))
+            self.others = dict.fromkeys(others - intellectual, "")
+        self.siblings = dict.fromkeys(siblings, "")
+        if self.services and self.fields:
+            service_share, field_share = SERVICE_SHARE, FIELD_SHARE
+        else:
+            service_share, field_share = float(bool(self.services)), float(bool(self.fields))
+        services, fields = self.services_credit, self.fields_credit
+        self.credits = {slot: service_share * (SIBLING_CREDIT if slot in siblings else services.get(slot, 0.0))
+                        + field_share * fields.get(slot, 0.0)
+                        for slot in services.keys() | siblings | fields.keys()}
+
+    def _whole(self, concept) -> set[int]:  # type: ignore[no-untyped-def]
+        """The missions whose title, keywords or mission type name the concept (counted 2 by the index)."""
+        found = self.wholes.get(concept.name)
+        if found is None:
+            posting = self.index.posting(CONCEPT_PREFIX + concept.name) or {}
+            found = set().union(*(compress(slots, map((2).__eq__, counts)) for slots, counts in posting.values()))
+            self.wholes[concept.name] = found
+        return found
+
+    def _named(self, slot: int, kind: str) -> str:
+        """The first concept of this kind (not the tender's) that the mission's title, keywords or type names."""
+        for concept in self.table:
+            if concept.kind == kind and concept not in self.services and slot in self._whole(concept):
+                return concept.name
+        return ""
 
     def reached(self) -> set[int]:
-        found: set[int] = set()
-        for concept in self.services + self.fields:
-            found |= self.presence.get(concept.name, {}).keys()
-        return found
+        return set(self.services_credit) | set(self.fields_credit)
 
     def service(self, slot: int) -> tuple[float, str | None]:
         """The mission's credit for the tender's type of service, and the sibling service it is, if another."""
-        if not self.services:
-            return 0.0, None
-        shared = max(self.presence[concept.name].get(slot, 0.0) for concept in self.services)
-        if shared >= 1.0:
-            return shared, None
-        sibling = None
-        for concept in self.table:
-            if concept.kind == "service" and concept not in self.services and \
-                    self.presence[concept.name].get(slot, 0.0) >= 1.0:
-                sibling = concept.name
-                break
-        if sibling is not None and shared < SIBLING_CREDIT:
-            return SIBLING_CREDIT, sibling
-        return shared, None
+        if slot in self.siblings:
+            return SIBLING_CREDIT, self._named(slot, "service")
+        return self.services_credit.get(slot, 0.0), None
 
     def field(self, slot: int) -> float:
-        if not self.fields:
-            return 0.0
-        return max(self.presence[concept.name].get(slot, 0.0) for concept in self.fields)
+        return self.fields_credit.get(slot, 0.0)
 
     def credit(self, slot: int) -> float:
-        if not self.services:
-            return self.field(slot)
-        if not self.fields:
-            return self.service(slot)[0]
-        return SERVICE_SHARE * self.service(slot)[0] + FIELD_SHARE * self.field(slot)
+        return self.credits.get(slot, 0.0)
 
     def other(self, slot: int) -> str | None:
         """The purchase kind ("travaux, fournitures...") that a mission is, when it is no intellectual service."""
-        if self.tender_is_other or not self.services:
-            return None
-        if any(self.presence[concept.name].get(slot, 0.0) >= 1.0 for concept in self.table
-               if concept.kind == "service"):
-            return None
-        for concept in self.table:
-            if concept.kind == "other" and self.presence[concept.name].get(slot, 0.0) >= 1.0:
-                return concept.name
-        return None
-
-    def is_other(self, slot: int) -> bool:
-        return self.other(slot) is not None
+        return self._named(slot, "other") if slot in self.others else None
 
 
 class _Explainer:
@@ -506,7 +525,7 @@ class _Explainer:
                 for field, (slots, counts) in way.posting.items():
                     position = _position(slots, slot)
                     if position is not None:
-                        parts.append((FIELDS[field], counts[position] * self.norms.column(field)[slot]))
+                        parts.append((FIELDS[field], counts[position] * self.norms.column(field).get(slot, 0.0)))
                 x = sum(part for _, part in parts)
                 value = way.weight * x / (x + K1)
                 if value > best_value:
