@@ -123,7 +123,9 @@ def import_fiches(
 
 def _import_comments(source: Path, fiche: Any) -> list[str]:
     comments = [f"Imported by 'refcli import' from {source.name}."]
-    comments += [f"Check: {item}" for item in fiche.inferred]
+    if fiche.inferred:
+        comments.append("[inferred] lists the values not on the fiche: refcli leaves them out of the annex until "
+                        "you confirm each by deleting its line.")
     if fiche.empty:
         comments.append("Empty on the fiche, left out: " + ", ".join(fiche.empty))
     comments += [f"To do: {item}" for item in fiche.todo]
@@ -157,9 +159,12 @@ def _amount(option: str, text: str | None) -> dict[str, Any] | None:
     if not text:
         return None
     try:
-        return parse_amount(text)
+        amount = parse_amount(text)
     except ParseError as error:
         raise UserError(f"{option}: {error}") from None
+    if option == "--project-amount":
+        amount.pop("scope", None)  # the project's total cost: its place says what it covers
+    return amount
 
 
 def _lines(text: str) -> str:

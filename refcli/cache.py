@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from refcli.index import Posting, SearchIndex, Share
 
 ENVIRONMENT_VARIABLE = "REFCLI_CACHE_DIR"
-SCHEMA_VERSION = 3  # raise it whenever what the database holds changes shape or meaning
+SCHEMA_VERSION = 4  # raise it whenever what the database holds changes shape or meaning
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
