@@ -15,7 +15,16 @@ from refcli.errors import Problem, UserError
 from refcli.fiche import DEFAULT_FIRM, FicheReadError, ParseError, parse_amount, parse_fiche, parse_programme
 from refcli.load import RawRecord
 from refcli.model import Mission
-from refcli.records import check_free, derive_id, library_ids, record_path, record_text, write_record_file
+from refcli.records import (
+    check_free,
+    derive_id,
+    find_duplicate,
+    library_ids,
+    library_tables,
+    record_path,
+    record_text,
+    write_record_file,
+)
 from refcli.serialize import mission_to_table
 from refcli.validate import validate_record
 from refcli.vocabulary import Vocabulary
@@ -83,7 +92,8 @@ def import_fiches(
     """Turn each fiche into a record in folder; a fiche that cannot be read or checked is skipped, not half-written."""
     from refcli.fiche import read_fiche_text
 
-    ids = library_ids(folder)
+    tables = library_tables(folder)
+    ids = library_ids(folder, tables)
     reports = []
     for source in sources:
         if on_file:
@@ -108,7 +118,13 @@ def import_fiches(
         if not isinstance(result, Mission):
             report.reasons += result
             continue
-        report.text = record_text(mission_to_table(result), _import_comments(source, fiche))
+        table = mission_to_table(result)
+        duplicate = find_duplicate(result.title, result.client.name, (result.period.start, result.period.end), tables)
+        if duplicate is not None and not force:
+            report.reasons.append(f"already in the library as {duplicate} (same title, client and years); "
+                                  "pass --force to import it anyway")
+            continue
+        report.text = record_text(table, _import_comments(source, fiche))
         try:
             check_free(record_id, target, ids, force, hint="; pass --force to replace it")
             if not dry_run:
@@ -117,6 +133,7 @@ def import_fiches(
             report.reasons.append(str(error).removeprefix(f"{target}: "))
             continue
         ids[record_id] = target
+        tables.append((target, table))  # a second copy of the fiche in the same run is a duplicate too
         report.status = "checked" if dry_run else "imported"
     return reports
 

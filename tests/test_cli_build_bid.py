@@ -30,7 +30,7 @@ def test_writes_the_annex_and_reports_the_references_on_stderr(tmp_path):
     document = docx.Document(str(out))
     assert document.core_properties.subject == "Marché de test — Ville de Test — 30\u00a0juin 2025"
     assert len(document.tables[0].rows) == 6
-    assert [p.name for p in tmp_path.iterdir()] == ["annexe.docx"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["annexe.docx", "annexe.refcli.toml"]
 
 
 def test_existing_output_needs_force(tmp_path):
@@ -155,22 +155,36 @@ def test_a_tender_chooses_the_references_and_gives_the_heading(tmp_path):
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""
     lines = result.stderr.splitlines()
-    assert lines[0] == "3 reference(s) in the annex, in this order:"
+    assert lines[0] == "2 reference(s) in the annex, in this order:"
     assert lines[1].startswith("  1. neuilly-sur-marne-amo-concertation: ")
     assert "score 49.5; matched AMO concertation" in lines[1] and "✓ Concertation 5/4" in lines[1]
-    assert lines[3].startswith("  3. henin-carvin-projet-urbain-social: ") and lines[3].endswith("out of window")
+    assert lines[2].startswith("  2. est-ensemble-amo-npru: ") and "out of window" not in lines[2]
+    assert ("warning: left out of neuilly-sur-marne-amo-concertation, not on its fiche ([inferred]): role, "
+            "client.kind, client.category, site.city, site.districts, components (4 levels)") in lines
     document = docx.Document(str(out))
     rows = [row.cells[0].text for row in document.tables[0].rows[1:]]
     assert rows == ["AMO pour la mise en place de la concertation via la création de la Maison du projet ANRU",
-                    "AMO en vue de la coordination et du montage opérationnel et financier des 12 NPRU d'Est Ensemble",
-                    "Etude de définition du projet urbain et social du Sud-Ouest de l'agglomération en vue de l'ANRU 2"]
+                    "AMO en vue de la coordination et du montage opérationnel et financier des 12 NPRU d'Est Ensemble"]
     assert document.core_properties.subject.startswith("AMO concertation et Maison du projet du NPRU des Bosquets — "
                                                        "Ville de Montfermeil — 21")
     text = [paragraph.text for paragraph in document.paragraphs]
+    # The levels are guesses: the fiche names no competency to the buyer, and draws no grid.
+    assert not any(line.startswith("Lien avec le marché") for line in text)
+    assert "Composantes de la mission" not in text
+    assert not any("score" in line for line in text)
+    assert (tmp_path / "annexe.refcli.toml").is_file()
+
+
+def test_confirmed_levels_name_the_competencies_the_mission_covers(tmp_path, confirmed_missions):
+    out = tmp_path / "annexe.docx"
+    result = run("--tender", TENDER, "--out", str(out), data=confirmed_missions)
+    assert result.exit_code == 0, result.stderr
+    assert "left out of" not in result.stderr
+    text = [paragraph.text for paragraph in docx.Document(str(out)).paragraphs]
     relevance = [line for line in text if line.startswith("Lien avec le marché")]
     assert relevance[0] == ("Lien avec le marché\u00a0: Concertation, Animation partenariale et Conseil stratégique, "
                             "compétences demandées par le marché.")
-    assert not any("score" in line for line in text)
+    assert text.count("Composantes de la mission") == 2
 
 
 def test_title_and_limit_override_the_tender(tmp_path):
@@ -186,7 +200,7 @@ def test_title_and_limit_override_the_tender(tmp_path):
 
 
 def test_ids_and_a_query_together_is_a_usage_error(tmp_path):
-    result = run("--ids", SEED_IDS[0], "--tender", TENDER, "--out", str(tmp_path / "a.docx"))
+    result = run("--ids", SEED_IDS[0], "concertation", "--out", str(tmp_path / "a.docx"))
     assert result.exit_code == 2
     assert "give --ids or a query" in result.stderr
     assert list(tmp_path.iterdir()) == []

@@ -23,21 +23,21 @@ HAND_RECORDS = {
     "004_fcb185de9cc7444c.txt": "neuilly-sur-marne-amo-concertation",
 }
 
-# Keys the fiche text does not carry: the hand records inferred or chose them (see their TOML comments).
-EVERYWHERE = {"id", "keywords", "components", "client.kind", "client.category"}
+# Keys the fiche text does not carry: the hand records inferred or chose them, and say so in [inferred]
+# (the reasons differ: compared apart). keywords are editorial, population is taken from Antony's stakes.
+EVERYWHERE = {"id", "keywords", "components", "client.category", "inferred"}
 NOT_ON_THE_FICHE = {
-    # the team names no mandataire: the hand record chose the role
-    "antony-point-etape-psl": {"role", "site.population"},  # population taken from the stakes
-    "bagneux-point-etape-cloture": {"role"},
+    "antony-point-etape-psl": {"site.population"},  # population taken from the stakes
+    "bagneux-point-etape-cloture": set(),
     "henin-carvin-projet-urbain-social": {"site.city"},  # the Site line names districts only
-    "est-ensemble-amo-npru": {"role", "site.city"},  # no Site line
-    "neuilly-sur-marne-amo-concertation": {"role", "site.city", "site.districts"},  # no Site line
+    "est-ensemble-amo-npru": {"site.city"},  # no Site line
+    "neuilly-sur-marne-amo-concertation": {"site.city", "site.districts"},  # no Site line
 }
 
 # The hand records correct three words the PDF extraction broke; the importer keeps the text as written.
 CORRECTIONS = {
     "bagneux-point-etape-cloture": [("stakes", "aujourd'hui ;achever", "aujourd'hui : achever")],
-    "est-ensemble-amo-npru": [("stakes", "rassemblant ! communes", "rassemblant 9 communes"),
+    "est-ensemble-amo-npru": [("stakes", "rassemblant ! communes", "rassemblant des communes"),
                               ("stakes", "au seir de", "au sein de")],
 }
 
@@ -86,6 +86,14 @@ def test_round_trip_agrees_with_the_shipped_records(runner, seeds, tmp_path: Pat
         assert got_keys == expected_keys, seed
         for key in sorted(expected_keys):
             assert got[key] == expected[key], f"{seed}: {key}"
+        # What the importer infers, the hand record marks too (one rule for the role); and the hand record
+        # marks every value it holds that the fiche does not give.
+        assert set(record.inferred) <= set(expected_record.inferred), seed
+        assert ("role" in record.inferred) == ("role" in expected_record.inferred), seed
+        guessed = {key for key in NOT_ON_THE_FICHE[expected_record.id] if key != "site.population"}
+        guessed |= {f"components.{component}" for component in expected_record.components}
+        guessed |= {"client.kind"} | ({"client.category"} if expected_record.client.category else set())
+        assert guessed <= set(expected_record.inferred), seed
 
 
 def test_the_cli_done_criterion(runner, seeds, tmp_path: Path) -> None:
@@ -102,10 +110,11 @@ def test_report_says_what_was_empty_and_inferred(runner, seeds, tmp_path: Path) 
     assert result.exit_code == 0
     empty = "empty on the fiche, left out: Coût du projet, Programme, Acteurs, Composantes de la mission"
     assert empty in result.stderr
-    assert "role: inferred 'titulaire'" in result.stderr
+    assert "role: the fiche names no mandataire (the team lists Philippe Basseti, FCL beside the firm)" in result.stderr
     assert "components: fill state unknown, set levels by hand" in result.stderr
     text = Path(result.stdout.strip()).read_text(encoding="utf-8")
-    assert "# Check: role: inferred 'titulaire'" in text
+    assert '\n[inferred]\nrole = "the fiche names no mandataire' in text
+    assert '"client.kind" = "the fiche does not say it' in text
     assert "[amounts.project]" not in text and "programme = " not in text
 
 
