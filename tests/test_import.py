@@ -272,3 +272,37 @@ def test_progress_bar_in_a_terminal(runner, seeds, tmp_path: Path, monkeypatch) 
     assert result.exit_code == 0
     assert "Importing" in result.stderr or "\x1b[" in result.stderr
     assert len(list((tmp_path / "out").glob("*.toml"))) == 5
+
+
+def test_a_fiche_already_in_the_library_is_skipped_with_the_existing_path(runner, seeds, library_folder) -> None:
+    before = sorted(path.name for path in library_folder.iterdir())
+    result = _import(runner, seeds, library_folder)
+    assert result.exit_code == 1
+    assert sorted(path.name for path in library_folder.iterdir()) == before  # no duplicate written
+    assert (f"already in the library as {library_folder / 'neuilly-sur-marne-amo-concertation.toml'} "
+            "(same title, client and years); pass --force to import it anyway") in result.stderr
+    assert "0 imported, 5 skipped, of 5 file(s)" in result.stderr
+    forced = _import(runner, seeds[4:], library_folder, "--force")
+    assert forced.exit_code == 0 and "1 imported" in forced.stderr
+
+
+def test_duplicates_are_found_with_accents_and_case_folded(runner, seeds, library_folder, tmp_path) -> None:
+    text = seeds[4].read_text(encoding="utf-8")
+    text = text.replace("AMO pour la mise en place de la concertation via la création",
+                        "AMO POUR LA MISE EN PLACE DE LA CONCERTATION VIA LA CREATION")
+    text = text.replace("Maître d'ouvrage: Ville de Neuilly-sur-Marne", "Maître d'ouvrage: ville de neuilly sur marne")
+    shouting = tmp_path / "neuilly.txt"
+    shouting.write_text(text, encoding="utf-8")
+    assert "already in the library as" in _import(runner, [shouting], library_folder).stderr
+    another_year = tmp_path / "neuilly-2019.txt"
+    another_year.write_text(text.replace("Année: 2017", "Année: 2019"), encoding="utf-8")
+    result = _import(runner, [another_year], library_folder)
+    assert result.exit_code == 0 and "1 imported" in result.stderr  # another mission: same title, other years
+
+
+def test_the_same_fiche_twice_in_one_run_is_imported_once(runner, seeds, tmp_path) -> None:
+    copy = tmp_path / "copy.txt"
+    shutil.copy(seeds[0], copy)
+    result = _import(runner, [seeds[0], copy], tmp_path / "out")
+    assert result.exit_code == 1
+    assert "1 imported, 1 skipped" in result.stderr and "already in the library as" in result.stderr
