@@ -236,10 +236,10 @@ def _add_fiche(document, selection: Selection, library: Library, width: int) -> 
     for item in mission.content:
         _paragraph(document, item, "Ref Bullet")
 
-    hidden = {path.partition(".")[2] for path in selection.mission.inferred if path.startswith("components.")}
+    partial = any(path.startswith("components.") for path in selection.mission.inferred)
     if mission.components:  # no confirmed level: no grid, rather than twelve rows of empty squares
         _paragraph(document, "Composantes de la mission", "Ref Heading 2")
-        _add_components(document, mission, library, width, hidden)
+        _add_components(document, mission, library, width, partial)
 
     for illustration in mission.illustrations:
         _add_illustration(document, mission, library, illustration, width)
@@ -308,12 +308,17 @@ def stakes_blocks(stakes: str) -> list[tuple[str, str]]:
     return blocks
 
 
-def _add_components(document, mission: Mission, library: Library, width: int, hidden: set[str]) -> None:
-    """The grid of the confirmed levels; a component whose level is not confirmed has no row (no empty squares)."""
+def _add_components(document, mission: Mission, library: Library, width: int, partial: bool) -> None:
+    """The grid of the components, in the vocabulary's order.
+
+    partial: some levels of the record are not confirmed, so neither is the fiche's fill state: only the
+    confirmed levels are drawn, and no row of empty squares says a component was not done.
+    """
     from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
 
     vocabulary = library.vocabulary
-    components = [component for component in vocabulary.components if component.id not in hidden]
+    components = [component for component in vocabulary.components
+                  if not partial or component.id in mission.components]
     rows = math.ceil(len(components) / 2)
     table = document.add_table(rows=rows, cols=4, style="Ref Facts Table")
     for index, component in enumerate(components):

@@ -115,15 +115,15 @@ def test_stakes_bullets_and_content_use_the_bullet_style(library):
     assert not any(text.startswith(("- ", "▶")) for text in bullets)
 
 
-def test_a_level_not_confirmed_has_no_row_in_the_grid(write_library):
+def test_with_a_level_not_confirmed_only_the_confirmed_levels_are_drawn(write_library):
     from tests.conftest import record_text
 
     text = record_text("partiel", "Concertation", components="concertation = 4\nconseil = 2")
     library = write_library({"partiel": text + '\n[inferred]\n"components.conseil" = "guessed"\n'})
     document = reopen(render(library, ids=["partiel"]))
     cells = [cell.text for row in document.tables[2].rows for cell in row.cells]
-    assert "Concertation" in cells and "■■■■□" in cells
-    assert "Conseil stratégique" not in cells and len(cells) == 4 * 6  # eleven components, two pairs a row
+    # Only the confirmed level: no row of empty squares claims a component was not done.
+    assert cells == ["■■■■□", "Concertation", "", ""]
 
 
 def test_components_are_drawn_as_filled_and_empty_squares_in_vocabulary_order(confirmed_library):
