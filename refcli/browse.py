@@ -68,7 +68,7 @@ def mission_summary(mission: Mission) -> dict[str, Any]:
 def _amount_json(amount) -> dict[str, Any] | None:
     if amount is None:
         return None
-    return {"value": amount.value, "currency": amount.currency, "basis": amount.basis}
+    return {"value": amount.value, "currency": amount.currency, "basis": amount.basis, "scope": amount.scope}
 
 
 def missions_table(missions: list[Mission]) -> Table:

@@ -629,6 +629,7 @@ def build_bid(
     matches = []
     outside = []
     recorded = None
+    ranked = ids is None and from_record is None  # chosen by a query: its competencies name the fiche's relevance
     if from_record is not None:
         from refcli.load import resolve_data_folder
         from refcli.selection import confirmed_coverage, relevance_sentence, select_by_ids
@@ -682,7 +683,7 @@ def build_bid(
         print_note(f"{len(selections)} reference(s) in the annex, in this order:")
         for number, selection in enumerate(selections, start=1):
             print_note(f"  {number}. {selection.mission.id}: {selection.mission.title} — {selection.reason}")
-        if query is not None and query.terms and (cover or query.competencies):
+        if ranked and (cover or query.competencies):
             from refcli.results import coverage_view
 
             stderr_console().print(coverage_view(matches, query, library))
@@ -709,7 +710,7 @@ def build_bid(
         options = {
             "ids": [selection.mission.id for selection in selections] if ids is not None else None,
             "terms": list(terms or []), "text": text, "tender_text": str(tender_text) if tender_text else None,
-            "competencies": dict(query.competencies) if query is not None and query.terms else None,
+            "competencies": dict(query.competencies) if ranked else None,
             "since": query.since if query is not None else None,
             "client": query.client_kind if query is not None else None,
             "limit": query.limit if query is not None and ids is None else None,
@@ -741,7 +742,7 @@ def build_bid(
                            for number, selection in enumerate(selections, start=1)],
             "outside_window": [mission.id for mission in outside],
         }
-        if query is not None and query.terms:
+        if ranked:
             from refcli.results import coverage_json
 
             payload["coverage"] = coverage_json(matches, query, library)

@@ -157,3 +157,14 @@ def test_git_state_names_the_commit_and_uncommitted_files(tmp_path):
 def test_git_state_without_git_says_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # no git on the PATH
     assert git_state(tmp_path, [tmp_path / "a.toml"]) == (None, {})
+
+
+def test_from_rebuilds_an_annex_chosen_by_competencies_alone(tmp_path, confirmed_missions):
+    first, again = tmp_path / "annexe.docx", tmp_path / "again.docx"
+    built = invoke("build-bid", "-c", "concertation:4", "-n", "1", "--out", str(first), "--data",
+                   str(confirmed_missions))
+    assert built.exit_code == 0, built.stderr
+    assert "Coverage: competencies by reference" in built.stderr
+    assert "Lien avec le marché\u00a0: Concertation, compétence demandée par le marché." in text_of(first)
+    assert invoke("build-bid", "--from", str(tmp_path / "annexe.refcli.toml"), "--out", str(again)).exit_code == 0
+    assert text_of(again) == text_of(first)
