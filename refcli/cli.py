@@ -603,12 +603,12 @@ def build_bid(
     cache_dir: CacheDirOption = None,
 ) -> None:
     """Write the references annex of a bid as a Word document in the firm's template, and its selection record."""
-    from refcli.errors import NegativeAnswer, UserError
+    from refcli.errors import UserError
     from refcli.output import print_note, stderr_console
     from refcli.render import Heading, render_annex
     from refcli.selection_record import record_path_for, selection_record_text
     from refcli.template import find_template, open_template
-    from refcli.write import check_writable, write_atomically
+    from refcli.write import check_writable, write_all_atomically
 
     ranking_given = any(option not in (None, []) for option in (terms, text, tender_text, competency, limit))
     rules_given = any(option is not None for option in (tender, since, years, client))
@@ -632,22 +632,15 @@ def build_bid(
     ranked = ids is None and from_record is None  # chosen by a query: its competencies name the fiche's relevance
     if from_record is not None:
         from refcli.load import resolve_data_folder
-        from refcli.selection import confirmed_coverage, relevance_sentence, select_by_ids
-        from refcli.selection_record import changed_inputs, read_selection_record
+        from refcli.selection import selections_from_record
+        from refcli.selection_record import read_selection_record, require_unchanged
 
         recorded = read_selection_record(from_record)
         folder = resolve_data_folder(data) if data is not None else recorded.library
-        changed = changed_inputs(recorded, folder, template)
-        if changed and not use_current:
-            raise NegativeAnswer(f"{from_record}: changed since the annex was written: {'; '.join(changed)}; "
-                                 "nothing written; pass --use-current to build it with the current versions")
+        require_unchanged(recorded, folder, template, use_current=use_current, with_tender=False,
+                          refusal="nothing written; pass --use-current to build it with the current versions")
         library = _load(folder, quiet, no_cache, cache_dir, lazy=True)
-        selections = select_by_ids(library, [reference.id for reference in recorded.references])
-        competencies = recorded.options.get("competencies") or {}
-        selections = [type(selection)(selection.mission, f"recorded in {from_record}, position {number}",
-                                      relevance=relevance_sentence(confirmed_coverage(selection.mission, competencies,
-                                                                                      library)))
-                      for number, selection in enumerate(selections, start=1)]
+        selections = selections_from_record(recorded, library)
         if template is None:
             template = recorded.template
     elif ids is not None:
@@ -724,14 +717,7 @@ def build_bid(
         template=opened.path, tender=tender_file,
         heading={"title": heading.title, "buyer": heading.buyer, "date": heading.date},
         options=options, left_out=left_out)
-    existed = out.exists()
-    write_atomically(out, document.save, force=force)
-    try:
-        write_atomically(record_file, record_bytes, force=force)
-    except BaseException:
-        if not existed:  # an annex without its record is not left behind
-            out.unlink(missing_ok=True)
-        raise
+    write_all_atomically([(out, document.save), (record_file, record_bytes)], force=force)  # both, or neither
     if json:
         payload = {
             "out": str(out), "template": str(opened.path), "selection_record": str(record_file),
@@ -862,14 +848,12 @@ def check(
         from refcli.load import resolve_data_folder
         from refcli.query import Query, load_tender
         from refcli.selection import select_by_ids
-        from refcli.selection_record import changed_inputs, read_selection_record
+        from refcli.selection_record import read_selection_record, require_unchanged
 
         recorded = read_selection_record(from_record)
         folder = resolve_data_folder(data) if data is not None else recorded.library
-        changed = changed_inputs(recorded, folder, recorded.template, with_tender=True)
-        if changed and not use_current:
-            raise NegativeAnswer(f"{from_record}: changed since the annex was written: {'; '.join(changed)}; "
-                                 "pass --use-current to check the selection with the current versions")
+        require_unchanged(recorded, folder, recorded.template, use_current=use_current, with_tender=True,
+                          refusal="pass --use-current to check the selection with the current versions")
         library = _load(folder, quiet, no_cache, cache_dir, lazy=True)
         missions = [selection.mission for selection in
                     select_by_ids(library, [reference.id for reference in recorded.references])]

@@ -13,6 +13,7 @@ from refcli.render import Selection
 if TYPE_CHECKING:
     from refcli.query import Query
     from refcli.rank import Match
+    from refcli.selection_record import SelectionRecord
 
 
 def parse_ids(text: str) -> list[str]:
@@ -149,3 +150,12 @@ def confirmed_coverage(mission: Mission, competencies: dict[str, int], library: 
         return []
     return [library.vocabulary.label(component) for component, minimum in competencies.items()
             if mission.components.get(component, 0) >= minimum and f"components.{component}" not in mission.inferred]
+
+
+def selections_from_record(record: SelectionRecord, library: Library) -> list[Selection]:
+    """The references of a selection record, in its order, with the relevance sentence the annex printed."""
+    competencies = record.options.get("competencies") or {}
+    selections = select_by_ids(library, [reference.id for reference in record.references])
+    return [Selection(selection.mission, f"recorded in {record.path}, position {number}",
+                      relevance=relevance_sentence(confirmed_coverage(selection.mission, competencies, library)))
+            for number, selection in enumerate(selections, start=1)]

@@ -235,3 +235,13 @@ def changed_inputs(record: SelectionRecord, library_folder: Path, template: Path
         elif file_digest(record.tender) != record.tender_sha256:
             changed.append(f"the tender ({record.tender})")
     return changed
+
+
+def require_unchanged(record: SelectionRecord, library_folder: Path, template: Path | None, *, use_current: bool,
+                      with_tender: bool, refusal: str) -> None:
+    """Refuse (NegativeAnswer, exit 1) a record whose inputs changed since, naming them, unless use_current."""
+    from refcli.errors import NegativeAnswer
+
+    changed = changed_inputs(record, library_folder, template, with_tender=with_tender)
+    if changed and not use_current:
+        raise NegativeAnswer(f"{record.path}: changed since the annex was written: {'; '.join(changed)}; {refusal}")
