@@ -519,7 +519,7 @@ UseCurrentOption = Annotated[
 ]
 
 
-def _rules_query(library, *, tender, since, years, client, count: int):
+def _rules_query(*, tender, since, years, client, count: int):
     """The tender's rules (window, client kind, heading) for hand-picked references: a Query with no terms."""
     if tender is None and since is None and years is None and client is None:
         return None
@@ -613,9 +613,10 @@ def build_bid(
     ranking_given = any(option not in (None, []) for option in (terms, text, tender_text, competency, limit))
     rules_given = any(option is not None for option in (tender, since, years, client))
     query_given = ranking_given or rules_given
-    if from_record is not None and (ids is not None or query_given or cover or allow_outside_window):
-        raise UserError("build-bid: --from rebuilds the recorded selection; give no --ids, query or window option "
-                        "with it")
+    if from_record is not None and (ids is not None or query_given or cover or allow_outside_window
+                                    or any(option is not None for option in (title, buyer, date))):
+        raise UserError("build-bid: --from rebuilds the recorded selection with its recorded heading; give no --ids, "
+                        "query, window, --title, --buyer or --date option with it")
     if use_current and from_record is None:
         raise UserError("build-bid: --use-current goes with --from")
     if ids is not None and (ranking_given or cover):
@@ -648,7 +649,7 @@ def build_bid(
 
         library = _load(data, quiet, no_cache, cache_dir, lazy=True)
         selections = select_by_ids(library, parse_ids(ids))
-        query = _rules_query(library, tender=tender, since=since, years=years, client=client, count=len(selections))
+        query = _rules_query(tender=tender, since=since, years=years, client=client, count=len(selections))
         outside = check_ids_within_rules(selections, query, allow_outside_window, _rules_year(query))
     else:
         from refcli.cover import rank_candidates
@@ -873,7 +874,7 @@ def check(
                                  competency=competency, since=since, years=years, client=client, limit=limit,
                                  default_limit=len(missions))
         else:
-            query = _rules_query(library, tender=None, since=since, years=years, client=client,
+            query = _rules_query(tender=None, since=since, years=years, client=client,
                                  count=limit or len(missions))
             if query is None:
                 from refcli.query import Query

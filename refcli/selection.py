@@ -62,15 +62,14 @@ def selections_from_matches(matches: Sequence[Match], library: Library, covering
         if covering:
             parts.append("chosen for coverage")
         # Named to the buyer only when the level is confirmed: an inferred level is no fact (see provenance).
-        # Named to the buyer only when the level is confirmed: an inferred level is no fact (see provenance).
-        covered = [item.id for item in match.competencies if item.covered]
-        relevance = relevance_sentence(confirmed_coverage(match.mission, dict.fromkeys(covered, 0), library))
+        required = {item.id: item.minimum for item in match.competencies}
+        relevance = relevance_sentence(confirmed_coverage(match.mission, required, library))
         selections.append(Selection(match.mission, "; ".join(parts), relevance=relevance))
     return selections
 
 
 def _window_advice(query: Query, outside: Sequence[Mission], missing: int, year: int) -> str:
-    """What would let the bid have enough references: a wider window (if the buyer accepts it), fewer, or the flag."""
+    """What would let the bid have enough references: a wider window (if the buyer accepts it), the flag, more."""
     advice = []
     older = sorted(outside, key=lambda mission: (-mission.period.end, mission.id))
     if older and missing > 0:
@@ -126,8 +125,9 @@ def check_ids_within_rules(selections: Sequence[Selection], query: Query | None,
                                  f"{', '.join(other)}; nothing written. To fix: leave them out of --ids")
     if query.since is None:
         return []
-    outside = [mission for mission in missions
-               if not (mission.period.end >= query.since or mission.period.ongoing)]
+    from refcli.check import in_window
+
+    outside = [mission for mission in missions if not in_window(mission, query.since)]
     if outside and not allow_outside_window:
         raise NegativeAnswer(
             f"build-bid: --ids: outside the window (ended before {query.since}): {_outside_text(outside)}; "
