@@ -168,3 +168,19 @@ def test_from_rebuilds_an_annex_chosen_by_competencies_alone(tmp_path, confirmed
     assert "Lien avec le marché\u00a0: Concertation, compétence demandée par le marché." in text_of(first)
     assert invoke("build-bid", "--from", str(tmp_path / "annexe.refcli.toml"), "--out", str(again)).exit_code == 0
     assert text_of(again) == text_of(first)
+
+
+def test_from_reads_a_moved_library_with_data_and_refuses_other_options(tmp_path, library_folder):
+    first, again = tmp_path / "annexe.docx", tmp_path / "again.docx"
+    invoke("build-bid", "--tender", TENDER, "--out", str(first), "--data", str(library_folder))
+    moved = tmp_path / "moved" / "missions"
+    shutil.copytree(library_folder.parent, moved.parent)
+    shutil.rmtree(library_folder.parent)
+    record = str(tmp_path / "annexe.refcli.toml")
+    gone = invoke("build-bid", "--from", record, "--out", str(again))
+    assert gone.exit_code == 2 and "no longer exists" in gone.stderr and not again.exists()
+    result = invoke("build-bid", "--from", record, "--out", str(again), "--data", str(moved))
+    assert result.exit_code == 0, result.stderr
+    assert text_of(again) == text_of(first)
+    usage = invoke("build-bid", "--from", record, "--out", str(tmp_path / "x.docx"), "--title", "Autre")
+    assert usage.exit_code == 2 and "give no --ids, query, window, --title" in usage.stderr
