@@ -231,8 +231,7 @@ def _unconfirmed_item(library: Library, query: Query, mission: Mission) -> Check
         path = f"components.{component}"
         if covers(mission, component, minimum) and (path in inferred or "components" in inferred):
             relied.append(f"{path} (counted for {library.vocabulary.label(component)} ≥ {minimum})")
-    if query.client_kind is not None and ("client.kind" in inferred or "client" in inferred):
-        relied.append(f"client.kind (the tender asks for {query.client_kind} clients)")
+    # An unconfirmed client.kind fails the item "amount, date, client" (the buyer is entitled to it): not twice.
     left_out = describe_unconfirmed(list(inferred))
     detail = (("relied on: " + "; ".join(relied) + ". ") if relied else "") + f"left out of the annex: {left_out}"
     advice = (f"check each value against the fiche or the contract, then delete its line in [inferred] in "
