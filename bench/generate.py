@@ -172,7 +172,9 @@ def generate_record(number: int, rng: random.Random) -> dict:
         "period": {"start": start, "end": end, "duration_months": rng.randrange(3, 37)},
         "site": {"city": city, "districts": [district], "population": values["population"]},
         "team": team,
-        "amounts": {"fee": {"value": rng.randrange(8, 400) * 500, "currency": "EUR", "basis": rng.choice(["HT", "TF"])},
+        "amounts": {"fee": {"value": rng.randrange(8, 400) * 500, "currency": "EUR",
+                            # HT, or a tranche ferme whose basis is not stated (as on the Neuilly fiche)
+                            **({"basis": "HT"} if rng.choice(["HT", "TF"]) == "HT" else {"scope": "tranche ferme"})},
                     "project": {"value": rng.randrange(5, 600) * 1_000_000, "currency": "EUR", "basis": "TTC"}},
         "components": {component: rng.randrange(1, 6) for component in rng.sample(COMPONENTS, rng.randrange(2, 7))},
     }

@@ -15,7 +15,16 @@ from refcli.errors import Problem, UserError
 from refcli.fiche import DEFAULT_FIRM, FicheReadError, ParseError, parse_amount, parse_fiche, parse_programme
 from refcli.load import RawRecord
 from refcli.model import Mission
-from refcli.records import check_free, derive_id, library_ids, record_path, record_text, write_record_file
+from refcli.records import (
+    check_free,
+    derive_id,
+    find_duplicate,
+    library_ids,
+    library_tables,
+    record_path,
+    record_text,
+    write_record_file,
+)
 from refcli.serialize import mission_to_table
 from refcli.validate import validate_record
 from refcli.vocabulary import Vocabulary
@@ -83,7 +92,8 @@ def import_fiches(
     """Turn each fiche into a record in folder; a fiche that cannot be read or checked is skipped, not half-written."""
     from refcli.fiche import read_fiche_text
 
-    ids = library_ids(folder)
+    tables = library_tables(folder)
+    ids = library_ids(folder, tables)
     reports = []
     for source in sources:
         if on_file:
@@ -108,7 +118,13 @@ def import_fiches(
         if not isinstance(result, Mission):
             report.reasons += result
             continue
-        report.text = record_text(mission_to_table(result), _import_comments(source, fiche))
+        table = mission_to_table(result)
+        duplicate = find_duplicate(result.title, result.client.name, (result.period.start, result.period.end), tables)
+        if duplicate is not None and not force:
+            report.reasons.append(f"already in the library as {duplicate} (same title, client and years); "
+                                  "pass --force to import it anyway")
+            continue
+        report.text = record_text(table, _import_comments(source, fiche))
         try:
             check_free(record_id, target, ids, force, hint="; pass --force to replace it")
             if not dry_run:
@@ -117,13 +133,16 @@ def import_fiches(
             report.reasons.append(str(error).removeprefix(f"{target}: "))
             continue
         ids[record_id] = target
+        tables.append((target, table))  # a second copy of the fiche in the same run is a duplicate too
         report.status = "checked" if dry_run else "imported"
     return reports
 
 
 def _import_comments(source: Path, fiche: Any) -> list[str]:
     comments = [f"Imported by 'refcli import' from {source.name}."]
-    comments += [f"Check: {item}" for item in fiche.inferred]
+    if fiche.inferred:
+        comments.append("[inferred] lists the values not on the fiche: refcli leaves them out of the annex until "
+                        "you confirm each by deleting its line.")
     if fiche.empty:
         comments.append("Empty on the fiche, left out: " + ", ".join(fiche.empty))
     comments += [f"To do: {item}" for item in fiche.todo]
@@ -157,9 +176,12 @@ def _amount(option: str, text: str | None) -> dict[str, Any] | None:
     if not text:
         return None
     try:
-        return parse_amount(text)
+        amount = parse_amount(text)
     except ParseError as error:
         raise UserError(f"{option}: {error}") from None
+    if option == "--project-amount":
+        amount.pop("scope", None)  # the project's total cost: its place says what it covers
+    return amount
 
 
 def _lines(text: str) -> str:

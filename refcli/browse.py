@@ -68,7 +68,7 @@ def mission_summary(mission: Mission) -> dict[str, Any]:
 def _amount_json(amount) -> dict[str, Any] | None:
     if amount is None:
         return None
-    return {"value": amount.value, "currency": amount.currency, "basis": amount.basis}
+    return {"value": amount.value, "currency": amount.currency, "basis": amount.basis, "scope": amount.scope}
 
 
 def missions_table(missions: list[Mission]) -> Table:
@@ -87,6 +87,9 @@ def missions_table(missions: list[Mission]) -> Table:
     return table
 
 
+INFERRED_MARK = "[not on the fiche]"
+
+
 def level_squares(level: int, top: int) -> str:
     return "■" * level + "□" * (top - level)
 
@@ -101,31 +104,43 @@ def mission_view(mission: Mission, library: Library) -> RenderableType:
     facts.add_column(style="bold", no_wrap=True)
     facts.add_column()
 
-    def fact(label: str, value: str | None) -> None:
+    inferred = mission.inferred
+
+    def unconfirmed(*paths: str) -> bool:
+        return any(path == key or key.startswith(path + ".") or path.startswith(key + ".")
+                   for path in paths for key in inferred)
+
+    def fact(label: str, value: str | None, *paths: str) -> None:
         if value:
-            facts.add_row(label, Text(value))
+            text = Text(value)
+            if unconfirmed(*paths):
+                text.append(f" {INFERRED_MARK}", style="bold yellow")
+            facts.add_row(label, text)
 
     kind = {"public": "public", "private": "privé"}[mission.client.kind]
-    fact("Type de mission", mission.mission_type)
+    fact("Type de mission", mission.mission_type, "mission_type")
     fact("Maître d'ouvrage", f"{mission.client.name} ({kind}"
-         + (f", {mission.client.category})" if mission.client.category else ")"))
-    fact("Années", format_years(mission.period))
+         + (f", {mission.client.category})" if mission.client.category else ")"), "client")
+    fact("Années", format_years(mission.period), "period")
     site = ", ".join(filter(None, [mission.site.city, *mission.site.districts]))
     if mission.site.population:
         site += f" ({format_number(mission.site.population)} habitants)"
-    fact("Site", site)
-    fact("Rôle", mission.role)
+    fact("Site", site, "site")
+    fact("Rôle", mission.role, "role")
     fact("Equipe", ", ".join(mission.team.members)
-         + (f" (mandataire : {mission.team.mandataire})" if mission.team.mandataire else ""))
-    fact("Directeur de mission", mission.team.director)
-    fact("Référent", mission.team.referent)
-    fact("Consultants mobilisés", ", ".join(mission.team.consultants))
-    fact("Acteurs", ", ".join(mission.partners))
-    fact("Montant du projet", format_amount(mission.project_amount) if mission.project_amount else None)
-    fact("Montant de la mission", format_amount(mission.fee) if mission.fee else None)
-    fact("Programme", ", ".join(f"{format_number(item.count)} {item.label}" for item in mission.programme))
-    fact("Mots-clés", ", ".join(mission.keywords))
-    fact("Sources", mission.sources)
+         + (f" (mandataire : {mission.team.mandataire})" if mission.team.mandataire else ""), "team.members",
+         "team.mandataire")
+    fact("Directeur de mission", mission.team.director, "team.director")
+    fact("Référent", mission.team.referent, "team.referent")
+    fact("Consultants mobilisés", ", ".join(mission.team.consultants), "team.consultants")
+    fact("Acteurs", ", ".join(mission.partners), "partners")
+    fact("Montant du projet", format_amount(mission.project_amount) if mission.project_amount else None,
+         "amounts.project")
+    fact("Montant de la mission", format_amount(mission.fee) if mission.fee else None, "amounts.fee")
+    fact("Programme", ", ".join(f"{format_number(item.count)} {item.label}" for item in mission.programme),
+         "programme")
+    fact("Mots-clés", ", ".join(mission.keywords), "keywords")
+    fact("Sources", mission.sources, "sources")
     fact("Fichier", str(mission.path) if mission.path else None)
 
     components = Table.grid(padding=(0, 2))
@@ -133,8 +148,10 @@ def mission_view(mission: Mission, library: Library) -> RenderableType:
     for component in vocabulary.components:
         level = mission.components.get(component.id, 0)
         style = "green" if level else "dim"
-        components.add_row(Text(level_squares(level, vocabulary.max_level), style=style),
-                           Text(component.label, style=style))
+        label = Text(component.label, style=style)
+        if level and unconfirmed(f"components.{component.id}"):
+            label.append(f" {INFERRED_MARK}", style="bold yellow")
+        components.add_row(Text(level_squares(level, vocabulary.max_level), style=style), label)
 
     parts: list[Any] = [
         Text(mission.title, style="bold"),
@@ -152,4 +169,9 @@ def mission_view(mission: Mission, library: Library) -> RenderableType:
         for illustration in mission.illustrations:
             credit = f" — {illustration.credit}" if illustration.credit else ""
             parts.append(Text(f"{illustration.file}: {illustration.caption}{credit}"))
+    if inferred:
+        parts.append(Text(f"\nMarked {INFERRED_MARK} ([inferred] in the record): left out of every annex until "
+                          "confirmed; delete a line of [inferred] to confirm its value", style="bold yellow"))
+        for path, reason in inferred.items():
+            parts.append(Text(f"{path}: {reason}"))
     return Group(*parts)

@@ -16,6 +16,7 @@ Each item says what to do about a failure. The module is pure: it reads nothing 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ from refcli.cover import (
     uncovered_competencies,
 )
 from refcli.formatting import format_amount, format_years
+from refcli.provenance import confirmed_mission, describe_unconfirmed
 
 if TYPE_CHECKING:
     from refcli.index import SearchIndex
@@ -77,19 +79,52 @@ class Checklist:
 
 def check_tender(library: Library, index: SearchIndex, query: Query, today: datetime.date | None = None) -> Checklist:
     """Choose a covering set of query.limit references and check the tender's requirements against it."""
+    candidates = rank_candidates(library, index, query)
+    selected = select_covering(candidates, query.competencies, query.limit)
+    return check_selection(library, query, candidates, selected, today)
+
+
+def check_selection(library: Library, query: Query, candidates: Sequence[Match], selected: Sequence[Match],
+                    today: datetime.date | None = None) -> Checklist:
+    """Check chosen references (a covering set, or a hand-picked one: see matches_for) against the tender."""
     today = today or datetime.date.today()
     tender = query.tender
     year = tender.date.year if tender is not None and tender.date is not None else today.year
-    candidates = rank_candidates(library, index, query)
-    selected = select_covering(candidates, query.competencies, query.limit)
+    candidates, selected = list(candidates), list(selected)
     items = [_window_item(query), _count_item(query, candidates, selected, year)]
+    if query.client_kind is not None:
+        items.append(_kind_item(query, selected))
     items += [_competency_item(library, query, component, minimum, candidates, selected)
               for component, minimum in query.competencies.items()]
     items += [_entitled_item(match.mission) for match in selected]
+    items += [_unconfirmed_item(library, query, match.mission) for match in selected if match.mission.inferred]
     items.append(_illustrations_item(query, selected))
     rows = matrix_competencies(selected, query.competencies, library.vocabulary.ids())
     return Checklist(query, query.limit, tuple(candidates), tuple(selected), tuple(items),
                      coverage_matrix(selected, rows), tuple(uncovered_competencies(candidates, query.competencies)))
+
+
+def in_window(mission: Mission, since: int | None) -> bool:
+    """Whether a mission counts for a window starting in since: ended in or after it, or still under way."""
+    return since is None or mission.period.end >= since or mission.period.ongoing
+
+
+def matches_for(missions: Sequence[Mission], query: Query) -> list[Match]:
+    """Hand-picked missions as the matches check_selection takes (no score: they were not ranked)."""
+    from refcli.rank import Match
+
+    return [Match(mission, 0.0, (), (), in_window(mission, query.since)) for mission in missions]
+
+
+def _kind_item(query: Query, selected: list[Match]) -> CheckItem:
+    wanted = query.client_kind
+    word = "public" if wanted == "public" else "private"
+    other = [match.id for match in selected if match.mission.client.kind != wanted]
+    name = f"{word} clients only"
+    if not other:
+        return CheckItem(name, "pass", f"every chosen reference has a {word} client")
+    return CheckItem(name, "fail", f"not a {word} client: " + ", ".join(other),
+                     f"choose references for {word} clients, as the tender asks")
 
 
 def _file(mission: Mission) -> str:
@@ -159,23 +194,49 @@ def _competency_item(library: Library, query: Query, component: str, minimum: in
 
 
 def _entitled_item(mission: Mission) -> CheckItem:
-    """What the buyer may ask of every reference: amount, date, client public or private."""
+    """What the buyer may ask of every reference: amount, date, client public or private, as the annex states them."""
     file = _file(mission)
-    kind = "public" if mission.client.kind == "public" else "private"
-    facts = [f"date {format_years(mission.period)}", f"client {mission.client.name} ({kind})"]
+    stated = confirmed_mission(mission)  # what the annex will print: no unconfirmed value
+    if stated.client.kind is None:
+        client = f"client {stated.client.name} (public or private: not confirmed)"
+    else:
+        client = f"client {stated.client.name} ({'public' if stated.client.kind == 'public' else 'private'})"
+    facts = [f"date {format_years(mission.period)}", client]
     advice = []
-    if mission.fee is not None:
-        facts.insert(0, f"fee {format_amount(mission.fee)}")
-        if mission.fee.basis is None:
-            advice.append(f"add amounts.fee.basis (HT, TTC or TF, as the contract writes it) to {file}")
-    elif mission.project_amount is not None:
-        facts.insert(0, f"only the project's cost, {format_amount(mission.project_amount)}")
+    fee = stated.fee
+    if fee is not None:
+        facts.insert(0, f"fee {format_amount(fee)}")
+        if fee.basis is None:
+            advice.append(f"the fee's tax basis is not stated: add amounts.fee.basis (HT or TTC, as the contract "
+                          f"says) to {file}")
+    elif stated.project_amount is not None:
+        facts.insert(0, f"only the project's cost, {format_amount(stated.project_amount)}")
         advice.append(f"add amounts.fee (the mission's own amount, which the buyer asks for) to {file}")
     else:
-        facts.insert(0, "no amount")
-        advice.append(f"add amounts.fee to {file}")
+        facts.insert(0, "no amount" if mission.fee is None else "the fee is not confirmed")
+        advice.append(f"add amounts.fee to {file}" if mission.fee is None else
+                      f"confirm amounts.fee (delete its line in [inferred]) in {file}")
+    if stated.client.kind is None:
+        advice.append(f"confirm client.kind (public or private, which the buyer asks for) and delete its line in "
+                      f"[inferred] in {file}")
     return CheckItem(f"{mission.id}: amount, date, client", "fail" if advice else "pass", "; ".join(facts),
                      "; ".join(advice) or None)
+
+
+def _unconfirmed_item(library: Library, query: Query, mission: Mission) -> CheckItem:
+    """The values of a chosen reference that are not on its fiche: relied on by the tender's rules, or left out."""
+    inferred = mission.inferred
+    relied = []
+    for component, minimum in query.competencies.items():
+        path = f"components.{component}"
+        if covers(mission, component, minimum) and (path in inferred or "components" in inferred):
+            relied.append(f"{path} (counted for {library.vocabulary.label(component)} ≥ {minimum})")
+    # An unconfirmed client.kind fails the item "amount, date, client" (the buyer is entitled to it): not twice.
+    left_out = describe_unconfirmed(list(inferred))
+    detail = (("relied on: " + "; ".join(relied) + ". ") if relied else "") + f"left out of the annex: {left_out}"
+    advice = (f"check each value against the fiche or the contract, then delete its line in [inferred] in "
+              f"{_file(mission)}; until then the annex leaves it out")
+    return CheckItem(f"{mission.id}: values not on the fiche", "fail" if relied else "info", detail, advice)
 
 
 def _illustrations_item(query: Query, selected: list[Match]) -> CheckItem:

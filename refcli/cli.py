@@ -502,6 +502,57 @@ def _print_notes(query, quiet: bool) -> None:
             print_warning(note)
 
 
+AllowOutsideOption = Annotated[
+    bool,
+    typer.Option("--allow-outside-window", help="Take references that ended before the tender's window (only if "
+                 "the buyer accepts older ones); the stderr summary names them."),
+]
+FromOption = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--from", metavar="FILE.refcli.toml", help="A selection record written beside an annex: rebuild "
+                 "(build-bid) or check (check) that selection.", show_default=False),
+]
+UseCurrentOption = Annotated[
+    bool,
+    typer.Option("--use-current", help="With --from: use the records' current versions when they changed since "
+                 "(without it, refcli names them and refuses)."),
+]
+
+
+def _rules_query(*, tender, since, years, client, count: int):
+    """The tender's rules (window, client kind, heading) for hand-picked references: a Query with no terms."""
+    if tender is None and since is None and years is None and client is None:
+        return None
+    from refcli.errors import UserError
+    from refcli.query import Query, current_year, load_tender
+    from refcli.query import _window as window_since  # the window's one rule, as the query applies it
+
+    loaded = load_tender(tender) if tender is not None else None
+    kind = client if client is not None else (loaded.client_kind if loaded else None)
+    if kind is not None and kind not in ("public", "private"):
+        raise UserError(f"--client: {kind!r}: expected public or private")
+    return Query((), {}, window_since(since, years, loaded, current_year()), kind, count, (), loaded)
+
+
+def _rules_year(query) -> int:
+    import datetime
+
+    tender = query.tender if query is not None else None
+    return tender.date.year if tender is not None and tender.date is not None else datetime.date.today().year
+
+
+def _print_left_out(selections, quiet: bool) -> dict:
+    """Say on stderr which values the annex leaves out of which reference; return them by id."""
+    from refcli.provenance import describe_unconfirmed, unconfirmed_paths
+
+    left_out = {selection.mission.id: unconfirmed_paths(selection.mission) for selection in selections
+                if selection.mission.inferred}
+    if not quiet:
+        for mission_id, paths in left_out.items():
+            print_warning(f"left out of {mission_id}, not on its fiche ([inferred]): {describe_unconfirmed(paths)}")
+    return left_out
+
+
 @app.command("build-bid")
 def build_bid(
     terms: KeywordsArgument = None,
@@ -523,6 +574,9 @@ def build_bid(
                      show_default=False),
     ] = None,
     cover: CoverOption = False,
+    allow_outside_window: AllowOutsideOption = False,
+    from_record: FromOption = None,
+    use_current: UseCurrentOption = False,
     out: Annotated[Path, typer.Option("--out", "-o", help="The Word file to write.")] = Path("annexe.docx"),
     force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
     title: Annotated[
@@ -548,75 +602,140 @@ def build_bid(
     no_cache: NoCacheOption = False,
     cache_dir: CacheDirOption = None,
 ) -> None:
-    """Write the references annex of a bid as a Word document in the firm's template."""
+    """Write the references annex of a bid as a Word document in the firm's template, and its selection record."""
     from refcli.errors import UserError
     from refcli.output import print_note, stderr_console
     from refcli.render import Heading, render_annex
+    from refcli.selection_record import record_path_for, selection_record_text
     from refcli.template import find_template, open_template
-    from refcli.write import check_writable, write_atomically
+    from refcli.write import check_writable, write_all_atomically
 
-    query_given = any(option not in (None, []) for option in
-                      (terms, text, tender_text, tender, competency, since, years, client, limit))
-    if ids is not None and (query_given or cover):
+    ranking_given = any(option not in (None, []) for option in (terms, text, tender_text, competency, limit))
+    rules_given = any(option is not None for option in (tender, since, years, client))
+    query_given = ranking_given or rules_given
+    if from_record is not None and (ids is not None or query_given or cover or allow_outside_window
+                                    or any(option is not None for option in (title, buyer, date))):
+        raise UserError("build-bid: --from rebuilds the recorded selection with its recorded heading; give no --ids, "
+                        "query, window, --title, --buyer or --date option with it")
+    if use_current and from_record is None:
+        raise UserError("build-bid: --use-current goes with --from")
+    if ids is not None and (ranking_given or cover):
         raise UserError("build-bid: --ids chooses the references itself; give --ids or a query "
-                        "(terms, --tender, --text, -c...), not both")
-    if ids is None and not query_given:
-        raise UserError("build-bid: choose the references with --ids ID,ID,... ('refcli list' shows the ids) "
-                        "or with a query: --tender FILE, keywords, --text, -c NAME...")
+                        "(terms, --text, -c...), not both (--tender, --years, --since and --client may go with "
+                        "--ids: the tender's rules)")
+    if ids is None and from_record is None and not query_given:
+        raise UserError("build-bid: choose the references with --ids ID,ID,... ('refcli list' shows the ids), "
+                        "with a query: --tender FILE, keywords, --text, -c NAME..., or --from FILE.refcli.toml")
     query = None
     matches = []
-    if ids is not None:
-        from refcli.selection import parse_ids, select_by_ids
+    outside = []
+    recorded = None
+    ranked = ids is None and from_record is None  # chosen by a query: its competencies name the fiche's relevance
+    if from_record is not None:
+        from refcli.load import resolve_data_folder
+        from refcli.selection import selections_from_record
+        from refcli.selection_record import read_selection_record, require_unchanged
+
+        recorded = read_selection_record(from_record)
+        folder = resolve_data_folder(data) if data is not None else recorded.library
+        require_unchanged(recorded, folder, template, use_current=use_current, with_tender=False,
+                          refusal="nothing written; pass --use-current to build it with the current versions")
+        library = _load(folder, quiet, no_cache, cache_dir, lazy=True)
+        selections = selections_from_record(recorded, library)
+        if template is None:
+            template = recorded.template
+    elif ids is not None:
+        from refcli.selection import check_ids_within_rules, parse_ids, select_by_ids
 
         library = _load(data, quiet, no_cache, cache_dir, lazy=True)
         selections = select_by_ids(library, parse_ids(ids))
+        query = _rules_query(tender=tender, since=since, years=years, client=client, count=len(selections))
+        outside = check_ids_within_rules(selections, query, allow_outside_window, _rules_year(query))
     else:
-        from refcli.cover import choose_matches, rank_candidates
-        from refcli.selection import selections_from_matches
+        from refcli.cover import rank_candidates
+        from refcli.selection import choose_within_rules, selections_from_matches
 
         library, index = _load(data, quiet, no_cache, cache_dir, for_search=True)
         query = _build_query(library, terms=terms, text=text, tender_text=tender_text, tender=tender,
                              competency=competency, since=since, years=years, client=client, limit=limit,
                              default_limit=DEFAULT_REFERENCES)
         _print_notes(query, quiet)
-        matches = choose_matches(rank_candidates(library, index, query), query, cover)
-        if not matches:
+        candidates = rank_candidates(library, index, query)
+        if not candidates:
             raise UserError("build-bid: no mission matches the query: no reference to put in the annex; "
                             "nothing written")
+        count_asked = limit is not None or bool(query.tender is not None and query.tender.references)
+        matches, taken_outside = choose_within_rules(candidates, query, cover, count_asked, allow_outside_window,
+                                                     _rules_year(query))
+        outside = [match.mission for match in taken_outside]
         selections = selections_from_matches(matches, library, covering=cover)
     opened = open_template(find_template(template))
+    record_file = record_path_for(out)
     check_writable(out, force)
+    check_writable(record_file, force)
     if not quiet:
         print_note(f"{len(selections)} reference(s) in the annex, in this order:")
         for number, selection in enumerate(selections, start=1):
             print_note(f"  {number}. {selection.mission.id}: {selection.mission.title} — {selection.reason}")
-        if query is not None and (cover or query.competencies):
+        if ranked and (cover or query.competencies):
             from refcli.results import coverage_view
 
             stderr_console().print(coverage_view(matches, query, library))
+    if outside and not quiet:
+        from refcli.formatting import format_years
+
+        print_warning(f"outside the window (ended before {query.since}), taken because of --allow-outside-window: "
+                      + ", ".join(f"{mission.id} ({format_years(mission.period)})" for mission in outside))
+    left_out = _print_left_out(selections, quiet)
     loaded_tender = query.tender if query is not None else None
-    heading = Heading(
-        title=title if title is not None else (loaded_tender.title if loaded_tender else None),
-        buyer=buyer if buyer is not None else (loaded_tender.buyer if loaded_tender else None),
-        date=_parse_date(date) if date is not None else (loaded_tender.date if loaded_tender else None),
-    )
+    if recorded is not None:
+        heading = Heading(**{key: recorded.heading.get(key) for key in ("title", "buyer", "date")})
+    else:
+        heading = Heading(
+            title=title if title is not None else (loaded_tender.title if loaded_tender else None),
+            buyer=buyer if buyer is not None else (loaded_tender.buyer if loaded_tender else None),
+            date=_parse_date(date) if date is not None else (loaded_tender.date if loaded_tender else None),
+        )
     document = render_annex(selections, library, heading, opened)
-    write_atomically(out, document.save, force=force)
+    if recorded is not None:
+        options = {**recorded.options, "from": str(from_record), "use_current": use_current or None}
+        tender_file = recorded.tender if recorded.tender is not None and recorded.tender.is_file() else None
+    else:
+        options = {
+            "ids": [selection.mission.id for selection in selections] if ids is not None else None,
+            "terms": list(terms or []), "text": text, "tender_text": str(tender_text) if tender_text else None,
+            "competencies": dict(query.competencies) if ranked else None,
+            "since": query.since if query is not None else None,
+            "client": query.client_kind if query is not None else None,
+            "limit": query.limit if query is not None and ids is None else None,
+            "cover": cover, "allow_outside_window": allow_outside_window,
+            "outside_window": [mission.id for mission in outside],
+        }
+        tender_file = loaded_tender.source if loaded_tender is not None else None
+    record_bytes = selection_record_text(
+        record_path=record_file, annex=out, library_folder=library.folder,
+        references=[(selection.mission.id, selection.mission.path) for selection in selections],
+        template=opened.path, tender=tender_file,
+        heading={"title": heading.title, "buyer": heading.buyer, "date": heading.date},
+        options=options, left_out=left_out)
+    write_all_atomically([(out, document.save), (record_file, record_bytes)], force=force)  # both, or neither
     if json:
         payload = {
-            "out": str(out), "template": str(opened.path),
+            "out": str(out), "template": str(opened.path), "selection_record": str(record_file),
             "query": query.describe() if query is not None else None, "cover": cover,
             "references": [{"rank": number, "id": selection.mission.id, "title": selection.mission.title,
-                            "reason": selection.reason, "relevance": selection.relevance}
+                            "reason": selection.reason, "relevance": selection.relevance,
+                            "left_out": left_out.get(selection.mission.id, [])}
                            for number, selection in enumerate(selections, start=1)],
+            "outside_window": [mission.id for mission in outside],
         }
-        if query is not None:
+        if ranked:
             from refcli.results import coverage_json
 
             payload["coverage"] = coverage_json(matches, query, library)
         print_json("build-bid", payload)
     if not quiet:
-        print_note(f"wrote {out} (template {opened.path})")
+        print_note(f"wrote {out} and its selection record {record_file} (template {opened.path})")
 
 
 def _parse_date(text: str | None):
@@ -701,8 +820,14 @@ def check(
         Optional[int],  # noqa: UP045
         typer.Option("--limit", "-n", metavar="N",
                      help=f"How many references the bid needs (default: the tender's references, else "
-                          f"{DEFAULT_REFERENCES}).", show_default=False),
+                          f"{DEFAULT_REFERENCES}; with --ids, their number).", show_default=False),
     ] = None,
+    ids: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--ids", help="Check these missions (by id, separated by commas) instead of choosing them."),
+    ] = None,
+    from_record: FromOption = None,
+    use_current: UseCurrentOption = False,
     data: DataOption = None,
     json: JsonOption = False,
     quiet: QuietOption = False,
@@ -710,14 +835,59 @@ def check(
     cache_dir: CacheDirOption = None,
 ) -> None:
     """Check that the library can meet a tender: references in the window, competencies, amounts (exit 1 if not)."""
-    from refcli.check import check_tender
-    from refcli.errors import NegativeAnswer
+    from refcli.check import check_selection, check_tender, matches_for
+    from refcli.errors import NegativeAnswer, UserError
 
-    library, index = _load(data, quiet, no_cache, cache_dir, for_search=True)
-    query = _build_query(library, terms=terms, text=text, tender_text=tender_text, tender=tender,
-                         competency=competency, since=since, years=years, client=client, limit=limit,
-                         default_limit=DEFAULT_REFERENCES)
-    checklist = check_tender(library, index, query)
+    query_given = any(option not in (None, []) for option in
+                      (terms, text, tender_text, tender, competency, since, years, client, limit))
+    if from_record is not None and (ids is not None or query_given):
+        raise UserError("check: --from checks the recorded selection under the recorded rules; give no --ids or "
+                        "query option with it")
+    if use_current and from_record is None:
+        raise UserError("check: --use-current goes with --from")
+    if from_record is not None:
+        from refcli.load import resolve_data_folder
+        from refcli.query import Query, load_tender
+        from refcli.selection import select_by_ids
+        from refcli.selection_record import read_selection_record, require_unchanged
+
+        recorded = read_selection_record(from_record)
+        folder = resolve_data_folder(data) if data is not None else recorded.library
+        require_unchanged(recorded, folder, recorded.template, use_current=use_current, with_tender=True,
+                          refusal="pass --use-current to check the selection with the current versions")
+        library = _load(folder, quiet, no_cache, cache_dir, lazy=True)
+        missions = [selection.mission for selection in
+                    select_by_ids(library, [reference.id for reference in recorded.references])]
+        tender_file = recorded.tender if recorded.tender is not None and recorded.tender.is_file() else None
+        options = recorded.options
+        query = Query((), dict(options.get("competencies") or {}), options.get("since"), options.get("client"),
+                      options.get("limit") or len(missions), (), load_tender(tender_file) if tender_file else None)
+        selected = matches_for(missions, query)
+        checklist = check_selection(library, query, selected, selected)
+    elif ids is not None:
+        from refcli.selection import parse_ids, select_by_ids
+
+        library = _load(data, quiet, no_cache, cache_dir, lazy=True)
+        missions = [selection.mission for selection in select_by_ids(library, parse_ids(ids))]
+        if any(option not in (None, []) for option in (terms, text, tender_text, competency)) or tender is not None:
+            query = _build_query(library, terms=terms, text=text, tender_text=tender_text, tender=tender,
+                                 competency=competency, since=since, years=years, client=client, limit=limit,
+                                 default_limit=len(missions))
+        else:
+            query = _rules_query(tender=None, since=since, years=years, client=client,
+                                 count=limit or len(missions))
+            if query is None:
+                from refcli.query import Query
+
+                query = Query((), {}, None, None, limit or len(missions))
+        selected = matches_for(missions, query)
+        checklist = check_selection(library, query, selected, selected)
+    else:
+        library, index = _load(data, quiet, no_cache, cache_dir, for_search=True)
+        query = _build_query(library, terms=terms, text=text, tender_text=tender_text, tender=tender,
+                             competency=competency, since=since, years=years, client=client, limit=limit,
+                             default_limit=DEFAULT_REFERENCES)
+        checklist = check_tender(library, index, query)
     _print_notes(query, quiet)
     if json:
         from refcli.results import checklist_json

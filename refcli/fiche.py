@@ -151,15 +151,15 @@ _AMOUNT = re.compile(
     r"^" + _NUMBER + r"\s*"
     r"(?P<scale>milliards?|mds?|millions?|m|k|mille)?\s*"
     r"(?P<currency>€|eur|euros?|d'euros|\$|usd|£|gbp|chf)\s*"
-    r"(?P<basis>ht|h\.t\.|ttc|t\.t\.c\.|\(tf\)|tf|\(tranche ferme\))?\s*\.?$",
+    r"(?P<basis>ht|h\.t\.|ttc|t\.t\.c\.)?\s*"
+    r"(?P<scope>\(\s*(?:tf|tranche ferme)\s*\)|tf|tranche ferme)?\s*\.?$",
     re.IGNORECASE,
 )
 _SCALES = {"k": 1000, "mille": 1000, "m": 10**6, "million": 10**6, "millions": 10**6,
            "md": 10**9, "mds": 10**9, "milliard": 10**9, "milliards": 10**9}
 _CURRENCIES = {"€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR", "d'euros": "EUR", "$": "USD",
                "usd": "USD", "£": "GBP", "gbp": "GBP", "chf": "CHF"}
-_BASES = {"ht": "HT", "h.t.": "HT", "ttc": "TTC", "t.t.c.": "TTC", "(tf)": "TF", "tf": "TF",
-          "(tranche ferme)": "TF"}
+_BASES = {"ht": "HT", "h.t.": "HT", "ttc": "TTC", "t.t.c.": "TTC"}
 
 
 class ParseError(ValueError):
@@ -167,7 +167,10 @@ class ParseError(ValueError):
 
 
 def parse_amount(text: str) -> dict[str, Any]:
-    """Return {value, currency, basis?, as_written} for '167 millions € TTC', '157 M€', '29 340 € (TF)'."""
+    """Return {value, currency, basis?, scope?, as_written} for '167 millions € TTC', '157 M€', '29 340 € (TF)'.
+
+    The tax basis (HT, TTC) is kept only when written; "TF" (tranche ferme) is what the amount covers,
+    its scope, and says nothing of the tax."""
     written = re.sub(r"[ \t\r\n]+", " ", text).strip()  # keeps the non-breaking spaces as written
     match = _AMOUNT.match(" ".join(written.split()).replace("’", "'"))
     if not match:
@@ -187,6 +190,8 @@ def parse_amount(text: str) -> dict[str, Any]:
     }
     if match["basis"]:
         amount["basis"] = _BASES[match["basis"].lower()]
+    if match["scope"]:
+        amount["scope"] = "tranche ferme"
     amount["as_written"] = written.rstrip(".")
     return amount
 
@@ -324,12 +329,20 @@ def parse_team(text: str, firm: str = DEFAULT_FIRM, protected: tuple[str, ...] =
     return team
 
 
-def infer_role(team: dict[str, Any], firm: str) -> tuple[str, bool]:
-    """Return the firm's role from the team, and whether it was inferred rather than read."""
+def infer_role(team: dict[str, Any], firm: str = DEFAULT_FIRM) -> tuple[str, str | None]:
+    """Return the firm's role from the team ({members, mandataire?}), and why it is inferred (None: read).
+
+    The one rule, shared by `refcli import` and the shipped records (tests/test_provenance.py checks
+    them): a team naming the firm as mandataire makes it mandataire, naming another firm makes it
+    co-traitant; a team naming no mandataire gives "titulaire", which the fiche does not say: inferred.
+    """
     mandataire = team.get("mandataire")
-    if mandataire is None:
-        return "titulaire", True
-    return ("mandataire" if fold(mandataire) == fold(firm) else "co-traitant"), False
+    if mandataire is not None:
+        return ("mandataire" if fold(mandataire) == fold(firm) else "co-traitant"), None
+    others = [member for member in team.get("members", ()) if fold(member) != fold(firm)]
+    listed = f" (the team lists {', '.join(others)} beside the firm)" if others else ""
+    return "titulaire", (f"the fiche names no mandataire{listed}: titulaire is refcli's rule for a team that "
+                         "names none; check the contract")
 
 
 # -- the sections -----------------------------------------------------------------------------------------------
@@ -488,10 +501,11 @@ def parse_fiche(text: str, firm: str = DEFAULT_FIRM, client_kind: str | None = N
     team: dict[str, Any] = {}
     if given("team"):
         team = parse_team(values["team"], firm, protected)
-    role, guessed = infer_role(team, firm)
+    role, why = infer_role(team, firm)
     table["role"] = role
-    if guessed:
-        fiche.inferred.append(f"role: inferred {role!r} (the team names no mandataire) — check")
+    inferred: dict[str, str] = {}
+    if why:
+        inferred["role"] = why
     if given("stakes"):
         table["stakes"] = parse_paragraphs(fields["stakes"])
     if given("content"):
@@ -505,7 +519,7 @@ def parse_fiche(text: str, firm: str = DEFAULT_FIRM, client_kind: str | None = N
         client["name"] = " ".join(values["client"].split())
     client["kind"] = client_kind or "public"
     if client_kind is None:
-        fiche.inferred.append("client.kind: inferred 'public' (the fiches never say it) — check, or pass --client-kind")
+        inferred["client.kind"] = "the fiche does not say it: public assumed by refcli import (--client-kind says it)"
     table["client"] = client
     if given("years"):
         period = read("years", parse_years)
@@ -533,6 +547,8 @@ def parse_fiche(text: str, firm: str = DEFAULT_FIRM, client_kind: str | None = N
         if given(name):
             amount = read(name, parse_amount)
             if amount:
+                if key == "project":
+                    amount.pop("scope", None)  # the project's total cost: its place says what it covers
                 amounts[key] = amount
     if amounts:
         table["amounts"] = amounts
@@ -546,6 +562,10 @@ def parse_fiche(text: str, firm: str = DEFAULT_FIRM, client_kind: str | None = N
     else:
         fiche.todo.append("components: fill state unknown, set levels by hand")
     fiche.todo.append("keywords: editorial, add them by hand")
+    if inferred:
+        table["inferred"] = inferred
+        fiche.inferred += [f"{path}: {reason} — confirm by deleting its line in [inferred]"
+                           for path, reason in inferred.items()]
     if stray:
         fiche.todo.append(f"{len(stray)} line(s) outside any label left out, starting {stray[0][:60]!r}")
     return fiche

@@ -10,6 +10,7 @@ from refcli.model import Amount, Period
 NBSP = "\u00a0"  # before a currency sign or a tax basis
 THIN_NBSP = "\u202f"  # between groups of thousands, as French typography wants
 EN_DASH = "\u2013"
+BASIS_NOT_STATED = "HT ou TTC non précisé"
 CURRENCY_SIGNS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF"}
 
 
@@ -24,13 +25,19 @@ def format_number(value: float) -> str:
 
 
 def format_amount(amount: Amount) -> str:
-    """Return '167 000 000 € TTC', '99 685 € HT' or '29 340 € (TF)' (tranche ferme)."""
+    """Return what is known of an amount: '99 685 € HT', '167 000 000 € TTC',
+    '29 340 € (tranche ferme, HT ou TTC non précisé)', '157 000 000 € (HT ou TTC non précisé)'."""
     sign = CURRENCY_SIGNS.get(amount.currency, amount.currency)
     text = f"{format_number(amount.value)}{NBSP}{sign}"
-    if amount.basis == "TF":
-        text += f"{NBSP}(TF)"
-    elif amount.basis:
+    if amount.basis:
         text += f"{NBSP}{amount.basis}"
+    notes = []
+    if amount.scope == "tranche ferme":
+        notes.append("tranche ferme")
+    if not amount.basis:
+        notes.append(BASIS_NOT_STATED)
+    if notes:
+        text += f"{NBSP}({', '.join(notes)})"
     return text
 
 

@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 
 ROLES = ("titulaire", "mandataire", "co-traitant", "sous-traitant")
 CLIENT_KINDS = ("public", "private")
-BASES = ("HT", "TTC", "TF")
+BASES = ("HT", "TTC")  # the tax basis, when the fiche states it; None: not stated
+FEE_SCOPES = ("mission", "tranche ferme")  # what a fee covers: the whole mission, or its tranche ferme
+PROJECT_SCOPE = "project"  # amounts.project: the project's total cost, not the firm's fee
 
 
 @frozen
@@ -57,8 +59,9 @@ class Team:
 class Amount:
     value: float
     currency: str = "EUR"
-    basis: str | None = None  # "HT", "TTC" or "TF" (tranche ferme), as written on the fiche
+    basis: str | None = None  # "HT" or "TTC" as the fiche states it; None when it does not say
     as_written: str | None = None
+    scope: str = "mission"  # "mission", "tranche ferme" (a fee), or "project" (the project's total cost)
 
 
 @frozen
@@ -96,6 +99,9 @@ class Mission:
     illustrations: tuple[Illustration, ...] = ()
     sources: str | None = None
     certificate: bool | None = None  # an attestation de bonne exécution exists
+    # Key paths ("components.concertation", "client.kind") of values not on the source fiche -> why:
+    # refcli.provenance leaves them out of what a buyer reads until the firm deletes the line.
+    inferred: dict[str, str] = field(default_factory=dict)
     path: Path | None = field(default=None, compare=False)
 
 

@@ -53,19 +53,54 @@ def record_text(table: dict[str, Any], comments: list[str] = ()) -> str:
     return header + tomli_w.dumps(table, multiline_strings=True)
 
 
-def library_ids(folder: Path) -> dict[str, Path]:
-    """Return the id of every record file under folder, valid or not (a record file that cannot be read has none)."""
-    ids: dict[str, Path] = {}
+def library_tables(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """Return every record file under folder with its raw table, valid or not (a file that cannot be read has none)."""
+    tables: list[tuple[Path, dict[str, Any]]] = []
     if not folder.is_dir():
-        return ids
+        return tables
     for path in find_record_files(folder):
         try:
-            record_id = tomllib.loads(path.read_text(encoding="utf-8-sig")).get("id")
+            tables.append((path, tomllib.loads(path.read_text(encoding="utf-8-sig"))))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             continue
+    return tables
+
+
+def library_ids(folder: Path, tables: list[tuple[Path, dict[str, Any]]] | None = None) -> dict[str, Path]:
+    """Return the id of every record file under folder, valid or not (a record file that cannot be read has none)."""
+    ids: dict[str, Path] = {}
+    for path, table in library_tables(folder) if tables is None else tables:
+        record_id = table.get("id")
         if isinstance(record_id, str):
             ids.setdefault(record_id, path)
     return ids
+
+
+DUPLICATE_TITLE = 90  # rapidfuzz ratio of the folded titles, out of 100: "Point d'Etape" / "Point d'étape"
+DUPLICATE_CLIENT = 85  # of the folded client names
+
+
+def find_duplicate(title: str, client: str, years: tuple[int, int],
+                   tables: list[tuple[Path, dict[str, Any]]]) -> Path | None:
+    """Return the record file of the same mission: same years, title and client alike once accents and case are
+    folded (rapidfuzz), or None."""
+    from rapidfuzz import fuzz
+
+    from refcli.text import fold
+
+    for path, table in tables:
+        period = table.get("period") if isinstance(table.get("period"), dict) else {}
+        start = period.get("start")
+        other_client = table.get("client", {}).get("name") if isinstance(table.get("client"), dict) else None
+        other_title = table.get("title")
+        if not (isinstance(start, int) and isinstance(other_title, str) and isinstance(other_client, str)):
+            continue
+        if (start, period.get("end", start)) != years:
+            continue
+        if (fuzz.ratio(title, other_title, processor=fold) >= DUPLICATE_TITLE
+                and fuzz.ratio(client, other_client, processor=fold) >= DUPLICATE_CLIENT):
+            return path
+    return None
 
 
 def check_free(record_id: str, target: Path, ids: dict[str, Path], force: bool, hint: str = "") -> None:

@@ -26,6 +26,7 @@ from refcli.formatting import (
     french_typography,
 )
 from refcli.model import Library, Mission
+from refcli.provenance import confirmed_mission
 from refcli.template import PLACEHOLDER, Template
 
 if TYPE_CHECKING:
@@ -103,17 +104,24 @@ def summary_amount(mission: Mission) -> str:
     return "Non communiqué"
 
 
+NOT_STATED = "Non précisé"  # a summary cell whose value the fiche does not give (or is not confirmed)
+
+
 def role_text(mission: Mission) -> str:
+    """The firm's role, naming the mandataire when another firm led; "" when the role is not confirmed."""
+    if mission.role is None:
+        return ""
     if mission.team.mandataire and mission.role != "mandataire":
         return f"{mission.role} (mandataire{NBSP}: {mission.team.mandataire})"
     return mission.role
 
 
 def client_text(mission: Mission, with_category: bool = False) -> str:
-    kind = CLIENT_KINDS.get(mission.client.kind, mission.client.kind)
+    """'ANRU — public, État': the client, and whether it is public or private and its category when confirmed."""
+    details = [CLIENT_KINDS.get(mission.client.kind, mission.client.kind)] if mission.client.kind else []
     if with_category and mission.client.category:
-        return f"{mission.client.name} — {kind}, {mission.client.category}"
-    return f"{mission.client.name} — {kind}"
+        details.append(mission.client.category)
+    return f"{mission.client.name} — {', '.join(details)}" if details else mission.client.name
 
 
 def heading_date(heading: Heading) -> str | None:
@@ -190,24 +198,25 @@ def _add_summary(document, selections: Sequence[Selection], width: int) -> None:
     for cell, label in zip(header.cells, SUMMARY_COLUMNS, strict=True):
         _cell_text(cell, label, "Ref Table Header")
     for selection in selections:
-        mission = selection.mission
+        mission = confirmed_mission(selection.mission)
         row = table.add_row()
         _keep_row_whole(row)
         values = (mission.title, client_text(mission), format_years(mission.period), summary_amount(mission),
-                  role_text(mission))
+                  role_text(mission) or NOT_STATED)
         for cell, value in zip(row.cells, values, strict=True):
             _cell_text(cell, value, "Ref Table Text")
     _set_widths(table, [round(width * share) for share in SUMMARY_WIDTHS])
     _paragraph(
         document,
-        "Montant : honoraires de la mission, hors taxes sauf mention contraire (TTC, ou TF pour la tranche "
-        "ferme, tel qu'écrit au contrat) ; à défaut, coût total du projet, signalé comme tel.",
+        "Montant : honoraires de la mission, HT ou TTC tel que l'indique la fiche de référence, « HT ou TTC non "
+        "précisé » quand elle ne le dit pas, « tranche ferme » quand il ne couvre qu'elle ; à défaut, coût total "
+        "du projet, signalé comme tel. « Non précisé » : la fiche ne le dit pas.",
         "Ref Caption",
     )
 
 
 def _add_fiche(document, selection: Selection, library: Library, width: int) -> None:
-    mission = selection.mission
+    mission = confirmed_mission(selection.mission)  # nothing the fiche does not give is stated
     title = _paragraph(document, mission.title, "Ref Heading 1")
     title.paragraph_format.page_break_before = True
     if mission.subtitle:
@@ -227,8 +236,10 @@ def _add_fiche(document, selection: Selection, library: Library, width: int) -> 
     for item in mission.content:
         _paragraph(document, item, "Ref Bullet")
 
-    _paragraph(document, "Composantes de la mission", "Ref Heading 2")
-    _add_components(document, mission, library, width)
+    partial = any(path.startswith("components.") for path in selection.mission.inferred)
+    if mission.components:  # no confirmed level: no grid, rather than twelve rows of empty squares
+        _paragraph(document, "Composantes de la mission", "Ref Heading 2")
+        _add_components(document, mission, library, width, partial)
 
     for illustration in mission.illustrations:
         _add_illustration(document, mission, library, illustration, width)
@@ -297,11 +308,17 @@ def stakes_blocks(stakes: str) -> list[tuple[str, str]]:
     return blocks
 
 
-def _add_components(document, mission: Mission, library: Library, width: int) -> None:
+def _add_components(document, mission: Mission, library: Library, width: int, partial: bool) -> None:
+    """The grid of the components, in the vocabulary's order.
+
+    partial: some levels of the record are not confirmed, so neither is the fiche's fill state: only the
+    confirmed levels are drawn, and no row of empty squares says a component was not done.
+    """
     from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
 
     vocabulary = library.vocabulary
-    components = list(vocabulary.components)
+    components = [component for component in vocabulary.components
+                  if not partial or component.id in mission.components]
     rows = math.ceil(len(components) / 2)
     table = document.add_table(rows=rows, cols=4, style="Ref Facts Table")
     for index, component in enumerate(components):

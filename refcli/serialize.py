@@ -5,13 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from refcli.model import Amount, Client, Illustration, Mission, Period, ProgrammeItem, Site, Team
+from refcli.model import (
+    PROJECT_SCOPE,
+    Amount,
+    Client,
+    Illustration,
+    Mission,
+    Period,
+    ProgrammeItem,
+    Site,
+    Team,
+)
 
 
 def _amount(amount: Amount) -> dict[str, Any]:
     table: dict[str, Any] = {"value": amount.value, "currency": amount.currency}
     if amount.basis:
         table["basis"] = amount.basis
+    if amount.scope not in ("mission", PROJECT_SCOPE):  # the default of a fee; a project amount's place says it
+        table["scope"] = amount.scope
     if amount.as_written:
         table["as_written"] = amount.as_written
     return table
@@ -57,12 +69,15 @@ def mission_to_table(mission: Mission) -> dict[str, Any]:
         "components": dict(mission.components),
         "illustrations": [_prune({"file": item.file, "caption": item.caption, "credit": item.credit})
                           for item in mission.illustrations],
+        "inferred": dict(mission.inferred),
     }
     return _prune(table)
 
 
-def _amount_from(table: dict[str, Any] | None) -> Amount | None:
-    return Amount(**table) if table else None
+def _amount_from(table: dict[str, Any] | None, scope: str | None = None) -> Amount | None:
+    if not table:
+        return None
+    return Amount(**table, scope=scope) if scope else Amount(**table)
 
 
 def mission_from_table(table: dict[str, Any], path: Path | None = None) -> Mission:
@@ -85,7 +100,7 @@ def mission_from_table(table: dict[str, Any], path: Path | None = None) -> Missi
                   director=team.get("director"), referent=team.get("referent"),
                   consultants=tuple(team.get("consultants", ()))),
         partners=tuple(table.get("partners", ())),
-        project_amount=_amount_from(amounts.get("project")),
+        project_amount=_amount_from(amounts.get("project"), PROJECT_SCOPE),
         fee=_amount_from(amounts.get("fee")),
         programme=tuple(ProgrammeItem(**item) for item in table.get("programme", ())),
         components=table.get("components", {}),
@@ -95,5 +110,6 @@ def mission_from_table(table: dict[str, Any], path: Path | None = None) -> Missi
         illustrations=tuple(Illustration(**item) for item in table.get("illustrations", ())),
         sources=table.get("sources"),
         certificate=table.get("certificate"),
+        inferred=dict(table.get("inferred", {})),
         path=path,
     )

@@ -14,6 +14,7 @@ from refcli.load import RawRecord
 from refcli.model import (
     BASES,
     CLIENT_KINDS,
+    FEE_SCOPES,
     ROLES,
     Mission,
 )
@@ -51,15 +52,23 @@ def _year_check(value: int) -> str | None:
     return None if FIRST_YEAR <= value <= LAST_YEAR else f"must be a year between {FIRST_YEAR} and {LAST_YEAR}"
 
 
-AMOUNT = Spec(
-    "table",
-    children={
-        "value": Spec("number", required=True, minimum=0),
-        "currency": Spec("str", check=_currency_check),
-        "basis": Spec("str", choices=BASES),
-        "as_written": Spec("str"),
-    },
-)
+def _basis_check(value: str) -> str | None:
+    if value in BASES:
+        return None
+    if value.strip().upper() in ("TF", "(TF)"):
+        return ('"TF" is the tranche ferme, what the fee covers, not a tax basis: write scope = "tranche ferme" '
+                "and give basis only if the fiche says HT or TTC")
+    return "must be HT or TTC, as the fiche states it; leave basis out when the fiche does not say"
+
+
+_AMOUNT_KEYS = {
+    "value": Spec("number", required=True, minimum=0),
+    "currency": Spec("str", check=_currency_check),
+    "basis": Spec("str", check=_basis_check),
+    "as_written": Spec("str"),
+}
+PROJECT_AMOUNT = Spec("table", children=_AMOUNT_KEYS)  # its scope is its place: the project's total cost
+FEE = Spec("table", children={**_AMOUNT_KEYS, "scope": Spec("str", choices=FEE_SCOPES)})
 
 SCHEMA: dict[str, Spec] = {
     "id": Spec("str", required=True, check=_id_check),
@@ -107,7 +116,7 @@ SCHEMA: dict[str, Spec] = {
         },
     ),
     "partners": Spec("strings"),
-    "amounts": Spec("table", children={"project": AMOUNT, "fee": AMOUNT}),
+    "amounts": Spec("table", children={"project": PROJECT_AMOUNT, "fee": FEE}),
     "programme": Spec(
         "tables",
         children={"label": Spec("str", required=True), "count": Spec("int", required=True, minimum=0)},
@@ -126,6 +135,7 @@ SCHEMA: dict[str, Spec] = {
     ),
     "sources": Spec("str"),
     "certificate": Spec("bool"),
+    "inferred": Spec("provenance"),
 }
 
 _KIND_WORDS = {
@@ -137,6 +147,7 @@ _KIND_WORDS = {
     "table": "a table",
     "tables": "a list of tables ([[...]])",
     "levels": "a table of component = level",
+    "provenance": 'a table of "key.path" = "why the value is not on the fiche"',
 }
 
 
@@ -201,7 +212,29 @@ class _Checker:
             return [self.table(item, spec.children, f"{where}[{index}].") for index, item in enumerate(value)]
         if kind == "levels":
             return self.levels(value, where)
+        if kind == "provenance":
+            return self.provenance(value, where)
         raise AssertionError(kind)
+
+    def provenance(self, value: Any, where: str, prefix: str = "") -> dict[str, str] | None:
+        """Flatten [inferred] into {key path: reason}: "site.city" = "..." and site.city = "..." alike."""
+        if not isinstance(value, dict):
+            return self.wrong_type(where, "provenance", value)
+        paths: dict[str, str] = {}
+        for key, reason in value.items():
+            path = prefix + key
+            if isinstance(reason, dict):
+                paths.update(self.provenance(reason, where, path + ".") or {})
+            elif not isinstance(reason, str):
+                self.add(f"{where}.{path}", f"expected the reason as a string, got {_describe(reason)}")
+            elif not reason.strip():
+                self.add(f"{where}.{path}", "give the reason the value is not on the fiche (an empty reason "
+                         "says nothing to whoever confirms it)")
+            elif len(reason) > MAX_TEXT:
+                self.add(f"{where}.{path}", f"is {len(reason):,} characters long; the limit is {MAX_TEXT:,}")
+            else:
+                paths[path] = reason
+        return paths
 
     def string(self, value: Any, spec: Spec, where: str) -> str | None:
         if not isinstance(value, str):
@@ -412,6 +445,25 @@ def _fast_levels(spec: Spec) -> Fast:
     return fast
 
 
+def _fast_provenance(spec: Spec) -> Fast:
+    def flatten(value: Any, prefix: str, paths: dict[str, str]) -> dict[str, str]:
+        if type(value) is not dict:
+            raise _Invalid
+        for key, reason in value.items():
+            if type(reason) is dict:
+                flatten(reason, prefix + key + ".", paths)
+            elif type(reason) is not str or not reason.strip() or len(reason) > MAX_TEXT:
+                raise _Invalid
+            else:
+                paths[prefix + key] = reason
+        return paths
+
+    def fast(value: Any, vocabulary: Vocabulary) -> dict[str, str]:
+        return flatten(value, "", {})
+
+    return fast
+
+
 _FAST_KINDS: dict[str, Callable[[Spec], Fast]] = {
     "str": _fast_string,
     "int": _fast_number,
@@ -421,6 +473,7 @@ _FAST_KINDS: dict[str, Callable[[Spec], Fast]] = {
     "table": _fast_table,
     "tables": _fast_tables,
     "levels": _fast_levels,
+    "provenance": _fast_provenance,
 }
 _FAST_RECORD = _fast_table_of(SCHEMA)
 
@@ -461,6 +514,54 @@ def validate_table(raw: RawRecord, vocabulary: Vocabulary, library_folder: Path 
     for index, illustration in enumerate(clean.get("illustrations", [])):
         if "file" in illustration:
             checker.illustration_file(illustration["file"], f"illustrations[{index}].file")
+    if "inferred" in clean:
+        clean["inferred"] = _check_inferred_paths(clean, checker)
+        if not clean["inferred"]:
+            del clean["inferred"]
     if checker.problems:
         return checker.problems
     return clean
+
+
+# What [inferred] may not name: the values that make the mission what it is (an annex cannot leave
+# them out). A wrong one is corrected in place, not marked.
+UNMARKABLE = frozenset({"id", "title", "stakes", "content", "client", "client.name", "period", "period.start",
+                        "period.end", "period.ongoing", "inferred"})
+
+
+def record_paths(clean: dict) -> list[str]:
+    """Every key path of a checked record's table: "role", "client.kind", "components.concertation"..."""
+    paths = []
+    for key, value in clean.items():
+        paths.append(key)
+        if isinstance(value, dict) and key != "inferred":
+            for sub, inner in value.items():
+                paths.append(f"{key}.{sub}")
+                if isinstance(inner, dict):
+                    paths += [f"{key}.{sub}.{leaf}" for leaf in inner]
+    return paths
+
+
+def _check_inferred_paths(clean: dict, checker: _Checker) -> dict[str, str]:
+    """Return [inferred] with component names resolved to ids; name every path the record does not have."""
+    present = record_paths(clean)
+    known = set(present)
+    paths: dict[str, str] = {}
+    for path, reason in clean["inferred"].items():
+        where = f"inferred.{path}"
+        head, _, rest = path.partition(".")
+        if head == "components" and rest:
+            component_id = checker.vocabulary.resolve(rest)
+            path = f"components.{component_id}" if component_id else path
+        if path in UNMARKABLE:
+            checker.add(where, f"{path!r} cannot be marked inferred: the annex cannot leave it out; correct the "
+                        "value in the record instead")
+        elif path not in known:
+            candidates = [candidate for candidate in present if candidate not in UNMARKABLE]
+            checker.add(where, f"names no key of the record ({path!r})" + _did_you_mean(path, candidates)
+                        + "; a path is the key's place, like 'site.city' or 'components.concertation'")
+        elif path in paths:
+            checker.add(where, f"names {path!r} a second time")
+        else:
+            paths[path] = reason
+    return paths

@@ -110,3 +110,24 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def write_all_atomically(files: list[tuple[Path, Content]], force: bool = False) -> None:
+    """Write several files that go together (an annex and its selection record), each atomically.
+
+    Every target is checked before any is written; if one cannot be written, those this call created are
+    removed again (a file it replaced with force stays replaced: its previous content is gone either way).
+    """
+    for path, _ in files:
+        check_writable(path, force)
+    created: list[Path] = []
+    try:
+        for path, content in files:
+            existed = path.exists()
+            write_atomically(path, content, force=force)
+            if not existed:
+                created.append(path)
+    except BaseException:
+        for path in created:
+            _remove(path)
+        raise

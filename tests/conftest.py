@@ -238,3 +238,42 @@ def write_library(tmp_path):
         return load_library(folder)
 
     return write
+
+
+def confirm_records(missions: Path) -> Path:
+    """Play the firm confirming every value of a library copy: drop each record's [inferred] table, and give
+    the Neuilly fee the basis the contract would say. The shipped records end with their [inferred] table."""
+    for record in missions.glob("*.toml"):
+        text = record.read_text(encoding="utf-8")
+        if "\n[inferred]\n" in text:
+            text = text[: text.index("\n[inferred]\n")] + "\n"
+            record.write_text(text, encoding="utf-8")
+    neuilly = missions / "neuilly-sur-marne-amo-concertation.toml"
+    neuilly.write_text(neuilly.read_text(encoding="utf-8").replace('scope = "tranche ferme"',
+                                                                   'scope = "tranche ferme"\nbasis = "HT"'),
+                       encoding="utf-8")
+    return missions
+
+
+@pytest.fixture
+def confirmed_missions(tmp_path: Path) -> Path:
+    """A copy of the shipped data whose values the firm has all confirmed; returns its missions folder."""
+    target = tmp_path / "confirmed"
+    shutil.copytree(ROOT / "data", target)
+    return confirm_records(target / "missions")
+
+
+@pytest.fixture(scope="session")
+def confirmed_library(tmp_path_factory: pytest.TempPathFactory):
+    from refcli.library import load_library
+
+    target = tmp_path_factory.mktemp("confirmed") / "data"
+    shutil.copytree(ROOT / "data", target)
+    return load_library(confirm_records(target / "missions"))
+
+
+@pytest.fixture(scope="session")
+def confirmed_index(confirmed_library):
+    from refcli.index import build_index
+
+    return build_index(confirmed_library)

@@ -84,7 +84,9 @@ def test_list_json_shape(runner: CliRunner, library_folder: Path) -> None:
     document = json.loads(result.stdout)
     assert document["version"] == 1 and document["command"] == "list"
     est = next(m for m in document["missions"] if m["id"] == "est-ensemble-amo-npru")
-    assert est["fee"] == {"value": 99685, "currency": "EUR", "basis": "HT"}
+    assert est["fee"] == {"value": 99685, "currency": "EUR", "basis": "HT", "scope": "mission"}
+    neuilly = next(m for m in document["missions"] if m["id"] == "neuilly-sur-marne-amo-concertation")
+    assert neuilly["fee"] == {"value": 29340, "currency": "EUR", "basis": None, "scope": "tranche ferme"}
     assert est["client_kind"] == "public" and (est["start"], est["end"]) == (2018, 2021)
 
 

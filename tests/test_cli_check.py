@@ -19,12 +19,12 @@ PASSING = str(ROOT / "examples" / "tender-amo-npru.toml")
 FAILING = str(ROOT / "examples" / "tender-coordination.toml")
 
 
-def run(*arguments, env=None):
-    return CliRunner(env=env).invoke(app, [*arguments, "--data", MISSIONS])
+def run(*arguments, env=None, data=MISSIONS):
+    return CliRunner(env=env).invoke(app, [*arguments, "--data", str(data)])
 
 
-def test_a_tender_the_library_meets_passes_with_exit_0():
-    result = run("check", "--tender", PASSING)
+def test_a_tender_the_library_meets_passes_with_exit_0(confirmed_missions):
+    result = run("check", "--tender", PASSING, data=confirmed_missions)
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
     assert "✓ Concertation ≥ 4: covered by neuilly-sur-marne-amo-concertation (5)" in result.stdout
@@ -51,8 +51,8 @@ def test_quiet_keeps_the_checklist_and_drops_the_message():
 
 
 @pytest.mark.parametrize("tender, code", [(PASSING, 0), (FAILING, 1)])
-def test_json_is_the_only_thing_on_stdout(tender, code):
-    result = run("check", "--tender", tender, "--json")
+def test_json_is_the_only_thing_on_stdout(tender, code, confirmed_missions):
+    result = run("check", "--tender", tender, "--json", data=confirmed_missions)
     assert result.exit_code == code
     assert result.stderr == ""
     document = json.loads(result.stdout)
@@ -66,10 +66,10 @@ def test_json_is_the_only_thing_on_stdout(tender, code):
         assert document["coverage"]["coordination"]["est-ensemble-amo-npru"] == 3
 
 
-def test_check_output_parses_with_json_tool():
+def test_check_output_parses_with_json_tool(confirmed_missions):
     # The issue's "done when": refcli check --tender ... --json | python -m json.tool
     check = subprocess.run([sys.executable, "-m", "refcli", "check", "--tender", PASSING, "--json",
-                            "--data", MISSIONS], capture_output=True, check=False)
+                            "--data", str(confirmed_missions)], capture_output=True, check=False)
     assert check.returncode == 0, check.stderr
     parsed = subprocess.run([sys.executable, "-m", "json.tool"], input=check.stdout, capture_output=True, check=False)
     assert parsed.returncode == 0
@@ -126,8 +126,8 @@ def test_cover_finds_a_covering_set_where_the_top_n_does_not(write_library):
     ["validate"], ["list"], ["show", "est-ensemble-amo-npru"], ["search", "concertation"],
     ["check", "--tender", PASSING],
 ])
-def test_every_result_command_prints_one_versioned_json_document(arguments):
-    result = run(*arguments, "--json")
+def test_every_result_command_prints_one_versioned_json_document(arguments, confirmed_missions):
+    result = run(*arguments, "--json", data=confirmed_missions)
     assert result.exit_code == 0, result.stderr
     document = json.loads(result.stdout)
     assert document["version"] == 1 and document["command"] == arguments[0]
@@ -160,15 +160,17 @@ def test_no_colour_codes_when_stdout_is_not_a_terminal(env):
         assert "\x1b[" not in result.stdout and "\x1b[" not in result.stderr
 
 
-def _script(tmp_path, tender, annex):
-    env = {**os.environ, "REFCLI": f"{sys.executable} -m refcli", "REFCLI_DATA": MISSIONS}
+def _script(tmp_path, tender, annex, data=MISSIONS):
+    env = {**os.environ, "REFCLI": f"{sys.executable} -m refcli", "REFCLI_DATA": str(data)}
     return subprocess.run(["sh", str(ROOT / "examples" / "bid-checklist.sh"), str(tender), str(annex)],
                           capture_output=True, text=True, env=env, cwd=tmp_path, check=False)
 
 
-def test_the_checklist_script_builds_the_annex_only_when_the_check_passes(tmp_path):
+def test_the_checklist_script_builds_the_annex_only_when_the_check_passes(tmp_path, confirmed_missions):
     annex = tmp_path / "annexe.docx"
-    passed = _script(tmp_path, PASSING, annex)
+    shipped = _script(tmp_path, PASSING, annex)  # the shipped records' guesses are not confirmed yet
+    assert shipped.returncode == 1 and "values not on the fiche" in shipped.stdout and not annex.exists()
+    passed = _script(tmp_path, PASSING, annex, data=confirmed_missions)
     assert passed.returncode == 0, passed.stderr
     assert "check passed" in passed.stdout
     text = "\n".join(paragraph.text for paragraph in docx.Document(str(annex)).paragraphs)

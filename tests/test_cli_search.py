@@ -66,8 +66,8 @@ def test_explain_shows_what_matched_where():
     assert "type of service: gestion urbaine de proximité" in result.stdout
 
 
-def test_the_example_tender_finds_three_references():
-    result, document = search_json("--tender", TENDER)
+def test_the_example_tender_finds_its_two_references_and_an_older_one_with_a_higher_limit():
+    result, document = search_json("--tender", TENDER, "-n", "3")
     assert result.exit_code == 0
     results = document["results"]
     assert len(results) == 3 and document["query"]["since"] == 2016

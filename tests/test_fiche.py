@@ -24,7 +24,8 @@ from refcli.fiche import (
     ("167 millions € TTC", {"value": 167_000_000, "currency": "EUR", "basis": "TTC"}),
     ("157 M€", {"value": 157_000_000, "currency": "EUR"}),
     ("99 685 € HT", {"value": 99_685, "currency": "EUR", "basis": "HT"}),
-    ("29 340 € (TF)", {"value": 29_340, "currency": "EUR", "basis": "TF"}),
+    ("29 340 € (TF)", {"value": 29_340, "currency": "EUR", "scope": "tranche ferme"}),  # TF: no tax basis
+    ("10 000 € HT (tranche ferme)", {"value": 10_000, "currency": "EUR", "basis": "HT", "scope": "tranche ferme"}),
     ("1,5 M€ HT", {"value": 1_500_000, "currency": "EUR", "basis": "HT"}),
     ("12\u202f500 euros TTC", {"value": 12_500, "currency": "EUR", "basis": "TTC"}),
     ("45 000 €", {"value": 45_000, "currency": "EUR"}),
@@ -181,9 +182,14 @@ def test_unparseable_amount_names_the_label() -> None:
 def test_role_inference() -> None:
     assert parse_fiche("T\nEquipe : Perspectives Urbaines et Sociales (mandataire), X\n").table["role"] == "mandataire"
     assert parse_fiche("T\nEquipe : X (mandataire), Perspectives Urbaines et Sociales\n").table["role"] == "co-traitant"
+    assert "role" not in parse_fiche("T\nEquipe : X (mandataire), Perspectives Urbaines et Sociales\n").table.get(
+        "inferred", {})
     alone = parse_fiche("T\nEquipe : Perspectives Urbaines et Sociales\n")
     assert alone.table["role"] == "titulaire"
-    assert any(item.startswith("role: inferred 'titulaire'") for item in alone.inferred)
+    assert alone.table["inferred"]["role"].startswith("the fiche names no mandataire: titulaire")
+    others = parse_fiche("T\nEquipe : Perspectives Urbaines et Sociales, Résonance Urbaine\n")
+    assert others.table["role"] == "titulaire"
+    assert "(the team lists Résonance Urbaine beside the firm)" in others.table["inferred"]["role"]
 
 
 def test_client_kind_default_is_reported_and_can_be_given() -> None:

@@ -23,21 +23,21 @@ HAND_RECORDS = {
     "004_fcb185de9cc7444c.txt": "neuilly-sur-marne-amo-concertation",
 }
 
-# Keys the fiche text does not carry: the hand records inferred or chose them (see their TOML comments).
-EVERYWHERE = {"id", "keywords", "components", "client.kind", "client.category"}
+# Keys the fiche text does not carry: the hand records inferred or chose them, and say so in [inferred]
+# (the reasons differ: compared apart). keywords are editorial, population is taken from Antony's stakes.
+EVERYWHERE = {"id", "keywords", "components", "client.category", "inferred"}
 NOT_ON_THE_FICHE = {
-    # the team names no mandataire: the hand record chose the role
-    "antony-point-etape-psl": {"role", "site.population"},  # population taken from the stakes
-    "bagneux-point-etape-cloture": {"role"},
+    "antony-point-etape-psl": {"site.population"},  # population taken from the stakes
+    "bagneux-point-etape-cloture": set(),
     "henin-carvin-projet-urbain-social": {"site.city"},  # the Site line names districts only
-    "est-ensemble-amo-npru": {"role", "site.city"},  # no Site line
-    "neuilly-sur-marne-amo-concertation": {"role", "site.city", "site.districts"},  # no Site line
+    "est-ensemble-amo-npru": {"site.city"},  # no Site line
+    "neuilly-sur-marne-amo-concertation": {"site.city", "site.districts"},  # no Site line
 }
 
 # The hand records correct three words the PDF extraction broke; the importer keeps the text as written.
 CORRECTIONS = {
     "bagneux-point-etape-cloture": [("stakes", "aujourd'hui ;achever", "aujourd'hui : achever")],
-    "est-ensemble-amo-npru": [("stakes", "rassemblant ! communes", "rassemblant 9 communes"),
+    "est-ensemble-amo-npru": [("stakes", "rassemblant ! communes", "rassemblant des communes"),
                               ("stakes", "au seir de", "au sein de")],
 }
 
@@ -86,6 +86,14 @@ def test_round_trip_agrees_with_the_shipped_records(runner, seeds, tmp_path: Pat
         assert got_keys == expected_keys, seed
         for key in sorted(expected_keys):
             assert got[key] == expected[key], f"{seed}: {key}"
+        # What the importer infers, the hand record marks too (one rule for the role); and the hand record
+        # marks every value it holds that the fiche does not give.
+        assert set(record.inferred) <= set(expected_record.inferred), seed
+        assert ("role" in record.inferred) == ("role" in expected_record.inferred), seed
+        guessed = {key for key in NOT_ON_THE_FICHE[expected_record.id] if key != "site.population"}
+        guessed |= {f"components.{component}" for component in expected_record.components}
+        guessed |= {"client.kind"} | ({"client.category"} if expected_record.client.category else set())
+        assert guessed <= set(expected_record.inferred), seed
 
 
 def test_the_cli_done_criterion(runner, seeds, tmp_path: Path) -> None:
@@ -102,10 +110,11 @@ def test_report_says_what_was_empty_and_inferred(runner, seeds, tmp_path: Path) 
     assert result.exit_code == 0
     empty = "empty on the fiche, left out: Coût du projet, Programme, Acteurs, Composantes de la mission"
     assert empty in result.stderr
-    assert "role: inferred 'titulaire'" in result.stderr
+    assert "role: the fiche names no mandataire (the team lists Philippe Basseti, FCL beside the firm)" in result.stderr
     assert "components: fill state unknown, set levels by hand" in result.stderr
     text = Path(result.stdout.strip()).read_text(encoding="utf-8")
-    assert "# Check: role: inferred 'titulaire'" in text
+    assert '\n[inferred]\nrole = "the fiche names no mandataire' in text
+    assert '"client.kind" = "the fiche does not say it' in text
     assert "[amounts.project]" not in text and "programme = " not in text
 
 
@@ -263,3 +272,37 @@ def test_progress_bar_in_a_terminal(runner, seeds, tmp_path: Path, monkeypatch) 
     assert result.exit_code == 0
     assert "Importing" in result.stderr or "\x1b[" in result.stderr
     assert len(list((tmp_path / "out").glob("*.toml"))) == 5
+
+
+def test_a_fiche_already_in_the_library_is_skipped_with_the_existing_path(runner, seeds, library_folder) -> None:
+    before = sorted(path.name for path in library_folder.iterdir())
+    result = _import(runner, seeds, library_folder)
+    assert result.exit_code == 1
+    assert sorted(path.name for path in library_folder.iterdir()) == before  # no duplicate written
+    assert (f"already in the library as {library_folder / 'neuilly-sur-marne-amo-concertation.toml'} "
+            "(same title, client and years); pass --force to import it anyway") in result.stderr
+    assert "0 imported, 5 skipped, of 5 file(s)" in result.stderr
+    forced = _import(runner, seeds[4:], library_folder, "--force")
+    assert forced.exit_code == 0 and "1 imported" in forced.stderr
+
+
+def test_duplicates_are_found_with_accents_and_case_folded(runner, seeds, library_folder, tmp_path) -> None:
+    text = seeds[4].read_text(encoding="utf-8")
+    text = text.replace("AMO pour la mise en place de la concertation via la création",
+                        "AMO POUR LA MISE EN PLACE DE LA CONCERTATION VIA LA CREATION")
+    text = text.replace("Maître d'ouvrage: Ville de Neuilly-sur-Marne", "Maître d'ouvrage: ville de neuilly sur marne")
+    shouting = tmp_path / "neuilly.txt"
+    shouting.write_text(text, encoding="utf-8")
+    assert "already in the library as" in _import(runner, [shouting], library_folder).stderr
+    another_year = tmp_path / "neuilly-2019.txt"
+    another_year.write_text(text.replace("Année: 2017", "Année: 2019"), encoding="utf-8")
+    result = _import(runner, [another_year], library_folder)
+    assert result.exit_code == 0 and "1 imported" in result.stderr  # another mission: same title, other years
+
+
+def test_the_same_fiche_twice_in_one_run_is_imported_once(runner, seeds, tmp_path) -> None:
+    copy = tmp_path / "copy.txt"
+    shutil.copy(seeds[0], copy)
+    result = _import(runner, [seeds[0], copy], tmp_path / "out")
+    assert result.exit_code == 1
+    assert "1 imported, 1 skipped" in result.stderr and "already in the library as" in result.stderr

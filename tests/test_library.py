@@ -33,7 +33,9 @@ def test_seed_records_keep_the_fiches_figures() -> None:
     assert (est.fee.value, est.fee.basis) == (99685, "HT") and (est.period.start, est.period.end) == (2018, 2021)
     assert est.team.consultants == ("Valérie Embize", "Ludovic Quintana")
     neuilly = library.get("neuilly-sur-marne-amo-concertation")
-    assert neuilly.fee.basis == "TF" and neuilly.components["concertation"] == 5
+    assert (neuilly.fee.value, neuilly.fee.basis, neuilly.fee.scope) == (29340, None, "tranche ferme")
+    assert neuilly.components["concertation"] == 5 and "components.concertation" in neuilly.inferred
+    assert antony.project_amount.scope == "project" and est.fee.scope == "mission"
     henin = library.get("henin-carvin-projet-urbain-social")
     assert henin.role == "co-traitant" and henin.team.mandataire == "Tracés urbains"
     assert henin.team.referent == "Claudia Romero" and henin.fee is None and henin.project_amount is None

@@ -15,16 +15,17 @@ import pytest
 from typer.testing import CliRunner
 
 from refcli.cli import app
-from tests.conftest import DATA, SEED_IDS
+from tests.conftest import SEED_IDS
 
 
 @pytest.mark.slow
-def test_libreoffice_renders_one_summary_page_and_one_page_per_fiche(tmp_path):
+def test_libreoffice_renders_one_summary_page_and_one_page_per_fiche(tmp_path, confirmed_missions):
+    # The confirmed library: every fiche has its grid of components, the longest layout.
     soffice, pdfinfo = shutil.which("soffice"), shutil.which("pdfinfo")
     assert soffice, "LibreOffice (soffice) is needed to check the annex's layout: apt-get install libreoffice-writer"
     assert pdfinfo, "poppler's pdfinfo is needed to count the annex's pages: apt-get install poppler-utils"
     out = tmp_path / "annexe.docx"
-    result = CliRunner().invoke(app, ["build-bid", "-q", "--data", str(DATA / "missions"), "--ids", ",".join(SEED_IDS),
+    result = CliRunner().invoke(app, ["build-bid", "-q", "--data", str(confirmed_missions), "--ids", ",".join(SEED_IDS),
                                       "--title", "Marché de test", "--out", str(out)])
     assert result.exit_code == 0, result.stderr
     profile = tmp_path / "libreoffice-profile"  # private, so parallel runs do not share a profile

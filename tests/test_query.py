@@ -79,11 +79,11 @@ def test_bad_options_are_one_line_naming_the_option(seed_library, glossary, opti
 def test_the_example_tender(seed_library, glossary):
     tender = load_tender(EXAMPLES / "tender-concertation.toml")
     assert tender.date == datetime.date(2026, 11, 21)
-    assert tender.references == 3 and tender.years == 10 and tender.client_kind == "public"
+    assert tender.references == 2 and tender.years == 10 and tender.client_kind == "public"
     assert tender.competencies == {"concertation": 4, "animation partenariale": 2, "conseil": 2}
     assert "Maison du projet" in tender.text  # read from text_file, beside the tender
     built = query(seed_library, glossary, tender=tender, year=2030)
-    assert built.limit == 3 and built.since == 2016  # the window counts back from the tender's date
+    assert built.limit == 2 and built.since == 2016  # the window counts back from the tender's date
     assert built.competencies == {"concertation": 4, "animation": 2, "conseil": 2}
     assert built.client_kind == "public" and built.tender is tender
     assert built.terms[0].text == "AMO concertation" and built.terms[0].origin == "tender"

@@ -114,6 +114,35 @@ def skipped(world: World, name: str, key: str) -> list[str]:
 
 TENDER = 'title = "AMO concertation"\nkeywords = ["concertation"]\n'
 
+
+def recorded(world: World, edit: Callable[[str], str] | None = None) -> Path:
+    """Build an annex of the shipped library in world/rec, and return its selection record (edited if asked)."""
+    (world.root / "rec").mkdir(exist_ok=True)
+    result = CliRunner().invoke(app, ["build-bid", "-q", "--ids", IDS, "--out", str(world.root / "rec" / "annexe.docx"),
+                                      "--data", str(world.missions)])
+    assert result.exit_code == 0, result.stderr
+    path = world.root / "rec" / "annexe.refcli.toml"
+    if edit is not None:
+        path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+    return path
+
+
+def rebuild(world: World, record: Path, *extra: str) -> list[str]:
+    (world.root / "out").mkdir(exist_ok=True)
+    return ["build-bid", "--from", str(record), "--out", str(world.root / "out" / "again.docx"), *extra]
+
+
+def edit_record(world: World, name: str, old: str, new: str) -> None:
+    path = world.missions / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+THREE_YEARS = TENDER + "references = 2\ndate = 2026-11-21\n[window]\nyears = 3\n"
+BAD_INFERRED = (MINIMAL_RECORD.replace('"minimal"', '"bad"')
+                + '\n[site]\ncity = "X"\n\n[inferred]\n"site.cty" = "guessed"\n')
+
 CASES = [
     # --- records: skipped with a one-line warning by every command but validate -------------------
     Case("record: TOML syntax error", lambda w: listing(w, "bad.toml", 'id = "bad"\ntitle = \n'), 0,
@@ -233,6 +262,51 @@ CASES = [
     Case("selection: unknown id", lambda w: ["build-bid", "--ids", "antony-point-etape-psl,nowhere", "--out",
                                              str(w.root / "annexe.docx"), "--data", str(w.missions)], 2,
          lambda w: ["'nowhere'"]),
+    # --- provenance, amounts, the tender's rules, selection records ----------------------------------
+    Case("record: inferred key names no key", lambda w: listing(w, "bad.toml", BAD_INFERRED), 0,
+         lambda w: skipped(w, "bad.toml", "inferred.site.cty: names no key of the record ('site.cty'); "
+                           "did you mean 'site.city'?")),
+    Case("record: inferred key, build-bid --ids", lambda w: (w.record("bad.toml", BAD_INFERRED),
+                                                          ["build-bid", "--ids", "bad", "--out",
+                                                           str(w.root / "annexe.docx"), "--data", str(w.missions)])[1],
+         2,
+         lambda w: [str(w.missions / "bad.toml"), "inferred.site.cty", "no mission with id 'bad'"], stderr_lines=2),
+    Case("record: basis outside the allowed words",
+         lambda w: listing(w, "bad.toml", MINIMAL_RECORD.replace('"minimal"', '"bad"')
+                           + '\n[amounts.fee]\nvalue = 5\nbasis = "TF"\n'), 0,
+         lambda w: skipped(w, "bad.toml", 'amounts.fee.basis: "TF" is the tranche ferme')),
+    Case("build-bid: too few references inside the window",
+         lambda w: ["build-bid", "--tender", str(w.file("t.toml", THREE_YEARS)), "--out",
+                    str(w.root / "annexe.docx"), "--data", str(w.missions)], 1,
+         lambda w: ["asks for 2 reference(s) that ended in 2023 or later", "0 qualify",
+                    "est-ensemble-amo-npru (ended 2021)", "nothing written", "--allow-outside-window"]),
+    Case("build-bid: --ids outside the window", lambda w: build(w, "--years", "3"), 1,
+         lambda w: ["--ids: outside the window", "antony-point-etape-psl (ended 2012)", "nothing written"]),
+    Case("build-bid: --ids of another client kind", lambda w: build(w, "--client", "private"), 1,
+         lambda w: ["the tender asks for private clients", "antony-point-etape-psl"]),
+    Case("selection record: not TOML", lambda w: rebuild(w, w.file("rec/x.refcli.toml", "format = [\n")), 2,
+         lambda w: [str(w.root / "rec" / "x.refcli.toml"), "not a selection record: not TOML"]),
+    Case("selection record: from another refcli version",
+         lambda w: rebuild(w, recorded(w, lambda text: text.replace('refcli = "', 'refcli = "0.0.0-', 1))), 2,
+         lambda w: [str(w.root / "rec" / "annexe.refcli.toml"), "refcli: written by refcli 0.0.0-"]),
+    Case("selection record: edited by hand",
+         lambda w: rebuild(w, recorded(w, lambda text: text.replace('id = "antony', 'id = "bagneux', 1))), 2,
+         lambda w: [str(w.root / "rec" / "annexe.refcli.toml"), "checksum: the file was changed"]),
+    Case("selection record: names a record that no longer exists",
+         lambda w: (record := recorded(w), (w.missions / "antony-point-etape-psl.toml").unlink(),
+                    rebuild(w, record))[2], 2,
+         lambda w: [str(w.root / "rec" / "annexe.refcli.toml"), "'antony-point-etape-psl'", "no longer exists"]),
+    Case("selection record: a record changed since",
+         lambda w: (record := recorded(w), edit_record(w, "antony-point-etape-psl.toml", "conseil = 4", "conseil = 3"),
+                    rebuild(w, record))[2], 1,
+         lambda w: [str(w.root / "rec" / "annexe.refcli.toml"), "changed since the annex was written",
+                    "antony-point-etape-psl", "--use-current"]),
+    Case("selection record: check --from, not TOML",
+         lambda w: ["check", "--json", "--from", str(w.file("rec/x.refcli.toml", "[[[\n"))], 2,
+         lambda w: [str(w.root / "rec" / "x.refcli.toml"), "not TOML"]),
+    Case("check: --ids unknown id", lambda w: ["check", "--ids", "antony-point-etape-psl,nowhere",
+                                               "--data", str(w.missions)], 2,
+         lambda w: [str(w.missions), "no mission with id 'nowhere'"]),
 ]
 
 

@@ -53,12 +53,21 @@ def test_summary_table_has_a_repeating_header_and_one_row_per_reference(library)
     rows = [[cell.text for cell in row.cells] for row in summary.rows[1:]]
     assert [row[0] for row in rows] == [library.get(mission_id).title for mission_id in SEED_IDS]
     antony, bagneux, est_ensemble, henin, neuilly = rows
-    assert antony[1:] == ["ANRU — public", "2012 (8\u00a0mois)",
-                          "Coût du projet\u00a0: 167\u202f000\u202f000\u00a0€\u00a0TTC", "titulaire"]
-    assert est_ensemble[2:4] == ["2018\u00a0– 2021", "99\u202f685\u00a0€\u00a0HT"]
+    # The client's kind and the role "titulaire" are not on the fiches ([inferred]): not stated.
+    assert antony[1:] == ["ANRU", "2012 (8\u00a0mois)",
+                          "Coût du projet\u00a0: 167\u202f000\u202f000\u00a0€\u00a0TTC", "Non précisé"]
+    assert est_ensemble[2:] == ["2018\u00a0– 2021", "99\u202f685\u00a0€\u00a0HT", "Non précisé"]
     assert henin[3:] == ["Non communiqué", "co-traitant (mandataire\u00a0: Tracés urbains)"]
-    assert neuilly[3] == "29\u202f340\u00a0€\u00a0(TF)"
-    assert bagneux[3].endswith("157\u202f000\u202f000\u00a0€")
+    assert neuilly[3] == "29\u202f340\u00a0€\u00a0(tranche ferme, HT ou TTC non précisé)"
+    assert bagneux[3].endswith("157\u202f000\u202f000\u00a0€\u00a0(HT ou TTC non précisé)")
+    note = styled(document, "Ref Caption")[0]
+    assert "hors taxes sauf mention contraire" not in note and "HT ou TTC non précisé" in note
+
+
+def test_confirmed_values_are_stated(confirmed_library):
+    rows = [[cell.text for cell in row.cells] for row in reopen(render(confirmed_library)).tables[0].rows[1:]]
+    assert rows[0][1] == "ANRU — public" and rows[0][4] == "titulaire"
+    assert rows[4][3] == "29\u202f340\u00a0€\u00a0HT\u00a0(tranche ferme)"
 
 
 def test_one_fiche_per_reference_each_on_its_own_page_in_the_given_order(library):
@@ -75,9 +84,26 @@ def test_fiche_facts_amounts_and_programme_are_formatted_in_french(library):
     facts = {row.cells[0].text: row.cells[1].text for row in document.tables[1].rows}
     assert facts["Coût du projet"] == "167\u202f000\u202f000\u00a0€\u00a0TTC"
     assert facts["Programme"] == "144 démolitions, 351 constructions, 2\u202f102 résidentialisations"
-    assert facts["Maître d'ouvrage"] == "ANRU — public, État (établissement public)"
+    assert facts["Maître d'ouvrage"] == "ANRU"  # public and its category are inferred: left out
     assert facts["Site"] == "Antony, quartier du Noyer Doré (61\u202f000\u00a0habitants)"
     assert "Montant de la mission" not in facts  # the record gives no fee: no empty row
+    assert "Rôle" not in facts  # inferred
+
+
+def test_unconfirmed_site_and_role_are_left_out_of_the_fiche(library):
+    document = reopen(render(library, ids=["neuilly-sur-marne-amo-concertation", "henin-carvin-projet-urbain-social"]))
+    neuilly = {row.cells[0].text: row.cells[1].text for row in document.tables[1].rows}
+    henin = {row.cells[0].text: row.cells[1].text for row in document.tables[2].rows}
+    assert "Site" not in neuilly and "Rôle" not in neuilly
+    assert henin["Site"].startswith("ZAC des deux Villes, Quartier Kennedy")  # the districts are on the fiche
+    assert henin["Rôle"] == "co-traitant (mandataire\u00a0: Tracés urbains)"
+
+
+def test_a_fiche_without_confirmed_levels_has_no_component_grid(library):
+    document = reopen(render(library, ids=["est-ensemble-amo-npru"]))
+    assert "Composantes de la mission" not in styled(document, "Ref Heading 2")
+    assert len(document.tables) == 2  # the summary and the facts; no grid of empty squares
+    assert not any("□" in paragraph.text or "■" in paragraph.text for paragraph in document.paragraphs)
 
 
 def test_stakes_bullets_and_content_use_the_bullet_style(library):
@@ -89,7 +115,19 @@ def test_stakes_bullets_and_content_use_the_bullet_style(library):
     assert not any(text.startswith(("- ", "▶")) for text in bullets)
 
 
-def test_components_are_drawn_as_filled_and_empty_squares_in_vocabulary_order(library):
+def test_with_a_level_not_confirmed_only_the_confirmed_levels_are_drawn(write_library):
+    from tests.conftest import record_text
+
+    text = record_text("partiel", "Concertation", components="concertation = 4\nconseil = 2")
+    library = write_library({"partiel": text + '\n[inferred]\n"components.conseil" = "guessed"\n'})
+    document = reopen(render(library, ids=["partiel"]))
+    cells = [cell.text for row in document.tables[2].rows for cell in row.cells]
+    # Only the confirmed level: no row of empty squares claims a component was not done.
+    assert cells == ["■■■■□", "Concertation", "", ""]
+
+
+def test_components_are_drawn_as_filled_and_empty_squares_in_vocabulary_order(confirmed_library):
+    library = confirmed_library
     mission = library.get("est-ensemble-amo-npru")
     document = reopen(render(library, ids=[mission.id]))
     table = document.tables[2]

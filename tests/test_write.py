@@ -79,3 +79,18 @@ def test_an_unwritable_folder_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "mkstemp", refuse)
     with pytest.raises(UserError, match="cannot write in .*: Permission denied"):
         write_atomically(tmp_path / "annexe.docx", b"x")
+
+
+def test_files_written_together_leave_none_behind_when_one_fails(tmp_path):
+    from refcli.write import write_all_atomically
+
+    annex, record = tmp_path / "annexe.docx", tmp_path / "annexe.refcli.toml"
+
+    def fail(stream):
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(UserError, match="annexe.refcli.toml: cannot write the file: No space left on device"):
+        write_all_atomically([(annex, b"annex"), (record, fail)])
+    assert list(tmp_path.iterdir()) == []  # the annex written first was removed again
+    write_all_atomically([(annex, b"annex"), (record, b"record")])
+    assert annex.read_bytes() == b"annex" and record.read_bytes() == b"record"

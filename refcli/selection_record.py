@@ -1,0 +1,247 @@
+"""The selection record written beside every annex (annexe.refcli.toml): what went into it, to rebuild or re-check it.
+
+It names the tender (path and content hash), the options that shaped the annex, the references in
+order with each record file's content hash (and, in a git work tree, the last commit of the file and
+whether it had uncommitted changes), the template's hash and refcli's version, and ends with a
+checksum of all that, so a hand-edited file is refused. docs/selection-record.md documents the
+format. `build-bid --from` rebuilds the annex from it; `check --from` checks the selection again.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import subprocess
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from refcli import __version__
+from refcli.errors import UserError
+
+FORMAT = 1
+SUFFIX = ".refcli.toml"
+HEADER = """\
+# refcli selection record: what went into the annex beside it, written by `refcli build-bid`.
+# `refcli build-bid --from THIS_FILE --out FILE.docx` rebuilds the annex; `refcli check --from THIS_FILE`
+# checks the selection again. Do not edit it: refcli refuses a file whose checksum does not match.
+# The format is documented in docs/selection-record.md.
+"""
+
+
+def record_path_for(annex: Path) -> Path:
+    """annexe.docx -> annexe.refcli.toml, beside it."""
+    return annex.with_name(annex.stem + SUFFIX)
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedReference:
+    id: str
+    file: Path  # the record file, resolved
+    sha256: str
+    git_commit: str | None = None
+    uncommitted: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SelectionRecord:
+    """A selection record read back: where it is, and what it says."""
+
+    path: Path
+    references: tuple[RecordedReference, ...]
+    library: Path
+    template: Path
+    template_sha256: str
+    tender: Path | None
+    tender_sha256: str | None
+    heading: dict[str, Any]  # title, buyer, date (a date, or a text as given)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def git_state(folder: Path, files: list[Path]) -> tuple[str | None, dict[Path, tuple[str | None, bool]]]:
+    """The work tree's HEAD commit, and per file its last commit and whether it has uncommitted changes.
+
+    Without git, or outside a work tree, (None, {}): the record then says nothing of git.
+    """
+    def git(*arguments: str) -> str | None:
+        try:
+            done = subprocess.run(["git", "-C", str(folder), *arguments], capture_output=True, text=True,
+                                  timeout=20, check=False)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    if git("rev-parse", "--is-inside-work-tree") != "true":
+        return None, {}
+    head = git("rev-parse", "HEAD") or None
+    states: dict[Path, tuple[str | None, bool]] = {}
+    for file in files:
+        last = git("log", "-1", "--format=%H", "--", str(file)) or None
+        status = git("status", "--porcelain", "--", str(file))
+        states[file] = (last, bool(status) or last is None)
+    return head, states
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return os.path.relpath(path.resolve(), base.resolve())
+    except ValueError:  # another drive (Windows)
+        return str(path.resolve())
+
+
+def _checksum(table: dict[str, Any]) -> str:
+    content = {key: value for key, value in table.items() if key != "checksum"}
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def selection_record_text(*, record_path: Path, annex: Path, library_folder: Path, references: list[tuple[str, Path]],
+                          template: Path, tender: Path | None, heading: dict[str, Any],
+                          options: dict[str, Any], left_out: dict[str, list[str]]) -> bytes:
+    """Return the TOML of the selection record for an annex about to be written at annex."""
+    import tomli_w
+
+    base = record_path.parent
+    files = [file for _, file in references]
+    head, states = git_state(library_folder, files)
+    table: dict[str, Any] = {
+        "format": FORMAT,
+        "refcli": __version__,
+        "written": datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "annex": _relative(annex, base),
+    }
+    if tender is not None:
+        table["tender"] = {"path": _relative(tender, base), "sha256": file_digest(tender)}
+    table["heading"] = {key: value for key, value in heading.items() if value is not None}
+    table["options"] = {key: value for key, value in options.items() if value not in (None, [], {})}
+    table["template"] = {"path": _relative(template, base), "sha256": file_digest(template)}
+    table["library"] = {"folder": _relative(library_folder, base), **({"git_commit": head} if head else {})}
+    rows = []
+    for mission_id, file in references:
+        row: dict[str, Any] = {"id": mission_id, "file": _relative(file, base), "sha256": file_digest(file)}
+        if file in states:
+            commit, dirty = states[file]
+            if commit:
+                row["git_commit"] = commit
+            row["uncommitted"] = dirty
+        if left_out.get(mission_id):
+            row["left_out"] = left_out[mission_id]
+        rows.append(row)
+    table["references"] = rows
+    table["checksum"] = _checksum(table)
+    return (HEADER + tomli_w.dumps(table)).encode("utf-8")
+
+
+def read_selection_record(path: Path) -> SelectionRecord:
+    """Read and check a selection record; any problem is a one-line UserError naming the file and the key."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such selection record") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a folder, not a selection record") from None
+    except OSError as error:
+        raise UserError(f"{path}: cannot read it: {error.strerror or error}") from None
+    try:
+        table = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not a selection record: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as error:
+        raise UserError(f"{path}: not a selection record: not TOML ({error})") from None
+    base = path.parent
+
+    def need(key: str, kind: type | tuple[type, ...], inside: dict[str, Any] = table, prefix: str = "") -> Any:
+        value = inside.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+            raise UserError(f"{path}: {prefix}{key}: missing or of the wrong type; is it a selection record "
+                            "written by refcli build-bid?")
+        return value
+
+    if "format" not in table and "references" not in table:
+        raise UserError(f"{path}: format: not a selection record (no format key); refcli build-bid writes them "
+                        "beside the annex, as annexe.refcli.toml")
+    if need("format", int) != FORMAT:
+        raise UserError(f"{path}: format: format {table['format']} is not the one this refcli reads ({FORMAT})")
+    version = need("refcli", str)
+    if version != __version__:
+        raise UserError(f"{path}: refcli: written by refcli {version}, this is refcli {__version__}; rebuild it "
+                        f"with refcli {version}, or build the annex again")
+    if need("checksum", str) != _checksum(table):
+        raise UserError(f"{path}: checksum: the file was changed after refcli wrote it (edited by hand?); "
+                        "refcli only rebuilds what it recorded: build the annex again instead")
+    references = []
+    for index, row in enumerate(need("references", list)):
+        where = f"references[{index}]."
+        if not isinstance(row, dict):
+            raise UserError(f"{path}: references[{index}]: expected a table")
+        references.append(RecordedReference(
+            id=need("id", str, row, where), file=(base / need("file", str, row, where)).resolve(),
+            sha256=need("sha256", str, row, where), git_commit=row.get("git_commit"),
+            uncommitted=row.get("uncommitted")))
+    if not references:
+        raise UserError(f"{path}: references: no reference recorded")
+    template = need("template", dict)
+    library = need("library", dict)
+    tender = table.get("tender")
+    if tender is not None and not isinstance(tender, dict):
+        raise UserError(f"{path}: tender: expected a table")
+    return SelectionRecord(
+        path=path,
+        references=tuple(references),
+        library=(base / need("folder", str, library, "library.")).resolve(),
+        template=(base / need("path", str, template, "template.")).resolve(),
+        template_sha256=need("sha256", str, template, "template."),
+        tender=(base / need("path", str, tender, "tender.")).resolve() if tender else None,
+        tender_sha256=need("sha256", str, tender, "tender.") if tender else None,
+        heading=dict(table.get("heading", {})),
+        options=dict(table.get("options", {})),
+    )
+
+
+def changed_inputs(record: SelectionRecord, library_folder: Path, template: Path | None = None,
+                   with_tender: bool = False) -> list[str]:
+    """What changed since the record was written: each reference whose file changed, the template (unless
+    another one is given), and with_tender the tender (its rules: check --from reads them).
+
+    A reference whose record file no longer exists is a UserError (exit 2): there is nothing to rebuild from.
+    """
+    changed = []
+    for reference in record.references:
+        file = reference.file
+        if library_folder.resolve() != record.library:
+            file = library_folder.resolve() / file.relative_to(record.library) if file.is_relative_to(
+                record.library) else file
+        if not file.is_file():
+            raise UserError(f"{record.path}: references: the record {reference.id!r} ({file}) no longer exists; "
+                            "build the annex again with the references the library has")
+        if file_digest(file) != reference.sha256:
+            changed.append(f"{reference.id} ({file})")
+    template_file = template or record.template
+    if not template_file.is_file():
+        raise UserError(f"{record.path}: template.path: the template {template_file} no longer exists; "
+                        "pass --template FILE")
+    if template is None and file_digest(template_file) != record.template_sha256:
+        changed.append(f"the template ({template_file})")
+    if with_tender and record.tender is not None:
+        if not record.tender.is_file():
+            changed.append(f"the tender ({record.tender}, gone)")
+        elif file_digest(record.tender) != record.tender_sha256:
+            changed.append(f"the tender ({record.tender})")
+    return changed
+
+
+def require_unchanged(record: SelectionRecord, library_folder: Path, template: Path | None, *, use_current: bool,
+                      with_tender: bool, refusal: str) -> None:
+    """Refuse (NegativeAnswer, exit 1) a record whose inputs changed since, naming them, unless use_current."""
+    from refcli.errors import NegativeAnswer
+
+    changed = changed_inputs(record, library_folder, template, with_tender=with_tender)
+    if changed and not use_current:
+        raise NegativeAnswer(f"{record.path}: changed since the annex was written: {'; '.join(changed)}; {refusal}")
