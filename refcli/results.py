@@ -63,7 +63,10 @@ MATCHED_SHOWN = 5
 
 def _terms_cell(match: Match) -> str:
     terms = match.matched_terms()
-    cell = ", ".join(terms[:MATCHED_SHOWN]) or "—"
+    if not terms:  # reached by what it is, not by the words: say which concept
+        shared = [concept.via or concept.name for concept in match.concepts if concept.credit > 0]
+        return f"(same kind: {', '.join(shared)})" if shared else "—"
+    cell = ", ".join(terms[:MATCHED_SHOWN])
     return cell + (f" +{len(terms) - MATCHED_SHOWN} more" if len(terms) > MATCHED_SHOWN else "")
 
 
