@@ -7,7 +7,8 @@ One database per library folder (named after a hash of its resolved path) in the
   that shape what is stored, and the components file), and the folder. Any difference: rebuilt;
 - files: per record file, its path (relative to the library folder), size and mtime_ns, its slot
   (its number in the index), and what reading it gave (library.FileRow): the record as JSON or its
-  problems, its facts, its share of the index, and the illustration files its validation looked at;
+  problems, its facts, and the illustration files its validation looked at (a changed file's old
+  share of the index is worked out again from its stored record, to take it out of the postings);
 - postings: per stem and per pair of stems, its posting (index.Posting), marshal'ed;
 - blobs: `words`, the surface words and their stems; `repairs`, the broken words (U+FFFD) and the
   stems they were read as; `manifest`, what a warm start needs of `files` (each path's size,
@@ -43,7 +44,7 @@ from refcli.vocabulary import Vocabulary, load_vocabulary
 
 if TYPE_CHECKING:
     from refcli.glossary import Glossary
-    from refcli.index import Posting, SearchIndex
+    from refcli.index import Packed, Posting, SearchIndex
 
 ENVIRONMENT_VARIABLE = "REFCLI_CACHE_DIR"
 # The modules whose code shapes what the cache stores: a change to any of them is a new identity.
@@ -54,12 +55,12 @@ _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files (
     path TEXT PRIMARY KEY, slot INTEGER NOT NULL UNIQUE, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
-    mission_id TEXT, problems TEXT, depends TEXT, facts BLOB, record TEXT, terms BLOB
+    mission_id TEXT, problems TEXT, depends TEXT, facts BLOB, record TEXT
 );
 CREATE TABLE postings (key TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE blobs (name TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
-_COLUMNS = "path, slot, size, mtime_ns, mission_id, problems, depends, facts, record, terms"
+_COLUMNS = "path, slot, size, mtime_ns, mission_id, problems, depends, facts, record"
 
 
 class Damaged(Exception):
@@ -355,7 +356,7 @@ class _Cache:
         connection.executescript(_SCHEMA)
         with connection:
             connection.executemany("INSERT INTO meta VALUES (?, ?)", self.meta.items())
-            connection.executemany(f"INSERT INTO files ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            connection.executemany(f"INSERT INTO files ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                    map(_file_values, rows))
             connection.executemany("INSERT INTO postings VALUES (?, ?)",
                                    ((key, _dump_posting(posting)) for key, posting in postings.items()))
@@ -370,8 +371,8 @@ class _Cache:
 
         try:
             with self.connect(write=True) as connection, connection:
-                old = {relative: (slot, terms) for relative, slot, terms in connection.execute(
-                    "SELECT path, slot, terms FROM files") if relative in changed or relative not in self.files}
+                old = {relative: (slot, record) for relative, slot, record in connection.execute(
+                    "SELECT path, slot, record FROM files") if relative in changed or relative not in self.files}
                 (next_slot,) = connection.execute("SELECT coalesce(max(slot), -1) + 1 FROM files").fetchone()
                 items = []
                 for relative, (size, mtime) in self.files.items():
@@ -381,27 +382,39 @@ class _Cache:
                         else:
                             slot, next_slot = next_slot, next_slot + 1
                         items.append((relative, size, mtime, slot))
-                rows, parts = read_rows(self.folder, self.vocabulary, items, self.concepts, with_postings=False)
-                new_words = {word: found for _, surfaces in parts for word, found in surfaces.items()}
-                self._patch(connection, [(slot, _loads(terms)) for slot, terms in old.values() if terms],
-                            [(row.slot, marshal.loads(row.terms)) for row in rows if row.terms is not None], new_words)
+                rows, parts = read_rows(self.folder, self.vocabulary, items, self.concepts)
+                # What the files held before: their share of the index, from their stored records.
+                from refcli.index import Indexer
+
+                indexer = Indexer(self.vocabulary, self.concepts)
+                gone = {relative: record for relative, (_, record) in old.items() if record is not None}
+                decoded = self._decode(gone)
+                removed = [(old[relative][0], indexer.terms(mission)) for relative, mission in decoded.items()]
+                self._patch(connection, removed, parts)
                 connection.executemany("DELETE FROM files WHERE path = ?",
                                        [(relative,) for relative in old if relative not in self.files])
                 connection.executemany(f"INSERT OR REPLACE INTO files ({_COLUMNS}) "
-                                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", map(_file_values, rows))
+                                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", map(_file_values, rows))
                 _put_blob(connection, "manifest", _manifest(connection, self.files))
         except sqlite3.OperationalError as error:  # cannot write (read-only, locked, disk full): do without
             return f"cache not updated ({error}); the library was read without it"
         return None
 
+    def _decode(self, records: dict[str, str]) -> dict[str, Mission]:
+        try:
+            return decode_records(self.folder, records, list(records))
+        except (KeyError, ValueError, TypeError) as error:
+            raise Damaged(f"a record does not decode: {error}") from None
+
     def _patch(self, connection: sqlite3.Connection, removed: list[tuple[int, tuple]],
-               added: list[tuple[int, tuple]], new_words: dict[str, str]) -> None:
+               added: list[tuple[Packed, dict[str, str]]]) -> None:
         """Take the slots read again out of their old keys' postings, and file them under their new ones.
 
         A broken word (U+FFFD) is filed where the build filed it (the repairs blob), a new one repaired
         against the library's words as the build does."""
         from refcli.index import repair_words
 
+        new_words = {word: found for _, words in added for word, found in words.items()}
         surfaces: dict[str, str] = _loads(_blob(connection, "words"))
         repairs: dict[str, str] = _loads(_blob(connection, "repairs"))
         surfaces.update({word: found for word, found in new_words.items() if "\ufffd" not in word})
@@ -418,11 +431,14 @@ class _Cache:
                 for field, table in enumerate(tables):
                     for key in table:
                         changes.setdefault(filed(key), {}).setdefault(field, {})[slot] = None
-        for slot, (words, pairs, *_) in added:
-            for tables in (words, pairs):
-                for field, table in enumerate(tables):
-                    for key, count in table.items():
-                        column = changes.setdefault(filed(key), {}).setdefault(field, {})
+        for packed, _ in added:
+            for key, fields in packed.items():
+                for field, (slot_bytes, count_bytes) in fields.items():
+                    slots, counts = array("i"), array("H")
+                    slots.frombytes(slot_bytes)
+                    counts.frombytes(count_bytes)
+                    column = changes.setdefault(filed(key), {}).setdefault(field, {})
+                    for slot, count in zip(slots, counts, strict=True):
                         column[slot] = (column.get(slot) or 0) + count
         for key, fields in changes.items():
             row = connection.execute("SELECT data FROM postings WHERE key = ?", (key,)).fetchone()
@@ -551,7 +567,7 @@ def _dependencies_hold(depends: str | None) -> bool:
 def _file_values(row: FileRow) -> tuple:
     facts = marshal.dumps(row.facts) if row.facts is not None else None
     return (row.relative, row.slot, row.size, row.mtime, row.mission_id, row.problems, row.depends, facts,
-            row.record, row.terms)
+            row.record)
 
 
 def _manifest(connection: sqlite3.Connection, order: Iterable[str]) -> bytes:

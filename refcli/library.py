@@ -6,8 +6,8 @@ and the cache (refcli/cache.py). read_files runs it over many files, across the 
 there are enough of them; its results are the serial path's, in the same order.
 
 A search reads through read_rows, with the cache or without it: what crosses back from a worker
-process is compact (each file's row: id, facts, problems, the record as JSON, its share of the index
-marshal'ed; each chunk's postings packed), not the Mission objects, whose pickling cost more than
+process is compact (each file's row: id, facts, problems, the record as JSON; each chunk's postings
+packed), not the Mission objects, whose pickling cost more than
 reading the files. The index is merged from the chunks' postings (index.merge_postings); the records a
 search shows are decoded from their rows when shown.
 """
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import marshal
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from operator import itemgetter
@@ -145,7 +144,6 @@ class FileRow(NamedTuple):
     depends: str | None  # JSON [[illustration file, existed], ...]: what validation looked at
     facts: MissionFacts | None
     record: str | None = None  # the mission as JSON (serialize.mission_to_table); None: not a valid record
-    terms: bytes | None = None  # its share of the index, marshal'ed (index.mission_terms)
 
 
 def read_rows(folder: Path, vocabulary: Vocabulary, files: Sequence[tuple[str, int, int, int]], concepts: Sequence = (),
@@ -160,8 +158,8 @@ def read_rows(folder: Path, vocabulary: Vocabulary, files: Sequence[tuple[str, i
 
 def _read_rows_chunk(options: tuple, files: Sequence[tuple[str, int, int, int]]
                      ) -> tuple[list[FileRow], tuple[Packed, dict[str, str]]]:
-    """Each file's row: the record as JSON and its share of the index, marshal'ed; and the chunk's postings,
-    packed (what crosses back from a worker is compact: pickling Missions cost more than reading the files)."""
+    """Each file's row, with the record as JSON; and the chunk's postings, packed (what crosses back from a
+    worker is compact: pickling Missions cost more than reading the files)."""
     import gc
 
     from refcli.index import Indexer, mission_facts, pack_postings
@@ -185,7 +183,7 @@ def _read_rows_chunk(options: tuple, files: Sequence[tuple[str, int, int, int]]
                 terms.append((slot, found))
                 record = json.dumps(mission_to_table(mission), ensure_ascii=False, separators=(",", ":"))
                 rows.append(FileRow(relative, size, mtime, slot, mission.id, None, depends,
-                                    mission_facts(mission, found[2]), record, marshal.dumps(found)))
+                                    mission_facts(mission, found[2]), record))
             else:
                 rows.append(FileRow(relative, size, mtime, slot, None, problems_to_json(mission), depends, None))
         return rows, (pack_postings(terms) if with_postings else {}, indexer.surfaces)

@@ -176,7 +176,7 @@ def test_a_programming_error_in_the_warm_load_is_not_taken_for_damage(big_librar
 
 
 @pytest.mark.parametrize("damage", ["UPDATE postings SET data = x'0102' WHERE key = 'concert'",
-                                    "UPDATE files SET terms = x'00' WHERE path LIKE 'generated/%'",
+                                    "UPDATE files SET record = '[1]' WHERE path LIKE 'generated/%'",
                                     "DELETE FROM blobs WHERE name = 'words'"])
 def test_damage_found_while_patching_rebuilds(big_library: Path, cache_dir: Path, damage: str) -> None:
     expected = outputs(big_library, "--no-cache")
