@@ -280,7 +280,7 @@ class _Cache:
             records = {relative: record for relative, record in rows if relative in wanted}
         try:
             return decode_records(self.folder, records, relatives)
-        except (KeyError, ValueError, TypeError) as error:  # a record missing, or JSON that is not a record
+        except (KeyError, ValueError, TypeError, AttributeError) as error:  # a record missing, or JSON that is not one
             raise Damaged(f"a record does not decode: {error}") from None
 
     def repair(self, error: BaseException) -> None:
@@ -403,7 +403,7 @@ class _Cache:
     def _decode(self, records: dict[str, str]) -> dict[str, Mission]:
         try:
             return decode_records(self.folder, records, list(records))
-        except (KeyError, ValueError, TypeError) as error:
+        except (KeyError, ValueError, TypeError, AttributeError) as error:  # JSON that is not a record's
             raise Damaged(f"a record does not decode: {error}") from None
 
     def _patch(self, connection: sqlite3.Connection, removed: list[tuple[int, tuple]],
