@@ -1,0 +1,529 @@
+"""Read a tender's documents (PDF, Word, text) into paragraphs that know their page and whether they are headings.
+
+`read_document(path)` returns a Document; a file that cannot be read (a scan without a text layer, an
+encrypted or corrupt PDF, a PDF too long to be one consultation's rules, a .docx that unpacks to
+gigabytes) raises DocumentError, one line naming the file. PDF text comes from pdfminer.six, whose
+layout analysis keeps columns apart (bench/bench_pdf.py, docs/tender-reading.md); running headers
+and footers are dropped, words cut at line ends are joined, cells on one row of a table are one line.
+Nothing heavy is imported until a document is read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from refcli.errors import UserError
+from refcli.frozen import frozen
+
+PDF_SUFFIXES = (".pdf",)
+WORD_SUFFIXES = (".docx",)
+TEXT_SUFFIXES = (".txt", ".md", ".text")
+DOCUMENT_SUFFIXES = PDF_SUFFIXES + WORD_SUFFIXES + TEXT_SUFFIXES
+# A consultation's rules, its CCTP or its avis run to tens of pages; a longer PDF is a whole DCE or
+# something else, and reading it would take minutes (pdfminer.six: ~60 ms a dense page).
+MAX_PAGES = 300
+MAX_FILE_BYTES = 200 * 2**20
+# A .docx is a zip: what it unpacks to is checked before python-docx reads it (a zip bomb).
+MAX_UNPACKED_BYTES = 300 * 2**20
+MAX_ZIP_ENTRIES = 5000
+MIN_TEXT_CHARACTERS = 40  # less than this in the whole PDF: pages are images (a scan)
+REPLACEMENT = "\ufffd"
+
+Progress = Callable[[int, int], None]  # (pages done, pages in all)
+
+
+class DocumentError(UserError):
+    """A document that cannot be read; the message is one line naming the file."""
+
+
+@frozen
+class Paragraph:
+    """A paragraph, a heading, a list item or a table row of a document, with the page it is on."""
+
+    text: str
+    page: int  # 1-based; for Word, counted from the page breaks Word saved (0: a header or footer)
+    kind: str = "text"  # "heading", "text", "item" (a list item), "row" (a table row), "margin" (header/footer)
+
+
+@frozen
+class Document:
+    path: Path
+    format: str  # "PDF", "Word", "text"
+    pages: int
+    paragraphs: tuple[Paragraph, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(paragraph.text for paragraph in self.paragraphs if paragraph.kind != "margin")
+
+
+_progress_reporter: Callable[[Path], Progress | None] | None = None
+
+
+def set_progress_reporter(reporter: Callable[[Path], Progress | None] | None) -> None:
+    """Let the command line show progress: reporter(path) returns a function called after each page."""
+    global _progress_reporter
+    _progress_reporter = reporter
+
+
+def describe_file(path: Path, head: bytes) -> str | None:
+    """Say what a file is when its first bytes show a document rather than text: 'a PDF', 'a Word document'..."""
+    if head.startswith(b"%PDF"):
+        return "a PDF"
+    if head.startswith(b"PK\x03\x04"):
+        suffix = path.suffix.casefold()
+        if suffix in (".odt", ".ods"):
+            return "an OpenDocument file"
+        return "a Word document (.docx)" if suffix in (".docx", "") or suffix not in (".zip", ".xlsx") else \
+            "a zip archive"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "an old Word document (.doc)"
+    if head.startswith(b"{\\rtf"):
+        return "an RTF document"
+    return None
+
+
+def read_document(path: Path) -> Document:
+    """Read a .pdf, .docx, .txt or .md file into paragraphs; raise DocumentError when it cannot be read."""
+    suffix = path.suffix.casefold()
+    if suffix not in DOCUMENT_SUFFIXES:
+        raise DocumentError(f"{path}: unsupported file type {path.suffix or '(none)'!r}; give a .pdf, .docx, "
+                            ".txt or .md file (save a .doc or .odt as .docx or PDF)")
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as stream:
+            head = stream.read(8)
+    except OSError as error:
+        raise DocumentError(f"{path}: cannot read the file: {error.strerror or error}") from None
+    if size > MAX_FILE_BYTES:
+        raise DocumentError(f"{path}: {size // 2**20} MB, more than a consultation's document "
+                            f"({MAX_FILE_BYTES // 2**20} MB at most); give the RC or the CCTP alone")
+    if suffix in PDF_SUFFIXES:
+        if not head.startswith(b"%PDF"):
+            kind = describe_file(path, head)
+            raise DocumentError(f"{path}: not a PDF" + (f" ({kind})" if kind else "") + "; export it as PDF again")
+        return _read_pdf(path)
+    if suffix in WORD_SUFFIXES:
+        return _read_word(path)
+    return _read_text(path)
+
+
+# -- text ----------------------------------------------------------------------------------------------------
+
+
+def _read_text(path: Path) -> Document:
+    data = path.read_bytes()
+    kind = describe_file(path, data[:8])
+    if kind or b"\x00" in data[:4096]:
+        raise DocumentError(f"{path}: not a text file ({kind or 'binary content'}); give it with its own suffix")
+    # Bytes that are not UTF-8 become U+FFFD, which matching tolerates, as in broken tender exports.
+    text = data.decode("utf-8-sig", errors="replace")
+    paragraphs: list[Paragraph] = []
+    for number, page in enumerate(text.split("\f"), start=1):  # pdftotext separates pages with a form feed
+        paragraphs += _paragraphs_from_lines(page.splitlines(), number, markdown=path.suffix.casefold() == ".md")
+    return Document(path, "text", text.count("\f") + 1, tuple(paragraphs))
+
+
+_BULLET = re.compile(r"^\s*(?:[-*•–◦▶►▸]|\d{1,2}[.)]|[a-z][.)])\s+")
+_HEADING = re.compile(
+    r"^(?:(?:article|chapitre|titre|section|partie|annexe)\s+(?:[0-9]+|[IVXL]+|premier|unique)\b"
+    r"|(?:[0-9]{1,2}|[IVX]{1,4})(?:\.[0-9]{1,2}){0,3}\.?\s*[-–—)]?\s+\S)",
+    re.IGNORECASE,
+)
+
+
+def is_heading(line: str) -> bool:
+    """A line that opens a section: 'ARTICLE 3 - ...', '2.1 Contenu de la mission', a short line in capitals."""
+    text = line.strip()
+    if not text or len(text) > 110:
+        return False
+    if _HEADING.match(text):
+        return not text.endswith((".", ";", ",")) or len(text) < 60
+    letters = [char for char in text if char.isalpha()]
+    return len(letters) >= 4 and all(char.isupper() for char in letters) and len(text.split()) <= 14
+
+
+def _paragraphs_from_lines(lines: list[str], page: int, markdown: bool = False) -> list[Paragraph]:
+    """Join wrapped lines into paragraphs: a blank line, a heading or a bullet starts a new one."""
+    paragraphs: list[Paragraph] = []
+    current: list[str] = []
+    kind = "text"
+
+    def close() -> None:
+        nonlocal current, kind
+        if current:
+            paragraphs.append(Paragraph(join_lines(current), page, kind))
+        current, kind = [], "text"
+
+    for raw in lines:
+        line = raw.replace("\u00a0", " ").strip()
+        if not line:
+            close()
+            continue
+        if markdown and line.startswith("#"):
+            close()
+            paragraphs.append(Paragraph(line.lstrip("#").strip().replace("**", ""), page, "heading"))
+            continue
+        if markdown:
+            line = line.replace("**", "").replace("__", "")
+        if is_heading(line):
+            close()
+            paragraphs.append(Paragraph(line, page, "heading"))
+        elif _BULLET.match(line):
+            close()
+            current, kind = [_BULLET.sub("", line, count=1)], "item"
+        else:
+            current.append(line)
+    close()
+    return paragraphs
+
+
+# Prefixes kept with their hyphen when a line ends on them: "co-" + "construction" stays "co-construction".
+_KEPT_HYPHEN = {"co", "socio", "inter", "pluri", "multi", "semi", "sous", "non", "anti", "post", "pré", "pre",
+                "auto", "extra", "quasi", "mi", "ex", "néo", "vis", "demi", "porte", "après", "avant"}
+
+
+def join_lines(lines: list[str]) -> str:
+    """Join the lines of a paragraph, joining a word cut at a line end ('renouvelle-' + 'ment')."""
+    text = ""
+    for line in lines:
+        line = line.strip()
+        if not text:
+            text = line
+        elif re.search(r"[a-zà-ÿ]-$", text) and re.match(r"[a-zà-ÿ]", line):
+            prefix = re.search(r"(\w+)-$", text)
+            keep = prefix is not None and prefix.group(1).casefold() in _KEPT_HYPHEN
+            text = (text if keep else text[:-1]) + line
+        else:
+            text += " " + line
+    return re.sub(r"[ \t]+", " ", text)
+
+
+# -- PDF -----------------------------------------------------------------------------------------------------
+
+
+def _read_pdf(path: Path) -> Document:
+    from pdfminer.converter import PDFPageAggregator
+    from pdfminer.layout import LAParams
+    from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+    from pdfminer.pdfpage import PDFPage
+
+    try:
+        stream = path.open("rb")
+    except OSError as error:
+        raise DocumentError(f"{path}: cannot read the file: {error.strerror or error}") from None
+    with stream:
+        document = _open_pdf(path, stream)
+        total = _page_count(path, document)
+        if total > MAX_PAGES:
+            raise DocumentError(f"{path}: {total} pages; refcli reads at most {MAX_PAGES} pages of one document "
+                                "(an RC, a CCTP, an avis): give those files, not the whole DCE")
+        manager = PDFResourceManager(caching=True)
+        device = PDFPageAggregator(manager, laparams=LAParams())
+        interpreter = PDFPageInterpreter(manager, device)
+        progress = _progress_reporter(path) if _progress_reporter else None
+        pages: list[list[tuple[float, float, str]]] = []  # per page: (top, height, line) in reading order
+        try:
+            for number, page in enumerate(PDFPage.create_pages(document), start=1):
+                if number > MAX_PAGES:
+                    break
+                interpreter.process_page(page)
+                layout = device.get_result()
+                pages.append(_page_lines(layout))
+                if progress:
+                    progress(number, total)
+        except DocumentError:
+            raise
+        except Exception as error:  # pdfminer raises many kinds on a damaged file; none is the user's bug
+            if not type(error).__module__.startswith(("pdfminer", "zlib", "struct")) and \
+                    not isinstance(error, ValueError | KeyError | TypeError | IndexError | AssertionError):
+                raise
+            raise DocumentError(f"{path}: a damaged PDF (page {len(pages) + 1}: {type(error).__name__}); "
+                                "export it as PDF again") from None
+    characters = sum(len(line) for page in pages for _top, _height, line in page)
+    if characters < MIN_TEXT_CHARACTERS:
+        raise DocumentError(f"{path}: no text in this PDF (a scan?): it needs OCR first, e.g. "
+                            "'ocrmypdf in.pdf out.pdf', then read out.pdf")
+    margins = _repeated_margins(pages)
+    paragraphs: list[Paragraph] = []
+    for number, lines in enumerate(pages, start=1):
+        paragraphs += _paragraphs_from_pdf_lines(_body_lines(lines, margins), number)
+    return Document(path, "PDF", len(pages), tuple(paragraphs))
+
+
+def _open_pdf(path: Path, stream):  # type: ignore[no-untyped-def]
+    from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError, PDFPasswordIncorrect
+    from pdfminer.pdfparser import PDFParser
+
+    try:
+        return PDFDocument(PDFParser(stream))
+    except (PDFPasswordIncorrect, PDFEncryptionError):
+        raise DocumentError(f"{path}: the PDF is encrypted (it needs a password); ask the buyer for an open copy "
+                            "or print it to PDF") from None
+    except Exception as error:
+        if type(error).__module__.startswith("pdfminer") or isinstance(error, ValueError | KeyError | TypeError):
+            if "password" in str(error).casefold() or "encrypt" in str(error).casefold():
+                raise DocumentError(f"{path}: the PDF is encrypted (it needs a password); ask the buyer for an open "
+                                    "copy or print it to PDF") from None
+            raise DocumentError(f"{path}: a damaged PDF ({type(error).__name__}: {error}); "
+                                "export it as PDF again") from None
+        raise
+
+
+def _page_count(path: Path, document) -> int:  # type: ignore[no-untyped-def]
+    from pdfminer.pdftypes import resolve1
+
+    try:
+        count = resolve1(resolve1(document.catalog["Pages"])["Count"])
+        return int(count)
+    except Exception as error:
+        if isinstance(error, KeyError | TypeError | ValueError) or type(error).__module__.startswith("pdfminer"):
+            raise DocumentError(f"{path}: a damaged PDF (no page tree); export it as PDF again") from None
+        raise
+
+
+_CID = re.compile(r"\(cid:\d+\)")
+
+
+def _page_lines(layout) -> list[tuple[float, float, str]]:  # type: ignore[no-untyped-def]
+    """The page's lines in reading order: pdfminer's text boxes, with cells on one baseline joined into a row."""
+    from pdfminer.layout import LTTextContainer, LTTextLine
+
+    boxes = []
+    for item in layout:
+        if isinstance(item, LTTextContainer):
+            lines = [line for line in item if isinstance(line, LTTextLine)] or [item]
+            boxes.append([(float(line.y0), float(line.y1), float(line.x0), _clean(line.get_text()))
+                          for line in lines])
+    # A table row, or a label and its value, is several one-line boxes side by side: one line, cells apart.
+    rows: dict[int, list[int]] = {}
+    for number, box in enumerate(boxes):
+        if len(box) == 1:
+            rows.setdefault(round(box[0][0] / 3), []).append(number)
+    merged: dict[int, str] = {}
+    dropped: set[int] = set()
+    for members in rows.values():
+        if len(members) > 1:
+            members.sort(key=lambda number: boxes[number][0][2])
+            merged[members[0]] = "  ".join(boxes[number][0][3] for number in members)
+            dropped.update(members[1:])
+    result = []
+    for number, box in enumerate(boxes):
+        if number in dropped:
+            continue
+        if number in merged:
+            result.append((box[0][1], box[0][1] - box[0][0], merged[number]))
+        else:
+            result += [(top, top - bottom, text) for bottom, top, _x, text in box]
+    return [(top, size, text) for top, size, text in result if text.strip()]
+
+
+def _clean(text: str) -> str:
+    return _CID.sub(REPLACEMENT, text).replace("\n", " ").replace("\u00a0", " ").strip()
+
+
+def _margin_key(line: str) -> str:
+    """Fold a margin line so that its page number does not matter ('Page 3/12' = 'Page 4/12')."""
+    folded = " ".join(line.casefold().split())
+    return folded if is_heading(line) and not re.search(r"\bpage\b", folded) else re.sub(r"\d+", "#", folded)
+
+
+_PAGE_NUMBER = re.compile(r"^(?:-\s*)?(?:page\s*)?#(?:\s*(?:/|sur|of)\s*#)?(?:\s*-)?$")
+MARGIN_LINES = 2  # a running header or footer is among the two top or the two bottom lines of a page
+MARGIN_LENGTH = 80  # and is short: a longer line is body text, however often it repeats
+
+
+def _margin_candidates(lines: list[tuple[float, float, str]]) -> set[int]:
+    """The positions of the top and bottom lines of a page, by height on the page."""
+    by_height = sorted(range(len(lines)), key=lambda number: -lines[number][0])
+    return set(by_height[:MARGIN_LINES]) | set(by_height[-MARGIN_LINES:])
+
+
+def _repeated_margins(pages: list[list[tuple[float, float, str]]]) -> set[str]:
+    """Top or bottom lines found on at least half the pages (page numbers aside): running headers and footers."""
+    counts: Counter[str] = Counter()
+    for lines in pages:
+        counts.update({_margin_key(lines[number][2]) for number in _margin_candidates(lines)})
+    needed = max(2, (len(pages) + 1) // 2)
+    return {key for key, count in counts.items() if count >= needed}
+
+
+def _body_lines(lines: list[tuple[float, float, str]], margins: set[str]) -> list[str]:
+    candidates = _margin_candidates(lines)
+    kept = []
+    for number, (_top, _size, line) in enumerate(lines):
+        if number in candidates and len(line) <= MARGIN_LENGTH:
+            key = _margin_key(line)
+            if key in margins or _PAGE_NUMBER.match(key):
+                continue
+        kept.append(line)
+    return kept
+
+
+def _paragraphs_from_pdf_lines(lines: list[str], page: int) -> list[Paragraph]:
+    """A PDF has no paragraphs: a heading, a bullet, a table row or a line ending a sentence short closes one."""
+    paragraphs: list[Paragraph] = []
+    current: list[str] = []
+    kind = "text"
+    width = max((len(line) for line in lines), default=0)
+
+    def close() -> None:
+        nonlocal current, kind
+        if current:
+            paragraphs.append(Paragraph(join_lines(current), page, kind))
+        current, kind = [], "text"
+
+    for line in lines:
+        if "  " in line.strip():  # cells of a row
+            close()
+            paragraphs.append(Paragraph(re.sub(r" {2,}", "  ", line.strip()), page, "row"))
+        elif is_heading(line):
+            close()
+            paragraphs.append(Paragraph(line.strip(), page, "heading"))
+        elif _BULLET.match(line):
+            close()
+            current, kind = [_BULLET.sub("", line, count=1)], "item"
+        else:
+            current.append(line)
+            if line.rstrip().endswith((".", ":", ";")) and len(line) < width * 0.8:
+                close()
+    close()
+    return paragraphs
+
+
+# -- Word ----------------------------------------------------------------------------------------------------
+
+
+def check_zip(path: Path, what: str = "Word document") -> None:
+    """Refuse a zip whose entries unpack to too much (a zip bomb) before anything reads it."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise DocumentError(f"{path}: not a readable {what} (.docx): {error}") from None
+    if len(entries) > MAX_ZIP_ENTRIES:
+        raise DocumentError(f"{path}: a {what} of {len(entries)} parts, too many to be a real one; refused")
+    unpacked = sum(entry.file_size for entry in entries)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise DocumentError(f"{path}: unpacks to {unpacked // 2**20} MB (a zip bomb?), more than "
+                            f"{MAX_UNPACKED_BYTES // 2**20} MB; refused")
+
+
+def open_word(path: Path, error_class: type[Exception] = DocumentError):  # type: ignore[no-untyped-def]
+    """Open a .docx with python-docx after checking its zip; a broken one raises error_class naming the file."""
+    import zipfile
+
+    from docx import Document as open_document
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        check_zip(path)
+    except DocumentError as error:
+        raise error_class(str(error)) from None
+    try:
+        return open_document(str(path))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+        raise error_class(f"{path}: not a readable Word document (.docx): {error}") from None
+    except Exception as error:  # lxml raises its own syntax errors on a corrupt part
+        if type(error).__module__.startswith("lxml"):
+            raise error_class(f"{path}: not a readable Word document (.docx): {error}") from None
+        raise
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def paragraph_text(element) -> str:  # type: ignore[no-untyped-def]
+    """The text of a w:p element: its runs, tabs and breaks."""
+    parts = []
+    for node in element.iter():
+        tag = node.tag
+        if tag == _W + "t":
+            parts.append(node.text or "")
+        elif tag == _W + "tab":
+            parts.append("\t")
+        elif tag in (_W + "br", _W + "cr") and node.get(_W + "type") != "page":
+            parts.append("\n")
+    return "".join(parts)
+
+
+def paragraph_kind(element, styles: dict[str, str]) -> str:  # type: ignore[no-untyped-def]
+    """'heading' (a Heading or Titre style, an outline level), 'item' (a list style or numbering) or 'text'."""
+    properties = element.find(_W + "pPr")
+    style = ""
+    if properties is not None:
+        style_element = properties.find(_W + "pStyle")
+        if style_element is not None:
+            style_id = style_element.get(_W + "val") or ""
+            style = styles.get(style_id, style_id)
+        if properties.find(_W + "outlineLvl") is not None:
+            return "heading"
+    folded = style.casefold()
+    if folded.startswith(("heading", "titre", "title")):
+        return "heading"
+    if properties is not None and properties.find(_W + "numPr") is not None:
+        return "item"
+    if folded.startswith(("list", "liste")) or "bullet" in folded or "puce" in folded:
+        return "item"
+    return "text"
+
+
+def style_names(document) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Style id -> style name: a paragraph names its style by id ('ListBullet'), numbering lives in the style."""
+    names = {}
+    for style in document.styles.element.iterchildren(_W + "style"):
+        style_id = style.get(_W + "styleId")
+        name = style.find(_W + "name")
+        if style_id:
+            names[style_id] = name.get(_W + "val") if name is not None else style_id
+    return names
+
+
+def _breaks(element) -> int:  # type: ignore[no-untyped-def]
+    count = 0
+    for node in element.iter(_W + "br", _W + "lastRenderedPageBreak", _W + "pageBreakBefore"):
+        if node.tag != _W + "br" or node.get(_W + "type") == "page":
+            count += 1
+    return count
+
+
+def _read_word(path: Path) -> Document:
+    document = open_word(path)
+    styles = style_names(document)
+    paragraphs: list[Paragraph] = []
+    margins: list[Paragraph] = []
+    seen: set[str] = set()
+    for section in document.sections:
+        for part in (section.header, section.footer):
+            if part.is_linked_to_previous and section is not document.sections[0]:
+                continue
+            for element in part._element.iter(_W + "p"):
+                text = " ".join(paragraph_text(element).split())
+                if text and text not in seen:
+                    seen.add(text)
+                    margins.append(Paragraph(text, 0, "margin"))
+    page = 1
+    for child in document.element.body.iterchildren():
+        if child.tag == _W + "p":
+            page += _breaks(child)
+            text = " ".join(paragraph_text(child).split())
+            if not text:
+                continue
+            kind = paragraph_kind(child, styles)
+            if kind == "text" and is_heading(text):
+                kind = "heading"
+            paragraphs.append(Paragraph(text, page, kind))
+        elif child.tag == _W + "tbl":
+            page += _breaks(child)
+            for row in child.iter(_W + "tr"):
+                cells = [" ".join(" ".join(paragraph_text(p) for p in cell.iter(_W + "p")).split())
+                         for cell in row.iterchildren(_W + "tc")]
+                cells = [cell for cell in cells if cell]
+                if cells:
+                    paragraphs.append(Paragraph("  ".join(dict.fromkeys(cells)), page, "row"))
+    return Document(path, "Word", page, tuple(margins + paragraphs))
