@@ -153,7 +153,7 @@ def test_tender_text_from_txt_with_broken_bytes_and_docx(tmp_path):
     assert read_tender_text(docx_path, "--tender-text") == "Objet : AMO concertation\nmaison du projet"
     broken = tmp_path / "broken.docx"
     broken.write_bytes(b"not a zip")
-    with pytest.raises(UserError, match=r"^--tender-text .*broken.docx: cannot read the Word document"):
+    with pytest.raises(UserError, match=r"^--tender-text .*broken.docx: not a readable Word document"):
         read_tender_text(broken, "--tender-text")
 
 

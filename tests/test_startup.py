@@ -103,7 +103,7 @@ def test_the_help_lists_every_command_and_a_misspelt_one_gets_a_suggestion() -> 
     entry_point = "import sys; sys.argv[0] = 'refcli'; from refcli.entry import main; main()"
     listed = subprocess.run([sys.executable, "-c", entry_point, "--help"], capture_output=True, text=True).stdout
     names = [line.split()[0] for line in listed.split("Commands:")[1].strip().splitlines()]
-    assert names == ["validate", "list", "show", "new", "import", "build-bid", "search", "check"]
+    assert names == ["validate", "list", "show", "new", "import", "build-bid", "search", "check", "tender"]
     misspelt = subprocess.run([sys.executable, "-c", entry_point, "serch", "concertation"], capture_output=True,
                               text=True)
     assert misspelt.returncode == 2
