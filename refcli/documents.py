@@ -326,9 +326,11 @@ def _clean(text: str) -> str:
 
 
 def _margin_key(line: str) -> str:
-    """Fold a margin line so that its page number does not matter ('Page 3/12' = 'Page 4/12')."""
+    """Fold a margin line; a page number in it does not count ('RC - page 3/12' = 'RC - page 4/12')."""
     folded = " ".join(line.casefold().split())
-    return folded if is_heading(line) and not re.search(r"\bpage\b", folded) else re.sub(r"\d+", "#", folded)
+    if re.search(r"\bpages?\b|\bp\.\s*\d|\d+\s*(?:/|sur)\s*\d+", folded) or re.fullmatch(r"[\d\s/-]+", folded):
+        return re.sub(r"\d+", "#", folded)
+    return folded
 
 
 _PAGE_NUMBER = re.compile(r"^(?:-\s*)?(?:page\s*)?#(?:\s*(?:/|sur|of)\s*#)?(?:\s*-)?$")

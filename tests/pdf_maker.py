@@ -27,8 +27,13 @@ def _content(runs: Sequence[Run]) -> bytes:
     return b"\n".join(parts)
 
 
-def write_pdf(path: Path, pages: Sequence[Sequence[Run] | None], compress: bool = True) -> Path:
-    """Write pages of runs to path; a page given as None is a scan: one grey image, no text."""
+def write_pdf(path: Path, pages: Sequence[Sequence[Run] | None], compress: bool = True,
+              encrypted: bool = False) -> Path:
+    """Write pages of runs to path; a page given as None is a scan: one grey image, no text.
+
+    encrypted: the trailer names a standard security handler whose user password is not empty, as
+    a PDF protected by a password to open it is (the content itself is left plain: no reader gets that far).
+    """
     objects: list[bytes] = []
 
     def add(body: bytes) -> int:
@@ -69,7 +74,12 @@ def write_pdf(path: Path, pages: Sequence[Sequence[Run] | None], compress: bool 
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     for offset in offsets:
         out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, catalog, xref)
+    extra = b""
+    if encrypted:
+        extra = (b" /Encrypt << /Filter /Standard /V 1 /R 2 /O <" + b"ab" * 32 + b"> /U <" + b"cd" * 32
+                 + b"> /P -4 >> /ID [<0123456789abcdef0123456789abcdef> <0123456789abcdef0123456789abcdef>]")
+    out += b"trailer\n<< /Size %d /Root %d 0 R%s >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, catalog, extra, xref)
     path.write_bytes(bytes(out))
     return path
 
