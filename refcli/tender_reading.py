@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from refcli.glossary import Glossary
     from refcli.vocabulary import Vocabulary
 
+# Component aliases too common in a mission's description to say on their own that a skill is asked for.
+GENERIC_WORDS = frozenset({"etudes", "etude", "strategie", "ingenierie", "programmation", "gouvernance",
+                           "partenariat", "observatoire"})
 QUOTE_LENGTH = 300  # an evidence sentence is quoted up to this many characters
 TITLE_LENGTH = 200
 
@@ -572,7 +575,8 @@ def _find_competencies(sentences: list[Sentence], selection: Selection, vocabula
         for name_words, component_id, name, acronym in names:
             if component_id in found:
                 continue
-            if len(name_words) == 1 and not acronym and not about_skills:
+            if len(name_words) == 1 and not acronym and not about_skills and (
+                    name_words[0] in GENERIC_WORDS or not (in_mission or selection.whole)):
                 continue
             if acronym and name not in raw_words:
                 continue  # an acronym counts written in capitals only
