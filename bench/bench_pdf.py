@@ -73,19 +73,39 @@ def read_pdfplumber(path: Path) -> list[str]:
         return [page.extract_text() or "" for page in pdf.pages]
 
 
-READERS = {"pypdf": read_pypdf, "pdfminer.six": read_pdfminer, "pdfplumber": read_pdfplumber}
+def read_refcli(path: Path) -> list[str]:
+    """refcli.documents: pdfminer.six, then table rows joined, running headers dropped, cut words joined."""
+    from refcli.documents import read_document
+
+    document = read_document(path)
+    pages = [""] * document.pages
+    for paragraph in document.paragraphs:
+        pages[paragraph.page - 1] += paragraph.text + "\n"
+    return pages
 
 
-def quality(pages: list[str]) -> dict[str, bool]:
+READERS = {"pypdf": read_pypdf, "pdfminer.six": read_pdfminer, "pdfplumber": read_pdfplumber,
+           "refcli (pdfminer.six and its own post-processing)": read_refcli}
+
+
+def quality(pages: list[str]) -> dict[str, str]:
     first = pages[0]
     lines = [line.strip() for line in first.splitlines()]
+    left = [line.replace("renouvelle-", "") for line in LEFT]
     columns = ("COLONNE GAUCHE FIN" in first and "ARTICLE 2" in first
                and first.index("COLONNE GAUCHE FIN") < first.index("ARTICLE 2")
-               and all(first.index(a) < first.index(b) for a, b in zip(LEFT, LEFT[1:], strict=False)))
+               and all(first.index(a) < first.index(b) for a, b in zip(left, left[1:], strict=False)))
     table = any("Valeur technique" in line and "60 %" in line for line in pages[1].splitlines())
-    header = all(HEADER in [line.strip() for line in page.splitlines()] for page in pages[:3])
-    hyphen = any(line.endswith("renouvelle-") for line in lines)
-    return {"columns": columns, "table": table, "header": header, "hyphen": hyphen}
+    if all(HEADER in [line.strip() for line in page.splitlines()] for page in pages[:3]):
+        header = "own line"
+    else:
+        header = "dropped" if all(HEADER not in page for page in pages[:3]) else "mixed in"
+    if any(line.endswith("renouvelle-") for line in lines):
+        hyphen = "at line end"
+    else:
+        hyphen = "joined" if "renouvellement urbain" in first else "lost"
+    return {"columns": "yes" if columns else "no", "table": "yes" if table else "no", "header": header,
+            "hyphen": hyphen}
 
 
 def measure(reader, path: Path, sample: Path) -> tuple[float, float]:
@@ -120,9 +140,15 @@ def libreoffice_pdf(folder: Path) -> Path | None:
         columns._sectPr.append(element)
     for line in LEFT + RIGHT:
         document.add_paragraph(line)
+    one_column = document.add_section(WD_SECTION.CONTINUOUS)  # it copies the two columns: back to one
+    one_column._sectPr.xpath("./w:cols")[0].set(qn("w:num"), "1")
+    from docx.shared import Cm
+
     table = document.add_table(rows=len(TABLE), cols=2)
+    table.style = "Table Grid"
     for row, (criterion, weight) in zip(table.rows, TABLE, strict=True):
         row.cells[0].text, row.cells[1].text = criterion, weight
+        row.cells[0].width, row.cells[1].width = Cm(10), Cm(4)  # LibreOffice draws a cell without a width empty
     source = folder / "rc-libreoffice.docx"
     document.save(source)
     profile = folder / "profile"
@@ -142,13 +168,13 @@ def main() -> None:
         large = write_pdf(folder / "rc-large.pdf", rc_pages(arguments.pages))
         sample = write_pdf(folder / "rc-sample.pdf", rc_pages(20))
         office = libreoffice_pdf(folder) if arguments.libreoffice else None
-        print(f"| library | columns | table | header | hyphen | {arguments.pages} pages (s) | peak memory, 20 pages (MiB) |"
-              + (" LibreOffice PDF: table on one line |" if office else ""))
+        print(f"| library | columns | table | header | hyphen | {arguments.pages} pages (s) "
+              "| peak memory, 20 pages (MiB) |" + (" LibreOffice PDF: table on one line |" if office else ""))
         print("|---|---|---|---|---|---|---|" + ("---|" if office else ""))
         for name, reader in READERS.items():
             marks = quality(reader(small))
             seconds, peak = measure(reader, large, sample)
-            row = (f"| {name} | " + " | ".join("yes" if marks[key] else "no" for key in marks)
+            row = (f"| {name} | " + " | ".join(marks.values())
                    + f" | {seconds:.2f} | {peak:.1f} |")
             if office:
                 text = "\n".join(reader(office))

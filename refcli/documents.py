@@ -86,12 +86,17 @@ def describe_file(path: Path, head: bytes) -> str | None:
     return None
 
 
-def read_document(path: Path) -> Document:
-    """Read a .pdf, .docx, .txt or .md file into paragraphs; raise DocumentError when it cannot be read."""
-    suffix = path.suffix.casefold()
-    if suffix not in DOCUMENT_SUFFIXES:
+def check_suffix(path: Path) -> None:
+    """Raise DocumentError unless the file's suffix is one refcli reads."""
+    if path.suffix.casefold() not in DOCUMENT_SUFFIXES:
         raise DocumentError(f"{path}: unsupported file type {path.suffix or '(none)'!r}; give a .pdf, .docx, "
                             ".txt or .md file (save a .doc or .odt as .docx or PDF)")
+
+
+def read_document(path: Path) -> Document:
+    """Read a .pdf, .docx, .txt or .md file into paragraphs; raise DocumentError when it cannot be read."""
+    check_suffix(path)
+    suffix = path.suffix.casefold()
     try:
         size = path.stat().st_size
         with path.open("rb") as stream:
@@ -289,35 +294,36 @@ _CID = re.compile(r"\(cid:\d+\)")
 
 
 def _page_lines(layout) -> list[tuple[float, float, str]]:  # type: ignore[no-untyped-def]
-    """The page's lines in reading order: pdfminer's text boxes, with cells on one baseline joined into a row."""
+    """The page's lines in reading order: pdfminer's text boxes, with the cells of a table row joined."""
     from pdfminer.layout import LTTextContainer, LTTextLine
 
     boxes = []
     for item in layout:
         if isinstance(item, LTTextContainer):
             lines = [line for line in item if isinstance(line, LTTextLine)] or [item]
-            boxes.append([(float(line.y0), float(line.y1), float(line.x0), _clean(line.get_text()))
-                          for line in lines])
-    # A table row, or a label and its value, is several one-line boxes side by side: one line, cells apart.
-    rows: dict[int, list[int]] = {}
-    for number, box in enumerate(boxes):
-        if len(box) == 1:
-            rows.setdefault(round(box[0][0] / 3), []).append(number)
-    merged: dict[int, str] = {}
+            boxes.append((float(item.x0), float(item.x1),
+                          [(float(line.y0), float(line.y1), _clean(line.get_text())) for line in lines]))
+    # Table cells side by side are boxes whose lines sit on the same baselines: one line per row, cells
+    # apart. Two columns of text can line up too, but neither of them is narrow.
+    narrow = float(layout.width) * 0.3
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for number, (left, right, lines) in enumerate(boxes):
+        if len(lines) == 1 or right - left < narrow:
+            groups.setdefault(tuple(round(bottom / 3) for bottom, _top, _text in lines), []).append(number)
+    rows: dict[int, list[tuple[float, float, str]]] = {}
     dropped: set[int] = set()
-    for members in rows.values():
-        if len(members) > 1:
-            members.sort(key=lambda number: boxes[number][0][2])
-            merged[members[0]] = "  ".join(boxes[number][0][3] for number in members)
+    for members in groups.values():
+        if len(members) > 1 and any(len(boxes[number][2]) == 1 or boxes[number][1] - boxes[number][0] < narrow
+                                    for number in members):
+            members.sort(key=lambda number: boxes[number][0])
+            first = boxes[members[0]][2]
+            rows[members[0]] = [(bottom, top, "  ".join(boxes[number][2][index][2] for number in members))
+                                for index, (bottom, top, _text) in enumerate(first)]
             dropped.update(members[1:])
     result = []
-    for number, box in enumerate(boxes):
-        if number in dropped:
-            continue
-        if number in merged:
-            result.append((box[0][1], box[0][1] - box[0][0], merged[number]))
-        else:
-            result += [(top, top - bottom, text) for bottom, top, _x, text in box]
+    for number, (_left, _right, lines) in enumerate(boxes):
+        if number not in dropped:
+            result += [(top, top - bottom, text) for bottom, top, text in rows.get(number, lines)]
     return [(top, size, text) for top, size, text in result if text.strip()]
 
 

@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from refcli.documents import Document, DocumentError, Paragraph, read_document
+from refcli.documents import Document, DocumentError, Paragraph, check_suffix, read_document
 from refcli.errors import UserError
 
 if TYPE_CHECKING:
@@ -166,7 +166,10 @@ def _selection_of(path: Path, stamp: tuple[int, int]) -> Selection:
 def selection_of(path: Path, where: str) -> Selection:
     """The selection of one file, read once per command (search reads it for the query and for --explain)."""
     try:
+        check_suffix(path)
         status = path.stat()
+    except DocumentError as error:
+        raise UserError(f"{where} {error}") from None
     except OSError as error:
         raise UserError(f"{where} {path}: cannot read the file: {error.strerror or error}") from None
     try:

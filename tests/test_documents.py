@@ -178,15 +178,19 @@ def test_a_pdf_that_libreoffice_made_from_a_two_column_word_rc(tmp_path: Path) -
     document.sections[0].header.paragraphs[0].text = HEADER
     document.add_heading("ARTICLE 1 - OBJET DE LA CONSULTATION", level=1)
     columns = document.add_section(WD_SECTION.CONTINUOUS)
-    element = columns._sectPr.makeelement(qn("w:cols"), {qn("w:num"): "2", qn("w:space"): "720"})
-    columns._sectPr.append(element)
+    columns._sectPr.xpath("./w:cols")[0].set(qn("w:num"), "2")
     left = "La présente consultation a pour objet une mission de concertation. " * 12
     document.add_paragraph(left.strip())
     document.add_paragraph("Le titulaire animera la Maison du projet. " * 12)
-    document.add_section(WD_SECTION.NEW_PAGE)
+    one_column = document.add_section(WD_SECTION.NEW_PAGE)  # it copies the two columns: back to one
+    one_column._sectPr.xpath("./w:cols")[0].set(qn("w:num"), "1")
+    from docx.shared import Cm
+
     table = document.add_table(rows=2, cols=2)
+    table.style = "Table Grid"
     for row, (criterion, weight) in zip(table.rows, [("Valeur technique", "60 %"), ("Prix", "40 %")], strict=True):
         row.cells[0].text, row.cells[1].text = criterion, weight
+        row.cells[0].width, row.cells[1].width = Cm(10), Cm(4)  # LibreOffice draws a cell without a width empty
     source = tmp_path / "rc.docx"
     document.save(str(source))
     subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
