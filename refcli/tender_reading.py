@@ -149,12 +149,8 @@ def select_sections(documents: list[Document]) -> Selection:
     mission = any(section.kind == "mission" for section in sections)
     for section in sections:
         section.used = section.kind == "mission" if mission else section.kind != "administrative"
-    parts = []
-    for section in sections:
-        if section.used:
-            if not section.title.startswith("("):
-                parts.append(section.title)
-            parts += [paragraph.text for paragraph in section.paragraphs]
+    # The headings stay out: "ARTICLE 3 - CONTENU DE LA MISSION" says nothing of this mission.
+    parts = [paragraph.text for section in sections if section.used for paragraph in section.paragraphs]
     return Selection("\n".join(parts), sections, whole=False)
 
 
@@ -594,7 +590,9 @@ def _find_competencies(sentences: list[Sentence], selection: Selection, vocabula
 
 
 def _comment(text: str) -> str:
-    return "# " + " ".join(text.split())
+    """One comment line, its leading indent kept (a list under a heading comment)."""
+    indent = len(text) - len(text.lstrip(" "))
+    return "# " + " " * indent + " ".join(text.split())
 
 
 def _toml_value(key: str, value: Any, multiline: bool = False) -> str:

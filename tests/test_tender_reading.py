@@ -126,7 +126,7 @@ def test_lots(tmp_path: Path) -> None:
         ("2", "Gestion urbaine de proximité et coordination inter-chantiers", 1)]
     draft = render_draft(reading, VOCABULARY)
     assert "# lots: 2 (a tender file describes one: keep the lot you bid for in title and text)" in draft
-    assert "# lot 1: Concertation et maison du projet — rc.txt, page 1" in draft
+    assert "#   lot 1: Concertation et maison du projet — rc.txt, page 1" in draft
 
 
 def test_a_two_column_pdf_with_a_criteria_table_and_running_headers(tmp_path: Path) -> None:
@@ -197,7 +197,7 @@ def test_a_full_draft_loads_as_a_tender(tmp_path: Path) -> None:
     tender = load_tender(target)
     assert (tender.title, tender.buyer, tender.date, tender.references, tender.years, tender.client_kind) == (
         reading.findings["title"].value, "Ville de Saint-Ouen-sur-Seine", datetime.date(2027, 1, 15), 3, 5, "public")
-    assert tender.text.startswith("ARTICLE 2 - OBJET DE LA CONSULTATION\n" + OBJECT)
+    assert tender.text.startswith(OBJECT + "\nLe marché n'est pas alloti.\nLe titulaire animera")
 
 
 def test_only_the_mission_sections_of_an_rc_reach_the_query(tmp_path: Path) -> None:
