@@ -133,19 +133,24 @@ def _read_text(path: Path) -> Document:
 
 
 _BULLET = re.compile(r"^\s*(?:[-*•–◦▶►▸]|\d{1,2}[.)]|[a-z][.)])\s+")
-_HEADING = re.compile(
-    r"^(?:(?:article|chapitre|titre|section|partie|annexe)\s+(?:[0-9]+|[IVXL]+|premier|unique)\b"
-    r"|(?:[0-9]{1,2}|[IVX]{1,4})(?:\.[0-9]{1,2}){0,3}\.?\s*[-–—)]?\s+\S)",
-    re.IGNORECASE,
-)
+_HEADING = re.compile(r"^(?:article|chapitre|titre|section|partie|annexe)\s+(?:[0-9]+|[IVXL]+|premier|unique)\b",
+                      re.IGNORECASE)
+# "2.1 Contenu", "3. Objet", "II - CONTENU", "4) Délais"; after a bare number ("3 Objet") a capital.
+_NUMBERED = re.compile(r"^(?P<number>[0-9]{1,2}|[IVX]{1,4})(?P<dotted>(?:\.[0-9]{1,2}){0,3}\.?)\s*"
+                       r"(?P<separator>[-–—):])?\s+(?P<first>\S)")
+_MONTH_AFTER = re.compile(r"^\d{1,2}(?:er)?\s+(?:janvier|f.vrier|mars|avril|mai|juin|juillet|ao.t|septembre|octobre|"
+                          r"novembre|d.cembre)\b", re.IGNORECASE)
+_CONTENTS_ENTRY = re.compile(r"(?:\.{2,}|…)\s*\d+\s*$|\s\.\d+\.?\s*$")  # "1 - Objet ..... 3": a table of contents
 
 
 def is_heading(line: str) -> bool:
     """A line that opens a section: 'ARTICLE 3 - ...', '2.1 Contenu de la mission', a short line in capitals."""
     text = line.strip()
-    if not text or len(text) > 110:
+    if not text or len(text) > 110 or _CONTENTS_ENTRY.search(text):
         return False
-    if _HEADING.match(text):
+    numbered = _NUMBERED.match(text)
+    if numbered and not _MONTH_AFTER.match(text) and (
+            numbered["dotted"] or numbered["separator"] or numbered["first"].isupper()) or _HEADING.match(text):
         return not text.endswith((".", ";", ",")) or len(text) < 60
     letters = [char for char in text if char.isalpha()]
     return len(letters) >= 4 and all(char.isupper() for char in letters) and len(text.split()) <= 14

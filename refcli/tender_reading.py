@@ -71,10 +71,12 @@ _ADMINISTRATIVE = pattern(
     r"|validit{e}|n{e}gociation|renseignements|visite|signature|d{e}mat{e}rialis|variante|prix|paiement|"
     r"p{e}nalit|d{e}lai|dur{e}e|forme du march|proc{e}dure|modalit{e}s|candidature|groupement|sous-trait|"
     r"assurance|confidentialit|langue|date limite|identification|pr{e}sentation des offres|r{e}glement|"
-    r"avance|garantie|r{e}vision|facturation|clauses? administrative|unit{e} mon{e}taire|audition|s{e}lection"
+    r"avance|garantie|r{e}vision|facturation|clauses? administrative|unit{e} mon{e}taire|audition|s{e}lection|"
+    r"sommaire|nomenclature|examen des|pouvoir adjudicateur|acheteur|ma{i}tre de l'ouvrage|d{e}composition|"
+    r"allotissement"
 )
 _MISSION = pattern(
-    r"objet|contenu|mission|attendu|comp{e}tence|prestations|description|contexte|enjeu|d{e}roulement|phase|"
+    r"objet|contenu|mission|attendu|comp{e}tence|description|contexte|enjeu|d{e}roulement|phase|"
     r"p{e}rim{e}tre|besoin|profil|{e}quipe|objectif|programme|{e}tude|livrable|m{e}thodolog"
 )
 
@@ -296,11 +298,12 @@ _COUNT = [
     pattern(r"r{e}f{e}rences?[^.;]{0,60}?\bau\s+nombre\s+de\s+" + _NUMBER),
 ]
 _BUYER = pattern(
-    r"(?:nom\s+et\s+adresse\s+(?:officiels\s+)?de\s+l'|identification\s+(?:de\s+l'|du\s+)|le\s+|l')?"
     r"(?:pouvoir\s+adjudicateur|entit{e}\s+adjudicatrice|acheteur(?:\s+public)?|ma{i}tre\s+d'ouvrage|"
-    r"personne\s+publique\s+contractante)\s*(?:\([^)]*\)\s*)?:\s*"
+    r"ma{i}tre\s+de\s+l'ouvrage|personne\s+publique\s+contractante)\s*(?:\([^)]*\)\s*)?"
+    r"(?:est\s+[^:.;]{0,60}?)?:\s*"
 )
-_BUYER_END = re.compile(r"\s*(?:,|;|\s-\s|\s–\s|\(|\d{5}|\.(?:\s|$)|$)")
+_BUYER_END = re.compile(r"\s*(?:,|;|\s-\s|\s–\s|\(|\d{5}|\.(?:\s|$)|$|\s(?:Adresse|Représentée?|Immatricul|Tél|Tel|"
+                        r"Courriel|SIRET|Siège)\b)", re.IGNORECASE)
 _DEADLINE = pattern(
     r"(?:date|heure)s?\s+(?:et\s+heure\s+)?limites?\s+(?:de\s+)?(?:r{e}ception|remise|d{e}p{o}t|transmission)\s+"
     r"des\s+(?:offres|plis|propositions|dossiers)"
@@ -316,7 +319,7 @@ _DATE = [
             r"d{e}cembre)\s+(\d{4})\b"),
     re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"),
 ]
-_TIME = re.compile(r"\b(\d{1,2})\s*h\s*(\d{2})?\b")
+_TIME = re.compile(r"\b(\d{1,2})\s*(?:h(?:eures?)?|:)\s*(\d{2})?\b")
 _LOT = pattern(r"^(?:lot\s+(?:n\s*[°ºo]\s*)?(\d{1,2}))\s*[:\-–—.)]\s*(\S.{2,150}?)\s*(?:[.;]|$)")
 _SINGLE_LOT = pattern(r"n'est\s+pas\s+alloti|ne\s+(?:fait|comporte)\s+pas\s+(?:l'objet\s+d'un\s+)?allotissement|"
                       r"pas\s+d'allotissement|\blot\s+unique\b|n'est\s+pas\s+d{e}compos{e}e?\s+en\s+lots|"
@@ -436,13 +439,20 @@ def _month_of(word: str) -> str:
 def _find_deadline(sentences: list[Sentence]) -> Finding:
     fallback = None
     for expression in (_DEADLINE, _DEADLINE_CANDIDATURES):
-        for sentence in sentences:
+        for number, sentence in enumerate(sentences):
             match = expression.search(sentence.folded)
             if not match:
                 continue
             parsed = _parse_date(sentence.folded, match.end())
-            if parsed is None:
-                continue
+            if parsed is None:  # "Date et heure limites de réception des offres", the date in the next paragraph
+                following = sentences[number + 1] if number + 1 < len(sentences) else None
+                if following is None or len(sentence.text) > 120:
+                    continue
+                parsed = _parse_date(following.folded, 0)
+                if parsed is None:
+                    continue
+                joined = f"{sentence.text} {following.text}"
+                sentence = Sentence(joined, "", Evidence(sentence.evidence.file, sentence.evidence.page, joined), None)
             date, time = parsed
             note = f"the deadline for {'offers' if expression is _DEADLINE else 'applications'}" + \
                 (f", at {time}" if time else "")

@@ -210,3 +210,33 @@ def test_only_the_mission_sections_of_an_rc_reach_the_query(tmp_path: Path) -> N
     plain = tmp_path / "objet.txt"
     plain.write_text("Objet : AMO concertation\nmaison du projet\n", encoding="utf-8")
     assert read_tender_text(plain, "--tender-text") == "Objet : AMO concertation maison du projet"
+
+
+def test_an_rc_with_a_table_of_contents_and_values_under_their_labels(tmp_path: Path) -> None:
+    path = tmp_path / "rc.txt"
+    path.write_text(
+        "RÈGLEMENT DE LA CONSULTATION\nMARCHÉ PUBLIC DE PRESTATIONS INTELLECTUELLES\n\n"
+        "Date et heure limites de réception des offres\n\n05 juillet 2027 à 12 Heures\n\n"
+        "Version Date Rédacteur\n\nV1 06/06/2027 Service marchés\n\n"
+        "SOMMAIRE\n\n1 - Objet et étendue de la consultation ........ 3\n\n2 - Conditions ........ 4\n\n"
+        "1. OBJET DE LA CONSULTATION\n\n1.1. pouvoir adjudicateur\n\n"
+        "Le Maître de l'ouvrage est la personne morale désignée ci-après :\n\nSA HLM Val de Seine Habitat\n\n"
+        "Adresse : 4 cours Carnot - 76500 Elbeuf.\n\n1.2. Objet\n\nLa présente consultation concerne une mission "
+        "d'accompagnement social des ménages de la résidence des Roses.\n\n1.3 - Décomposition de la consultation\n\n"
+        "Le marché ne fait pas l'objet d'un allotissement.\n\n3. PRÉSENTATION DES CANDIDATURES\n\n"
+        "Une liste des principaux services effectués au cours des trois dernières années, indiquant le montant, la "
+        "date et le destinataire public ou privé.\n", encoding="utf-8")
+    reading = read(path)
+    assert {name: finding.value for name, finding in reading.findings.items()} == {
+        "title": "Une mission d'accompagnement social des ménages de la résidence des Roses",
+        "buyer": "SA HLM Val de Seine Habitat", "date": datetime.date(2027, 7, 5), "references": None,
+        "window": {"years": 3}, "client_kind": None}
+    assert evidence(reading, "buyer").sentence == ("Le Maître de l'ouvrage est la personne morale désignée ci-après "
+                                                   ": SA HLM Val de Seine Habitat")
+    assert evidence(reading, "date").sentence == ("Date et heure limites de réception des offres 05 juillet 2027 à "
+                                                  "12 Heures")
+    assert reading.findings["date"].note == "the deadline for offers, at 12h00"
+    assert [section.title for section in reading.selection.sections if section.used] == [
+        "1. OBJET DE LA CONSULTATION", "1.2. Objet"]
+    assert reading.selection.text == ("La présente consultation concerne une mission d'accompagnement social des "
+                                      "ménages de la résidence des Roses.")
