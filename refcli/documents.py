@@ -235,7 +235,7 @@ def _read_pdf(path: Path) -> Document:
         device = PDFPageAggregator(manager, laparams=LAParams())
         interpreter = PDFPageInterpreter(manager, device)
         progress = _progress_reporter(path) if _progress_reporter else None
-        pages: list[list[tuple[float, float, str]]] = []  # per page: (top, height, line) in reading order
+        pages: list[list[Line]] = []  # per page, in reading order
         try:
             for number, page in enumerate(PDFPage.create_pages(document), start=1):
                 if number > MAX_PAGES:
@@ -253,7 +253,7 @@ def _read_pdf(path: Path) -> Document:
                 raise
             raise DocumentError(f"{path}: a damaged PDF (page {len(pages) + 1}: {type(error).__name__}); "
                                 "export it as PDF again") from None
-    characters = sum(len(line) for page in pages for _top, _height, line in page)
+    characters = sum(len(line[2]) for page in pages for line in page)
     if characters < MIN_TEXT_CHARACTERS:
         raise DocumentError(f"{path}: no text in this PDF (a scan?): it needs OCR first, e.g. "
                             "'ocrmypdf in.pdf out.pdf', then read out.pdf")
@@ -298,8 +298,16 @@ def _page_count(path: Path, document) -> int:  # type: ignore[no-untyped-def]
 _CID = re.compile(r"\(cid:\d+\)")
 
 
-def _page_lines(layout) -> list[tuple[float, float, str]]:  # type: ignore[no-untyped-def]
-    """The page's lines in reading order: pdfminer's text boxes, with the cells of a table row joined."""
+Line = tuple[float, int, str, int]  # top on the page, its box's number, text, its box's longest line (characters)
+
+
+def _page_lines(layout) -> list[Line]:  # type: ignore[no-untyped-def]
+    """The page's lines in reading order, the cells of a table row joined into one line.
+
+    pdfminer.six cuts the page into text boxes; their order is decided here: a box that crosses the
+    middle of the page (a title, a full-width paragraph, a table row) closes what is above it; above
+    it, the left column's boxes come before the right column's.
+    """
     from pdfminer.layout import LTTextContainer, LTTextLine
 
     boxes = []
@@ -308,28 +316,54 @@ def _page_lines(layout) -> list[tuple[float, float, str]]:  # type: ignore[no-un
             lines = [line for line in item if isinstance(line, LTTextLine)] or [item]
             boxes.append((float(item.x0), float(item.x1),
                           [(float(line.y0), float(line.y1), _clean(line.get_text())) for line in lines]))
-    # Table cells side by side are boxes whose lines sit on the same baselines: one line per row, cells
-    # apart. Two columns of text can line up too, but neither of them is narrow.
-    narrow = float(layout.width) * 0.3
+    width = float(layout.width) or 595.0
+    boxes = _join_rows(boxes, width)
+    middle = width / 2
+    ordered: list[tuple[float, float, list[tuple[float, float, str]]]] = []
+    left: list = []
+    right: list = []
+
+    def flush() -> None:
+        ordered.extend(left + right)
+        left.clear()
+        right.clear()
+
+    for box in sorted(boxes, key=lambda box: -max(top for _bottom, top, _text in box[2])):
+        x0, x1, _lines = box
+        if x0 < middle - 10 and x1 > middle + 10:
+            flush()
+            ordered.append(box)
+        else:
+            (left if (x0 + x1) / 2 < middle else right).append(box)
+    flush()
+    result: list[Line] = []
+    for number, (_x0, _x1, lines) in enumerate(ordered):
+        longest = max(len(text) for _bottom, _top, text in lines)
+        result += [(top, number, text, longest) for _bottom, top, text in lines if text.strip()]
+    return result
+
+
+def _join_rows(boxes: list, width: float) -> list:
+    """Table cells side by side are boxes whose lines sit on the same baselines: one line per row, cells
+    two spaces apart. Two columns of text can line up too, but neither of them is narrow."""
+    narrow = width * 0.3
     groups: dict[tuple[int, ...], list[int]] = {}
     for number, (left, right, lines) in enumerate(boxes):
         if len(lines) == 1 or right - left < narrow:
             groups.setdefault(tuple(round(bottom / 3) for bottom, _top, _text in lines), []).append(number)
-    rows: dict[int, list[tuple[float, float, str]]] = {}
+    joined: dict[int, tuple] = {}
     dropped: set[int] = set()
     for members in groups.values():
         if len(members) > 1 and any(len(boxes[number][2]) == 1 or boxes[number][1] - boxes[number][0] < narrow
                                     for number in members):
             members.sort(key=lambda number: boxes[number][0])
             first = boxes[members[0]][2]
-            rows[members[0]] = [(bottom, top, "  ".join(boxes[number][2][index][2] for number in members))
-                                for index, (bottom, top, _text) in enumerate(first)]
+            rows = [(bottom, top, "  ".join(boxes[number][2][index][2] for number in members))
+                    for index, (bottom, top, _text) in enumerate(first)]
+            joined[members[0]] = (min(boxes[number][0] for number in members),
+                                  max(boxes[number][1] for number in members), rows)
             dropped.update(members[1:])
-    result = []
-    for number, (_left, _right, lines) in enumerate(boxes):
-        if number not in dropped:
-            result += [(top, top - bottom, text) for bottom, top, text in rows.get(number, lines)]
-    return [(top, size, text) for top, size, text in result if text.strip()]
+    return [joined.get(number, box) for number, box in enumerate(boxes) if number not in dropped]
 
 
 def _clean(text: str) -> str:
@@ -349,13 +383,13 @@ MARGIN_LINES = 2  # a running header or footer is among the two top or the two b
 MARGIN_LENGTH = 80  # and is short: a longer line is body text, however often it repeats
 
 
-def _margin_candidates(lines: list[tuple[float, float, str]]) -> set[int]:
+def _margin_candidates(lines: list[Line]) -> set[int]:
     """The positions of the top and bottom lines of a page, by height on the page."""
     by_height = sorted(range(len(lines)), key=lambda number: -lines[number][0])
     return set(by_height[:MARGIN_LINES]) | set(by_height[-MARGIN_LINES:])
 
 
-def _repeated_margins(pages: list[list[tuple[float, float, str]]]) -> set[str]:
+def _repeated_margins(pages: list[list[Line]]) -> set[str]:
     """Top or bottom lines found on at least half the pages (page numbers aside): running headers and footers."""
     counts: Counter[str] = Counter()
     for lines in pages:
@@ -364,24 +398,28 @@ def _repeated_margins(pages: list[list[tuple[float, float, str]]]) -> set[str]:
     return {key for key, count in counts.items() if count >= needed}
 
 
-def _body_lines(lines: list[tuple[float, float, str]], margins: set[str]) -> list[str]:
+def _body_lines(lines: list[Line], margins: set[str]) -> list[Line]:
     candidates = _margin_candidates(lines)
     kept = []
-    for number, (_top, _size, line) in enumerate(lines):
-        if number in candidates and len(line) <= MARGIN_LENGTH:
-            key = _margin_key(line)
+    for number, line in enumerate(lines):
+        text = line[2]
+        if number in candidates and len(text) <= MARGIN_LENGTH:
+            key = _margin_key(text)
             if key in margins or _PAGE_NUMBER.match(key):
                 continue
         kept.append(line)
     return kept
 
 
-def _paragraphs_from_pdf_lines(lines: list[str], page: int) -> list[Paragraph]:
-    """A PDF has no paragraphs: a heading, a bullet, a table row or a line ending a sentence short closes one."""
+def _paragraphs_from_pdf_lines(lines: list[Line], page: int) -> list[Paragraph]:
+    """A PDF has no paragraphs: a new box, a heading, a bullet, a row, or a short line ending one closes one.
+
+    A heading that runs on two lines ("ARTICLE 2 - OBJET DE LA" / "CONSULTATION") is one heading.
+    """
     paragraphs: list[Paragraph] = []
     current: list[str] = []
     kind = "text"
-    width = max((len(line) for line in lines), default=0)
+    box = -1
 
     def close() -> None:
         nonlocal current, kind
@@ -389,22 +427,41 @@ def _paragraphs_from_pdf_lines(lines: list[str], page: int) -> list[Paragraph]:
             paragraphs.append(Paragraph(join_lines(current), page, kind))
         current, kind = [], "text"
 
-    for line in lines:
+    for top, line_box, line, longest in lines:
+        # A new box closes the paragraph, unless the text runs on: a column or a page cut it mid-sentence.
+        runs_on = bool(current) and not current[-1].rstrip().endswith((".", ":", ";", "!", "?")) \
+            and line[:1].islower()
+        if line_box != box and not runs_on:
+            close()
+        opened_box, box = line_box != box, line_box
         if "  " in line.strip():  # cells of a row
             close()
             paragraphs.append(Paragraph(re.sub(r" {2,}", "  ", line.strip()), page, "row"))
         elif is_heading(line):
-            close()
-            paragraphs.append(Paragraph(line.strip(), page, "heading"))
+            previous = paragraphs[-1] if paragraphs and not current else None
+            if (previous is not None and previous.kind == "heading" and not opened_box
+                    and not _starts_heading(line) and not previous.text.endswith((".", ":"))):
+                paragraphs[-1] = Paragraph(f"{previous.text} {line.strip()}", page, "heading")
+            else:
+                close()
+                paragraphs.append(Paragraph(line.strip(), page, "heading"))
         elif _BULLET.match(line):
             close()
             current, kind = [_BULLET.sub("", line, count=1)], "item"
         else:
             current.append(line)
-            if line.rstrip().endswith((".", ":", ";")) and len(line) < width * 0.8:
+            ends = line.rstrip().endswith((".", ":", ";"))
+            if (ends and len(line) < longest * 0.8) or len(line) < longest * 0.55:
                 close()
+        del top
     close()
     return paragraphs
+
+
+def _starts_heading(line: str) -> bool:
+    """A line that opens a heading of its own: 'ARTICLE 3', '2.1 ...', not the end of the heading above."""
+    text = line.strip()
+    return bool(_HEADING.match(text) or _NUMBERED.match(text))
 
 
 # -- Word ----------------------------------------------------------------------------------------------------

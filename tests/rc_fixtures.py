@@ -71,3 +71,54 @@ def write_rc_docx(path: Path, **parts: str) -> Path:
             document.add_paragraph(paragraph)
     document.save(str(path))
     return path
+
+
+TWO_COLUMN_REFERENCES = ("Le candidat produira une liste des principaux services effectués, en application de "
+                         "l'arrêté du 22 mars 2019, et au moins trois références similaires auprès de maîtres "
+                         "d'ouvrage publics.")
+
+
+def write_two_column_rc_docx(path: Path) -> Path:
+    """An RC whose object, lots, mission and skills are in two columns; long headings wrap in a column."""
+    from docx import Document
+    from docx.enum.section import WD_SECTION
+    from docx.oxml.ns import qn
+    from docx.shared import Cm
+
+    document = Document()
+    document.sections[0].header.paragraphs[0].text = "Ville de Montfermeil — RC — AMO concertation NPRU des Bosquets"
+    document.sections[0].footer.paragraphs[0].text = "Règlement de la consultation"
+    document.add_heading("RÈGLEMENT DE LA CONSULTATION", 0)
+    document.add_paragraph("Date limite de remise des offres : lundi 8 février 2027 à 16:00")
+    document.add_heading("ARTICLE 1 - ACHETEUR", 1)
+    document.add_paragraph("Acheteur : Ville de Montfermeil, 7 place Jean Mermoz, 93370 Montfermeil.")
+    columns = document.add_section(WD_SECTION.CONTINUOUS)
+    columns._sectPr.xpath("./w:cols")[0].set(qn("w:num"), "2")
+    document.add_heading("ARTICLE 2 - OBJET DE LA CONSULTATION", 1)
+    document.add_paragraph("La présente consultation a pour objet une mission d'AMO concertation et d'animation de la "
+                           "Maison du projet du NPRU des Bosquets, quartier prioritaire de la politique de la ville.")
+    document.add_paragraph("La consultation est décomposée en deux lots.")
+    document.add_paragraph("Lot n°1 : Concertation et maison du projet")
+    document.add_paragraph("Lot n°2 : Gestion urbaine et sociale de proximité")
+    document.add_heading("ARTICLE 3 - CONTENU DE LA MISSION", 1)
+    document.add_paragraph(("Le titulaire accompagnera la Ville dans la co-construction du projet avec les habitants : "
+                            "diagnostic des pratiques de participation, stratégie de concertation, animation "
+                            "d'ateliers et de réunions publiques, appui aux conseils citoyens. ") * 2)
+    document.add_heading("ARTICLE 4 - COMPÉTENCES ATTENDUES", 1)
+    document.add_paragraph("L'équipe justifiera d'une expérience en ingénierie financière des projets de "
+                           "renouvellement urbain.")
+    one_column = document.add_section(WD_SECTION.NEW_PAGE)
+    one_column._sectPr.xpath("./w:cols")[0].set(qn("w:num"), "1")
+    document.add_heading("ARTICLE 5 - PIÈCES DE LA CANDIDATURE", 1)
+    document.add_paragraph(TWO_COLUMN_REFERENCES)
+    document.add_heading("ARTICLE 6 - CRITÈRES DE JUGEMENT DES OFFRES", 1)
+    table = document.add_table(rows=3, cols=2)
+    table.style = "Table Grid"
+    for row, (criterion, weight) in zip(table.rows, [("Critère", "Pondération"), ("Valeur technique", "60 %"),
+                                                    ("Prix", "40 %")], strict=True):
+        row.cells[0].text, row.cells[1].text = criterion, weight
+        row.cells[0].width, row.cells[1].width = Cm(11), Cm(4)  # LibreOffice draws a cell without a width empty
+    document.add_heading("ARTICLE 7 - VOIES DE RECOURS", 1)
+    document.add_paragraph("Tribunal administratif de Montreuil.")
+    document.save(str(path))
+    return path

@@ -240,3 +240,37 @@ def test_an_rc_with_a_table_of_contents_and_values_under_their_labels(tmp_path: 
         "1. OBJET DE LA CONSULTATION", "1.2. Objet"]
     assert reading.selection.text == ("La présente consultation concerne une mission d'accompagnement social des "
                                       "ménages de la résidence des Roses.")
+
+
+@pytest.mark.slow
+def test_a_two_column_rc_that_libreoffice_laid_out(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    from tests.rc_fixtures import TWO_COLUMN_REFERENCES, write_two_column_rc_docx
+
+    soffice = shutil.which("soffice")
+    assert soffice, "LibreOffice (soffice) is needed to make the PDF: apt-get install libreoffice-writer"
+    source = write_two_column_rc_docx(tmp_path / "RC.docx")
+    subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
+                   check=True, capture_output=True, timeout=180)
+    reading = read(tmp_path / "RC.pdf")
+    assert {name: finding.value for name, finding in reading.findings.items()} == {
+        "title": "Une mission d'AMO concertation et d'animation de la Maison du projet du NPRU des Bosquets, "
+                 "quartier prioritaire de la politique de la ville",
+        "buyer": "Ville de Montfermeil", "date": datetime.date(2027, 2, 8), "references": 3, "window": {"years": 3},
+        "client_kind": "public"}
+    assert evidence(reading, "window") == Evidence("RC.pdf", 2, TWO_COLUMN_REFERENCES)
+    assert evidence(reading, "buyer").sentence == "Acheteur : Ville de Montfermeil, 7 place Jean Mermoz, 93370 " \
+                                                  "Montfermeil."
+    assert [(number, title) for number, title, _evidence in reading.lots] == [
+        ("1", "Concertation et maison du projet"), ("2", "Gestion urbaine et sociale de proximité")]
+    # Headings that wrapped in their column are whole, and in the order of the columns.
+    assert [(section.title, section.used) for section in reading.selection.sections] == [
+        ("RÈGLEMENT DE LA CONSULTATION", False), ("ARTICLE 1 - ACHETEUR", False),
+        ("ARTICLE 2 - OBJET DE LA CONSULTATION", True), ("ARTICLE 3 - CONTENU DE LA MISSION", True),
+        ("ARTICLE 4 - COMPÉTENCES ATTENDUES", True), ("ARTICLE 5 - PIÈCES DE LA CANDIDATURE", False),
+        ("ARTICLE 6 - CRITÈRES DE JUGEMENT DES OFFRES", False), ("ARTICLE 7 - VOIES DE RECOURS", False)]
+    assert list(reading.competencies) == ["finance", "gup", "concertation"]  # gup: lot 2
+    assert "Montfermeil — RC" not in reading.selection.text and "Valeur technique" not in reading.selection.text
