@@ -29,6 +29,7 @@ MAX_FILE_BYTES = 200 * 2**20
 # A .docx is a zip: what it unpacks to is checked before python-docx reads it (a zip bomb).
 MAX_UNPACKED_BYTES = 300 * 2**20
 MAX_ZIP_ENTRIES = 5000
+MAX_MARKUP_BYTES = 50 * 2**20  # its XML, which python-docx parses whole: a long RC's is a few MB
 MIN_TEXT_CHARACTERS = 40  # less than this in the whole PDF: pages are images (a scan)
 REPLACEMENT = "\ufffd"
 
@@ -478,6 +479,10 @@ def check_zip(path: Path, what: str = "Word document") -> None:
         raise DocumentError(f"{path}: not a readable {what} (.docx): {error}") from None
     if len(entries) > MAX_ZIP_ENTRIES:
         raise DocumentError(f"{path}: a {what} of {len(entries)} parts, too many to be a real one; refused")
+    markup = sum(entry.file_size for entry in entries if entry.filename.endswith((".xml", ".rels")))
+    if markup > MAX_MARKUP_BYTES:
+        raise DocumentError(f"{path}: its text unpacks to {markup // 2**20} MB (a zip bomb?), more than "
+                            f"{MAX_MARKUP_BYTES // 2**20} MB; refused")
     unpacked = sum(entry.file_size for entry in entries)
     if unpacked > MAX_UNPACKED_BYTES:
         raise DocumentError(f"{path}: unpacks to {unpacked // 2**20} MB (a zip bomb?), more than "

@@ -602,6 +602,8 @@ def _find_competencies(sentences: list[Sentence], selection: Selection, vocabula
 def _comment(text: str) -> str:
     """One comment line, its leading indent kept (a list under a heading comment)."""
     indent = len(text) - len(text.lstrip(" "))
+    # TOML allows no control character in a comment; a damaged document can hold some.
+    text = "".join("\ufffd" if unicodedata.category(char) == "Cc" and char != "\t" else char for char in text)
     return "# " + " " * indent + " ".join(text.split())
 
 

@@ -108,7 +108,7 @@ def make_bomb(path: Path) -> Path:
                               encrypted=True), "locked.pdf: the PDF is encrypted (it needs a password)"),
     (lambda folder: write_pdf(folder / "dce.pdf", [text_page(["Une page."])] * 501),
      "dce.pdf: 501 pages; refcli reads at most 300 pages"),
-    (lambda folder: make_bomb(folder / "bomb.docx"), "bomb.docx: unpacks to 4095 MB (a zip bomb?)"),
+    (lambda folder: make_bomb(folder / "bomb.docx"), "bomb.docx: its text unpacks to 4095 MB (a zip bomb?)"),
     (lambda folder: (folder / "rc.pdf").write_bytes(b"%PDF-1.7 broken") and folder / "rc.pdf",
      "rc.pdf: a damaged PDF"),
 ])
