@@ -11,6 +11,7 @@ Nothing heavy is imported until a document is read.
 from __future__ import annotations
 
 import re
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +31,7 @@ MAX_FILE_BYTES = 200 * 2**20
 MAX_UNPACKED_BYTES = 300 * 2**20
 MAX_ZIP_ENTRIES = 5000
 MAX_MARKUP_BYTES = 50 * 2**20  # its XML, which python-docx parses whole: a long RC's is a few MB
+MAX_STREAM_BYTES = 30 * 2**20  # one PDF stream unpacked (a page's content is rarely 1 MB): a PDF bomb above it
 MIN_TEXT_CHARACTERS = 40  # less than this in the whole PDF: pages are images (a scan)
 REPLACEMENT = "\ufffd"
 
@@ -217,43 +219,95 @@ def join_lines(lines: list[str]) -> str:
 
 
 def _read_pdf(path: Path) -> Document:
-    from pdfminer.converter import PDFPageAggregator
-    from pdfminer.layout import LAParams
-    from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
-    from pdfminer.pdfpage import PDFPage
+    import pdfminer.pdftypes
 
     try:
         stream = path.open("rb")
     except OSError as error:
         raise DocumentError(f"{path}: cannot read the file: {error.strerror or error}") from None
-    with stream:
-        document = _open_pdf(path, stream)
-        total = _page_count(path, document)
-        if total > MAX_PAGES:
-            raise DocumentError(f"{path}: {total} pages; refcli reads at most {MAX_PAGES} pages of one document "
-                                "(an RC, a CCTP, an avis): give those files, not the whole DCE")
-        manager = PDFResourceManager(caching=True)
-        device = PDFPageAggregator(manager, laparams=LAParams())
-        interpreter = PDFPageInterpreter(manager, device)
-        progress = _progress_reporter(path) if _progress_reporter else None
-        pages: list[list[Line]] = []  # per page, in reading order
-        try:
-            for number, page in enumerate(PDFPage.create_pages(document), start=1):
-                if number > MAX_PAGES:
-                    break
-                interpreter.process_page(page)
-                layout = device.get_result()
-                pages.append(_page_lines(layout))
-                if progress:
-                    progress(number, total)
-        except DocumentError:
+    # pdfminer.six unpacks a stream whole (zlib.decompress); a bounded zlib is lent to it while it reads.
+    unbounded = pdfminer.pdftypes.zlib
+    pdfminer.pdftypes.zlib = _BoundedZlib(path)  # type: ignore[assignment]
+    try:
+        with stream:
+            return _read_pdf_stream(path, stream)
+    finally:
+        pdfminer.pdftypes.zlib = unbounded
+
+
+class _BoundedZlib:
+    """zlib as pdfminer.six uses it, refusing a stream that unpacks to more than MAX_STREAM_BYTES."""
+
+    error = zlib.error
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def decompressobj(self) -> _BoundedDecompressor:
+        return _BoundedDecompressor(self.path)
+
+    def decompress(self, data: bytes) -> bytes:
+        decompressor = zlib.decompressobj()
+        unpacked = decompressor.decompress(data, MAX_STREAM_BYTES + 1)
+        if len(unpacked) > MAX_STREAM_BYTES:
+            raise _too_large(self.path)
+        if not decompressor.eof:
+            raise zlib.error("incomplete or truncated stream")
+        return unpacked
+
+
+class _BoundedDecompressor:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.decompressor = zlib.decompressobj()
+        self.size = 0
+
+    def decompress(self, data: bytes) -> bytes:
+        unpacked = self.decompressor.decompress(data, MAX_STREAM_BYTES + 1 - self.size)
+        self.size += len(unpacked)
+        if self.size > MAX_STREAM_BYTES or self.decompressor.unconsumed_tail:
+            raise _too_large(self.path)
+        return unpacked
+
+
+def _too_large(path: Path) -> DocumentError:
+    return DocumentError(f"{path}: a part of this PDF unpacks to more than {MAX_STREAM_BYTES // 2**20} MB "
+                         "(a PDF bomb?); refused")
+
+
+def _read_pdf_stream(path: Path, stream) -> Document:  # type: ignore[no-untyped-def]
+    from pdfminer.converter import PDFPageAggregator
+    from pdfminer.layout import LAParams
+    from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+    from pdfminer.pdfpage import PDFPage
+
+    document = _open_pdf(path, stream)
+    total = _page_count(path, document)
+    if total > MAX_PAGES:
+        raise DocumentError(f"{path}: {total} pages; refcli reads at most {MAX_PAGES} pages of one document "
+                            "(an RC, a CCTP, an avis): give those files, not the whole DCE")
+    manager = PDFResourceManager(caching=True)
+    device = PDFPageAggregator(manager, laparams=LAParams())
+    interpreter = PDFPageInterpreter(manager, device)
+    progress = _progress_reporter(path) if _progress_reporter else None
+    pages: list[list[Line]] = []  # per page, in reading order
+    try:
+        for number, page in enumerate(PDFPage.create_pages(document), start=1):
+            if number > MAX_PAGES:
+                break
+            interpreter.process_page(page)
+            layout = device.get_result()
+            pages.append(_page_lines(layout))
+            if progress:
+                progress(number, total)
+    except DocumentError:
+        raise
+    except Exception as error:  # pdfminer raises many kinds on a damaged file; none is the user's bug
+        if not type(error).__module__.startswith(("pdfminer", "zlib", "struct")) and \
+                not isinstance(error, ValueError | KeyError | TypeError | IndexError | AssertionError):
             raise
-        except Exception as error:  # pdfminer raises many kinds on a damaged file; none is the user's bug
-            if not type(error).__module__.startswith(("pdfminer", "zlib", "struct")) and \
-                    not isinstance(error, ValueError | KeyError | TypeError | IndexError | AssertionError):
-                raise
-            raise DocumentError(f"{path}: a damaged PDF (page {len(pages) + 1}: {type(error).__name__}); "
-                                "export it as PDF again") from None
+        raise DocumentError(f"{path}: a damaged PDF (page {len(pages) + 1}: {type(error).__name__}); "
+                            "export it as PDF again") from None
     characters = sum(len(line[2]) for page in pages for line in page)
     if characters < MIN_TEXT_CHARACTERS:
         raise DocumentError(f"{path}: no text in this PDF (a scan?): it needs OCR first, e.g. "

@@ -27,9 +27,10 @@ def _content(runs: Sequence[Run]) -> bytes:
     return b"\n".join(parts)
 
 
-def write_pdf(path: Path, pages: Sequence[Sequence[Run] | None], compress: bool = True,
+def write_pdf(path: Path, pages: Sequence[Sequence[Run] | None | bytes], compress: bool = True,
               encrypted: bool = False) -> Path:
-    """Write pages of runs to path; a page given as None is a scan: one grey image, no text.
+    """Write pages of runs to path; a page given as None is a scan: one grey image, no text; a page given as
+    bytes is its content stream, already deflated (a PDF bomb).
 
     encrypted: the trailer names a standard security handler whose user password is not empty, as
     a PDF protected by a password to open it is (the content itself is left plain: no reader gets that far).
@@ -53,9 +54,13 @@ def write_pdf(path: Path, pages: Sequence[Sequence[Run] | None], compress: bool 
                         + pixels + b"\nendstream")
             resources = b"<< /XObject << /Im1 %d 0 R >> >>" % image
             stream = b"q 500 0 0 700 40 60 cm /Im1 Do Q"
+        elif isinstance(page, bytes):
+            stream = b""
         else:
             stream = _content(page)
-        if compress:
+        if isinstance(page, bytes):
+            content = add(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(page) + page + b"\nendstream")
+        elif compress:
             data = zlib.compress(stream)
             content = add(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream")
         else:

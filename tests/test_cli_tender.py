@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from refcli.cli import app
-from tests.conftest import SEEDS, SHIPPED_MISSIONS
+from tests.conftest import SHIPPED_MISSIONS
 from tests.pdf_maker import text_page, write_pdf
 from tests.rc_fixtures import REFERENCES, write_rc_docx, write_rc_pdf
 
@@ -169,6 +169,3 @@ def test_an_rc_that_libreoffice_turned_into_a_pdf(tmp_path: Path) -> None:
     assert fields["references"]["evidence"]["sentence"] == REFERENCES
     assert fields["references"]["evidence"]["page"] == 1
 
-
-def test_the_seed_fiche_folder_is_not_read_as_a_tender() -> None:
-    assert SEEDS.is_dir()  # the seeds are fiches, not RCs: tender read is never given them in these tests

@@ -208,3 +208,21 @@ def test_a_pdf_that_libreoffice_made_from_a_two_column_word_rc(tmp_path: Path) -
     assert body.index("mission de concertation") < body.index("Maison du projet")  # left column first
     assert "Valeur technique  60 %" in paragraphs and "Prix  40 %" in paragraphs
     assert [paragraph.page for paragraph in read.paragraphs if paragraph.kind == "row"] == [2, 2]
+
+
+def test_a_pdf_bomb_is_refused_without_unpacking_it(tmp_path: Path) -> None:
+    import tracemalloc
+    import zlib
+
+    compressor = zlib.compressobj(9)
+    bomb = compressor.compress(b"BT /F1 10 Tf 56 700 Td (Objet de la consultation) Tj ET\n")
+    for _ in range(200):  # 200 MB of spaces in a content stream of some 200 KB
+        bomb += compressor.compress(b" " * 2**20)
+    bomb += compressor.flush()
+    pdf = write_pdf(tmp_path / "bomb.pdf", [text_page(["Une page ordinaire du règlement de la consultation."]), bomb])
+    tracemalloc.start()
+    with pytest.raises(DocumentError, match=r"bomb.pdf: a part of this PDF unpacks to more than 30 MB \(a PDF bomb"):
+        read_document(pdf)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 100 * 2**20
