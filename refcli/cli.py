@@ -510,6 +510,7 @@ def _show_document_progress(quiet: bool) -> None:
 
     console = stderr_console()
     if quiet or not console.is_terminal:
+        set_progress_reporter(None)
         return
 
     def reporter(path: Path):  # type: ignore[no-untyped-def]

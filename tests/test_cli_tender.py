@@ -169,3 +169,27 @@ def test_an_rc_that_libreoffice_turned_into_a_pdf(tmp_path: Path) -> None:
     assert fields["references"]["evidence"]["sentence"] == REFERENCES
     assert fields["references"]["evidence"]["page"] == 1
 
+
+
+def test_a_read_that_takes_more_than_a_second_shows_a_progress_bar(tmp_path: Path, monkeypatch) -> None:
+    import itertools
+    import time
+
+    from rich.console import Console
+
+    import refcli.documents
+    import refcli.output
+
+    monkeypatch.setattr(refcli.output, "stderr_console",
+                        lambda: Console(stderr=True, force_terminal=True, soft_wrap=True, highlight=False))
+    clock = itertools.count(0, 0.4)  # each page seems to take 0.4 s
+    monkeypatch.setattr(time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(refcli.documents, "_progress_reporter", None)
+    pdf = write_pdf(tmp_path / "CCTP.pdf", [text_page([f"ARTICLE {number} - CONTENU DE LA MISSION",
+                                                        "Le titulaire animera des ateliers de concertation."])
+                                            for number in range(1, 9)])
+    result = run("tender", "read", str(pdf), "--out", str(tmp_path / "tender.toml"))
+    assert result.exit_code == 0, result.stderr
+    assert "Reading CCTP.pdf" in result.stderr
+    quiet = run("tender", "read", str(pdf), "--out", str(tmp_path / "tender.toml"), "--force", "--quiet")
+    assert quiet.exit_code == 0 and quiet.stderr == ""
