@@ -16,7 +16,8 @@ PAGE_WIDTH, PAGE_HEIGHT = 595, 842  # A4 in points
 
 
 def _escape(text: str) -> bytes:
-    data = text.encode("cp1252", errors="replace")
+    # A U+FFFD is written as a byte WinAnsi leaves undefined: readers give it back as U+FFFD, a broken accent.
+    data = b"\x81".join(part.encode("cp1252", errors="replace") for part in text.split("\ufffd"))
     return data.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
 
 

@@ -274,3 +274,18 @@ def test_a_two_column_rc_that_libreoffice_laid_out(tmp_path: Path) -> None:
         ("ARTICLE 6 - CRITÈRES DE JUGEMENT DES OFFRES", False), ("ARTICLE 7 - VOIES DE RECOURS", False)]
     assert list(reading.competencies) == ["finance", "gup", "concertation"]  # gup: lot 2
     assert "Montfermeil — RC" not in reading.selection.text and "Valeur technique" not in reading.selection.text
+
+
+def test_broken_accents_in_a_pdf(tmp_path: Path) -> None:
+    lines = ["ARTICLE 1 - OBJET", "Le pr\ufffdsent march\ufffd a pour objet la concertation du quartier Sablons.",
+             "", "ARTICLE 2 - PI\ufffdCES DE LA CANDIDATURE", "Ma\ufffdtre d'ouvrage : Ville de Bondy, 93140 Bondy.",
+             "Trois r\ufffdf\ufffdrences des cinq derni\ufffdres ann\ufffdes.",
+             "Date limite de r\ufffdception des offres : 3 f\ufffdvrier 2027 \ufffd 12h."]
+    reading = read(write_pdf(tmp_path / "rc.pdf", [text_page(lines)]))
+    assert {name: finding.value for name, finding in reading.findings.items()} == {
+        "title": "La concertation du quartier Sablons", "buyer": "Ville de Bondy", "date": datetime.date(2027, 2, 3),
+        "references": 3, "window": {"years": 5}, "client_kind": None}
+    assert evidence(reading, "references") == Evidence(
+        "rc.pdf", 1, "Trois r\ufffdf\ufffdrences des cinq derni\ufffdres ann\ufffdes.")
+    assert evidence(reading, "buyer").sentence == "Ma\ufffdtre d'ouvrage : Ville de Bondy, 93140 Bondy."
+    assert reading.findings["date"].note == "the deadline for offers, at 12h00"
