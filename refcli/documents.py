@@ -151,10 +151,12 @@ def is_heading(line: str) -> bool:
     text = line.strip()
     if not text or len(text) > 110 or _CONTENTS_ENTRY.search(text):
         return False
+    if _HEADING.match(text):
+        return not text.endswith((".", ";", ",")) or len(text) < 60
     numbered = _NUMBERED.match(text)
     if numbered and not _MONTH_AFTER.match(text) and (
-            numbered["dotted"] or numbered["separator"] or numbered["first"].isupper()) or _HEADING.match(text):
-        return not text.endswith((".", ";", ",")) or len(text) < 60
+            numbered["dotted"] or numbered["separator"] or numbered["first"].isupper()):
+        return not text.endswith((".", ";", ","))  # "1. Le titulaire remet un rapport." is a list item
     letters = [char for char in text if char.isalpha()]
     return len(letters) >= 4 and all(char.isupper() for char in letters) and len(text.split()) <= 14
 

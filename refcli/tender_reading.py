@@ -97,6 +97,15 @@ class Section:
 _SUB_NUMBER = re.compile(r"^(?:article\s+)?\d{1,2}\.\d")
 
 
+_STRONG_HEADING = re.compile(r"^(?:article|chapitre|titre|partie|section|annexe)\b", re.IGNORECASE)
+
+
+def _strong_heading(title: str) -> bool:
+    """A heading that opens a section of its own whatever its words: 'ARTICLE 4', a line in capitals."""
+    letters = [char for char in title if char.isalpha()]
+    return bool(_STRONG_HEADING.match(title.strip())) or (bool(letters) and all(char.isupper() for char in letters))
+
+
 def heading_kind(title: str) -> str:
     folded = match_form(title)
     if _ADMINISTRATIVE.search(folded):
@@ -116,6 +125,11 @@ def split_sections(document: Document) -> list[Section]:
             continue
         if paragraph.kind == "heading":
             kind = heading_kind(paragraph.text)
+            if kind == "other" and not _strong_heading(paragraph.text):
+                # "2.3 Le quartier", "1. Réalisation d'un diagnostic": a sub-heading or a numbered item of the
+                # section it is in, whose text it stays
+                sections[-1].paragraphs.append(Paragraph(paragraph.text, paragraph.page, "text"))
+                continue
             if _SUB_NUMBER.match(match_form(paragraph.text)):
                 if kind == "other":
                     kind = parent_kind

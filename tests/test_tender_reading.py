@@ -289,3 +289,16 @@ def test_broken_accents_in_a_pdf(tmp_path: Path) -> None:
         "rc.pdf", 1, "Trois r\ufffdf\ufffdrences des cinq derni\ufffdres ann\ufffdes.")
     assert evidence(reading, "buyer").sentence == "Ma\ufffdtre d'ouvrage : Ville de Bondy, 93140 Bondy."
     assert reading.findings["date"].note == "the deadline for offers, at 12h00"
+
+
+def test_numbered_items_and_sub_headings_stay_in_their_section(tmp_path: Path) -> None:
+    path = tmp_path / "cctp.txt"
+    path.write_text("ARTICLE 1 - CONTENU DE LA MISSION\n\n1. Réalisation d'un diagnostic partagé\n\n"
+                    "2. Le titulaire animera trois ateliers de concertation.\n\n2.3 Le quartier des Tilleuls\n\n"
+                    "Un quartier de 900 logements.\n\nARTICLE 2 - MODALITÉS DE PAIEMENT\n\nÀ 30 jours.\n",
+                    encoding="utf-8")
+    selection = read(path).selection
+    assert [(section.title, section.used) for section in selection.sections] == [
+        ("ARTICLE 1 - CONTENU DE LA MISSION", True), ("ARTICLE 2 - MODALITÉS DE PAIEMENT", False)]
+    assert selection.text == ("1. Réalisation d'un diagnostic partagé\nLe titulaire animera trois ateliers de "
+                              "concertation.\n2.3 Le quartier des Tilleuls\nUn quartier de 900 logements.")
