@@ -297,9 +297,11 @@ _WINDOW_YEARS = [
 ]
 _WINDOW_SINCE = [
     pattern(r"depuis\s+(?:le\s+1er\s+janvier\s+|janvier\s+|l'ann{e}e\s+|le\s+d{e}but\s+de\s+)?((?:19|20)\d\d)\b"),
-    pattern(r"(?:a partir de|post{e}rieure?s?\s+a|apr{e}s)\s+(?:l'ann{e}e\s+)?((?:19|20)\d\d)\b"),
+    pattern(r"(?:a\s+partir\s+d[eu]|post{e}rieure?s?\s+(?:a|au)|apr{e}s\s+l[ea])\s+(?:le\s+)?(?:1er\s+\S+\s+|"
+            r"l'ann{e}e\s+|\d{1,2}\s+\S+\s+|\d{1,2}/\d{1,2}/)?((?:19|20)\d\d)\b"),
     pattern(r"(?:entre|de)\s+((?:19|20)\d\d)\s+(?:et|a)\s+(?:19|20)\d\d"),
 ]
+_WINDOW_MONTHS = pattern(r"\b(\d{2,3})\s+derniers\s+mois\b")
 _OLDER_ACCEPTED = pattern(r"plus\s+de\s+" + _NUMBER + r"\s+ans|plus\s+anciennes")
 _ARRETE = pattern(r"arr{e}t{e}\s+du\s+22\s+mars\s+2019")
 _ARRETE_SERVICES = pattern(r"principa(?:les|ux)\s+(?:services|prestations|fournitures)|liste\s+des\s+services|"
@@ -315,13 +317,18 @@ _BUYER = pattern(
     r"(?:pouvoir\s+adjudicateur|entit{e}\s+adjudicatrice|acheteur(?:\s+public)?|ma{i}tre\s+d'ouvrage|"
     r"ma{i}tre\s+de\s+l'ouvrage|personne\s+publique\s+contractante)\s*(?:\([^)]*\)\s*)?"
     r"(?:est\s+[^:.;]{0,60}?)?:\s*"
+    r"|^(?:nom\s+et\s+adresses?(?:\s+officiels?)?|nom\s+de\s+l'organisme)\s*:\s*"
 )
+# A heading naming the buyer, the name in the paragraph under it: "Identification de l'acheteur".
+_BUYER_HEADING = pattern(r"^(?:\S+\s+){0,3}?(?:identification|d{e}signation|nom)\s+(?:de\s+l'|du\s+)"
+                         r"(?:acheteur|pouvoir\s+adjudicateur|ma{i}tre\s+d'ouvrage|organisme\s+acheteur)\s*$")
 _BUYER_END = re.compile(r"\s*(?:,|;|\s-\s|\s–\s|\(|\d{5}|\.(?:\s|$)|$|\s(?:Adresse|Représentée?|Immatricul|Tél|Tel|"
                         r"Courriel|SIRET|Siège)\b)", re.IGNORECASE)
 _DEADLINE = pattern(
     r"(?:date|heure)s?\s+(?:et\s+heure\s+)?limites?\s+(?:de\s+)?(?:r{e}ception|remise|d{e}p{o}t|transmission)\s+"
     r"des\s+(?:offres|plis|propositions|dossiers)"
     r"|(?:offres|plis)\s+(?:devront|doivent)\s+(?:{e}tre\s+)?(?:remis|d{e}pos{e}s|transmis|parvenir|re{c}us)"
+    r"|^(?:remise|r{e}ception|d{e}p{o}t)\s+des\s+(?:offres|plis)\s*:"
 )
 _DEADLINE_CANDIDATURES = pattern(r"(?:date|heure)s?\s+(?:et\s+heure\s+)?limites?\s+(?:de\s+)?"
                                  r"(?:r{e}ception|remise|d{e}p{o}t)\s+des\s+candidatures")
@@ -342,6 +349,7 @@ _OBJECT = [
     pattern(r"(?:la\s+pr{e}sente\s+consultation|le\s+pr{e}sent\s+march{e}|le\s+march{e}|la\s+consultation|"
             r"le\s+pr{e}sent\s+accord-cadre|l'accord-cadre)\s+(?:a\s+pour\s+objet|porte\s+sur|concerne|vise)\s*:?\s*"),
     pattern(r"^objet\s+(?:du\s+march{e}|de\s+la\s+consultation|de\s+l'accord-cadre|du\s+contrat)?\s*:\s*"),
+    pattern(r"\bintitul{e}\s+(?:du\s+march{e}\s+|de\s+la\s+consultation\s+|attribu{e}\s+au\s+march{e}\s+)?:\s*"),
 ]
 _CLIENT = {
     "public": pattern(r"(?:ma{i}tres?\s+d'ouvrage|acheteurs?|clients?|donneurs?\s+d'ordres?|commanditaires?|"
@@ -405,8 +413,16 @@ def _title(text: str) -> str:
 
 
 def _find_buyer(sentences: list[Sentence], documents: list[Document]) -> Finding:
-    for sentence in sentences:
+    for number, sentence in enumerate(sentences):
         match = _BUYER.search(sentence.folded)
+        following = sentences[number + 1] if number + 1 < len(sentences) else None
+        if not match and following is not None and _BUYER_HEADING.match(sentence.folded) \
+                and not _BUYER.search(following.folded):
+            heading = sentence.text
+            joined = f"{heading} : {following.text}"
+            sentence = Sentence(joined, match_form(joined), Evidence(following.evidence.file,
+                                                                     following.evidence.page, joined), None)
+            match = re.compile(" : ").search(joined, len(heading))
         if match:
             rest = sentence.text[match.end():]
             end = _BUYER_END.search(rest)
@@ -505,6 +521,11 @@ def _find_window(sentences: list[Sentence]) -> Finding:
                 found.append(Finding("window", {"years": _number(match[1])}, sentence.evidence))
                 break
         else:
+            months = _WINDOW_MONTHS.search(folded)
+            if months and int(months[1]) % 12 == 0:
+                found.append(Finding("window", {"years": int(months[1]) // 12}, sentence.evidence,
+                                     f"{months[1]} months"))
+                continue
             for expression in _WINDOW_SINCE:
                 match = expression.search(folded)
                 if match:

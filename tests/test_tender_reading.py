@@ -302,3 +302,29 @@ def test_numbered_items_and_sub_headings_stay_in_their_section(tmp_path: Path) -
         ("ARTICLE 1 - CONTENU DE LA MISSION", True), ("ARTICLE 2 - MODALITÉS DE PAIEMENT", False)]
     assert selection.text == ("1. Réalisation d'un diagnostic partagé\nLe titulaire animera trois ateliers de "
                               "concertation.\n2.3 Le quartier des Tilleuls\nUn quartier de 900 logements.")
+
+
+@pytest.mark.parametrize(("sentence", "window"), [
+    ("Les références porteront sur les 36 derniers mois.", {"years": 3}),
+    ("Trois références postérieures au 1er janvier 2020.", {"since": 2020}),
+    ("Des références datant de moins de cinq ans à la date de remise des offres.", {"years": 5}),
+    ("Trois références sur ces trois dernières années.", {"years": 3}),
+])
+def test_more_ways_of_stating_the_window(tmp_path: Path, sentence: str, window) -> None:
+    reading = read(write_rc_text(tmp_path / "rc.txt", references=sentence))
+    assert reading.findings["window"].value == window
+    assert evidence(reading, "window").sentence == sentence
+
+
+def test_an_avis_with_its_buyer_under_a_heading_and_its_title_as_intitule(tmp_path: Path) -> None:
+    path = tmp_path / "avis.txt"
+    path.write_text("SECTION I : IDENTIFICATION DE L'ACHETEUR\n\nEst Ensemble, 100 avenue Gaston Roussel, 93230 "
+                    "Romainville.\n\nSECTION II : OBJET\n\nIntitulé du marché : AMO gestion urbaine et sociale de "
+                    "proximité des quartiers NPNRU\n\nRemise des offres : 12/03/2027 à 12:00\n", encoding="utf-8")
+    reading = read(path)
+    assert reading.findings["buyer"].value == "Est Ensemble"
+    assert evidence(reading, "buyer").sentence == ("SECTION I : IDENTIFICATION DE L'ACHETEUR : Est Ensemble, 100 "
+                                                   "avenue Gaston Roussel, 93230 Romainville.")
+    assert reading.findings["title"].value == "AMO gestion urbaine et sociale de proximité des quartiers NPNRU"
+    assert reading.findings["date"].value == datetime.date(2027, 3, 12)
+    assert reading.findings["date"].note == "the deadline for offers, at 12h00"
