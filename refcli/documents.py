@@ -114,9 +114,10 @@ def read_document(path: Path) -> Document:
             kind = describe_file(path, head)
             raise DocumentError(f"{path}: not a PDF" + (f" ({kind})" if kind else "") + "; export it as PDF again")
         return _read_pdf(path)
-    if suffix in WORD_SUFFIXES:
-        return _read_word(path)
-    return _read_text(path)
+    document = _read_word(path) if suffix in WORD_SUFFIXES else _read_text(path)
+    if not document.text.strip():
+        raise DocumentError(f"{path}: no text in this file")
+    return document
 
 
 # -- text ----------------------------------------------------------------------------------------------------
@@ -126,7 +127,9 @@ def _read_text(path: Path) -> Document:
     data = path.read_bytes()
     kind = describe_file(path, data[:8])
     if kind or b"\x00" in data[:4096]:
-        raise DocumentError(f"{path}: not a text file ({kind or 'binary content'}); give it with its own suffix")
+        suffix = {"a PDF": ".pdf", "a Word document (.docx)": ".docx"}.get(kind or "")
+        hint = f"rename it {suffix}" if suffix else "give a .pdf, .docx, .txt or .md file"
+        raise DocumentError(f"{path}: not a text file ({kind or 'binary content'}); {hint}")
     # Bytes that are not UTF-8 become U+FFFD, which matching tolerates, as in broken tender exports.
     text = data.decode("utf-8-sig", errors="replace")
     paragraphs: list[Paragraph] = []

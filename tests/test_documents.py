@@ -226,3 +226,14 @@ def test_a_pdf_bomb_is_refused_without_unpacking_it(tmp_path: Path) -> None:
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 100 * 2**20
+
+
+def test_an_empty_file_or_a_pdf_named_txt(tmp_path: Path) -> None:
+    empty = tmp_path / "objet.txt"
+    empty.write_text("\n\n", encoding="utf-8")
+    with pytest.raises(DocumentError, match=r"objet.txt: no text in this file$"):
+        read_document(empty)
+    disguised = tmp_path / "rc.txt"
+    disguised.write_bytes(b"%PDF-1.7\n...")
+    with pytest.raises(DocumentError, match=r"rc.txt: not a text file \(a PDF\); rename it .pdf$"):
+        read_document(disguised)
