@@ -50,8 +50,12 @@ def match_form(text: str) -> str:
 
 
 def pattern(source: str) -> re.Pattern[str]:
-    """Compile a folded pattern where '{e}' marks a letter that had an accent: it also matches U+FFFD."""
-    return re.compile(re.sub(r"\{([a-z])\}", r"[\1\\ufffd]", source))
+    """Compile a folded pattern where '{e}' marks a letter that had an accent.
+
+    Exports break accents two ways: a U+FFFD in the letter's place ("r\ufffdf\ufffdrences"), or nothing
+    ("rfrences", "matre douvrage"); so a marked letter may be U+FFFD or missing, and so may an apostrophe.
+    """
+    return re.compile(re.sub(r"\{([a-z])\}", r"[\1\\ufffd]?", source).replace("'", "'?"))
 
 
 _NUMBER_WORDS = {"un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8,
@@ -461,9 +465,12 @@ def _parse_date(folded: str, start: int) -> tuple[datetime.date, str] | None:
 
 
 def _month_of(word: str) -> str:
-    """The month a folded word names, a broken accent ('f\ufffdvrier') standing for any letter."""
+    """The month a folded word names, a broken accent ('f\ufffdvrier') standing for any letter, or dropped."""
     expression = re.compile("^" + re.escape(word).replace("\ufffd", ".") + "$")
-    return next(month for month in _MONTHS if expression.match(month))
+    for month in _MONTHS:
+        if expression.match(month) or word in {month[:index] + month[index + 1:] for index in range(len(month))}:
+            return month
+    raise KeyError(word)
 
 
 def _find_deadline(sentences: list[Sentence]) -> Finding:

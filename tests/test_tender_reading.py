@@ -328,3 +328,16 @@ def test_an_avis_with_its_buyer_under_a_heading_and_its_title_as_intitule(tmp_pa
     assert reading.findings["title"].value == "AMO gestion urbaine et sociale de proximité des quartiers NPNRU"
     assert reading.findings["date"].value == datetime.date(2027, 3, 12)
     assert reading.findings["date"].note == "the deadline for offers, at 12h00"
+
+
+def test_accents_and_apostrophes_an_export_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "rc.txt"
+    path.write_text("ARTICLE 1 - OBJET\n\nLe prsent march a pour objet une tude de concertation.\n\n"
+                    "ARTICLE 2 - CANDIDATURES\n\nMatre douvrage : Ville de Stains\n\nLe candidat prsentera au moins "
+                    "trois rfrences ralises au cours des cinq dernires annes pour des matres douvrage publics."
+                    "\n\nARTICLE 3 - REMISE\n\nDate limite de rception des offres : 3 fvrier 2027\n",
+                    encoding="utf-8")
+    reading = read(path)
+    assert {name: finding.value for name, finding in reading.findings.items()} == {
+        "title": "Une tude de concertation", "buyer": "Ville de Stains", "date": datetime.date(2027, 2, 3),
+        "references": 3, "window": {"years": 5}, "client_kind": "public"}
