@@ -284,7 +284,6 @@ def _read_pdf_stream(path: Path, stream) -> Document:  # type: ignore[no-untyped
     from pdfminer.converter import PDFPageAggregator
     from pdfminer.layout import LAParams
     from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
-    from pdfminer.pdfpage import PDFPage
 
     document = _open_pdf(path, stream)
     total = _page_count(path, document)
@@ -297,22 +296,13 @@ def _read_pdf_stream(path: Path, stream) -> Document:  # type: ignore[no-untyped
     progress = _progress_reporter(path) if _progress_reporter else None
     pages: list[list[Line]] = []  # per page, in reading order
     try:
-        for number, page in enumerate(PDFPage.create_pages(document), start=1):
-            if number > MAX_PAGES:
-                break
-            interpreter.process_page(page)
-            layout = device.get_result()
+        for layout in _layouts(path, document, interpreter, device):
             pages.append(_page_lines(layout))
             if progress:
-                progress(number, total)
-    except DocumentError:
-        raise
-    except Exception as error:  # pdfminer raises many kinds on a damaged file; none is the user's bug
-        if not type(error).__module__.startswith(("pdfminer", "zlib", "struct")) and \
-                not isinstance(error, ValueError | KeyError | TypeError | IndexError | AssertionError):
-            raise
-        raise DocumentError(f"{path}: a damaged PDF (page {len(pages) + 1}: {type(error).__name__}); "
-                            "export it as PDF again") from None
+                progress(len(pages), total)
+    finally:
+        if progress:
+            progress(total, total)  # done, or given up: the bar goes
     characters = sum(len(line[2]) for page in pages for line in page)
     if characters < MIN_TEXT_CHARACTERS:
         raise DocumentError(f"{path}: no text in this PDF (a scan?): it needs OCR first, e.g. "
@@ -322,6 +312,27 @@ def _read_pdf_stream(path: Path, stream) -> Document:  # type: ignore[no-untyped
     for number, lines in enumerate(pages, start=1):
         paragraphs += _paragraphs_from_pdf_lines(_body_lines(lines, margins), number)
     return Document(path, "PDF", len(pages), tuple(paragraphs))
+
+
+def _layouts(path: Path, document, interpreter, device):  # type: ignore[no-untyped-def]
+    """Lay out each page with pdfminer.six, MAX_PAGES at most; its errors on a damaged file become one message."""
+    from pdfminer.pdfpage import PDFPage
+
+    number = 0
+    try:
+        for number, page in enumerate(PDFPage.create_pages(document), start=1):
+            if number > MAX_PAGES:
+                return
+            interpreter.process_page(page)
+            yield device.get_result()
+    except DocumentError:
+        raise
+    except Exception as error:  # pdfminer.six raises many kinds on a damaged file, from its own code
+        if not type(error).__module__.startswith(("pdfminer", "zlib", "struct")) and \
+                not isinstance(error, ValueError | KeyError | TypeError | IndexError | AssertionError):
+            raise
+        raise DocumentError(f"{path}: a damaged PDF (page {max(number, 1)}: {type(error).__name__}); "
+                            "export it as PDF again") from None
 
 
 def _open_pdf(path: Path, stream):  # type: ignore[no-untyped-def]

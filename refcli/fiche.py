@@ -130,7 +130,7 @@ def _docx_text(path: Path) -> str:
     return "\n".join(lines)
 
 
-def _cell_marks(cell: Any) -> str | None:
+def _cell_marks(cell: Any) -> str:
     """An empty cell of a component row drawn with shading: filled (■) when shaded, else empty (□)."""
     shading = next((node for node in cell.iter() if node.tag.endswith("}shd")), None)
     fill = None
