@@ -115,8 +115,9 @@ TextOption = Annotated[
 ]
 TenderTextOption = Annotated[
     Optional[Path],  # noqa: UP045
-    typer.Option("--tender-text", metavar="FILE", help="A .txt, .md or .docx file of the tender's object or rules.",
-                 show_default=False),
+    typer.Option("--tender-text", metavar="FILE", show_default=False,
+                 help="A .pdf, .docx, .txt or .md file of the tender's object or rules (of an RC: the mission's "
+                      "sections)."),
 ]
 TenderOption = Annotated[
     Optional[Path],  # noqa: UP045
