@@ -267,6 +267,10 @@ def load_tender(path: Path) -> Tender:
     except UnicodeDecodeError as error:
         raise UserError(f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8") from None
     except ValueError as error:  # tomllib.TOMLDecodeError
+        if path.suffix.casefold() in (".txt", ".md"):
+            raise UserError(f"{path}: this is a text file, not a tender file (TOML): search its text with "
+                            f"--tender-text, or draft a tender file with 'refcli tender read {path} --out "
+                            "tender.toml'") from None
         raise UserError(f"{path}: TOML syntax error: {error}") from None
     return parse_tender(table, path)
 

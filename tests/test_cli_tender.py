@@ -193,3 +193,13 @@ def test_a_read_that_takes_more_than_a_second_shows_a_progress_bar(tmp_path: Pat
     assert "Reading CCTP.pdf" in result.stderr
     quiet = run("tender", "read", str(pdf), "--out", str(tmp_path / "tender.toml"), "--force", "--quiet")
     assert quiet.exit_code == 0 and quiet.stderr == ""
+
+
+def test_tender_on_a_text_file_says_what_it_is(tmp_path: Path) -> None:
+    text = tmp_path / "objet.txt"
+    text.write_text("Objet du marché : AMO concertation.\n", encoding="utf-8")
+    result = run("search", "--tender", str(text), "--data", str(SHIPPED_MISSIONS))
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"error: {text}: this is a text file, not a tender file (TOML): search its "
+                                     f"text with --tender-text, or draft a tender file with 'refcli tender read "
+                                     f"{text} --out tender.toml'")
