@@ -55,6 +55,27 @@ class _Deferred(TyperCommand):
         return command.make_context(info_name, args, parent=parent, **extra)
 
 
+class _DeferredGroup(TyperGroup):
+    """A group of commands (`refcli tender`) known by its name and help until it runs, like _Deferred."""
+
+    def __init__(self, info, *, pretty_exceptions_short: bool, rich_markup_mode) -> None:  # type: ignore[no-untyped-def]
+        import inspect
+
+        self.info = info
+        self.pretty_exceptions_short = pretty_exceptions_short
+        super().__init__(name=info.name, help=inspect.cleandoc(info.help),
+                         rich_markup_mode=rich_markup_mode)
+
+    def _built(self) -> TyperGroup:
+        from typer.main import get_group_from_info
+
+        return get_group_from_info(self.info, pretty_exceptions_short=self.pretty_exceptions_short,
+                                   suggest_commands=True, rich_markup_mode=self.rich_markup_mode)
+
+    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[no-untyped-def]
+        return self._built().make_context(info_name, args, parent=parent, **extra)
+
+
 app = typer.Typer(
     cls=_ErrorBoundary,
     name="refcli",
@@ -94,8 +115,9 @@ TextOption = Annotated[
 ]
 TenderTextOption = Annotated[
     Optional[Path],  # noqa: UP045
-    typer.Option("--tender-text", metavar="FILE", help="A .txt, .md or .docx file of the tender's object or rules.",
-                 show_default=False),
+    typer.Option("--tender-text", metavar="FILE", show_default=False,
+                 help="A .pdf, .docx, .txt or .md file of the tender's object or rules (of an RC: the mission's "
+                      "sections)."),
 ]
 TenderOption = Annotated[
     Optional[Path],  # noqa: UP045
@@ -480,12 +502,48 @@ CoverOption = Annotated[
 DEFAULT_REFERENCES = 5  # build-bid and check, when neither the tender nor --limit says how many
 
 
+def _show_document_progress(quiet: bool) -> None:
+    """A progress bar on stderr while a long PDF is read, once reading it has taken more than a second."""
+    import time
+
+    from refcli.documents import set_progress_reporter
+    from refcli.output import stderr_console
+
+    console = stderr_console()
+    if quiet or not console.is_terminal:
+        set_progress_reporter(None)
+        return
+
+    def reporter(path: Path):  # type: ignore[no-untyped-def]
+        started = time.monotonic()
+        shown: list = []
+
+        def advance(done: int, total: int) -> None:
+            if not shown and time.monotonic() - started > 1 and done < total:
+                from rich.progress import Progress
+
+                progress = Progress(console=console, transient=True)
+                progress.start()
+                shown.append((progress, progress.add_task(f"Reading {path.name}", total=total)))
+            if shown:
+                progress, task = shown[0]
+                progress.update(task, completed=done)
+                if done >= total:
+                    progress.stop()
+
+        return advance
+
+    set_progress_reporter(reporter)
+
+
 def _build_query(library, *, terms, text, tender_text, tender, competency, since, years, client, limit,
-                 default_limit: int | None = None):
+                 default_limit: int | None = None, quiet: bool = False):
     """The query of search, check and build-bid: the tender file, then the options over it."""
     from refcli.glossary import load_glossary
     from refcli.query import build_query, load_tender
 
+    if tender_text is not None:
+        _show_document_progress(quiet)
     loaded = load_tender(tender) if tender is not None else None
     if limit is None and default_limit is not None and not (loaded is not None and loaded.references):
         limit = default_limit
@@ -658,7 +716,7 @@ def build_bid(
         library, index = _load(data, quiet, no_cache, cache_dir, for_search=True)
         query = _build_query(library, terms=terms, text=text, tender_text=tender_text, tender=tender,
                              competency=competency, since=since, years=years, client=client, limit=limit,
-                             default_limit=DEFAULT_REFERENCES)
+                             default_limit=DEFAULT_REFERENCES, quiet=quiet)
         _print_notes(query, quiet)
         candidates = rank_candidates(library, index, query)
         if not candidates:
@@ -775,7 +833,7 @@ def search(
 
     library, index = _load(data, quiet, no_cache, cache_dir, for_search=True)
     query = _build_query(library, terms=terms, text=text, tender_text=tender_text, tender=tender,
-                         competency=competency, since=since, years=years, client=client, limit=limit)
+                         competency=competency, since=since, years=years, client=client, limit=limit, quiet=quiet)
     if cover:
         matches = choose_matches(rank_candidates(library, index, query), query, cover=True)
     else:
@@ -802,6 +860,14 @@ def search(
             console.print(coverage_view(matches, query, library))
         if explain:
             console.print(explanation_view(query, matches, library))
+            if tender_text is not None:
+                from rich.markup import escape
+
+                from refcli.tender_reading import explain_selection, selection_of
+
+                console.print(f"Sections of {escape(str(tender_text))} (--tender-text):")
+                for line in explain_selection(selection_of(tender_text, "--tender-text")):
+                    console.print(f"  {escape(line)}")
     if not matches:
         raise NegativeAnswer("" if json else "no mission matches the query")
 
@@ -886,7 +952,7 @@ def check(
         library, index = _load(data, quiet, no_cache, cache_dir, for_search=True)
         query = _build_query(library, terms=terms, text=text, tender_text=tender_text, tender=tender,
                              competency=competency, since=since, years=years, client=client, limit=limit,
-                             default_limit=DEFAULT_REFERENCES)
+                             default_limit=DEFAULT_REFERENCES, quiet=quiet)
         checklist = check_tender(library, index, query)
     _print_notes(query, quiet)
     if json:
@@ -906,17 +972,77 @@ def check(
         raise NegativeAnswer("" if json or quiet else f"check failed: {names}")
 
 
+TENDER_HELP = "Read a consultation's documents (RC, CCTP, avis) into a draft tender file."
+tender_app = typer.Typer(help=TENDER_HELP, no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(tender_app, name="tender", help=TENDER_HELP)
+
+
+@tender_app.command("read")
+def tender_read(
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="The consultation's documents: .pdf, "
+                                                ".docx, .txt or .md.", exists=True, dir_okay=False)],
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--out", "-o", help="The tender file to write (default: print it on stdout).",
+                     show_default=False),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the tender file if it exists.")] = False,
+    data: DataOption = None,
+    json: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Read an RC, a CCTP or an avis into a draft tender file, each value with the sentence it came from."""
+    from refcli.errors import UserError
+    from refcli.glossary import load_glossary
+    from refcli.load import resolve_data_folder
+    from refcli.tender_reading import check_draft, read_tender, reading_json, render_draft
+    from refcli.vocabulary import load_vocabulary
+    from refcli.write import check_writable, write_atomically
+
+    try:
+        folder = resolve_data_folder(data)
+    except UserError:
+        if data is not None:
+            raise
+        folder = None  # no library here: the vocabularies shipped with refcli
+    if out is not None:
+        check_writable(out, force)
+    vocabulary, glossary = load_vocabulary(folder), load_glossary(folder)
+    _show_document_progress(quiet or json)
+    reading = read_tender(list(files), vocabulary, glossary)
+    draft = render_draft(reading, vocabulary, out)
+    check_draft(draft, out or Path("tender.toml"))
+    if out is not None:
+        write_atomically(out, draft.encode("utf-8"), force=force)
+    if json:
+        print_json("tender read", {**reading_json(reading, vocabulary), "out": str(out) if out else None,
+                                   "toml": draft})
+    elif out is None:
+        typer.echo(draft, nl=False)
+    if out is not None and not quiet:
+        from refcli.output import print_note
+
+        missing = [name for name, finding in reading.findings.items() if finding.value is None]
+        print_note(f"wrote {out}: check each value against its quoted sentence"
+                   + (f"; not found: {', '.join(missing)}" if missing else ""))
+        print_note(f"then: refcli check --tender {out}")
+
+
 def command_line() -> TyperGroup:
     """`app` as a click group whose commands are built only when they run (typer.main.get_command builds all)."""
     import copy
 
     bare = copy.copy(app)
     bare.registered_commands = []
+    bare.registered_groups = []
     group = typer.main.get_command(bare)  # the group's own options: --version, completion, --help
     assert isinstance(group, TyperGroup)
     for info in app.registered_commands:
         group.add_command(_Deferred(info, pretty_exceptions_short=app.pretty_exceptions_short,
                                     rich_markup_mode=group.rich_markup_mode))
+    for group_info in app.registered_groups:
+        group.add_command(_DeferredGroup(group_info, pretty_exceptions_short=app.pretty_exceptions_short,
+                                         rich_markup_mode=group.rich_markup_mode))
     return group
 
 

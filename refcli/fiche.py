@@ -97,49 +97,77 @@ def read_fiche_text(path: Path) -> str:
 
 
 def _docx_text(path: Path) -> str:
-    import zipfile
+    """The fiche's text as the text format writes it, from Word's structure.
 
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
+    A list paragraph (a List style, or Word's numbering) becomes a '- ' bullet line; inside a section
+    (Enjeux, Contenu, Composantes) every other paragraph is followed by a blank line, so that each stays
+    a paragraph or an item of its own; tables are read by _docx_table_lines.
+    """
+    from refcli.documents import DocumentError, open_word, paragraph_kind, paragraph_text, style_names
 
     try:
-        document = docx.Document(str(path))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise FicheReadError(f"not a readable Word document (.docx): {error}") from None
-    except Exception as error:  # lxml raises its own syntax errors on a corrupt part
-        if type(error).__module__.startswith("lxml"):
-            raise FicheReadError(f"not a readable Word document (.docx): {error}") from None
-        raise
+        document = open_word(path)
+    except DocumentError as error:
+        raise FicheReadError(str(error).removeprefix(f"{path}: ")) from None
+    styles = style_names(document)
     lines: list[str] = []
-    body = document.element.body
-    for child in body.iterchildren():
+    in_section = False
+    for child in document.element.body.iterchildren():
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
-            lines.append("".join(node.text or "" for node in child.iter() if node.tag.endswith("}t")))
+            text = paragraph_text(child).replace("\t", " ").rstrip()
+            found = _match_label(text) if text.strip() else None
+            if found:
+                in_section = found[0] in SECTIONS
+            if text.strip() and paragraph_kind(child, styles) == "item" and not found:
+                lines.append(text if BULLET.match(text) else "- " + text.strip())
+            else:
+                lines.append(text)
+                if in_section and not found and text.strip():
+                    lines.append("")
         elif tag == "tbl":
             lines += _docx_table_lines(child)
     return "\n".join(lines)
 
 
+def _cell_marks(cell: Any) -> str:
+    """An empty cell of a component row drawn with shading: filled (■) when shaded, else empty (□)."""
+    shading = next((node for node in cell.iter() if node.tag.endswith("}shd")), None)
+    fill = None
+    if shading is not None:
+        fill = next((value for key, value in shading.attrib.items() if key.endswith("}fill")), None)
+    return "■" if fill and fill.casefold() not in ("auto", "ffffff") else "□"
+
+
 def _docx_table_lines(table: Any) -> list[str]:
-    """A label/value table row reads as 'label : value'; other rows as their cells' lines."""
+    """A label/value row reads as 'label : value'; a component row ('Concertation' | '■■■□□', or a square
+    per cell, drawn or shaded) as '■■■□□ Concertation'; other rows as their cells' lines."""
     lines = []
     for row in table.iter():
         if not row.tag.endswith("}tr"):
             continue
-        cells = []
+        cells, raw_cells = [], []
         for cell in row.iterchildren():
             if cell.tag.endswith("}tc"):
                 paragraphs = [
                     "".join(node.text or "" for node in paragraph.iter() if node.tag.endswith("}t"))
                     for paragraph in cell.iterchildren() if paragraph.tag.endswith("}p")
                 ]
+                raw_cells.append(cell)
                 cells.append("\n".join(paragraphs).strip())
-        cells = [cell for cell in cells if cell]
-        if len(cells) == 2 and _LABEL_KEYS.get(_label_key(cells[0].rstrip(" :"))):
-            lines.append(f"{cells[0].rstrip(' :')} : {cells[1]}")
+        squares = [cell for cell in cells if cell and all(char in _FILLED + _EMPTY + " " for char in cell)]
+        labels = [cell for cell in cells if cell and cell not in squares]
+        empty = [raw for raw, text in zip(raw_cells, cells, strict=True) if not text]
+        if len(labels) == 1 and squares:
+            lines.append("".join(square.replace(" ", "") for square in squares) + "\t" + labels[0])
+        elif len(labels) == 1 and not squares and len(empty) >= 3:
+            lines.append("".join(_cell_marks(cell) for cell in empty) + "\t" + labels[0])
         else:
-            lines += cells
+            cells = [cell for cell in cells if cell]
+            if len(cells) == 2 and _LABEL_KEYS.get(_label_key(cells[0].rstrip(" :"))):
+                lines.append(f"{cells[0].rstrip(' :')} : {cells[1]}")
+            else:
+                lines += cells
         lines.append("")
     return lines
 

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 DEFAULT_LIMIT = 10
 # A glossary alternative (an acronym's expansion, a synonym) counts this much of the term itself.
 ALTERNATIVE_WEIGHT = 0.8
-TEXT_SUFFIXES = (".txt", ".md", ".text")
 TENDER_KEYS = ("title", "buyer", "date", "keywords", "text", "text_file", "competencies", "window",
                "references", "client_kind", "require_illustrations")
 
@@ -337,49 +336,39 @@ def _term(text: str, words: tuple[str, ...], origin: str, glossary: Glossary, li
 
 
 def read_tender_text(path: Path, where: str) -> str:
-    """Return the text of a tender's object or rules: .txt or .md (UTF-8), or .docx (Word)."""
-    suffix = path.suffix.casefold()
-    if suffix == ".docx":
-        return _read_docx(path, where)
-    if suffix not in TEXT_SUFFIXES:
-        raise UserError(f"{where} {path}: unsupported file type {path.suffix or '(none)'!r}; "
-                        "give a .txt, .md or .docx file")
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise UserError(f"{where} {path}: cannot read the file: {error.strerror or error}") from None
-    # Bytes that are not UTF-8 become U+FFFD, which matching tolerates, as in broken tender exports.
-    return data.decode("utf-8-sig", errors="replace")
+    """Return the text of a tender's object or rules (.txt, .md, .docx, .pdf); of an RC, its mission's sections."""
+    from refcli.tender_reading import tender_text_of
 
-
-def _read_docx(path: Path, where: str) -> str:
-    import zipfile
-
-    from docx import Document
-    from docx.opc.exceptions import PackageNotFoundError
-
-    try:
-        document = Document(str(path))
-    except (OSError, PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as error:
-        raise UserError(f"{where} {path}: cannot read the Word document: {error}") from None
-    parts = [paragraph.text for paragraph in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            parts += [cell.text for cell in row.cells]
-    return "\n".join(parts)
+    return tender_text_of(path, where)
 
 
 def load_tender(path: Path) -> Tender:
     """Read a tender TOML file; a problem is one line naming the file and the key."""
     try:
-        table = parse_toml(path.read_bytes().decode("utf-8-sig"))
+        data = path.read_bytes()
+        _refuse_document(path, data)
+        table = parse_toml(data.decode("utf-8-sig"))
     except OSError as error:
         raise UserError(f"{path}: cannot read the tender file: {error.strerror or error}") from None
     except UnicodeDecodeError as error:
         raise UserError(f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8") from None
     except ValueError as error:  # tomllib.TOMLDecodeError
+        if path.suffix.casefold() in (".txt", ".md"):
+            raise UserError(f"{path}: this is a text file, not a tender file (TOML): search its text with "
+                            f"--tender-text, or draft a tender file with 'refcli tender read {path} --out "
+                            "tender.toml'") from None
         raise UserError(f"{path}: TOML syntax error: {error}") from None
     return parse_tender(table, path)
+
+
+def _refuse_document(path: Path, data: bytes) -> None:
+    """A PDF or a Word file given as a tender file: say what it is and what reads it."""
+    from refcli.documents import describe_file
+
+    kind = describe_file(path, data[:8])
+    if kind is not None:
+        raise UserError(f"{path}: this is {kind}, not a tender file (TOML): draft one with "
+                        f"'refcli tender read {path} --out tender.toml', or search its text with --tender-text")
 
 
 def parse_tender(table: dict, path: Path) -> Tender:

@@ -148,8 +148,9 @@ def test_every_command_takes_quiet():
     import typer.main
 
     for name, command in typer.main.get_command(app).commands.items():
-        options = {option for parameter in command.params for option in getattr(parameter, "opts", [])}
-        assert "--quiet" in options, name
+        for sub_name, sub_command in getattr(command, "commands", {}).items() or [(name, command)]:
+            options = {option for parameter in sub_command.params for option in getattr(parameter, "opts", [])}
+            assert "--quiet" in options, f"{name} {sub_name}"
 
 
 @pytest.mark.parametrize("env", [{"NO_COLOR": "1"}, {}])

@@ -67,7 +67,8 @@ def test_window_from_since_or_years(seed_library, glossary):
     ({"keywords": ["x"], "since": 2016, "years": 3}, "--since/--years: give one or the other"),
     ({"keywords": ["x"], "client_kind": "associatif"}, "--client: 'associatif': expected public or private"),
     ({"text_file": Path("/nonexistent/object.txt")}, "--tender-text /nonexistent/object.txt: cannot read the file"),
-    ({"text_file": Path("object.pdf")}, "--tender-text object.pdf: unsupported file type '.pdf'"),
+    ({"text_file": Path("object.odt")}, "--tender-text object.odt: unsupported file type '.odt'; give a .pdf, "
+                                        ".docx, .txt or .md file"),
 ])
 def test_bad_options_are_one_line_naming_the_option(seed_library, glossary, options, message):
     with pytest.raises(UserError) as raised:
@@ -153,7 +154,7 @@ def test_tender_text_from_txt_with_broken_bytes_and_docx(tmp_path):
     assert read_tender_text(docx_path, "--tender-text") == "Objet : AMO concertation\nmaison du projet"
     broken = tmp_path / "broken.docx"
     broken.write_bytes(b"not a zip")
-    with pytest.raises(UserError, match=r"^--tender-text .*broken.docx: cannot read the Word document"):
+    with pytest.raises(UserError, match=r"^--tender-text .*broken.docx: not a readable Word document"):
         read_tender_text(broken, "--tender-text")
 
 
