@@ -201,13 +201,12 @@ def _load(data: Path | None, quiet: bool, no_cache: bool = False, cache_dir: Pat
 
 
 @app.command()
-def validate(data: DataOption = None, json: JsonOption = False, quiet: QuietOption = False) -> None:
+def validate(data: DataOption = None, json: JsonOption = False, quiet: QuietOption = False,
+             no_cache: NoCacheOption = False, cache_dir: CacheDirOption = None) -> None:
     """Check every record of the library and list every problem (exit 1 if any)."""
-    from refcli.library import load_library
-    from refcli.load import resolve_data_folder
     from refcli.output import stdout_console
 
-    library = load_library(resolve_data_folder(data))
+    library = _load(data, True, no_cache, cache_dir, lazy=True)
     problems = library.problems
     if json:
         print_json("validate", {

@@ -259,6 +259,10 @@ class LazyMissions(Sequence):
         self.load = load
         self.decoded: dict[int, Mission] = {}
 
+    def paths_by_id(self) -> dict[str, str]:
+        """Each mission's id -> its file's relative path, decoding none."""
+        return dict(zip(self.numbers, self.paths, strict=True))
+
     def find(self, mission_id: str) -> Mission | None:
         """Return the mission with this id, decoding only it; None if there is none (Library.get)."""
         number = self.numbers.get(mission_id)
