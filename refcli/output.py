@@ -29,7 +29,21 @@ def print_json(command: str, payload: dict[str, Any]) -> None:
     import json  # not for --help
 
     document = {"version": JSON_VERSION, "command": command, **payload}
-    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(_dumps(document, json) + "\n")
+
+
+def _dumps(document: dict[str, Any], json: Any) -> str:
+    """One top-level key a line, each item of a top-level list on a line of its own: readable, and written by
+    json's C encoder (indent= makes json use its Python one: 1.2 s for `list --json` of 10,000 records)."""
+    lines = []
+    for key, value in document.items():
+        if isinstance(value, list) and value:
+            items = ",\n".join("    " + json.dumps(item, ensure_ascii=False) for item in value)
+            text = f"[\n{items}\n  ]"
+        else:
+            text = json.dumps(value, ensure_ascii=False)
+        lines.append(f"  {json.dumps(key, ensure_ascii=False)}: {text}")
+    return "{\n" + ",\n".join(lines) + "\n}"
 
 
 def print_error(message: str) -> None:
