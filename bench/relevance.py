@@ -329,7 +329,9 @@ def _ablations() -> dict[str, dict]:
     uniform = dict.fromkeys(rank.FIELD_WEIGHTS, 1.0)
     return {
         "all of it": {},
-        "without stemming": {"patch": [(text, "stem", lambda word: word)], "reindex": True},
+        "without stemming": {"patch": [(module, "stem", lambda word: word) for module in (text, index_module,
+                                                                                         query_module, rank)],
+                             "reindex": True},
         "without the concepts": {"glossary": {"concepts": ()}},
         "without the boilerplate list and the noise rules": {
             "glossary": {"boilerplate": frozenset()}, "patch": [(query_module, "_noise", lambda word, g: not word)]},
@@ -342,6 +344,14 @@ def _ablations() -> dict[str, dict]:
         "without the works and supplies factor": {"patch": [(rank, "OTHER_FACTOR", 1.0)]},
         "without the sibling credit": {"patch": [(rank, "SIBLING_CREDIT", 0.0)]},
     }
+
+
+def _forget_stems() -> None:
+    """Forget the stems refcli keeps per process (words, and the glossary's concepts)."""
+    from refcli import glossary, text
+
+    text._STEMS.clear()
+    glossary._LOADED.clear()
 
 
 def ablate(library: Path, queries: list[dict], qrels: dict[str, dict[str, int]], fields: tuple[str, ...]) -> None:
@@ -364,10 +374,7 @@ def ablate(library: Path, queries: list[dict], qrels: dict[str, dict[str, int]],
             for module, attribute, value in change.get("patch", ()):
                 setattr(module, attribute, value)
             if change.get("reindex"):
-                from refcli import text
-
-                text._STEMS.clear()
-                pass
+                _forget_stems()
                 subject = load_library_indexed(missions)
             else:
                 subject = loaded
@@ -384,10 +391,7 @@ def ablate(library: Path, queries: list[dict], qrels: dict[str, dict[str, int]],
         finally:
             for module, attribute, value in saved:
                 setattr(module, attribute, value)
-            from refcli import text
-
-            text._STEMS.clear()
-            pass
+            _forget_stems()
         print(f"{name:52}" + "".join(f"{value:12.3f}" for value in row), flush=True)
 
 

@@ -85,7 +85,8 @@ class FieldMatch:
     term: str  # the query term as written
     via: str | None  # the glossary alternative that matched ("gestion urbaine de proximité"), if any
     field: str
-    matched: str  # the stems that matched ("relog" for relogement, relogements...)
+    matched: str  # the stems that matched ("relog" for relogement, relogements...); for a typo or a broken
+    # accent, the words the query was taken for ("concertation" for "concertaiton")
     similarity: float  # 0-100: 100 for the word itself, less for a typo's correction
     kind: str  # "word", "phrase", "scattered", "alternative", "typo" or "broken accent"
     points: float  # what it added to the score (0-100 scale)
@@ -339,12 +340,13 @@ def _term_ways(term: QueryTerm, index: SearchIndex) -> list[_Way]:
     """Every way the term reached missions: its own words (or their repair, or a typo's correction), a
     typed phrase's words apart in one field, and each glossary alternative."""
     ways: list[_Way] = []
-    stems, kind, similarity = _resolve(term, index)
+    stems, kind, similarity, shown = _resolve(term, index)
     if stems is not None:
         posting = _phrase(stems, index)
         if posting:
-            ways.append(_Way(TYPO_WEIGHT if kind == "typo" else 1.0, None, " ".join(stems), similarity, kind,
-                             posting, True))
+            # A correction shows as the words it was taken for ("concertation" for "concertaiton").
+            matched = " ".join(shown) if kind in ("typo", "broken accent") else " ".join(stems)
+            ways.append(_Way(TYPO_WEIGHT if kind == "typo" else 1.0, None, matched, similarity, kind, posting, True))
         if term.scattered and all(len(word) > 2 and not word.isdigit() for word in term.words):
             # "ANRU 2" or "OPAH RU" scattered in a text means nothing: short words and numbers stay side by side.
             scattered = _intersect([index.posting(word) for word in stems])
@@ -358,39 +360,41 @@ def _term_ways(term: QueryTerm, index: SearchIndex) -> list[_Way]:
     return ways
 
 
-def _resolve(term: QueryTerm, index: SearchIndex) -> tuple[tuple[str, ...] | None, str, float]:
+def _resolve(term: QueryTerm, index: SearchIndex) -> tuple[tuple[str, ...] | None, str, float, list[str]]:
     """The stems the term is searched as: its own; a broken word (U+FFFD) read as the library's word that
-    fits; a word the library never writes corrected to the closest one that it does (a typo)."""
-    stems = list(term.stems)
+    fits; a word the library never writes corrected to the closest one that it does (a typo). And the
+    words it was taken for, as the library writes them."""
+    stems, shown = list(term.stems), list(term.words)
     kind, similarity = ("phrase" if len(stems) > 1 else "word"), 100.0
     for position, (word, found) in enumerate(zip(term.words, term.stems, strict=True)):
         if REPLACEMENT in word:
             fixed = _repair(word, index)
             if fixed is None:
-                return None, kind, similarity
-            stems[position], kind = fixed, "broken accent"
+                return None, kind, similarity, shown
+            (stems[position], shown[position]), kind = fixed, "broken accent"
         elif index.posting(found) is None and not term.literal:
             corrected = _typo(word, index)
             if corrected is None:
                 if len(stems) == 1:
-                    return None, kind, similarity
+                    return None, kind, similarity, shown
                 continue  # a phrase with a word the library lacks: it reaches nothing
-            stems[position], similarity = corrected
+            stems[position], similarity, shown[position] = corrected
             kind = "typo"
-    return tuple(stems), kind, similarity
+    return tuple(stems), kind, similarity, shown
 
 
-def _repair(word: str, index: SearchIndex) -> str | None:
+def _repair(word: str, index: SearchIndex) -> tuple[str, str] | None:
+    """The stem and the word of the library's word that a broken one fits, the most frequent of them."""
     pattern = broken_pattern(word)
     size = len(word)
     candidates = [surface for surface in index.words if size <= len(surface) <= size + 2 and pattern.fullmatch(surface)]
     if not candidates:
         return None
     best = max(candidates, key=lambda surface: (index.frequency(index.words[surface]), surface))
-    return index.words[best]
+    return index.words[best], best
 
 
-def _typo(word: str, index: SearchIndex) -> tuple[str, float] | None:
+def _typo(word: str, index: SearchIndex) -> tuple[str, float, str] | None:
     """The stem of the library's word closest to one it never writes, if within the allowed edits."""
     if len(word) < TYPO_MIN_LENGTH or word.isdigit():
         return None
@@ -406,7 +410,7 @@ def _typo(word: str, index: SearchIndex) -> tuple[str, float] | None:
     if not found:
         return None
     best = min(found, key=lambda item: (item[1], -index.frequency(words[item[0]]), item[0]))
-    return words[best[0]], round(fuzz.ratio(word, best[0], processor=None), 1)
+    return words[best[0]], round(fuzz.ratio(word, best[0], processor=None), 1), best[0]
 
 
 class _Concepts:
