@@ -26,6 +26,7 @@ without it. The cache never changes a result: tests/test_cache.py compares with 
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import marshal
 import os
@@ -169,6 +170,7 @@ class _Cache:
         self.meta = {"identity": _identity(vocabulary, glossary), "folder": str(folder.resolve())}
         self.slots: dict[str, int] = {}  # each file's slot, as the warm load found them
         self.repaired: tuple[dict[str, Posting], dict[str, str], dict[str, str | None]] | None = None
+        self.manifest: tuple = ({}, [], [], {}, {}, None)  # as load_warm read it
         self.note: str | None = None
 
     @property
@@ -205,7 +207,7 @@ class _Cache:
         with self.connect() as connection:
             if dict(connection.execute("SELECT key, value FROM meta")) != self.meta:
                 return None  # made by another refcli or for other components: rebuilt, nothing to say
-            stats, slots, ids, problems, depends, columns = _loads(_blob(connection, "manifest"))
+            self.manifest = stats, slots, ids, problems, depends, columns = _loads(_blob(connection, "manifest"))
         files = self.files
         # The usual case, compared in C: every file as it was, no file that could not be stat'ed.
         if stats != files or (-1, -1) in files.values() or \
@@ -371,8 +373,12 @@ class _Cache:
 
         try:
             with self.connect(write=True) as connection, connection:
-                old = {relative: (slot, record) for relative, slot, record in connection.execute(
-                    "SELECT path, slot, record FROM files") if relative in changed or relative not in self.files}
+                wanted = sorted(changed | (self.manifest[0].keys() - self.files.keys()))
+                old = {}
+                for start in range(0, len(wanted), 500):
+                    part = wanted[start:start + 500]
+                    old.update((relative, (slot, record)) for relative, slot, record in connection.execute(
+                        f"SELECT path, slot, record FROM files WHERE path IN ({', '.join('?' * len(part))})", part))
                 (next_slot,) = connection.execute("SELECT coalesce(max(slot), -1) + 1 FROM files").fetchone()
                 items = []
                 for relative, (size, mtime) in self.files.items():
@@ -395,7 +401,7 @@ class _Cache:
                                        [(relative,) for relative in old if relative not in self.files])
                 connection.executemany(f"INSERT OR REPLACE INTO files ({_COLUMNS}) "
                                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", map(_file_values, rows))
-                _put_blob(connection, "manifest", _manifest(connection, self.files))
+                _put_blob(connection, "manifest", _patched_manifest(self.manifest, self.files, rows))
         except sqlite3.OperationalError as error:  # cannot write (read-only, locked, disk full): do without
             return f"cache not updated ({error}); the library was read without it"
         return None
@@ -444,15 +450,20 @@ class _Cache:
             row = connection.execute("SELECT data FROM postings WHERE key = ?", (key,)).fetchone()
             posting = _posting(row[0]) if row else {}
             for field, column in fields.items():
-                entries = dict(zip(*posting.get(field, ((), ())), strict=True))
-                for slot, count in column.items():
+                slots, counts = posting.get(field) or (array("i"), array("H"))
+                for slot, count in sorted(column.items()):  # in place: a changed file moves few entries
+                    position = bisect.bisect_left(slots, slot)
+                    present = position < len(slots) and slots[position] == slot
                     if count is None:
-                        entries.pop(slot, None)
+                        if present:
+                            del slots[position], counts[position]
+                    elif present:
+                        counts[position] = count
                     else:
-                        entries[slot] = count
-                if entries:
-                    ordered = sorted(entries)
-                    posting[field] = (array("i", ordered), array("H", [entries[slot] for slot in ordered]))
+                        slots.insert(position, slot)
+                        counts.insert(position, count)
+                if slots:
+                    posting[field] = (slots, counts)
                 else:
                     posting.pop(field, None)
             if posting:
@@ -568,6 +579,79 @@ def _file_values(row: FileRow) -> tuple:
     facts = marshal.dumps(row.facts) if row.facts is not None else None
     return (row.relative, row.slot, row.size, row.mtime, row.mission_id, row.problems, row.depends, facts,
             row.record)
+
+
+def _patched_manifest(manifest: tuple, order: dict[str, tuple[int, int]], rows: list[FileRow]) -> bytes:
+    """The manifest of the files in order, from the old one and the rows of the files read again."""
+    from refcli.index import Facts, columns_of
+
+    old_stats, old_slots, old_ids, old_problems, old_depends, columns = manifest
+    edited = _edited_in_place(manifest, order, rows)
+    if edited is not None:
+        return edited
+    slot_of = dict(zip(old_stats, old_slots, strict=True))
+    id_of = dict(zip(old_stats, old_ids, strict=True))
+    facts = Facts(dict(zip(columns[0], columns[1], strict=True)), columns)
+    facts_of = {slot: facts.of(slot) for slot in columns[0]}
+    problems = {relative: value for relative, value in old_problems.items() if relative in order}
+    depends = {relative: value for relative, value in old_depends.items() if relative in order}
+    for row in rows:
+        old_slot = slot_of.get(row.relative)
+        if old_slot is not None:
+            facts_of.pop(old_slot, None)
+        slot_of[row.relative], id_of[row.relative] = row.slot, row.mission_id
+        problems.pop(row.relative, None)
+        depends.pop(row.relative, None)
+        if row.problems is not None:
+            problems[row.relative] = row.problems
+        if row.depends:
+            depends[row.relative] = row.depends
+        if row.facts is not None:
+            facts_of[row.slot] = row.facts
+    kept = [slot_of[relative] for relative in order]
+    valid = set(kept)
+    return marshal.dumps((dict(order), kept, [id_of[relative] for relative in order], problems, depends,
+                          columns_of((slot, facts_of[slot]) for slot in kept if slot in facts_of and slot in valid)))
+
+
+def _edited_in_place(manifest: tuple, order: dict[str, tuple[int, int]], rows: list[FileRow]) -> bytes | None:
+    """The usual update, done in place: the same files, valid before and after, only edited. None otherwise."""
+    stats, slots, ids, problems, depends, columns = manifest
+    if stats.keys() != order.keys() or any(row.facts is None or row.relative in problems for row in rows):
+        return None
+    position = {slot: number for number, slot in enumerate(columns[0])}
+    index_of = {relative: number for number, relative in enumerate(stats)}
+    ongoing, public, levels, lengths = set(columns[3]), set(columns[4]), columns[5], columns[6]
+    width = len(lengths) // len(columns[0]) if columns[0] else 0
+    for row in rows:
+        number = position.get(row.slot)
+        if number is None or slots[index_of[row.relative]] != row.slot:
+            return None
+        mission_id, end, is_ongoing, is_public, covered, field_lengths = row.facts
+        ids[index_of[row.relative]] = mission_id
+        columns[1][number], columns[2][number] = mission_id, end
+        (ongoing.add if is_ongoing else ongoing.discard)(row.slot)
+        (public.add if is_public else public.discard)(row.slot)
+        for component in list(levels):
+            component_slots, component_levels = levels[component]
+            if row.slot in component_slots:
+                where = component_slots.index(row.slot)
+                del component_slots[where], component_levels[where]
+        for component, level in covered.items():
+            component_slots, component_levels = levels.setdefault(component, ([], []))
+            where = bisect.bisect_left([position[slot] for slot in component_slots], number)
+            component_slots.insert(where, row.slot)
+            component_levels.insert(where, level)
+        lengths[number * width:(number + 1) * width] = list(field_lengths)
+        if row.depends:
+            depends[row.relative] = row.depends
+        else:
+            depends.pop(row.relative, None)
+    in_order = [slot for slot in columns[0]]
+    columns = (columns[0], columns[1], columns[2], [slot for slot in in_order if slot in ongoing],
+               [slot for slot in in_order if slot in public], {component: pair for component, pair in levels.items()
+                                                             if pair[0]}, lengths)
+    return marshal.dumps((dict(order), slots, ids, problems, depends, columns))
 
 
 def _manifest(connection: sqlite3.Connection, order: Iterable[str]) -> bytes:

@@ -271,3 +271,34 @@ def test_a_warm_search_decodes_only_the_records_it_shows(big_library: Path, cach
     assert first == full.missions[0] and first.path == full.missions[0].path
     assert list(missions) == list(full.missions)
     assert load_library_cached(big_library, cache_dir).library == full
+
+
+def test_an_edited_record_patches_the_manifest_as_a_fresh_cache_writes_it(big_library: Path, cache_dir: Path,
+                                                                         tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The usual update (files only edited, valid before and after) patches the manifest in place."""
+    load_library_cached(big_library, cache_dir, with_index=True)
+    generated = sorted((big_library / "generated").glob("*.toml"))
+    edits = [(generated[0], ("keywords = [", 'keywords = [\n    "zygomatique",')),
+             (big_library / "antony-point-etape-psl.toml", ("capitalisation = 5", "capitalisation = 1")),
+             (big_library / "henin-carvin-projet-urbain-social.toml", ("[components]", "[components]\ncoordination = 2"))]
+    for record, change in edits:
+        record.write_text(record.read_text(encoding="utf-8").replace(*change, 1), encoding="utf-8")
+    import refcli.cache
+
+    in_place = []
+    patch = refcli.cache._edited_in_place
+
+    def watched(*arguments):
+        in_place.append(patch(*arguments))
+        return in_place[-1]
+
+    monkeypatch.setattr(refcli.cache, "_edited_in_place", watched)
+    updated = load_library_cached(big_library, cache_dir, with_index=True)
+    assert in_place and in_place[0] is not None
+    fresh = load_library_cached(big_library, tmp_path / "fresh", with_index=True)
+    assert sorted(map(updated.index.facts.of, updated.index.facts.ids)) == \
+        sorted(map(fresh.index.facts.of, fresh.index.facts.ids))
+    again = load_library_cached(big_library, cache_dir, with_index=True)  # warm, from the patched manifest
+    assert sorted(map(again.index.facts.of, again.index.facts.ids)) == \
+        sorted(map(fresh.index.facts.of, fresh.index.facts.ids))
