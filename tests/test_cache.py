@@ -281,7 +281,8 @@ def test_an_edited_record_patches_the_manifest_as_a_fresh_cache_writes_it(big_li
     generated = sorted((big_library / "generated").glob("*.toml"))
     edits = [(generated[0], ("keywords = [", 'keywords = [\n    "zygomatique",')),
              (big_library / "antony-point-etape-psl.toml", ("capitalisation = 5", "capitalisation = 1")),
-             (big_library / "henin-carvin-projet-urbain-social.toml", ("[components]", "[components]\ncoordination = 2"))]
+             (big_library / "henin-carvin-projet-urbain-social.toml",
+              ("[components]", "[components]\ncoordination = 2"))]
     for record, change in edits:
         record.write_text(record.read_text(encoding="utf-8").replace(*change, 1), encoding="utf-8")
     import refcli.cache
