@@ -11,7 +11,7 @@ keywords). Stems never hold a space, pairs always do, so both share one key spac
 Beside the postings: each mission's field lengths (in words) and the library's surface words (folded,
 not stemmed) with their stems, which typo and broken-accent matching run over.
 
-There is one index type, SearchIndex, built in memory (build_postings, from the records just read)
+There is one index type, SearchIndex, built in memory (Indexer, merge_postings: from the records just read)
 or read from the SQLite cache (refcli/cache.py), behind one interface: .facts, .words, .posting(key).
 It is plain Python (dicts, strings, `array`): importing numpy alone costs more than a warm search may.
 """
@@ -236,7 +236,9 @@ class Indexer:
     def __init__(self, vocabulary: Vocabulary, concepts: Iterable = ()) -> None:
         self.vocabulary = vocabulary
         self.surfaces: dict[str, str] = {}
-        self._items: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {}
+        self._raw: list[dict[str, tuple[list[int], list[int]]]] = [{} for _ in FIELDS]
+        # text -> (stems, pairs, concepts named, stems and pairs together)
+        self._items: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {}
         # A concept's one-word terms by their stem; its longer terms by their first pair, with their other pairs.
         self.single: dict[str, list[str]] = {}
         self.multiple: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
@@ -269,7 +271,7 @@ class Indexer:
                 found = items.get(text)
                 if found is None:
                     found = self._item(text)
-                item, neighbours, named = found
+                item, neighbours, named, _ = found
                 length += len(item)
                 for key in item:
                     field_words[key] = field_words.get(key, 0) + 1
@@ -286,7 +288,56 @@ class Indexer:
             words[0].update((CONCEPT_PREFIX + concept, weight) for concept, weight in concepts.items())
         return tuple(words), tuple(pairs), tuple(lengths)
 
-    def _item(self, text: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    def add(self, slot: int, mission: Mission) -> tuple[int, ...]:
+        """File a mission's stems, pairs and concepts into this indexer's postings (slots given ascending);
+        return its field lengths. What terms() works out, without a table per field: a key's column is
+        appended to, or its last count raised when the key repeats in the field."""
+        fields = mission_fields(mission, self.vocabulary)
+        items, raw, lengths = self._items, self._raw, []
+        concepts: dict[str, int] = {}
+        for number, name in enumerate(FIELDS):
+            postings = raw[number]
+            get = postings.get
+            weight = self.concept_fields.get(number, 0)
+            length = 0
+            for text in fields[name]:
+                found = items.get(text)
+                if found is None:
+                    found = self._item(text)
+                keys, named = found[3], found[2]
+                length += len(found[0])
+                for key in keys:
+                    column = get(key)
+                    if column is None:
+                        postings[key] = ([slot], [1])
+                    else:
+                        slots = column[0]
+                        if slots[-1] == slot:
+                            column[1][-1] += 1
+                        else:
+                            slots.append(slot)
+                            column[1].append(1)
+                if weight:
+                    for concept in named:
+                        if concepts.get(concept, 0) < weight:
+                            concepts[concept] = weight
+            lengths.append(length)
+        for concept, weight in concepts.items():
+            raw[0].setdefault(CONCEPT_PREFIX + concept, ([], []))
+            column = raw[0][CONCEPT_PREFIX + concept]
+            column[0].append(slot)
+            column[1].append(weight)
+        return tuple(lengths)
+
+    def packed(self) -> Packed:
+        """The postings of the missions added, key -> field -> (slots, counts) as bytes."""
+        found: Packed = {}
+        for field, postings in enumerate(self._raw):
+            for key, (slots, counts) in postings.items():
+                found.setdefault(key, {})[field] = (array("i", slots).tobytes(), array("H", counts).tobytes())
+        return found
+
+    def _item(self, text: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
         """One text's stems (a word with a broken accent kept as it is), pairs and the concepts it names (a
         term's words side by side); its surface words noted."""
         folded = tokens(text, keep_replacement=True)
@@ -300,7 +351,7 @@ class Indexer:
             present = set(neighbours)
             named += [concept for key in self.multiple.keys() & present
                       for concept, others in self.multiple[key] if present.issuperset(others)]
-        found = (item, neighbours, tuple(dict.fromkeys(named)))
+        found = (item, neighbours, tuple(dict.fromkeys(named)), item + neighbours)
         if len(text) <= _ITEM_LENGTH:
             if len(self._items) > _ITEMS_SIZE:
                 self._items.clear()
@@ -317,27 +368,6 @@ _ITEM_LENGTH = 200
 # Postings as a worker builds them for its files, before the broken words are repaired: key -> field ->
 # (slots, counts), as bytes (array "i", array "H"): what marshal carries back from a worker in C.
 Packed = dict[str, dict[int, tuple[bytes, bytes]]]
-
-
-def pack_postings(terms: Iterable[tuple[int, Terms]]) -> Packed:
-    """File each (slot, Indexer.terms) given, slots ascending, into postings."""
-    raw: dict[str, dict[int, tuple[list[int], list[int]]]] = {}
-    for slot, (words, pairs, _) in terms:
-        for tables in (words, pairs):
-            for field, table in enumerate(tables):
-                for key, count in table.items():
-                    fields = raw.get(key)
-                    if fields is None:
-                        raw[key] = {field: ([slot], [count])}
-                        continue
-                    column = fields.get(field)
-                    if column is None:
-                        fields[field] = ([slot], [count])
-                    else:
-                        column[0].append(slot)
-                        column[1].append(count)
-    return {key: {field: (array("i", slots).tobytes(), array("H", counts).tobytes())
-                  for field, (slots, counts) in fields.items()} for key, fields in raw.items()}
 
 
 def merge_postings(parts: Iterable[tuple[Packed, dict[str, str]]]) -> tuple[dict[str, Posting], dict[str, str],
@@ -367,12 +397,6 @@ def merge_postings(parts: Iterable[tuple[Packed, dict[str, str]]]) -> tuple[dict
         for broken in repairs:
             del surfaces[broken]
     return postings, surfaces, repairs
-
-
-def build_postings(terms: Iterable[tuple[int, Terms]], surfaces: dict[str, str]
-                   ) -> tuple[dict[str, Posting], dict[str, str], dict[str, str]]:
-    """pack_postings and merge_postings in one process."""
-    return merge_postings([(pack_postings(terms), surfaces)])
 
 
 def _merge_into(postings: dict[str, Posting], key: str, new: str) -> None:
@@ -446,8 +470,7 @@ def build_index(library: Library, glossary=None) -> SearchIndex:  # type: ignore
 
         glossary = load_glossary(library.folder)
     indexer = Indexer(library.vocabulary, glossary.concepts)
-    terms = [(slot, indexer.terms(mission)) for slot, mission in enumerate(library.missions)]
-    postings, surfaces, _ = build_postings(terms, indexer.surfaces)
-    facts = Facts.gather((slot, mission_facts(mission, found[2]))
-                         for (slot, found), mission in zip(terms, library.missions, strict=True))
+    facts = Facts.gather([(slot, mission_facts(mission, indexer.add(slot, mission)))
+                          for slot, mission in enumerate(library.missions)])
+    postings, surfaces, _ = merge_postings([(indexer.packed(), indexer.surfaces)])
     return memory_index(facts, postings, surfaces)

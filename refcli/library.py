@@ -147,11 +147,12 @@ class FileRow(NamedTuple):
 
 
 def read_rows(folder: Path, vocabulary: Vocabulary, files: Sequence[tuple[str, int, int, int]], concepts: Sequence = (),
-              *, with_postings: bool = True) -> tuple[list[FileRow], list[tuple[Packed, dict[str, str]]]]:
+              *, with_records: bool = True) -> tuple[list[FileRow], list[tuple[Packed, dict[str, str]]]]:
     """Read these record files (relative path, size, mtime, slot; slots ascending) into rows, in order, and
-    each chunk's postings (index.pack_postings; empty without with_postings) with its surface words; in
-    worker processes when there are many. concepts: the glossary's, which the index marks in each mission."""
-    chunks = _in_parallel(_read_rows_chunk, (folder, vocabulary, tuple(concepts), with_postings), files,
+    each chunk's postings (index.Indexer.packed) with its surface words; in worker processes when there are
+    many. concepts: the glossary's, which the index marks in each mission. Without with_records, the rows
+    hold no record (a search without the cache reads the few it shows again)."""
+    chunks = _in_parallel(_read_rows_chunk, (folder, vocabulary, tuple(concepts), with_records), files,
                           chunk_size=2000)
     return [row for rows, _ in chunks for row in rows], [part for _, part in chunks]
 
@@ -162,13 +163,12 @@ def _read_rows_chunk(options: tuple, files: Sequence[tuple[str, int, int, int]]
     worker is compact: pickling Missions cost more than reading the files)."""
     import gc
 
-    from refcli.index import Indexer, mission_facts, pack_postings
+    from refcli.index import Indexer, mission_facts
     from refcli.serialize import mission_to_table
 
-    folder, vocabulary, concepts, with_postings = options
+    folder, vocabulary, concepts, with_records = options
     indexer = Indexer(vocabulary, concepts)
     rows = []
-    terms = []
     # Reading makes many small containers and frees none: the collector's passes over them are pure
     # cost (measured: 15% of validating).
     collecting = gc.isenabled()
@@ -179,14 +179,14 @@ def _read_rows_chunk(options: tuple, files: Sequence[tuple[str, int, int, int]]
             depends = json.dumps(result.depends, ensure_ascii=False) if result.depends else None
             mission = result.result
             if isinstance(mission, Mission):
-                found = indexer.terms(mission)
-                terms.append((slot, found))
-                record = json.dumps(mission_to_table(mission), ensure_ascii=False, separators=(",", ":"))
+                lengths = indexer.add(slot, mission)
+                record = json.dumps(mission_to_table(mission), ensure_ascii=False, separators=(",", ":")) \
+                    if with_records else None
                 rows.append(FileRow(relative, size, mtime, slot, mission.id, None, depends,
-                                    mission_facts(mission, found[2]), record))
+                                    mission_facts(mission, lengths), record))
             else:
                 rows.append(FileRow(relative, size, mtime, slot, None, problems_to_json(mission), depends, None))
-        return rows, (pack_postings(terms) if with_postings else {}, indexer.surfaces)
+        return rows, (indexer.packed(), indexer.surfaces)
     finally:
         if collecting:
             gc.enable()
@@ -321,12 +321,22 @@ def load_library_indexed(folder: Path, vocabulary: Vocabulary | None = None) -> 
 
     concepts = load_glossary(folder).concepts
     rows, parts = read_rows(folder, vocabulary, [(relative, 0, 0, slot) for slot, relative in enumerate(files)],
-                            concepts)
-    records = {row.relative: row.record for row in rows}
-    library, facts = library_from_rows(folder, vocabulary, rows, lambda wanted: decode_records(folder, records,
-                                                                                               wanted))
+                            concepts, with_records=False)
+    library, facts = library_from_rows(folder, vocabulary, rows, lambda wanted: _read_again(folder, vocabulary, wanted))
     postings, surfaces, _ = merge_postings(parts)
     return library, memory_index(facts, postings, surfaces)
+
+
+def _read_again(folder: Path, vocabulary: Vocabulary, relatives: list[str]) -> dict[str, Mission]:
+    """The Missions of these files, read again (a search without the cache shows ten of ten thousand)."""
+    missions = {}
+    for relative in relatives:
+        result = read_file(folder, vocabulary, folder / relative).result
+        if not isinstance(result, Mission):
+            raise UserError(f"{folder / relative}: the record changed while it was being searched; "
+                            "run the command again")
+        missions[relative] = result
+    return missions
 
 
 def decode_records(folder: Path, records: Mapping[str, str | None], relatives: Iterable[str]) -> dict[str, Mission]:

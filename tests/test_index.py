@@ -1,6 +1,6 @@
 from array import array
 
-from refcli.index import FIELDS, build_index, build_postings, repair_words
+from refcli.index import FIELDS, build_index, merge_postings, repair_words
 
 CONCERTATION = "concert"  # Snowball's stem of concertation, concertations
 
@@ -51,21 +51,42 @@ def test_pairs_never_span_two_keywords(write_library):
 
 
 def test_postings_merge_in_slot_order_and_broken_words_are_repaired():
-    def fields(**tables: dict[str, int]) -> tuple[dict[str, int], ...]:  # per field number, e.g. f0=..., f4=...
-        return tuple(tables.get(f"f{number}", {}) for number in range(len(FIELDS)))
+    def packed(**columns):  # key -> {field: (slots, counts)}, as a worker packs them
+        return {key: {field: (array("i", slots).tobytes(), array("H", counts).tobytes())
+                      for field, (slots, counts) in fields.items()} for key, fields in columns.items()}
 
-    terms = [
-        (0, (fields(f0={"maitris": 1, "ouvrag": 1}), fields(f0={"maitris ouvrag": 1}), (2,) + (0,) * 9)),
-        (3, (fields(f0={"ma\ufffdtrise": 2, "ouvrag": 1}), fields(f0={"ma\ufffdtrise ouvrag": 1}), (3,) + (0,) * 9)),
-        (5, (fields(f4={"ouvrag": 3}), fields(), (0,) * 10)),
-    ]
-    words = {"maitrise": "maitris", "ouvrage": "ouvrag", "ma\ufffdtrise": "ma\ufffdtrise"}
-    postings, surfaces, repairs = build_postings(terms, words)
-    assert repairs == {"ma\ufffdtrise": "maitris"}
+    broken = "ma\ufffdtrise"
+    first = packed(maitris={0: ([0], [1])}, ouvrag={0: ([0], [1])}, **{"maitris ouvrag": {0: ([0], [1])}})
+    second = packed(**{broken: {0: ([3], [2])}, "ouvrag": {0: ([3], [1]), 4: ([5], [3])},
+                       f"{broken} ouvrag": {0: ([3], [1])}})
+    words = {"maitrise": "maitris", "ouvrage": "ouvrag"}
+    postings, surfaces, repairs = merge_postings([(first, words), (second, {broken: broken, **words})])
+    assert repairs == {broken: "maitris"}
     assert postings["maitris"] == {0: (array("i", [0, 3]), array("H", [1, 2]))}
     assert postings["maitris ouvrag"] == {0: (array("i", [0, 3]), array("H", [1, 1]))}
     assert postings["ouvrag"] == {0: (array("i", [0, 3]), array("H", [1, 1])), 4: (array("i", [5]), array("H", [3]))}
-    assert not any("\ufffd" in key for key in postings) and "ma\ufffdtrise" not in surfaces
+    assert not any("\ufffd" in key for key in postings) and broken not in surfaces
+
+
+def test_the_indexer_files_what_terms_counts(write_library, glossary):
+    """Indexer.add (what building uses) and Indexer.terms (what the cache's update takes out) agree."""
+    from refcli.index import Indexer
+    from tests.conftest import record_text
+
+    library = write_library({"a": record_text("a", "Maison du projet et maison du projet", keywords=("concertation",)),
+                             "b": record_text("b", "MOUS relogement des ménages")})
+    indexer = Indexer(library.vocabulary, glossary.concepts)
+    lengths = [indexer.add(slot, mission) for slot, mission in enumerate(library.missions)]
+    postings, _, _ = merge_postings([(indexer.packed(), indexer.surfaces)])
+    for slot, mission in enumerate(library.missions):
+        words, pairs, counted = indexer.terms(mission)
+        assert counted == lengths[slot]
+        for tables in (words, pairs):
+            for field, table in enumerate(tables):
+                for key, count in table.items():
+                    slots, counts = postings[key][field]
+                    assert counts[list(slots).index(slot)] == count
+    assert postings["maison projet"][0] == (array("i", [0]), array("H", [2]))
 
 
 def test_a_broken_word_nothing_fits_stays_apart():
