@@ -103,10 +103,10 @@ def slugify(text: str) -> str:
 # against the library's own words (refcli.index.repair_words), a query matches it as a pattern.
 _STEMS: dict[str, str] = {}
 _STEMMER = None
-# Where Snowball makes one stem of words a bid manager keeps apart: "communication" and "commune"
-# would both be "commun".
+# Where Snowball makes one stem of words a bid manager keeps apart: "communication" and "commune" would both
+# be "commun", "concertation" and "concert" both "concert".
 STEM_EXCEPTIONS = {"communication": "communic", "communications": "communic", "communicant": "communic",
-                   "communicante": "communic"}
+                   "communicante": "communic", "concertation": "concertat", "concertations": "concertat"}
 
 
 def stem(word: str) -> str:

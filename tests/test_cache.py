@@ -145,13 +145,14 @@ def test_a_damaged_cache_is_rebuilt_never_trusted(big_library: Path, cache_dir: 
             elif damage == "missing words":
                 connection.execute("DELETE FROM blobs WHERE name = 'words'")
             elif damage == "bad posting":
-                connection.execute("UPDATE postings SET data = x'0102' WHERE key = 'concert'")
+                connection.execute("UPDATE postings SET data = x'0102' WHERE key = 'concertat'")
             elif damage == "unsorted posting":
                 connection.execute(f"UPDATE postings SET data = {UNSORTED} WHERE key = 'maison projet'")
             elif damage == "bad record":  # found when a search decodes a result
                 connection.execute("UPDATE files SET record = '{\"id\": 3}' WHERE path = 'antony-point-etape-psl.toml'")
             else:
                 connection.execute("UPDATE blobs SET data = x'0102' WHERE name = 'manifest'")
+            assert connection.total_changes, f"{damage}: the statement damaged nothing"
         connection.close()
     found = outputs(big_library)
     assert _stdout(found) == _stdout(expected)
@@ -175,7 +176,7 @@ def test_a_programming_error_in_the_warm_load_is_not_taken_for_damage(big_librar
     assert result.exit_code != 0 and isinstance(result.exception, TypeError)
 
 
-@pytest.mark.parametrize("damage", ["UPDATE postings SET data = x'0102' WHERE key = 'concert'",
+@pytest.mark.parametrize("damage", ["UPDATE postings SET data = x'0102' WHERE key = 'concertat'",
                                     "UPDATE files SET record = '[1]' WHERE path LIKE 'generated/%'",
                                     "DELETE FROM blobs WHERE name = 'words'"])
 def test_damage_found_while_patching_rebuilds(big_library: Path, cache_dir: Path, damage: str) -> None:
@@ -184,6 +185,7 @@ def test_damage_found_while_patching_rebuilds(big_library: Path, cache_dir: Path
     (database,) = cache_dir.glob("library-*.sqlite3")
     with sqlite3.connect(database) as connection:
         connection.execute(damage)
+        assert connection.total_changes, f"{damage}: the statement damaged nothing"
     connection.close()
     for record in sorted((big_library / "generated").glob("*.toml"))[:3]:  # edits that reach the damage
         text = record.read_text(encoding="utf-8")

@@ -2,7 +2,7 @@ from array import array
 
 from refcli.index import FIELDS, build_index, merge_postings, repair_words
 
-CONCERTATION = "concert"  # Snowball's stem of concertation, concertations
+CONCERTATION = "concertat"  # its stem (text.STEM_EXCEPTIONS: Snowball's "concert" is also a concert's)
 
 
 def _fields(posting) -> set[str]:

@@ -177,4 +177,4 @@ def test_a_pool_whose_workers_die_is_reported_and_the_files_read_here(tmp_path: 
         library, index = load_library_indexed(folder)
     assert list(library.missions) == list(serial_library.missions)
     assert index.words == serial_index.words
-    assert index.posting("concert") == serial_index.posting("concert")
+    assert index.posting("concertat") == serial_index.posting("concertat")

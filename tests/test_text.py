@@ -39,3 +39,12 @@ def test_tokens_are_folded_words_without_stop_words(text):
 @given(st.text())
 def test_fold_is_idempotent(text):
     assert fold(fold(text)) == fold(text)
+
+
+def test_stems_join_inflections_and_keep_the_trade_s_words_apart():
+    from refcli.text import stem
+
+    assert stem("urbain") == stem("urbaine") == stem("urbains")
+    assert stem("concertation") == stem("concertations") != stem("concert")  # a music concert is no concertation
+    assert stem("communication") != stem("commune")
+    assert stem("relogement") != stem("logement") and stem("habitants") != stem("habitat")
