@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from refcli.cache import cache_file, load_library_cached
-from refcli.cli import app
-from refcli.library import load_library
+from refcli.search.cache import cache_file, load_library_cached
+from refcli.cli.commands import app
+from refcli.records.library import load_library
 from tests.conftest import ROOT, record_text
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -163,14 +163,14 @@ def test_a_damaged_cache_is_rebuilt_never_trusted(big_library: Path, cache_dir: 
 def test_a_programming_error_in_the_warm_load_is_not_taken_for_damage(big_library: Path, cache_dir: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """A bug raises: it is neither swallowed as damage nor answered by rebuilding the cache on every run."""
-    import refcli.cache
+    import refcli.search.cache
 
     outputs(big_library)
 
     def broken(*arguments, **options):
         raise TypeError("a bug")
 
-    monkeypatch.setattr(refcli.cache, "keep_first", broken)
+    monkeypatch.setattr(refcli.search.cache, "keep_first", broken)
     result = CliRunner().invoke(app, ["search", "concertation", "--data", str(big_library), "--json"])
     assert result.exit_code != 0 and isinstance(result.exception, TypeError)
 
@@ -285,16 +285,16 @@ def test_an_edited_record_patches_the_manifest_as_a_fresh_cache_writes_it(big_li
               ("[components]", "[components]\ncoordination = 2"))]
     for record, change in edits:
         record.write_text(record.read_text(encoding="utf-8").replace(*change, 1), encoding="utf-8")
-    import refcli.cache
+    import refcli.search.cache
 
     in_place = []
-    patch = refcli.cache._edited_in_place
+    patch = refcli.search.cache._edited_in_place
 
     def watched(*arguments):
         in_place.append(patch(*arguments))
         return in_place[-1]
 
-    monkeypatch.setattr(refcli.cache, "_edited_in_place", watched)
+    monkeypatch.setattr(refcli.search.cache, "_edited_in_place", watched)
     updated = load_library_cached(big_library, cache_dir, with_index=True)
     assert in_place and in_place[0] is not None
     fresh = load_library_cached(big_library, tmp_path / "fresh", with_index=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime
 
-from refcli.check import check_tender
-from refcli.query import build_query, load_tender
+from refcli.search.check import check_tender
+from refcli.search.query import build_query, load_tender
 from tests.conftest import ROOT
 
 TODAY = datetime.date(2026, 11, 21)
@@ -70,7 +70,7 @@ def test_more_references_than_the_library_holds_is_a_failed_item(seed_library, g
 
 
 def test_a_fee_without_basis_is_flagged(write_library, glossary):
-    from refcli.index import build_index
+    from refcli.search.index import build_index
     from tests.conftest import record_text
 
     text = record_text("sans-base", "Concertation", components="concertation = 4")

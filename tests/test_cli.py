@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from refcli.cli import app
+from refcli.cli.commands import app
 from tests.conftest import SEED_IDS
 
 

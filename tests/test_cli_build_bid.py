@@ -8,7 +8,7 @@ import docx
 import pytest
 from typer.testing import CliRunner
 
-from refcli.cli import app
+from refcli.cli.commands import app
 from tests.conftest import DATA, ROOT, SEED_IDS, TEMPLATE, add_illustration
 
 IDS = ",".join(SEED_IDS)
@@ -84,8 +84,7 @@ def test_template_from_the_environment(tmp_path):
 
 def test_vanished_illustration_writes_nothing(tmp_path, data_copy, monkeypatch):
     image = add_illustration(data_copy, "bagneux-point-etape-cloture.toml")
-    from refcli import library as library_module
-
+    from refcli.records import library as library_module
     real_load = library_module.load_library
 
     def load_then_lose_the_image(folder, vocabulary=None):
@@ -142,7 +141,7 @@ def test_help_and_docs_document_the_command():
     assert "| `refcli build-bid" in (ROOT / "README.md").read_text(encoding="utf-8")
     annex = (ROOT / "docs" / "annex.md").read_text(encoding="utf-8")
     assert annex.startswith("# The annex (build-bid)")
-    from refcli.template import PLACEHOLDER, REQUIRED_STYLES
+    from refcli.annex.template import PLACEHOLDER, REQUIRED_STYLES
 
     assert PLACEHOLDER in annex
     for name, _kind in REQUIRED_STYLES:

@@ -11,7 +11,7 @@ import docx
 import pytest
 from typer.testing import CliRunner
 
-from refcli.cli import app
+from refcli.cli.commands import app
 from tests.conftest import DATA, ROOT, record_text
 
 MISSIONS = str(DATA / "missions")

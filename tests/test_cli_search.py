@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from refcli.cli import app
+from refcli.cli.commands import app
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = str(ROOT / "data" / "missions")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from refcli.cli import app
+from refcli.cli.commands import app
 from tests.conftest import SHIPPED_MISSIONS
 from tests.pdf_maker import text_page, write_pdf
 from tests.rc_fixtures import REFERENCES, write_rc_docx, write_rc_pdf
@@ -177,14 +177,14 @@ def test_a_read_that_takes_more_than_a_second_shows_a_progress_bar(tmp_path: Pat
 
     from rich.console import Console
 
-    import refcli.documents
-    import refcli.output
+    import refcli.search.documents
+    import refcli.cli.output
 
-    monkeypatch.setattr(refcli.output, "stderr_console",
+    monkeypatch.setattr(refcli.cli.output, "stderr_console",
                         lambda: Console(stderr=True, force_terminal=True, soft_wrap=True, highlight=False))
     clock = itertools.count(0, 0.4)  # each page seems to take 0.4 s
     monkeypatch.setattr(time, "monotonic", lambda: next(clock))
-    monkeypatch.setattr(refcli.documents, "_progress_reporter", None)
+    monkeypatch.setattr(refcli.search.documents, "_progress_reporter", None)
     pdf = write_pdf(tmp_path / "CCTP.pdf", [text_page([f"ARTICLE {number} - CONTENU DE LA MISSION",
                                                         "Le titulaire animera des ateliers de concertation."])
                                             for number in range(1, 9)])

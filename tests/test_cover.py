@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from refcli.cover import coverage_matrix, select_covering, uncovered_competencies
-from refcli.glossary import load_glossary
-from refcli.index import build_index
-from refcli.query import build_query
-from refcli.rank import rank_missions
+from refcli.search.cover import coverage_matrix, select_covering, uncovered_competencies
+from refcli.search.glossary import load_glossary
+from refcli.search.index import build_index
+from refcli.search.query import build_query
+from refcli.search.rank import rank_missions
 from tests.conftest import ROOT, record_text
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from refcli.documents import MAX_PAGES, DocumentError, describe_file, join_lines, read_document
+from refcli.search.documents import MAX_PAGES, DocumentError, describe_file, join_lines, read_document
 from tests.pdf_maker import text_page, two_column_page, write_pdf
 
 HEADER = "Ville de Saint-Ouen-sur-Seine - Règlement de la consultation"

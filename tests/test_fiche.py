@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from refcli.fiche import (
+from refcli.authoring.fiche import (
     ParseError,
     parse_amount,
     parse_components,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from refcli.fiche import parse_fiche, read_fiche_text
+from refcli.authoring.fiche import parse_fiche, read_fiche_text
 from tests.conftest import SEEDS
 
 CONTENT = ["Enquête sociale auprès de 212 ménages", "Rédaction de la charte de relogement",

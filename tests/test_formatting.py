@@ -7,7 +7,7 @@ import datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from refcli.formatting import clean_text, format_date, french_typography
+from refcli.annex.formatting import clean_text, format_date, french_typography
 
 
 def test_french_typography():

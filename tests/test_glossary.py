@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from refcli.errors import UserError
-from refcli.glossary import find_glossary_file, load_glossary, parse_glossary
+from refcli.search.glossary import find_glossary_file, load_glossary, parse_glossary
 
 WHERE = Path("glossary.toml")
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from refcli.cli import app
-from refcli.library import load_library
-from refcli.serialize import mission_to_table
+from refcli.cli.commands import app
+from refcli.records.library import load_library
+from refcli.records.serialize import mission_to_table
 from tests.conftest import SEEDS, SHIPPED
 
 # Which shipped record each seed fiche became by hand.
@@ -264,9 +264,9 @@ def test_no_temporary_files_left(runner, seeds, tmp_path: Path, count: int) -> N
 def test_progress_bar_in_a_terminal(runner, seeds, tmp_path: Path, monkeypatch) -> None:
     from rich.console import Console
 
-    import refcli.output
+    import refcli.cli.output
 
-    monkeypatch.setattr(refcli.output, "stderr_console",
+    monkeypatch.setattr(refcli.cli.output, "stderr_console",
                         lambda: Console(stderr=True, force_terminal=True, soft_wrap=True, highlight=False))
     result = _import(runner, seeds, tmp_path / "out")
     assert result.exit_code == 0

@@ -1,6 +1,6 @@
 from array import array
 
-from refcli.index import FIELDS, build_index, merge_postings, repair_words
+from refcli.search.index import FIELDS, build_index, merge_postings, repair_words
 
 CONCERTATION = "concert"  # Snowball's stem of concertation, concertations
 
@@ -70,7 +70,7 @@ def test_postings_merge_in_slot_order_and_broken_words_are_repaired():
 
 def test_the_indexer_files_what_terms_counts(write_library, glossary):
     """Indexer.add (what building uses) and Indexer.terms (what the cache's update takes out) agree."""
-    from refcli.index import Indexer
+    from refcli.search.index import Indexer
     from tests.conftest import record_text
 
     library = write_library({"a": record_text("a", "Maison du projet et maison du projet", keywords=("concertation",)),
@@ -94,7 +94,7 @@ def test_a_broken_word_nothing_fits_stays_apart():
 
 
 def test_concepts_are_marked_where_the_mission_names_them(write_library, glossary):
-    from refcli.index import CONCEPT_PREFIX
+    from refcli.search.index import CONCEPT_PREFIX
     from tests.conftest import record_text
 
     library = write_library({"a": record_text("a", "MOUS relogement des ménages"),

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from refcli.errors import UserError
-from refcli.library import load_library
-from refcli.load import resolve_data_folder
+from refcli.records.library import load_library
+from refcli.records.load import resolve_data_folder
 from tests.conftest import SEED_IDS, SHIPPED_MISSIONS
 
 
@@ -96,11 +96,11 @@ def test_reading_in_worker_processes_gives_the_serial_results(tmp_path: Path, mo
     import importlib.util
     import shutil
 
-    from refcli import library as library_module
-    from refcli.index import build_index
-    from refcli.library import load_library_indexed, read_files
-    from refcli.load import find_record_files
-    from refcli.vocabulary import load_vocabulary
+    from refcli.records import library as library_module
+    from refcli.search.index import build_index
+    from refcli.records.library import load_library_indexed, read_files
+    from refcli.records.load import find_record_files
+    from refcli.records.vocabulary import load_vocabulary
 
     spec = importlib.util.spec_from_file_location("generate", Path(__file__).parents[1] / "bench" / "generate.py")
     generator = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
@@ -145,8 +145,8 @@ def test_reading_in_worker_processes_gives_the_serial_results(tmp_path: Path, mo
 
 
 def test_the_scan_finds_the_files_find_record_files_finds_in_the_same_order(tmp_path: Path) -> None:
-    from refcli.library import scan_record_files
-    from refcli.load import find_record_files
+    from refcli.records.library import scan_record_files
+    from refcli.records.load import find_record_files
 
     folder = tmp_path / "missions"
     for relative in ["b.toml", "a-b.toml", "a/b.toml", "a/c/d.toml", "z.toml", ".hidden.toml", ".dot/x.toml",
@@ -163,8 +163,8 @@ def test_the_scan_finds_the_files_find_record_files_finds_in_the_same_order(tmp_
 def test_a_pool_whose_workers_die_is_reported_and_the_files_read_here(tmp_path: Path, monkeypatch) -> None:
     import os
 
-    from refcli import library as library_module
-    from refcli.library import PoolWarning, load_library_indexed
+    from refcli.records import library as library_module
+    from refcli.records.library import PoolWarning, load_library_indexed
     from tests.test_generate import load_generator
 
     folder = tmp_path / "missions"

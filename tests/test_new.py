@@ -5,8 +5,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from refcli.cli import app
-from refcli.library import load_library
+from refcli.cli.commands import app
+from refcli.records.library import load_library
 
 FLAGS = [
     "--title", "Diagnostic partagé du quartier des Tilleuls", "--mission-type", "Accompagnement social",
@@ -137,7 +137,7 @@ def test_new_interactive(runner, library: Path) -> None:
 
 
 def test_new_prompts_when_stdin_is_a_terminal(runner, library: Path, monkeypatch) -> None:
-    monkeypatch.setattr("refcli.cli._stdin_is_terminal", lambda: True)
+    monkeypatch.setattr("refcli.cli.commands._stdin_is_terminal", lambda: True)
     flags = [flag for flag in FLAGS if flag not in ("--title", "Diagnostic partagé du quartier des Tilleuls")]
     # Only the fields no flag gave are asked: title, subtitle, client category, members, project amount,
     # partners, keywords.

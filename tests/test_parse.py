@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from refcli.load import parse_record_bytes, parse_toml
+from refcli.records.load import parse_record_bytes, parse_toml
 from tests.conftest import MINIMAL_RECORD, SHIPPED_MISSIONS, record_text
 from tests.test_validate import CASES, FULL_RECORD
 
@@ -107,7 +107,7 @@ def test_rtoml_reads_a_generated_library_as_tomllib_does() -> None:
 
 
 def test_records_with_a_programme_are_parsed_by_rtoml() -> None:
-    from refcli.load import _needs_tomllib
+    from refcli.records.load import _needs_tomllib
 
     antony = (SHIPPED_MISSIONS / "antony-point-etape-psl.toml").read_text(encoding="utf-8")
     assert "programme = [" in antony and not _needs_tomllib(antony)

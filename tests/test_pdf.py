@@ -14,7 +14,7 @@ import subprocess
 import pytest
 from typer.testing import CliRunner
 
-from refcli.cli import app
+from refcli.cli.commands import app
 from tests.conftest import SEED_IDS
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import docx
 from typer.testing import CliRunner
 
-from refcli.cli import app
-from refcli.fiche import infer_role
-from refcli.load import RawRecord
-from refcli.provenance import confirmed_mission, describe_unconfirmed
-from refcli.validate import validate_record
-from refcli.vocabulary import load_vocabulary
+from refcli.cli.commands import app
+from refcli.authoring.fiche import infer_role
+from refcli.records.load import RawRecord
+from refcli.records.provenance import confirmed_mission, describe_unconfirmed
+from refcli.records.validate import validate_record
+from refcli.records.vocabulary import load_vocabulary
 from tests.conftest import MINIMAL_RECORD, ROOT, SHIPPED_MISSIONS, document_text
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from refcli.errors import UserError
-from refcli.query import DEFAULT_LIMIT, Tender, build_query, load_tender, read_tender_text
+from refcli.search.query import DEFAULT_LIMIT, Tender, build_query, load_tender, read_tender_text
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -2,9 +2,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from refcli.index import build_index
-from refcli.query import build_query
-from refcli.rank import TYPO_WEIGHT, rank_missions
+from refcli.search.index import build_index
+from refcli.search.query import build_query
+from refcli.search.rank import TYPO_WEIGHT, rank_missions
 from tests.conftest import record_text
 
 NEUILLY = "neuilly-sur-marne-amo-concertation"
@@ -137,7 +137,7 @@ def test_two_words_of_the_library_never_match_fuzzily_and_a_typo_is_corrected(wr
 def test_no_mission_is_said_to_match_a_word_it_does_not_hold(seed_library, seed_index, glossary, word):
     """"relogement" is not "logement", "habitants" not "habitat": a word matches its own stem, or a
     glossary alternative; the shipped records never write relogement."""
-    from refcli.text import stem
+    from refcli.search.text import stem
 
     matches = ranked(seed_library, seed_index, glossary, keywords=[word])
     for match in matches:
@@ -211,7 +211,7 @@ def test_the_meaning_of_the_score_in_the_docs_follows_the_constants():
     """docs/search.md's table of what a score means, computed from rank.py's constants."""
     import re
 
-    from refcli import rank
+    from refcli.search import rank
     from tests.conftest import ROOT
 
     page = (ROOT / "docs" / "search.md").read_text(encoding="utf-8")

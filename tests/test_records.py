@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from refcli.errors import UserError
-from refcli.records import derive_id, write_record_file
+from refcli.records.new_files import derive_id, write_record_file
 
 
 def test_derive_id() -> None:

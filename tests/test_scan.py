@@ -1,4 +1,4 @@
-"""The early scan: a child forked at start-up stats the library while refcli imports (refcli/scan.py)."""
+"""The early scan: a child forked at start-up stats the library while refcli imports (refcli/records/scan.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from refcli import scan
-from refcli.scan import named_folder, scan_record_files, start_early_scan, take_early_scan
+from refcli.records import scan
+from refcli.records.scan import named_folder, scan_record_files, start_early_scan, take_early_scan
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the early scan forks on Linux only")
 
@@ -77,7 +77,7 @@ def test_another_folder_gets_nothing_and_the_child_is_stopped(tmp_path: Path) ->
 def test_a_command_that_ends_first_leaves_no_process(tmp_path: Path) -> None:
     """What the entry point registers with atexit: an answer never taken (the command failed before it
     read the library) still has its child stopped and reaped."""
-    from refcli.scan import drop_early_scan
+    from refcli.records.scan import drop_early_scan
 
     start_early_scan(["search", "gup", "--data", str(_library(tmp_path, count=3000))])
     pid = scan._early[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from refcli.errors import UserError
-from refcli.selection import parse_ids, select_by_ids
+from refcli.search.selection import parse_ids, select_by_ids
 from tests.conftest import SEED_IDS
 
 

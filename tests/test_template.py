@@ -11,7 +11,7 @@ import pytest
 from docx.enum.style import WD_STYLE_TYPE
 
 from refcli.errors import UserError
-from refcli.template import PLACEHOLDER, REQUIRED_STYLES, find_template, open_template
+from refcli.annex.template import PLACEHOLDER, REQUIRED_STYLES, find_template, open_template
 from tests.conftest import TEMPLATE
 
 

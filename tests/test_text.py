@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from refcli.text import STOP_WORDS, fold, slugify, tokens
+from refcli.search.text import STOP_WORDS, fold, slugify, tokens
 
 
 def test_fold_keeps_its_behaviour():

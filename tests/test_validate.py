@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from refcli.library import load_library
+from refcli.records.library import load_library
 from tests.conftest import MINIMAL_RECORD
 
 FULL_RECORD = MINIMAL_RECORD + """
@@ -258,8 +258,8 @@ def test_the_fast_checks_accept_what_the_checker_accepts_and_clean_it_the_same()
     finds no problem and gives the same clean table; where they refuse one, it finds a problem."""
     import tomllib
 
-    from refcli.validate import _FAST_RECORD, SCHEMA, _Checker, _Invalid
-    from refcli.vocabulary import load_vocabulary
+    from refcli.records.validate import _FAST_RECORD, SCHEMA, _Checker, _Invalid
+    from refcli.records.vocabulary import load_vocabulary
     from tests.conftest import SHIPPED_MISSIONS
 
     vocabulary = load_vocabulary(SHIPPED_MISSIONS)
