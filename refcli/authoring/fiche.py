@@ -360,7 +360,7 @@ def parse_team(text: str, firm: str = DEFAULT_FIRM, protected: tuple[str, ...] =
 def infer_role(team: dict[str, Any], firm: str = DEFAULT_FIRM) -> tuple[str, str | None]:
     """Return the firm's role from the team ({members, mandataire?}), and why it is inferred (None: read).
 
-    The one rule, shared by `refcli import` and the shipped records (tests/test_provenance.py checks
+    The one rule, shared by `refcli import` and the shipped records (tests/records/test_provenance.py checks
     them): a team naming the firm as mandataire makes it mandataire, naming another firm makes it
     co-traitant; a team naming no mandataire gives "titulaire", which the fiche does not say: inferred.
     """

@@ -114,7 +114,7 @@ def parse_record_bytes(path: Path, data: bytes) -> RawRecord | Problem:
 def parse_toml(text: str) -> dict:
     """Parse TOML text as tomllib would, fast: rtoml first, tomllib for the located error message.
 
-    rtoml (Rust) parses a 10,000-record library about 7 times faster than tomllib; tests/test_parse.py
+    rtoml (Rust) parses a 10,000-record library about 7 times faster than tomllib; tests/records/test_parse.py
     checks that both give the same tables on every shipped, test and generated record. A text rtoml
     refuses is parsed again by tomllib, so the accepted language and the error messages (line and
     column) stay tomllib's; tomllib.TOMLDecodeError is a ValueError.

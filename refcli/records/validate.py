@@ -320,7 +320,7 @@ def _describe(value: Any) -> str:
 # problem. Each returns what _Checker would (the clean value) or raises _Invalid at the first thing it
 # does not accept; _Checker then runs from the start and says what is wrong, with its messages. Measured
 # on generated records: half of _Checker's time, which builds every key path and dispatches on the
-# spec's kind for each value. tests/test_validate.py checks that both accept the same values and give
+# spec's kind for each value. tests/records/test_validate.py checks that both accept the same values and give
 # the same clean tables.
 class _Invalid(Exception):
     pass

@@ -21,7 +21,7 @@ deleted file is read again alone, and the postings of its keys alone are patched
 Only real damage means a rebuild, with a one-line note: a database that cannot be opened or read
 (sqlite3.Error, OSError), another identity, or content that does not decode (Damaged). A programming
 error is not damage: it propagates. One that cannot be written is left alone and the library read
-without it. The cache never changes a result: tests/test_cache.py compares with and without it.
+without it. The cache never changes a result: tests/search/test_cache.py compares with and without it.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Rank the missions of a library against a Query, and say why each one ranks where it does.
 
 The formula is written down in docs/search.md ("How the score is computed"); the constants below are
-its parameters, and tests/test_rank.py ties the two. In short, for a mission m:
+its parameters, and tests/search/test_rank.py ties the two. In short, for a mission m:
 
     strength(t, m) = x / (x + K1),  x = Σ_fields FIELD_WEIGHTS[f] · tf(t, m, f)
                                            / (1 − B[f] + B[f] · length(m, f) / mean length(f))

@@ -12,9 +12,9 @@ import tomli_w
 
 from refcli.records.load import parse_record_bytes, parse_toml
 from tests.conftest import MINIMAL_RECORD, SHIPPED_MISSIONS, record_text
-from tests.test_validate import CASES, FULL_RECORD
+from tests.records.test_validate import CASES, FULL_RECORD
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
 from generate import generate_record  # noqa: E402

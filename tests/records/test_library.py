@@ -102,7 +102,7 @@ def test_reading_in_worker_processes_gives_the_serial_results(tmp_path: Path, mo
     from refcli.records.load import find_record_files
     from refcli.records.vocabulary import load_vocabulary
 
-    spec = importlib.util.spec_from_file_location("generate", Path(__file__).parents[1] / "bench" / "generate.py")
+    spec = importlib.util.spec_from_file_location("generate", Path(__file__).parents[2] / "bench" / "generate.py")
     generator = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     spec.loader.exec_module(generator)  # type: ignore[union-attr]
     folder = tmp_path / "missions"

@@ -264,7 +264,7 @@ def test_document_text_matches_the_golden_file(library):
     import os
 
     text = document_text(reopen(render(library)))
-    golden = Path(__file__).parent / "golden" / "annex-seeds.txt"
+    golden = Path(__file__).parents[1] / "golden" / "annex-seeds.txt"
     if os.environ.get("REFCLI_REGENERATE_GOLDEN") == "1":
         golden.write_text(text, encoding="utf-8")
     assert golden.exists(), f"{golden} is missing: run with REFCLI_REGENERATE_GOLDEN=1, read it, commit it"

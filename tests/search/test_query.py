@@ -6,7 +6,7 @@ import pytest
 from refcli.errors import UserError
 from refcli.search.query import DEFAULT_LIMIT, Tender, build_query, load_tender, read_tender_text
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def query(library, glossary, **options):

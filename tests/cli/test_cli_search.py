@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 from refcli.cli.commands import app
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DATA = str(ROOT / "data" / "missions")
 TENDER = str(ROOT / "examples" / "tender-concertation.toml")
 
