@@ -74,8 +74,8 @@ def read_pdfplumber(path: Path) -> list[str]:
 
 
 def read_refcli(path: Path) -> list[str]:
-    """refcli.documents: pdfminer.six, then table rows joined, running headers dropped, cut words joined."""
-    from refcli.documents import read_document
+    """refcli.search.documents: pdfminer.six, then table rows joined, running headers dropped, cut words joined."""
+    from refcli.search.documents import read_document
 
     document = read_document(path)
     pages = [""] * document.pages

@@ -34,8 +34,8 @@ QUERIES = [
 
 def naive_texts(library) -> list[str]:
     """Every record's searched text, folded once (the baseline's equivalent of building the index)."""
-    from refcli.index import mission_fields
-    from refcli.text import fold
+    from refcli.search.index import mission_fields
+    from refcli.search.text import fold
 
     return [fold(" ".join(text for texts in mission_fields(mission, library.vocabulary).values() for text in texts))
             for mission in library.missions]
@@ -45,7 +45,7 @@ def naive_rank(library, texts: list[str], keywords: list[str], limit: int = 10) 
     """The baseline: a fuzzy scorer over every record's full text, for every query term."""
     from rapidfuzz import fuzz, process
 
-    from refcli.text import fold
+    from refcli.search.text import fold
 
     totals = [0.0] * len(texts)
     for keyword in keywords:
@@ -63,7 +63,7 @@ def median_ms(function, repeat: int) -> float:
 
 
 def naive_search(folder: Path, keywords: list[str]) -> None:
-    from refcli.library import load_library
+    from refcli.records.library import load_library
 
     library = load_library(folder)
     ranked = naive_rank(library, naive_texts(library), keywords)
@@ -87,11 +87,11 @@ def main() -> None:
 
         generate_library(arguments.records, folder)
 
-    from refcli.glossary import load_glossary
-    from refcli.index import build_index
-    from refcli.library import load_library
-    from refcli.query import build_query
-    from refcli.rank import rank_missions
+    from refcli.search.glossary import load_glossary
+    from refcli.search.index import build_index
+    from refcli.records.library import load_library
+    from refcli.search.query import build_query
+    from refcli.search.rank import rank_missions
 
     start = time.perf_counter()
     library = load_library(folder)

@@ -157,14 +157,14 @@ def converter_source() -> str:
     """What the records depend on besides the corpus: the converter's code and constants, and refcli's writer."""
     import inspect
 
-    from refcli.records import record_text
+    from refcli.records.new_files import record_text
 
     return "\n".join([repr((NO_WORDS, DEFAULT_YEAR)), *map(inspect.getsource, (record_id, doc_record, record_text))])
 
 
 def build_library(library: Path, corpus_file: Path = COLLECTION / "corpus.jsonl", force: bool = False) -> bool:
     """Write the library from the corpus unless its digest says it is up to date; return whether it was built."""
-    from refcli.records import record_text
+    from refcli.records.new_files import record_text
 
     stamp = library / "digest.txt"
     digest = _digest(corpus_file, converter_source())
@@ -256,7 +256,7 @@ def search_in_process(args: list[str]) -> list[str]:
 
 @functools.cache
 def _command_line():
-    from refcli.cli import command_line  # what `refcli` runs (refcli.entry), without its early scan
+    from refcli.cli.commands import command_line  # what `refcli` runs (refcli.cli.entry), without its early scan
 
     return command_line()
 
@@ -322,8 +322,8 @@ def _ablations() -> dict[str, dict]:
 
     The glossary's concepts, boilerplate and alternatives are taken out of the Glossary object; stems
     and repairs out of the index, which is then built again."""
-    from refcli import index as index_module
-    from refcli import query as query_module
+    from refcli.search import index as index_module
+    from refcli.search import query as query_module
     from refcli import rank, text
 
     uniform = dict.fromkeys(rank.FIELD_WEIGHTS, 1.0)
@@ -359,10 +359,10 @@ def ablate(library: Path, queries: list[dict], qrels: dict[str, dict[str, int]],
     functions in this process (the library read once, again where the index must be built again)."""
     import dataclasses
 
-    from refcli.glossary import load_glossary
-    from refcli.library import load_library_indexed
-    from refcli.query import build_query
-    from refcli.rank import rank_missions
+    from refcli.search.glossary import load_glossary
+    from refcli.records.library import load_library_indexed
+    from refcli.search.query import build_query
+    from refcli.search.rank import rank_missions
 
     ids = json.loads((library / "ids.json").read_text(encoding="utf-8"))
     missions = library / "missions"

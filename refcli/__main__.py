@@ -1,5 +1,5 @@
 """`python -m refcli`: the same as the refcli command."""
 
-from refcli.entry import main
+from refcli.cli.entry import main
 
 main()

@@ -2,7 +2,7 @@
 
 Run it from anywhere: `python templates/make_template.py`. The template carries the design of the
 references annex: A4 page set-up, a header with the firm's name, a footer with page numbers, and
-every named style refcli's renderer uses (refcli.template.REQUIRED_STYLES). Its body holds only the
+every named style refcli's renderer uses (refcli.annex.template.REQUIRED_STYLES). Its body holds only the
 placeholder paragraph where `refcli build-bid` puts the annex.
 
 A firm that prefers its own template copies these styles into it (Word: Styles > Manage Styles >

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from refcli.library import load_library
-from refcli.model import Library
+from refcli.records.library import load_library
+from refcli.records.model import Library
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_MISSIONS = ROOT / "data" / "missions"
@@ -182,21 +182,21 @@ def _paragraph_text(paragraph) -> str:
 
 @pytest.fixture(scope="session")
 def seed_library():
-    from refcli.library import load_library
+    from refcli.records.library import load_library
 
     return load_library(SHIPPED_MISSIONS)
 
 
 @pytest.fixture(scope="session")
 def glossary():
-    from refcli.glossary import load_glossary
+    from refcli.search.glossary import load_glossary
 
     return load_glossary(path=ROOT / "data" / "glossary.toml")
 
 
 @pytest.fixture(scope="session")
 def seed_index(seed_library):
-    from refcli.index import build_index
+    from refcli.search.index import build_index
 
     return build_index(seed_library)
 
@@ -228,7 +228,7 @@ start = {start}
 @pytest.fixture
 def write_library(tmp_path):
     """Write records (id -> TOML text) into a fresh library folder and load it."""
-    from refcli.library import load_library
+    from refcli.records.library import load_library
 
     def write(records: dict[str, str]):
         folder = tmp_path / "missions"
@@ -265,7 +265,7 @@ def confirmed_missions(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def confirmed_library(tmp_path_factory: pytest.TempPathFactory):
-    from refcli.library import load_library
+    from refcli.records.library import load_library
 
     target = tmp_path_factory.mktemp("confirmed") / "data"
     shutil.copytree(ROOT / "data", target)
@@ -274,6 +274,6 @@ def confirmed_library(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="session")
 def confirmed_index(confirmed_library):
-    from refcli.index import build_index
+    from refcli.search.index import build_index
 
     return build_index(confirmed_library)

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from refcli import validate
-from refcli.cli import app
-from refcli.load import RawRecord
-from refcli.validate import Spec, validate_record
-from refcli.vocabulary import load_vocabulary
+from refcli.records import validate
+from refcli.cli.commands import app
+from refcli.records.load import RawRecord
+from refcli.records.validate import Spec, validate_record
+from refcli.records.vocabulary import load_vocabulary
 from tests.conftest import ROOT, SHIPPED_MISSIONS
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

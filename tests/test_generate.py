@@ -1,7 +1,7 @@
 import importlib.util
 from pathlib import Path
 
-from refcli.library import load_library
+from refcli.records.library import load_library
 
 GENERATE = Path(__file__).resolve().parent.parent / "bench" / "generate.py"
 

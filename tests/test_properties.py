@@ -13,13 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from refcli.cli import app
+from refcli.cli.commands import app
 from refcli.errors import UserError
-from refcli.formatting import clean_text
-from refcli.library import load_library
-from refcli.query import build_query
-from refcli.rank import rank_missions
-from refcli.text import fold, tokens
+from refcli.annex.formatting import clean_text
+from refcli.records.library import load_library
+from refcli.search.query import build_query
+from refcli.search.rank import rank_missions
+from refcli.search.text import fold, tokens
 from tests.conftest import SHIPPED_COMPONENTS, TEMPLATE
 
 # Text a record may hold: anything but surrogates (not UTF-8) and NUL (not in a command line).
@@ -95,8 +95,8 @@ def test_any_record_written_by_new_loads_back_equal(new_library: Path, title, cl
 def test_any_record_text_ends_up_in_the_annex_as_text(shipped_library, title, stakes, item, client) -> None:
     import docx
 
-    from refcli.render import Heading, Selection, render_annex
-    from refcli.template import open_template
+    from refcli.annex.render import Heading, Selection, render_annex
+    from refcli.annex.template import open_template
 
     mission = shipped_library.get("antony-point-etape-psl")
     mission = dataclasses.replace(mission, title=title, stakes=stakes, content=(item,),

@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
-from refcli.library import load_library
-from refcli.text import tokens
+from refcli.records.library import load_library
+from refcli.search.text import tokens
 from tests.conftest import ROOT
 
 SCRIPT = ROOT / "bench" / "relevance.py"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from refcli.cli import app
+from refcli.cli.commands import app
 from tests.conftest import MINIMAL_RECORD, ROOT, SHIPPED_COMPONENTS, SHIPPED_MISSIONS, TEMPLATE
 
 IDS = "antony-point-etape-psl,neuilly-sur-marne-amo-concertation"
@@ -442,7 +442,7 @@ def slow_save(self, stream):
     stream.flush()
     time.sleep(60)
 Document.save = slow_save
-from refcli.cli import main
+from refcli.cli.commands import main
 sys.argv = ["refcli"] + sys.argv[1:]
 main()
 """

@@ -16,7 +16,7 @@ import pytest
 import typer.main
 from typer._click import Command
 
-from refcli.cli import app, command_line
+from refcli.cli.commands import app, command_line
 from tests.conftest import SHIPPED_MISSIONS
 
 # What typer itself brings (typer vendors click; older ones import it, and typing_extensions): all --help may import.

@@ -1,0 +1,1 @@
+"""The annex: French formatting, the Word template's contract, rendering, the selection record."""

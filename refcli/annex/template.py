@@ -1,0 +1,174 @@
+"""The Word template: find it, open it safely and check its contract before anything is written.
+
+The contract: the file is a Word document (.docx, or a .dotx template; not a .doc), it defines every style
+in REQUIRED_STYLES with the right type, and it may hold one paragraph whose whole text is
+PLACEHOLDER, where the annex goes (else the annex goes at the end of the body).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from refcli.errors import UserError
+
+if TYPE_CHECKING:
+    from docx.document import Document
+
+ENVIRONMENT_VARIABLE = "REFCLI_TEMPLATE"
+FILE_NAME = "perspectives-urbaines.docx"
+PLACEHOLDER = "{{ANNEXE_REFERENCES}}"
+
+# Every style the renderer uses, with its type: what a user's template must define.
+REQUIRED_STYLES: tuple[tuple[str, str], ...] = (
+    ("Ref Title", "paragraph"),  # the annex's title
+    ("Ref Subtitle", "paragraph"),  # the tender's line under it; a fiche's subtitle
+    ("Ref Heading 1", "paragraph"),  # a fiche's title (each fiche starts a new page)
+    ("Ref Heading 2", "paragraph"),  # "Synthèse", "Enjeux de la mission", "Contenu"...
+    ("Ref Body", "paragraph"),  # running text
+    ("Ref Bullet", "paragraph"),  # list items; give it list numbering for a bullet sign
+    ("Ref Caption", "paragraph"),  # illustration captions and credits, notes, sources
+    ("Ref Table Text", "paragraph"),  # text in table cells
+    ("Ref Table Header", "paragraph"),  # the summary table's header cells
+    ("Ref Fact Label", "paragraph"),  # the labels of a fiche's facts ("Maître d'ouvrage")
+    ("Ref Squares", "paragraph"),  # a component's level drawn as ■■■□□
+    ("Ref Summary Table", "table"),  # the summary table of the references (DC2 form)
+    ("Ref Facts Table", "table"),  # a fiche's facts and its components
+)
+
+_SIGNATURES = {
+    b"\xd0\xcf\x11\xe0": "an old binary Word file (.doc); save it as .docx",
+    b"{\\rt": "an RTF file; save it as .docx",
+    b"%PDF": "a PDF file, not a Word document",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """An opened template whose contract holds."""
+
+    path: Path
+    document: Document
+
+
+def find_template(option: Path | None) -> Path:
+    """Return the template path: --template, else $REFCLI_TEMPLATE, else the firm's shipped template."""
+    if option is not None:
+        return option
+    if os.environ.get(ENVIRONMENT_VARIABLE):
+        return Path(os.environ[ENVIRONMENT_VARIABLE])
+    package = Path(__file__).parents[1]  # refcli/: its resources, or the checkout beside it
+    for candidate in (package / "resources" / FILE_NAME, package.parent / "templates" / FILE_NAME):
+        if candidate.is_file():
+            return candidate
+    raise UserError(f"{FILE_NAME}: the shipped template is missing; pass --template FILE")
+
+
+def open_template(path: Path) -> Template:
+    """Open path as a Word document and check that it defines every required style."""
+    document = _open_document(path)
+    check_styles(document, path)
+    return Template(path, document)
+
+
+def check_styles(document: Document, path: Path) -> None:
+    """Raise one UserError naming every required style the document lacks or has with the wrong type."""
+    defined = {}
+    for style in document.styles:
+        if style.name:
+            defined[style.name] = style.type
+    missing, wrong = [], []
+    for name, kind in REQUIRED_STYLES:
+        if name not in defined:
+            missing.append(name)
+        elif _type_name(defined[name]) != kind:
+            wrong.append(f"{name!r} is a {_type_name(defined[name])} style, expected a {kind} style")
+    problems = []
+    if missing:
+        problems.append("missing style(s) " + ", ".join(repr(name) for name in missing))
+    problems += wrong
+    if problems:
+        raise UserError(
+            f"{path}: the template does not meet refcli's contract: {'; '.join(problems)} "
+            "(see docs/annex.md, 'The template contract'; templates/make_template.py makes a template that does)"
+        )
+
+
+def _open_document(path: Path) -> Document:
+    if not path.exists():
+        raise UserError(f"{path}: the template does not exist; pass --template FILE")
+    if path.is_dir():
+        raise UserError(f"{path}: the template is a folder, not a .docx file")
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(4)
+    except OSError as error:
+        raise UserError(f"{path}: cannot read the template: {error.strerror}") from None
+    for signature, what in _SIGNATURES.items():
+        if head.startswith(signature):
+            raise UserError(f"{path}: the template is {what}")
+    if not zipfile.is_zipfile(path):
+        raise UserError(f"{path}: the template is not a .docx file (not a zip archive)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            broken = archive.testzip()
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as error:
+        raise UserError(f"{path}: the template is a corrupt .docx file: {error}") from None
+    if broken is not None:
+        raise UserError(f"{path}: the template is a corrupt .docx file: {broken} is damaged")
+    if "[Content_Types].xml" not in names or "word/document.xml" not in names:
+        raise UserError(f"{path}: the template is a zip file but not a Word document (.docx)")
+    if any(name.lower().endswith("vbaproject.bin") for name in names):
+        raise UserError(f"{path}: the template holds macros (word/vbaProject.bin): a .docm renamed .docx? "
+                        "refcli fills only macro-free .docx templates")
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        source = _as_document_package(path) if _TEMPLATE_TYPE in _content_types(path) else str(path)
+        return docx.Document(source)
+    except ValueError as error:
+        # python-docx refuses a .dotx or .docm by its content type.
+        raise UserError(f"{path}: the template is not a Word document to fill (.docx): {error}") from None
+    except (PackageNotFoundError, KeyError, zipfile.BadZipFile, zlib.error, OSError, SyntaxError) as error:
+        # lxml's XMLSyntaxError is a SyntaxError: a part that is not well-formed XML.
+        raise UserError(f"{path}: the template is a corrupt .docx file: {error}") from None
+
+
+_TEMPLATE_TYPE = "wordprocessingml.template.main+xml"
+_DOCUMENT_TYPE = "wordprocessingml.document.main+xml"
+
+
+def _content_types(path: Path) -> str:
+    with zipfile.ZipFile(path) as archive:
+        return archive.read("[Content_Types].xml").decode("utf-8", "replace")
+
+
+def _as_document_package(path: Path) -> io.BytesIO:
+    """Return a Word template (.dotx) re-labelled as a document in memory: Word saves templates so."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "[Content_Types].xml":
+                data = data.replace(_TEMPLATE_TYPE.encode(), _DOCUMENT_TYPE.encode())
+            target.writestr(item, data)
+    buffer.seek(0)
+    return buffer
+
+
+def _type_name(style_type) -> str:
+    from docx.enum.style import WD_STYLE_TYPE
+
+    return {
+        WD_STYLE_TYPE.PARAGRAPH: "paragraph",
+        WD_STYLE_TYPE.CHARACTER: "character",
+        WD_STYLE_TYPE.TABLE: "table",
+        WD_STYLE_TYPE.LIST: "numbering",
+    }.get(style_type, str(style_type))

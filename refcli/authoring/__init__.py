@@ -1,0 +1,1 @@
+"""Authoring: reading the firm's fiches, writing new records and importing them."""

@@ -1,0 +1,1 @@
+"""The command line: commands, views, output, prompts, the error boundary. Nothing else."""

@@ -1,0 +1,1071 @@
+"""The command line: parse arguments, call one core function, print, set the exit code."""
+
+# No `from __future__ import annotations` here: typer would then evaluate every command's string
+# annotations on each start, 20 ms of `refcli --help`.
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from typer.core import TyperCommand, TyperGroup
+
+from refcli import __version__
+from refcli.cli.output import print_error, print_json, print_warning
+
+
+class _ErrorBoundary(TyperGroup):
+    """Turn a user-fixable error into one line on stderr and its exit code; bugs keep their traceback."""
+
+    def invoke(self, ctx):  # type: ignore[no-untyped-def]
+        from refcli.errors import NegativeAnswer, UserError  # not imported for --help: dataclasses, 3 ms
+
+        try:
+            return super().invoke(ctx)
+        except (UserError, NegativeAnswer) as error:
+            if str(error):
+                print_error(str(error))
+            raise typer.Exit(error.exit_code) from None
+
+
+class _Deferred(TyperCommand):
+    """A command known by its name and help until it runs: then typer inspects its function and builds its options.
+
+    The list of commands (`refcli --help`), the "did you mean" of a misspelt command and the completion of
+    command names read only names and help; typer would inspect every command's signature on each start.
+    """
+
+    def __init__(self, info, *, pretty_exceptions_short: bool, rich_markup_mode) -> None:  # type: ignore[no-untyped-def]
+        import inspect
+
+        from typer.main import get_command_name
+
+        self.info = info
+        self.pretty_exceptions_short = pretty_exceptions_short
+        super().__init__(  # the name and help as typer.main.get_command_from_info gives them
+            info.name or get_command_name(info.callback.__name__),
+            help=inspect.getdoc(info.callback) if info.help is None else inspect.cleandoc(info.help),
+            short_help=info.short_help, hidden=info.hidden, deprecated=info.deprecated,
+            rich_markup_mode=rich_markup_mode,
+        )
+
+    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[no-untyped-def]
+        from typer.main import get_command_from_info
+
+        command = get_command_from_info(self.info, pretty_exceptions_short=self.pretty_exceptions_short,
+                                        rich_markup_mode=self.rich_markup_mode)
+        return command.make_context(info_name, args, parent=parent, **extra)
+
+
+class _DeferredGroup(TyperGroup):
+    """A group of commands (`refcli tender`) known by its name and help until it runs, like _Deferred."""
+
+    def __init__(self, info, *, pretty_exceptions_short: bool, rich_markup_mode) -> None:  # type: ignore[no-untyped-def]
+        import inspect
+
+        self.info = info
+        self.pretty_exceptions_short = pretty_exceptions_short
+        super().__init__(name=info.name, help=inspect.cleandoc(info.help),
+                         rich_markup_mode=rich_markup_mode)
+
+    def _built(self) -> TyperGroup:
+        from typer.main import get_group_from_info
+
+        return get_group_from_info(self.info, pretty_exceptions_short=self.pretty_exceptions_short,
+                                   suggest_commands=True, rich_markup_mode=self.rich_markup_mode)
+
+    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[no-untyped-def]
+        return self._built().make_context(info_name, args, parent=parent, **extra)
+
+
+app = typer.Typer(
+    cls=_ErrorBoundary,
+    name="refcli",
+    help="Keep the firm's fiches références as TOML records, rank them against a tender, write the annex.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: importing rich to format it costs more than the rest of start-up
+    add_completion=True,
+)
+
+DataOption = Annotated[
+    Optional[Path],  # noqa: UP045 - typer reads the annotation at run time
+    typer.Option("--data", help="Mission library folder (default: $REFCLI_DATA, else ./data/missions).",
+                 show_default=False),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout, for scripts.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print no warnings or notes on stderr.")]
+NoCacheOption = Annotated[
+    bool, typer.Option("--no-cache", help="Read every record file, neither using nor updating the library cache."),
+]
+CacheDirOption = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--cache-dir", metavar="DIR", help="Where the library cache lives (default: $REFCLI_CACHE_DIR, "
+                 "else the user's cache folder).", show_default=False),
+]
+
+
+# The query options of `search`, shared with the commands that rank missions against a tender.
+KeywordsArgument = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Argument(metavar="[TERMS]...", help='Keywords and quoted phrases: concertation "maison du projet".',
+                   show_default=False),
+]
+TextOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--text", help="Free text to search for: the tender's object or rules, pasted.", show_default=False),
+]
+TenderTextOption = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--tender-text", metavar="FILE", show_default=False,
+                 help="A .pdf, .docx, .txt or .md file of the tender's object or rules (of an RC: the mission's "
+                      "sections)."),
+]
+TenderOption = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--tender", metavar="FILE", help="A tender described in TOML (see examples/).", show_default=False),
+]
+CompetencyOption = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option("--competency", "-c", metavar="NAME[:LEVEL]",
+                 help="A required competency, at a minimum level (1 by default); repeatable.", show_default=False),
+]
+SinceOption = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option("--since", metavar="YEAR", help="Window: missions that ended in or after YEAR.", show_default=False),
+]
+YearsOption = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option("--years", metavar="N", help="Window: missions of the last N years.", show_default=False),
+]
+ClientOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--client", metavar="KIND", help="Only missions for a public or a private client.",
+                 show_default=False),
+]
+LimitOption = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option("--limit", "-n", metavar="N",
+                 help="Show the N best missions (default: the tender's references, else 10).", show_default=False),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"refcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Keep the firm's fiches références as TOML records, rank them against a tender, write the annex."""
+
+
+def _load(data: Path | None, quiet: bool, no_cache: bool = False, cache_dir: Path | None = None, *,
+          lazy: bool = False, for_search: bool = False):
+    """Load the library (through its cache unless no_cache); warn on stderr about the records left out.
+
+    lazy: decode a record from the cache only when it is used (search shows ten, build-bid names
+    some); for_search: return (library, index).
+    """
+    from refcli.records.load import resolve_data_folder
+
+    folder = resolve_data_folder(data)
+    index = note = None
+    if no_cache and for_search:
+        from refcli.records.library import load_library_indexed
+
+        library, index = load_library_indexed(folder)
+    elif no_cache:
+        from refcli.records.library import load_library
+
+        library = load_library(folder)
+    else:
+        from refcli.search.cache import load_library_cached
+
+        loaded = load_library_cached(folder, cache_dir, lazy=lazy or for_search, with_index=for_search)
+        library, index, note = loaded.library, loaded.index, loaded.note
+    if not quiet:
+        if note:
+            print_warning(note)
+        reported: set[str] = set()
+        for problem in library.problems:
+            if problem.path not in reported:
+                reported.add(problem.path)
+                print_warning(f"skipped {problem} (run 'refcli validate' for every problem)")
+    if for_search:  # the cache, or the search without it, always gives the index when asked
+        return library, index
+    return library
+
+
+@app.command()
+def validate(data: DataOption = None, json: JsonOption = False, quiet: QuietOption = False,
+             no_cache: NoCacheOption = False, cache_dir: CacheDirOption = None) -> None:
+    """Check every record of the library and list every problem (exit 1 if any)."""
+    from refcli.cli.output import stdout_console
+
+    library = _load(data, True, no_cache, cache_dir, lazy=True)
+    problems = library.problems
+    if json:
+        print_json("validate", {
+            "folder": str(library.folder),
+            "valid": len(library.missions),
+            "invalid": len(library.skipped_files),
+            "problems": [
+                {"file": p.path, "key": p.key, "line": p.line, "column": p.column, "message": p.message}
+                for p in problems
+            ],
+        })
+    else:
+        console = stdout_console()
+        for problem in problems:
+            console.print(str(problem), markup=False)
+        if not quiet:
+            summary = f"{len(library.missions)} valid record(s), {len(library.skipped_files)} invalid"
+            if problems:
+                summary += f", {len(problems)} problem(s)"
+            from refcli.cli.output import print_note
+
+            print_note(summary)
+    if problems:
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def list_missions(
+    data: DataOption = None,
+    year: Annotated[Optional[int], typer.Option(help="Only missions under way in this year.")] = None,  # noqa: UP045
+    since: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(help="Only missions that ended in or after this year."),
+    ] = None,
+    component: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--component", "-c", help="Only missions covering this component (repeatable)."),
+    ] = None,
+    json: JsonOption = False,
+    quiet: QuietOption = False,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
+) -> None:
+    """List the missions of the library in a table: id, title, client, years, fee."""
+    from refcli.records.browse import filter_missions, mission_summary
+    from refcli.errors import NegativeAnswer
+
+    library = _load(data, quiet, no_cache, cache_dir)
+    missions = filter_missions(library, year=year, since=since, components=component or [])
+    if json:
+        print_json("list", {"missions": [mission_summary(mission) for mission in missions]})
+    else:
+        from refcli.records.browse import missions_table
+        from refcli.cli.output import stdout_console
+
+        stdout_console().print(missions_table(missions))
+    if not missions:
+        raise NegativeAnswer("no mission matches these filters" if (year or since or component) else "")
+
+
+@app.command()
+def show(
+    mission_id: Annotated[str, typer.Argument(metavar="ID", help="The id of the mission, as 'refcli list' shows.")],
+    data: DataOption = None,
+    json: JsonOption = False,
+    quiet: QuietOption = False,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
+) -> None:
+    """Show one mission's whole record, readable."""
+    from refcli.records.browse import find_mission
+
+    library = _load(data, quiet, no_cache, cache_dir, lazy=True)
+    mission = find_mission(library, mission_id)
+    if json:
+        from refcli.records.serialize import mission_to_table
+
+        print_json("show", {"mission": mission_to_table(mission)})
+    else:
+        from refcli.records.browse import mission_view
+        from refcli.cli.output import stdout_console
+
+        stdout_console().print(mission_view(mission, library))
+
+
+def _stdin_is_terminal() -> bool:
+    import sys
+
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+ListOption = Optional[list[str]]  # noqa: UP045 - typer reads the annotation at run time
+
+
+@app.command()
+def new(
+    data: DataOption = None,
+    record_id: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--id", help="The record id (default: from the title and city)."),
+    ] = None,
+    title: Annotated[Optional[str], typer.Option(help="The mission's object.")] = None,  # noqa: UP045
+    subtitle: Annotated[Optional[str], typer.Option(help="The line under the title.")] = None,  # noqa: UP045
+    mission_type: Annotated[Optional[str], typer.Option(help="'Type de mission'.")] = None,  # noqa: UP045
+    role: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="titulaire, mandataire, co-traitant or sous-traitant."),
+    ] = None,
+    client: Annotated[Optional[str], typer.Option(help="The maître d'ouvrage.")] = None,  # noqa: UP045
+    client_kind: Annotated[Optional[str], typer.Option(help="public or private.")] = None,  # noqa: UP045
+    client_category: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="commune, EPCI, bailleur social..."),
+    ] = None,
+    client_contact: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Who can vouch for the reference."),
+    ] = None,
+    start: Annotated[Optional[int], typer.Option(help="The first year.")] = None,  # noqa: UP045
+    end: Annotated[Optional[int], typer.Option(help="The last year (default: the first).")] = None,  # noqa: UP045
+    months: Annotated[Optional[int], typer.Option(help="The duration in months.")] = None,  # noqa: UP045
+    ongoing: Annotated[bool, typer.Option(help="The mission is still under way.")] = False,
+    city: Annotated[Optional[str], typer.Option(help="The city of the site.")] = None,  # noqa: UP045
+    district: Annotated[ListOption, typer.Option(help="A district of the site (repeatable).")] = None,
+    population: Annotated[Optional[int], typer.Option(help="The city's inhabitants.")] = None,  # noqa: UP045
+    member: Annotated[ListOption, typer.Option(help="A team member, firm or consultant (repeatable).")] = None,
+    mandataire: Annotated[Optional[str], typer.Option(help="The consortium's lead firm.")] = None,  # noqa: UP045
+    director: Annotated[Optional[str], typer.Option(help="The directeur de mission.")] = None,  # noqa: UP045
+    referent: Annotated[Optional[str], typer.Option(help="The référent.")] = None,  # noqa: UP045
+    consultant: Annotated[ListOption, typer.Option(help="A consultant mobilised (repeatable).")] = None,
+    partner: Annotated[ListOption, typer.Option(help="A partner, 'Acteurs' (repeatable).")] = None,
+    project_amount: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="The project's amount, like '167 millions € TTC'."),
+    ] = None,
+    fee: Annotated[Optional[str], typer.Option(help="The mission fee, like '99 685 € HT'.")] = None,  # noqa: UP045
+    programme: Annotated[
+        ListOption,
+        typer.Option(help="Programme figures, like '144 démolitions' (repeatable)."),
+    ] = None,
+    component: Annotated[
+        ListOption,
+        typer.Option("--component", "-c", help="NAME=LEVEL, like concertation=4 (repeatable)."),
+    ] = None,
+    keyword: Annotated[ListOption, typer.Option(help="A keyword (repeatable).")] = None,
+    stakes: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="'Enjeux de la mission'; blank lines separate paragraphs."),
+    ] = None,
+    content: Annotated[ListOption, typer.Option(help="An item of 'Contenu de la mission' (repeatable).")] = None,
+    sources: Annotated[Optional[str], typer.Option(help="'Sources', as written.")] = None,  # noqa: UP045
+    certificate: Annotated[
+        Optional[bool],  # noqa: UP045
+        typer.Option("--certificate/--no-certificate", help="An attestation de bonne exécution exists.",
+                     show_default=False),
+    ] = None,
+    interactive: Annotated[
+        bool,
+        typer.Option("--interactive", "-i", help="Ask for the missing fields even when stdin is not a terminal."),
+    ] = False,
+    no_input: Annotated[
+        bool,
+        typer.Option("--no-input", help="Never ask; a missing required field is an error."),
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the record's TOML instead of writing it.")] = False,
+    json: JsonOption = False,
+    quiet: QuietOption = False,  # new prints no notes; accepted like every command
+) -> None:
+    """Create a valid record from flags, or by asking for each field in a terminal."""
+    from refcli.authoring.author import REQUIRED_ANSWERS, create_record, new_record_table
+    from refcli.errors import UserError
+    from refcli.records.load import resolve_data_folder
+    from refcli.cli.output import stderr_console
+    from refcli.records.vocabulary import load_vocabulary
+
+    folder = resolve_data_folder(data)
+    vocabulary = load_vocabulary(folder)
+    answers: dict = {
+        "id": record_id, "title": title, "subtitle": subtitle, "mission_type": mission_type, "role": role,
+        "client": client, "client_kind": client_kind, "client_category": client_category,
+        "client_contact": client_contact, "start": start, "end": end, "months": months, "ongoing": ongoing,
+        "city": city, "districts": district, "population": population, "members": member,
+        "mandataire": mandataire, "director": director, "referent": referent, "consultants": consultant,
+        "partners": partner, "project_amount": project_amount, "fee": fee, "programme": programme,
+        "components": component, "keywords": keyword, "stakes": stakes, "content": content,
+        "sources": sources, "certificate": certificate,
+    }
+    missing = [key for key in REQUIRED_ANSWERS if answers.get(key) in (None, "", [])]
+    if missing and not no_input and (interactive or _stdin_is_terminal()):
+        from refcli.authoring.author import parse_component_levels
+        from refcli.cli.prompts import ask_answers
+
+        if component:
+            answers["components"] = parse_component_levels(component, vocabulary)
+        answers = ask_answers(answers, vocabulary, stderr_console())
+    else:
+        missing = [key for key in REQUIRED_ANSWERS if key != "client_kind" and answers.get(key) in (None, "", [])]
+        if missing:
+            flags = ", ".join("--" + key.replace("_", "-") for key in missing)
+            raise UserError(f"new: missing required field(s): {flags} (or run it in a terminal to be asked)")
+        answers["client_kind"] = answers["client_kind"] or "public"
+    table = new_record_table(answers, vocabulary)
+    path, text = create_record(table, folder, vocabulary, dry_run=dry_run)
+    if json:
+        print_json("new", {"id": path.stem, "path": str(path), "dry_run": dry_run,
+                           **({"toml": text} if dry_run else {})})
+    elif dry_run:
+        import sys
+
+        sys.stdout.write(text)
+    else:
+        typer.echo(str(path))
+
+
+@app.command("import")
+def import_fiches(
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Fiches as .txt, .md or .docx.",
+                                                exists=True, dir_okay=False)],
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--out", help="Folder to write the records in (default: the library folder).", show_default=False),
+    ] = None,
+    data: DataOption = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print the records' TOML instead of writing them."),
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace a record file that exists.")] = False,
+    firm: Annotated[
+        str,
+        typer.Option(help="The firm's name, kept whole when splitting the team."),
+    ] = "Perspectives Urbaines et Sociales",
+    client_kind: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="public or private (default: public, reported as inferred)."),
+    ] = None,
+    json: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Turn the firm's existing fiches (.txt, .md, .docx) into records; report each file (exit 1 if any skipped)."""
+    import sys
+
+    from refcli.authoring.author import import_fiches as run_import
+    from refcli.errors import NegativeAnswer, UserError
+    from refcli.records.load import resolve_data_folder
+    from refcli.cli.output import stderr_console
+    from refcli.records.vocabulary import load_vocabulary
+
+    if client_kind is not None and client_kind not in ("public", "private"):
+        raise UserError(f"--client-kind: must be public or private (got {client_kind!r})")
+    folder = out if out is not None else resolve_data_folder(data)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"{folder}: --out is not a folder")
+    vocabulary = load_vocabulary(folder)
+    console = stderr_console()
+    options = {"firm": firm, "client_kind": client_kind, "force": force, "dry_run": dry_run}
+    if len(files) > 3 and console.is_terminal and not quiet and not json:
+        from rich.progress import Progress
+
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("Importing", total=len(files))
+            reports = run_import(files, folder, vocabulary,
+                                 on_file=lambda path: progress.update(task, advance=1, description=path.name),
+                                 **options)
+    else:
+        reports = run_import(files, folder, vocabulary, **options)
+    skipped = [report for report in reports if report.status == "skipped"]
+    if json:
+        print_json("import", {"folder": str(folder), "dry_run": dry_run,
+                              "files": [{**report.as_json(), **({"toml": report.text} if dry_run else {})}
+                                        for report in reports]})
+    else:
+        for report in reports:
+            if report.status == "checked":
+                sys.stdout.write(f"# ==> {report.target} (from {report.source}) <==\n{report.text}\n")
+            elif report.status == "imported":
+                typer.echo(str(report.target))
+        if not quiet:
+            from refcli.authoring.author import report_lines
+            from refcli.cli.output import print_note
+
+            for line in report_lines(reports, dry_run):
+                print_note(line)
+    if skipped:
+        raise NegativeAnswer("")
+
+
+CoverOption = Annotated[
+    bool,
+    typer.Option("--cover", help="Choose a set of references covering every required competency (docs/checklists.md)."),
+]
+DEFAULT_REFERENCES = 5  # build-bid and check, when neither the tender nor --limit says how many
+
+
+def _show_document_progress(quiet: bool) -> None:
+    """A progress bar on stderr while a long PDF is read, once reading it has taken more than a second."""
+    import time
+
+    from refcli.search.documents import set_progress_reporter
+    from refcli.cli.output import stderr_console
+
+    console = stderr_console()
+    if quiet or not console.is_terminal:
+        set_progress_reporter(None)
+        return
+
+    def reporter(path: Path):  # type: ignore[no-untyped-def]
+        started = time.monotonic()
+        shown: list = []
+
+        def advance(done: int, total: int) -> None:
+            if not shown and time.monotonic() - started > 1 and done < total:
+                from rich.progress import Progress
+
+                progress = Progress(console=console, transient=True)
+                progress.start()
+                shown.append((progress, progress.add_task(f"Reading {path.name}", total=total)))
+            if shown:
+                progress, task = shown[0]
+                progress.update(task, completed=done)
+                if done >= total:
+                    progress.stop()
+
+        return advance
+
+    set_progress_reporter(reporter)
+
+
+def _build_query(library, *, terms, text, tender_text, tender, competency, since, years, client, limit,
+                 default_limit: int | None = None, quiet: bool = False):
+    """The query of search, check and build-bid: the tender file, then the options over it."""
+    from refcli.search.glossary import load_glossary
+    from refcli.search.query import build_query, load_tender
+
+    if tender_text is not None:
+        _show_document_progress(quiet)
+    loaded = load_tender(tender) if tender is not None else None
+    if limit is None and default_limit is not None and not (loaded is not None and loaded.references):
+        limit = default_limit
+    return build_query(
+        library.vocabulary, load_glossary(library.folder),
+        keywords=terms or [], text=text, text_file=tender_text, competencies=competency or [],
+        since=since, years=years, client_kind=client, limit=limit, tender=loaded,
+    )
+
+
+def _print_notes(query, quiet: bool) -> None:
+    if not quiet:
+        for note in query.notes:
+            print_warning(note)
+
+
+AllowOutsideOption = Annotated[
+    bool,
+    typer.Option("--allow-outside-window", help="Take references that ended before the tender's window (only if "
+                 "the buyer accepts older ones); the stderr summary names them."),
+]
+FromOption = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--from", metavar="FILE.refcli.toml", help="A selection record written beside an annex: rebuild "
+                 "(build-bid) or check (check) that selection.", show_default=False),
+]
+UseCurrentOption = Annotated[
+    bool,
+    typer.Option("--use-current", help="With --from: use the records' current versions when they changed since "
+                 "(without it, refcli names them and refuses)."),
+]
+
+
+def _rules_query(*, tender, since, years, client, count: int):
+    """The tender's rules (window, client kind, heading) for hand-picked references: a Query with no terms."""
+    if tender is None and since is None and years is None and client is None:
+        return None
+    from refcli.errors import UserError
+    from refcli.search.query import Query, current_year, load_tender
+    from refcli.search.query import _window as window_since  # the window's one rule, as the query applies it
+
+    loaded = load_tender(tender) if tender is not None else None
+    kind = client if client is not None else (loaded.client_kind if loaded else None)
+    if kind is not None and kind not in ("public", "private"):
+        raise UserError(f"--client: {kind!r}: expected public or private")
+    return Query((), {}, window_since(since, years, loaded, current_year()), kind, count, (), loaded)
+
+
+def _rules_year(query) -> int:
+    import datetime
+
+    tender = query.tender if query is not None else None
+    return tender.date.year if tender is not None and tender.date is not None else datetime.date.today().year
+
+
+def _print_left_out(selections, quiet: bool) -> dict:
+    """Say on stderr which values the annex leaves out of which reference; return them by id."""
+    from refcli.records.provenance import describe_unconfirmed, unconfirmed_paths
+
+    left_out = {selection.mission.id: unconfirmed_paths(selection.mission) for selection in selections
+                if selection.mission.inferred}
+    if not quiet:
+        for mission_id, paths in left_out.items():
+            print_warning(f"left out of {mission_id}, not on its fiche ([inferred]): {describe_unconfirmed(paths)}")
+    return left_out
+
+
+@app.command("build-bid")
+def build_bid(
+    terms: KeywordsArgument = None,
+    ids: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--ids", help="The missions to include, by id, separated by commas, in the annex's order."),
+    ] = None,
+    tender: TenderOption = None,
+    text: TextOption = None,
+    tender_text: TenderTextOption = None,
+    competency: CompetencyOption = None,
+    since: SinceOption = None,
+    years: YearsOption = None,
+    client: ClientOption = None,
+    limit: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--limit", "-n", metavar="N",
+                     help=f"How many references (default: the tender's references, else {DEFAULT_REFERENCES}).",
+                     show_default=False),
+    ] = None,
+    cover: CoverOption = False,
+    allow_outside_window: AllowOutsideOption = False,
+    from_record: FromOption = None,
+    use_current: UseCurrentOption = False,
+    out: Annotated[Path, typer.Option("--out", "-o", help="The Word file to write.")] = Path("annexe.docx"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
+    title: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--title", help="The tender's title, for the annex's heading (default: the tender's)."),
+    ] = None,
+    buyer: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--buyer", help="The tender's buyer, for the annex's heading (default: the tender's)."),
+    ] = None,
+    date: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--date", help="The tender's date: YYYY-MM-DD (written in French) or any text, as written."),
+    ] = None,
+    template: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--template", help="The Word template (default: $REFCLI_TEMPLATE, else the firm's).",
+                     show_default=False),
+    ] = None,
+    data: DataOption = None,
+    json: JsonOption = False,
+    quiet: QuietOption = False,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
+) -> None:
+    """Write the references annex of a bid as a Word document in the firm's template, and its selection record."""
+    from refcli.errors import UserError
+    from refcli.cli.output import print_note, stderr_console
+    from refcli.annex.render import Heading, render_annex
+    from refcli.annex.selection_record import record_path_for, selection_record_text
+    from refcli.annex.template import find_template, open_template
+    from refcli.write import check_writable, write_all_atomically
+
+    ranking_given = any(option not in (None, []) for option in (terms, text, tender_text, competency, limit))
+    rules_given = any(option is not None for option in (tender, since, years, client))
+    query_given = ranking_given or rules_given
+    if from_record is not None and (ids is not None or query_given or cover or allow_outside_window
+                                    or any(option is not None for option in (title, buyer, date))):
+        raise UserError("build-bid: --from rebuilds the recorded selection with its recorded heading; give no --ids, "
+                        "query, window, --title, --buyer or --date option with it")
+    if use_current and from_record is None:
+        raise UserError("build-bid: --use-current goes with --from")
+    if ids is not None and (ranking_given or cover):
+        raise UserError("build-bid: --ids chooses the references itself; give --ids or a query "
+                        "(terms, --text, -c...), not both (--tender, --years, --since and --client may go with "
+                        "--ids: the tender's rules)")
+    if ids is None and from_record is None and not query_given:
+        raise UserError("build-bid: choose the references with --ids ID,ID,... ('refcli list' shows the ids), "
+                        "with a query: --tender FILE, keywords, --text, -c NAME..., or --from FILE.refcli.toml")
+    query = None
+    matches = []
+    outside = []
+    recorded = None
+    ranked = ids is None and from_record is None  # chosen by a query: its competencies name the fiche's relevance
+    if from_record is not None:
+        from refcli.records.load import resolve_data_folder
+        from refcli.search.selection import selections_from_record
+        from refcli.annex.selection_record import read_selection_record, require_unchanged
+
+        recorded = read_selection_record(from_record)
+        folder = resolve_data_folder(data) if data is not None else recorded.library
+        require_unchanged(recorded, folder, template, use_current=use_current, with_tender=False,
+                          refusal="nothing written; pass --use-current to build it with the current versions")
+        library = _load(folder, quiet, no_cache, cache_dir, lazy=True)
+        selections = selections_from_record(recorded, library)
+        if template is None:
+            template = recorded.template
+    elif ids is not None:
+        from refcli.search.selection import check_ids_within_rules, parse_ids, select_by_ids
+
+        library = _load(data, quiet, no_cache, cache_dir, lazy=True)
+        selections = select_by_ids(library, parse_ids(ids))
+        query = _rules_query(tender=tender, since=since, years=years, client=client, count=len(selections))
+        outside = check_ids_within_rules(selections, query, allow_outside_window, _rules_year(query))
+    else:
+        from refcli.search.cover import rank_candidates
+        from refcli.search.selection import choose_within_rules, selections_from_matches
+
+        library, index = _load(data, quiet, no_cache, cache_dir, for_search=True)
+        query = _build_query(library, terms=terms, text=text, tender_text=tender_text, tender=tender,
+                             competency=competency, since=since, years=years, client=client, limit=limit,
+                             default_limit=DEFAULT_REFERENCES, quiet=quiet)
+        _print_notes(query, quiet)
+        candidates = rank_candidates(library, index, query)
+        if not candidates:
+            raise UserError("build-bid: no mission matches the query: no reference to put in the annex; "
+                            "nothing written")
+        count_asked = limit is not None or bool(query.tender is not None and query.tender.references)
+        matches, taken_outside = choose_within_rules(candidates, query, cover, count_asked, allow_outside_window,
+                                                     _rules_year(query))
+        outside = [match.mission for match in taken_outside]
+        selections = selections_from_matches(matches, library, covering=cover)
+    opened = open_template(find_template(template))
+    record_file = record_path_for(out)
+    check_writable(out, force)
+    check_writable(record_file, force)
+    if not quiet:
+        print_note(f"{len(selections)} reference(s) in the annex, in this order:")
+        for number, selection in enumerate(selections, start=1):
+            print_note(f"  {number}. {selection.mission.id}: {selection.mission.title} — {selection.reason}")
+        if ranked and (cover or query.competencies):
+            from refcli.cli.views import coverage_view
+
+            stderr_console().print(coverage_view(matches, query, library))
+    if outside and not quiet:
+        from refcli.annex.formatting import format_years
+
+        print_warning(f"outside the window (ended before {query.since}), taken because of --allow-outside-window: "
+                      + ", ".join(f"{mission.id} ({format_years(mission.period)})" for mission in outside))
+    left_out = _print_left_out(selections, quiet)
+    loaded_tender = query.tender if query is not None else None
+    if recorded is not None:
+        heading = Heading(**{key: recorded.heading.get(key) for key in ("title", "buyer", "date")})
+    else:
+        heading = Heading(
+            title=title if title is not None else (loaded_tender.title if loaded_tender else None),
+            buyer=buyer if buyer is not None else (loaded_tender.buyer if loaded_tender else None),
+            date=_parse_date(date) if date is not None else (loaded_tender.date if loaded_tender else None),
+        )
+    document = render_annex(selections, library, heading, opened)
+    if recorded is not None:
+        options = {**recorded.options, "from": str(from_record), "use_current": use_current or None}
+        tender_file = recorded.tender if recorded.tender is not None and recorded.tender.is_file() else None
+    else:
+        options = {
+            "ids": [selection.mission.id for selection in selections] if ids is not None else None,
+            "terms": list(terms or []), "text": text, "tender_text": str(tender_text) if tender_text else None,
+            "competencies": dict(query.competencies) if ranked else None,
+            "since": query.since if query is not None else None,
+            "client": query.client_kind if query is not None else None,
+            "limit": query.limit if query is not None and ids is None else None,
+            "cover": cover, "allow_outside_window": allow_outside_window,
+            "outside_window": [mission.id for mission in outside],
+        }
+        tender_file = loaded_tender.source if loaded_tender is not None else None
+    record_bytes = selection_record_text(
+        record_path=record_file, annex=out, library_folder=library.folder,
+        references=[(selection.mission.id, selection.mission.path) for selection in selections],
+        template=opened.path, tender=tender_file,
+        heading={"title": heading.title, "buyer": heading.buyer, "date": heading.date},
+        options=options, left_out=left_out)
+    write_all_atomically([(out, document.save), (record_file, record_bytes)], force=force)  # both, or neither
+    if json:
+        payload = {
+            "out": str(out), "template": str(opened.path), "selection_record": str(record_file),
+            "query": query.describe() if query is not None else None, "cover": cover,
+            "references": [{"rank": number, "id": selection.mission.id, "title": selection.mission.title,
+                            "reason": selection.reason, "relevance": selection.relevance,
+                            "left_out": left_out.get(selection.mission.id, [])}
+                           for number, selection in enumerate(selections, start=1)],
+            "outside_window": [mission.id for mission in outside],
+        }
+        if ranked:
+            from refcli.cli.views import coverage_json
+
+            payload["coverage"] = coverage_json(matches, query, library)
+        print_json("build-bid", payload)
+    if not quiet:
+        print_note(f"wrote {out} and its selection record {record_file} (template {opened.path})")
+
+
+def _parse_date(text: str | None):
+    import datetime
+
+    if text is None:
+        return None
+    try:
+        return datetime.date.fromisoformat(text.strip())
+    except ValueError:
+        return text
+
+
+@app.command()
+def search(
+    terms: KeywordsArgument = None,
+    text: TextOption = None,
+    tender_text: TenderTextOption = None,
+    tender: TenderOption = None,
+    competency: CompetencyOption = None,
+    since: SinceOption = None,
+    years: YearsOption = None,
+    client: ClientOption = None,
+    limit: LimitOption = None,
+    cover: CoverOption = False,
+    explain: Annotated[bool, typer.Option("--explain", help="Show what each query term matched and added.")] = False,
+    data: DataOption = None,
+    json: JsonOption = False,
+    quiet: QuietOption = False,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
+) -> None:
+    """Rank the missions against keywords, a tender's text, competencies and a recency window."""
+    from refcli.search.cover import choose_matches, rank_candidates
+    from refcli.errors import NegativeAnswer
+    from refcli.search.rank import rank_missions
+
+    library, index = _load(data, quiet, no_cache, cache_dir, for_search=True)
+    query = _build_query(library, terms=terms, text=text, tender_text=tender_text, tender=tender,
+                         competency=competency, since=since, years=years, client=client, limit=limit, quiet=quiet)
+    if cover:
+        matches = choose_matches(rank_candidates(library, index, query), query, cover=True)
+    else:
+        matches = rank_missions(library, index, query)
+    _print_notes(query, quiet)
+    if json:
+        from refcli.cli.views import search_json
+
+        payload = search_json(query, matches)
+        if cover:
+            from refcli.search.cover import uncovered_competencies
+            from refcli.cli.views import coverage_json
+
+            payload["coverage"] = coverage_json(matches, query, library)
+            payload["uncovered"] = uncovered_competencies(matches, query.competencies)
+        print_json("search", payload)
+    elif matches:
+        from refcli.cli.output import stdout_console
+        from refcli.cli.views import coverage_view, explanation_view, results_table
+
+        console = stdout_console()
+        console.print(results_table(query, matches, library))
+        if cover:
+            console.print(coverage_view(matches, query, library))
+        if explain:
+            console.print(explanation_view(query, matches, library))
+            if tender_text is not None:
+                from rich.markup import escape
+
+                from refcli.search.tender_reading import explain_selection, selection_of
+
+                console.print(f"Sections of {escape(str(tender_text))} (--tender-text):")
+                for line in explain_selection(selection_of(tender_text, "--tender-text")):
+                    console.print(f"  {escape(line)}")
+    if not matches:
+        raise NegativeAnswer("" if json else "no mission matches the query")
+
+
+@app.command()
+def check(
+    terms: KeywordsArgument = None,
+    tender: TenderOption = None,
+    text: TextOption = None,
+    tender_text: TenderTextOption = None,
+    competency: CompetencyOption = None,
+    since: SinceOption = None,
+    years: YearsOption = None,
+    client: ClientOption = None,
+    limit: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--limit", "-n", metavar="N",
+                     help=f"How many references the bid needs (default: the tender's references, else "
+                          f"{DEFAULT_REFERENCES}; with --ids, their number).", show_default=False),
+    ] = None,
+    ids: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--ids", help="Check these missions (by id, separated by commas) instead of choosing them."),
+    ] = None,
+    from_record: FromOption = None,
+    use_current: UseCurrentOption = False,
+    data: DataOption = None,
+    json: JsonOption = False,
+    quiet: QuietOption = False,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
+) -> None:
+    """Check that the library can meet a tender: references in the window, competencies, amounts (exit 1 if not)."""
+    from refcli.search.check import check_selection, check_tender, matches_for
+    from refcli.errors import NegativeAnswer, UserError
+
+    query_given = any(option not in (None, []) for option in
+                      (terms, text, tender_text, tender, competency, since, years, client, limit))
+    if from_record is not None and (ids is not None or query_given):
+        raise UserError("check: --from checks the recorded selection under the recorded rules; give no --ids or "
+                        "query option with it")
+    if use_current and from_record is None:
+        raise UserError("check: --use-current goes with --from")
+    if from_record is not None:
+        from refcli.records.load import resolve_data_folder
+        from refcli.search.query import Query, load_tender
+        from refcli.search.selection import select_by_ids
+        from refcli.annex.selection_record import read_selection_record, require_unchanged
+
+        recorded = read_selection_record(from_record)
+        folder = resolve_data_folder(data) if data is not None else recorded.library
+        require_unchanged(recorded, folder, recorded.template, use_current=use_current, with_tender=True,
+                          refusal="pass --use-current to check the selection with the current versions")
+        library = _load(folder, quiet, no_cache, cache_dir, lazy=True)
+        missions = [selection.mission for selection in
+                    select_by_ids(library, [reference.id for reference in recorded.references])]
+        tender_file = recorded.tender if recorded.tender is not None and recorded.tender.is_file() else None
+        options = recorded.options
+        query = Query((), dict(options.get("competencies") or {}), options.get("since"), options.get("client"),
+                      options.get("limit") or len(missions), (), load_tender(tender_file) if tender_file else None)
+        selected = matches_for(missions, query)
+        checklist = check_selection(library, query, selected, selected)
+    elif ids is not None:
+        from refcli.search.selection import parse_ids, select_by_ids
+
+        library = _load(data, quiet, no_cache, cache_dir, lazy=True)
+        missions = [selection.mission for selection in select_by_ids(library, parse_ids(ids))]
+        if any(option not in (None, []) for option in (terms, text, tender_text, competency)) or tender is not None:
+            query = _build_query(library, terms=terms, text=text, tender_text=tender_text, tender=tender,
+                                 competency=competency, since=since, years=years, client=client, limit=limit,
+                                 default_limit=len(missions))
+        else:
+            query = _rules_query(tender=None, since=since, years=years, client=client,
+                                 count=limit or len(missions))
+            if query is None:
+                from refcli.search.query import Query
+
+                query = Query((), {}, None, None, limit or len(missions))
+        selected = matches_for(missions, query)
+        checklist = check_selection(library, query, selected, selected)
+    else:
+        library, index = _load(data, quiet, no_cache, cache_dir, for_search=True)
+        query = _build_query(library, terms=terms, text=text, tender_text=tender_text, tender=tender,
+                             competency=competency, since=since, years=years, client=client, limit=limit,
+                             default_limit=DEFAULT_REFERENCES, quiet=quiet)
+        checklist = check_tender(library, index, query)
+    _print_notes(query, quiet)
+    if json:
+        from refcli.cli.views import checklist_json
+
+        print_json("check", checklist_json(checklist, library))
+    else:
+        from refcli.cli.output import stdout_console
+        from refcli.cli.views import checklist_view, coverage_view
+
+        console = stdout_console()
+        console.print(checklist_view(checklist))
+        if checklist.selected:
+            console.print(coverage_view(list(checklist.selected), query, library))
+    if not checklist.passed:
+        names = ", ".join(item.name for item in checklist.failures)
+        raise NegativeAnswer("" if json or quiet else f"check failed: {names}")
+
+
+TENDER_HELP = "Read a consultation's documents (RC, CCTP, avis) into a draft tender file."
+tender_app = typer.Typer(help=TENDER_HELP, no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(tender_app, name="tender", help=TENDER_HELP)
+
+
+@tender_app.command("read")
+def tender_read(
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="The consultation's documents: .pdf, "
+                                                ".docx, .txt or .md.", exists=True, dir_okay=False)],
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--out", "-o", help="The tender file to write (default: print it on stdout).",
+                     show_default=False),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the tender file if it exists.")] = False,
+    data: DataOption = None,
+    json: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Read an RC, a CCTP or an avis into a draft tender file, each value with the sentence it came from."""
+    from refcli.errors import UserError
+    from refcli.search.glossary import load_glossary
+    from refcli.records.load import resolve_data_folder
+    from refcli.search.tender_reading import check_draft, read_tender, reading_json, render_draft
+    from refcli.records.vocabulary import load_vocabulary
+    from refcli.write import check_writable, write_atomically
+
+    try:
+        folder = resolve_data_folder(data)
+    except UserError:
+        if data is not None:
+            raise
+        folder = None  # no library here: the vocabularies shipped with refcli
+    if out is not None:
+        check_writable(out, force)
+    vocabulary, glossary = load_vocabulary(folder), load_glossary(folder)
+    _show_document_progress(quiet or json)
+    reading = read_tender(list(files), vocabulary, glossary)
+    draft = render_draft(reading, vocabulary, out)
+    check_draft(draft, out or Path("tender.toml"))
+    if out is not None:
+        write_atomically(out, draft.encode("utf-8"), force=force)
+    if json:
+        print_json("tender read", {**reading_json(reading, vocabulary), "out": str(out) if out else None,
+                                   "toml": draft})
+    elif out is None:
+        typer.echo(draft, nl=False)
+    if out is not None and not quiet:
+        from refcli.cli.output import print_note
+
+        missing = [name for name, finding in reading.findings.items() if finding.value is None]
+        print_note(f"wrote {out}: check each value against its quoted sentence"
+                   + (f"; not found: {', '.join(missing)}" if missing else ""))
+        print_note(f"then: refcli check --tender {out}")
+
+
+def command_line() -> TyperGroup:
+    """`app` as a click group whose commands are built only when they run (typer.main.get_command builds all)."""
+    import copy
+
+    bare = copy.copy(app)
+    bare.registered_commands = []
+    bare.registered_groups = []
+    group = typer.main.get_command(bare)  # the group's own options: --version, completion, --help
+    assert isinstance(group, TyperGroup)
+    for info in app.registered_commands:
+        group.add_command(_Deferred(info, pretty_exceptions_short=app.pretty_exceptions_short,
+                                    rich_markup_mode=group.rich_markup_mode))
+    for group_info in app.registered_groups:
+        group.add_command(_DeferredGroup(group_info, pretty_exceptions_short=app.pretty_exceptions_short,
+                                         rich_markup_mode=group.rich_markup_mode))
+    return group
+
+
+def _report_warnings() -> None:
+    """A warning refcli raises for the user (a failed process pool) is one line on stderr, like the others."""
+    import warnings
+
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+        if isinstance(message, UserWarning) and type(message).__module__.startswith("refcli"):
+            print_warning(str(message))
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
+def main() -> None:
+    import gc
+
+    group = command_line()
+    _report_warnings()
+    # What start-up made (modules, classes, typer's objects, some 17,000) lives until the process ends:
+    # frozen, the collector walks it neither during the command nor at exit (12 ms of `refcli --help`).
+    gc.freeze()
+    group()

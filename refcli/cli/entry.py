@@ -1,0 +1,16 @@
+"""The `refcli` command (and `python -m refcli`): start the early scan, then import the app and run it.
+
+Nothing but refcli.records.scan (os, marshal) is imported before start_early_scan forks: the child it starts
+should be small and should start at once (refcli/records/scan.py says why).
+"""
+
+import sys
+
+from refcli.records.scan import start_early_scan
+
+
+def main() -> None:
+    start_early_scan(sys.argv[1:])
+    from refcli.cli.commands import main as run
+
+    run()

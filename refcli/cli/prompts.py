@@ -1,0 +1,157 @@
+"""Ask for the fields of a new record in the terminal, with rich prompts; the answers feed 'refcli new'.
+
+This is the interactive face of the command line: it writes its questions on stderr (stdout keeps
+the path written) and reads the answers from stdin. The record is built and checked by author.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.prompt import IntPrompt, Prompt
+
+from refcli.errors import UserError
+from refcli.authoring.fiche import ParseError, parse_amount
+from refcli.records.model import CLIENT_KINDS, ROLES
+from refcli.records.validate import FIRST_YEAR, LAST_YEAR
+from refcli.records.vocabulary import Vocabulary
+
+
+def ask_answers(answers: dict[str, Any], vocabulary: Vocabulary, console: Console) -> dict[str, Any]:
+    """Ask for every field the flags did not give; return the answers completed."""
+    try:
+        return _ask(dict(answers), vocabulary, console)
+    except EOFError:
+        raise UserError("stdin: the input ended before every field was answered; nothing written") from None
+
+
+def _ask(answers: dict[str, Any], vocabulary: Vocabulary, console: Console) -> dict[str, Any]:
+    def missing(key: str) -> bool:
+        return answers.get(key) in (None, "", [], ())
+
+    def text(key: str, question: str, required: bool = False, default: str | None = None) -> None:
+        if not missing(key):
+            return
+        while True:
+            value = Prompt.ask(question, console=console, default=default, show_default=default is not None)
+            value = (value or "").strip()
+            if value or not required:
+                answers[key] = value or None
+                return
+            console.print("[red]This field is required.[/]")
+
+    def year(key: str, question: str, required: bool = False, default: int | None = None) -> None:
+        if not missing(key):
+            return
+        while True:
+            if required:
+                value = IntPrompt.ask(question, console=console, default=default)
+            else:
+                raw = Prompt.ask(question, console=console, default=str(default) if default else "",
+                                 show_default=bool(default)).strip()
+                if not raw:
+                    return
+                if not raw.isdigit():
+                    console.print("[red]Please enter a year, like 2019.[/]")
+                    continue
+                value = int(raw)
+            if value is not None and FIRST_YEAR <= value <= LAST_YEAR:
+                answers[key] = value
+                return
+            console.print(f"[red]Please enter a year between {FIRST_YEAR} and {LAST_YEAR}.[/]")
+
+    def lines(key: str, question: str, required: bool = False) -> None:
+        if not missing(key):
+            return
+        console.print(f"[bold]{question}[/] [dim](one item per line; an empty line to finish)[/]")
+        while True:
+            collected = []
+            while True:
+                line = Prompt.ask("  ", console=console, default="", show_default=False).strip()
+                if not line:
+                    break
+                collected.append(line)
+            if collected or not required:
+                answers[key] = collected
+                return
+            console.print("[red]At least one line is required.[/]")
+
+    def listed(key: str, question: str) -> None:
+        if missing(key):
+            raw = Prompt.ask(question + " [dim](separated by commas, empty for none)[/]", console=console,
+                             default="", show_default=False)
+            answers[key] = [item.strip() for item in raw.split(",") if item.strip()]
+
+    def amount(key: str, question: str) -> None:
+        if not missing(key):
+            return
+        while True:
+            raw = Prompt.ask(question + " [dim](like '99 685 € HT'; empty for none)[/]", console=console,
+                             default="", show_default=False).strip()
+            if not raw:
+                return
+            try:
+                parse_amount(raw)
+            except ParseError as error:
+                console.print(f"[red]{escape(str(error))}[/]")
+                continue
+            answers[key] = raw
+            return
+
+    text("title", "Title (the mission's object)", required=True)
+    text("subtitle", "Subtitle (the line under the title: programme or client; empty for none)")
+    text("mission_type", "Mission type (Capitalisation, Montage de projet...)", required=True)
+    text("client", "Client (maître d'ouvrage)", required=True)
+    if missing("client_kind"):
+        answers["client_kind"] = Prompt.ask("Client kind", console=console, choices=list(CLIENT_KINDS),
+                                            default="public")
+    text("client_category", "Client category (commune, EPCI, bailleur social...; empty for none)")
+    if missing("role"):
+        answers["role"] = Prompt.ask("The firm's role", console=console, choices=list(ROLES), default="titulaire")
+    year("start", "Start year", required=True)
+    year("end", "End year", default=answers.get("start"))
+    text("city", "City (empty for none)")
+    listed("districts", "Districts")
+    listed("members", "Team members")
+    amount("project_amount", "Project amount (Montant du projet)")
+    amount("fee", "Mission fee (Montant de la mission)")
+    if missing("stakes"):
+        console.print("[bold]Stakes (Enjeux de la mission)[/] [dim](one paragraph per line; an empty line to "
+                      "finish)[/]")
+        paragraphs: list[str] = []
+        while not paragraphs:
+            while True:
+                line = Prompt.ask("  ", console=console, default="", show_default=False).strip()
+                if not line:
+                    break
+                paragraphs.append(line)
+            if not paragraphs:
+                console.print("[red]At least one paragraph is required.[/]")
+        answers["stakes"] = "\n\n".join(paragraphs)
+    lines("content", "Content (Contenu de la mission)", required=True)
+    listed("partners", "Partners (Acteurs)")
+    listed("keywords", "Keywords")
+    if missing("components"):
+        answers["components"] = _ask_components(vocabulary, console)
+    return answers
+
+
+def _ask_components(vocabulary: Vocabulary, console: Console) -> dict[str, int]:
+    console.print("[bold]Mission components[/]")
+    for number, component in enumerate(vocabulary.components, start=1):
+        console.print(f"  {number:>2}. {component.label}", markup=False)
+    while True:
+        raw = Prompt.ask("Components covered [dim](numbers separated by commas, empty for none)[/]",
+                         console=console, default="", show_default=False)
+        numbers = [item.strip() for item in raw.replace(" ", ",").split(",") if item.strip()]
+        if all(item.isdigit() and 1 <= int(item) <= len(vocabulary.components) for item in numbers):
+            break
+        console.print(f"[red]Please give numbers from 1 to {len(vocabulary.components)}.[/]")
+    levels: dict[str, int] = {}
+    choices = [str(level) for level in range(1, vocabulary.max_level + 1)]
+    for item in dict.fromkeys(numbers):
+        component = vocabulary.components[int(item) - 1]
+        levels[component.id] = IntPrompt.ask(f"Level of {component.label}", console=console, choices=choices)
+    return levels

@@ -1,0 +1,177 @@
+"""Browse the library: filter missions, summarise them, and lay them out for the terminal."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from refcli.errors import UserError
+from refcli.annex.formatting import format_amount, format_number, format_years
+from refcli.records.model import Library, Mission
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from rich.table import Table
+
+
+def resolve_components(library: Library, names: list[str]) -> list[str]:
+    """Return the component ids the names designate; an unknown name is an error with a suggestion."""
+    return [library.vocabulary.require(name, f"--component {name!r}") for name in names]
+
+
+def filter_missions(
+    library: Library, year: int | None = None, since: int | None = None, components: list[str] = ()
+) -> list[Mission]:
+    """Return the missions under way in year, ended in or after since, covering every component."""
+    wanted = resolve_components(library, list(components))
+    selected = []
+    for mission in library.missions:
+        if year is not None and year not in mission.period.years():
+            continue
+        if since is not None and mission.period.end < since and not mission.period.ongoing:
+            continue
+        if any(component_id not in mission.components for component_id in wanted):
+            continue
+        selected.append(mission)
+    return selected
+
+
+def find_mission(library: Library, mission_id: str) -> Mission:
+    mission = library.get(mission_id)
+    if mission is None:
+        from rapidfuzz import fuzz, process
+
+        ids = [candidate.id for candidate in library.missions]
+        best = process.extractOne(mission_id, ids, scorer=fuzz.WRatio, processor=str.casefold, score_cutoff=50)
+        hint = f"; did you mean {best[0]!r}?" if best else "; 'refcli list' shows the ids"
+        raise UserError(f"{library.folder}: no mission with id {mission_id!r}{hint}")
+    return mission
+
+
+def mission_summary(mission: Mission) -> dict[str, Any]:
+    """The fields a list shows, as JSON: id, title, client, years, amounts."""
+    return {
+        "id": mission.id,
+        "title": mission.title,
+        "client": mission.client.name,
+        "client_kind": mission.client.kind,
+        "start": mission.period.start,
+        "end": mission.period.end,
+        "ongoing": mission.period.ongoing,
+        "role": mission.role,
+        "fee": _amount_json(mission.fee),
+        "project_amount": _amount_json(mission.project_amount),
+        "components": dict(mission.components),
+        "file": str(mission.path) if mission.path else None,
+    }
+
+
+def _amount_json(amount) -> dict[str, Any] | None:
+    if amount is None:
+        return None
+    return {"value": amount.value, "currency": amount.currency, "basis": amount.basis, "scope": amount.scope}
+
+
+def missions_table(missions: list[Mission]) -> Table:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title=f"{len(missions)} mission(s)", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("id", style="cyan", overflow="fold", min_width=16, ratio=2)
+    table.add_column("title", min_width=24, ratio=4)
+    table.add_column("client", min_width=12, ratio=2)
+    table.add_column("years", no_wrap=True)
+    table.add_column("fee", justify="right", no_wrap=True)
+    for mission in missions:
+        fee = format_amount(mission.fee) if mission.fee else "—"
+        table.add_row(mission.id, mission.title, mission.client.name, format_years(mission.period), fee)
+    return table
+
+
+INFERRED_MARK = "[not on the fiche]"
+
+
+def level_squares(level: int, top: int) -> str:
+    return "■" * level + "□" * (top - level)
+
+
+def mission_view(mission: Mission, library: Library) -> RenderableType:
+    """The whole record, laid out as the fiche reads: facts, stakes, content, components."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold", no_wrap=True)
+    facts.add_column()
+
+    inferred = mission.inferred
+
+    def unconfirmed(*paths: str) -> bool:
+        return any(path == key or key.startswith(path + ".") or path.startswith(key + ".")
+                   for path in paths for key in inferred)
+
+    def fact(label: str, value: str | None, *paths: str) -> None:
+        if value:
+            text = Text(value)
+            if unconfirmed(*paths):
+                text.append(f" {INFERRED_MARK}", style="bold yellow")
+            facts.add_row(label, text)
+
+    kind = {"public": "public", "private": "privé"}[mission.client.kind]
+    fact("Type de mission", mission.mission_type, "mission_type")
+    fact("Maître d'ouvrage", f"{mission.client.name} ({kind}"
+         + (f", {mission.client.category})" if mission.client.category else ")"), "client")
+    fact("Années", format_years(mission.period), "period")
+    site = ", ".join(filter(None, [mission.site.city, *mission.site.districts]))
+    if mission.site.population:
+        site += f" ({format_number(mission.site.population)} habitants)"
+    fact("Site", site, "site")
+    fact("Rôle", mission.role, "role")
+    fact("Equipe", ", ".join(mission.team.members)
+         + (f" (mandataire : {mission.team.mandataire})" if mission.team.mandataire else ""), "team.members",
+         "team.mandataire")
+    fact("Directeur de mission", mission.team.director, "team.director")
+    fact("Référent", mission.team.referent, "team.referent")
+    fact("Consultants mobilisés", ", ".join(mission.team.consultants), "team.consultants")
+    fact("Acteurs", ", ".join(mission.partners), "partners")
+    fact("Montant du projet", format_amount(mission.project_amount) if mission.project_amount else None,
+         "amounts.project")
+    fact("Montant de la mission", format_amount(mission.fee) if mission.fee else None, "amounts.fee")
+    fact("Programme", ", ".join(f"{format_number(item.count)} {item.label}" for item in mission.programme),
+         "programme")
+    fact("Mots-clés", ", ".join(mission.keywords), "keywords")
+    fact("Sources", mission.sources, "sources")
+    fact("Fichier", str(mission.path) if mission.path else None)
+
+    components = Table.grid(padding=(0, 2))
+    vocabulary = library.vocabulary
+    for component in vocabulary.components:
+        level = mission.components.get(component.id, 0)
+        style = "green" if level else "dim"
+        label = Text(component.label, style=style)
+        if level and unconfirmed(f"components.{component.id}"):
+            label.append(f" {INFERRED_MARK}", style="bold yellow")
+        components.add_row(Text(level_squares(level, vocabulary.max_level), style=style), label)
+
+    parts: list[Any] = [
+        Text(mission.title, style="bold"),
+        Text(mission.subtitle or "", style="italic"),
+        facts,
+        Text("\nEnjeux de la mission", style="bold underline"),
+        Text(mission.stakes),
+        Text("\nContenu de la mission", style="bold underline"),
+        *[Text(f"▶ {item}") for item in mission.content],
+        Text("\nComposantes de la mission", style="bold underline"),
+        components,
+    ]
+    if mission.illustrations:
+        parts.append(Text("\nIllustrations", style="bold underline"))
+        for illustration in mission.illustrations:
+            credit = f" — {illustration.credit}" if illustration.credit else ""
+            parts.append(Text(f"{illustration.file}: {illustration.caption}{credit}"))
+    if inferred:
+        parts.append(Text(f"\nMarked {INFERRED_MARK} ([inferred] in the record): left out of every annex until "
+                          "confirmed; delete a line of [inferred] to confirm its value", style="bold yellow"))
+        for path, reason in inferred.items():
+            parts.append(Text(f"{path}: {reason}"))
+    return Group(*parts)

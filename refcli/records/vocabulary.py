@@ -1,0 +1,145 @@
+"""The controlled vocabulary of mission components, with aliases, from a file the firm can edit."""
+
+from __future__ import annotations
+
+from dataclasses import field
+from pathlib import Path
+
+from refcli.errors import UserError
+from refcli.frozen import frozen
+from refcli.records.load import parse_toml
+from refcli.search.text import fold
+
+FILE_NAME = "components.toml"
+
+
+@frozen
+class Component:
+    id: str
+    label: str
+    aliases: tuple[str, ...] = ()
+
+
+@frozen
+class Vocabulary:
+    components: tuple[Component, ...]
+    max_level: int
+    source: Path | None = None
+    _names: dict[str, str] = field(init=False, repr=False, compare=False)
+    _by_id: dict[str, Component] = field(init=False, repr=False, compare=False)
+    _ids: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    # Names as records write them -> component id (or None): folding a name costs more than validating
+    # the rest of a record, and records write the same few names.
+    _resolved: dict[str, str | None] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        names: dict[str, str] = {}
+        for component in self.components:
+            for name in (component.id, component.label, *component.aliases):
+                names.setdefault(_key(name), component.id)
+        object.__setattr__(self, "_names", names)
+        object.__setattr__(self, "_by_id", {component.id: component for component in self.components})
+        object.__setattr__(self, "_ids", tuple(component.id for component in self.components))
+        object.__setattr__(self, "_resolved", {})
+
+    def resolve(self, name: str) -> str | None:
+        """Return the id of the component that name, label or alias designates, or None."""
+        resolved = self._resolved
+        if name not in resolved:
+            if len(resolved) > _RESOLVED_SIZE:
+                resolved.clear()
+            resolved[name] = self._names.get(_key(name))
+        return resolved[name]
+
+    def require(self, name: str, context: str, what: str = "mission component") -> str:
+        """Return the id name designates; else a UserError '<context>: unknown <what>; did you mean ...?'."""
+        component_id = self.resolve(name)
+        if component_id is None:
+            suggestion = self.suggest(name)
+            hint = f"; did you mean {suggestion!r}?" if suggestion else ""
+            raise UserError(f"{context}: unknown {what}{hint} (see {self.source or FILE_NAME})")
+        return component_id
+
+    def label(self, component_id: str) -> str:
+        return self.by_id()[component_id].label
+
+    def by_id(self) -> dict[str, Component]:
+        return self._by_id  # read-only: indexing asks for it once per mission
+
+    def ids(self) -> tuple[str, ...]:
+        return self._ids
+
+    def suggest(self, name: str) -> str | None:
+        """Return the closest label to an unknown component name, for a "did you mean"."""
+        from rapidfuzz import fuzz, process
+
+        choices = {key: self.label(component_id) for key, component_id in self._names.items()}
+        best = process.extractOne(_key(name), list(choices), scorer=fuzz.WRatio, processor=None, score_cutoff=60)
+        return choices[best[0]] if best else None
+
+
+_RESOLVED_SIZE = 10_000
+
+
+def _key(name: str) -> str:
+    return fold(name).replace("-", " ").replace("_", " ")
+
+
+def read_data_file(path: Path, what: str) -> dict:
+    """Parse a firm-editable TOML data file; a problem is one line: '<path>: cannot read <what>: <why>'."""
+    try:
+        return parse_toml(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:  # tomllib.TOMLDecodeError is a ValueError
+        raise UserError(f"{path}: cannot read {what}: {error}") from None
+
+
+def find_data_file(file_name: str, data_folder: Path | None, what: str) -> Path:
+    """Return a firm-editable data file beside the library folder, else the copy shipped with refcli."""
+    candidates = []
+    if data_folder is not None:
+        candidates.append(data_folder.parent / file_name)
+    package = Path(__file__).parents[1]  # refcli/: its resources, or the checkout beside it
+    candidates += [package / "resources" / file_name, package.parent / "data" / file_name]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise UserError(f"{file_name}: no {what} found beside {data_folder}")
+
+
+def find_vocabulary_file(data_folder: Path | None) -> Path:
+    """Return the components file beside the library folder, else the one shipped with refcli."""
+    return find_data_file(FILE_NAME, data_folder, "vocabulary of mission components")
+
+
+def load_vocabulary(data_folder: Path | None = None, path: Path | None = None) -> Vocabulary:
+    """Read and check the components vocabulary."""
+    path = path or find_vocabulary_file(data_folder)
+    table = read_data_file(path, "the components vocabulary")
+    max_level = table.get("max_level", 5)
+    if not isinstance(max_level, int) or isinstance(max_level, bool) or not 1 <= max_level <= 10:
+        raise UserError(f"{path}: max_level: must be a whole number from 1 to 10")
+    entries = table.get("component")
+    if not isinstance(entries, list) or not entries:
+        raise UserError(f"{path}: component: expected [[component]] tables with id, label and aliases")
+    components = []
+    seen: dict[str, str] = {}
+    for index, entry in enumerate(entries):
+        where = f"{path}: component[{index}]"
+        if not isinstance(entry, dict):
+            raise UserError(f"{where}: expected a table with id, label and aliases")
+        unknown = set(entry) - {"id", "label", "aliases"}
+        if unknown:
+            raise UserError(f"{where}.{sorted(unknown)[0]}: unknown key (expected id, label, aliases)")
+        component_id, label, aliases = entry.get("id"), entry.get("label"), entry.get("aliases", [])
+        if not isinstance(component_id, str) or not component_id.strip():
+            raise UserError(f"{where}.id: expected a non-empty string")
+        if not isinstance(label, str) or not label.strip():
+            raise UserError(f"{where}.label: expected a non-empty string")
+        if not isinstance(aliases, list) or not all(isinstance(alias, str) for alias in aliases):
+            raise UserError(f"{where}.aliases: expected a list of strings")
+        for name in (component_id, label, *aliases):
+            owner = seen.setdefault(_key(name), component_id)
+            if owner != component_id:
+                raise UserError(f"{where}: {name!r} already names component {owner!r}")
+        components.append(Component(component_id, label, tuple(aliases)))
+    return Vocabulary(tuple(components), max_level, path)

@@ -1,0 +1,1 @@
+"""Search: text, the glossary, the query and the tender, the index and its store, ranking, choosing."""

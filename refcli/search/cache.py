@@ -1,0 +1,678 @@
+"""A cache of the parsed, validated and indexed library, in SQLite, so a search need not read 10,000 TOML files.
+
+One database per library folder (named after a hash of its resolved path) in the user's cache folder
+(platformdirs), or in --cache-dir / $REFCLI_CACHE_DIR. It holds:
+
+- meta: the cache's identity (see _identity: derived from refcli's version, the source of the modules
+  that shape what is stored, and the components file), and the folder. Any difference: rebuilt;
+- files: per record file, its path (relative to the library folder), size and mtime_ns, its slot
+  (its number in the index), and what reading it gave (library.FileRow): the record as JSON or its
+  problems, its facts, and the illustration files its validation looked at (a changed file's old
+  share of the index is worked out again from its stored record, to take it out of the postings);
+- postings: per stem and per pair of stems, its posting (index.Posting), marshal'ed;
+- blobs: `words`, the surface words and their stems; `repairs`, the broken words (U+FFFD) and the
+  stems they were read as; `manifest`, what a warm start needs of `files` (each path's size,
+  mtime_ns, slot, mission id, problems, dependencies, facts) in one marshal blob.
+
+A warm search stats every file, compares with the manifest, and then reads only what it uses: the
+postings of the keys its query reads, and the records of the results it shows. A changed, added or
+deleted file is read again alone, and the postings of its keys alone are patched.
+
+Only real damage means a rebuild, with a one-line note: a database that cannot be opened or read
+(sqlite3.Error, OSError), another identity, or content that does not decode (Damaged). A programming
+error is not damage: it propagates. One that cannot be written is left alone and the library read
+without it. The cache never changes a result: tests/search/test_cache.py compares with and without it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import marshal
+import os
+import sqlite3
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from refcli import __version__
+from refcli.frozen import frozen
+from refcli.records.library import FileRow, LazyMissions, decode_records, keep_first
+from refcli.records.model import Library, Mission
+from refcli.records.scan import scan_record_files, take_early_scan
+from refcli.records.vocabulary import Vocabulary, load_vocabulary
+
+if TYPE_CHECKING:
+    from refcli.search.glossary import Glossary
+    from refcli.search.index import Packed, Posting, SearchIndex
+
+ENVIRONMENT_VARIABLE = "REFCLI_CACHE_DIR"
+# The modules whose code shapes what the cache stores: a change to any of them is a new identity.
+SHAPING_MODULES = ("search/cache.py", "search/glossary.py", "search/index.py", "records/library.py",
+                   "records/load.py", "records/model.py", "records/serialize.py", "search/text.py",
+                   "records/validate.py", "records/vocabulary.py")
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE files (
+    path TEXT PRIMARY KEY, slot INTEGER NOT NULL UNIQUE, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+    mission_id TEXT, problems TEXT, depends TEXT, facts BLOB, record TEXT
+);
+CREATE TABLE postings (key TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE blobs (name TEXT PRIMARY KEY, data BLOB NOT NULL);
+"""
+_COLUMNS = "path, slot, size, mtime_ns, mission_id, problems, depends, facts, record"
+
+
+class Damaged(Exception):
+    """What the cache holds does not decode: it is rebuilt."""
+
+
+# What a database that is not there, not readable or not ours raises: all mean "rebuild".
+_UNREADABLE = (sqlite3.Error, OSError, Damaged)
+
+
+@frozen
+class CachedLibrary:
+    library: Library
+    index: SearchIndex | None  # None when no index was asked for
+    note: str | None = None  # why the cache could not be used, for a quiet warning
+
+
+def cache_folder(option: Path | None = None) -> Path:
+    """Return where caches live: --cache-dir, else $REFCLI_CACHE_DIR, else the user's cache folder."""
+    if option is not None:
+        return option
+    if os.environ.get(ENVIRONMENT_VARIABLE):
+        return Path(os.environ[ENVIRONMENT_VARIABLE])
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("refcli", appauthor=False))
+
+
+def cache_file(folder: Path, cache_dir: Path) -> Path:
+    """Return the database of one library folder: one per resolved folder path."""
+    key = _digest(str(folder.resolve()).encode())[:20]
+    return cache_dir / f"library-{key}.sqlite3"
+
+
+def load_library_cached(folder: Path, cache_dir: Path | None = None, *, lazy: bool = False,
+                        with_index: bool = False) -> CachedLibrary:
+    """Load the library (and its index, with_index) through the cache, updating it for the files that changed.
+
+    With lazy, library.missions decodes a record only when it is asked for (what search needs: the
+    index plus the records it shows; build-bid: the records it names); else every record at once.
+    """
+    from refcli.search.glossary import load_glossary
+
+    scan = _Scan(folder)
+    vocabulary = load_vocabulary(folder)
+    cache = _Cache(cache_file(folder, cache_folder(cache_dir)), folder, vocabulary, load_glossary(folder), scan)
+    note = None
+    for attempt in range(2):
+        try:
+            found = cache.load_warm(lazy, with_index)
+        except _UNREADABLE as error:
+            note = f"cache rebuilt ({_reason(error)})"
+            break
+        if isinstance(found, CachedLibrary):
+            return found
+        if found is None or attempt:
+            break
+        # Some files changed (found is their set): patch the cache for them, then load it warm.
+        try:
+            note = cache.update(found)
+        except _UNREADABLE as error:
+            note = f"cache rebuilt ({_reason(error)})"
+            break
+        if note:
+            return cache.read_without(note, lazy, with_index)
+    return cache.rebuild(lazy, with_index, note)
+
+
+class _Scan:
+    """scan_record_files(folder): what the entry point's early scan found (refcli/records/scan.py), else scanned
+    in a thread while the vocabulary and the manifest are read; result() waits for it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.found = take_early_scan(folder)
+        self.error: BaseException | None = None
+        self.thread = None
+        if self.found is None:
+            import threading
+
+            self.thread = threading.Thread(target=self._run, name="refcli-scan", daemon=True)
+            self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.found = scan_record_files(self.folder)
+        except BaseException as error:  # raised again in the thread that waits for the result
+            self.error = error
+
+    def result(self) -> dict[str, tuple[int, int]]:
+        if self.thread is not None:
+            self.thread.join()
+        if self.error is not None:
+            raise self.error
+        assert self.found is not None
+        return self.found
+
+
+class _Cache:
+    """One library folder's database, and what this run found in the folder (files) to compare it with."""
+
+    def __init__(self, database: Path, folder: Path, vocabulary: Vocabulary, glossary: Glossary, scan: _Scan) -> None:
+        self.database, self.folder, self.vocabulary, self._scan = database, folder, vocabulary, scan
+        self.concepts = glossary.concepts
+        self._files: dict[str, tuple[int, int]] | None = None
+        self.meta = {"identity": _identity(vocabulary, glossary), "folder": str(folder.resolve())}
+        self.slots: dict[str, int] = {}  # each file's slot, as the warm load found them
+        self.repaired: tuple[dict[str, Posting], dict[str, str], dict[str, str | None]] | None = None
+        self.manifest: tuple = ({}, [], [], {}, {}, None)  # as load_warm read it
+        self.note: str | None = None
+
+    @property
+    def files(self) -> dict[str, tuple[int, int]]:
+        """The record files found, by relative path -> (size, mtime_ns), in the library's order."""
+        if self._files is None:
+            self._files = self._scan.result()
+            if not self._files:
+                from refcli.records.library import no_records_error
+
+                raise no_records_error(self.folder)
+        return self._files
+
+    @contextlib.contextmanager
+    def connect(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """A connection, closed on every path; read-only unless write (a cache folder the user cannot
+        write still serves, and nothing is created by accident)."""
+        if write:
+            connection = sqlite3.connect(self.database, timeout=5)
+        else:
+            connection = sqlite3.connect(f"{self.database.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def load_warm(self, lazy: bool, with_index: bool) -> CachedLibrary | set[str] | None:
+        """The library from the database if every file is as it was; else the set of files that changed
+        (or None: no database yet)."""
+        if not self.database.is_file():
+            return None
+        with self.connect() as connection:
+            if dict(connection.execute("SELECT key, value FROM meta")) != self.meta:
+                return None  # made by another refcli or for other components: rebuilt, nothing to say
+            self.manifest = stats, slots, ids, problems, depends, columns = _loads(_blob(connection, "manifest"))
+        files = self.files
+        # The usual case, compared in C: every file as it was, no file that could not be stat'ed.
+        if stats != files or (-1, -1) in files.values() or \
+                not all(_dependencies_hold(value) for value in depends.values()):
+            return {relative for relative, found in files.items()
+                    if stats.get(relative) != found or found[0] < 0
+                    or not _dependencies_hold(depends.get(relative))} | (stats.keys() - files.keys())
+        kept = keep_first(self.folder, list(files), ids, problems)
+        self.slots = dict(zip(files, slots, strict=True))
+        if lazy or with_index:
+            missions: Sequence[Mission] = LazyMissions(kept.order, self.records)
+        else:
+            decoded = self.records([relative for relative, _ in kept.order])
+            missions = tuple(decoded[relative] for relative, _ in kept.order)
+        library = Library(self.folder, missions, self.vocabulary, kept.problems, kept.skipped)
+        index = None
+        if with_index:
+            from refcli.search.index import SearchIndex
+
+            facts = kept.facts(columns, lambda: self.slots)
+            index = SearchIndex(facts, self.words, self.postings)
+        return CachedLibrary(library, index)
+
+    # What a warm search fetches as it goes. Damage found there is repaired on the spot: the files are
+    # read again with the slots this search has ranked with, the cache rebuilt, and the search goes on.
+
+    def words(self) -> dict[str, str]:
+        if self.repaired is None:
+            try:
+                with self.connect() as connection:
+                    return _loads(_blob(connection, "words"))
+            except _UNREADABLE as error:
+                self.repair(error)
+        assert self.repaired is not None
+        return self.repaired[1]
+
+    def postings(self, keys: list[str]) -> dict[str, Posting]:
+        """These keys' postings, in one query per 500 keys (SQLite's count of parameters)."""
+        if self.repaired is None:
+            try:
+                found = {}
+                with self.connect() as connection:
+                    for start in range(0, len(keys), 500):
+                        part = keys[start:start + 500]
+                        rows = connection.execute(
+                            f"SELECT key, data FROM postings WHERE key IN ({', '.join('?' * len(part))})", part)
+                        found.update((key, _posting(data)) for key, data in rows)
+                return found
+            except _UNREADABLE as error:
+                self.repair(error)
+        assert self.repaired is not None
+        postings = self.repaired[0]
+        return {key: postings[key] for key in keys if key in postings}
+
+    def records(self, relatives: list[str]) -> dict[str, Mission]:
+        if self.repaired is None:
+            try:
+                return self._stored_records(relatives)
+            except _UNREADABLE as error:
+                self.repair(error)
+        assert self.repaired is not None
+        return decode_records(self.folder, self.repaired[2], relatives)
+
+    def _stored_records(self, relatives: list[str]) -> dict[str, Mission]:
+        wanted = set(relatives)
+        with self.connect() as connection:
+            if len(wanted) <= 500:
+                rows = connection.execute(
+                    f"SELECT path, record FROM files WHERE path IN ({', '.join('?' * len(wanted))})", sorted(wanted))
+            else:
+                rows = connection.execute("SELECT path, record FROM files")
+            records = {relative: record for relative, record in rows if relative in wanted}
+        try:
+            return decode_records(self.folder, records, relatives)
+        except (KeyError, ValueError, TypeError, AttributeError) as error:  # a record missing, or JSON that is not one
+            raise Damaged(f"a record does not decode: {error}") from None
+
+    def repair(self, error: BaseException) -> None:
+        """Read every file again with the slots of the warm load, rewrite the cache, serve from memory."""
+        from refcli.search.index import merge_postings
+        from refcli.records.library import read_rows
+
+        rows, parts = read_rows(self.folder, self.vocabulary, [(relative, size, mtime, self.slots[relative])
+                                                               for relative, (size, mtime) in self.files.items()],
+                                self.concepts)
+        postings, surfaces, repairs = merge_postings(parts)
+        self.note = self.write(rows, postings, surfaces, repairs) or f"cache rebuilt ({_reason(error)})"
+        self.repaired = postings, surfaces, {row.relative: row.record for row in rows}
+
+    def read_without(self, note: str, lazy: bool, with_index: bool) -> CachedLibrary:
+        """Read every file, as without the cache; note says why."""
+        if with_index:
+            from refcli.records.library import load_library_indexed
+
+            library, index = load_library_indexed(self.folder, self.vocabulary)
+            return CachedLibrary(library, index, note)
+        from refcli.records.library import load_library
+
+        return CachedLibrary(load_library(self.folder, self.vocabulary), None, note)
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def rebuild(self, lazy: bool, with_index: bool, note: str | None = None) -> CachedLibrary:
+        """Read every file, then write a fresh database beside the old one and rename it into place."""
+        from refcli.search.index import memory_index, merge_postings
+        from refcli.records.library import library_from_rows, read_rows
+
+        rows, parts = read_rows(self.folder, self.vocabulary, [(relative, size, mtime, number) for number, (
+            relative, (size, mtime)) in enumerate(self.files.items())], self.concepts)
+        postings, surfaces, repairs = merge_postings(parts)
+        note = self.write(rows, postings, surfaces, repairs) or note
+        records = {row.relative: row.record for row in rows}
+        library, facts = library_from_rows(self.folder, self.vocabulary, rows,
+                                           lambda wanted: decode_records(self.folder, records, wanted))
+        if not (lazy or with_index):
+            library = Library(library.folder, tuple(library.missions), library.vocabulary, library.problems,
+                              library.skipped_files)
+        return CachedLibrary(library, memory_index(facts, postings, surfaces) if with_index else None, note)
+
+    def write(self, rows: list[FileRow], postings: dict[str, Posting], surfaces: dict[str, str],
+              repairs: dict[str, str]) -> str | None:
+        """Write a fresh database into a temporary file and rename it into place; say why not, if not."""
+        import tempfile
+
+        try:
+            self.database.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=self.database.name + ".", suffix=".tmp",
+                                                 dir=self.database.parent)
+            os.close(handle)
+            try:
+                connection = sqlite3.connect(temporary)
+                try:
+                    self._write_new(connection, rows, postings, surfaces, repairs)
+                finally:
+                    connection.close()
+                os.replace(temporary, self.database)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+                raise
+        except (OSError, sqlite3.Error) as error:
+            return f"cache not written ({self.database.parent}: {getattr(error, 'strerror', None) or error}); " \
+                   "the library was read without it"
+        return None
+
+    def _write_new(self, connection: sqlite3.Connection, rows: list[FileRow], postings: dict[str, Posting],
+                   surfaces: dict[str, str], repairs: dict[str, str]) -> None:
+        connection.executescript(_SCHEMA)
+        with connection:
+            connection.executemany("INSERT INTO meta VALUES (?, ?)", self.meta.items())
+            connection.executemany(f"INSERT INTO files ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                   map(_file_values, rows))
+            connection.executemany("INSERT INTO postings VALUES (?, ?)",
+                                   ((key, _dump_posting(posting)) for key, posting in postings.items()))
+            _put_blob(connection, "words", marshal.dumps(surfaces))
+            _put_blob(connection, "repairs", marshal.dumps(repairs))
+            _put_blob(connection, "manifest", _manifest(connection, self.files))
+
+    def update(self, changed: set[str]) -> str | None:
+        """Read again the files that changed (or appeared), forget the ones gone, patch the postings of
+        their keys; return why the cache could not be updated, if it could not."""
+        from refcli.records.library import read_rows
+
+        try:
+            with self.connect(write=True) as connection, connection:
+                wanted = sorted(changed | (self.manifest[0].keys() - self.files.keys()))
+                old = {}
+                for start in range(0, len(wanted), 500):
+                    part = wanted[start:start + 500]
+                    old.update((relative, (slot, record)) for relative, slot, record in connection.execute(
+                        f"SELECT path, slot, record FROM files WHERE path IN ({', '.join('?' * len(part))})", part))
+                (next_slot,) = connection.execute("SELECT coalesce(max(slot), -1) + 1 FROM files").fetchone()
+                items = []
+                for relative, (size, mtime) in self.files.items():
+                    if relative in changed:
+                        if relative in old:
+                            slot = old[relative][0]
+                        else:
+                            slot, next_slot = next_slot, next_slot + 1
+                        items.append((relative, size, mtime, slot))
+                rows, parts = read_rows(self.folder, self.vocabulary, items, self.concepts)
+                # What the files held before: their share of the index, from their stored records.
+                from refcli.search.index import Indexer
+
+                indexer = Indexer(self.vocabulary, self.concepts)
+                gone = {relative: record for relative, (_, record) in old.items() if record is not None}
+                decoded = self._decode(gone)
+                removed = [(old[relative][0], indexer.terms(mission)) for relative, mission in decoded.items()]
+                self._patch(connection, removed, parts)
+                connection.executemany("DELETE FROM files WHERE path = ?",
+                                       [(relative,) for relative in old if relative not in self.files])
+                connection.executemany(f"INSERT OR REPLACE INTO files ({_COLUMNS}) "
+                                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", map(_file_values, rows))
+                _put_blob(connection, "manifest", _patched_manifest(self.manifest, self.files, rows))
+        except sqlite3.OperationalError as error:  # cannot write (read-only, locked, disk full): do without
+            return f"cache not updated ({error}); the library was read without it"
+        return None
+
+    def _decode(self, records: dict[str, str]) -> dict[str, Mission]:
+        try:
+            return decode_records(self.folder, records, list(records))
+        except (KeyError, ValueError, TypeError, AttributeError) as error:  # JSON that is not a record's
+            raise Damaged(f"a record does not decode: {error}") from None
+
+    def _patch(self, connection: sqlite3.Connection, removed: list[tuple[int, tuple]],
+               added: list[tuple[Packed, dict[str, str]]]) -> None:
+        """Take the slots read again out of their old keys' postings, and file them under their new ones.
+
+        A broken word (U+FFFD) is filed where the build filed it (the repairs blob), a new one repaired
+        against the library's words as the build does."""
+        from refcli.search.index import repair_words
+
+        new_words = {word: found for _, words in added for word, found in words.items()}
+        surfaces: dict[str, str] = _loads(_blob(connection, "words"))
+        repairs: dict[str, str] = _loads(_blob(connection, "repairs"))
+        surfaces.update({word: found for word, found in new_words.items() if "\ufffd" not in word})
+        broken = {word: found for word, found in new_words.items() if "\ufffd" in word and word not in repairs}
+        if broken:
+            repairs.update(repair_words({**surfaces, **broken}, _StoredPostings(connection)))
+
+        def filed(key: str) -> str:
+            return " ".join(repairs.get(part, part) for part in key.split(" ")) if "\ufffd" in key else key
+
+        changes: dict[str, dict[int, dict[int, int | None]]] = {}  # key -> field -> slot -> count (None: gone)
+        for slot, (words, pairs, *_) in removed:
+            for tables in (words, pairs):
+                for field, table in enumerate(tables):
+                    for key in table:
+                        changes.setdefault(filed(key), {}).setdefault(field, {})[slot] = None
+        for packed, _ in added:
+            for key, fields in packed.items():
+                for field, (slot_bytes, count_bytes) in fields.items():
+                    slots, counts = array("i"), array("H")
+                    slots.frombytes(slot_bytes)
+                    counts.frombytes(count_bytes)
+                    column = changes.setdefault(filed(key), {}).setdefault(field, {})
+                    for slot, count in zip(slots, counts, strict=True):
+                        column[slot] = (column.get(slot) or 0) + count
+        for key, fields in changes.items():
+            row = connection.execute("SELECT data FROM postings WHERE key = ?", (key,)).fetchone()
+            posting = _posting(row[0]) if row else {}
+            for field, column in fields.items():
+                slots, counts = posting.get(field) or (array("i"), array("H"))
+                for slot, count in sorted(column.items()):  # in place: a changed file moves few entries
+                    position = bisect.bisect_left(slots, slot)
+                    present = position < len(slots) and slots[position] == slot
+                    if count is None:
+                        if present:
+                            del slots[position], counts[position]
+                    elif present:
+                        counts[position] = count
+                    else:
+                        slots.insert(position, slot)
+                        counts.insert(position, count)
+                if slots:
+                    posting[field] = (slots, counts)
+                else:
+                    posting.pop(field, None)
+            if posting:
+                connection.execute("INSERT OR REPLACE INTO postings VALUES (?, ?)", (key, _dump_posting(posting)))
+            else:
+                connection.execute("DELETE FROM postings WHERE key = ?", (key,))
+        _put_blob(connection, "words", marshal.dumps(surfaces))
+        _put_blob(connection, "repairs", marshal.dumps(repairs))
+
+
+class _StoredPostings(Mapping):
+    """The postings of a database, read one key at a time (what repairing a few words reads)."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+
+    def __getitem__(self, key: str) -> Posting:
+        row = self.connection.execute("SELECT data FROM postings WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise KeyError(key)
+        return _posting(row[0])
+
+    def __iter__(self) -> Iterator[str]:
+        return (key for (key,) in self.connection.execute("SELECT key FROM postings"))
+
+    def __len__(self) -> int:
+        return self.connection.execute("SELECT count(*) FROM postings").fetchone()[0]
+
+
+def _identity(vocabulary: Vocabulary, glossary: Glossary) -> str:
+    """What shapes the cache's content, as one digest: refcli's version, the source of the modules that
+    read, check, index and store records, the components file (validation and the index read it) and the
+    glossary's concepts (the index marks them in each mission)."""
+    here = Path(__file__).parents[1]  # refcli/
+    parts = [__version__.encode()]
+    for name in SHAPING_MODULES:
+        parts.append((here / name).read_bytes())
+    source = vocabulary.source
+    parts.append(source.read_bytes() if source else b"")
+    parts.append(repr([(concept.name, concept.kind, concept.stems) for concept in glossary.concepts]).encode())
+    return _digest(b"\0".join(parts))
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, Damaged):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
+
+
+def _digest(data: bytes) -> str:
+    """A hex digest: blake2b straight from its C module, as hashlib gives it, without hashlib's import of
+    OpenSSL (6 ms of every search)."""
+    try:
+        from _blake2 import blake2b
+    except ImportError:  # an interpreter without it
+        from hashlib import blake2b
+    return blake2b(data, digest_size=20).hexdigest()
+
+
+def _loads(data: bytes):  # type: ignore[no-untyped-def]
+    """marshal.loads, its failures on damaged bytes told as Damaged."""
+    try:
+        return marshal.loads(data)
+    except (ValueError, EOFError, TypeError) as error:
+        raise Damaged(f"a stored value does not decode ({error})") from None
+
+
+def _blob(connection: sqlite3.Connection, name: str) -> bytes:
+    row = connection.execute("SELECT data FROM blobs WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        raise Damaged(f"no {name} in the cache")
+    return row[0]
+
+
+def _put_blob(connection: sqlite3.Connection, name: str, data: bytes) -> None:
+    connection.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)", (name, data))
+
+
+def _dump_posting(posting: Posting) -> bytes:
+    return marshal.dumps({field: (slots.tobytes(), counts.tobytes()) for field, (slots, counts) in posting.items()})
+
+
+def _posting(data: bytes) -> Posting:
+    """A posting from its stored bytes, checked: as many counts as slots, slots ascending."""
+    posting = {}
+    stored = _loads(data)
+    if not isinstance(stored, dict) or not stored:
+        raise Damaged("a damaged posting")
+    for field, (slot_bytes, count_bytes) in stored.items():
+        slots, counts = array("i"), array("H")
+        try:
+            slots.frombytes(slot_bytes)
+            counts.frombytes(count_bytes)
+        except (TypeError, ValueError) as error:
+            raise Damaged(f"a damaged posting ({error})") from None
+        listed = slots.tolist()
+        if len(slots) != len(counts) or not slots or listed != sorted(set(listed)):
+            raise Damaged("a damaged posting")
+        posting[field] = (slots, counts)
+    return posting
+
+
+def _dependencies_hold(depends: str | None) -> bool:
+    """Whether the illustration files a record's validation looked at still exist, or not, as they did."""
+    if not depends:
+        return True
+    import json
+
+    return all(Path(target).is_file() == existed for target, existed in json.loads(depends))
+
+
+def _file_values(row: FileRow) -> tuple:
+    facts = marshal.dumps(row.facts) if row.facts is not None else None
+    return (row.relative, row.slot, row.size, row.mtime, row.mission_id, row.problems, row.depends, facts,
+            row.record)
+
+
+def _patched_manifest(manifest: tuple, order: dict[str, tuple[int, int]], rows: list[FileRow]) -> bytes:
+    """The manifest of the files in order, from the old one and the rows of the files read again."""
+    from refcli.search.index import Facts, columns_of
+
+    old_stats, old_slots, old_ids, old_problems, old_depends, columns = manifest
+    edited = _edited_in_place(manifest, order, rows)
+    if edited is not None:
+        return edited
+    slot_of = dict(zip(old_stats, old_slots, strict=True))
+    id_of = dict(zip(old_stats, old_ids, strict=True))
+    facts = Facts(dict(zip(columns[0], columns[1], strict=True)), columns)
+    facts_of = {slot: facts.of(slot) for slot in columns[0]}
+    problems = {relative: value for relative, value in old_problems.items() if relative in order}
+    depends = {relative: value for relative, value in old_depends.items() if relative in order}
+    for row in rows:
+        old_slot = slot_of.get(row.relative)
+        if old_slot is not None:
+            facts_of.pop(old_slot, None)
+        slot_of[row.relative], id_of[row.relative] = row.slot, row.mission_id
+        problems.pop(row.relative, None)
+        depends.pop(row.relative, None)
+        if row.problems is not None:
+            problems[row.relative] = row.problems
+        if row.depends:
+            depends[row.relative] = row.depends
+        if row.facts is not None:
+            facts_of[row.slot] = row.facts
+    kept = [slot_of[relative] for relative in order]
+    valid = set(kept)
+    return marshal.dumps((dict(order), kept, [id_of[relative] for relative in order], problems, depends,
+                          columns_of((slot, facts_of[slot]) for slot in kept if slot in facts_of and slot in valid)))
+
+
+def _edited_in_place(manifest: tuple, order: dict[str, tuple[int, int]], rows: list[FileRow]) -> bytes | None:
+    """The usual update, done in place: the same files, valid before and after, only edited. None otherwise."""
+    stats, slots, ids, problems, depends, columns = manifest
+    if stats.keys() != order.keys() or any(row.facts is None or row.relative in problems for row in rows):
+        return None
+    position = {slot: number for number, slot in enumerate(columns[0])}
+    index_of = {relative: number for number, relative in enumerate(stats)}
+    ongoing, public, levels, lengths = set(columns[3]), set(columns[4]), columns[5], columns[6]
+    width = len(lengths) // len(columns[0]) if columns[0] else 0
+    for row in rows:
+        number = position.get(row.slot)
+        if number is None or slots[index_of[row.relative]] != row.slot:
+            return None
+        mission_id, end, is_ongoing, is_public, covered, field_lengths = row.facts
+        ids[index_of[row.relative]] = mission_id
+        columns[1][number], columns[2][number] = mission_id, end
+        (ongoing.add if is_ongoing else ongoing.discard)(row.slot)
+        (public.add if is_public else public.discard)(row.slot)
+        for component in list(levels):
+            component_slots, component_levels = levels[component]
+            if row.slot in component_slots:
+                where = component_slots.index(row.slot)
+                del component_slots[where], component_levels[where]
+        for component, level in covered.items():
+            component_slots, component_levels = levels.setdefault(component, ([], []))
+            where = bisect.bisect_left([position[slot] for slot in component_slots], number)
+            component_slots.insert(where, row.slot)
+            component_levels.insert(where, level)
+        lengths[number * width:(number + 1) * width] = list(field_lengths)
+        if row.depends:
+            depends[row.relative] = row.depends
+        else:
+            depends.pop(row.relative, None)
+    in_order = [slot for slot in columns[0]]
+    columns = (columns[0], columns[1], columns[2], [slot for slot in in_order if slot in ongoing],
+               [slot for slot in in_order if slot in public], {component: pair for component, pair in levels.items()
+                                                             if pair[0]}, lengths)
+    return marshal.dumps((dict(order), slots, ids, problems, depends, columns))
+
+
+def _manifest(connection: sqlite3.Connection, order: Iterable[str]) -> bytes:
+    """What a warm start reads of the files table, as one blob, in the library's file order: each file's
+    (size, mtime_ns) by path, then columns: slots, mission ids, problems and dependencies by path
+    (the few files that have them), and the valid records' facts (index.columns_of)."""
+    from refcli.search.index import columns_of
+
+    found = {row[0]: row for row in connection.execute(
+        "SELECT path, slot, size, mtime_ns, mission_id, problems, depends, facts FROM files")}
+    stats, slots, ids, problems, depends, facts = {}, [], [], {}, {}, []
+    for relative in order:
+        _, slot, size, mtime, mission_id, stored_problems, stored_depends, stored_facts = found[relative]
+        stats[relative] = (size, mtime)
+        slots.append(slot)
+        ids.append(mission_id)
+        if stored_problems is not None:
+            problems[relative] = stored_problems
+        if stored_depends:
+            depends[relative] = stored_depends
+        if stored_facts:
+            facts.append((slot, _loads(stored_facts)))
+    return marshal.dumps((stats, slots, ids, problems, depends, columns_of(facts)))

@@ -1,0 +1,252 @@
+"""Check that the library can meet a tender's requirements, before a bid is built.
+
+`check_tender` chooses the references as `build-bid --cover` would (a covering set of the tender's
+size, see refcli.search.cover), then checks, item by item:
+
+- the window: informational (PROCUREMENT: the legal default is the last 3 years when the tender says nothing);
+- enough references inside the window (those out of it are named, and do not count);
+- each required competency covered at its minimum level by at least one chosen reference;
+- each chosen reference carrying what the buyer is entitled to ask: amount (the mission fee with its
+  basis), date, client and whether it is public or private;
+- illustrations: a failure only when the tender sets require_illustrations, else informational.
+
+Each item says what to do about a failure. The module is pure: it reads nothing and prints nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from refcli.search.cover import (
+    coverage_matrix,
+    covers,
+    matrix_competencies,
+    rank_candidates,
+    select_covering,
+    uncovered_competencies,
+)
+from refcli.annex.formatting import format_amount, format_years
+from refcli.records.provenance import confirmed_mission, describe_unconfirmed
+
+if TYPE_CHECKING:
+    from refcli.search.index import SearchIndex
+    from refcli.records.model import Library, Mission
+    from refcli.search.query import Query
+    from refcli.search.rank import Match
+
+LEGAL_WINDOW_YEARS = 3  # arrêté du 22 mars 2019: the main services of the last three years
+
+
+@dataclass(frozen=True, slots=True)
+class CheckItem:
+    """One line of the checklist: "pass", "fail" or "info" (an informational item never fails)."""
+
+    name: str
+    status: str
+    detail: str
+    advice: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.status != "fail"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status, "passed": self.passed, "detail": self.detail,
+                "advice": self.advice}
+
+
+@dataclass(frozen=True, slots=True)
+class Checklist:
+    query: Query
+    wanted: int
+    candidates: tuple[Match, ...]  # every mission the query reaches, best first
+    selected: tuple[Match, ...]  # the covering set that build-bid --cover would write
+    items: tuple[CheckItem, ...]
+    coverage: dict[str, dict[str, int]]  # competency id -> {mission id: level}
+    uncoverable: tuple[str, ...]  # required competencies no mission the query reaches covers
+
+    @property
+    def passed(self) -> bool:
+        return all(item.passed for item in self.items)
+
+    @property
+    def failures(self) -> tuple[CheckItem, ...]:
+        return tuple(item for item in self.items if not item.passed)
+
+
+def check_tender(library: Library, index: SearchIndex, query: Query, today: datetime.date | None = None) -> Checklist:
+    """Choose a covering set of query.limit references and check the tender's requirements against it."""
+    candidates = rank_candidates(library, index, query)
+    selected = select_covering(candidates, query.competencies, query.limit)
+    return check_selection(library, query, candidates, selected, today)
+
+
+def check_selection(library: Library, query: Query, candidates: Sequence[Match], selected: Sequence[Match],
+                    today: datetime.date | None = None) -> Checklist:
+    """Check chosen references (a covering set, or a hand-picked one: see matches_for) against the tender."""
+    today = today or datetime.date.today()
+    tender = query.tender
+    year = tender.date.year if tender is not None and tender.date is not None else today.year
+    candidates, selected = list(candidates), list(selected)
+    items = [_window_item(query), _count_item(query, candidates, selected, year)]
+    if query.client_kind is not None:
+        items.append(_kind_item(query, selected))
+    items += [_competency_item(library, query, component, minimum, candidates, selected)
+              for component, minimum in query.competencies.items()]
+    items += [_entitled_item(match.mission) for match in selected]
+    items += [_unconfirmed_item(library, query, match.mission) for match in selected if match.mission.inferred]
+    items.append(_illustrations_item(query, selected))
+    rows = matrix_competencies(selected, query.competencies, library.vocabulary.ids())
+    return Checklist(query, query.limit, tuple(candidates), tuple(selected), tuple(items),
+                     coverage_matrix(selected, rows), tuple(uncovered_competencies(candidates, query.competencies)))
+
+
+def in_window(mission: Mission, since: int | None) -> bool:
+    """Whether a mission counts for a window starting in since: ended in or after it, or still under way."""
+    return since is None or mission.period.end >= since or mission.period.ongoing
+
+
+def matches_for(missions: Sequence[Mission], query: Query) -> list[Match]:
+    """Hand-picked missions as the matches check_selection takes (no score: they were not ranked)."""
+    from refcli.search.rank import Match
+
+    return [Match(mission, 0.0, (), (), in_window(mission, query.since)) for mission in missions]
+
+
+def _kind_item(query: Query, selected: list[Match]) -> CheckItem:
+    wanted = query.client_kind
+    word = "public" if wanted == "public" else "private"
+    other = [match.id for match in selected if match.mission.client.kind != wanted]
+    name = f"{word} clients only"
+    if not other:
+        return CheckItem(name, "pass", f"every chosen reference has a {word} client")
+    return CheckItem(name, "fail", f"not a {word} client: " + ", ".join(other),
+                     f"choose references for {word} clients, as the tender asks")
+
+
+def _file(mission: Mission) -> str:
+    return mission.path.name if mission.path is not None else f"{mission.id}.toml"
+
+
+def _window_item(query: Query) -> CheckItem:
+    if query.since is None:
+        return CheckItem(
+            "window", "info",
+            f"no window given: every reference counts; when the tender says nothing, the legal default is the "
+            f"last {LEGAL_WINDOW_YEARS} years",
+            f"give the tender's window (window.years in the tender file, or --years {LEGAL_WINDOW_YEARS})",
+        )
+    return CheckItem("window", "info", f"references that ended in {query.since} or later, or are ongoing")
+
+
+def _count_item(query: Query, candidates: list[Match], selected: list[Match], year: int) -> CheckItem:
+    wanted = query.limit
+    inside = [match for match in selected if match.in_window]
+    outside = [match for match in selected if not match.in_window]
+    name = f"{wanted} reference(s) inside the window" if query.since is not None else f"{wanted} reference(s)"
+    detail = f"{len(inside)} of {wanted} found"
+    if inside:
+        detail += ": " + ", ".join(match.id for match in inside)
+    if outside:
+        detail += "; out of the window, not counted: " + ", ".join(
+            f"{match.id} ({match.mission.period.end})" for match in outside)
+    missing = wanted - len(inside)
+    if missing <= 0:
+        return CheckItem(name, "pass", detail)
+    detail += f"; {missing} missing"
+    advice = []
+    older = sorted((match for match in candidates if not match.in_window),
+                   key=lambda match: (-match.mission.period.end, match.id))
+    if query.since is not None and older:
+        needed = older[min(missing, len(older)) - 1]
+        years = year - needed.mission.period.end
+        advice.append(f"widen the window with --years {years} if the buyer accepts older references")
+    where = f" ending in {query.since} or later" if query.since is not None else ""
+    advice.append(f"add {missing} reference(s){where} matching the tender to the library")
+    return CheckItem(name, "fail", detail, "; or ".join(advice))
+
+
+def _competency_item(library: Library, query: Query, component: str, minimum: int,
+                     candidates: list[Match], selected: list[Match]) -> CheckItem:
+    label = library.vocabulary.label(component)
+    name = f"{label} ≥ {minimum}"
+    chosen = [match for match in selected if covers(match.mission, component, minimum)]
+    if chosen:
+        detail = "covered by " + ", ".join(
+            f"{match.id} ({match.mission.components[component]}"
+            + ("" if match.in_window else ", out of window") + ")" for match in chosen)
+        return CheckItem(name, "pass", detail)
+    others = [match for match in candidates if covers(match.mission, component, minimum)]
+    if others:
+        return CheckItem(name, "fail", f"covered by {others[0].id}, not among the {len(selected)} chosen",
+                         f"ask for more references with --limit {len(selected) + 1}")
+    best = max(library.missions, key=lambda mission: (mission.components.get(component, 0), mission.id),
+               default=None)
+    detail = f"no reference covers {label} at level {minimum} or more"
+    if best is not None and best.components.get(component, 0):
+        detail += f" (highest: {best.id}, level {best.components[component]})"
+    return CheckItem(name, "fail", detail,
+                     f"add a reference covering {label} ≥ {minimum}, or raise the level in a record whose "
+                     f"mission did it (components.{component})")
+
+
+def _entitled_item(mission: Mission) -> CheckItem:
+    """What the buyer may ask of every reference: amount, date, client public or private, as the annex states them."""
+    file = _file(mission)
+    stated = confirmed_mission(mission)  # what the annex will print: no unconfirmed value
+    if stated.client.kind is None:
+        client = f"client {stated.client.name} (public or private: not confirmed)"
+    else:
+        client = f"client {stated.client.name} ({'public' if stated.client.kind == 'public' else 'private'})"
+    facts = [f"date {format_years(mission.period)}", client]
+    advice = []
+    fee = stated.fee
+    if fee is not None:
+        facts.insert(0, f"fee {format_amount(fee)}")
+        if fee.basis is None:
+            advice.append(f"the fee's tax basis is not stated: add amounts.fee.basis (HT or TTC, as the contract "
+                          f"says) to {file}")
+    elif stated.project_amount is not None:
+        facts.insert(0, f"only the project's cost, {format_amount(stated.project_amount)}")
+        advice.append(f"add amounts.fee (the mission's own amount, which the buyer asks for) to {file}")
+    else:
+        facts.insert(0, "no amount" if mission.fee is None else "the fee is not confirmed")
+        advice.append(f"add amounts.fee to {file}" if mission.fee is None else
+                      f"confirm amounts.fee (delete its line in [inferred]) in {file}")
+    if stated.client.kind is None:
+        advice.append(f"confirm client.kind (public or private, which the buyer asks for) and delete its line in "
+                      f"[inferred] in {file}")
+    return CheckItem(f"{mission.id}: amount, date, client", "fail" if advice else "pass", "; ".join(facts),
+                     "; ".join(advice) or None)
+
+
+def _unconfirmed_item(library: Library, query: Query, mission: Mission) -> CheckItem:
+    """The values of a chosen reference that are not on its fiche: relied on by the tender's rules, or left out."""
+    inferred = mission.inferred
+    relied = []
+    for component, minimum in query.competencies.items():
+        path = f"components.{component}"
+        if covers(mission, component, minimum) and (path in inferred or "components" in inferred):
+            relied.append(f"{path} (counted for {library.vocabulary.label(component)} ≥ {minimum})")
+    # An unconfirmed client.kind fails the item "amount, date, client" (the buyer is entitled to it): not twice.
+    left_out = describe_unconfirmed(list(inferred))
+    detail = (("relied on: " + "; ".join(relied) + ". ") if relied else "") + f"left out of the annex: {left_out}"
+    advice = (f"check each value against the fiche or the contract, then delete its line in [inferred] in "
+              f"{_file(mission)}; until then the annex leaves it out")
+    return CheckItem(f"{mission.id}: values not on the fiche", "fail" if relied else "info", detail, advice)
+
+
+def _illustrations_item(query: Query, selected: list[Match]) -> CheckItem:
+    without = [match.mission for match in selected if not match.mission.illustrations]
+    detail = f"{len(selected) - len(without)} of {len(selected)} chosen reference(s) have one"
+    required = query.tender is not None and query.tender.require_illustrations
+    if not required:
+        return CheckItem("illustrations", "info", detail + "; not required (the tender does not set "
+                         "require_illustrations = true)")
+    if not without:
+        return CheckItem("illustrations", "pass", detail)
+    return CheckItem("illustrations", "fail", detail,
+                     "add [[illustrations]] to " + ", ".join(_file(mission) for mission in without))

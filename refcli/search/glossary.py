@@ -1,0 +1,243 @@
+"""The glossary of the trade: acronyms, synonym groups and ambiguous terms, from a file the firm edits.
+
+Entries are keyed by their token form (`text.tokens` joined by spaces), so case, accents,
+apostrophes and stop words do not matter: "Point d'Étape" and "point etape" are one key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import field
+from pathlib import Path
+
+from refcli.errors import UserError
+from refcli.frozen import frozen
+from refcli.search.text import tokens
+
+FILE_NAME = "glossary.toml"
+MATCH_MODES = ("none", "literal")
+# A query term this close to a glossary key (rapidfuzz ratio, 0-100) is looked up as that key,
+# so "concertaiton" still expands; only for keys of 6 characters or more.
+FUZZY_KEY_CUTOFF = 88
+FUZZY_KEY_MIN_LENGTH = 6
+
+
+def glossary_key(text: str) -> str:
+    """Return the form under which the glossary files a term: its tokens joined by spaces."""
+    return " ".join(tokens(text))
+
+
+@frozen
+class Ambiguity:
+    term: str
+    match: str  # "none": left out of a query; "literal": searched as written, never expanded
+    senses: tuple[str, ...]
+
+
+@frozen
+class Expansion:
+    """What a glossary lookup found for a query term: the other members of its entries."""
+
+    key: str  # the glossary key the term was taken for (differs from the term after a typo)
+    alternatives: tuple[str, ...]  # as the glossary writes them, in file order, without duplicates
+
+
+CONCEPT_KINDS = ("service", "field", "other")
+
+
+@frozen
+class Concept:
+    """What a bid manager judges a reference by: its type of service, its field, or a purchase that is no
+    intellectual service at all (works, supplies). Found in a text by any of its terms."""
+
+    name: str
+    kind: str  # "service", "field" or "other"
+    terms: tuple[str, ...]  # as the glossary writes them
+    stems: tuple[tuple[str, ...], ...]  # each term's stems (refcli.search.text.stems)
+    generic: bool = False  # a service named by how it is bought (AMO): the tender's type only if no other
+
+
+@frozen
+class Glossary:
+    groups: tuple[tuple[str, ...], ...]  # each acronym entry and synonym group, as written
+    ambiguities: dict[str, Ambiguity] = field(default_factory=dict)  # by glossary key
+    boilerplate: frozenset[str] = frozenset()  # folded words that free text leaves out
+    source: Path | None = None
+    concepts: tuple[Concept, ...] = ()
+    _groups_by_key: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
+    _phrase_keys: tuple[tuple[str, ...], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_key: dict[str, list[int]] = {}
+        for number, group in enumerate(self.groups):
+            for member in group:
+                by_key.setdefault(glossary_key(member), []).append(number)
+        object.__setattr__(self, "_groups_by_key", {key: tuple(value) for key, value in by_key.items()})
+        phrases = [tuple(key.split()) for key in by_key if " " in key]
+        object.__setattr__(self, "_phrase_keys", tuple(sorted(phrases, key=lambda words: (-len(words), words))))
+
+    def phrase_keys(self) -> tuple[tuple[str, ...], ...]:
+        """Return the keys of two words or more, as word tuples, longest first (to find them in text)."""
+        return self._phrase_keys
+
+    def has_key(self, key: str) -> bool:
+        """Whether a glossary key (glossary_key's form) is an entry of the glossary."""
+        return key in self._groups_by_key
+
+    def group_numbers(self, key: str) -> tuple[int, ...]:
+        """The acronym entries and synonym groups a key belongs to."""
+        return self._groups_by_key.get(key, ())
+
+    def ambiguity(self, term: str) -> Ambiguity | None:
+        return self.ambiguities.get(glossary_key(term))
+
+    def expand(self, term: str) -> Expansion | None:
+        """Return the other members of every entry the term belongs to, or None.
+
+        An exact key wins; else a close key (a typo), for terms of 6 characters or more.
+        An ambiguous term is never expanded.
+        """
+        key = glossary_key(term)
+        if not key or key in self.ambiguities:
+            return None
+        if key not in self._groups_by_key:
+            key = self._closest_key(key)
+            if key is None:
+                return None
+        alternatives: dict[str, None] = {}
+        for number in self._groups_by_key[key]:
+            for member in self.groups[number]:
+                if glossary_key(member) != key:
+                    alternatives.setdefault(member)
+        return Expansion(key, tuple(alternatives))
+
+    def _closest_key(self, key: str) -> str | None:
+        if len(key) < FUZZY_KEY_MIN_LENGTH:
+            return None
+        from rapidfuzz import fuzz, process
+
+        keys = [candidate for candidate in self._groups_by_key if len(candidate) >= FUZZY_KEY_MIN_LENGTH]
+        best = process.extractOne(key, keys, scorer=fuzz.ratio, processor=None, score_cutoff=FUZZY_KEY_CUTOFF)
+        return best[0] if best else None
+
+
+def find_glossary_file(data_folder: Path | None) -> Path:
+    """Return the glossary beside the library folder, else the one shipped with refcli."""
+    from refcli.records.vocabulary import find_data_file
+
+    return find_data_file(FILE_NAME, data_folder, "glossary of the trade")
+
+
+def load_glossary(data_folder: Path | None = None, path: Path | None = None) -> Glossary:
+    """Read and check the glossary; a problem is one line naming the file and the key."""
+    from refcli.records.vocabulary import read_data_file
+
+    path = path or find_glossary_file(data_folder)
+    # The cache and the query both read it: parsed once per process while the file is unchanged.
+    try:
+        status = path.stat()
+        key = (str(path.resolve()), status.st_mtime_ns, status.st_size)
+    except OSError:
+        key = None
+    found = _LOADED.get(key) if key else None
+    if found is None:
+        found = parse_glossary(read_data_file(path, "the glossary"), path)
+        if key:
+            _LOADED[key] = found
+    return found
+
+
+_LOADED: dict[tuple[str, int, int], Glossary] = {}
+
+
+def parse_glossary(table: dict, path: Path) -> Glossary:
+    """Check a glossary table read from path and build the Glossary."""
+    unknown = set(table) - {"acronyms", "synonyms", "ambiguous", "boilerplate", "concepts"}
+    if unknown:
+        raise UserError(f"{path}: {sorted(unknown)[0]}: unknown key "
+                        "(expected acronyms, synonyms, ambiguous, boilerplate, concepts)")
+    groups: list[tuple[str, ...]] = []
+    acronyms = table.get("acronyms", {})
+    if not isinstance(acronyms, dict):
+        raise UserError(f"{path}: acronyms: expected a table of ACRONYM = [expansions]")
+    for acronym, expansions in acronyms.items():
+        groups.append((acronym, *_strings(expansions, f"{path}: acronyms.{acronym}")))
+    synonyms = table.get("synonyms", [])
+    if not isinstance(synonyms, list):
+        raise UserError(f"{path}: synonyms: expected [[synonyms]] tables with terms = [...]")
+    for number, entry in enumerate(synonyms):
+        where = f"{path}: synonyms[{number}]"
+        if not isinstance(entry, dict) or set(entry) != {"terms"}:
+            raise UserError(f"{where}: expected a table with one key, terms = [...]")
+        terms = _strings(entry["terms"], f"{where}.terms")
+        if len(terms) < 2:
+            raise UserError(f"{where}.terms: a synonym group needs at least two terms")
+        groups.append(terms)
+    ambiguities = _ambiguities(table.get("ambiguous", {}), path)
+    for group in groups:
+        for member in group:
+            if glossary_key(member) in ambiguities:
+                raise UserError(f"{path}: ambiguous.{member}: an ambiguous term cannot be in an acronym "
+                                "entry or a synonym group (it would be expanded blindly)")
+    boilerplate = table.get("boilerplate", [])
+    items = _strings(boilerplate, f"{path}: boilerplate") if boilerplate else ()
+    words = [word for item in items for word in tokens(item)]
+    return Glossary(tuple(groups), ambiguities, frozenset(words), path, _concepts(table.get("concepts", []), path))
+
+
+def _concepts(entries: object, path: Path) -> tuple[Concept, ...]:
+    from refcli.search.text import stems
+
+    if not isinstance(entries, list):
+        raise UserError(f"{path}: concepts: expected [[concepts]] tables with name, kind and terms")
+    found = []
+    names: set[str] = set()
+    for number, entry in enumerate(entries):
+        where = f"{path}: concepts[{number}]"
+        if not isinstance(entry, dict):
+            raise UserError(f"{where}: expected a table with name, kind and terms")
+        unknown = set(entry) - {"name", "kind", "terms", "generic"}
+        if unknown:
+            raise UserError(f"{where}.{sorted(unknown)[0]}: unknown key (expected name, kind, terms, generic)")
+        generic = entry.get("generic", False)
+        if not isinstance(generic, bool):
+            raise UserError(f"{where}.generic: expected true or false")
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise UserError(f"{where}.name: expected a non-empty string")
+        if name in names:
+            raise UserError(f"{where}.name: {name!r} is already the name of another concept")
+        names.add(name)
+        kind = entry.get("kind")
+        if kind not in CONCEPT_KINDS:
+            raise UserError(f"{where}.kind: expected one of {', '.join(CONCEPT_KINDS)}, got {kind!r}")
+        terms = _strings(entry.get("terms"), f"{where}.terms")
+        found.append(Concept(name, kind, terms, tuple(tuple(stems(term)) for term in terms), generic))
+    return tuple(found)
+
+
+def _strings(value: object, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise UserError(f"{where}: expected a non-empty list of strings")
+    for item in value:
+        if not isinstance(item, str) or not tokens(item):
+            raise UserError(f"{where}: {item!r}: expected a string with at least one word")
+    return tuple(value)
+
+
+def _ambiguities(table: object, path: Path) -> dict[str, Ambiguity]:
+    if not isinstance(table, dict):
+        raise UserError(f"{path}: ambiguous: expected a table of TERM = {{ match = ..., senses = [...] }}")
+    found = {}
+    for term, entry in table.items():
+        where = f"{path}: ambiguous.{term}"
+        if not isinstance(entry, dict):
+            raise UserError(f"{where}: expected {{ match = \"none\" or \"literal\", senses = [...] }}")
+        unknown = set(entry) - {"match", "senses"}
+        if unknown:
+            raise UserError(f"{where}.{sorted(unknown)[0]}: unknown key (expected match, senses)")
+        match = entry.get("match")
+        if match not in MATCH_MODES:
+            raise UserError(f"{where}.match: expected \"none\" or \"literal\", got {match!r}")
+        senses = _strings(entry.get("senses"), f"{where}.senses")
+        found[glossary_key(term)] = Ambiguity(term, match, senses)
+    return found

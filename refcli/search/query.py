@@ -1,0 +1,440 @@
+"""What a search looks for: a Query built from command-line options, a tender file and tender text.
+
+Other commands reuse this stage: `load_tender(path)` reads a tender TOML file into a Tender, and
+`build_query(...)` merges a Tender with command-line options into a Query that `rank.rank_missions`
+ranks the library against.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from refcli.errors import UserError
+from refcli.frozen import frozen
+from refcli.records.load import parse_toml
+from refcli.records.model import CLIENT_KINDS
+from refcli.search.text import REPLACEMENT, stem, tokens
+
+if TYPE_CHECKING:
+    from refcli.search.glossary import Glossary
+    from refcli.records.vocabulary import Vocabulary
+
+DEFAULT_LIMIT = 10
+# A glossary alternative (an acronym's expansion, a synonym) counts this much of the term itself.
+ALTERNATIVE_WEIGHT = 0.8
+TENDER_KEYS = ("title", "buyer", "date", "keywords", "text", "text_file", "competencies", "window",
+               "references", "client_kind", "require_illustrations")
+
+
+@frozen
+class Tender:
+    """A call for tenders as the firm describes it in a TOML file (see docs/tender-file.md)."""
+
+    source: Path | None = None
+    title: str | None = None
+    buyer: str | None = None
+    date: datetime.date | None = None  # publication or deadline; the window counts back from its year
+    keywords: tuple[str, ...] = ()
+    text: str | None = None  # the tender's object or rules, inline or read from text_file
+    competencies: dict[str, int] = field(default_factory=dict)  # name as written -> minimum level
+    since: int | None = None
+    years: int | None = None
+    references: int | None = None  # how many references the buyer wants
+    client_kind: str | None = None  # only references for a public (or private) client
+    require_illustrations: bool = False
+
+
+@frozen
+class Alternative:
+    """Another way to write a query term, from the glossary: searched at a lower weight."""
+
+    text: str  # as the glossary writes it
+    words: tuple[str, ...]  # its stems
+    weight: float
+
+
+@frozen
+class QueryTerm:
+    """One keyword or phrase of the query, with its glossary alternatives."""
+
+    text: str  # as the user, the tender or the glossary wrote it
+    words: tuple[str, ...]  # its folded words; a U+FFFD is kept, to match one unknown letter
+    origin: str  # "argument", "text" or "tender"
+    alternatives: tuple[Alternative, ...] = ()
+    literal: bool = False  # an ambiguous term: searched as written, never expanded
+    stems: tuple[str, ...] = ()  # what the index is searched for (refcli.search.text.stem of each word)
+    # A phrase the user typed may also match with its words apart in one field (at a lower weight); a
+    # glossary phrase found in free text need not: its words are searched as terms of their own.
+    scattered: bool = False
+
+    @property
+    def is_phrase(self) -> bool:
+        return len(self.words) > 1
+
+
+@frozen
+class ConceptFound:
+    """A concept of the glossary (a type of service, a field) that the query's text names."""
+
+    name: str
+    kind: str  # "service", "field" or "other"
+    evidence: str  # the words that named it, folded
+
+
+@frozen
+class Query:
+    terms: tuple[QueryTerm, ...]
+    competencies: dict[str, int] = field(default_factory=dict)  # component id -> minimum level
+    since: int | None = None  # missions that ended before this year are out of the window
+    client_kind: str | None = None
+    limit: int = DEFAULT_LIMIT
+    notes: tuple[str, ...] = ()  # what the query left out and why (ambiguous terms)
+    tender: Tender | None = None
+    concepts: tuple[ConceptFound, ...] = ()
+    concept_table: tuple = ()  # the glossary's concepts (glossary.Concept), which ranking reads
+
+    def describe(self) -> dict:
+        """The query as JSON: what was searched, after the glossary."""
+        return {
+            "terms": [
+                {"text": term.text, "origin": term.origin, "phrase": term.is_phrase,
+                 "stems": list(term.stems),
+                 "alternatives": [alternative.text for alternative in term.alternatives]}
+                for term in self.terms
+            ],
+            "concepts": [{"name": concept.name, "kind": concept.kind, "evidence": concept.evidence}
+                         for concept in self.concepts],
+            "competencies": dict(self.competencies),
+            "since": self.since,
+            "client_kind": self.client_kind,
+            "limit": self.limit,
+            "notes": list(self.notes),
+            "tender": str(self.tender.source) if self.tender and self.tender.source else None,
+        }
+
+
+def current_year() -> int:
+    return datetime.date.today().year
+
+
+def build_query(
+    vocabulary: Vocabulary,
+    glossary: Glossary,
+    *,
+    keywords: list[str] | tuple[str, ...] = (),
+    text: str | None = None,
+    text_file: Path | None = None,
+    competencies: list[str] | tuple[str, ...] = (),
+    since: int | None = None,
+    years: int | None = None,
+    client_kind: str | None = None,
+    limit: int | None = None,
+    tender: Tender | None = None,
+    year: int | None = None,
+) -> Query:
+    """Merge command-line options over a tender into a Query; bad input is a UserError naming it.
+
+    keywords are terms or phrases ("maison du projet"); text and text_file are free text (a
+    tender's object); competencies are "NAME" or "NAME:LEVEL" (minimum level, 1 by default);
+    years counts back from the tender's date, else from year (today's by default).
+    """
+    year = year if year is not None else current_year()
+    terms: dict[str, QueryTerm] = {}
+    notes: list[str] = []
+
+    texts: list[str] = []
+
+    def add(found: list[QueryTerm]) -> None:
+        for term in found:
+            terms.setdefault(" ".join(term.stems), term)
+
+    if tender is not None:
+        for keyword in tender.keywords:
+            add(_terms_from_keyword(keyword, "tender", glossary, notes))
+        texts += tender.keywords
+        for tender_text in (tender.title, tender.text):
+            if tender_text:
+                add(_terms_from_text(tender_text, "tender", glossary, notes))
+                texts.append(tender_text)
+    for keyword in keywords:
+        add(_terms_from_keyword(keyword, "argument", glossary, notes))
+    texts += keywords
+    if text:
+        add(_terms_from_text(text, "text", glossary, notes))
+        texts.append(text)
+    if text_file is not None:
+        body = read_tender_text(text_file, "--tender-text")
+        add(_terms_from_text(body, "text", glossary, notes))
+        texts.append(body)
+
+    wanted: dict[str, int] = {}
+    if tender is not None:
+        where = f"{tender.source or 'tender'}: competencies"
+        for name, level in tender.competencies.items():
+            key = resolve_competency(vocabulary, name, f"{where}.{name}")
+            wanted[key] = _level(vocabulary, level, f"{where}.{name}")
+    for option in competencies:
+        name, level = _split_level(option)
+        key = resolve_competency(vocabulary, name, "--competency")
+        wanted[key] = _level(vocabulary, level, f"--competency {option!r}")
+
+    if not terms and not wanted:
+        detail = f" ({'; '.join(notes)})" if notes else ""
+        raise UserError("query: nothing to search for; give keywords, --text, --tender-text, --tender "
+                        f"or --competency{detail}")
+    window_since = _window(since, years, tender, year)
+    kind = client_kind if client_kind is not None else (tender.client_kind if tender else None)
+    if kind is not None and kind not in CLIENT_KINDS:
+        raise UserError(f"--client: {kind!r}: expected public or private")
+    if limit is None:
+        limit = tender.references if tender and tender.references else DEFAULT_LIMIT
+    if limit < 1:
+        raise UserError(f"--limit: must be 1 or more, got {limit}")
+    return Query(tuple(terms.values()), wanted, window_since, kind, limit, tuple(notes), tender,
+                 find_concepts(texts, glossary), glossary.concepts)
+
+
+def find_concepts(texts: list[str] | tuple[str, ...], glossary: Glossary) -> tuple[ConceptFound, ...]:
+    """The glossary's concepts that these texts name, in the glossary's order, each with the words that
+    named it: a term of the concept found in a text, its words side by side."""
+    from refcli.search.text import stems
+
+    sequences = [[word.replace(REPLACEMENT, "") for word in stems(text)] for text in texts]
+    found = []
+    for concept in glossary.concepts:
+        for term, key in zip(concept.terms, concept.stems, strict=True):
+            if any(_contains(sequence, key) for sequence in sequences):
+                found.append(ConceptFound(concept.name, concept.kind, term))
+                break
+    return tuple(found)
+
+
+def _contains(sequence: list[str], key: tuple[str, ...]) -> bool:
+    size = len(key)
+    return any(tuple(sequence[start:start + size]) == key
+               for start, word in enumerate(sequence) if word == key[0])
+
+
+def _window(since: int | None, years: int | None, tender: Tender | None, year: int) -> int | None:
+    if since is not None and years is not None:
+        raise UserError("--since/--years: give one or the other, not both")
+    origin = "--since" if since is not None else "--years" if years is not None else None
+    if origin is None and tender is not None and (tender.since is not None or tender.years is not None):
+        since, years = tender.since, tender.years
+        origin = f"{tender.source or 'tender'}: window.{'since' if since is not None else 'years'}"
+    if years is not None:
+        if years < 1:
+            raise UserError(f"{origin}: must be 1 or more, got {years}")
+        reference = tender.date.year if tender is not None and tender.date is not None else year
+        since = reference - years
+    if since is not None and since > year:
+        raise UserError(f"{origin}: the window starts in {since}, in the future (this year is {year})")
+    return since
+
+
+def _split_level(option: str) -> tuple[str, int]:
+    name, separator, level = option.rpartition(":")
+    if separator and level.strip().isdigit() and name.strip():
+        return name.strip(), int(level)
+    return option, 1
+
+
+def _level(vocabulary: Vocabulary, level: object, where: str) -> int:
+    top = vocabulary.max_level
+    if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= top:
+        raise UserError(f"{where}: minimum level must be a whole number from 1 to {top}, got {level!r}")
+    return level
+
+
+def resolve_competency(vocabulary: Vocabulary, name: str, where: str) -> str:
+    """Return the component id a name, label or alias designates; else a UserError with a suggestion."""
+    return vocabulary.require(name, f"{where}: {name!r}", what="competency")
+
+
+def _terms_from_keyword(keyword: str, origin: str, glossary: Glossary, notes: list[str]) -> list[QueryTerm]:
+    words = tuple(tokens(keyword, keep_replacement=True))
+    if not words:
+        return []
+    ambiguity = glossary.ambiguity(keyword)
+    if ambiguity is not None and ambiguity.match == "none":
+        notes.append(f"{keyword!r} left out: ambiguous ({' / '.join(ambiguity.senses)}); write the sense out")
+        return []
+    return [_term(keyword, words, origin, glossary, literal=ambiguity is not None, scattered=True)]
+
+
+def _terms_from_text(text: str, origin: str, glossary: Glossary, notes: list[str]) -> list[QueryTerm]:
+    """Return the glossary phrases free text contains, then its words, each once, as a bid manager would
+    write the query: the notice's boilerplate and its consultation numbers left out.
+
+    A glossary phrase is found once, the longest first, where no longer one was found ("assistance à
+    maîtrise d'ouvrage", not also "maîtrise d'ouvrage"); an acronym and its expansion both in the text
+    are one term. A phrase's words are still searched as words: the phrase adds, it does not replace."""
+    words = tokens(text, keep_replacement=True)
+    plain = [word.replace(REPLACEMENT, "") for word in words]
+    covered = [False] * len(words)
+    found: list[QueryTerm] = []
+    groups: set[int] = set()
+    starts: dict[str, list[int]] = {}
+    for position, word in enumerate(plain):
+        starts.setdefault(word, []).append(position)
+    for key in glossary.phrase_keys():
+        for start in starts.get(key[0], ()):
+            end = start + len(key)
+            if tuple(plain[start:end]) == key and not any(covered[start:end]):
+                covered[start:end] = [True] * len(key)
+                term = _term(" ".join(key), key, origin, glossary)
+                if _new_group(glossary, " ".join(key), groups):
+                    found.append(term)
+                break
+    for word in words:
+        bare = word.replace(REPLACEMENT, "")
+        if _noise(bare, glossary):
+            continue
+        if glossary.has_key(bare) and not _new_group(glossary, bare, groups):
+            continue  # an acronym whose expansion the text also wrote (or the other way round)
+        found += _terms_from_keyword(word, origin, glossary, notes)
+    return found
+
+
+def _noise(word: str, glossary: Glossary) -> bool:
+    """Whether a word of free text says nothing of the mission: boilerplate, a consultation number
+    ("18PI012", "18m280ao"), a number alone, a fragment of two letters that is no acronym of the trade."""
+    if word in glossary.boilerplate or not word:
+        return True
+    if word.isdigit():
+        return True
+    if any(character.isdigit() for character in word):
+        return True
+    return len(word) <= 2 and not glossary.has_key(word)
+
+
+def _new_group(glossary: Glossary, key: str, groups: set[int]) -> bool:
+    """Whether the glossary entries of key are not yet in the query (and note them)."""
+    numbers = set(glossary.group_numbers(key))
+    if numbers and numbers <= groups:
+        return False
+    groups |= numbers
+    return True
+
+
+def _term(text: str, words: tuple[str, ...], origin: str, glossary: Glossary, literal: bool = False,
+          scattered: bool = False) -> QueryTerm:
+    from refcli.search.text import stems
+
+    expansion = None if literal else glossary.expand(" ".join(words).replace(REPLACEMENT, ""))
+    alternatives = ()
+    own = tuple(map(stem, words))
+    if expansion is not None:
+        alternatives = tuple(
+            Alternative(alternative, tuple(stems(alternative)), ALTERNATIVE_WEIGHT)
+            for alternative in expansion.alternatives if tuple(stems(alternative)) != own
+        )
+    return QueryTerm(text, words, origin, alternatives, literal, own, scattered and len(words) > 1)
+
+
+def read_tender_text(path: Path, where: str) -> str:
+    """Return the text of a tender's object or rules (.txt, .md, .docx, .pdf); of an RC, its mission's sections."""
+    from refcli.search.tender_reading import tender_text_of
+
+    return tender_text_of(path, where)
+
+
+def load_tender(path: Path) -> Tender:
+    """Read a tender TOML file; a problem is one line naming the file and the key."""
+    try:
+        data = path.read_bytes()
+        _refuse_document(path, data)
+        table = parse_toml(data.decode("utf-8-sig"))
+    except OSError as error:
+        raise UserError(f"{path}: cannot read the tender file: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise UserError(f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8") from None
+    except ValueError as error:  # tomllib.TOMLDecodeError
+        if path.suffix.casefold() in (".txt", ".md"):
+            raise UserError(f"{path}: this is a text file, not a tender file (TOML): search its text with "
+                            f"--tender-text, or draft a tender file with 'refcli tender read {path} --out "
+                            "tender.toml'") from None
+        raise UserError(f"{path}: TOML syntax error: {error}") from None
+    return parse_tender(table, path)
+
+
+def _refuse_document(path: Path, data: bytes) -> None:
+    """A PDF or a Word file given as a tender file: say what it is and what reads it."""
+    from refcli.search.documents import describe_file
+
+    kind = describe_file(path, data[:8])
+    if kind is not None:
+        raise UserError(f"{path}: this is {kind}, not a tender file (TOML): draft one with "
+                        f"'refcli tender read {path} --out tender.toml', or search its text with --tender-text")
+
+
+def parse_tender(table: dict, path: Path) -> Tender:
+    """Check a tender table read from path and build the Tender."""
+    for key in table:
+        if key not in TENDER_KEYS:
+            from rapidfuzz import fuzz, process
+
+            best = process.extractOne(key, TENDER_KEYS, scorer=fuzz.ratio, processor=str.casefold, score_cutoff=60)
+            hint = f"; did you mean {best[0]!r}?" if best else f" (expected one of {', '.join(TENDER_KEYS)})"
+            raise UserError(f"{path}: {key}: unknown key{hint}")
+
+    def text(key: str) -> str | None:
+        value = table.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise UserError(f"{path}: {key}: expected a non-empty string")
+        return value
+
+    def whole(value: object, key: str) -> int | None:
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            raise UserError(f"{path}: {key}: expected a whole number, 1 or more, got {value!r}")
+        return value
+
+    date = table.get("date")
+    if date is not None and (not isinstance(date, datetime.date) or isinstance(date, datetime.datetime)):
+        raise UserError(f"{path}: date: expected a date like 2026-11-21, got {date!r}")
+    keywords = table.get("keywords", [])
+    if not isinstance(keywords, list) or not all(isinstance(item, str) and item.strip() for item in keywords):
+        raise UserError(f"{path}: keywords: expected a list of non-empty strings")
+    competencies = table.get("competencies", {})
+    if not isinstance(competencies, dict):
+        raise UserError(f"{path}: competencies: expected a table of competency = minimum level")
+    for name, level in competencies.items():
+        if not isinstance(level, int) or isinstance(level, bool) or level < 1:
+            raise UserError(f"{path}: competencies.{name}: expected a minimum level, a whole number from 1")
+    window = table.get("window", {})
+    if not isinstance(window, dict):
+        raise UserError(f"{path}: window: expected a table with since = YEAR or years = N")
+    unknown = set(window) - {"since", "years"}
+    if unknown:
+        raise UserError(f"{path}: window.{sorted(unknown)[0]}: unknown key (expected since or years)")
+    if len(window) > 1:
+        raise UserError(f"{path}: window: give since or years, not both")
+    client_kind = text("client_kind")
+    if client_kind is not None and client_kind not in CLIENT_KINDS:
+        raise UserError(f"{path}: client_kind: expected public or private, got {client_kind!r}")
+    illustrations = table.get("require_illustrations", False)
+    if not isinstance(illustrations, bool):
+        raise UserError(f"{path}: require_illustrations: expected true or false")
+    body = text("text")
+    text_file = text("text_file")
+    if text_file is not None:
+        if body is not None:
+            raise UserError(f"{path}: text_file: give text or text_file, not both")
+        body = read_tender_text(path.parent / text_file, f"{path}: text_file:")
+    return Tender(
+        source=path,
+        title=text("title"),
+        buyer=text("buyer"),
+        date=date,
+        keywords=tuple(keywords),
+        text=body,
+        competencies=dict(competencies),
+        since=whole(window.get("since"), "window.since"),
+        years=whole(window.get("years"), "window.years"),
+        references=whole(table.get("references"), "references"),
+        client_kind=client_kind,
+        require_illustrations=illustrations,
+    )

@@ -1,0 +1,161 @@
+"""Choose the references of an annex: by explicit ids in the order given, or from ranked matches (see cover)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from refcli.records.browse import find_mission
+from refcli.errors import NegativeAnswer, UserError
+from refcli.records.model import Library, Mission
+from refcli.annex.render import Selection
+
+if TYPE_CHECKING:
+    from refcli.search.query import Query
+    from refcli.search.rank import Match
+    from refcli.annex.selection_record import SelectionRecord
+
+
+def parse_ids(text: str) -> list[str]:
+    """Split '--ids a,b, c' into ids, dropping empty items."""
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def select_by_ids(library: Library, ids: Sequence[str]) -> list[Selection]:
+    """Return the missions of ids, in that order; an unknown id is an error with a "did you mean"."""
+    if not ids:
+        raise UserError("--ids: no reference selected; give the ids of the missions, separated by commas")
+    seen: set[str] = set()
+    selections = []
+    for position, mission_id in enumerate(ids, start=1):
+        if mission_id in seen:
+            raise UserError(f"--ids: {mission_id!r} is listed twice")
+        seen.add(mission_id)
+        mission = find_mission(library, mission_id)
+        selections.append(Selection(mission, f"listed in --ids, position {position}"))
+    return selections
+
+
+REASON_TERMS = 4  # matched terms named in a reason; the rest counted
+
+
+def selections_from_matches(matches: Sequence[Match], library: Library, covering: bool = False) -> list[Selection]:
+    """Turn ranked matches into the annex's selections: a reason for the bid's author, a relevance for the buyer.
+
+    The reason (stderr only) gives the score, the terms matched and the competencies; the relevance,
+    printed on the fiche, names only facts: the required competencies the mission covers, never a score.
+    """
+    selections = []
+    for match in matches:
+        parts = [f"score {match.score:.1f}"]
+        terms = match.matched_terms()
+        if terms:
+            shown = ", ".join(terms[:REASON_TERMS])
+            more = f" +{len(terms) - REASON_TERMS} more" if len(terms) > REASON_TERMS else ""
+            parts.append(f"matched {shown}{more}")
+        if match.competencies:
+            parts.append("competencies " + ", ".join(
+                f"{'✓' if item.covered else '✗'} {library.vocabulary.label(item.id)} {item.level}/{item.minimum}"
+                for item in match.competencies))
+        if not match.in_window:
+            parts.append("out of window")
+        if covering:
+            parts.append("chosen for coverage")
+        # Named to the buyer only when the level is confirmed: an inferred level is no fact (see provenance).
+        required = {item.id: item.minimum for item in match.competencies}
+        relevance = relevance_sentence(confirmed_coverage(match.mission, required, library))
+        selections.append(Selection(match.mission, "; ".join(parts), relevance=relevance))
+    return selections
+
+
+def _window_advice(query: Query, outside: Sequence[Mission], missing: int, year: int) -> str:
+    """What would let the bid have enough references: a wider window (if the buyer accepts it), the flag, more."""
+    advice = []
+    older = sorted(outside, key=lambda mission: (-mission.period.end, mission.id))
+    if older and missing > 0:
+        needed = older[min(missing, len(older)) - 1]
+        advice.append(f"--years {year - needed.period.end} if the buyer accepts older references")
+    advice.append("--allow-outside-window to take them anyway (the stderr summary says so)")
+    advice.append(f"or add reference(s) ending in {query.since} or later to the library")
+    return "; ".join(advice)
+
+
+def _outside_text(missions: Sequence[Mission]) -> str:
+    return ", ".join(f"{mission.id} (ended {mission.period.end})" for mission in missions)
+
+
+def choose_within_rules(candidates: Sequence[Match], query: Query, cover: bool, count_asked: bool,
+                        allow_outside_window: bool, year: int) -> tuple[list[Match], list[Match]]:
+    """Choose the bid's references among the candidates inside the tender's window; return them and those
+    taken from outside it (only with allow_outside_window).
+
+    The client kind asked is already applied by the ranking. When the number was asked (the tender's
+    references, --limit) and fewer candidates qualify, or when none does, nothing may be written:
+    NegativeAnswer names the shortfall and what would fix it.
+    """
+    from refcli.search.cover import choose_matches
+
+    if query.since is None or allow_outside_window:
+        matches = choose_matches(candidates, query, cover)
+        return matches, [match for match in matches if not match.in_window]
+    inside = [match for match in candidates if match.in_window]
+    outside = [match.mission for match in candidates if not match.in_window]
+    if (count_asked and len(inside) < query.limit) or (not inside and outside):
+        missing = query.limit - len(inside) if count_asked else 1
+        found = ", ".join(match.id for match in inside) or "none"
+        kind = f" for {query.client_kind} clients" if query.client_kind else ""
+        raise NegativeAnswer(
+            f"build-bid: the tender asks for {query.limit} reference(s){kind} that ended in {query.since} or later "
+            f"(or are ongoing); {len(inside)} qualify ({found}); outside the window: {_outside_text(outside)}; "
+            f"nothing written. To fix: {_window_advice(query, outside, missing, year)}")
+    return choose_matches(inside, query, cover), []
+
+
+def check_ids_within_rules(selections: Sequence[Selection], query: Query | None, allow_outside_window: bool,
+                           year: int) -> list[Mission]:
+    """Refuse hand-picked references the tender's rules exclude (window, client kind); return those taken from
+    outside the window with allow_outside_window."""
+    if query is None:
+        return []
+    missions = [selection.mission for selection in selections]
+    if query.client_kind is not None:
+        other = [mission.id for mission in missions if mission.client.kind != query.client_kind]
+        if other:
+            raise NegativeAnswer(f"build-bid: --ids: the tender asks for {query.client_kind} clients; not one: "
+                                 f"{', '.join(other)}; nothing written. To fix: leave them out of --ids")
+    if query.since is None:
+        return []
+    from refcli.search.check import in_window
+
+    outside = [mission for mission in missions if not in_window(mission, query.since)]
+    if outside and not allow_outside_window:
+        raise NegativeAnswer(
+            f"build-bid: --ids: outside the window (ended before {query.since}): {_outside_text(outside)}; "
+            f"nothing written. To fix: leave them out of --ids, {_window_advice(query, outside, len(outside), year)}")
+    return outside
+
+
+def relevance_sentence(labels: Sequence[str]) -> str | None:
+    """'Concertation et Conseil stratégique, compétences demandées par le marché.' for the fiche, or None."""
+    if not labels:
+        return None
+    names = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " et " + labels[-1]
+    noun = "compétence demandée" if len(labels) == 1 else "compétences demandées"
+    return f"{names}, {noun} par le marché."
+
+
+def confirmed_coverage(mission: Mission, competencies: dict[str, int], library: Library) -> list[str]:
+    """The labels of the required competencies the mission covers at their minimum, with a confirmed level."""
+    if "components" in mission.inferred:
+        return []
+    return [library.vocabulary.label(component) for component, minimum in competencies.items()
+            if mission.components.get(component, 0) >= minimum and f"components.{component}" not in mission.inferred]
+
+
+def selections_from_record(record: SelectionRecord, library: Library) -> list[Selection]:
+    """The references of a selection record, in its order, with the relevance sentence the annex printed."""
+    competencies = record.options.get("competencies") or {}
+    selections = select_by_ids(library, [reference.id for reference in record.references])
+    return [Selection(selection.mission, f"recorded in {record.path}, position {number}",
+                      relevance=relevance_sentence(confirmed_coverage(selection.mission, competencies, library)))
+            for number, selection in enumerate(selections, start=1)]

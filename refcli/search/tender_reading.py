@@ -1,0 +1,770 @@
+"""Read a consultation's documents (RC, CCTP, avis) into a draft tender file, every value with its evidence.
+
+Two jobs, on the paragraphs `refcli.search.documents` reads:
+- which text is the tender's: the sections that describe the mission (objet, contenu de la mission,
+  attendus, compétences) are searched; the administrative ones (modalités de remise, critères de
+  jugement, voies de recours, pièces à fournir) are not (`select_sections`, `tender_text_of`);
+- what the rules say: the object, the buyer, the deadline for offers, the lots, how many references
+  and over which window, the client kind, the skills asked for as components (`read_tender`).
+A value is taken only where a sentence states it, and kept with that sentence, its file and page;
+what no sentence states is reported as not found, never guessed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from refcli.search.documents import Document, DocumentError, Paragraph, check_suffix, read_document
+from refcli.errors import UserError
+
+if TYPE_CHECKING:
+    from refcli.search.glossary import Glossary
+    from refcli.records.vocabulary import Vocabulary
+
+# Component aliases too common in a mission's description to say on their own that a skill is asked for.
+GENERIC_WORDS = frozenset({"etudes", "etude", "strategie", "ingenierie", "programmation", "gouvernance",
+                           "partenariat", "observatoire"})
+QUOTE_LENGTH = 300  # an evidence sentence is quoted up to this many characters
+TITLE_LENGTH = 200
+
+# -- matching French rules text, accents folded, broken accents (U+FFFD) tolerated --------------------------
+
+
+def match_form(text: str) -> str:
+    """Fold text for matching, one character for one, so that a match's span is the original's span."""
+    folded = []
+    for char in text:
+        if char == "\ufffd":
+            folded.append(char)
+            continue
+        plain = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)).casefold()
+        plain = plain.replace("\u2019", "'").replace("\u2018", "'").replace("\u00a0", " ").replace("\u202f", " ")
+        folded.append(plain[:1] if plain else " ")
+    return "".join(folded)
+
+
+def pattern(source: str) -> re.Pattern[str]:
+    """Compile a folded pattern where '{e}' marks a letter that had an accent.
+
+    Exports break accents two ways: a U+FFFD in the letter's place ("r\ufffdf\ufffdrences"), or nothing
+    ("rfrences", "matre douvrage"); so a marked letter may be U+FFFD or missing, and so may an apostrophe.
+    """
+    return re.compile(re.sub(r"\{([a-z])\}", r"[\1\\ufffd]?", source).replace("'", "'?"))
+
+
+_NUMBER_WORDS = {"un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8,
+                 "neuf": 9, "dix": 10, "douze": 12, "quinze": 15, "vingt": 20}
+_NUMBER = r"(\d{1,2}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")(?:\s*\(\s*\d{1,2}\s*\))?"
+
+
+def _number(word: str) -> int:
+    return int(word) if word.isdigit() else _NUMBER_WORDS[word]
+
+
+# -- sections -----------------------------------------------------------------------------------------------
+
+# Words of a heading, folded; administrative ones are looked for first ("contenu du dossier" is not the mission).
+_ADMINISTRATIVE = pattern(
+    r"remise|d{e}p{o}t|transmission|crit{e}re|jugement|attribution|recours|litige|pi{e}ces?\b|dossier|plis?\b"
+    r"|validit{e}|n{e}gociation|renseignements|visite|signature|d{e}mat{e}rialis|variante|prix|paiement|"
+    r"p{e}nalit|d{e}lai|dur{e}e|forme du march|proc{e}dure|modalit{e}s|candidature|groupement|sous-trait|"
+    r"assurance|confidentialit|langue|date limite|identification|pr{e}sentation des offres|r{e}glement|"
+    r"avance|garantie|r{e}vision|facturation|clauses? administrative|unit{e} mon{e}taire|audition|s{e}lection|"
+    r"sommaire|nomenclature|examen des|pouvoir adjudicateur|acheteur|ma{i}tre de l'ouvrage|d{e}composition|"
+    r"allotissement"
+)
+_MISSION = pattern(
+    r"objet|contenu|mission|attendu|comp{e}tence|description|contexte|enjeu|d{e}roulement|phase|"
+    r"p{e}rim{e}tre|besoin|profil|{e}quipe|objectif|programme|{e}tude|livrable|m{e}thodolog"
+)
+
+
+@dataclass
+class Section:
+    title: str
+    file: str
+    page: int
+    kind: str  # "mission", "administrative" or "other"
+    paragraphs: list[Paragraph] = field(default_factory=list)
+    used: bool = False
+
+    def describe(self) -> dict[str, Any]:
+        return {"title": self.title, "file": self.file, "page": self.page, "kind": self.kind, "used": self.used}
+
+
+_SUB_NUMBER = re.compile(r"^(?:article\s+)?\d{1,2}\.\d")
+
+
+_STRONG_HEADING = re.compile(r"^(?:article|chapitre|titre|partie|section|annexe)\b", re.IGNORECASE)
+
+
+def _strong_heading(title: str) -> bool:
+    """A heading that opens a section of its own whatever its words: 'ARTICLE 4', a line in capitals."""
+    letters = [char for char in title if char.isalpha()]
+    return bool(_STRONG_HEADING.match(title.strip())) or (bool(letters) and all(char.isupper() for char in letters))
+
+
+def heading_kind(title: str) -> str:
+    folded = match_form(title)
+    if _ADMINISTRATIVE.search(folded):
+        return "administrative"
+    if _MISSION.search(folded):
+        return "mission"
+    return "other"
+
+
+def split_sections(document: Document) -> list[Section]:
+    """Cut a document at its headings; a numbered sub-heading of no kind takes its parent's."""
+    name = document.path.name
+    sections = [Section("(before the first heading)", name, 1, "other")]
+    parent_kind = "other"
+    for paragraph in document.paragraphs:
+        if paragraph.kind == "margin":
+            continue
+        if paragraph.kind == "heading":
+            kind = heading_kind(paragraph.text)
+            if kind == "other" and not _strong_heading(paragraph.text):
+                # "2.3 Le quartier", "1. Réalisation d'un diagnostic": a sub-heading or a numbered item of the
+                # section it is in, whose text it stays
+                sections[-1].paragraphs.append(Paragraph(paragraph.text, paragraph.page, "text"))
+                continue
+            if _SUB_NUMBER.match(match_form(paragraph.text)):
+                if kind == "other":
+                    kind = parent_kind
+            else:
+                parent_kind = kind
+            sections.append(Section(paragraph.text, name, paragraph.page, kind))
+        else:
+            sections[-1].paragraphs.append(paragraph)
+    return [section for section in sections if section.paragraphs or section.kind != "other"
+            or section is not sections[0]]
+
+
+@dataclass
+class Selection:
+    """The text of a tender's documents that a query searches, and the sections it came from."""
+
+    text: str
+    sections: list[Section]
+    whole: bool  # no section of the rules was recognised: the whole text is the tender's
+
+    def describe(self) -> dict[str, Any]:
+        return {"whole": self.whole, "sections": [section.describe() for section in self.sections]}
+
+
+def select_sections(documents: list[Document]) -> Selection:
+    """Keep the sections that describe the mission; if none, every section but the administrative ones."""
+    sections = [section for document in documents for section in split_sections(document)]
+    known = [section for section in sections if section.kind != "other"]
+    if len(known) < 2:
+        for section in sections:
+            section.used = True
+        return Selection("\n".join(document.text for document in documents), sections, whole=True)
+    mission = any(section.kind == "mission" for section in sections)
+    for section in sections:
+        section.used = section.kind == "mission" if mission else section.kind != "administrative"
+    # The headings stay out: "ARTICLE 3 - CONTENU DE LA MISSION" says nothing of this mission.
+    parts = [paragraph.text for section in sections if section.used for paragraph in section.paragraphs]
+    return Selection("\n".join(parts), sections, whole=False)
+
+
+@lru_cache(maxsize=8)
+def _selection_of(path: Path, stamp: tuple[int, int]) -> Selection:
+    return select_sections([read_document(path)])
+
+
+def selection_of(path: Path, where: str) -> Selection:
+    """The selection of one file, read once per command (search reads it for the query and for --explain)."""
+    try:
+        check_suffix(path)
+        status = path.stat()
+    except DocumentError as error:
+        raise UserError(f"{where} {error}") from None
+    except OSError as error:
+        raise UserError(f"{where} {path}: cannot read the file: {error.strerror or error}") from None
+    try:
+        return _selection_of(path, (status.st_mtime_ns, status.st_size))
+    except DocumentError as error:
+        raise UserError(f"{where} {error}") from None
+
+
+def tender_text_of(path: Path, where: str) -> str:
+    """The text of a tender's document that a query searches: its mission's sections, or all of a short text."""
+    return selection_of(path, where).text
+
+
+def explain_selection(selection: Selection) -> list[str]:
+    """Lines for --explain: which sections were searched and which were left out."""
+    if selection.whole:
+        return ["the whole text was searched (no section of a consultation's rules recognised)"]
+    used = [f"{section.title} ({section.file} p. {section.page})" for section in selection.sections if section.used]
+    left = [f"{section.title} ({section.kind})" for section in selection.sections
+            if not section.used and not section.title.startswith("(")]
+    return [f"searched: {'; '.join(used) or 'nothing'}", f"left out: {'; '.join(left) or 'nothing'}"]
+
+
+# -- evidence -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Evidence:
+    file: str
+    page: int
+    sentence: str
+
+    def quote(self) -> str:
+        sentence = self.sentence if len(self.sentence) <= QUOTE_LENGTH else self.sentence[:QUOTE_LENGTH - 1] + "…"
+        where = f"{self.file}, page {self.page}" if self.page else f"{self.file}, header or footer"
+        return f"{where}: « {sentence} »"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"file": self.file, "page": self.page, "sentence": self.sentence}
+
+
+@dataclass
+class Finding:
+    """One field of the draft: its value and the sentence it came from, or why it was not found."""
+
+    name: str
+    value: Any = None
+    evidence: Evidence | None = None
+    note: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"value": _json_value(self.value)}
+        if self.evidence:
+            found["evidence"] = self.evidence.as_json()
+        if self.note:
+            found["note"] = self.note
+        return found
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: _json_value(item) for key, item in value.items()}
+    return value
+
+
+@dataclass
+class Sentence:
+    text: str
+    folded: str
+    evidence: Evidence
+    section: Section | None
+
+
+_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=[A-ZÀ-ÖØ-Þ«\"(\d])")
+
+
+def sentences_of(documents: list[Document], sections: list[Section]) -> list[Sentence]:
+    """Every sentence of the documents, a line that ends with ':' joined to what follows it."""
+    by_paragraph: dict[int, Section] = {}
+    for section in sections:
+        for paragraph in section.paragraphs:
+            by_paragraph[id(paragraph)] = section
+    found: list[Sentence] = []
+    for document in documents:
+        name = document.path.name
+        paragraphs = list(document.paragraphs)
+        for number, paragraph in enumerate(paragraphs):
+            text = paragraph.text
+            if paragraph.kind == "row":
+                text = re.sub(r"\s{2,}", " : ", text)
+            if text.rstrip().endswith(":") and number + 1 < len(paragraphs):
+                text = text.rstrip() + " " + paragraphs[number + 1].text
+            pieces = [text] if paragraph.kind in ("row", "heading") else _SENTENCE_END.split(text)
+            for piece in pieces:
+                piece = piece.strip()
+                if piece:
+                    found.append(Sentence(piece, match_form(piece), Evidence(name, paragraph.page, piece),
+                                          by_paragraph.get(id(paragraph))))
+    return found
+
+
+# -- the fields ---------------------------------------------------------------------------------------------
+
+_REFERENCE_WORD = pattern(r"r{e}f{e}rences?|principa(?:les|ux) (?:services|prestations|missions)|"
+                          r"liste des (?:services|prestations|missions)|exp{e}riences?")
+_WINDOW_YEARS = [
+    pattern(_NUMBER + r"\s+derni{e}res\s+ann{e}es"),
+    pattern(_NUMBER + r"\s+ann{e}es\s+(?:pr{e}c{e}dentes|{e}coul{e}es|pass{e}es)"),
+    pattern(r"(?:de\s+)?moins\s+de\s+" + _NUMBER + r"\s+ans\b"),
+    pattern(r"(?:au cours|durant|lors|pendant|sur)\s+(?:les|des)\s+" + _NUMBER + r"\s+(?:derniers\s+)?ans\b"),
+]
+_WINDOW_SINCE = [
+    pattern(r"depuis\s+(?:le\s+1er\s+janvier\s+|janvier\s+|l'ann{e}e\s+|le\s+d{e}but\s+de\s+)?((?:19|20)\d\d)\b"),
+    pattern(r"(?:a\s+partir\s+d[eu]|post{e}rieure?s?\s+(?:a|au)|apr{e}s\s+l[ea])\s+(?:le\s+)?(?:1er\s+\S+\s+|"
+            r"l'ann{e}e\s+|\d{1,2}\s+\S+\s+|\d{1,2}/\d{1,2}/)?((?:19|20)\d\d)\b"),
+    pattern(r"(?:entre|de)\s+((?:19|20)\d\d)\s+(?:et|a)\s+(?:19|20)\d\d"),
+]
+_WINDOW_MONTHS = pattern(r"\b(\d{2,3})\s+derniers\s+mois\b")
+_OLDER_ACCEPTED = pattern(r"plus\s+de\s+" + _NUMBER + r"\s+ans|plus\s+anciennes")
+_ARRETE = pattern(r"arr{e}t{e}\s+du\s+22\s+mars\s+2019")
+_ARRETE_SERVICES = pattern(r"principa(?:les|ux)\s+(?:services|prestations|fournitures)|liste\s+des\s+services|"
+                           r"r{e}f{e}rences|article\s+3\b")
+_COUNT = [
+    pattern(r"(?:au\s+moins|au\s+minimum|minimum(?:\s+de)?|jusqu'a|maximum(?:\s+de)?|de|les|ses|des)?\s*\b"
+            + _NUMBER + r"\s+(?:a\s+" + _NUMBER + r"\s+)?(?:principales\s+|meilleures\s+|derni{e}res\s+)?"
+            r"r{e}f{e}rences?\b"),
+    pattern(r"r{e}f{e}rences?\s*\(\s*(?:au\s+moins\s+|minimum\s+|maximum\s+)?" + _NUMBER),
+    pattern(r"r{e}f{e}rences?[^.;]{0,60}?\bau\s+nombre\s+de\s+" + _NUMBER),
+]
+_BUYER = pattern(
+    r"(?:pouvoir\s+adjudicateur|entit{e}\s+adjudicatrice|acheteur(?:\s+public)?|ma{i}tre\s+d'ouvrage|"
+    r"ma{i}tre\s+de\s+l'ouvrage|personne\s+publique\s+contractante)\s*(?:\([^)]*\)\s*)?"
+    r"(?:est\s+[^:.;]{0,60}?)?:\s*"
+    r"|^(?:nom\s+et\s+adresses?(?:\s+officiels?)?|nom\s+de\s+l'organisme)\s*:\s*"
+)
+# A heading naming the buyer, the name in the paragraph under it: "Identification de l'acheteur".
+_BUYER_HEADING = pattern(r"^(?:\S+\s+){0,3}?(?:identification|d{e}signation|nom)\s+(?:de\s+l'|du\s+)"
+                         r"(?:acheteur|pouvoir\s+adjudicateur|ma{i}tre\s+d'ouvrage|organisme\s+acheteur)\s*$")
+_BUYER_END = re.compile(r"\s*(?:,|;|\s-\s|\s–\s|\(|\d{5}|\.(?:\s|$)|$|\s(?:Adresse|Représentée?|Immatricul|Tél|Tel|"
+                        r"Courriel|SIRET|Siège)\b)", re.IGNORECASE)
+_DEADLINE = pattern(
+    r"(?:date|heure)s?\s+(?:et\s+heure\s+)?limites?\s+(?:de\s+)?(?:r{e}ception|remise|d{e}p{o}t|transmission)\s+"
+    r"des\s+(?:offres|plis|propositions|dossiers)"
+    r"|(?:offres|plis)\s+(?:devront|doivent)\s+(?:{e}tre\s+)?(?:remis|d{e}pos{e}s|transmis|parvenir|re{c}us)"
+    r"|^(?:remise|r{e}ception|d{e}p{o}t)\s+des\s+(?:offres|plis)\s*:"
+)
+_DEADLINE_CANDIDATURES = pattern(r"(?:date|heure)s?\s+(?:et\s+heure\s+)?limites?\s+(?:de\s+)?"
+                                 r"(?:r{e}ception|remise|d{e}p{o}t)\s+des\s+candidatures")
+_MONTHS = {"janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7, "aout": 8,
+           "septembre": 9, "octobre": 10, "novembre": 11, "decembre": 12}
+_DATE = [
+    re.compile(r"\b(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})\b"),
+    pattern(r"\b(\d{1,2}|1er)\s+(janvier|f{e}vrier|mars|avril|mai|juin|juillet|ao{u}t|septembre|octobre|novembre|"
+            r"d{e}cembre)\s+(\d{4})\b"),
+    re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"),
+]
+_TIME = re.compile(r"\b(\d{1,2})\s*(?:h(?:eures?)?|:)\s*(\d{2})?\b")
+_LOT = pattern(r"^(?:lot\s+(?:n\s*[°ºo]\s*)?(\d{1,2}))\s*[:\-–—.)]\s*(\S.{2,150}?)\s*(?:[.;]|$)")
+_SINGLE_LOT = pattern(r"n'est\s+pas\s+alloti|ne\s+(?:fait|comporte)\s+pas\s+(?:l'objet\s+d'un\s+)?allotissement|"
+                      r"pas\s+d'allotissement|\blot\s+unique\b|n'est\s+pas\s+d{e}compos{e}e?\s+en\s+lots|"
+                      r"ne\s+comporte\s+pas\s+de\s+lots?|sans\s+allotissement|un\s+seul\s+lot")
+_OBJECT = [
+    pattern(r"(?:la\s+pr{e}sente\s+consultation|le\s+pr{e}sent\s+march{e}|le\s+march{e}|la\s+consultation|"
+            r"le\s+pr{e}sent\s+accord-cadre|l'accord-cadre)\s+(?:a\s+pour\s+objet|porte\s+sur|concerne|vise)\s*:?\s*"),
+    pattern(r"^objet\s+(?:du\s+march{e}|de\s+la\s+consultation|de\s+l'accord-cadre|du\s+contrat)?\s*:\s*"),
+    pattern(r"\bintitul{e}\s+(?:du\s+march{e}\s+|de\s+la\s+consultation\s+|attribu{e}\s+au\s+march{e}\s+)?:\s*"),
+]
+_CLIENT = {
+    "public": pattern(r"(?:ma{i}tres?\s+d'ouvrage|acheteurs?|clients?|donneurs?\s+d'ordres?|commanditaires?|"
+                      r"organismes?|personnes?)\s+publi(?:cs?|ques?)\b|collectivit{e}s\s+territoriales"),
+    "private": pattern(r"(?:ma{i}tres?\s+d'ouvrage|acheteurs?|clients?|donneurs?\s+d'ordres?|commanditaires?)\s+"
+                       r"priv{e}s?\b"),
+}
+_PUBLIC_OR_PRIVATE = pattern(r"publi(?:cs?|ques?)\s+ou\s+priv|priv{e}s?\s+ou\s+publi")
+_SKILL_SENTENCE = pattern(r"comp{e}tences?|exp{e}rience|savoir-faire|expertise|ma{i}trise\s+(?:de|des|du)|"
+                          r"sp{e}cialis|domaines?|qualifications?|profils?")
+
+
+@dataclass
+class TenderReading:
+    """What the documents say, field by field, with the sections searched."""
+
+    documents: list[Document]
+    findings: dict[str, Finding]
+    lots: list[tuple[str, str, Evidence]]  # (number, title, evidence); ("", "lot unique", ...) when not divided
+    selection: Selection
+    competencies: dict[str, Finding]  # component id -> finding
+
+
+def read_tender(paths: list[Path], vocabulary: Vocabulary, glossary: Glossary) -> TenderReading:
+    """Read one consultation's documents and find what a tender file holds; DocumentError on an unreadable file."""
+    documents = [read_document(path) for path in paths]
+    selection = select_sections(documents)
+    sentences = sentences_of(documents, selection.sections)
+    findings = {
+        "title": _find_object(sentences, selection),
+        "buyer": _find_buyer(sentences, documents),
+        "date": _find_deadline(sentences),
+        "references": _find_count(sentences),
+        "window": _find_window(sentences),
+        "client_kind": _find_client_kind(sentences),
+    }
+    competencies = _find_competencies(sentences, selection, vocabulary, glossary)
+    return TenderReading(documents, findings, _find_lots(sentences), selection, competencies)
+
+
+def _find_object(sentences: list[Sentence], selection: Selection) -> Finding:
+    for expression in _OBJECT:
+        for sentence in sentences:
+            match = expression.search(sentence.folded)
+            if match and len(sentence.text) - match.end() > 10:
+                return Finding("title", _title(sentence.text[match.end():]), sentence.evidence)
+    for sentence in sentences:
+        section = sentence.section
+        if section is not None and section.kind == "mission" and "objet" in match_form(section.title):
+            return Finding("title", _title(sentence.text), sentence.evidence,
+                           "the first sentence of the section on the object")
+    return Finding("title", note="no sentence states the object (\"la présente consultation a pour objet…\", "
+                                 "\"Objet du marché :\"); write it here")
+
+
+def _title(text: str) -> str:
+    text = " ".join(text.split()).strip(" :.;«»\"")
+    if len(text) > TITLE_LENGTH:
+        text = text[:TITLE_LENGTH].rsplit(" ", 1)[0] + "…"
+    return text[:1].upper() + text[1:]
+
+
+def _find_buyer(sentences: list[Sentence], documents: list[Document]) -> Finding:
+    for number, sentence in enumerate(sentences):
+        match = _BUYER.search(sentence.folded)
+        following = sentences[number + 1] if number + 1 < len(sentences) else None
+        if not match and following is not None and _BUYER_HEADING.match(sentence.folded) \
+                and not _BUYER.search(following.folded):
+            heading = sentence.text
+            joined = f"{heading} : {following.text}"
+            sentence = Sentence(joined, match_form(joined), Evidence(following.evidence.file,
+                                                                     following.evidence.page, joined), None)
+            match = re.compile(" : ").search(joined, len(heading))
+        if match:
+            rest = sentence.text[match.end():]
+            end = _BUYER_END.search(rest)
+            name = rest[: end.start()].strip(" «»\"") if end else rest.strip()
+            if len(name) >= 3:
+                return Finding("buyer", name, sentence.evidence)
+    return Finding("buyer", note="no sentence names the pouvoir adjudicateur or the acheteur; write it here")
+
+
+def _parse_date(folded: str, start: int) -> tuple[datetime.date, str] | None:
+    """The first date at or after start, and the time written after it (or '')."""
+    best = None
+    for expression in _DATE:
+        for match in expression.finditer(folded, start):
+            if best is None or match.start() < best[0].start():
+                best = (match, expression)
+            break
+    if best is None:
+        return None
+    match, expression = best
+    try:
+        if expression is _DATE[0]:
+            day, month, year = int(match[1]), int(match[2]), int(match[3])
+        elif expression is _DATE[2]:
+            year, month, day = int(match[1]), int(match[2]), int(match[3])
+        else:
+            day = 1 if match[1] == "1er" else int(match[1])
+            month = _MONTHS[_month_of(match[2])]
+            year = int(match[3])
+        date = datetime.date(year, month, day)
+    except (ValueError, KeyError):
+        return None
+    time = _TIME.search(folded, match.end(), match.end() + 20)
+    written = f"{int(time[1])}h{time[2] or '00'}" if time else ""
+    return date, written
+
+
+def _month_of(word: str) -> str:
+    """The month a folded word names, a broken accent ('f\ufffdvrier') standing for any letter, or dropped."""
+    expression = re.compile("^" + re.escape(word).replace("\ufffd", ".") + "$")
+    for month in _MONTHS:
+        if expression.match(month) or word in {month[:index] + month[index + 1:] for index in range(len(month))}:
+            return month
+    raise KeyError(word)
+
+
+def _find_deadline(sentences: list[Sentence]) -> Finding:
+    fallback = None
+    for expression in (_DEADLINE, _DEADLINE_CANDIDATURES):
+        for number, sentence in enumerate(sentences):
+            match = expression.search(sentence.folded)
+            if not match:
+                continue
+            parsed = _parse_date(sentence.folded, match.end())
+            if parsed is None:  # "Date et heure limites de réception des offres", the date in the next paragraph
+                following = sentences[number + 1] if number + 1 < len(sentences) else None
+                if following is None or len(sentence.text) > 120:
+                    continue
+                parsed = _parse_date(following.folded, 0)
+                if parsed is None:
+                    continue
+                joined = f"{sentence.text} {following.text}"
+                sentence = Sentence(joined, "", Evidence(sentence.evidence.file, sentence.evidence.page, joined), None)
+            date, time = parsed
+            note = f"the deadline for {'offers' if expression is _DEADLINE else 'applications'}" + \
+                (f", at {time}" if time else "")
+            finding = Finding("date", date, sentence.evidence, note)
+            if expression is _DEADLINE:
+                return finding
+            fallback = fallback or finding
+    return fallback or Finding("date", note="no sentence gives the date limite de remise des offres; write it "
+                                            "here (window.years counts back from its year)")
+
+
+def _find_count(sentences: list[Sentence]) -> Finding:
+    for sentence in sentences:
+        for expression in _COUNT:
+            match = expression.search(sentence.folded)
+            if not match:
+                continue
+            numbers = [_number(group) for group in match.groups() if group]
+            count = max(numbers)
+            if count < 1 or count > 20:
+                continue
+            note = "a range: the most the buyer takes" if len(numbers) > 1 else ""
+            return Finding("references", count, sentence.evidence, note)
+    return Finding("references", note="no sentence says how many references the buyer wants")
+
+
+def _find_window(sentences: list[Sentence]) -> Finding:
+    found: list[Finding] = []
+    for sentence in sentences:
+        folded = sentence.folded
+        if not _REFERENCE_WORD.search(folded):
+            continue
+        for expression in _WINDOW_YEARS:
+            match = expression.search(folded)
+            if match and not _OLDER_ACCEPTED.search(folded[: match.start()] + folded[match.end():]):
+                found.append(Finding("window", {"years": _number(match[1])}, sentence.evidence))
+                break
+        else:
+            months = _WINDOW_MONTHS.search(folded)
+            if months and int(months[1]) % 12 == 0:
+                found.append(Finding("window", {"years": int(months[1]) // 12}, sentence.evidence,
+                                     f"{months[1]} months"))
+                continue
+            for expression in _WINDOW_SINCE:
+                match = expression.search(folded)
+                if match:
+                    found.append(Finding("window", {"since": int(match[1])}, sentence.evidence))
+                    break
+            else:
+                if _ARRETE.search(folded) and _ARRETE_SERVICES.search(folded):
+                    found.append(Finding("window", {"years": 3}, sentence.evidence,
+                                         "the arrêté du 22 mars 2019 it cites asks for the principal services of "
+                                         "the last three years"))
+    values = {tuple(finding.value.items()) for finding in found}
+    if len(values) == 1:
+        return found[0]
+    if len(values) > 1:
+        stated = "; ".join(f"{key} = {value} ({finding.evidence.file} p. {finding.evidence.page})"
+                           for finding in found for key, value in finding.value.items())
+        return Finding("window", note=f"the documents state several windows ({stated}); choose one")
+    return Finding("window", note="no sentence states a window for the references (\"au cours des trois "
+                                  "dernières années\", \"depuis 2021\"); none is assumed")
+
+
+def _find_client_kind(sentences: list[Sentence]) -> Finding:
+    for sentence in sentences:
+        folded = sentence.folded
+        if not _REFERENCE_WORD.search(folded) or _PUBLIC_OR_PRIVATE.search(folded):
+            continue
+        for kind, expression in _CLIENT.items():
+            if expression.search(folded):
+                return Finding("client_kind", kind, sentence.evidence)
+    return Finding("client_kind", note="no sentence restricts the references to public (or private) clients")
+
+
+def _find_lots(sentences: list[Sentence]) -> list[tuple[str, str, Evidence]]:
+    lots: dict[str, tuple[str, str, Evidence]] = {}
+    for sentence in sentences:
+        match = _LOT.match(sentence.folded)
+        if match and match[1] not in lots:
+            title = sentence.text[match.start(2):match.end(2)]
+            lots[match[1]] = (match[1], title.strip(), sentence.evidence)
+    if lots:
+        return sorted(lots.values(), key=lambda lot: int(lot[0]))
+    for sentence in sentences:
+        if _SINGLE_LOT.search(sentence.folded):
+            return [("", "lot unique", sentence.evidence)]
+    return []
+
+
+def _component_names(vocabulary: Vocabulary, glossary: Glossary) -> list[tuple[tuple[str, ...], str, str, bool]]:
+    """(tokens, component id, name as written, acronym) for every name a component goes by, glossary's too."""
+    from refcli.search.glossary import glossary_key
+    from refcli.search.text import tokens
+
+    names: dict[tuple[str, ...], tuple[str, str]] = {}
+
+    def add(name: str, component_id: str) -> None:
+        if glossary_key(name) in glossary.ambiguities:  # "insertion", "planification": two senses
+            return
+        words = tuple(tokens(name))
+        if words:
+            names.setdefault(words, (component_id, name))
+
+    for component in vocabulary.components:
+        for name in (component.label, *component.aliases):
+            add(name, component.id)
+    for group in glossary.groups:
+        owners = {vocabulary.resolve(member) for member in group} - {None}
+        if len(owners) == 1:
+            owner = owners.pop()
+            assert owner is not None
+            for member in group:
+                add(member, owner)
+    return [(words, component_id, name, name.isupper() and len(name) <= 6)
+            for words, (component_id, name) in sorted(names.items(), key=lambda item: -len(item[0]))]
+
+
+def _find_competencies(sentences: list[Sentence], selection: Selection, vocabulary: Vocabulary,
+                       glossary: Glossary) -> dict[str, Finding]:
+    """Components the mission's sections name (phrases, acronyms), or that a sentence on skills names."""
+    from refcli.search.text import tokens
+
+    names = _component_names(vocabulary, glossary)
+    found: dict[str, Finding] = {}
+    for sentence in sentences:
+        in_mission = sentence.section is not None and sentence.section.used and not selection.whole
+        about_skills = bool(_SKILL_SENTENCE.search(sentence.folded))
+        if not (in_mission or about_skills or selection.whole):
+            continue
+        words = tokens(sentence.text)
+        joined = " " + " ".join(words) + " "
+        raw_words = set(re.findall(r"[\w-]+", sentence.text))
+        for name_words, component_id, name, acronym in names:
+            if component_id in found:
+                continue
+            if len(name_words) == 1 and not acronym and not about_skills and (
+                    name_words[0] in GENERIC_WORDS or not (in_mission or selection.whole)):
+                continue
+            if acronym and name not in raw_words:
+                continue  # an acronym counts written in capitals only
+            if " " + " ".join(name_words) + " " in joined:
+                found[component_id] = Finding(component_id, 1, sentence.evidence,
+                                              f"named as {name!r}")
+    order = {component_id: number for number, component_id in enumerate(vocabulary.ids())}
+    return dict(sorted(found.items(), key=lambda item: order[item[0]]))
+
+
+# -- the draft tender file ----------------------------------------------------------------------------------
+
+
+def _comment(text: str) -> str:
+    """One comment line, its leading indent kept (a list under a heading comment)."""
+    indent = len(text) - len(text.lstrip(" "))
+    # TOML allows no control character in a comment; a damaged document can hold some.
+    text = "".join("\ufffd" if unicodedata.category(char) == "Cc" and char != "\t" else char for char in text)
+    return "# " + " " * indent + " ".join(text.split())
+
+
+def _toml_value(key: str, value: Any, multiline: bool = False) -> str:
+    import tomli_w
+
+    return tomli_w.dumps({key: value}, multiline_strings=multiline).rstrip("\n")
+
+
+def render_draft(reading: TenderReading, vocabulary: Vocabulary, out: Path | None = None) -> str:
+    """The draft tender file: each value under the sentence it came from; what was not found, commented out."""
+    files = ", ".join(f"{document.path.name} ({document.format}, {document.pages} page(s))"
+                      for document in reading.documents)
+    lines = [
+        f"# Draft tender file, read by `refcli tender read` from {files}.",
+        "# Check each value against the sentence quoted above it; uncomment and fill in what was not found.",
+        f"# Then: refcli check --tender {out.name if out else 'tender.toml'}",
+        "",
+    ]
+
+    def field_lines(finding: Finding, key: str, example: str) -> None:
+        if finding.value is not None and finding.evidence is not None:
+            lines.append(_comment(finding.evidence.quote()))
+            if finding.note:
+                lines.append(_comment(finding.note))
+            lines.append(_toml_value(key, finding.value))
+        else:
+            lines.append(_comment(f"{key}: not found: {finding.note}"))
+            lines.append(f"# {example}")
+        lines.append("")
+
+    findings = reading.findings
+    field_lines(findings["title"], "title", 'title = "..."')
+    field_lines(findings["buyer"], "buyer", 'buyer = "..."')
+    field_lines(findings["date"], "date", "date = 2027-01-31")
+    lines.append("# keywords: editorial; add the phrases the buyer insists on, e.g.")
+    lines.append('# keywords = ["maison du projet", "conseils citoyens"]')
+    lines.append("")
+    field_lines(findings["references"], "references", "references = 3")
+    field_lines(findings["client_kind"], "client_kind", 'client_kind = "public"')
+    lines.append("# require_illustrations: RCs rarely say it; true makes `refcli check` fail on a reference "
+                 "without an illustration")
+    lines.append("# require_illustrations = false")
+    lines.append("")
+    if reading.lots:
+        if reading.lots[0][0]:
+            lines.append(f"# lots: {len(reading.lots)} (a tender file describes one: keep the lot you bid for "
+                         "in title and text)")
+            for number, title, evidence in reading.lots:
+                lines.append(_comment(f"  lot {number}: {title} — {evidence.file}, page {evidence.page}"))
+        else:
+            lines.append(_comment(f"lots: none, {reading.lots[0][2].quote()}"))
+    else:
+        lines.append("# lots: no lot found")
+    lines.append("")
+    used = [section for section in reading.selection.sections if section.used]
+    if reading.selection.whole:
+        lines.append("# text: the whole text of the documents (no section of a consultation's rules recognised)")
+    else:
+        lines.append("# text: the sections that describe the mission, searched as free text:")
+        lines += [_comment(f"  {section.title} ({section.file}, page {section.page})") for section in used
+                  if not section.title.startswith("(")]
+        left = [section for section in reading.selection.sections if not section.used
+                and not section.title.startswith("(")]
+        if left:
+            lines.append("# left out (administrative or not about the mission): "
+                         + "; ".join(section.title for section in left)[:2000])
+    text = reading.selection.text.strip()
+    if text:
+        lines.append(_toml_value("text", text, multiline=True))
+    else:
+        lines.append('# text = "..."')
+    lines.append("")
+    if reading.competencies:
+        lines.append("# competencies: the components the documents name, at level 1 (the component at all); "
+                     "raise a level if the RC insists on it")
+        lines.append("[competencies]")
+        for component_id, finding in reading.competencies.items():
+            assert finding.evidence is not None
+            lines.append(_comment(f"{vocabulary.label(component_id)}, {finding.note}: {finding.evidence.quote()}"))
+            lines.append(_toml_value(component_id, 1))
+    else:
+        lines.append("# competencies: no component of components.toml named in the mission's sections")
+        lines.append("# [competencies]")
+        lines.append("# concertation = 1")
+    lines.append("")
+    window = findings["window"]
+    if window.value is not None and window.evidence is not None:
+        lines.append(_comment(window.evidence.quote()))
+        if window.note:
+            lines.append(_comment(window.note))
+        lines.append("[window]")
+        key, value = next(iter(window.value.items()))
+        lines.append(_toml_value(key, value))
+    else:
+        lines.append(_comment(f"window: not found: {window.note}"))
+        lines.append("# [window]")
+        lines.append("# years = 3")
+    return "\n".join(lines) + "\n"
+
+
+def reading_json(reading: TenderReading, vocabulary: Vocabulary) -> dict[str, Any]:
+    return {
+        "files": [{"path": str(document.path), "format": document.format, "pages": document.pages}
+                  for document in reading.documents],
+        "fields": {name: finding.as_json() for name, finding in reading.findings.items()},
+        "competencies": {component_id: {**finding.as_json(), "label": vocabulary.label(component_id)}
+                         for component_id, finding in reading.competencies.items()},
+        "lots": [{"number": number or None, "title": title, "evidence": evidence.as_json()}
+                 for number, title, evidence in reading.lots],
+        "text": reading.selection.describe(),
+    }
+
+
+def check_draft(text: str, path: Path) -> None:
+    """The draft must load as a tender file: a failure here is a bug of render_draft."""
+    import tomllib
+
+    from refcli.search.query import parse_tender
+
+    table = tomllib.loads(text)
+    parse_tender(table, path)

@@ -1,0 +1,186 @@
+"""The selection record beside every annex: what it holds, --from rebuilding the same text, check --from and --ids."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+
+import docx
+import pytest
+from typer.testing import CliRunner
+
+from refcli import __version__
+from refcli.cli.commands import app
+from refcli.annex.selection_record import git_state
+from tests.conftest import ROOT, document_text
+
+TENDER = str(ROOT / "examples" / "tender-concertation.toml")
+PASSING = str(ROOT / "examples" / "tender-amo-npru.toml")
+
+
+def invoke(*arguments):
+    return CliRunner().invoke(app, list(arguments))
+
+
+def text_of(path: Path) -> str:
+    return document_text(docx.Document(str(path)))
+
+
+def test_the_record_names_the_tender_options_references_template_and_version(tmp_path, library_folder):
+    out = tmp_path / "annexe.docx"
+    result = invoke("build-bid", "--tender", TENDER, "--out", str(out), "--data", str(library_folder), "-q")
+    assert result.exit_code == 0, result.stderr
+    record = tomllib.loads((tmp_path / "annexe.refcli.toml").read_text(encoding="utf-8"))
+    assert record["format"] == 1 and record["refcli"] == __version__ and record["annex"] == "annexe.docx"
+    assert record["tender"]["sha256"] == hashlib.sha256(Path(TENDER).read_bytes()).hexdigest()
+    assert (tmp_path / record["tender"]["path"]).resolve() == Path(TENDER).resolve()
+    assert record["options"]["since"] == 2016 and record["options"]["limit"] == 2
+    assert record["options"]["competencies"] == {"concertation": 4, "animation": 2, "conseil": 2}
+    assert record["heading"]["buyer"] == "Ville de Montfermeil"
+    ids = [reference["id"] for reference in record["references"]]
+    assert ids == ["neuilly-sur-marne-amo-concertation", "est-ensemble-amo-npru"]
+    first = record["references"][0]
+    file = (tmp_path / first["file"]).resolve()
+    assert file == (library_folder / "neuilly-sur-marne-amo-concertation.toml").resolve()
+    assert first["sha256"] == hashlib.sha256(file.read_bytes()).hexdigest()
+    assert "role" in first["left_out"] and "components.concertation" in first["left_out"]
+    assert "git_commit" not in first and "git_commit" not in record["library"]  # a temporary folder: no git
+    template = ROOT / "templates" / "perspectives-urbaines.docx"
+    assert record["template"]["sha256"] == hashlib.sha256(template.read_bytes()).hexdigest()
+
+
+def test_from_rebuilds_an_annex_with_the_same_text(tmp_path, library_folder):
+    first, again = tmp_path / "annexe.docx", tmp_path / "again.docx"
+    assert invoke("build-bid", "--tender", TENDER, "--out", str(first), "--data", str(library_folder)).exit_code == 0
+    result = invoke("build-bid", "--from", str(tmp_path / "annexe.refcli.toml"), "--out", str(again))
+    assert result.exit_code == 0, result.stderr
+    assert text_of(again) == text_of(first)
+    rebuilt = tomllib.loads((tmp_path / "again.refcli.toml").read_text(encoding="utf-8"))
+    assert rebuilt["options"]["from"] == str(tmp_path / "annexe.refcli.toml")
+
+
+def test_from_with_confirmed_levels_keeps_the_relevance_sentence(tmp_path, confirmed_missions):
+    first, again = tmp_path / "annexe.docx", tmp_path / "again.docx"
+    invoke("build-bid", "--tender", TENDER, "--out", str(first), "--data", str(confirmed_missions))
+    assert "Lien avec le marché" in text_of(first)
+    assert invoke("build-bid", "--from", str(tmp_path / "annexe.refcli.toml"), "--out", str(again)).exit_code == 0
+    assert text_of(again) == text_of(first)
+
+
+def test_a_changed_record_is_named_and_refused_unless_use_current(tmp_path, library_folder):
+    first, again = tmp_path / "annexe.docx", tmp_path / "again.docx"
+    invoke("build-bid", "--tender", TENDER, "--out", str(first), "--data", str(library_folder))
+    record = library_folder / "est-ensemble-amo-npru.toml"
+    record.write_text(record.read_text(encoding="utf-8").replace('mission_type = "Stratégie et montage de projets"',
+                                                                 'mission_type = "AMO"'), encoding="utf-8")
+    refused = invoke("build-bid", "--from", str(tmp_path / "annexe.refcli.toml"), "--out", str(again))
+    assert refused.exit_code == 1
+    assert f"est-ensemble-amo-npru ({record.resolve()})" in refused.stderr and "--use-current" in refused.stderr
+    assert "neuilly" not in refused.stderr and not again.exists()
+    used = invoke("build-bid", "--from", str(tmp_path / "annexe.refcli.toml"), "--out", str(again), "--use-current")
+    assert used.exit_code == 0, used.stderr
+    assert "| Type de mission | AMO" in text_of(again)
+    assert text_of(again).replace("| Type de mission | AMO", "| Type de mission | Stratégie et montage de projets") \
+        == text_of(first)
+
+
+def test_check_from_checks_the_submitted_selection(tmp_path, confirmed_missions, library_folder):
+    annex = tmp_path / "annexe.docx"
+    built = invoke("build-bid", "--tender", PASSING, "--out", str(annex), "--data", str(confirmed_missions))
+    assert built.exit_code == 0, built.stderr
+    passed = invoke("check", "--from", str(tmp_path / "annexe.refcli.toml"), "--json")
+    assert passed.exit_code == 0, passed.stdout
+    document = json.loads(passed.stdout)
+    assert [item["id"] for item in document["selected"]] == ["neuilly-sur-marne-amo-concertation",
+                                                            "est-ensemble-amo-npru"]
+    assert document["query"]["since"] == 2016 and document["query"]["client_kind"] == "public"
+
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    invoke("build-bid", "--tender", PASSING, "--out", str(shipped / "annexe.docx"), "--data", str(library_folder))
+    failed = invoke("check", "--from", str(shipped / "annexe.refcli.toml"))
+    assert failed.exit_code == 1
+    assert "✗ neuilly-sur-marne-amo-concertation: values not on the fiche: relied on: components.concertation" \
+        in failed.stdout
+
+
+def test_check_ids_checks_a_hand_picked_selection(confirmed_missions):
+    passed = invoke("check", "--ids", "neuilly-sur-marne-amo-concertation,est-ensemble-amo-npru", "--tender", PASSING,
+                    "--data", str(confirmed_missions))
+    assert passed.exit_code == 0, passed.stdout
+    assert "✓ Concertation ≥ 4: covered by neuilly-sur-marne-amo-concertation (5)" in passed.stdout
+    failed = invoke("check", "--ids", "antony-point-etape-psl", "--years", "3", "--json", "--data",
+                    str(confirmed_missions))
+    assert failed.exit_code == 1
+    items = {item["name"]: item for item in json.loads(failed.stdout)["items"]}
+    assert items["1 reference(s) inside the window"]["status"] == "fail"
+    assert "antony-point-etape-psl (2012)" in items["1 reference(s) inside the window"]["detail"]
+    assert items["antony-point-etape-psl: amount, date, client"]["status"] == "fail"  # only the project's cost
+
+
+def test_check_ids_reports_the_unconfirmed_values_as_an_item_in_json(library_folder):
+    result = invoke("check", "--ids", "est-ensemble-amo-npru", "--json", "--data", str(library_folder))
+    items = {item["name"]: item for item in json.loads(result.stdout)["items"]}
+    item = items["est-ensemble-amo-npru: values not on the fiche"]
+    assert item["status"] == "info"  # no rule relies on them
+    assert item["detail"] == ("left out of the annex: role, client.kind, client.category, site.city, "
+                              "components (5 levels)")
+
+
+def test_git_state_names_the_commit_and_uncommitted_files(tmp_path):
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    kept, edited = folder / "a.toml", folder / "b.toml"
+    kept.write_text("a", encoding="utf-8")
+    edited.write_text("b", encoding="utf-8")
+
+    def git(*arguments):
+        subprocess.run(["git", "-C", str(folder), "-c", "user.name=t", "-c", "user.email=t@t", *arguments],
+                       check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "records")
+    edited.write_text("changed", encoding="utf-8")
+    head, states = git_state(folder, [kept, edited])
+    assert head and len(head) == 40
+    assert states[kept] == (head, False)
+    assert states[edited] == (head, True)
+
+
+def test_git_state_without_git_says_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git on the PATH
+    assert git_state(tmp_path, [tmp_path / "a.toml"]) == (None, {})
+
+
+def test_from_rebuilds_an_annex_chosen_by_competencies_alone(tmp_path, confirmed_missions):
+    first, again = tmp_path / "annexe.docx", tmp_path / "again.docx"
+    built = invoke("build-bid", "-c", "concertation:4", "-n", "1", "--out", str(first), "--data",
+                   str(confirmed_missions))
+    assert built.exit_code == 0, built.stderr
+    assert "Coverage: competencies by reference" in built.stderr
+    assert "Lien avec le marché\u00a0: Concertation, compétence demandée par le marché." in text_of(first)
+    assert invoke("build-bid", "--from", str(tmp_path / "annexe.refcli.toml"), "--out", str(again)).exit_code == 0
+    assert text_of(again) == text_of(first)
+
+
+def test_from_reads_a_moved_library_with_data_and_refuses_other_options(tmp_path, library_folder):
+    first, again = tmp_path / "annexe.docx", tmp_path / "again.docx"
+    invoke("build-bid", "--tender", TENDER, "--out", str(first), "--data", str(library_folder))
+    moved = tmp_path / "moved" / "missions"
+    shutil.copytree(library_folder.parent, moved.parent)
+    shutil.rmtree(library_folder.parent)
+    record = str(tmp_path / "annexe.refcli.toml")
+    gone = invoke("build-bid", "--from", record, "--out", str(again))
+    assert gone.exit_code == 2 and "no longer exists" in gone.stderr and not again.exists()
+    result = invoke("build-bid", "--from", record, "--out", str(again), "--data", str(moved))
+    assert result.exit_code == 0, result.stderr
+    assert text_of(again) == text_of(first)
+    usage = invoke("build-bid", "--from", record, "--out", str(tmp_path / "x.docx"), "--title", "Autre")
+    assert usage.exit_code == 2 and "give no --ids, query, window, --title" in usage.stderr

@@ -1,0 +1,204 @@
+"""The fiche parser: labels and their variants, amounts, years, programme, site, team, sections."""
+
+from __future__ import annotations
+
+import pytest
+
+from refcli.authoring.fiche import (
+    ParseError,
+    parse_amount,
+    parse_components,
+    parse_fiche,
+    parse_items,
+    parse_paragraphs,
+    parse_programme,
+    parse_site,
+    parse_team,
+    parse_years,
+    split_fiche,
+    split_list,
+)
+
+
+@pytest.mark.parametrize(("written", "expected"), [
+    ("167 millions € TTC", {"value": 167_000_000, "currency": "EUR", "basis": "TTC"}),
+    ("157 M€", {"value": 157_000_000, "currency": "EUR"}),
+    ("99 685 € HT", {"value": 99_685, "currency": "EUR", "basis": "HT"}),
+    ("29 340 € (TF)", {"value": 29_340, "currency": "EUR", "scope": "tranche ferme"}),  # TF: no tax basis
+    ("10 000 € HT (tranche ferme)", {"value": 10_000, "currency": "EUR", "basis": "HT", "scope": "tranche ferme"}),
+    ("1,5 M€ HT", {"value": 1_500_000, "currency": "EUR", "basis": "HT"}),
+    ("12\u202f500 euros TTC", {"value": 12_500, "currency": "EUR", "basis": "TTC"}),
+    ("45 000 €", {"value": 45_000, "currency": "EUR"}),
+    ("2,5 millions d'euros", {"value": 2_500_000, "currency": "EUR"}),
+])
+def test_parse_amount(written: str, expected: dict) -> None:
+    amount = parse_amount(written)
+    assert amount == {**expected, "as_written": written}
+    assert isinstance(amount["value"], int)
+
+
+@pytest.mark.parametrize("written", ["beaucoup", "environ 100 000", "€ 12", "12 000 € HT TTC", "100 000"])
+def test_parse_amount_refuses_what_it_cannot_read(written: str) -> None:
+    with pytest.raises(ParseError, match="cannot read the amount"):
+        parse_amount(written)
+
+
+@pytest.mark.parametrize(("written", "expected"), [
+    ("2012 (8 mois)", {"start": 2012, "end": 2012, "duration_months": 8}),
+    ("2012", {"start": 2012, "end": 2012}),
+    ("2018 - 2021", {"start": 2018, "end": 2021}),
+    ("2018-2021", {"start": 2018, "end": 2021}),
+    ("2018 – 2021", {"start": 2018, "end": 2021}),
+    ("2019 - en cours", {"start": 2019, "end": 2019, "ongoing": True}),
+    ("2016 à 2017 (14 mois)", {"start": 2016, "end": 2017, "duration_months": 14}),
+])
+def test_parse_years(written: str, expected: dict) -> None:
+    assert parse_years(written) == expected
+
+
+def test_parse_years_refuses_text() -> None:
+    with pytest.raises(ParseError, match="cannot read the years"):
+        parse_years("l'an dernier")
+
+
+def test_parse_programme() -> None:
+    assert parse_programme("144 démolitions, 351 constructions, 2102 résidentialisations.") == [
+        {"label": "démolitions", "count": 144},
+        {"label": "constructions", "count": 351},
+        {"label": "résidentialisations", "count": 2102},
+    ]
+    assert parse_programme("1 200 logements et 3 équipements") == [
+        {"label": "logements", "count": 1200}, {"label": "équipements", "count": 3}]
+    with pytest.raises(ParseError, match="programme item 'des logements'"):
+        parse_programme("des logements")
+
+
+def test_parse_site_city_and_districts() -> None:
+    assert parse_site("Antony, quartier du Noyer Doré") == {"city": "Antony", "districts": ["quartier du Noyer Doré"]}
+
+
+def test_parse_site_population_and_wrapped_district() -> None:
+    assert parse_site("Bagneux (38 495 habitants)\nquartier des Tertres et des Couverons") == {
+        "city": "Bagneux", "population": 38495, "districts": ["quartier des Tertres et des Couverons"]}
+
+
+def test_parse_site_districts_only_and_glued_parenthesis() -> None:
+    site = parse_site("ZAC des deux Villes, Quartier Kennedy, Quartier Nouméa(ZUS), Quartier La Parisienne "
+                      "et habitat ancien dégradé.")
+    assert site == {"districts": ["ZAC des deux Villes", "Quartier Kennedy", "Quartier Nouméa (ZUS)",
+                                  "Quartier La Parisienne", "habitat ancien dégradé"]}
+
+
+def test_parse_team_with_mandataire_keeps_the_firm_whole() -> None:
+    team = parse_team("Tracés urbains (mandataire), Perspectives Urbaines et Sociales, SPIRE et Lucie Melas.")
+    assert team == {"members": ["Tracés urbains", "Perspectives Urbaines et Sociales", "SPIRE", "Lucie Melas"],
+                    "mandataire": "Tracés urbains"}
+
+
+def test_parse_team_firm_followed_by_et() -> None:
+    assert parse_team("Perspectives Urbaines et Sociales et Résonance Urbaine")["members"] == [
+        "Perspectives Urbaines et Sociales", "Résonance Urbaine"]
+
+
+def test_parse_team_other_firm_name() -> None:
+    team = parse_team("Ville et Habitat (mandataire), Dupont et Durand", firm="Ville et Habitat")
+    assert team == {"members": ["Ville et Habitat", "Dupont", "Durand"], "mandataire": "Ville et Habitat"}
+
+
+def test_split_list_keeps_parentheses_and_drops_etc() -> None:
+    assert split_list("Etat (DRIHL, Préfecture), ANRU, Ville de Rouvroy, etc.") == [
+        "Etat (DRIHL, Préfecture)", "ANRU", "Ville de Rouvroy"]
+    assert split_list("Etat (DDT, Préfecture), acteurs sociaux du quartier.") == [
+        "Etat (DDT, Préfecture)", "acteurs sociaux du quartier"]
+
+
+def test_paragraphs_keep_bullets_and_join_wrapped_lines() -> None:
+    lines = ["First line", "wrapped here.", "", "Second :", "", "- one", "  continued", "▶ two", ""]
+    assert parse_paragraphs(lines) == "First line wrapped here.\n\nSecond :\n\n- one continued\n- two"
+
+
+def test_items_from_every_bullet_style() -> None:
+    lines = ["- ▶ first", "▶ second", "- third", "• fourth", "  wrapped", "", "fifth"]
+    assert parse_items(lines) == ["first", "second", "third", "fourth wrapped", "fifth"]
+
+
+def test_components_levels_only_when_the_squares_say_so() -> None:
+    assert parse_components(["■ ■ ■ ■ ■\tConseil stratégique", "■ ■ ■ ■ ■\tConcertation"]) is None
+    assert parse_components(["- Conseil stratégique"]) is None
+    assert parse_components(["■■■□□ Concertation", "□□□□□ Planification", "■■■■■ Capitalisation"]) == {
+        "Concertation": 3, "Capitalisation": 5}
+
+
+@pytest.mark.parametrize("line", [
+    "Type de mission : Capitalisation",
+    "Type de mission: Capitalisation",
+    "**Type de mission :** Capitalisation",
+    "**Type de mission** : Capitalisation",
+    "TYPE DE MISSION : Capitalisation",
+    "Types de missions : Capitalisation",
+])
+def test_label_variants(line: str) -> None:
+    _, fields, _, _ = split_fiche(f"Title\n\n{line}\n")
+    assert fields == {"mission_type": ["Capitalisation"]}
+
+
+@pytest.mark.parametrize(("line", "name"), [
+    ("Année: 2012", "years"), ("Années : 2012", "years"), ("Maître d'ouvrage : ANRU", "client"),
+    ("Maitre d’ouvrage : ANRU", "client"), ("Equipe : X", "team"), ("Équipe : X", "team"),
+    ("Acteurs : X", "partners"), ("Consultants mobilisés: X", "consultants"),
+    ("directeur de mission : X", "director"), ("Référent : X", "referent"), ("Site : X", "site"),
+    ("Programme : X", "programme"), ("Montant du projet : X", "project"), ("Coût du projet : X", "project"),
+    ("Montant de la mission : X", "fee"), ("Sources : X", "sources"), ("Source : X", "sources"),
+])
+def test_every_label(line: str, name: str) -> None:
+    _, fields, _, _ = split_fiche(f"Title\n{line}\n")
+    assert list(fields) == [name]
+
+
+@pytest.mark.parametrize("heading", ["Enjeux de la mission", "## Enjeux de la mission", "**Enjeux de la mission**",
+                                     "Enjeux de la mission :"])
+def test_section_headings(heading: str) -> None:
+    fiche = parse_fiche(f"Title\n\n{heading}\n\nA paragraph.\n\nType de mission : X\n")
+    assert fiche.table["stakes"] == "A paragraph."
+
+
+def test_empty_labels_are_left_out_and_reported() -> None:
+    fiche = parse_fiche("Title\nCoût du projet :\n\nProgramme:\nAnnée: 2017\n")
+    assert "amounts" not in fiche.table and "programme" not in fiche.table
+    assert fiche.empty == ["Coût du projet", "Programme"]
+
+
+def test_not_a_fiche() -> None:
+    fiche = parse_fiche("Dear all,\nplease find attached the minutes.\n")
+    assert fiche.problems and "no recognised label" in fiche.problems[0]
+
+
+def test_unparseable_amount_names_the_label() -> None:
+    fiche = parse_fiche("Title\nMontant de la mission : à définir\n")
+    assert fiche.problems == ["Montant de la mission: cannot read the amount 'à définir'; expected a figure and a "
+                              "currency, like '99 685 € HT' or '167 millions € TTC'"]
+
+
+def test_role_inference() -> None:
+    assert parse_fiche("T\nEquipe : Perspectives Urbaines et Sociales (mandataire), X\n").table["role"] == "mandataire"
+    assert parse_fiche("T\nEquipe : X (mandataire), Perspectives Urbaines et Sociales\n").table["role"] == "co-traitant"
+    assert "role" not in parse_fiche("T\nEquipe : X (mandataire), Perspectives Urbaines et Sociales\n").table.get(
+        "inferred", {})
+    alone = parse_fiche("T\nEquipe : Perspectives Urbaines et Sociales\n")
+    assert alone.table["role"] == "titulaire"
+    assert alone.table["inferred"]["role"].startswith("the fiche names no mandataire: titulaire")
+    others = parse_fiche("T\nEquipe : Perspectives Urbaines et Sociales, Résonance Urbaine\n")
+    assert others.table["role"] == "titulaire"
+    assert "(the team lists Résonance Urbaine beside the firm)" in others.table["inferred"]["role"]
+
+
+def test_client_kind_default_is_reported_and_can_be_given() -> None:
+    assert parse_fiche("T\nMaître d'ouvrage : X\n").table["client"] == {"name": "X", "kind": "public"}
+    given = parse_fiche("T\nMaître d'ouvrage : X\n", client_kind="private")
+    assert given.table["client"]["kind"] == "private"
+    assert not any("client.kind" in item for item in given.inferred)
+
+
+def test_stray_lines_are_reported() -> None:
+    fiche = parse_fiche("T\nAnnée : 2012\n\nsome text nobody labelled\n")
+    assert any("outside any label" in item for item in fiche.todo)

@@ -1,0 +1,115 @@
+"""Word fiches keep their structure on import: one content item per bullet, stakes paragraphs apart, tables read."""
+
+from __future__ import annotations
+
+import html
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from refcli.authoring.fiche import parse_fiche, read_fiche_text
+from tests.conftest import SEEDS
+
+CONTENT = ["Enquête sociale auprès de 212 ménages", "Rédaction de la charte de relogement",
+           "Animation des commissions de relogement"]
+
+
+def make_fiche(path: Path) -> Path:
+    from docx import Document
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    document = Document()
+    document.add_heading("Relogement des ménages de la cité des Indes", level=1)
+    document.add_paragraph("Ville de Sartrouville")
+    table = document.add_table(rows=4, cols=2)
+    for row, (label, value) in zip(table.rows, [("Type de mission", "Accompagnement social"),
+                                                ("Maître d'ouvrage :", "Ville de Sartrouville"),
+                                                ("Années", "2019 - 2021"),
+                                                ("Montant de la mission", "62 300 € HT")], strict=True):
+        row.cells[0].text, row.cells[1].text = label, value
+    document.add_heading("Enjeux de la mission", level=2)
+    document.add_paragraph("La cité des Indes compte 900 logements sociaux.")
+    document.add_paragraph("Le projet prévoit 300 démolitions et le relogement de leurs occupants.")
+    document.add_paragraph("Faire du relogement un parcours résidentiel", style="List Bullet")
+    document.add_heading("Contenu de la mission", level=2)
+    document.add_paragraph(CONTENT[0], style="List Bullet")
+    document.add_paragraph(CONTENT[1], style="List Bullet")
+    numbered = document.add_paragraph(CONTENT[2])  # a list by Word's numbering on the paragraph itself
+    properties = numbered._p.get_or_add_pPr()
+    numbering = OxmlElement("w:numPr")
+    for name, value in (("w:ilvl", "0"), ("w:numId", "1")):
+        element = OxmlElement(name)
+        element.set(qn("w:val"), value)
+        numbering.append(element)
+    properties.append(numbering)
+    document.add_heading("Composantes de la mission", level=2)
+    components = document.add_table(rows=3, cols=6)
+    components.rows[0].cells[0].text, components.rows[0].cells[1].text = "Cohésion sociale", "■■■■□"
+    components.rows[1].cells[0].text, components.rows[1].cells[1].text = "■■□□□", "Concertation"
+    components.rows[2].cells[0].text = "Gestion urbaine de proximité"
+    for number, cell in enumerate(components.rows[2].cells[1:]):  # squares drawn as shaded cells
+        shading = OxmlElement("w:shd")
+        shading.set(qn("w:val"), "clear")
+        shading.set(qn("w:fill"), "1F4E79" if number < 3 else "FFFFFF")
+        cell._tc.get_or_add_tcPr().append(shading)
+    document.save(str(path))
+    return path
+
+
+def test_a_python_docx_fiche_with_bullets_numbering_paragraphs_and_tables(tmp_path: Path) -> None:
+    fiche = parse_fiche(read_fiche_text(make_fiche(tmp_path / "sartrouville.docx")))
+    assert fiche.problems == []
+    table = fiche.table
+    assert table["content"] == CONTENT
+    assert table["stakes"] == ("La cité des Indes compte 900 logements sociaux.\n\n"
+                               "Le projet prévoit 300 démolitions et le relogement de leurs occupants.\n\n"
+                               "- Faire du relogement un parcours résidentiel")
+    assert table["mission_type"] == "Accompagnement social"
+    assert table["client"]["name"] == "Ville de Sartrouville"
+    assert table["period"] == {"start": 2019, "end": 2021}
+    assert table["amounts"]["fee"]["value"] == 62300
+    assert table["components"] == {"Cohésion sociale": 4, "Concertation": 2, "Gestion urbaine de proximité": 3}
+
+
+def seed_as_html(seed: Path) -> str:
+    """The seed fiche as HTML: its '- ▶' lines a bulleted list, its other lines paragraphs."""
+    parts, in_list = [], False
+    for line in seed.read_text(encoding="utf-8").splitlines():
+        bullet = line.lstrip().startswith(("- ▶", "- ", "▶"))
+        if bullet and not in_list:
+            parts.append("<ul>")
+        if not bullet and in_list:
+            parts.append("</ul>")
+        in_list = bullet
+        text = html.escape(line.lstrip("-▶ ").strip() if bullet else line.strip())
+        parts.append(f"<li>{text}</li>" if bullet else f"<p>{text}</p>" if text else "")
+    if in_list:
+        parts.append("</ul>")
+    return "<html><head><meta charset='utf-8'></head><body>" + "\n".join(parts) + "</body></html>"
+
+
+@pytest.mark.slow
+def test_a_libreoffice_fiche_from_a_seed_reads_like_the_seed(tmp_path: Path) -> None:
+    soffice = shutil.which("soffice")
+    assert soffice, "LibreOffice (soffice) is needed to make the .docx: apt-get install libreoffice-writer"
+    seed = SEEDS / "000_5e03a2e007223261.txt"
+    source = tmp_path / "antony.html"
+    source.write_text(seed_as_html(seed), encoding="utf-8")
+    subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+                    "--convert-to", "docx:MS Word 2007 XML", "--outdir", str(tmp_path), str(source)],
+                   check=True, capture_output=True, timeout=180)
+    word = tmp_path / "antony.docx"
+    with zipfile.ZipFile(word) as archive:
+        assert "<w:numPr>" in archive.read("word/document.xml").decode("utf-8")  # Word's numbering, no '▶' text
+    from_word = parse_fiche(read_fiche_text(word)).table
+    from_text = parse_fiche(read_fiche_text(seed)).table
+    assert len(from_word["content"]) == 7
+    assert from_word["content"] == from_text["content"]
+    assert from_word["stakes"] == from_text["stakes"]
+    assert from_word["stakes"].count("\n- ") == 4 and from_word["stakes"].count("\n\n") == 2
+    for key in ("title", "mission_type", "client", "period", "site", "amounts", "programme", "partners"):
+        assert from_word[key] == from_text[key], key

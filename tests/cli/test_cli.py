@@ -1,0 +1,132 @@
+"""The validate, list and show commands end to end: exit codes, stdout and stderr apart."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from refcli.cli.commands import app
+from tests.conftest import SEED_IDS
+
+
+def test_validate_on_the_shipped_library_exits_0(runner: CliRunner, library_folder: Path) -> None:
+    result = runner.invoke(app, ["validate", "--data", str(library_folder)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert result.stderr.strip() == "5 valid record(s), 0 invalid"
+
+
+def test_validate_lists_every_problem_and_exits_1(runner: CliRunner, library_folder: Path) -> None:
+    (library_folder / "broken.toml").write_text('id = "x"\n', encoding="utf-8")
+    (library_folder / "typo.toml").write_text("[[oops]]\na = 1\n", encoding="utf-8")
+    result = runner.invoke(app, ["validate", "--data", str(library_folder)])
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert f"{library_folder / 'broken.toml'}: title: missing required key (a string)" in lines
+    assert any(line.startswith(f"{library_folder / 'typo.toml'}: oops: the record is an array") for line in lines)
+    assert "5 valid record(s), 2 invalid" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_validate_json_lists_problems_with_their_location(runner: CliRunner, library_folder: Path) -> None:
+    (library_folder / "broken.toml").write_text('title = "x\n', encoding="utf-8")
+    result = runner.invoke(app, ["validate", "--json", "--data", str(library_folder)])
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["version"] == 1 and document["command"] == "validate"
+    assert document["valid"] == 5 and document["invalid"] == 1
+    [problem] = document["problems"]
+    assert problem["file"] == str(library_folder / "broken.toml") and problem["line"] == 1
+
+
+def test_a_missing_library_is_one_line_and_exit_2(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", "--data", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "nowhere: the mission library folder does not exist" in result.stderr
+
+
+def test_list_shows_the_five_missions(runner: CliRunner, library_folder: Path) -> None:
+    result = runner.invoke(app, ["list", "--data", str(library_folder)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    for mission_id in SEED_IDS:
+        assert mission_id in result.stdout
+    assert "99\u202f685\u00a0€\u00a0HT" in result.stdout and "2018\u00a0– 2021" in result.stdout
+    assert result.stderr == ""
+
+
+def test_list_filters_by_year_and_component(runner: CliRunner, library_folder: Path) -> None:
+    result = runner.invoke(app, ["list", "--json", "--year", "2012", "-c", "GUP", "--data", str(library_folder)])
+    assert result.exit_code == 0
+    assert [m["id"] for m in json.loads(result.stdout)["missions"]] == ["antony-point-etape-psl"]
+    result = runner.invoke(app, ["list", "--json", "--since", "2017", "--data", str(library_folder)])
+    assert [m["id"] for m in json.loads(result.stdout)["missions"]] == [
+        "est-ensemble-amo-npru", "neuilly-sur-marne-amo-concertation"]
+
+
+def test_list_with_nothing_matching_exits_1(runner: CliRunner, library_folder: Path) -> None:
+    result = runner.invoke(app, ["list", "--year", "1999", "--data", str(library_folder)])
+    assert result.exit_code == 1
+    assert "no mission matches these filters" in result.stderr
+
+
+def test_list_with_an_unknown_component_suggests_one(runner: CliRunner, library_folder: Path) -> None:
+    result = runner.invoke(app, ["list", "-c", "concertaton", "--data", str(library_folder)])
+    assert result.exit_code == 2
+    assert "--component 'concertaton': unknown mission component; did you mean 'Concertation'?" in result.stderr
+
+
+def test_list_json_shape(runner: CliRunner, library_folder: Path) -> None:
+    result = runner.invoke(app, ["list", "--json", "--data", str(library_folder)])
+    document = json.loads(result.stdout)
+    assert document["version"] == 1 and document["command"] == "list"
+    est = next(m for m in document["missions"] if m["id"] == "est-ensemble-amo-npru")
+    assert est["fee"] == {"value": 99685, "currency": "EUR", "basis": "HT", "scope": "mission"}
+    neuilly = next(m for m in document["missions"] if m["id"] == "neuilly-sur-marne-amo-concertation")
+    assert neuilly["fee"] == {"value": 29340, "currency": "EUR", "basis": None, "scope": "tranche ferme"}
+    assert est["client_kind"] == "public" and (est["start"], est["end"]) == (2018, 2021)
+
+
+def test_commands_skip_invalid_records_with_a_warning_naming_the_file(
+    runner: CliRunner, library_folder: Path
+) -> None:
+    (library_folder / "broken.toml").write_text('id = "x"\n', encoding="utf-8")
+    result = runner.invoke(app, ["list", "--json", "--data", str(library_folder)])
+    assert result.exit_code == 0
+    assert len(json.loads(result.stdout)["missions"]) == 5
+    assert f"warning: skipped {library_folder / 'broken.toml'}" in result.stderr
+    quiet = runner.invoke(app, ["list", "--json", "--quiet", "--data", str(library_folder)])
+    assert quiet.stderr == ""
+
+
+def test_show_prints_the_whole_record(runner: CliRunner, library_folder: Path) -> None:
+    result = runner.invoke(app, ["show", "antony-point-etape-psl", "--data", str(library_folder)],
+                           env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    for text in ("Point d'Etape et Plan Stratégique Local d'Antony", "167\u202f000\u202f000\u00a0€\u00a0TTC",
+                 "144 démolitions", "Enjeux de la mission", "▶ Restitution élargie des résultats ;",
+                 "■■■■■  Capitalisation", "□□□□□  Planification", "Lucie Melas"):
+        assert text in result.stdout, text
+
+
+def test_show_json_gives_the_record_table(runner: CliRunner, library_folder: Path) -> None:
+    result = runner.invoke(app, ["show", "est-ensemble-amo-npru", "--json", "--data", str(library_folder)])
+    assert result.exit_code == 0
+    mission = json.loads(result.stdout)["mission"]
+    assert mission["amounts"]["fee"] == {"value": 99685, "currency": "EUR", "basis": "HT", "as_written": "99 685 € HT"}
+    assert mission["team"]["director"] == "Valérie Embize"
+
+
+def test_show_an_unknown_id_suggests_one(runner: CliRunner, library_folder: Path) -> None:
+    result = runner.invoke(app, ["show", "antony", "--data", str(library_folder)])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "no mission with id 'antony'; did you mean 'antony-point-etape-psl'?" in result.stderr
+
+
+def test_version(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.startswith("refcli ")

@@ -1,0 +1,282 @@
+"""`refcli build-bid` end to end: exit codes, stdout and stderr apart, and no file left behind on error."""
+
+from __future__ import annotations
+
+import re
+
+import docx
+import pytest
+from typer.testing import CliRunner
+
+from refcli.cli.commands import app
+from tests.conftest import DATA, ROOT, SEED_IDS, TEMPLATE, add_illustration
+
+IDS = ",".join(SEED_IDS)
+
+
+def run(*arguments, data=DATA / "missions"):
+    return CliRunner().invoke(app, ["build-bid", "--data", str(data), *arguments])
+
+
+def test_writes_the_annex_and_reports_the_references_on_stderr(tmp_path):
+    out = tmp_path / "annexe.docx"
+    result = run("--ids", IDS, "--out", str(out), "--title", "Marché de test", "--buyer", "Ville de Test",
+                 "--date", "2025-06-30")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0] == "5 reference(s) in the annex, in this order:"
+    assert lines[1] == ("  1. antony-point-etape-psl: Point d'Etape et Plan Stratégique Local d'Antony — "
+                        "listed in --ids, position 1")
+    assert lines[-1].startswith(f"wrote {out}")
+    document = docx.Document(str(out))
+    assert document.core_properties.subject == "Marché de test — Ville de Test — 30\u00a0juin 2025"
+    assert len(document.tables[0].rows) == 6
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["annexe.docx", "annexe.refcli.toml"]
+
+
+def test_existing_output_needs_force(tmp_path):
+    out = tmp_path / "annexe.docx"
+    out.write_bytes(b"keep me")
+    result = run("--ids", SEED_IDS[0], "--out", str(out))
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {out}: the file exists; pass --force to overwrite it\n"
+    assert out.read_bytes() == b"keep me"
+    assert run("--ids", SEED_IDS[0], "--out", str(out), "--force", "-q").exit_code == 0
+    assert out.read_bytes().startswith(b"PK")
+
+
+def _template_variants(tmp_path):
+    not_docx = tmp_path / "notes.docx"
+    not_docx.write_text("notes", encoding="utf-8")
+    corrupt = tmp_path / "corrupt.docx"
+    corrupt.write_bytes(TEMPLATE.read_bytes()[:3000])
+    plain = tmp_path / "plain.docx"
+    docx.Document().save(str(plain))
+    return {
+        "missing": (tmp_path / "missing.docx", "the template does not exist"),
+        "not a docx": (not_docx, "not a .docx file"),
+        "corrupt zip": (corrupt, "the template is"),
+        "missing styles": (plain, "missing style(s) 'Ref Title', 'Ref Subtitle'"),
+    }
+
+
+@pytest.mark.parametrize("case", ["missing", "not a docx", "corrupt zip", "missing styles"])
+def test_bad_templates_are_one_line_errors_and_write_nothing(tmp_path, case):
+    template, message = _template_variants(tmp_path)[case]
+    out = tmp_path / "out" / "annexe.docx"
+    out.parent.mkdir()
+    result = run("--ids", IDS, "--out", str(out), "--template", str(template))
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"error: {template}: ")
+    assert message in result.stderr
+    assert list(out.parent.iterdir()) == []
+
+
+def test_template_from_the_environment(tmp_path):
+    out = tmp_path / "annexe.docx"
+    result = CliRunner(env={"REFCLI_TEMPLATE": str(tmp_path / "firm.docx")}).invoke(
+        app, ["build-bid", "--data", str(DATA / "missions"), "--ids", IDS, "--out", str(out)])
+    assert result.exit_code == 2
+    assert "firm.docx: the template does not exist" in result.stderr
+
+
+def test_vanished_illustration_writes_nothing(tmp_path, data_copy, monkeypatch):
+    image = add_illustration(data_copy, "bagneux-point-etape-cloture.toml")
+    from refcli.records import library as library_module
+    real_load = library_module.load_library
+
+    def load_then_lose_the_image(folder, vocabulary=None):
+        loaded = real_load(folder, vocabulary)
+        image.unlink()
+        return loaded
+
+    monkeypatch.setattr(library_module, "load_library", load_then_lose_the_image)
+    out = tmp_path / "annexe.docx"
+    # --no-cache: the library is then read by load_library, which the test hooks.
+    result = run("--ids", IDS, "--out", str(out), "--no-cache", data=data_copy)
+    assert result.exit_code == 2
+    assert "bagneux-point-etape-cloture.toml: illustrations: 'images/plan.png'" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("error: ")
+    assert not out.exists()
+    assert not [path for path in tmp_path.iterdir() if path.name.startswith(".annexe")]
+
+
+@pytest.mark.parametrize("ids, message", [
+    (",", "--ids: no reference selected"),
+    ("antony", "no mission with id 'antony'; did you mean 'antony-point-etape-psl'?"),
+])
+def test_bad_selection(tmp_path, ids, message):
+    result = run("--ids", ids, "--out", str(tmp_path / "a.docx"))
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_ids_says_how_to_choose(tmp_path):
+    result = run("--out", str(tmp_path / "a.docx"))
+    assert result.exit_code == 2
+    assert "--ids" in result.stderr
+
+
+def test_output_is_a_folder(tmp_path):
+    result = run("--ids", IDS, "--out", str(tmp_path))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {tmp_path}: is a folder")
+
+
+def test_output_folder_missing(tmp_path):
+    result = run("--ids", IDS, "--out", str(tmp_path / "nowhere" / "a.docx"))
+    assert result.exit_code == 2
+    assert "does not exist" in result.stderr
+
+
+def test_help_and_docs_document_the_command():
+    from tests.conftest import ROOT
+
+    result = CliRunner().invoke(app, ["build-bid", "--help"])
+    assert result.exit_code == 0
+    assert "Word document in the firm's template" in result.stdout
+    assert "| `refcli build-bid" in (ROOT / "README.md").read_text(encoding="utf-8")
+    annex = (ROOT / "docs" / "annex.md").read_text(encoding="utf-8")
+    assert annex.startswith("# The annex (build-bid)")
+    from refcli.annex.template import PLACEHOLDER, REQUIRED_STYLES
+
+    assert PLACEHOLDER in annex
+    for name, _kind in REQUIRED_STYLES:
+        assert f"`{name}`" in annex
+
+
+TENDER = str(ROOT / "examples" / "tender-concertation.toml")
+
+
+def test_a_tender_chooses_the_references_and_gives_the_heading(tmp_path):
+    out = tmp_path / "annexe.docx"
+    result = run("--tender", TENDER, "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0] == "2 reference(s) in the annex, in this order:"
+    assert lines[1].startswith("  1. neuilly-sur-marne-amo-concertation: ")
+    assert re.search(r"score \d+\.\d; matched AMO concertation", lines[1]) and "✓ Concertation 5/4" in lines[1]
+    assert lines[2].startswith("  2. est-ensemble-amo-npru: ") and "out of window" not in lines[2]
+    assert ("warning: left out of neuilly-sur-marne-amo-concertation, not on its fiche ([inferred]): role, "
+            "client.kind, client.category, site.city, site.districts, components (4 levels)") in lines
+    document = docx.Document(str(out))
+    rows = [row.cells[0].text for row in document.tables[0].rows[1:]]
+    assert rows == ["AMO pour la mise en place de la concertation via la création de la Maison du projet ANRU",
+                    "AMO en vue de la coordination et du montage opérationnel et financier des 12 NPRU d'Est Ensemble"]
+    assert document.core_properties.subject.startswith("AMO concertation et Maison du projet du NPRU des Bosquets — "
+                                                       "Ville de Montfermeil — 21")
+    text = [paragraph.text for paragraph in document.paragraphs]
+    # The levels are guesses: the fiche names no competency to the buyer, and draws no grid.
+    assert not any(line.startswith("Lien avec le marché") for line in text)
+    assert "Composantes de la mission" not in text
+    assert not any("score" in line for line in text)
+    assert (tmp_path / "annexe.refcli.toml").is_file()
+
+
+def test_confirmed_levels_name_the_competencies_the_mission_covers(tmp_path, confirmed_missions):
+    out = tmp_path / "annexe.docx"
+    result = run("--tender", TENDER, "--out", str(out), data=confirmed_missions)
+    assert result.exit_code == 0, result.stderr
+    assert "left out of" not in result.stderr
+    text = [paragraph.text for paragraph in docx.Document(str(out)).paragraphs]
+    relevance = [line for line in text if line.startswith("Lien avec le marché")]
+    assert relevance[0] == ("Lien avec le marché\u00a0: Concertation, Animation partenariale et Conseil stratégique, "
+                            "compétences demandées par le marché.")
+    assert text.count("Composantes de la mission") == 2
+
+
+def test_title_and_limit_override_the_tender(tmp_path):
+    out = tmp_path / "annexe.docx"
+    result = run("--tender", TENDER, "--title", "Autre marché", "-n", "1", "--json", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    import json
+
+    document = json.loads(result.stdout)
+    assert document["command"] == "build-bid" and document["out"] == str(out)
+    assert [item["id"] for item in document["references"]] == ["neuilly-sur-marne-amo-concertation"]
+    assert docx.Document(str(out)).core_properties.subject.startswith("Autre marché — Ville de Montfermeil")
+
+
+def test_ids_and_a_query_together_is_a_usage_error(tmp_path):
+    result = run("--ids", SEED_IDS[0], "concertation", "--out", str(tmp_path / "a.docx"))
+    assert result.exit_code == 2
+    assert "give --ids or a query" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_query_that_selects_nothing_writes_nothing(tmp_path):
+    result = run("xylophonezzz", "--out", str(tmp_path / "a.docx"))
+    assert result.exit_code == 2
+    assert "no mission matches the query" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+THREE_YEARS = str(ROOT / "examples" / "tender-three-years.toml")
+
+
+def test_a_three_year_tender_writes_nothing_and_names_the_references_outside_its_window(tmp_path):
+    out = tmp_path / "annexe.docx"
+    result = run("--tender", THREE_YEARS, "--out", str(out))
+    assert result.exit_code == 1
+    assert result.stdout == "" and list(tmp_path.iterdir()) == []
+    assert result.stderr.count("\n") == 1
+    assert "the tender asks for 3 reference(s) for public clients that ended in 2023 or later" in result.stderr
+    assert "0 qualify" in result.stderr
+    assert "est-ensemble-amo-npru (ended 2021), antony-point-etape-psl (ended 2012)" in result.stderr
+    assert "--years 13 if the buyer accepts older references" in result.stderr  # Hénin, ended 2013, is the third
+
+
+def test_allow_outside_window_takes_them_and_says_so(tmp_path):
+    import json
+    import tomllib
+
+    out = tmp_path / "annexe.docx"
+    result = run("--tender", THREE_YEARS, "--out", str(out), "--allow-outside-window", "--json")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert len(document["references"]) == 3 and len(document["outside_window"]) == 3
+    assert ("warning: outside the window (ended before 2023), taken because of --allow-outside-window: "
+            "neuilly-sur-marne-amo-concertation (2017)") in result.stderr
+    record = tomllib.loads((tmp_path / "annexe.refcli.toml").read_text(encoding="utf-8"))
+    assert record["options"]["allow_outside_window"] is True
+    assert record["options"]["outside_window"] == [item["id"] for item in document["references"]]
+
+
+def test_fewer_references_in_the_window_than_asked_is_exit_1(tmp_path):
+    result = run("--tender", TENDER, "--limit", "3", "--out", str(tmp_path / "a.docx"))
+    assert result.exit_code == 1 and list(tmp_path.iterdir()) == []
+    assert "2 qualify (neuilly-sur-marne-amo-concertation, est-ensemble-amo-npru)" in result.stderr
+    assert "henin-carvin-projet-urbain-social (ended 2013)" in result.stderr
+
+
+def test_ids_outside_the_tender_window_are_refused_unless_allowed(tmp_path):
+    out = tmp_path / "annexe.docx"
+    refused = run("--ids", "est-ensemble-amo-npru,antony-point-etape-psl", "--tender", TENDER, "--out", str(out))
+    assert refused.exit_code == 1 and list(tmp_path.iterdir()) == []
+    assert "--ids: outside the window (ended before 2016): antony-point-etape-psl (ended 2012)" in refused.stderr
+    allowed = run("--ids", "est-ensemble-amo-npru,antony-point-etape-psl", "--tender", TENDER, "--out", str(out),
+                  "--allow-outside-window")
+    assert allowed.exit_code == 0, allowed.stderr
+    assert "taken because of --allow-outside-window: antony-point-etape-psl (2012 (8\u00a0mois))" in allowed.stderr
+    # the tender gives the heading of a hand-picked annex too
+    assert docx.Document(str(out)).core_properties.subject.startswith("AMO concertation et Maison du projet")
+
+
+def test_ids_of_another_client_kind_than_asked_are_refused(tmp_path):
+    result = run("--ids", "est-ensemble-amo-npru", "--client", "private", "--out", str(tmp_path / "a.docx"))
+    assert result.exit_code == 1 and list(tmp_path.iterdir()) == []
+    assert "the tender asks for private clients; not one: est-ensemble-amo-npru" in result.stderr
+
+
+def test_an_existing_selection_record_needs_force_too(tmp_path):
+    out = tmp_path / "annexe.docx"
+    (tmp_path / "annexe.refcli.toml").write_text("keep me", encoding="utf-8")
+    result = run("--ids", SEED_IDS[0], "--out", str(out))
+    assert result.exit_code == 2 and "annexe.refcli.toml: the file exists" in result.stderr
+    assert not out.exists() and (tmp_path / "annexe.refcli.toml").read_text(encoding="utf-8") == "keep me"
+    assert run("--ids", SEED_IDS[0], "--out", str(out), "--force").exit_code == 0
+    assert (tmp_path / "annexe.refcli.toml").read_text(encoding="utf-8").startswith("# refcli selection record")

@@ -1,0 +1,142 @@
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from refcli.cli.commands import app
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = str(ROOT / "data" / "missions")
+TENDER = str(ROOT / "examples" / "tender-concertation.toml")
+
+
+def run(*arguments):
+    return CliRunner().invoke(app, ["search", *arguments, "--data", DATA])
+
+
+def search_json(*arguments):
+    result = run(*arguments, "--json")
+    return result, json.loads(result.stdout) if result.stdout else None
+
+
+def test_concertation_and_maison_du_projet_rank_neuilly_first():
+    result = run("concertation", "maison du projet")
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    rows = [line.split() for line in result.stdout.splitlines()]
+    ranked = [row for row in rows if len(row) > 2 and row[0].isdigit() and row[1].replace(".", "").isdigit()]
+    assert ranked[0][0] == "1" and float(ranked[0][1]) > 80 and ranked[0][2].startswith("neuilly-sur")
+    assert ranked[1][0] == "2" and ranked[1][2].startswith("henin-carvin")
+
+
+def test_json_shape_is_stable():
+    result, document = search_json("GUP", "-c", "gestion urbaine")
+    assert result.exit_code == 0 and result.stderr == ""
+    assert document["version"] == 1 and document["command"] == "search"
+    assert set(document) == {"version", "command", "query", "results"}
+    assert set(document["query"]) == {"terms", "concepts", "competencies", "since", "client_kind", "limit", "notes",
+                                      "tender"}
+    assert document["query"]["competencies"] == {"gup": 1}
+    first = document["results"][0]
+    assert set(first) == {"rank", "id", "score", "title", "client", "client_kind", "start", "end", "ongoing",
+                          "in_window", "matched_terms", "competencies", "explanation", "concepts",
+                          "not_an_intellectual_service", "file"}
+    assert first["rank"] == 1 and first["id"] == "henin-carvin-projet-urbain-social"
+    assert first["competencies"] == [{"id": "gup", "minimum": 1, "level": 3, "covered": True, "points": 30.0}]
+    assert {"term": "GUP", "via": "gestion urbaine de proximité", "field": "keywords",
+            "matched": "gestion urbain proximit", "similarity": 100.0, "kind": "alternative"}.items() <= \
+        first["explanation"][0].items()
+
+
+def test_misspelled_and_accentless_queries_find_what_the_correct_form_finds():
+    _, correct = search_json("gestion urbaine de proximité")
+    for form in ("gestion urbaine de proximite", "gestion urbaine de proximit\ufffd", "GUP"):
+        _, other = search_json(form)
+        assert other["results"][0]["id"] == correct["results"][0]["id"] == "henin-carvin-projet-urbain-social"
+    _, typo = search_json("concertaiton")
+    assert typo["results"][0]["id"] == "neuilly-sur-marne-amo-concertation"
+
+
+def test_explain_shows_what_matched_where():
+    result = run("GUP", "-c", "gestion urbaine", "--explain")
+    assert result.exit_code == 0 and result.stderr == ""
+    assert "GUP → gestion urbaine de proximité" in result.stdout
+    assert "keywords" in result.stdout and "alternative" in result.stdout and "covered" in result.stdout
+    assert "type of service: gestion urbaine de proximité" in result.stdout
+
+
+def test_the_example_tender_finds_its_two_references_and_an_older_one_with_a_higher_limit():
+    result, document = search_json("--tender", TENDER, "-n", "3")
+    assert result.exit_code == 0
+    results = document["results"]
+    assert len(results) == 3 and document["query"]["since"] == 2016
+    assert results[0]["id"] == "neuilly-sur-marne-amo-concertation"
+    assert [item["in_window"] for item in results] == [True, True, False]
+
+
+def test_tender_text_file_with_broken_bytes(tmp_path):
+    path = tmp_path / "objet.txt"
+    path.write_bytes("Assistance \xe0 ma\xeetrise d'ouvrage pour la concertation".encode("latin-1"))
+    result, document = search_json("--tender-text", str(path))
+    assert result.exit_code == 0
+    assert document["results"][0]["id"] == "neuilly-sur-marne-amo-concertation"
+
+
+def test_nothing_matches_is_exit_1():
+    result = run("xylophone")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == "error: no mission matches the query\n"
+    result, document = search_json("xylophone")
+    assert result.exit_code == 1 and result.stderr == "" and document["results"] == []
+
+
+def test_ambiguous_term_is_a_warning_unless_quiet():
+    result = run("CA", "concertation")
+    assert result.exit_code == 0
+    assert result.stderr.startswith("warning: 'CA' left out: ambiguous")
+    assert run("CA", "concertation", "--quiet").stderr == ""
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    ((), "error: query: nothing to search for"),
+    (("CA",), "error: query: nothing to search for"),
+    (("x", "-c", "concertaion"),
+     "error: --competency: 'concertaion': unknown competency; did you mean 'Concertation'?"),
+    (("x", "--limit", "-1"), "error: --limit: must be 1 or more, got -1"),
+    (("x", "--since", "2999"), "error: --since: the window starts in 2999, in the future"),
+    (("x", "--years", "0"), "error: --years: must be 1 or more, got 0"),
+    (("x", "--client", "associatif"), "error: --client: 'associatif': expected public or private"),
+    (("--tender", "/nonexistent/tender.toml"), "error: /nonexistent/tender.toml: cannot read the tender file"),
+    (("--tender-text", "/nonexistent/objet.docx"), "error: --tender-text /nonexistent/objet.docx: cannot read"),
+])
+def test_bad_usage_is_one_line_on_stderr_and_exit_2(arguments, message):
+    result = run(*arguments)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(message)
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_invalid_tender_toml_is_exit_2_naming_the_file_and_key(tmp_path):
+    path = tmp_path / "tender.toml"
+    path.write_text("title = \n", encoding="utf-8")
+    result = run("--tender", str(path))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"error: {path}: TOML syntax error")
+    path.write_text("[competencies]\nconcertation = 9\n", encoding="utf-8")
+    result = run("--tender", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {path}: competencies.concertation: minimum level must be")
+
+
+def test_search_is_documented():
+    assert "| `refcli search" in (ROOT / "README.md").read_text(encoding="utf-8")
+    search = (ROOT / "docs" / "search.md").read_text(encoding="utf-8")
+    result = CliRunner().invoke(app, ["search", "--help"])
+    assert result.exit_code == 0
+    for option in ("--text", "--tender-text", "--tender", "--competency", "--since", "--years", "--client",
+                   "--limit", "--explain", "--json"):
+        assert option in result.stdout
+        assert f"`{option}" in search, f"{option} is missing from docs/search.md"

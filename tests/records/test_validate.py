@@ -1,0 +1,295 @@
+"""Every validation rule, one bad record each, with the message it must give."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from refcli.records.library import load_library
+from tests.conftest import MINIMAL_RECORD
+
+FULL_RECORD = MINIMAL_RECORD + """
+[site]
+city = "Exemple"
+
+[amounts.fee]
+value = 1000
+basis = "HT"
+
+[[programme]]
+label = "démolitions"
+count = 3
+
+[components]
+concertation = 3
+"""
+
+
+def problems_for(folder: Path, text: str | bytes, name: str = "bad.toml") -> list[str]:
+    path = folder / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    library = load_library(folder)
+    return [str(problem) for problem in library.problems if problem.path == str(path)]
+
+
+def replace(text: str, old: str, new: str) -> str:
+    assert old in text, old
+    return text.replace(old, new, 1)
+
+
+def test_the_minimal_and_full_records_are_valid(empty_library: Path) -> None:
+    assert problems_for(empty_library, replace(FULL_RECORD, '"minimal"', '"full"')) == []
+    library = load_library(empty_library)
+    full = library.get("full")
+    assert full is not None and full.components == {"concertation": 3} and full.fee.value == 1000
+    assert full.period.end == 2020  # end defaults to start
+
+
+CASES = [
+    ("syntax error", 'title = "unclosed\n', "bad.toml:1:18: TOML syntax error: Illegal character '\\n'"),
+    ("unknown key", MINIMAL_RECORD.replace("stakes =", "stake_s = 'x'\nstakes ="),
+     "bad.toml: stake_s: unknown key; did you mean 'stakes'?"),
+    ("unknown nested key", MINIMAL_RECORD + "clientt = 1\n", "period.clientt: unknown key"),
+    ("wrong type", replace(MINIMAL_RECORD, "start = 2020", 'start = "2020"'),
+     "period.start: expected a whole number, got a string"),
+    ("wrong type list", replace(MINIMAL_RECORD, 'content = ["Un contenu."]', 'content = "Un contenu."'),
+     "content: expected a list of strings, got a string"),
+    ("missing field", replace(MINIMAL_RECORD, 'title = "Etude urbaine minimale"\n', ""),
+     "bad.toml: title: missing required key (a string)"),
+    ("missing nested field", replace(MINIMAL_RECORD, 'kind = "public"\n', ""),
+     "client.kind: missing required key"),
+    ("bad choice", replace(MINIMAL_RECORD, 'kind = "public"', 'kind = "publik"'),
+     "client.kind: must be one of public, private (got 'publik'); did you mean 'public'?"),
+    ("bad role", replace(MINIMAL_RECORD, '"titulaire"', '"mandatair"'),
+     "role: must be one of titulaire, mandataire, co-traitant, sous-traitant"),
+    ("bad id", replace(MINIMAL_RECORD, '"minimal"', '"Minimal Record"'),
+     "id: must be lowercase letters, digits and single hyphens"),
+    ("empty string", replace(MINIMAL_RECORD, '"Un enjeu."', '"  "'), "stakes: must not be empty"),
+    ("empty content", replace(MINIMAL_RECORD, '["Un contenu."]', "[]"), "content: must hold at least one item"),
+    ("unknown component", MINIMAL_RECORD + "\n[components]\nConcertaion = 2\n",
+     "components.Concertaion: unknown mission component; did you mean 'Concertation'?"),
+    ("level out of range", MINIMAL_RECORD + "\n[components]\nconcertation = 6\n",
+     "components.concertation: level must be from 1 to 5 (got 6)"),
+    ("level zero", MINIMAL_RECORD + "\n[components]\ngup = 0\n", "components.gup: level must be from 1 to 5 (got 0)"),
+    ("component twice", MINIMAL_RECORD + "\n[components]\ngup = 2\nGUSP = 3\n",
+     "components.GUSP: names component 'gup' a second time"),
+    ("end before start", replace(MINIMAL_RECORD, "start = 2020", "start = 2020\nend = 2018"),
+     "period.end: end year 2018 is before start year 2020"),
+    ("year out of range", replace(MINIMAL_RECORD, "start = 2020", "start = 20"),
+     "period.start: must be a year between 1950 and 2100"),
+    ("negative amount", MINIMAL_RECORD + "\n[amounts.fee]\nvalue = -5\n",
+     "amounts.fee.value: must not be negative (got -5)"),
+    ("negative count", MINIMAL_RECORD + '\n[[programme]]\nlabel = "démolitions"\ncount = -1\n',
+     "programme[0].count: must not be negative (got -1)"),
+    ("bad basis", MINIMAL_RECORD + '\n[amounts.fee]\nvalue = 5\nbasis = "HTT"\n',
+     "amounts.fee.basis: must be HT or TTC, as the fiche states it; leave basis out when the fiche does not say "
+     "(got 'HTT')"),
+    ("TF as a basis", MINIMAL_RECORD + '\n[amounts.fee]\nvalue = 5\nbasis = "TF"\n',
+     'amounts.fee.basis: "TF" is the tranche ferme, what the fee covers, not a tax basis: write scope = '
+     '"tranche ferme"'),
+    ("bad scope", MINIMAL_RECORD + '\n[amounts.fee]\nvalue = 5\nscope = "tranche"\n',
+     "amounts.fee.scope: must be one of mission, tranche ferme (got 'tranche')"),
+    ("scope of a project amount", MINIMAL_RECORD + '\n[amounts.project]\nvalue = 5\nscope = "mission"\n',
+     "amounts.project.scope: unknown key"),
+    ("inferred path naming no key", MINIMAL_RECORD + '\n[site]\ncity = "X"\n\n[inferred]\n"site.cty" = "guessed"\n',
+     "inferred.site.cty: names no key of the record ('site.cty'); did you mean 'site.city'?"),
+    ("inferred path, dotted", MINIMAL_RECORD + '\n[inferred]\nsite.city = "guessed"\n',
+     "inferred.site.city: names no key of the record ('site.city')"),
+    ("inferred unmarkable", MINIMAL_RECORD + '\n[inferred]\ntitle = "guessed"\n',
+     "inferred.title: 'title' cannot be marked inferred"),
+    ("inferred empty reason", MINIMAL_RECORD + '\n[inferred]\nrole = " "\n',
+     "inferred.role: give the reason the value is not on the fiche"),
+    ("inferred not a table", 'inferred = ["role"]\n' + MINIMAL_RECORD,
+     'inferred: expected a table of "key.path" = "why the value is not on the fiche", got a list'),
+    ("bad currency", MINIMAL_RECORD + '\n[amounts.fee]\nvalue = 5\ncurrency = "euros"\n',
+     "amounts.fee.currency: must be a three-letter ISO code"),
+    ("missing illustration", MINIMAL_RECORD + '\n[[illustrations]]\nfile = "plan.png"\ncaption = "Plan"\n',
+     "illustrations[0].file: the illustration file 'plan.png' does not exist"),
+    ("illustration outside", MINIMAL_RECORD + '\n[[illustrations]]\nfile = "../../etc/passwd"\ncaption = "x"\n',
+     "illustrations[0].file: '../../etc/passwd' points outside the library folder"),
+    ("illustration absolute", MINIMAL_RECORD + '\n[[illustrations]]\nfile = "/etc/passwd"\ncaption = "x"\n',
+     "illustrations[0].file: must be a path relative to the library folder"),
+    ("huge text", replace(MINIMAL_RECORD, '"Un enjeu."', '"' + "a" * 20_001 + '"'),
+     "stakes: is 20,001 characters long; the limit is 20,000"),
+    ("empty file", "", "bad.toml: the file is empty"),
+    ("array of tables", '[[mission]]\nid = "a"\ntitle = "b"\n',
+     "bad.toml: mission: the record is an array of tables"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [case[1:] for case in CASES], ids=[case[0] for case in CASES])
+def test_each_rule_reports_the_file_the_key_and_the_reason(empty_library: Path, text: str, expected: str) -> None:
+    problems = problems_for(empty_library, text)
+    assert problems, "the record should have been rejected"
+    assert any(expected in problem for problem in problems), problems
+    assert all(problem.startswith(str(empty_library / "bad.toml")) for problem in problems)
+
+
+def test_non_utf8_bytes_are_located(empty_library: Path) -> None:
+    problems = problems_for(empty_library, MINIMAL_RECORD.replace("minimal", "latin").encode("latin-1")
+                            + b'\nsources = "caf\xe9"\n')
+    assert problems == [f"{empty_library / 'bad.toml'}:15: not UTF-8 text (byte 0xe9); save it as UTF-8"]
+
+
+def test_a_byte_order_mark_is_a_problem(empty_library: Path) -> None:
+    problems = problems_for(empty_library, b"\xef\xbb\xbf" + MINIMAL_RECORD.replace("minimal", "bom").encode())
+    assert problems == [f"{empty_library / 'bad.toml'}: the file starts with a byte-order mark (BOM); "
+                        "save it as UTF-8 without BOM"]
+
+
+def test_every_problem_of_a_record_is_reported_at_once(empty_library: Path) -> None:
+    text = replace(replace(MINIMAL_RECORD, 'kind = "public"', 'kind = "publik"'), "start = 2020", "start = -1")
+    problems = problems_for(empty_library, text + "extra = 1\n")
+    assert len(problems) == 3, problems
+
+
+def test_duplicate_ids_across_files_name_both_files(empty_library: Path) -> None:
+    (empty_library / "zz-copy.toml").write_text(MINIMAL_RECORD, encoding="utf-8")
+    library = load_library(empty_library)
+    assert [mission.id for mission in library.missions] == ["minimal"]
+    [problem] = library.problems
+    assert problem.path == str(empty_library / "zz-copy.toml")
+    assert f"duplicate id 'minimal', already used by {empty_library / 'minimal.toml'}" in str(problem)
+
+
+def test_an_illustration_inside_the_library_is_accepted(empty_library: Path) -> None:
+    (empty_library / "images").mkdir()
+    (empty_library / "images" / "plan.png").write_bytes(b"\x89PNG")
+    text = replace(MINIMAL_RECORD, '"minimal"', '"illustrated"')
+    text += '\n[[illustrations]]\nfile = "images/plan.png"\ncaption = "Plan"\ncredit = "agence"\n'
+    assert problems_for(empty_library, text) == []
+
+
+def test_a_symlink_out_of_the_library_is_refused(empty_library: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "secret.png"
+    outside.write_bytes(b"\x89PNG")
+    (empty_library / "link.png").symlink_to(outside)
+    text = replace(MINIMAL_RECORD, '"minimal"', '"linked"')
+    text += '\n[[illustrations]]\nfile = "link.png"\ncaption = "Plan"\n'
+    assert any("points outside the library folder" in problem for problem in problems_for(empty_library, text))
+
+
+def test_validation_never_modifies_a_file(library_folder: Path) -> None:
+    bad = library_folder / "bad.toml"
+    bad.write_text("title = \n", encoding="utf-8")
+    before = {path: path.read_bytes() for path in library_folder.iterdir()}
+    load_library(library_folder)
+    assert {path: path.read_bytes() for path in library_folder.iterdir()} == before
+
+
+RICH_RECORD = FULL_RECORD.replace('role = "titulaire"\n', '''role = "titulaire"
+subtitle = "Un sous-titre"
+partners = ["ANRU", "Ville"]
+keywords = ["ANRU", "concertation"]
+sources = "Fiche papier"
+certificate = true
+''').replace("[client]\n", '[client]\ncategory = "commune"\ncontact = "Mme X"\n').replace(
+    "[period]\nstart = 2020\n", "[period]\nstart = 2020\nend = 2021\nduration_months = 14\nongoing = false\n").replace(
+    '[site]\ncity = "Exemple"\n', '[site]\ncity = "Exemple"\ndistricts = ["Centre"]\npopulation = 1200\nnote = "QPV"\n'
+) + """gup = 2
+
+[team]
+members = ["FCL", "Perspectives Urbaines"]
+mandataire = "FCL"
+director = "A. B."
+referent = "C. D."
+consultants = ["E. F."]
+
+[amounts.project]
+value = 1.5e6
+currency = "EUR"
+basis = "TTC"
+as_written = "1,5 M€"
+
+[[illustrations]]
+file = "plan.png"
+caption = "Plan"
+credit = "agence"
+"""
+
+# Values a key may wrongly hold: each type, empty and blank, too long, out of range, not finite, near misses.
+BAD_VALUES = ["", "  ", "a" * 20_001, "x", "publik", "HTT", "euros", "Minimal Record", -1, 0, 1, 6, 20, 2101,
+              1.5, -0.5, float("nan"), float("inf"), True, [], ["a", ""], ["a", 3], [{}], {}, {"unknown": 1},
+              {"Concertaion": 2}, {"gup": 2, "GUSP": 3}, {"gup": 0}, {"gup": True}, {"gup": 2.0}]
+
+
+def _key_paths(value, path=()):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield (*path, key)
+            yield from _key_paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield (*path, index)
+            yield from _key_paths(item, (*path, index))
+
+
+def _variants(table):
+    """The table, then one change at a time: each key path given each bad value, deleted, or beside an unknown key."""
+    import copy
+
+    yield table
+    for path in _key_paths(table):
+        for value in [*BAD_VALUES, None]:
+            variant = copy.deepcopy(table)
+            parent = variant
+            for key in path[:-1]:
+                parent = parent[key]
+            if value is None:
+                del parent[path[-1]]
+            else:
+                parent[path[-1]] = value
+            yield variant
+        variant = copy.deepcopy(table)
+        parent = variant
+        for key in path:
+            parent = parent[key]
+        if isinstance(parent, dict):
+            parent["unknown"] = "x"
+            yield variant
+
+
+def test_the_fast_checks_accept_what_the_checker_accepts_and_clean_it_the_same() -> None:
+    """The fast checks are a shortcut for valid records: where they accept a table, the full checker
+    finds no problem and gives the same clean table; where they refuse one, it finds a problem."""
+    import tomllib
+
+    from refcli.records.validate import _FAST_RECORD, SCHEMA, _Checker, _Invalid
+    from refcli.records.vocabulary import load_vocabulary
+    from tests.conftest import SHIPPED_MISSIONS
+
+    vocabulary = load_vocabulary(SHIPPED_MISSIONS)
+    tables = [tomllib.loads(RICH_RECORD)] + [tomllib.loads(path.read_text(encoding="utf-8"))
+                                             for path in sorted(SHIPPED_MISSIONS.glob("*.toml"))]
+    accepted = refused = 0
+    for table in tables:
+        for variant in _variants(table):
+            checker = _Checker(Path("x.toml"), vocabulary, None)
+            slow = checker.table(variant, SCHEMA, "")
+            try:
+                fast = _FAST_RECORD(variant, vocabulary)
+            except _Invalid:
+                assert checker.problems, variant
+                refused += 1
+                continue
+            assert not checker.problems, (variant, checker.problems)
+            assert fast == slow
+            assert list(fast.get("components", {})) == list(slow.get("components", {}))  # the vocabulary's order
+            assert {key: type(fast[key]) for key in fast} == {key: type(slow[key]) for key in slow}
+            accepted += 1
+    assert accepted > 100 and refused > 1000, (accepted, refused)
+
+
+def test_a_record_the_fast_checks_refuse_gets_the_checkers_messages(empty_library: Path) -> None:
+    text = replace(replace(MINIMAL_RECORD, 'kind = "public"', 'kind = "publik"'), "start = 2020", "start = -1")
+    text = replace(text, "[client]", 'keywords = ["a", ""]\n\n[client]')
+    assert problems_for(empty_library, text) == [  # in the schema's order
+        f"{empty_library / 'bad.toml'}: client.kind: must be one of public, private (got 'publik'); "
+        "did you mean 'public'?",
+        f"{empty_library / 'bad.toml'}: period.start: must be a year between 1950 and 2100 (got -1)",
+        f"{empty_library / 'bad.toml'}: keywords[1]: must not be empty",
+    ]

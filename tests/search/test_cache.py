@@ -1,0 +1,307 @@
+"""The library cache never changes a result: edits, additions, deletions, vocabulary changes, damage."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from refcli.search.cache import cache_file, load_library_cached
+from refcli.cli.commands import app
+from refcli.records.library import load_library
+from tests.conftest import ROOT, record_text
+
+sys.path.insert(0, str(ROOT / "bench"))
+
+from generate import generate_library
+
+SEARCHES = [
+    ["concertation", "maison du projet"],
+    ["GUP", "-c", "gestion urbaine", "--explain"],
+    ["concertaiton", "--since", "2015", "--client", "public"],
+    ["-c", "capitalisation:3", "-n", "30"],
+    ["relogement", "NPNRU", "--years", "8"],
+]
+LISTS = [[], ["-c", "concertation", "--since", "2015"]]
+
+
+@pytest.fixture
+def big_library(tmp_path: Path) -> Path:
+    """Forty generated records beside the shipped five, the vocabulary and the glossary."""
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    generate_library(40, data / "missions" / "generated", seed=3)
+    return data / "missions"
+
+
+def outputs(folder: Path, *extra: str) -> dict[str, tuple[int, str, str]]:
+    """Every search and list, as (exit code, stdout, stderr), through the cache or not (extra)."""
+    runner = CliRunner()
+    found = {}
+    for arguments in SEARCHES:
+        result = runner.invoke(app, ["search", *arguments, "--data", str(folder), "--json", *extra])
+        found[" ".join(arguments)] = (result.exit_code, result.stdout, result.stderr)
+    for arguments in LISTS:
+        result = runner.invoke(app, ["list", *arguments, "--data", str(folder), "--json", *extra])
+        found["list " + " ".join(arguments)] = (result.exit_code, result.stdout, result.stderr)
+    result = runner.invoke(app, ["show", "antony-point-etape-psl", "--data", str(folder), "--json", *extra])
+    found["show"] = (result.exit_code, result.stdout, result.stderr)
+    return found
+
+
+def assert_cache_changes_nothing(folder: Path) -> None:
+    without = outputs(folder, "--no-cache")
+    assert outputs(folder) == without  # builds or updates the cache
+    assert outputs(folder) == without  # reads it warm
+    assert any(json.loads(stdout).get("results") for code, stdout, _ in without.values() if code == 0)
+
+
+def test_the_cache_gives_the_same_results_through_edits_additions_and_deletions(big_library: Path,
+                                                                                 cache_dir: Path) -> None:
+    assert_cache_changes_nothing(big_library)
+    assert list(cache_dir.glob("library-*.sqlite3"))
+    generated = sorted((big_library / "generated").glob("*.toml"))
+
+    # edited: a new keyword that a search looks for, and a record that loses its concertation
+    record = generated[0]
+    record.write_text(record.read_text(encoding="utf-8").replace("keywords = [", 'keywords = [\n    "relogement",'),
+                      encoding="utf-8")
+    antony = big_library / "antony-point-etape-psl.toml"
+    antony.write_text(antony.read_text(encoding="utf-8").replace("capitalisation = 5", "capitalisation = 1"),
+                      encoding="utf-8")
+    # an edit that keeps the size: the modification time tells it
+    stat = generated[1].stat()
+    text = generated[1].read_text(encoding="utf-8")
+    generated[1].write_text(text.replace("start = 20", "start = 19", 1) if "start = 20" in text else text,
+                            encoding="utf-8")
+    os.utime(generated[1], ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert_cache_changes_nothing(big_library)
+
+    # added, deleted, made invalid, a duplicate id
+    (big_library / "ajout.toml").write_text(record_text("ajout-relogement", "Relogement et concertation",
+                                                        keywords=("relogement",)), encoding="utf-8")
+    generated[2].unlink()
+    generated[3].write_text(generated[3].read_text(encoding="utf-8").replace('role = "', 'role = "x'),
+                            encoding="utf-8")
+    shutil.copy(generated[4], big_library / "zz-copy.toml")
+    assert_cache_changes_nothing(big_library)
+    assert "duplicate id" in outputs(big_library)["list "][2]
+
+
+def test_changing_the_vocabulary_or_the_glossary_changes_results_alike(big_library: Path) -> None:
+    assert_cache_changes_nothing(big_library)
+    components = big_library.parent / "components.toml"
+    components.write_text(components.read_text(encoding="utf-8").replace(
+        'label = "Concertation"', 'label = "Participation citoyenne"'), encoding="utf-8")
+    assert_cache_changes_nothing(big_library)
+    glossary = big_library.parent / "glossary.toml"
+    synonyms = '\n[[synonyms]]\nterms = ["maison du projet", "tableau de bord"]\n'
+    glossary.write_text(glossary.read_text(encoding="utf-8") + synonyms, encoding="utf-8")
+    assert_cache_changes_nothing(big_library)
+
+
+def test_a_deleted_illustration_is_noticed(data_copy: Path) -> None:
+    from tests.conftest import add_illustration
+
+    image = add_illustration(data_copy, "bagneux-point-etape-cloture.toml")
+    assert_cache_changes_nothing(data_copy)
+    image.unlink()
+    assert_cache_changes_nothing(data_copy)
+    assert "does not exist" in outputs(data_copy)["list "][2]
+    add_illustration(data_copy, "antony-point-etape-psl.toml")  # the image is back, the record unchanged
+    assert_cache_changes_nothing(data_copy)
+
+
+def _stdout(found: dict[str, tuple[int, str, str]]) -> dict[str, tuple[int, str]]:
+    return {key: value[:2] for key, value in found.items()}
+
+
+UNSORTED = "x'" + __import__("marshal").dumps({0: (bytes([2, 0, 0, 0, 1, 0, 0, 0]), bytes([1, 0, 1, 0]))}).hex() + "'"
+
+
+@pytest.mark.parametrize("damage", ["random bytes", "truncated", "another identity", "missing words", "bad posting",
+                                    "unsorted posting", "bad record", "bad manifest", "empty file"])
+def test_a_damaged_cache_is_rebuilt_never_trusted(big_library: Path, cache_dir: Path, damage: str) -> None:
+    expected = outputs(big_library, "--no-cache")
+    assert outputs(big_library) == expected
+    (database,) = cache_dir.glob("library-*.sqlite3")
+    if damage == "random bytes":
+        database.write_bytes(random.Random(1).randbytes(50_000))
+    elif damage == "truncated":
+        database.write_bytes(database.read_bytes()[: database.stat().st_size // 2])
+    elif damage == "empty file":
+        database.write_bytes(b"")
+    else:
+        with sqlite3.connect(database) as connection:
+            if damage == "another identity":  # another refcli, other components: rebuilt without a word
+                connection.execute("UPDATE meta SET value = 'x' WHERE key = 'identity'")
+            elif damage == "missing words":
+                connection.execute("DELETE FROM blobs WHERE name = 'words'")
+            elif damage == "bad posting":
+                connection.execute("UPDATE postings SET data = x'0102' WHERE key = 'concertat'")
+            elif damage == "unsorted posting":
+                connection.execute(f"UPDATE postings SET data = {UNSORTED} WHERE key = 'maison projet'")
+            elif damage == "bad record":  # found when a search decodes a result
+                connection.execute("UPDATE files SET record = '{\"id\": 3}' WHERE path = 'antony-point-etape-psl.toml'")
+            else:
+                connection.execute("UPDATE blobs SET data = x'0102' WHERE name = 'manifest'")
+            assert connection.total_changes, f"{damage}: the statement damaged nothing"
+        connection.close()
+    found = outputs(big_library)
+    assert _stdout(found) == _stdout(expected)
+    if damage == "another identity":
+        assert found == expected
+    assert outputs(big_library) == expected  # repaired: warm and quiet again
+
+
+def test_a_programming_error_in_the_warm_load_is_not_taken_for_damage(big_library: Path, cache_dir: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug raises: it is neither swallowed as damage nor answered by rebuilding the cache on every run."""
+    import refcli.search.cache
+
+    outputs(big_library)
+
+    def broken(*arguments, **options):
+        raise TypeError("a bug")
+
+    monkeypatch.setattr(refcli.search.cache, "keep_first", broken)
+    result = CliRunner().invoke(app, ["search", "concertation", "--data", str(big_library), "--json"])
+    assert result.exit_code != 0 and isinstance(result.exception, TypeError)
+
+
+@pytest.mark.parametrize("damage", ["UPDATE postings SET data = x'0102' WHERE key = 'concertat'",
+                                    "UPDATE files SET record = '[1]' WHERE path LIKE 'generated/%'",
+                                    "DELETE FROM blobs WHERE name = 'words'"])
+def test_damage_found_while_patching_rebuilds(big_library: Path, cache_dir: Path, damage: str) -> None:
+    expected = outputs(big_library, "--no-cache")
+    assert outputs(big_library) == expected
+    (database,) = cache_dir.glob("library-*.sqlite3")
+    with sqlite3.connect(database) as connection:
+        connection.execute(damage)
+        assert connection.total_changes, f"{damage}: the statement damaged nothing"
+    connection.close()
+    for record in sorted((big_library / "generated").glob("*.toml"))[:3]:  # edits that reach the damage
+        text = record.read_text(encoding="utf-8")
+        record.write_text(text.replace("keywords = [", 'keywords = [\n    "concertation",'), encoding="utf-8")
+    without = outputs(big_library, "--no-cache")
+    found = outputs(big_library)
+    assert _stdout(found) == _stdout(without)
+    assert any("cache rebuilt" in stderr for _, _, stderr in found.values())
+    assert outputs(big_library) == without
+
+
+def _postings_by_path(database: Path) -> dict[str, object]:
+    """The stored postings, each slot named by its file's path (slots differ between an updated and a new cache)."""
+    import marshal
+    from array import array
+
+    with sqlite3.connect(database) as connection:
+        paths = dict(connection.execute("SELECT slot, path FROM files"))
+        found: dict[str, object] = {}
+        for key, data in connection.execute("SELECT key, data FROM postings"):
+            found[key] = {field: sorted(zip([paths[slot] for slot in array("i", slots)], array("H", counts),
+                                            strict=True))
+                          for field, (slots, counts) in marshal.loads(data).items()}
+        words = connection.execute("SELECT data FROM blobs WHERE name = 'words'").fetchone()[0]
+    connection.close()
+    return {"words": marshal.loads(words), **found}
+
+
+def test_patched_postings_equal_a_fresh_cache(big_library: Path, cache_dir: Path, tmp_path: Path) -> None:
+    load_library_cached(big_library, cache_dir, with_index=True)
+    generated = sorted((big_library / "generated").glob("*.toml"))
+    generated[0].write_text(generated[0].read_text(encoding="utf-8").replace("keywords = [",
+                                                                             'keywords = [\n    "zygomatique",'),
+                            encoding="utf-8")
+    generated[1].unlink()
+    (big_library / "ajout.toml").write_text(record_text("ajout", "Relogement et concertation"), encoding="utf-8")
+    generated[2].write_text("id = [", encoding="utf-8")
+    updated = load_library_cached(big_library, cache_dir, with_index=True)
+    assert updated.note is None and updated.index is not None
+    fresh = load_library_cached(big_library, tmp_path / "fresh", with_index=True)
+    stored, new = _postings_by_path(cache_file(big_library, cache_dir)), \
+        _postings_by_path(cache_file(big_library, tmp_path / "fresh"))
+    # The words of a file deleted stay listed (a word list only grows between rebuilds); the postings agree.
+    assert stored.pop("words").items() >= new.pop("words").items()
+    assert stored == new
+    assert "zygomatique" in updated.index.words
+    assert sorted(map(updated.index.facts.of, updated.index.facts.ids)) == \
+        sorted(map(fresh.index.facts.of, fresh.index.facts.ids))
+
+
+def test_a_cache_folder_that_cannot_be_written_is_done_without(big_library: Path, tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be", encoding="utf-8")
+    expected = outputs(big_library, "--no-cache")
+    found = outputs(big_library, "--cache-dir", str(blocked))
+    assert {key: value[:2] for key, value in found.items()} == {key: value[:2] for key, value in expected.items()}
+    assert all("cache not written" in stderr for _, _, stderr in found.values())
+    result = CliRunner().invoke(app, ["list", "--data", str(big_library), "--cache-dir", str(blocked), "--quiet"])
+    assert result.exit_code == 0 and result.stderr == ""
+
+
+def test_no_cache_creates_no_cache(big_library: Path, cache_dir: Path) -> None:
+    outputs(big_library, "--no-cache")
+    assert list(cache_dir.iterdir()) == []
+
+
+def test_cache_dir_option_and_environment(big_library: Path, tmp_path: Path, cache_dir: Path) -> None:
+    chosen = tmp_path / "chosen"
+    result = CliRunner().invoke(app, ["list", "--data", str(big_library), "--cache-dir", str(chosen), "--json"])
+    assert result.exit_code == 0
+    assert cache_file(big_library, chosen).is_file()
+    assert list(cache_dir.iterdir()) == []
+
+
+def test_a_warm_search_decodes_only_the_records_it_shows(big_library: Path, cache_dir: Path) -> None:
+    load_library_cached(big_library, cache_dir, lazy=True)
+    loaded = load_library_cached(big_library, cache_dir, lazy=True)
+    missions = loaded.library.missions
+    assert not isinstance(missions, tuple) and len(missions) == 45
+    first = missions[0]
+    assert missions.decoded.keys() == {0}  # type: ignore[attr-defined]
+    assert loaded.library.get("bagneux-point-etape-cloture").id == "bagneux-point-etape-cloture"
+    assert len(missions.decoded) == 2 and loaded.library.get("nope") is None  # type: ignore[attr-defined]
+    full = load_library(big_library)
+    assert first == full.missions[0] and first.path == full.missions[0].path
+    assert list(missions) == list(full.missions)
+    assert load_library_cached(big_library, cache_dir).library == full
+
+
+def test_an_edited_record_patches_the_manifest_as_a_fresh_cache_writes_it(big_library: Path, cache_dir: Path,
+                                                                         tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The usual update (files only edited, valid before and after) patches the manifest in place."""
+    load_library_cached(big_library, cache_dir, with_index=True)
+    generated = sorted((big_library / "generated").glob("*.toml"))
+    edits = [(generated[0], ("keywords = [", 'keywords = [\n    "zygomatique",')),
+             (big_library / "antony-point-etape-psl.toml", ("capitalisation = 5", "capitalisation = 1")),
+             (big_library / "henin-carvin-projet-urbain-social.toml",
+              ("[components]", "[components]\ncoordination = 2"))]
+    for record, change in edits:
+        record.write_text(record.read_text(encoding="utf-8").replace(*change, 1), encoding="utf-8")
+    import refcli.search.cache
+
+    in_place = []
+    patch = refcli.search.cache._edited_in_place
+
+    def watched(*arguments):
+        in_place.append(patch(*arguments))
+        return in_place[-1]
+
+    monkeypatch.setattr(refcli.search.cache, "_edited_in_place", watched)
+    updated = load_library_cached(big_library, cache_dir, with_index=True)
+    assert in_place and in_place[0] is not None
+    fresh = load_library_cached(big_library, tmp_path / "fresh", with_index=True)
+    assert sorted(map(updated.index.facts.of, updated.index.facts.ids)) == \
+        sorted(map(fresh.index.facts.of, fresh.index.facts.ids))
+    again = load_library_cached(big_library, cache_dir, with_index=True)  # warm, from the patched manifest
+    assert sorted(map(again.index.facts.of, again.index.facts.ids)) == \
+        sorted(map(fresh.index.facts.of, fresh.index.facts.ids))

@@ -1,0 +1,105 @@
+"""check_tender: the checklist's items on the shipped library and the example tenders."""
+
+from __future__ import annotations
+
+import datetime
+
+from refcli.search.check import check_tender
+from refcli.search.query import build_query, load_tender
+from tests.conftest import ROOT
+
+TODAY = datetime.date(2026, 11, 21)
+
+
+def _check(library, glossary, index, tender_name=None, **options):
+    tender = load_tender(ROOT / "examples" / tender_name) if tender_name else None
+    query = build_query(library.vocabulary, glossary, tender=tender, year=TODAY.year, **options)
+    return check_tender(library, index, query, today=TODAY)
+
+
+def _items(checklist):
+    return {item.name: item for item in checklist.items}
+
+
+def test_a_tender_the_library_meets_passes(confirmed_library, glossary, confirmed_index):
+    checklist = _check(confirmed_library, glossary, confirmed_index, "tender-amo-npru.toml")
+    assert checklist.passed, [item for item in checklist.items if not item.passed]
+    assert [match.id for match in checklist.selected] == ["neuilly-sur-marne-amo-concertation",
+                                                         "est-ensemble-amo-npru"]
+    assert checklist.coverage == {"concertation": {"neuilly-sur-marne-amo-concertation": 5, "est-ensemble-amo-npru": 0},
+                                  "finance": {"neuilly-sur-marne-amo-concertation": 0, "est-ensemble-amo-npru": 5}}
+    assert _items(checklist)["illustrations"].status == "info"
+
+
+def test_missing_references_competency_amounts_and_illustrations_fail_with_advice(seed_library, glossary, seed_index):
+    checklist = _check(seed_library, glossary, seed_index, "tender-coordination.toml")
+    items = _items(checklist)
+    assert not checklist.passed
+    count = items["4 reference(s) inside the window"]
+    assert count.status == "fail" and "3 missing" in count.detail
+    assert "henin-carvin-projet-urbain-social (2013)" in count.detail
+    assert "--years 14" in count.advice
+    coordination = items["Coordination inter-chantiers ≥ 4"]
+    assert coordination.status == "fail"
+    assert "highest: est-ensemble-amo-npru, level 3" in coordination.detail
+    assert coordination.advice.startswith("add a reference covering Coordination inter-chantiers ≥ 4")
+    assert checklist.uncoverable == ("coordination",)
+    antony = items["antony-point-etape-psl: amount, date, client"]
+    assert antony.status == "fail" and "only the project's cost" in antony.detail
+    assert "add amounts.fee" in antony.advice and "antony-point-etape-psl.toml" in antony.advice
+    assert items["henin-carvin-projet-urbain-social: amount, date, client"].advice.startswith(
+        "add amounts.fee to henin-carvin-projet-urbain-social.toml; confirm client.kind")
+    assert items["illustrations"].status == "fail"
+    est_ensemble = items["est-ensemble-amo-npru: amount, date, client"]
+    assert est_ensemble.detail.startswith("fee 99\u202f685\u00a0€\u00a0HT;") and "basis" not in est_ensemble.advice
+
+
+def test_without_a_window_the_legal_default_is_an_information(confirmed_library, glossary, confirmed_index):
+    checklist = _check(confirmed_library, glossary, confirmed_index, competencies=["concertation:4"], limit=1)
+    window = _items(checklist)["window"]
+    assert window.status == "info" and window.passed
+    assert "last 3 years" in window.detail and "--years 3" in window.advice
+    assert checklist.passed
+    assert _items(checklist)["1 reference(s)"].status == "pass"
+
+
+def test_more_references_than_the_library_holds_is_a_failed_item(seed_library, glossary, seed_index):
+    checklist = _check(seed_library, glossary, seed_index, competencies=["concertation:4"], limit=4)
+    count = _items(checklist)["4 reference(s)"]
+    assert count.status == "fail" and "2 missing" in count.detail
+
+
+def test_a_fee_without_basis_is_flagged(write_library, glossary):
+    from refcli.search.index import build_index
+    from tests.conftest import record_text
+
+    text = record_text("sans-base", "Concertation", components="concertation = 4")
+    text += "\n[amounts.fee]\nvalue = 1000\n"
+    library = write_library({"sans-base": text})
+    checklist = _check(library, glossary, build_index(library), competencies=["concertation"], limit=1)
+    item = _items(checklist)["sans-base: amount, date, client"]
+    assert item.status == "fail"
+    assert item.advice == ("the fee's tax basis is not stated: add amounts.fee.basis (HT or TTC, as the contract "
+                           "says) to sans-base.toml")
+
+
+def test_the_shipped_records_unconfirmed_values_are_an_item_of_their_own(seed_library, glossary, seed_index):
+    checklist = _check(seed_library, glossary, seed_index, "tender-amo-npru.toml")
+    items = _items(checklist)
+    neuilly = items["neuilly-sur-marne-amo-concertation: values not on the fiche"]
+    assert neuilly.status == "fail"  # the tender's competency and client kind rest on guesses
+    assert "components.concertation (counted for Concertation ≥ 4)" in neuilly.detail
+    assert "relied on: components.concertation (counted for Concertation ≥ 4). left out" in neuilly.detail
+    assert "left out of the annex: role, client.kind, client.category, site.city, site.districts" in neuilly.detail
+    assert "delete its line in [inferred] in neuilly-sur-marne-amo-concertation.toml" in neuilly.advice
+    fee = items["neuilly-sur-marne-amo-concertation: amount, date, client"]
+    assert fee.status == "fail" and "tranche ferme, HT ou TTC non précisé" in fee.detail
+    assert "the fee's tax basis is not stated" in fee.advice
+
+
+def test_an_unconfirmed_value_no_rule_relies_on_is_information(confirmed_library, glossary, confirmed_index,
+                                                               seed_library, seed_index):
+    checklist = _check(seed_library, glossary, seed_index, keywords=["plan stratégique local"], limit=1)
+    item = _items(checklist)["antony-point-etape-psl: values not on the fiche"]
+    assert item.status == "info" and item.passed
+    assert item.detail == "left out of the annex: role, client.kind, client.category, components (7 levels)"
