@@ -114,9 +114,9 @@ def measure(count: int, folder: Path, cache: Path, repeat: int, slow_repeat: int
     naive = [sys.executable, str(HERE / "bench_search.py"), "--folder", str(folder), "--naive-search", *TERMS]
     found["naive"] = median_run(naive, slow_repeat, env)
 
+    from refcli.records.library import load_library
     from refcli.search.glossary import load_glossary
     from refcli.search.index import build_index
-    from refcli.records.library import load_library
     from refcli.search.query import build_query
     from refcli.search.rank import rank_missions
 

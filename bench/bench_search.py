@@ -87,9 +87,9 @@ def main() -> None:
 
         generate_library(arguments.records, folder)
 
+    from refcli.records.library import load_library
     from refcli.search.glossary import load_glossary
     from refcli.search.index import build_index
-    from refcli.records.library import load_library
     from refcli.search.query import build_query
     from refcli.search.rank import rank_missions
 

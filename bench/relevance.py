@@ -322,9 +322,9 @@ def _ablations() -> dict[str, dict]:
 
     The glossary's concepts, boilerplate and alternatives are taken out of the Glossary object; stems
     and repairs out of the index, which is then built again."""
+    from refcli import rank, text
     from refcli.search import index as index_module
     from refcli.search import query as query_module
-    from refcli import rank, text
 
     uniform = dict.fromkeys(rank.FIELD_WEIGHTS, 1.0)
     return {
@@ -359,8 +359,8 @@ def ablate(library: Path, queries: list[dict], qrels: dict[str, dict[str, int]],
     functions in this process (the library read once, again where the index must be built again)."""
     import dataclasses
 
-    from refcli.search.glossary import load_glossary
     from refcli.records.library import load_library_indexed
+    from refcli.search.glossary import load_glossary
     from refcli.search.query import build_query
     from refcli.search.rank import rank_missions
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from refcli.records import validate
 from refcli.cli.commands import app
+from refcli.records import validate
 from refcli.records.load import RawRecord
 from refcli.records.validate import Spec, validate_record
 from refcli.records.vocabulary import load_vocabulary

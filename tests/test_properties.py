@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from refcli.annex.formatting import clean_text
 from refcli.cli.commands import app
 from refcli.errors import UserError
-from refcli.annex.formatting import clean_text
 from refcli.records.library import load_library
 from refcli.search.query import build_query
 from refcli.search.rank import rank_missions

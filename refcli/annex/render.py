@@ -14,8 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from refcli.records.browse import level_squares
-from refcli.errors import UserError
 from refcli.annex.formatting import (
     NBSP,
     clean_text,
@@ -25,9 +23,11 @@ from refcli.annex.formatting import (
     format_years,
     french_typography,
 )
+from refcli.annex.template import PLACEHOLDER, Template
+from refcli.errors import UserError
+from refcli.records.browse import level_squares
 from refcli.records.model import Library, Mission
 from refcli.records.provenance import confirmed_mission
-from refcli.annex.template import PLACEHOLDER, Template
 
 if TYPE_CHECKING:
     from docx.document import Document

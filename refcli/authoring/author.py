@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from refcli.errors import Problem, UserError
 from refcli.authoring.fiche import DEFAULT_FIRM, FicheReadError, ParseError, parse_amount, parse_fiche, parse_programme
+from refcli.errors import Problem, UserError
 from refcli.records.load import RawRecord
 from refcli.records.model import Mission
 from refcli.records.new_files import (

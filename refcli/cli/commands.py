@@ -251,16 +251,16 @@ def list_missions(
     cache_dir: CacheDirOption = None,
 ) -> None:
     """List the missions of the library in a table: id, title, client, years, fee."""
-    from refcli.records.browse import filter_missions, mission_summary
     from refcli.errors import NegativeAnswer
+    from refcli.records.browse import filter_missions, mission_summary
 
     library = _load(data, quiet, no_cache, cache_dir)
     missions = filter_missions(library, year=year, since=since, components=component or [])
     if json:
         print_json("list", {"missions": [mission_summary(mission) for mission in missions]})
     else:
-        from refcli.records.browse import missions_table
         from refcli.cli.output import stdout_console
+        from refcli.records.browse import missions_table
 
         stdout_console().print(missions_table(missions))
     if not missions:
@@ -286,8 +286,8 @@ def show(
 
         print_json("show", {"mission": mission_to_table(mission)})
     else:
-        from refcli.records.browse import mission_view
         from refcli.cli.output import stdout_console
+        from refcli.records.browse import mission_view
 
         stdout_console().print(mission_view(mission, library))
 
@@ -377,9 +377,9 @@ def new(
 ) -> None:
     """Create a valid record from flags, or by asking for each field in a terminal."""
     from refcli.authoring.author import REQUIRED_ANSWERS, create_record, new_record_table
+    from refcli.cli.output import stderr_console
     from refcli.errors import UserError
     from refcli.records.load import resolve_data_folder
-    from refcli.cli.output import stderr_console
     from refcli.records.vocabulary import load_vocabulary
 
     folder = resolve_data_folder(data)
@@ -450,9 +450,9 @@ def import_fiches(
     import sys
 
     from refcli.authoring.author import import_fiches as run_import
+    from refcli.cli.output import stderr_console
     from refcli.errors import NegativeAnswer, UserError
     from refcli.records.load import resolve_data_folder
-    from refcli.cli.output import stderr_console
     from refcli.records.vocabulary import load_vocabulary
 
     if client_kind is not None and client_kind not in ("public", "private"):
@@ -505,8 +505,8 @@ def _show_document_progress(quiet: bool) -> None:
     """A progress bar on stderr while a long PDF is read, once reading it has taken more than a second."""
     import time
 
-    from refcli.search.documents import set_progress_reporter
     from refcli.cli.output import stderr_console
+    from refcli.search.documents import set_progress_reporter
 
     console = stderr_console()
     if quiet or not console.is_terminal:
@@ -660,11 +660,11 @@ def build_bid(
     cache_dir: CacheDirOption = None,
 ) -> None:
     """Write the references annex of a bid as a Word document in the firm's template, and its selection record."""
-    from refcli.errors import UserError
-    from refcli.cli.output import print_note, stderr_console
     from refcli.annex.render import Heading, render_annex
     from refcli.annex.selection_record import record_path_for, selection_record_text
     from refcli.annex.template import find_template, open_template
+    from refcli.cli.output import print_note, stderr_console
+    from refcli.errors import UserError
     from refcli.write import check_writable, write_all_atomically
 
     ranking_given = any(option not in (None, []) for option in (terms, text, tender_text, competency, limit))
@@ -689,9 +689,9 @@ def build_bid(
     recorded = None
     ranked = ids is None and from_record is None  # chosen by a query: its competencies name the fiche's relevance
     if from_record is not None:
+        from refcli.annex.selection_record import read_selection_record, require_unchanged
         from refcli.records.load import resolve_data_folder
         from refcli.search.selection import selections_from_record
-        from refcli.annex.selection_record import read_selection_record, require_unchanged
 
         recorded = read_selection_record(from_record)
         folder = resolve_data_folder(data) if data is not None else recorded.library
@@ -826,8 +826,8 @@ def search(
     cache_dir: CacheDirOption = None,
 ) -> None:
     """Rank the missions against keywords, a tender's text, competencies and a recency window."""
-    from refcli.search.cover import choose_matches, rank_candidates
     from refcli.errors import NegativeAnswer
+    from refcli.search.cover import choose_matches, rank_candidates
     from refcli.search.rank import rank_missions
 
     library, index = _load(data, quiet, no_cache, cache_dir, for_search=True)
@@ -843,8 +843,8 @@ def search(
 
         payload = search_json(query, matches)
         if cover:
-            from refcli.search.cover import uncovered_competencies
             from refcli.cli.views import coverage_json
+            from refcli.search.cover import uncovered_competencies
 
             payload["coverage"] = coverage_json(matches, query, library)
             payload["uncovered"] = uncovered_competencies(matches, query.competencies)
@@ -900,8 +900,8 @@ def check(
     cache_dir: CacheDirOption = None,
 ) -> None:
     """Check that the library can meet a tender: references in the window, competencies, amounts (exit 1 if not)."""
-    from refcli.search.check import check_selection, check_tender, matches_for
     from refcli.errors import NegativeAnswer, UserError
+    from refcli.search.check import check_selection, check_tender, matches_for
 
     query_given = any(option not in (None, []) for option in
                       (terms, text, tender_text, tender, competency, since, years, client, limit))
@@ -911,10 +911,10 @@ def check(
     if use_current and from_record is None:
         raise UserError("check: --use-current goes with --from")
     if from_record is not None:
+        from refcli.annex.selection_record import read_selection_record, require_unchanged
         from refcli.records.load import resolve_data_folder
         from refcli.search.query import Query, load_tender
         from refcli.search.selection import select_by_ids
-        from refcli.annex.selection_record import read_selection_record, require_unchanged
 
         recorded = read_selection_record(from_record)
         folder = resolve_data_folder(data) if data is not None else recorded.library
@@ -992,10 +992,10 @@ def tender_read(
 ) -> None:
     """Read an RC, a CCTP or an avis into a draft tender file, each value with the sentence it came from."""
     from refcli.errors import UserError
-    from refcli.search.glossary import load_glossary
     from refcli.records.load import resolve_data_folder
-    from refcli.search.tender_reading import check_draft, read_tender, reading_json, render_draft
     from refcli.records.vocabulary import load_vocabulary
+    from refcli.search.glossary import load_glossary
+    from refcli.search.tender_reading import check_draft, read_tender, reading_json, render_draft
     from refcli.write import check_writable, write_atomically
 
     try:

@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.prompt import IntPrompt, Prompt
 
-from refcli.errors import UserError
 from refcli.authoring.fiche import ParseError, parse_amount
+from refcli.errors import UserError
 from refcli.records.model import CLIENT_KINDS, ROLES
 from refcli.records.validate import FIRST_YEAR, LAST_YEAR
 from refcli.records.vocabulary import Vocabulary

@@ -9,8 +9,8 @@ from refcli.annex.formatting import format_years
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from refcli.search.check import Checklist
     from refcli.records.model import Library
+    from refcli.search.check import Checklist
     from refcli.search.query import Query
     from refcli.search.rank import Match
 

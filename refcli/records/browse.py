@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from refcli.errors import UserError
 from refcli.annex.formatting import format_amount, format_number, format_years
+from refcli.errors import UserError
 from refcli.records.model import Library, Mission
 
 if TYPE_CHECKING:

@@ -163,8 +163,8 @@ def _read_rows_chunk(options: tuple, files: Sequence[tuple[str, int, int, int]]
     worker is compact: pickling Missions cost more than reading the files)."""
     import gc
 
-    from refcli.search.index import Indexer, mission_facts
     from refcli.records.serialize import mission_to_table
+    from refcli.search.index import Indexer, mission_facts
 
     folder, vocabulary, concepts, with_records = options
     indexer = Indexer(vocabulary, concepts)

@@ -136,8 +136,8 @@ def _printable(text: str) -> str:
 
 
 def _cached_ids(folder: Path) -> dict[str, Path]:
-    from refcli.search.cache import load_library_cached
     from refcli.errors import UserError
+    from refcli.search.cache import load_library_cached
 
     if not folder.is_dir():
         return {}

@@ -288,8 +288,8 @@ class _Cache:
 
     def repair(self, error: BaseException) -> None:
         """Read every file again with the slots of the warm load, rewrite the cache, serve from memory."""
-        from refcli.search.index import merge_postings
         from refcli.records.library import read_rows
+        from refcli.search.index import merge_postings
 
         rows, parts = read_rows(self.folder, self.vocabulary, [(relative, size, mtime, self.slots[relative])
                                                                for relative, (size, mtime) in self.files.items()],
@@ -313,8 +313,8 @@ class _Cache:
 
     def rebuild(self, lazy: bool, with_index: bool, note: str | None = None) -> CachedLibrary:
         """Read every file, then write a fresh database beside the old one and rename it into place."""
-        from refcli.search.index import memory_index, merge_postings
         from refcli.records.library import library_from_rows, read_rows
+        from refcli.search.index import memory_index, merge_postings
 
         rows, parts = read_rows(self.folder, self.vocabulary, [(relative, size, mtime, number) for number, (
             relative, (size, mtime)) in enumerate(self.files.items())], self.concepts)

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from refcli.annex.formatting import format_amount, format_years
+from refcli.records.provenance import confirmed_mission, describe_unconfirmed
 from refcli.search.cover import (
     coverage_matrix,
     covers,
@@ -28,12 +30,10 @@ from refcli.search.cover import (
     select_covering,
     uncovered_competencies,
 )
-from refcli.annex.formatting import format_amount, format_years
-from refcli.records.provenance import confirmed_mission, describe_unconfirmed
 
 if TYPE_CHECKING:
-    from refcli.search.index import SearchIndex
     from refcli.records.model import Library, Mission
+    from refcli.search.index import SearchIndex
     from refcli.search.query import Query
     from refcli.search.rank import Match
 

@@ -19,8 +19,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from refcli.search.index import SearchIndex
     from refcli.records.model import Library, Mission
+    from refcli.search.index import SearchIndex
     from refcli.search.query import Query
     from refcli.search.rank import Match
 

@@ -23,8 +23,8 @@ from array import array
 from collections.abc import Callable, Iterable, Mapping
 
 from refcli.records.model import Library, Mission
-from refcli.search.text import REPLACEMENT, stem, tokens
 from refcli.records.vocabulary import Vocabulary
+from refcli.search.text import REPLACEMENT, stem, tokens
 
 # The fields of a record that search reads (their weights are the ranking's: refcli.search.rank.FIELD_WEIGHTS).
 FIELDS: tuple[str, ...] = ("title", "keywords", "mission_type", "stakes", "content", "components", "client",

@@ -19,8 +19,8 @@ from refcli.records.model import CLIENT_KINDS
 from refcli.search.text import REPLACEMENT, stem, tokens
 
 if TYPE_CHECKING:
-    from refcli.search.glossary import Glossary
     from refcli.records.vocabulary import Vocabulary
+    from refcli.search.glossary import Glossary
 
 DEFAULT_LIMIT = 10
 # A glossary alternative (an acronym's expansion, a synonym) counts this much of the term itself.

@@ -36,8 +36,8 @@ from itertools import compress, repeat
 from operator import mul
 
 from refcli.frozen import frozen
-from refcli.search.index import CONCEPT_PREFIX, FIELDS, Posting, SearchIndex, broken_pattern
 from refcli.records.model import Library, Mission
+from refcli.search.index import CONCEPT_PREFIX, FIELDS, Posting, SearchIndex, broken_pattern
 from refcli.search.query import Query, QueryTerm
 from refcli.search.text import REPLACEMENT, stem
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from refcli.records.browse import find_mission
-from refcli.errors import NegativeAnswer, UserError
-from refcli.records.model import Library, Mission
 from refcli.annex.render import Selection
+from refcli.errors import NegativeAnswer, UserError
+from refcli.records.browse import find_mission
+from refcli.records.model import Library, Mission
 
 if TYPE_CHECKING:
+    from refcli.annex.selection_record import SelectionRecord
     from refcli.search.query import Query
     from refcli.search.rank import Match
-    from refcli.annex.selection_record import SelectionRecord
 
 
 def parse_ids(text: str) -> list[str]:

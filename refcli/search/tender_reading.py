@@ -20,12 +20,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from refcli.search.documents import Document, DocumentError, Paragraph, check_suffix, read_document
 from refcli.errors import UserError
+from refcli.search.documents import Document, DocumentError, Paragraph, check_suffix, read_document
 
 if TYPE_CHECKING:
-    from refcli.search.glossary import Glossary
     from refcli.records.vocabulary import Vocabulary
+    from refcli.search.glossary import Glossary
 
 # Component aliases too common in a mission's description to say on their own that a skill is asked for.
 GENERIC_WORDS = frozenset({"etudes", "etude", "strategie", "ingenierie", "programmation", "gouvernance",

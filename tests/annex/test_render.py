@@ -11,11 +11,11 @@ import docx
 import pytest
 from docx.oxml.ns import qn
 
+from refcli.annex.render import Heading, Selection, render_annex, stakes_blocks, summary_amount
+from refcli.annex.template import PLACEHOLDER, open_template
 from refcli.errors import UserError
 from refcli.records.library import load_library
-from refcli.annex.render import Heading, Selection, render_annex, stakes_blocks, summary_amount
 from refcli.search.selection import select_by_ids
-from refcli.annex.template import PLACEHOLDER, open_template
 from tests.conftest import SEED_IDS, TEMPLATE, add_illustration, document_text
 
 HEADING = Heading(title="Accompagnement du NPRU des Fauvettes", buyer="Ville de Neuilly-sur-Marne",

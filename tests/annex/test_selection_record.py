@@ -14,8 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from refcli import __version__
-from refcli.cli.commands import app
 from refcli.annex.selection_record import git_state
+from refcli.cli.commands import app
 from tests.conftest import ROOT, document_text
 
 TENDER = str(ROOT / "examples" / "tender-concertation.toml")

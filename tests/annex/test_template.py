@@ -10,8 +10,8 @@ import docx
 import pytest
 from docx.enum.style import WD_STYLE_TYPE
 
-from refcli.errors import UserError
 from refcli.annex.template import PLACEHOLDER, REQUIRED_STYLES, find_template, open_template
+from refcli.errors import UserError
 from tests.conftest import TEMPLATE
 
 

@@ -177,8 +177,8 @@ def test_a_read_that_takes_more_than_a_second_shows_a_progress_bar(tmp_path: Pat
 
     from rich.console import Console
 
-    import refcli.search.documents
     import refcli.cli.output
+    import refcli.search.documents
 
     monkeypatch.setattr(refcli.cli.output, "stderr_console",
                         lambda: Console(stderr=True, force_terminal=True, soft_wrap=True, highlight=False))

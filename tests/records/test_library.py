@@ -97,10 +97,10 @@ def test_reading_in_worker_processes_gives_the_serial_results(tmp_path: Path, mo
     import shutil
 
     from refcli.records import library as library_module
-    from refcli.search.index import build_index
     from refcli.records.library import load_library_indexed, read_files
     from refcli.records.load import find_record_files
     from refcli.records.vocabulary import load_vocabulary
+    from refcli.search.index import build_index
 
     spec = importlib.util.spec_from_file_location("generate", Path(__file__).parents[2] / "bench" / "generate.py")
     generator = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]

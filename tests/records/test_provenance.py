@@ -10,8 +10,8 @@ from pathlib import Path
 import docx
 from typer.testing import CliRunner
 
-from refcli.cli.commands import app
 from refcli.authoring.fiche import infer_role
+from refcli.cli.commands import app
 from refcli.records.load import RawRecord
 from refcli.records.provenance import confirmed_mission, describe_unconfirmed
 from refcli.records.validate import validate_record

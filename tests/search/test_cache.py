@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from refcli.search.cache import cache_file, load_library_cached
 from refcli.cli.commands import app
 from refcli.records.library import load_library
+from refcli.search.cache import cache_file, load_library_cached
 from tests.conftest import ROOT, record_text
 
 sys.path.insert(0, str(ROOT / "bench"))

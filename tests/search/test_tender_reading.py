@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from refcli.records.vocabulary import load_vocabulary
 from refcli.search.glossary import load_glossary
 from refcli.search.query import load_tender, read_tender_text
 from refcli.search.tender_reading import Evidence, read_tender, render_draft
-from refcli.records.vocabulary import load_vocabulary
 from tests.conftest import SHIPPED_MISSIONS
 from tests.pdf_maker import text_page, two_column_page, write_pdf
 from tests.rc_fixtures import REFERENCES, write_rc_docx, write_rc_pdf, write_rc_text
