@@ -322,9 +322,9 @@ def _ablations() -> dict[str, dict]:
 
     The glossary's concepts, boilerplate and alternatives are taken out of the Glossary object; stems
     and repairs out of the index, which is then built again."""
-    from refcli import rank, text
     from refcli.search import index as index_module
     from refcli.search import query as query_module
+    from refcli.search import rank, text
 
     uniform = dict.fromkeys(rank.FIELD_WEIGHTS, 1.0)
     return {
@@ -348,7 +348,7 @@ def _ablations() -> dict[str, dict]:
 
 def _forget_stems() -> None:
     """Forget the stems refcli keeps per process (words, and the glossary's concepts)."""
-    from refcli import glossary, text
+    from refcli.search import glossary, text
 
     text._STEMS.clear()
     glossary._LOADED.clear()

@@ -42,7 +42,7 @@ def test_fold_is_idempotent(text):
 
 
 def test_stems_join_inflections_and_keep_the_trade_s_words_apart():
-    from refcli.text import stem
+    from refcli.search.text import stem
 
     assert stem("urbain") == stem("urbaine") == stem("urbains")
     assert stem("concertation") == stem("concertations") != stem("concert")  # a music concert is no concertation
