@@ -292,13 +292,14 @@ class LazyMissions(Sequence):
 def library_from_rows(folder: Path, vocabulary: Vocabulary, rows: Iterable[FileRow],
                       load: Callable[[list[str]], dict[str, Mission]]) -> tuple[Library, Facts]:
     """The library of these rows (missions decoded by load when used), and the facts of its missions."""
-    from refcli.search.index import Facts
+    from refcli.search.index import columns_of
 
     rows = list(rows)
     kept = keep_first(folder, [row.relative for row in rows], [row.mission_id for row in rows],
                       {row.relative: row.problems for row in rows if row.problems is not None})
-    wanted = {relative for relative, _ in kept.order}
-    facts = Facts.gather((row.slot, row.facts) for row in rows if row.relative in wanted)  # type: ignore[misc]
+    # The facts of every valid file, searchable or left out (a duplicate id), as the cache's manifest holds them.
+    columns = columns_of((row.slot, row.facts) for row in rows if row.facts is not None)
+    facts = kept.facts(columns, lambda: {row.relative: row.slot for row in rows})
     library = Library(folder, LazyMissions(kept.order, load), vocabulary, kept.problems, kept.skipped)
     return library, facts
 

@@ -110,13 +110,17 @@ class Facts:
             self._lengths = [dict(zip(slots, flat[field::count], strict=True)) for field in range(count)]
         return self._lengths
 
+    def field_lengths(self, field: int) -> tuple[list[int], list[int]]:
+        """One field's lengths: the slots of every valid mission, and the length of each (columns, in C)."""
+        return self._columns[0], self._columns[6][field::len(FIELDS)]
+
     @property
     def average_lengths(self) -> tuple[float, ...]:
-        """Per field, the mean length of the searchable missions' field (at least 1 word)."""
+        """Per field, the mean length of the field over the valid missions (at least 1 word)."""
         if self._averages is None:
-            lengths = self.lengths
-            self._averages = tuple(max(1.0, sum(column[slot] for slot in self.ids) / max(1, len(self.ids)))
-                                   for column in lengths)
+            count = max(1, len(self._columns[0]))
+            flat = self._columns[6]
+            self._averages = tuple(max(1.0, sum(flat[field::len(FIELDS)]) / count) for field in range(len(FIELDS)))
         return self._averages
 
     def __len__(self) -> int:

@@ -262,9 +262,9 @@ class _Norms:
         found = self.columns.get(field)
         if found is None:
             weight, b = _WEIGHTS[field], _NORMS[field]
-            average = self.facts.average_lengths[field]
-            found = {slot: weight / (1.0 - b + b * length / average)
-                     for slot, length in self.facts.lengths[field].items()}
+            scale = b / self.facts.average_lengths[field]
+            slots, lengths = self.facts.field_lengths(field)
+            found = dict(zip(slots, [weight / (1.0 - b + scale * length) for length in lengths], strict=True))
             self.columns[field] = found
         return found
 
