@@ -561,7 +561,7 @@ def _posting(data: bytes) -> Posting:
         except (TypeError, ValueError) as error:
             raise Damaged(f"a damaged posting ({error})") from None
         listed = slots.tolist()
-        if len(slots) != len(counts) or not slots or listed != sorted(set(listed)):
+        if len(slots) != len(counts) or not slots or listed != sorted(listed):  # ascending, checked in C
             raise Damaged("a damaged posting")
         posting[field] = (slots, counts)
     return posting
