@@ -65,6 +65,7 @@ class Glossary:
     concepts: tuple[Concept, ...] = ()
     _groups_by_key: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
     _phrase_keys: tuple[tuple[str, ...], ...] = field(init=False, repr=False, compare=False)
+    _compounds: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_key: dict[str, list[int]] = {}
@@ -74,6 +75,15 @@ class Glossary:
         object.__setattr__(self, "_groups_by_key", {key: tuple(value) for key, value in by_key.items()})
         phrases = [tuple(key.split()) for key in by_key if " " in key]
         object.__setattr__(self, "_phrase_keys", tuple(sorted(phrases, key=lambda words: (-len(words), words))))
+        # Members written as one hyphenated word ("co-construction", "plan-guide"): their parts are no words
+        # of their own ("construction" is not what "co-construction" means).
+        compounds = {glossary_key(member) for group in self.groups for member in group
+                     if len(member.split()) == 1 and " " in glossary_key(member)}
+        object.__setattr__(self, "_compounds", frozenset(compounds))
+
+    def is_compound(self, key: str) -> bool:
+        """Whether a phrase key is a member written as one hyphenated word."""
+        return key in self._compounds
 
     def phrase_keys(self) -> tuple[tuple[str, ...], ...]:
         """Return the keys of two words or more, as word tuples, longest first (to find them in text)."""

@@ -271,10 +271,12 @@ def _terms_from_text(text: str, origin: str, glossary: Glossary, notes: list[str
 
     A glossary phrase is found once, the longest first, where no longer one was found ("assistance à
     maîtrise d'ouvrage", not also "maîtrise d'ouvrage"); an acronym and its expansion both in the text
-    are one term. A phrase's words are still searched as words: the phrase adds, it does not replace."""
+    are one term. A phrase's words are still searched as words: the phrase adds, it does not replace; but
+    the parts of a member written as one hyphenated word ("co-construction") are not words of their own."""
     words = tokens(text, keep_replacement=True)
     plain = [word.replace(REPLACEMENT, "") for word in words]
     covered = [False] * len(words)
+    compound = [False] * len(words)  # inside a hyphenated glossary member: not searched as words
     found: list[QueryTerm] = []
     groups: set[int] = set()
     starts: dict[str, list[int]] = {}
@@ -285,13 +287,15 @@ def _terms_from_text(text: str, origin: str, glossary: Glossary, notes: list[str
             end = start + len(key)
             if tuple(plain[start:end]) == key and not any(covered[start:end]):
                 covered[start:end] = [True] * len(key)
+                if glossary.is_compound(" ".join(key)):
+                    compound[start:end] = [True] * len(key)
                 term = _term(" ".join(key), key, origin, glossary)
                 if _new_group(glossary, " ".join(key), groups):
                     found.append(term)
                 break
-    for word in words:
+    for word, inside in zip(words, compound, strict=True):
         bare = word.replace(REPLACEMENT, "")
-        if _noise(bare, glossary):
+        if inside or _noise(bare, glossary):
             continue
         if glossary.has_key(bare) and not _new_group(glossary, bare, groups):
             continue  # an acronym whose expansion the text also wrote (or the other way round)

@@ -164,3 +164,10 @@ def test_a_broken_accent_expands_like_the_correct_form(seed_library, glossary):
     assert broken.words == ("ma\ufffdtrise", "ouvrage")
     assert broken.alternatives == correct.alternatives
     assert "maître d'ouvrage" in [alternative.text for alternative in correct.alternatives]
+
+
+def test_the_parts_of_a_hyphenated_glossary_member_are_no_words_of_their_own(seed_library, glossary):
+    built = query(seed_library, glossary, text="Une démarche de co-construction avec les habitants.")
+    texts = [term.text for term in built.terms]
+    assert "co construction" in texts and "construction" not in texts  # not the construction of a building
+    assert "habitants" in texts
