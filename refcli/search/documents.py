@@ -161,7 +161,18 @@ def is_heading(line: str) -> bool:
             numbered["dotted"] or numbered["separator"] or numbered["first"].isupper()):
         return not text.endswith((".", ";", ","))  # "1. Le titulaire remet un rapport." is a list item
     letters = [char for char in text if char.isalpha()]
-    return len(letters) >= 4 and all(char.isupper() for char in letters) and len(text.split()) <= 14
+    if len(letters) >= 4 and all(char.isupper() for char in letters) and len(text.split()) <= 14:
+        return True
+    # An RC typed without styles: a short line of its own that names a section ("Objet de la consultation",
+    # "Critères de jugement des offres"): two to eight words, no sentence's end, no "label : value".
+    return (2 <= len(text.split()) <= 8 and not text.endswith((".", ";", ",")) and ":" not in text
+            and text[0].isupper() and bool(_SECTION_NAME.match(text)))
+
+
+_SECTION_NAME = re.compile(
+    r"^(?:objet|contenu|contexte|description|d[ée]roulement|pr[ée]sentation|comp[ée]tences?|profil|moyens|"
+    r"pi[èe]ces|crit[èe]res|modalit[ée]s|conditions|d[ée]lais?|date limite|remise|jugement|voies de recours|"
+    r"renseignements|dur[ée]e|prix|attendus|livrables|prestations attendues|missions?\b)", re.IGNORECASE)
 
 
 def _paragraphs_from_lines(lines: list[str], page: int, markdown: bool = False) -> list[Paragraph]:

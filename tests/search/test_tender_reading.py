@@ -341,3 +341,24 @@ def test_accents_and_apostrophes_an_export_dropped(tmp_path: Path) -> None:
     assert {name: finding.value for name, finding in reading.findings.items()} == {
         "title": "Une tude de concertation", "buyer": "Ville de Stains", "date": datetime.date(2027, 2, 3),
         "references": 3, "window": {"years": 5}, "client_kind": "public"}
+
+
+def test_an_rc_typed_without_styles_still_has_its_sections(tmp_path: Path) -> None:
+    """Headings that are plain short lines ("Objet de la consultation") still cut the RC into sections: the
+    object is found under its heading, and only the mission's sections reach the query."""
+    rc = tmp_path / "rc.txt"
+    rc.write_text("\n\n".join([
+        "Pouvoir adjudicateur : Ville de Clichy-sous-Bois",
+        "Objet de la consultation",
+        "Mission d'assistance à maîtrise d'ouvrage pour la concertation et l'animation de la maison du projet.",
+        "Contenu de la mission",
+        "Le titulaire animera la maison du projet et accompagnera le conseil citoyen.",
+        "Pièces à fournir",
+        "Une liste des principales prestations effectuées au cours des trois dernières années.",
+        "Critères de jugement des offres",
+        "Valeur technique 60 %, prix 40 %.",
+    ]), encoding="utf-8")
+    reading = read(rc)
+    assert reading.findings["title"].value.startswith("Mission d'assistance à maîtrise d'ouvrage pour la concertation")
+    text = read_tender_text(rc, "--tender-text")
+    assert "animera la maison du projet" in text and "Valeur technique" not in text and "prestations" not in text
