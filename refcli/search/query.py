@@ -8,7 +8,7 @@ ranks the library against.
 from __future__ import annotations
 
 import datetime
-from dataclasses import field
+from dataclasses import field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,6 +69,7 @@ class QueryTerm:
     # A phrase the user typed may also match with its words apart in one field (at a lower weight); a
     # glossary phrase found in free text need not: its words are searched as terms of their own.
     scattered: bool = False
+    typed: bool = True  # a keyword someone typed (may hold a typo), not a word found in a tender's text
 
     @property
     def is_phrase(self) -> bool:
@@ -254,7 +255,8 @@ def resolve_competency(vocabulary: Vocabulary, name: str, where: str) -> str:
     return vocabulary.require(name, f"{where}: {name!r}", what="competency")
 
 
-def _terms_from_keyword(keyword: str, origin: str, glossary: Glossary, notes: list[str]) -> list[QueryTerm]:
+def _terms_from_keyword(keyword: str, origin: str, glossary: Glossary, notes: list[str],
+                        typed: bool = True) -> list[QueryTerm]:
     words = tuple(tokens(keyword, keep_replacement=True))
     if not words:
         return []
@@ -262,7 +264,8 @@ def _terms_from_keyword(keyword: str, origin: str, glossary: Glossary, notes: li
     if ambiguity is not None and ambiguity.match == "none":
         notes.append(f"{keyword!r} left out: ambiguous ({' / '.join(ambiguity.senses)}); write the sense out")
         return []
-    return [_term(keyword, words, origin, glossary, literal=ambiguity is not None, scattered=True)]
+    term = _term(keyword, words, origin, glossary, literal=ambiguity is not None, scattered=True)
+    return [term if typed else replace(term, typed=False)]
 
 
 def _terms_from_text(text: str, origin: str, glossary: Glossary, notes: list[str]) -> list[QueryTerm]:
@@ -289,7 +292,7 @@ def _terms_from_text(text: str, origin: str, glossary: Glossary, notes: list[str
                 covered[start:end] = [True] * len(key)
                 if glossary.is_compound(" ".join(key)):
                     compound[start:end] = [True] * len(key)
-                term = _term(" ".join(key), key, origin, glossary)
+                term = replace(_term(" ".join(key), key, origin, glossary), typed=False)
                 if _new_group(glossary, " ".join(key), groups):
                     found.append(term)
                 break
@@ -299,7 +302,7 @@ def _terms_from_text(text: str, origin: str, glossary: Glossary, notes: list[str
             continue
         if glossary.has_key(bare) and not _new_group(glossary, bare, groups):
             continue  # an acronym whose expansion the text also wrote (or the other way round)
-        found += _terms_from_keyword(word, origin, glossary, notes)
+        found += _terms_from_keyword(word, origin, glossary, notes, typed=False)
     return found
 
 

@@ -71,6 +71,9 @@ PARTIAL_CREDIT = 0.5
 OUT_OF_WINDOW_FACTOR = 0.5
 # Typos: a word of this many letters or more may be corrected by one edit; from TWO_EDITS_LENGTH, two.
 TYPO_MIN_LENGTH = 6
+# A tender's text is an edited document: a word of it the library lacks is more often a name ("Chêne Pointu")
+# than a typo, so only its longer words are corrected.
+TEXT_TYPO_MIN_LENGTH = 9
 TWO_EDITS_LENGTH = 10
 
 _FIELD_NUMBERS = {name: number for number, name in enumerate(FIELDS)}
@@ -373,7 +376,7 @@ def _resolve(term: QueryTerm, index: SearchIndex) -> tuple[tuple[str, ...] | Non
                 return None, kind, similarity, shown
             (stems[position], shown[position]), kind = fixed, "broken accent"
         elif index.posting(found) is None and not term.literal:
-            corrected = _typo(word, index)
+            corrected = _typo(word, index) if term.typed or len(word) >= TEXT_TYPO_MIN_LENGTH else None
             if corrected is None:
                 if len(stems) == 1:
                     return None, kind, similarity, shown

@@ -242,3 +242,15 @@ def test_a_tender_of_one_service_ranks_that_service_above_works_in_its_field(wri
     assert matches[2].other == "travaux, fournitures et services courants"
     study = {concept.kind: concept for concept in matches[1].concepts}
     assert study["service"].via == "étude urbaine ou de programmation" and study["field"].credit == 1.0
+
+
+def test_a_name_in_a_tender_s_text_is_no_typo(seed_library, seed_index, glossary):
+    """"Pointu" (the Chêne Pointu district) is one edit from "point": typed as a keyword it may be a typo; in a
+    tender's text, a word shorter than rank.TEXT_TYPO_MIN_LENGTH the library lacks is left alone."""
+    from refcli.search import rank
+
+    assert len("pointu") < rank.TEXT_TYPO_MIN_LENGTH
+    matches = ranked(seed_library, seed_index, glossary, text="Quartier du Chêne Pointu")
+    assert all(field.kind != "typo" for match in matches for field in match.fields)
+    typed = ranked(seed_library, seed_index, glossary, keywords=["pointu"])
+    assert typed and typed[0].fields[0].kind == "typo"
