@@ -39,7 +39,7 @@ from refcli.frozen import frozen
 from refcli.records.model import Library, Mission
 from refcli.search.index import CONCEPT_PREFIX, FIELDS, Posting, SearchIndex, broken_pattern
 from refcli.search.query import Query, QueryTerm
-from refcli.search.text import REPLACEMENT, stem
+from refcli.search.text import REPLACEMENT
 
 FIELD_WEIGHTS: dict[str, float] = {
     "title": 3.0,          # title and subtitle: what the mission was
@@ -574,7 +574,3 @@ def _position(slots, slot: int) -> int | None:  # type: ignore[no-untyped-def]
     position = bisect.bisect_left(slots, slot)
     return position if position < len(slots) and slots[position] == slot else None
 
-
-def stem_of(word: str) -> str:
-    """The stem a word is searched as (for the explanation's readers and the tests)."""
-    return stem(word)
