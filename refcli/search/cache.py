@@ -6,7 +6,7 @@ One database per library folder (named after a hash of its resolved path) in the
 - meta: the cache's identity (see _identity: derived from refcli's version, the source of the modules
   that shape what is stored, and the components file), and the folder. Any difference: rebuilt;
 - files: per record file, its path (relative to the library folder), size and mtime_ns, its slot
-  (its number in the index), and what reading it gave (library.FileRow): the record as JSON or its
+  (its number in the index), and what reading it gave (library.FileRow): the record (its table, marshal'ed) or its
   problems, its facts, and the illustration files its validation looked at (a changed file's old
   share of the index is worked out again from its stored record, to take it out of the postings);
 - postings: per stem and per pair of stems, its posting (index.Posting), marshal'ed;
@@ -57,7 +57,7 @@ _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files (
     path TEXT PRIMARY KEY, slot INTEGER NOT NULL UNIQUE, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
-    mission_id TEXT, problems TEXT, depends TEXT, facts BLOB, record TEXT
+    mission_id TEXT, problems TEXT, depends TEXT, facts BLOB, record BLOB
 );
 CREATE TABLE postings (key TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE blobs (name TEXT PRIMARY KEY, data BLOB NOT NULL);
@@ -283,7 +283,7 @@ class _Cache:
             records = {relative: record for relative, record in rows if relative in wanted}
         try:
             return decode_records(self.folder, records, relatives)
-        except (KeyError, ValueError, TypeError, AttributeError) as error:  # a record missing, or JSON that is not one
+        except (KeyError, ValueError, TypeError, AttributeError, EOFError) as error:  # missing, or not a record
             raise Damaged(f"a record does not decode: {error}") from None
 
     def repair(self, error: BaseException) -> None:
@@ -410,7 +410,7 @@ class _Cache:
     def _decode(self, records: dict[str, str]) -> dict[str, Mission]:
         try:
             return decode_records(self.folder, records, list(records))
-        except (KeyError, ValueError, TypeError, AttributeError) as error:  # JSON that is not a record's
+        except (KeyError, ValueError, TypeError, AttributeError, EOFError) as error:  # bytes that are not a record's
             raise Damaged(f"a record does not decode: {error}") from None
 
     def _patch(self, connection: sqlite3.Connection, removed: list[tuple[int, tuple]],
