@@ -32,7 +32,7 @@ import marshal
 import os
 import sqlite3
 from array import array
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -171,7 +171,7 @@ class _Cache:
         self.meta = {"identity": _identity(vocabulary, glossary), "folder": str(folder.resolve())}
         self.slots: dict[str, int] = {}  # each file's slot, as the warm load found them
         self.repaired: tuple[dict[str, Posting], dict[str, str], dict[str, str | None]] | None = None
-        self.manifest: tuple = ({}, [], [], {}, {}, None)  # as load_warm read it
+        self.manifest: tuple = _empty_manifest()  # as load_warm read it
         self.note: str | None = None
 
     @property
@@ -365,7 +365,7 @@ class _Cache:
                                    ((key, _dump_posting(posting)) for key, posting in postings.items()))
             _put_blob(connection, "words", marshal.dumps(surfaces))
             _put_blob(connection, "repairs", marshal.dumps(repairs))
-            _put_blob(connection, "manifest", _manifest(connection, self.files))
+            _put_blob(connection, "manifest", _patched_manifest(_empty_manifest(), self.files, rows))
 
     def update(self, changed: set[str]) -> str | None:
         """Read again the files that changed (or appeared), forget the ones gone, patch the postings of
@@ -582,8 +582,16 @@ def _file_values(row: FileRow) -> tuple:
             row.record)
 
 
+def _empty_manifest() -> tuple:
+    """A manifest with no file: a rebuild's manifest is this one patched with every row."""
+    return {}, [], [], {}, {}, ([], [], [], [], [], {}, [])
+
+
 def _patched_manifest(manifest: tuple, order: dict[str, tuple[int, int]], rows: list[FileRow]) -> bytes:
-    """The manifest of the files in order, from the old one and the rows of the files read again."""
+    """What a warm start reads of the files, as one marshal blob in the library's file order: each file's
+    (size, mtime_ns) by path, then columns: slots, mission ids, problems and dependencies by path (the few
+    files that have them), and the valid records' facts (index.columns_of). Made from the old manifest and
+    the rows of the files read again (every file, for a rebuild)."""
     from refcli.search.index import Facts, columns_of
 
     old_stats, old_slots, old_ids, old_problems, old_depends, columns = manifest
@@ -653,26 +661,3 @@ def _edited_in_place(manifest: tuple, order: dict[str, tuple[int, int]], rows: l
                [slot for slot in in_order if slot in public], {component: pair for component, pair in levels.items()
                                                              if pair[0]}, lengths)
     return marshal.dumps((dict(order), slots, ids, problems, depends, columns))
-
-
-def _manifest(connection: sqlite3.Connection, order: Iterable[str]) -> bytes:
-    """What a warm start reads of the files table, as one blob, in the library's file order: each file's
-    (size, mtime_ns) by path, then columns: slots, mission ids, problems and dependencies by path
-    (the few files that have them), and the valid records' facts (index.columns_of)."""
-    from refcli.search.index import columns_of
-
-    found = {row[0]: row for row in connection.execute(
-        "SELECT path, slot, size, mtime_ns, mission_id, problems, depends, facts FROM files")}
-    stats, slots, ids, problems, depends, facts = {}, [], [], {}, {}, []
-    for relative in order:
-        _, slot, size, mtime, mission_id, stored_problems, stored_depends, stored_facts = found[relative]
-        stats[relative] = (size, mtime)
-        slots.append(slot)
-        ids.append(mission_id)
-        if stored_problems is not None:
-            problems[relative] = stored_problems
-        if stored_depends:
-            depends[relative] = stored_depends
-        if stored_facts:
-            facts.append((slot, _loads(stored_facts)))
-    return marshal.dumps((stats, slots, ids, problems, depends, columns_of(facts)))

@@ -200,11 +200,14 @@ class SearchIndex:
     def frequency(self, key: str) -> int:
         """In how many missions the key occurs (any field, searchable or not)."""
         posting = self.posting(key)
-        if not posting:
-            return 0
-        if len(posting) == 1:
-            return len(next(iter(posting.values()))[0])
-        return len(set().union(*(slots for slots, _ in posting.values())))
+        return posting_frequency(posting) if posting else 0
+
+
+def posting_frequency(posting: Posting) -> int:
+    """In how many missions a posting's key occurs, whatever the field."""
+    if len(posting) == 1:
+        return len(next(iter(posting.values()))[0])
+    return len(set().union(*(slots for slots, _ in posting.values())))
 
 
 def mission_fields(mission: Mission, vocabulary: Vocabulary) -> dict[str, list[str]]:

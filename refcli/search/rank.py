@@ -37,7 +37,7 @@ from operator import mul
 
 from refcli.frozen import frozen
 from refcli.records.model import Library, Mission
-from refcli.search.index import CONCEPT_PREFIX, FIELDS, Posting, SearchIndex, broken_pattern
+from refcli.search.index import CONCEPT_PREFIX, FIELDS, Posting, SearchIndex, broken_pattern, posting_frequency
 from refcli.search.query import Query, QueryTerm
 from refcli.search.text import REPLACEMENT
 
@@ -243,14 +243,8 @@ def _term_idf(ways: list[_Way], index: SearchIndex, total: int) -> float:
     chosen = own or ways
     if not chosen:
         return 0.0
-    frequency = min(_frequency(way.posting) for way in chosen)
+    frequency = min(posting_frequency(way.posting) for way in chosen)
     return _idf(max(total, 1), frequency)
-
-
-def _frequency(posting: Posting) -> int:
-    if len(posting) == 1:
-        return len(next(iter(posting.values()))[0])
-    return len(set().union(*(slots for slots, _ in posting.values())))
 
 
 class _Norms:
