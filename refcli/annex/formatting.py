@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime
 import re
 
-from refcli.records.model import Amount, Period
+from refcli.records.model import Amount, Mission, Period
 
 NBSP = "\u00a0"  # before a currency sign or a tax basis
+CLIENT_KINDS = {"public": "public", "private": "privé"}
 THIN_NBSP = "\u202f"  # between groups of thousands, as French typography wants
 EN_DASH = "\u2013"
 BASIS_NOT_STATED = "HT ou TTC non précisé"
@@ -87,3 +88,52 @@ def french_typography(text: str) -> str:
     text = re.sub(_SPACE_BEFORE_PUNCTUATION, THIN_NBSP + r"\1", text)
     text = re.sub(_AFTER_OPENING_QUOTE, "«" + NBSP, text)
     return re.sub(_BEFORE_CLOSING_QUOTE, NBSP + "»", text)
+
+
+def role_text(mission: Mission) -> str:
+    """The firm's role, naming the mandataire when another firm led; "" when the role is not confirmed."""
+    if mission.role is None:
+        return ""
+    if mission.team.mandataire and mission.role != "mandataire":
+        return f"{mission.role} (mandataire{NBSP}: {mission.team.mandataire})"
+    return mission.role
+
+
+def client_text(mission: Mission, with_category: bool = False) -> str:
+    """'ANRU — public, État': the client, and whether it is public or private and its category when confirmed."""
+    details = [CLIENT_KINDS.get(mission.client.kind, mission.client.kind)] if mission.client.kind else []
+    if with_category and mission.client.category:
+        details.append(mission.client.category)
+    return f"{mission.client.name} — {', '.join(details)}" if details else mission.client.name
+
+
+def fiche_facts(mission: Mission) -> list[tuple[str, str, tuple[str, ...]]]:
+    """The fiche's facts as (label, value, the record's key paths it shows) rows, leaving out what the
+    record does not give: the annex's facts table and `refcli show` both read them."""
+    site = ", ".join(filter(None, [mission.site.city, *mission.site.districts]))
+    if mission.site.population:
+        site += f" ({format_number(mission.site.population)}{NBSP}habitants)"
+    if mission.site.note:
+        site = f"{site} — {mission.site.note}" if site else mission.site.note
+    team = mission.team
+    rows = [
+        ("Type de mission", mission.mission_type, ("mission_type",)),
+        ("Maître d'ouvrage", client_text(mission, with_category=True), ("client",)),
+        ("Années", format_years(mission.period), ("period",)),
+        ("Site", site, ("site",)),
+        ("Rôle", role_text(mission), ("role", "team.mandataire")),
+        ("Équipe", ", ".join(team.members), ("team.members",)),
+        ("Directeur de mission", team.director or "", ("team.director",)),
+        ("Référent", team.referent or "", ("team.referent",)),
+        ("Consultants mobilisés", ", ".join(team.consultants), ("team.consultants",)),
+        ("Acteurs", ", ".join(mission.partners), ("partners",)),
+        ("Montant de la mission", format_amount(mission.fee) if mission.fee else "", ("amounts.fee",)),
+        ("Coût du projet", format_amount(mission.project_amount) if mission.project_amount else "",
+         ("amounts.project",)),
+        ("Programme", ", ".join(f"{format_number(item.count)} {item.label}" for item in mission.programme),
+         ("programme",)),
+        ("Contact", mission.client.contact or "", ("client.contact",)),
+        ("Attestation", "attestation de bonne exécution disponible" if mission.certificate else "",
+         ("certificate",)),
+    ]
+    return [row for row in rows if row[1]]

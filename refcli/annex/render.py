@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING
 from refcli.annex.formatting import (
     NBSP,
     clean_text,
+    client_text,
+    fiche_facts,
     format_amount,
     format_date,
-    format_number,
     format_years,
     french_typography,
+    role_text,
 )
 from refcli.annex.template import PLACEHOLDER, Template
 from refcli.errors import UserError
@@ -33,7 +35,6 @@ if TYPE_CHECKING:
     from docx.document import Document
     from docx.table import Table
 
-CLIENT_KINDS = {"public": "public", "private": "privé"}
 SUMMARY_COLUMNS = ("Objet", "Maître d'ouvrage (public\u00a0/ privé)", "Années", "Montant", "Rôle")
 SUMMARY_WIDTHS = (0.31, 0.21, 0.13, 0.20, 0.15)  # shares of the text width
 FACT_WIDTHS = (0.24, 0.76)
@@ -105,23 +106,6 @@ def summary_amount(mission: Mission) -> str:
 
 
 NOT_STATED = "Non précisé"  # a summary cell whose value the fiche does not give (or is not confirmed)
-
-
-def role_text(mission: Mission) -> str:
-    """The firm's role, naming the mandataire when another firm led; "" when the role is not confirmed."""
-    if mission.role is None:
-        return ""
-    if mission.team.mandataire and mission.role != "mandataire":
-        return f"{mission.role} (mandataire{NBSP}: {mission.team.mandataire})"
-    return mission.role
-
-
-def client_text(mission: Mission, with_category: bool = False) -> str:
-    """'ANRU — public, État': the client, and whether it is public or private and its category when confirmed."""
-    details = [CLIENT_KINDS.get(mission.client.kind, mission.client.kind)] if mission.client.kind else []
-    if with_category and mission.client.category:
-        details.append(mission.client.category)
-    return f"{mission.client.name} — {', '.join(details)}" if details else mission.client.name
 
 
 def heading_date(heading: Heading) -> str | None:
@@ -247,38 +231,10 @@ def _add_fiche(document, selection: Selection, library: Library, width: int) -> 
         _paragraph(document, f"Sources : {mission.sources}", "Ref Caption")
 
 
-def mission_facts(mission: Mission) -> list[tuple[str, str]]:
-    """The fiche's facts as (label, value) rows, leaving out what the record does not give."""
-    site = ", ".join(filter(None, [mission.site.city, *mission.site.districts]))
-    if mission.site.population:
-        site += f" ({format_number(mission.site.population)}{NBSP}habitants)"
-    if mission.site.note:
-        site = f"{site} — {mission.site.note}" if site else mission.site.note
-    team = mission.team
-    rows = [
-        ("Type de mission", mission.mission_type),
-        ("Maître d'ouvrage", client_text(mission, with_category=True)),
-        ("Années", format_years(mission.period)),
-        ("Site", site),
-        ("Rôle", role_text(mission)),
-        ("Équipe", ", ".join(team.members)),
-        ("Directeur de mission", team.director or ""),
-        ("Référent", team.referent or ""),
-        ("Consultants mobilisés", ", ".join(team.consultants)),
-        ("Acteurs", ", ".join(mission.partners)),
-        ("Montant de la mission", format_amount(mission.fee) if mission.fee else ""),
-        ("Coût du projet", format_amount(mission.project_amount) if mission.project_amount else ""),
-        ("Programme", ", ".join(f"{format_number(item.count)} {item.label}" for item in mission.programme)),
-        ("Contact", mission.client.contact or ""),
-        ("Attestation", "attestation de bonne exécution disponible" if mission.certificate else ""),
-    ]
-    return [(label, value) for label, value in rows if value]
-
-
 def _add_facts(document, mission: Mission, width: int) -> None:
-    rows = mission_facts(mission)
+    rows = fiche_facts(mission)
     table = document.add_table(rows=len(rows), cols=2, style="Ref Facts Table")
-    for row, (label, value) in zip(table.rows, rows, strict=True):
+    for row, (label, value, _) in zip(table.rows, rows, strict=True):
         _keep_row_whole(row)
         _cell_text(row.cells[0], label, "Ref Fact Label")
         _cell_text(row.cells[1], value, "Ref Table Text")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from refcli.annex.formatting import format_amount, format_number, format_years
+from refcli.annex.formatting import fiche_facts, format_amount, format_years
 from refcli.errors import UserError
 from refcli.records.model import Library, Mission
 
@@ -117,28 +117,8 @@ def mission_view(mission: Mission, library: Library) -> RenderableType:
                 text.append(f" {INFERRED_MARK}", style="bold yellow")
             facts.add_row(label, text)
 
-    kind = {"public": "public", "private": "privé"}[mission.client.kind]
-    fact("Type de mission", mission.mission_type, "mission_type")
-    fact("Maître d'ouvrage", f"{mission.client.name} ({kind}"
-         + (f", {mission.client.category})" if mission.client.category else ")"), "client")
-    fact("Années", format_years(mission.period), "period")
-    site = ", ".join(filter(None, [mission.site.city, *mission.site.districts]))
-    if mission.site.population:
-        site += f" ({format_number(mission.site.population)} habitants)"
-    fact("Site", site, "site")
-    fact("Rôle", mission.role, "role")
-    fact("Equipe", ", ".join(mission.team.members)
-         + (f" (mandataire : {mission.team.mandataire})" if mission.team.mandataire else ""), "team.members",
-         "team.mandataire")
-    fact("Directeur de mission", mission.team.director, "team.director")
-    fact("Référent", mission.team.referent, "team.referent")
-    fact("Consultants mobilisés", ", ".join(mission.team.consultants), "team.consultants")
-    fact("Acteurs", ", ".join(mission.partners), "partners")
-    fact("Montant du projet", format_amount(mission.project_amount) if mission.project_amount else None,
-         "amounts.project")
-    fact("Montant de la mission", format_amount(mission.fee) if mission.fee else None, "amounts.fee")
-    fact("Programme", ", ".join(f"{format_number(item.count)} {item.label}" for item in mission.programme),
-         "programme")
+    for label, value, paths in fiche_facts(mission):
+        fact(label, value, *paths)
     fact("Mots-clés", ", ".join(mission.keywords), "keywords")
     fact("Sources", mission.sources, "sources")
     fact("Fichier", str(mission.path) if mission.path else None)

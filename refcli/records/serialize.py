@@ -1,115 +1,84 @@
-"""Turn a Mission back into the table the record files hold, in the shipped records' key order."""
+"""A record's table to its Mission and back, both read off the declaration in records/model.py."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from refcli.records.model import (
-    PROJECT_SCOPE,
-    Amount,
-    Client,
-    Illustration,
-    Mission,
-    Period,
-    ProgrammeItem,
-    Site,
-    Team,
-)
+from refcli.records.model import Mission, Spec, schema_of
 
-
-def _amount(amount: Amount) -> dict[str, Any]:
-    table: dict[str, Any] = {"value": amount.value, "currency": amount.currency}
-    if amount.basis:
-        table["basis"] = amount.basis
-    if amount.scope not in ("mission", PROJECT_SCOPE):  # the default of a fee; a project amount's place says it
-        table["scope"] = amount.scope
-    if amount.as_written:
-        table["as_written"] = amount.as_written
-    return table
-
-
-def _prune(table: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in table.items() if value not in (None, (), [], {}, "")}
+_EMPTY = (None, (), [], {}, "")
 
 
 def mission_to_table(mission: Mission) -> dict[str, Any]:
-    """Return the record as a plain table: what tomli-w writes and what --json prints."""
-    period = {"start": mission.period.start, "end": mission.period.end,
-              "duration_months": mission.period.duration_months}
-    if mission.period.ongoing:
-        period["ongoing"] = True
-    amounts = {}
-    if mission.project_amount:
-        amounts["project"] = _amount(mission.project_amount)
-    if mission.fee:
-        amounts["fee"] = _amount(mission.fee)
-    table = {
-        "id": mission.id,
-        "title": mission.title,
-        "subtitle": mission.subtitle,
-        "mission_type": mission.mission_type,
-        "role": mission.role,
-        "keywords": list(mission.keywords),
-        "stakes": mission.stakes,
-        "content": list(mission.content),
-        "partners": list(mission.partners),
-        "sources": mission.sources,
-        "certificate": mission.certificate,
-        "client": _prune({"name": mission.client.name, "kind": mission.client.kind,
-                          "category": mission.client.category, "contact": mission.client.contact}),
-        "period": _prune(period),
-        "site": _prune({"city": mission.site.city, "districts": list(mission.site.districts),
-                        "population": mission.site.population, "note": mission.site.note}),
-        "team": _prune({"members": list(mission.team.members), "mandataire": mission.team.mandataire,
-                        "director": mission.team.director, "referent": mission.team.referent,
-                        "consultants": list(mission.team.consultants)}),
-        "amounts": amounts,
-        "programme": [{"label": item.label, "count": item.count} for item in mission.programme],
-        "components": dict(mission.components),
-        "illustrations": [_prune({"file": item.file, "caption": item.caption, "credit": item.credit})
-                          for item in mission.illustrations],
-        "inferred": dict(mission.inferred),
-    }
-    return _prune(table)
+    """Return the record as a plain table, in its declaration's key order: what tomli-w writes and
+    what --json prints. Empty values and those that go without saying (Key.implied) are left out."""
+    return _to_table(mission, schema_of(Mission))
 
 
-def _amount_from(table: dict[str, Any] | None, scope: str | None = None) -> Amount | None:
-    if not table:
-        return None
-    return Amount(**table, scope=scope) if scope else Amount(**table)
+def _to_table(record: Any, schema: dict[str, Spec]) -> dict[str, Any]:
+    table: dict[str, Any] = {}
+    for name, spec in schema.items():
+        value = getattr(record, name)
+        kind = spec.kind
+        if value is None:
+            continue
+        if kind == "table":
+            value = _to_table(value, spec.children)
+        elif kind == "tables":
+            value = [_to_table(item, spec.children) for item in value]
+        elif kind == "strings":
+            value = list(value)
+        elif kind in ("levels", "provenance"):
+            value = dict(value)
+        if value not in _EMPTY and (spec.key.implied is None or value != spec.key.implied):
+            table[name] = value
+    return table
+
+
+Build = Callable[[dict[str, Any]], Any]
+_BUILDERS: dict[type, Build] = {}
 
 
 def mission_from_table(table: dict[str, Any], path: Path | None = None) -> Mission:
     """Build the Mission of a record table: one that passed the schema, or one mission_to_table gave
     (the cache stores records so; this is its inverse, exactly)."""
-    client, period, site, team = (table.get(key, {}) for key in ("client", "period", "site", "team"))
-    amounts = table.get("amounts", {})
-    period = {"end": period["start"], **period}  # a mission within one year gives its start only
-    return Mission(
-        id=table["id"],
-        title=table["title"],
-        subtitle=table.get("subtitle"),
-        mission_type=table["mission_type"],
-        role=table["role"],
-        client=Client(**client),
-        period=Period(**period),
-        site=Site(city=site.get("city"), districts=tuple(site.get("districts", ())), population=site.get("population"),
-                  note=site.get("note")),
-        team=Team(members=tuple(team.get("members", ())), mandataire=team.get("mandataire"),
-                  director=team.get("director"), referent=team.get("referent"),
-                  consultants=tuple(team.get("consultants", ()))),
-        partners=tuple(table.get("partners", ())),
-        project_amount=_amount_from(amounts.get("project"), PROJECT_SCOPE),
-        fee=_amount_from(amounts.get("fee")),
-        programme=tuple(ProgrammeItem(**item) for item in table.get("programme", ())),
-        components=table.get("components", {}),
-        stakes=table["stakes"],
-        content=tuple(table["content"]),
-        keywords=tuple(table.get("keywords", ())),
-        illustrations=tuple(Illustration(**item) for item in table.get("illustrations", ())),
-        sources=table.get("sources"),
-        certificate=table.get("certificate"),
-        inferred=dict(table.get("inferred", {})),
-        path=path,
-    )
+    return _builder(Mission)({**table, "path": path})
+
+
+def _builder(record_class: type, fixed: tuple[tuple[str, Any], ...] = ()) -> Build:
+    """Return the function that builds a record_class from its checked table (compiled once)."""
+    if fixed or record_class not in _BUILDERS:
+        steps = [(name, _convert(spec), spec.key.default_from) for name, spec in schema_of(record_class).items()]
+        extra = ("path",) if record_class is Mission else ()
+
+        def build(table: dict[str, Any]) -> Any:
+            values = dict(fixed)
+            for name, convert, default_from in steps:
+                if name in table:
+                    value = table[name]
+                    values[name] = convert(value) if convert is not None else value
+                elif default_from is not None:
+                    values[name] = table[default_from]
+            for name in extra:
+                values[name] = table[name]
+            return record_class(**values)
+
+        if fixed:
+            return build
+        _BUILDERS[record_class] = build
+    return _BUILDERS[record_class]
+
+
+def _convert(spec: Spec) -> Callable[[Any], Any] | None:
+    if spec.kind == "table":
+        return _builder(spec.record_class, spec.key.fixed)  # type: ignore[arg-type]
+    if spec.kind == "tables":
+        build = _builder(spec.record_class)  # type: ignore[arg-type]
+        return lambda items: tuple(build(item) for item in items)
+    if spec.kind == "strings":
+        return tuple
+    if spec.kind in ("levels", "provenance"):
+        return dict
+    return None

@@ -1,142 +1,24 @@
-"""Check raw record tables against the schema and build Mission records, collecting every problem."""
+"""Check raw record tables against the record's declaration (records/model.py), collecting every problem.
+
+The declaration is compiled once into one check per key: a check returns the key's clean value, or
+None after adding its problems. There is one checker: a valid record goes through the same checks as
+a wrong one, and the wrong one gets every problem with its key path.
+"""
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from refcli.errors import Problem
 from refcli.records.load import RawRecord
-from refcli.records.model import (
-    BASES,
-    CLIENT_KINDS,
-    FEE_SCOPES,
-    ROLES,
-    Mission,
-)
+from refcli.records.model import FIRST_YEAR, LAST_YEAR, MAX_TEXT, Mission, Spec, schema_of
 from refcli.records.vocabulary import Vocabulary
 
-ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
-MAX_TEXT = 20_000  # characters in one text field: a fiche is one page, not a report
-FIRST_YEAR, LAST_YEAR = 1950, 2100
+__all__ = ["FIRST_YEAR", "LAST_YEAR", "MAX_TEXT", "SCHEMA", "validate_record", "validate_table"]
 
-
-@dataclass(frozen=True, slots=True)
-class Spec:
-    """What one key of a record may hold; docs/records.md documents the same keys (tests/test_docs.py)."""
-
-    kind: str  # str, int, number, bool, strings, table, tables, levels
-    required: bool = False
-    children: dict[str, Spec] = field(default_factory=dict)
-    choices: tuple[str, ...] = ()
-    minimum: float | None = None
-    check: Callable[[Any], str | None] | None = None
-
-
-def _id_check(value: str) -> str | None:
-    if not ID_PATTERN.match(value):
-        return "must be lowercase letters, digits and single hyphens, like 'antony-noyer-dore-psl'"
-    return None
-
-
-def _currency_check(value: str) -> str | None:
-    return None if CURRENCY_PATTERN.match(value) else "must be a three-letter ISO code such as 'EUR'"
-
-
-def _year_check(value: int) -> str | None:
-    return None if FIRST_YEAR <= value <= LAST_YEAR else f"must be a year between {FIRST_YEAR} and {LAST_YEAR}"
-
-
-def _basis_check(value: str) -> str | None:
-    if value in BASES:
-        return None
-    if value.strip().upper() in ("TF", "(TF)"):
-        return ('"TF" is the tranche ferme, what the fee covers, not a tax basis: write scope = "tranche ferme" '
-                "and give basis only if the fiche says HT or TTC")
-    return "must be HT or TTC, as the fiche states it; leave basis out when the fiche does not say"
-
-
-_AMOUNT_KEYS = {
-    "value": Spec("number", required=True, minimum=0),
-    "currency": Spec("str", check=_currency_check),
-    "basis": Spec("str", check=_basis_check),
-    "as_written": Spec("str"),
-}
-PROJECT_AMOUNT = Spec("table", children=_AMOUNT_KEYS)  # its scope is its place: the project's total cost
-FEE = Spec("table", children={**_AMOUNT_KEYS, "scope": Spec("str", choices=FEE_SCOPES)})
-
-SCHEMA: dict[str, Spec] = {
-    "id": Spec("str", required=True, check=_id_check),
-    "title": Spec("str", required=True),
-    "subtitle": Spec("str"),
-    "mission_type": Spec("str", required=True),
-    "role": Spec("str", required=True, choices=ROLES),
-    "client": Spec(
-        "table",
-        required=True,
-        children={
-            "name": Spec("str", required=True),
-            "kind": Spec("str", required=True, choices=CLIENT_KINDS),
-            "category": Spec("str"),
-            "contact": Spec("str"),
-        },
-    ),
-    "period": Spec(
-        "table",
-        required=True,
-        children={
-            "start": Spec("int", required=True, check=_year_check),
-            "end": Spec("int", check=_year_check),
-            "duration_months": Spec("int", minimum=1),
-            "ongoing": Spec("bool"),
-        },
-    ),
-    "site": Spec(
-        "table",
-        children={
-            "city": Spec("str"),
-            "districts": Spec("strings"),
-            "population": Spec("int", minimum=0),
-            "note": Spec("str"),
-        },
-    ),
-    "team": Spec(
-        "table",
-        children={
-            "members": Spec("strings"),
-            "mandataire": Spec("str"),
-            "director": Spec("str"),
-            "referent": Spec("str"),
-            "consultants": Spec("strings"),
-        },
-    ),
-    "partners": Spec("strings"),
-    "amounts": Spec("table", children={"project": PROJECT_AMOUNT, "fee": FEE}),
-    "programme": Spec(
-        "tables",
-        children={"label": Spec("str", required=True), "count": Spec("int", required=True, minimum=0)},
-    ),
-    "components": Spec("levels"),
-    "stakes": Spec("str", required=True),
-    "content": Spec("strings", required=True),
-    "keywords": Spec("strings"),
-    "illustrations": Spec(
-        "tables",
-        children={
-            "file": Spec("str", required=True),
-            "caption": Spec("str", required=True),
-            "credit": Spec("str"),
-        },
-    ),
-    "sources": Spec("str"),
-    "certificate": Spec("bool"),
-    "inferred": Spec("provenance"),
-}
+SCHEMA: dict[str, Spec] = schema_of(Mission)
 
 _KIND_WORDS = {
     "str": "a string",
@@ -152,6 +34,8 @@ _KIND_WORDS = {
 
 
 class _Checker:
+    """The problems found so far in one file, and what the checks need to know of it."""
+
     def __init__(self, path: Path, vocabulary: Vocabulary, library_folder: Path | None) -> None:
         self.path = path
         self.vocabulary = vocabulary
@@ -161,132 +45,9 @@ class _Checker:
     def add(self, key: str, message: str) -> None:
         self.problems.append(Problem(str(self.path), key, message))
 
-    def table(self, value: dict, specs: dict[str, Spec], prefix: str) -> dict:
-        clean: dict[str, Any] = {}
-        for key in value:
-            if key not in specs:
-                self.add(prefix + key, "unknown key" + _did_you_mean(key, list(specs)))
-        for key, spec in specs.items():
-            where = prefix + key
-            if key not in value:
-                if spec.required:
-                    self.add(where, f"missing required key ({_KIND_WORDS[spec.kind]})")
-                continue
-            checked = self.value(value[key], spec, where)
-            if checked is not None:
-                clean[key] = checked
-        return clean
-
-    def value(self, value: Any, spec: Spec, where: str) -> Any:
-        kind = spec.kind
-        if kind == "str":
-            return self.string(value, spec, where)
-        if kind in ("int", "number"):
-            is_int = isinstance(value, int) and not isinstance(value, bool)
-            if not (is_int or (kind == "number" and isinstance(value, float))):
-                return self.wrong_type(where, kind, value)
-            if spec.minimum is not None and value < spec.minimum:
-                self.add(where, f"must not be negative (got {value})" if spec.minimum == 0 else
-                         f"must be at least {spec.minimum:g} (got {value})")
-                return None
-            if value != value or value in (float("inf"), float("-inf")):
-                self.add(where, "must be a finite number")
-                return None
-            return self.checked(value, spec, where)
-        if kind == "bool":
-            return value if isinstance(value, bool) else self.wrong_type(where, kind, value)
-        if kind == "strings":
-            if not isinstance(value, list):
-                return self.wrong_type(where, kind, value)
-            items = [self.string(item, spec, f"{where}[{index}]") for index, item in enumerate(value)]
-            if spec.required and not value:
-                self.add(where, "must hold at least one item")
-            return tuple(item for item in items if item is not None)
-        if kind == "table":
-            if not isinstance(value, dict):
-                return self.wrong_type(where, kind, value)
-            return self.table(value, spec.children, where + ".")
-        if kind == "tables":
-            if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-                return self.wrong_type(where, kind, value)
-            return [self.table(item, spec.children, f"{where}[{index}].") for index, item in enumerate(value)]
-        if kind == "levels":
-            return self.levels(value, where)
-        if kind == "provenance":
-            return self.provenance(value, where)
-        raise AssertionError(kind)
-
-    def provenance(self, value: Any, where: str, prefix: str = "") -> dict[str, str] | None:
-        """Flatten [inferred] into {key path: reason}: "site.city" = "..." and site.city = "..." alike."""
-        if not isinstance(value, dict):
-            return self.wrong_type(where, "provenance", value)
-        paths: dict[str, str] = {}
-        for key, reason in value.items():
-            path = prefix + key
-            if isinstance(reason, dict):
-                paths.update(self.provenance(reason, where, path + ".") or {})
-            elif not isinstance(reason, str):
-                self.add(f"{where}.{path}", f"expected the reason as a string, got {_describe(reason)}")
-            elif not reason.strip():
-                self.add(f"{where}.{path}", "give the reason the value is not on the fiche (an empty reason "
-                         "says nothing to whoever confirms it)")
-            elif len(reason) > MAX_TEXT:
-                self.add(f"{where}.{path}", f"is {len(reason):,} characters long; the limit is {MAX_TEXT:,}")
-            else:
-                paths[path] = reason
-        return paths
-
-    def string(self, value: Any, spec: Spec, where: str) -> str | None:
-        if not isinstance(value, str):
-            return self.wrong_type(where, "str", value)
-        if not value.strip():
-            self.add(where, "must not be empty")
-            return None
-        if len(value) > MAX_TEXT:
-            self.add(where, f"is {len(value):,} characters long; the limit is {MAX_TEXT:,}")
-            return None
-        if spec.choices and value not in spec.choices:
-            self.add(where, f"must be one of {', '.join(spec.choices)} (got {value!r})"
-                     + _did_you_mean(value, list(spec.choices)))
-            return None
-        return self.checked(value, spec, where)
-
-    def checked(self, value: Any, spec: Spec, where: str) -> Any:
-        message = spec.check(value) if spec.check else None
-        if message:
-            self.add(where, f"{message} (got {value!r})")
-            return None
-        return value
-
     def wrong_type(self, where: str, kind: str, value: Any) -> None:
         self.add(where, f"expected {_KIND_WORDS[kind]}, got {_describe(value)}")
         return None
-
-    def levels(self, value: Any, where: str) -> dict[str, int] | None:
-        if not isinstance(value, dict):
-            return self.wrong_type(where, "levels", value)
-        levels: dict[str, int] = {}
-        top = self.vocabulary.max_level
-        for name, level in value.items():
-            key = f"{where}.{name}"
-            component_id = self.vocabulary.resolve(name)
-            if component_id is None:
-                suggestion = self.vocabulary.suggest(name)
-                hint = f"; did you mean {suggestion!r}?" if suggestion else ""
-                self.add(key, f"unknown mission component{hint} (see components.toml)")
-                continue
-            if component_id in levels:
-                self.add(key, f"names component {component_id!r} a second time")
-                continue
-            if not isinstance(level, int) or isinstance(level, bool):
-                self.wrong_type(key, "int", level)
-                continue
-            if not 1 <= level <= top:
-                self.add(key, f"level must be from 1 to {top} (got {level}); leave out a component not covered")
-                continue
-            levels[component_id] = level
-        order = self.vocabulary.ids()
-        return {component_id: levels[component_id] for component_id in order if component_id in levels}
 
     def illustration_file(self, file: str, where: str) -> None:
         if self.library_folder is None:
@@ -303,6 +64,204 @@ class _Checker:
             self.add(where, f"the illustration file {file!r} does not exist")
 
 
+Check = Callable[[Any, str, _Checker], Any]
+
+
+def compile_check(spec: Spec) -> Check:
+    """Return the check of a value that spec describes."""
+    return _KINDS[spec.kind](spec)
+
+
+def _string(spec: Spec) -> Check:
+    choices, extra = spec.key.choices, spec.key.check
+
+    def check(value: Any, where: str, checker: _Checker) -> str | None:
+        if type(value) is not str:
+            return checker.wrong_type(where, "str", value)
+        if not value.strip():
+            checker.add(where, "must not be empty")
+            return None
+        if len(value) > MAX_TEXT:
+            checker.add(where, f"is {len(value):,} characters long; the limit is {MAX_TEXT:,}")
+            return None
+        if choices and value not in choices:
+            checker.add(where, f"must be one of {', '.join(choices)} (got {value!r})"
+                        + _did_you_mean(value, list(choices)))
+            return None
+        message = extra(value) if extra is not None else None
+        if message:
+            checker.add(where, f"{message} (got {value!r})")
+            return None
+        return value
+
+    return check
+
+
+def _number(spec: Spec) -> Check:
+    kind, minimum, extra = spec.kind, spec.key.minimum, spec.key.check
+
+    def check(value: Any, where: str, checker: _Checker) -> int | float | None:
+        if not (type(value) is int or (kind == "number" and type(value) is float)):
+            return checker.wrong_type(where, kind, value)  # bool is not int here: type(True) is bool
+        if minimum is not None and value < minimum:
+            checker.add(where, f"must not be negative (got {value})" if minimum == 0 else
+                        f"must be at least {minimum:g} (got {value})")
+            return None
+        if value != value or value in (float("inf"), float("-inf")):
+            checker.add(where, "must be a finite number")
+            return None
+        message = extra(value) if extra is not None else None
+        if message:
+            checker.add(where, f"{message} (got {value!r})")
+            return None
+        return value
+
+    return check
+
+
+def _bool(spec: Spec) -> Check:
+    def check(value: Any, where: str, checker: _Checker) -> bool | None:
+        return value if type(value) is bool else checker.wrong_type(where, "bool", value)
+
+    return check
+
+
+def _strings(spec: Spec) -> Check:
+    item, required = _string(spec), spec.key.required
+    plain = not spec.key.choices and spec.key.check is None
+
+    def check(value: Any, where: str, checker: _Checker) -> tuple[str, ...] | None:
+        if type(value) is not list:
+            return checker.wrong_type(where, "strings", value)
+        items = []
+        for index, text in enumerate(value):
+            if plain and type(text) is str and len(text) <= MAX_TEXT and text.strip():
+                items.append(text)  # the usual item, checked without building its key path
+            elif (checked := item(text, f"{where}[{index}]", checker)) is not None:
+                items.append(checked)
+        if required and not value:
+            checker.add(where, "must hold at least one item")
+        return tuple(items)
+
+    return check
+
+
+def _table_of(specs: dict[str, Spec]) -> Callable[[dict, str, _Checker], dict]:
+    checks = {name: compile_check(spec) for name, spec in specs.items()}
+    required = [(name, spec.kind) for name, spec in specs.items() if spec.key.required]
+    required_names = {name for name, _ in required}
+    paths: dict[str, dict[str, str]] = {}  # prefix -> each key's path, built once a prefix
+
+    def table(value: dict, prefix: str, checker: _Checker) -> dict:
+        """The keys in the file's order, then the required ones missing."""
+        where = paths.get(prefix)
+        if where is None:
+            where = {name: prefix + name for name in checks}
+            if len(paths) < 100:  # the prefixes of list items ("programme[3].") are many in a long list
+                paths[prefix] = where
+        clean: dict[str, Any] = {}
+        for name, item in value.items():
+            check = checks.get(name)
+            if check is None:
+                checker.add(prefix + name, "unknown key" + _did_you_mean(name, list(checks)))
+            elif (checked := check(item, where[name], checker)) is not None:
+                clean[name] = checked
+        if not required_names <= value.keys():
+            for name, kind in required:
+                if name not in value:
+                    checker.add(where[name], f"missing required key ({_KIND_WORDS[kind]})")
+        return clean
+
+    return table
+
+
+def _table(spec: Spec) -> Check:
+    table = _table_of(spec.children)
+
+    def check(value: Any, where: str, checker: _Checker) -> dict | None:
+        if type(value) is not dict:
+            return checker.wrong_type(where, "table", value)
+        return table(value, where + ".", checker)
+
+    return check
+
+
+def _tables(spec: Spec) -> Check:
+    table = _table_of(spec.children)
+
+    def check(value: Any, where: str, checker: _Checker) -> list[dict] | None:
+        if type(value) is not list or not all(type(item) is dict for item in value):
+            return checker.wrong_type(where, "tables", value)
+        return [table(item, f"{where}[{index}].", checker) for index, item in enumerate(value)]
+
+    return check
+
+
+def _levels(spec: Spec) -> Check:
+    def check(value: Any, where: str, checker: _Checker) -> dict[str, int] | None:
+        if type(value) is not dict:
+            return checker.wrong_type(where, "levels", value)
+        vocabulary = checker.vocabulary
+        levels: dict[str, int] = {}
+        top = vocabulary.max_level
+        for name, level in value.items():
+            key = f"{where}.{name}"
+            component_id = vocabulary.resolve(name)
+            if component_id is None:
+                suggestion = vocabulary.suggest(name)
+                hint = f"; did you mean {suggestion!r}?" if suggestion else ""
+                checker.add(key, f"unknown mission component{hint} (see components.toml)")
+            elif component_id in levels:
+                checker.add(key, f"names component {component_id!r} a second time")
+            elif type(level) is not int:
+                checker.wrong_type(key, "int", level)
+            elif not 1 <= level <= top:
+                checker.add(key, f"level must be from 1 to {top} (got {level}); leave out a component not covered")
+            else:
+                levels[component_id] = level
+        return {component_id: levels[component_id] for component_id in vocabulary.ids() if component_id in levels}
+
+    return check
+
+
+def _provenance(spec: Spec) -> Check:
+    def flatten(value: Any, where: str, checker: _Checker, prefix: str = "") -> dict[str, str] | None:
+        """[inferred] as {key path: reason}: "site.city" = "..." and site.city = "..." alike."""
+        if type(value) is not dict:
+            return checker.wrong_type(where, "provenance", value)
+        paths: dict[str, str] = {}
+        for name, reason in value.items():
+            path = prefix + name
+            if type(reason) is dict:
+                paths.update(flatten(reason, where, checker, path + ".") or {})
+            elif type(reason) is not str:
+                checker.add(f"{where}.{path}", f"expected the reason as a string, got {_describe(reason)}")
+            elif not reason.strip():
+                checker.add(f"{where}.{path}", "give the reason the value is not on the fiche (an empty reason "
+                            "says nothing to whoever confirms it)")
+            elif len(reason) > MAX_TEXT:
+                checker.add(f"{where}.{path}", f"is {len(reason):,} characters long; the limit is {MAX_TEXT:,}")
+            else:
+                paths[path] = reason
+        return paths
+
+    return flatten
+
+
+_KINDS: dict[str, Callable[[Spec], Check]] = {
+    "str": _string,
+    "int": _number,
+    "number": _number,
+    "bool": _bool,
+    "strings": _strings,
+    "table": _table,
+    "tables": _tables,
+    "levels": _levels,
+    "provenance": _provenance,
+}
+_RECORD = _table_of(SCHEMA)
+
+
 def _did_you_mean(word: str, choices: list[str]) -> str:
     from rapidfuzz import fuzz, process
 
@@ -314,176 +273,6 @@ def _describe(value: Any) -> str:
     names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list",
              dict: "a table"}
     return names.get(type(value), type(value).__name__)
-
-
-# The fast checks: the schema compiled into one function per key, for the usual record that has no
-# problem. Each returns what _Checker would (the clean value) or raises _Invalid at the first thing it
-# does not accept; _Checker then runs from the start and says what is wrong, with its messages. Measured
-# on generated records: half of _Checker's time, which builds every key path and dispatches on the
-# spec's kind for each value. tests/records/test_validate.py checks that both accept the same values and give
-# the same clean tables.
-class _Invalid(Exception):
-    pass
-
-
-Fast = Callable[[Any, Vocabulary], Any]
-
-
-def _fast(spec: Spec) -> Fast:
-    """Return the fast check of a value that spec describes."""
-    return _FAST_KINDS[spec.kind](spec)
-
-
-def _fast_string(spec: Spec) -> Fast:
-    choices, check = spec.choices, spec.check
-    if not choices and check is None:
-        return _fast_text
-
-    def fast(value: Any, vocabulary: Vocabulary) -> str:
-        if (type(value) is not str or not value.strip() or len(value) > MAX_TEXT
-                or (choices and value not in choices) or (check is not None and check(value))):
-            raise _Invalid
-        return value
-
-    return fast
-
-
-def _fast_text(value: Any, vocabulary: Vocabulary) -> str:
-    """A string without choices or a check (most of a record's): the fewest tests."""
-    if type(value) is not str or len(value) > MAX_TEXT or not value.strip():
-        raise _Invalid
-    return value
-
-
-def _fast_number(spec: Spec) -> Fast:
-    floats, minimum, check = spec.kind == "number", spec.minimum, spec.check
-
-    def fast(value: Any, vocabulary: Vocabulary) -> int | float:
-        if not (type(value) is int or (floats and type(value) is float and math.isfinite(value))):
-            raise _Invalid  # bool is not int: type(True) is bool
-        if (minimum is not None and value < minimum) or (check is not None and check(value)):
-            raise _Invalid
-        return value
-
-    return fast
-
-
-def _fast_bool(spec: Spec) -> Fast:
-    def fast(value: Any, vocabulary: Vocabulary) -> bool:
-        if type(value) is not bool:
-            raise _Invalid
-        return value
-
-    return fast
-
-
-def _fast_strings(spec: Spec) -> Fast:
-    item_check, required = _fast_string(spec), spec.required
-    if item_check is _fast_text:  # its tests inline: one call a list, not one an item
-
-        def fast_texts(value: Any, vocabulary: Vocabulary) -> tuple[str, ...]:
-            if type(value) is not list or (required and not value):
-                raise _Invalid
-            for item in value:
-                if type(item) is not str or len(item) > MAX_TEXT or not item.strip():
-                    raise _Invalid
-            return tuple(value)
-
-        return fast_texts
-
-    def fast(value: Any, vocabulary: Vocabulary) -> tuple[str, ...]:
-        if type(value) is not list or (required and not value):
-            raise _Invalid
-        for item in value:
-            item_check(item, vocabulary)
-        return tuple(value)
-
-    return fast
-
-
-def _fast_table_of(specs: dict[str, Spec]) -> Fast:
-    checks = {key: _fast(spec) for key, spec in specs.items()}
-    known = frozenset(specs)
-    required = frozenset(key for key, spec in specs.items() if spec.required)
-
-    def fast(value: Any, vocabulary: Vocabulary) -> dict[str, Any]:
-        if type(value) is not dict or not value.keys() <= known or not required <= value.keys():
-            raise _Invalid
-        return {key: checks[key](item, vocabulary) for key, item in value.items()}
-
-    return fast
-
-
-def _fast_table(spec: Spec) -> Fast:
-    return _fast_table_of(spec.children)
-
-
-def _fast_tables(spec: Spec) -> Fast:
-    item_check = _fast_table_of(spec.children)
-
-    def fast(value: Any, vocabulary: Vocabulary) -> list[dict[str, Any]]:
-        if type(value) is not list:
-            raise _Invalid
-        return [item_check(item, vocabulary) for item in value]
-
-    return fast
-
-
-def _fast_levels(spec: Spec) -> Fast:
-    def fast(value: Any, vocabulary: Vocabulary) -> dict[str, int]:
-        if type(value) is not dict:
-            raise _Invalid
-        levels: dict[str, int] = {}
-        top = vocabulary.max_level
-        for name, level in value.items():
-            component_id = vocabulary.resolve(name)
-            if component_id is None or component_id in levels or type(level) is not int or not 1 <= level <= top:
-                raise _Invalid
-            levels[component_id] = level
-        return {component_id: levels[component_id] for component_id in vocabulary.ids() if component_id in levels}
-
-    return fast
-
-
-def _fast_provenance(spec: Spec) -> Fast:
-    def flatten(value: Any, prefix: str, paths: dict[str, str]) -> dict[str, str]:
-        if type(value) is not dict:
-            raise _Invalid
-        for key, reason in value.items():
-            if type(reason) is dict:
-                flatten(reason, prefix + key + ".", paths)
-            elif type(reason) is not str or not reason.strip() or len(reason) > MAX_TEXT:
-                raise _Invalid
-            else:
-                paths[prefix + key] = reason
-        return paths
-
-    def fast(value: Any, vocabulary: Vocabulary) -> dict[str, str]:
-        return flatten(value, "", {})
-
-    return fast
-
-
-_FAST_KINDS: dict[str, Callable[[Spec], Fast]] = {
-    "str": _fast_string,
-    "int": _fast_number,
-    "number": _fast_number,
-    "bool": _fast_bool,
-    "strings": _fast_strings,
-    "table": _fast_table,
-    "tables": _fast_tables,
-    "levels": _fast_levels,
-    "provenance": _fast_provenance,
-}
-_FAST_RECORD = _fast_table_of(SCHEMA)
-
-
-def _clean_table(table: dict, checker: _Checker) -> dict:
-    """Return the record's table checked and cleaned; the checker holds the problems, if any."""
-    try:
-        return _FAST_RECORD(table, checker.vocabulary)
-    except _Invalid:
-        return checker.table(table, SCHEMA, "")
 
 
 def validate_record(raw: RawRecord, vocabulary: Vocabulary, library_folder: Path | None) -> Mission | list[Problem]:
@@ -507,7 +296,7 @@ def validate_table(raw: RawRecord, vocabulary: Vocabulary, library_folder: Path 
             checker.add(key, "the record is an array of tables ([[...]]); a record is one table of keys, "
                         "one mission per file")
             return checker.problems
-    clean = _clean_table(table, checker)
+    clean = _RECORD(table, "", checker)
     period = clean.get("period", {})
     if "start" in period and "end" in period and period["end"] < period["start"]:
         checker.add("period.end", f"end year {period['end']} is before start year {period['start']}")
@@ -530,16 +319,19 @@ UNMARKABLE = frozenset({"id", "title", "stakes", "content", "client", "client.na
 
 
 def record_paths(clean: dict) -> list[str]:
-    """Every key path of a checked record's table: "role", "client.kind", "components.concertation"..."""
-    paths = []
-    for key, value in clean.items():
-        paths.append(key)
-        if isinstance(value, dict) and key != "inferred":
-            for sub, inner in value.items():
-                paths.append(f"{key}.{sub}")
-                if isinstance(inner, dict):
-                    paths += [f"{key}.{sub}.{leaf}" for leaf in inner]
-    return paths
+    """Every key path of a checked record's table that holds a value (an empty list is not written back):
+    "role", "client.kind", "components.concertation"..."""
+    def walk(table: dict, prefix: str, depth: int) -> list[str]:
+        paths = []
+        for key, value in table.items():
+            if value in ((), [], {}) or key == "inferred":
+                continue
+            paths.append(prefix + key)
+            if isinstance(value, dict) and depth < 2:
+                paths += walk(value, f"{prefix}{key}.", depth + 1)
+        return paths
+
+    return walk(clean, "", 0)
 
 
 def _check_inferred_paths(clean: dict, checker: _Checker) -> dict[str, str]:

@@ -21,8 +21,10 @@ from __future__ import annotations
 import re
 from array import array
 from collections.abc import Callable, Iterable, Mapping
+from functools import cache
+from typing import Any
 
-from refcli.records.model import Library, Mission
+from refcli.records.model import Library, Mission, Spec, schema_of
 from refcli.records.vocabulary import Vocabulary
 from refcli.search.text import REPLACEMENT, stem, tokens
 
@@ -211,21 +213,38 @@ def posting_frequency(posting: Posting) -> int:
 
 
 def mission_fields(mission: Mission, vocabulary: Vocabulary) -> dict[str, list[str]]:
-    """Return the texts of each searched field of a mission, list items kept apart."""
+    """Return the texts of each searched field of a mission, list items kept apart: the keys declared
+    search=<field> in records/model.py, in their declaration's order."""
     labels = vocabulary.by_id()
-    return {
-        "title": [mission.title, *filter(None, [mission.subtitle])],
-        "keywords": list(mission.keywords),
-        "mission_type": [mission.mission_type],
-        "stakes": [mission.stakes],
-        "content": list(mission.content),
-        "components": [labels[component].label for component in mission.components if component in labels],
-        "client": [mission.client.name, *filter(None, [mission.client.category])],
-        "site": [*filter(None, [mission.site.city]), *mission.site.districts],
-        "partners": list(mission.partners),
-        "team": [*mission.team.members, *filter(None, [mission.team.mandataire, mission.team.director,
-                                                         mission.team.referent]), *mission.team.consultants],
-    }
+    fields: dict[str, list[str]] = {name: [] for name in FIELDS}
+    for path, kind, field in _searched():
+        value: Any = mission
+        for name in path:
+            value = getattr(value, name) if value is not None else None
+        if value is None:
+            continue
+        if kind == "strings":
+            fields[field] += value
+        elif kind == "levels":
+            fields[field] += [labels[component].label for component in value if component in labels]
+        else:
+            fields[field].append(value)
+    return fields
+
+
+@cache
+def _searched() -> tuple[tuple[tuple[str, ...], str, str], ...]:
+    """Every searched key of the declaration: (attribute path, kind, index field)."""
+    return tuple(_search_keys(schema_of(Mission), ()))
+
+
+def _search_keys(schema: dict[str, Spec], prefix: tuple[str, ...]) -> Iterable[tuple[tuple[str, ...], str, str]]:
+    for name, spec in schema.items():
+        if spec.kind == "table":
+            yield from _search_keys(spec.children, (*prefix, name))
+        elif spec.key.search:
+            assert spec.key.search in FIELDS, f"{name}: search={spec.key.search!r} is not an index field"
+            yield (*prefix, name), spec.kind, spec.key.search
 
 
 # Where a concept of the glossary (glossary.Concept) is read in a mission: what the mission was (title,
