@@ -40,3 +40,11 @@ class NegativeAnswer(Exception):
     """The command ran and its answer is negative (exit 1): nothing matched, a check failed."""
 
     exit_code = 1
+
+
+def closest(word: str, choices: list[str]) -> str | None:
+    """The choice a mistyped word most likely meant, for a "did you mean" (None when none is close)."""
+    from rapidfuzz import fuzz, process
+
+    best = process.extractOne(word, choices, scorer=fuzz.WRatio, processor=str.casefold, score_cutoff=60)
+    return best[0] if best and best[0] != word else None

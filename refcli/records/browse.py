@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from refcli.annex.formatting import fiche_facts, format_amount, format_years
-from refcli.errors import UserError
+from refcli.errors import UserError, closest
 from refcli.records.model import Library, Mission
 
 if TYPE_CHECKING:
@@ -38,11 +38,8 @@ def filter_missions(
 def find_mission(library: Library, mission_id: str) -> Mission:
     mission = library.get(mission_id)
     if mission is None:
-        from rapidfuzz import fuzz, process
-
-        ids = [candidate.id for candidate in library.missions]
-        best = process.extractOne(mission_id, ids, scorer=fuzz.WRatio, processor=str.casefold, score_cutoff=50)
-        hint = f"; did you mean {best[0]!r}?" if best else "; 'refcli list' shows the ids"
+        best = closest(mission_id, [candidate.id for candidate in library.missions])
+        hint = f"; did you mean {best!r}?" if best else "; 'refcli list' shows the ids"
         raise UserError(f"{library.folder}: no mission with id {mission_id!r}{hint}")
     return mission
 

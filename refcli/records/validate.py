@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from refcli.errors import Problem
+from refcli.errors import Problem, closest
 from refcli.records.load import RawRecord
 from refcli.records.model import FIRST_YEAR, LAST_YEAR, MAX_TEXT, Mission, Spec, schema_of
 from refcli.records.vocabulary import Vocabulary
@@ -263,10 +263,8 @@ _RECORD = _table_of(SCHEMA)
 
 
 def _did_you_mean(word: str, choices: list[str]) -> str:
-    from rapidfuzz import fuzz, process
-
-    best = process.extractOne(word, choices, scorer=fuzz.ratio, processor=str.casefold, score_cutoff=60)
-    return f"; did you mean {best[0]!r}?" if best else ""
+    best = closest(word, choices)
+    return f"; did you mean {best!r}?" if best else ""
 
 
 def _describe(value: Any) -> str:

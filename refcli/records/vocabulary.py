@@ -71,11 +71,11 @@ class Vocabulary:
 
     def suggest(self, name: str) -> str | None:
         """Return the closest label to an unknown component name, for a "did you mean"."""
-        from rapidfuzz import fuzz, process
+        from refcli.errors import closest
 
         choices = {key: self.label(component_id) for key, component_id in self._names.items()}
-        best = process.extractOne(_key(name), list(choices), scorer=fuzz.WRatio, processor=None, score_cutoff=60)
-        return choices[best[0]] if best else None
+        best = closest(_key(name), list(choices))
+        return choices[best] if best else None
 
 
 _RESOLVED_SIZE = 10_000

@@ -12,7 +12,7 @@ from dataclasses import field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from refcli.errors import UserError
+from refcli.errors import UserError, closest
 from refcli.frozen import frozen
 from refcli.records.load import parse_toml
 from refcli.records.model import CLIENT_KINDS
@@ -382,10 +382,8 @@ def parse_tender(table: dict, path: Path) -> Tender:
     """Check a tender table read from path and build the Tender."""
     for key in table:
         if key not in TENDER_KEYS:
-            from rapidfuzz import fuzz, process
-
-            best = process.extractOne(key, TENDER_KEYS, scorer=fuzz.ratio, processor=str.casefold, score_cutoff=60)
-            hint = f"; did you mean {best[0]!r}?" if best else f" (expected one of {', '.join(TENDER_KEYS)})"
+            best = closest(key, list(TENDER_KEYS))
+            hint = f"; did you mean {best!r}?" if best else f" (expected one of {', '.join(TENDER_KEYS)})"
             raise UserError(f"{path}: {key}: unknown key{hint}")
 
     def text(key: str) -> str | None:
