@@ -777,10 +777,12 @@ def build_bid(
         options=options, left_out=left_out)
     write_all_atomically([(out, document.save), (record_file, record_bytes)], force=force)  # both, or neither
     if json:
+        since = query.since if query is not None else (recorded.options.get("since") if recorded else None)
+        ranking = {match.id: match for match in matches}
         payload = {
             "out": str(out), "template": str(opened.path), "selection_record": str(record_file),
             "query": query.describe() if query is not None else None, "cover": cover,
-            "references": [{"rank": number, "id": selection.mission.id, "title": selection.mission.title,
+            "references": [{"rank": number, **_reference(selection.mission, ranking, since),
                             "reason": selection.reason, "relevance": selection.relevance,
                             "left_out": left_out.get(selection.mission.id, [])}
                            for number, selection in enumerate(selections, start=1)],
@@ -793,6 +795,17 @@ def build_bid(
         print_json("build-bid", payload)
     if not quiet:
         print_note(f"wrote {out} and its selection record {record_file} (template {opened.path})")
+
+
+def _reference(mission, ranking: dict, since) -> dict:
+    """A reference of build-bid --json: with its score and matched terms when a query ranked it."""
+    from refcli.records.browse import reference_json
+    from refcli.search.check import in_window
+
+    match = ranking.get(mission.id)
+    if match is None:
+        return reference_json(mission, in_window(mission, since))
+    return reference_json(mission, match.in_window, match.score, match.matched_terms())
 
 
 def _parse_date(text: str | None):
@@ -957,7 +970,7 @@ def check(
     if json:
         from refcli.cli.views import checklist_json
 
-        print_json("check", checklist_json(checklist, library))
+        print_json("check", checklist_json(checklist, library, ranked=from_record is None and ids is None))
     else:
         from refcli.cli.output import stdout_console
         from refcli.cli.views import checklist_view, coverage_view
