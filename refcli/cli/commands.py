@@ -126,7 +126,8 @@ TenderOption = Annotated[
 CompetencyOption = Annotated[
     Optional[list[str]],  # noqa: UP045
     typer.Option("--competency", "-c", metavar="NAME[:LEVEL]",
-                 help="A required competency, at a minimum level (1 by default); repeatable.", show_default=False),
+                 help="A required competency, at a minimum level: concertation, concertation:3 or concertation=3 "
+                      "(1 by default); repeatable.", show_default=False),
 ]
 SinceOption = Annotated[
     Optional[int],  # noqa: UP045
@@ -243,7 +244,9 @@ def list_missions(
     ] = None,
     component: Annotated[
         Optional[list[str]],  # noqa: UP045
-        typer.Option("--component", "-c", help="Only missions covering this component (repeatable)."),
+        typer.Option("--component", "-c", metavar="NAME[:LEVEL]",
+                     help="Only missions covering this component, at LEVEL or more: concertation, concertation:3 "
+                          "or concertation=3 (repeatable)."),
     ] = None,
     json: JsonOption = False,
     quiet: QuietOption = False,
@@ -349,7 +352,8 @@ def new(
     ] = None,
     component: Annotated[
         ListOption,
-        typer.Option("--component", "-c", help="NAME=LEVEL, like concertation=4 (repeatable)."),
+        typer.Option("--component", "-c", metavar="NAME:LEVEL",
+                     help="NAME:LEVEL or NAME=LEVEL, like concertation:4 (repeatable)."),
     ] = None,
     keyword: Annotated[ListOption, typer.Option(help="A keyword (repeatable).")] = None,
     stakes: Annotated[

@@ -26,7 +26,8 @@ def test_search_check_and_list_read_every_form_alike(runner: CliRunner, library_
     listed = runner.invoke(app, ["list", "-c", form, "--json", *data])
     assert listed.exit_code == 0, listed.stderr
     # henin-carvin-projet-urbain-social has concertation at 2: below the level asked.
-    assert [mission["id"] for mission in json.loads(listed.stdout)["missions"]] == ["neuilly-sur-marne-amo-concertation"]
+    assert [mission["id"] for mission in json.loads(listed.stdout)["missions"]] == [
+        "neuilly-sur-marne-amo-concertation"]
 
 
 def test_list_without_a_level_takes_any_level(runner: CliRunner, library_folder: Path) -> None:
