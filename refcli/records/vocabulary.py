@@ -75,8 +75,8 @@ class Vocabulary:
                 name, level = name[:cut].strip(), name[cut + 1:].strip()
         component_id = self.resolve(name)
         if component_id is None:
-            glued = _GLUED_LEVEL.fullmatch(name)  # 'concertation 3', 'concertation≥3': the name is right
-            if level is None and glued and self.resolve(glued[1]) is not None:
+            glued = _GLUED_LEVEL.fullmatch(name)  # 'concertation 3', 'concertation≥3', 'concertation:3:4'
+            if glued and self.resolve(glued[1]) is not None:
                 raise UserError(f"{where}: write the level after ':' or '=', like '{glued[1]}:{glued[2]}'")
             component_id = self.require(name, where, what)
         if level is None:

@@ -60,6 +60,8 @@ def test_build_bid_reads_the_equals_form(runner: CliRunner, library_folder: Path
                                    "'concertation:3'"),
     (["search"], "Concertation ≥ 3", "--competency 'Concertation ≥ 3': write the level after ':' or '=', like "
                                      "'Concertation:3'"),
+    (["build-bid"], "concertation:3:4", "--competency 'concertation:3:4': write the level after ':' or '=', like "
+                                        "'concertation:3'"),
     (["search"], "concertation:x", "--competency 'concertation:x': the level must be a whole number from 1 to 5, "
                                    "got 'x'"),
     (["check"], "concertation=9", "--competency 'concertation=9': the level must be a whole number from 1 to 5, "
