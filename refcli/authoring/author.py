@@ -155,21 +155,10 @@ REQUIRED_ANSWERS = ("title", "mission_type", "role", "client", "client_kind", "s
 
 
 def parse_component_levels(items: Iterable[str], vocabulary: Vocabulary) -> dict[str, int]:
-    """Return {component id: level} for 'NAME=LEVEL' items; an unknown name or a bad level is an error."""
-    levels: dict[str, int] = {}
-    for item in items:
-        name, separator, level_text = item.rpartition("=")
-        if not separator or not name.strip():
-            raise UserError(f"--component {item!r}: expected NAME=LEVEL, like 'concertation=4'")
-        component_id = vocabulary.resolve(name.strip())
-        if component_id is None:
-            suggestion = vocabulary.suggest(name.strip())
-            hint = f"; did you mean {suggestion!r}?" if suggestion else ""
-            raise UserError(f"--component {item!r}: unknown mission component{hint}")
-        if not level_text.strip().isdigit() or not 1 <= int(level_text) <= vocabulary.max_level:
-            raise UserError(f"--component {item!r}: the level must be a whole number from 1 to {vocabulary.max_level}")
-        levels[component_id] = int(level_text)
-    return levels
+    """Return {component id: level} for 'NAME=LEVEL' or 'NAME:LEVEL' items; an unknown name or a bad level is an
+    error."""
+    return dict(vocabulary.parse_level(item, "--component", default=None, what="mission component")
+                for item in items)
 
 
 def _amount(option: str, text: str | None) -> dict[str, Any] | None:

@@ -126,7 +126,8 @@ TenderOption = Annotated[
 CompetencyOption = Annotated[
     Optional[list[str]],  # noqa: UP045
     typer.Option("--competency", "-c", metavar="NAME[:LEVEL]",
-                 help="A required competency, at a minimum level (1 by default); repeatable.", show_default=False),
+                 help="A required competency, at a minimum level: concertation, concertation:3 or concertation=3 "
+                      "(1 by default); repeatable.", show_default=False),
 ]
 SinceOption = Annotated[
     Optional[int],  # noqa: UP045
@@ -243,7 +244,9 @@ def list_missions(
     ] = None,
     component: Annotated[
         Optional[list[str]],  # noqa: UP045
-        typer.Option("--component", "-c", help="Only missions covering this component (repeatable)."),
+        typer.Option("--component", "-c", metavar="NAME[:LEVEL]",
+                     help="Only missions covering this component, at LEVEL or more: concertation, concertation:3 "
+                          "or concertation=3 (repeatable)."),
     ] = None,
     json: JsonOption = False,
     quiet: QuietOption = False,
@@ -349,7 +352,8 @@ def new(
     ] = None,
     component: Annotated[
         ListOption,
-        typer.Option("--component", "-c", help="NAME=LEVEL, like concertation=4 (repeatable)."),
+        typer.Option("--component", "-c", metavar="NAME:LEVEL",
+                     help="NAME:LEVEL or NAME=LEVEL, like concertation:4 (repeatable)."),
     ] = None,
     keyword: Annotated[ListOption, typer.Option(help="A keyword (repeatable).")] = None,
     stakes: Annotated[
@@ -777,10 +781,12 @@ def build_bid(
         options=options, left_out=left_out)
     write_all_atomically([(out, document.save), (record_file, record_bytes)], force=force)  # both, or neither
     if json:
+        since = query.since if query is not None else (recorded.options.get("since") if recorded else None)
+        ranking = {match.id: match for match in matches}
         payload = {
             "out": str(out), "template": str(opened.path), "selection_record": str(record_file),
             "query": query.describe() if query is not None else None, "cover": cover,
-            "references": [{"rank": number, "id": selection.mission.id, "title": selection.mission.title,
+            "references": [{"rank": number, **_reference(selection.mission, ranking, since),
                             "reason": selection.reason, "relevance": selection.relevance,
                             "left_out": left_out.get(selection.mission.id, [])}
                            for number, selection in enumerate(selections, start=1)],
@@ -793,6 +799,17 @@ def build_bid(
         print_json("build-bid", payload)
     if not quiet:
         print_note(f"wrote {out} and its selection record {record_file} (template {opened.path})")
+
+
+def _reference(mission, ranking: dict, since) -> dict:
+    """A reference of build-bid --json: with its score and matched terms when a query ranked it."""
+    from refcli.records.browse import reference_json
+    from refcli.search.check import in_window
+
+    match = ranking.get(mission.id)
+    if match is None:
+        return reference_json(mission, in_window(mission, since))
+    return reference_json(mission, match.in_window, match.score, match.matched_terms())
 
 
 def _parse_date(text: str | None):
@@ -957,7 +974,7 @@ def check(
     if json:
         from refcli.cli.views import checklist_json
 
-        print_json("check", checklist_json(checklist, library))
+        print_json("check", checklist_json(checklist, library, ranked=from_record is None and ids is None))
     else:
         from refcli.cli.output import stdout_console
         from refcli.cli.views import checklist_view, coverage_view

@@ -17,19 +17,11 @@ if TYPE_CHECKING:
 
 def match_json(rank: int, match: Match) -> dict[str, Any]:
     """One result as JSON; the shape is documented in docs/search.md ("JSON output") and kept stable."""
-    mission = match.mission
+    from refcli.records.browse import reference_json
+
     return {
         "rank": rank,
-        "id": mission.id,
-        "score": round(match.score, 1),
-        "title": mission.title,
-        "client": mission.client.name,
-        "client_kind": mission.client.kind,
-        "start": mission.period.start,
-        "end": mission.period.end,
-        "ongoing": mission.period.ongoing,
-        "in_window": match.in_window,
-        "matched_terms": list(match.matched_terms()),
+        **reference_json(match.mission, match.in_window, match.score, match.matched_terms()),
         "competencies": [
             {"id": item.id, "minimum": item.minimum, "level": item.level, "covered": item.covered,
              "points": round(item.points, 2)}
@@ -46,7 +38,6 @@ def match_json(rank: int, match: Match) -> dict[str, Any]:
             for item in match.concepts
         ],
         "not_an_intellectual_service": match.other,
-        "file": str(mission.path) if mission.path else None,
     }
 
 
@@ -186,19 +177,22 @@ def coverage_view(matches: list[Match], query: Query, library: Library) -> Rende
     return table
 
 
-def checklist_json(checklist: Checklist, library: Library) -> dict[str, Any]:
-    """The payload of `refcli check --json` (print_json adds version and command)."""
+def checklist_json(checklist: Checklist, library: Library, ranked: bool = True) -> dict[str, Any]:
+    """The payload of `refcli check --json` (print_json adds version and command); ranked: the references were
+    chosen by the query (else given by --ids or --from: no score)."""
+    from refcli.records.browse import reference_json
+
     return {
         "passed": checklist.passed,
         "query": checklist.query.describe(),
         "wanted": checklist.wanted,
         "candidates": len(checklist.candidates),
         "selected": [
-            {"rank": rank, "id": match.id, "score": round(match.score, 1), "title": match.mission.title,
-             "in_window": match.in_window, "file": str(match.mission.path) if match.mission.path else None}
+            {"rank": rank, **reference_json(match.mission, match.in_window, match.score if ranked else None,
+                                            match.matched_terms())}
             for rank, match in enumerate(checklist.selected, start=1)
         ],
-        "items": [item.as_json() for item in checklist.items],
+        "items": [check.as_json() for check in checklist.checks()],
         "coverage": checklist.coverage,
         "uncoverable": list(checklist.uncoverable),
     }

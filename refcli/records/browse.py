@@ -7,29 +7,27 @@ from typing import TYPE_CHECKING, Any
 from refcli.annex.formatting import fiche_facts, format_amount, format_years
 from refcli.errors import UserError, closest
 from refcli.records.model import Library, Mission
+from refcli.records.provenance import is_unconfirmed
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
     from rich.table import Table
 
 
-def resolve_components(library: Library, names: list[str]) -> list[str]:
-    """Return the component ids the names designate; an unknown name is an error with a suggestion."""
-    return [library.vocabulary.require(name, f"--component {name!r}") for name in names]
-
-
 def filter_missions(
     library: Library, year: int | None = None, since: int | None = None, components: list[str] = ()
 ) -> list[Mission]:
-    """Return the missions under way in year, ended in or after since, covering every component."""
-    wanted = resolve_components(library, list(components))
+    """Return the missions under way in year, ended in or after since, covering every component ('NAME' or
+    'NAME:LEVEL': at that level or more)."""
+    wanted = dict(library.vocabulary.parse_level(name, "--component", what="mission component")
+                  for name in components)
     selected = []
     for mission in library.missions:
         if year is not None and year not in mission.period.years():
             continue
         if since is not None and mission.period.end < since and not mission.period.ongoing:
             continue
-        if any(component_id not in mission.components for component_id in wanted):
+        if any(mission.components.get(component_id, 0) < level for component_id, level in wanted.items()):
             continue
         selected.append(mission)
     return selected
@@ -68,6 +66,33 @@ def _amount_json(amount) -> dict[str, Any] | None:
     return {"value": amount.value, "currency": amount.currency, "basis": amount.basis, "scope": amount.scope}
 
 
+def reference_json(mission: Mission, in_window: bool, score: float | None = None,
+                   terms: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A chosen reference for scripts (search, check, build-bid): the facts a buyer asks for, each value not on
+    the fiche marked (docs/checklists.md, "JSON for scripts")."""
+    def amount(value, path: str) -> dict[str, Any] | None:
+        shape = _amount_json(value)
+        return shape if shape is None else {**shape, "confirmed": not is_unconfirmed(mission, path)}
+
+    return {
+        "id": mission.id,
+        "title": mission.title,
+        "start": mission.period.start,
+        "end": mission.period.end,
+        "ongoing": mission.period.ongoing,
+        "client": mission.client.name,
+        "client_kind": mission.client.kind,
+        "client_kind_confirmed": not is_unconfirmed(mission, "client.kind"),
+        "fee": amount(mission.fee, "amounts.fee"),
+        "project_amount": amount(mission.project_amount, "amounts.project"),
+        "in_window": in_window,
+        "score": None if score is None else round(score, 1),
+        "matched_terms": list(terms),
+        "unconfirmed": list(mission.inferred),
+        "file": str(mission.path) if mission.path else None,
+    }
+
+
 def missions_table(missions: list[Mission]) -> Table:
     from rich import box
     from rich.table import Table
@@ -104,8 +129,7 @@ def mission_view(mission: Mission, library: Library) -> RenderableType:
     inferred = mission.inferred
 
     def unconfirmed(*paths: str) -> bool:
-        return any(path == key or key.startswith(path + ".") or path.startswith(key + ".")
-                   for path in paths for key in inferred)
+        return is_unconfirmed(mission, *paths)
 
     def fact(label: str, value: str | None, *paths: str) -> None:
         if value:

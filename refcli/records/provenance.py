@@ -24,6 +24,12 @@ def unconfirmed_paths(mission: Mission) -> list[str]:
     return list(mission.inferred)
 
 
+def is_unconfirmed(mission: Mission, *paths: str) -> bool:
+    """Whether [inferred] names one of these key paths, a key inside one, or a table holding one."""
+    return any(path == key or key.startswith(path + ".") or path.startswith(key + ".")
+               for path in paths for key in mission.inferred)
+
+
 def confirmed_mission(mission: Mission) -> Mission:
     """Return the mission with every value its [inferred] table names left out: what an annex may state."""
     if not mission.inferred:

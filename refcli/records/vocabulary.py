@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import field
 from pathlib import Path
 
@@ -60,6 +61,32 @@ class Vocabulary:
             raise UserError(f"{context}: unknown {what}{hint} (see {self.source or FILE_NAME})")
         return component_id
 
+    def parse_level(self, text: str, option: str, *, default: int | None = 1,
+                    what: str = "competency") -> tuple[str, int]:
+        """Read a -c value, 'NAME', 'NAME:LEVEL' or 'NAME=LEVEL', into (component id, level); bad input is a UserError.
+
+        NAME is an id, a label or an alias, case and accents folded; without a level, default (None: required).
+        """
+        where = f"{option} {text!r}"
+        name, level = text.strip(), None
+        if self.resolve(name) is None:
+            cut = max(name.rfind(":"), name.rfind("="))
+            if cut >= 0:
+                name, level = name[:cut].strip(), name[cut + 1:].strip()
+        component_id = self.resolve(name)
+        if component_id is None:
+            glued = _GLUED_LEVEL.fullmatch(name)  # 'concertation 3', 'concertation≥3', 'concertation:3:4'
+            if glued and self.resolve(glued[1]) is not None:
+                raise UserError(f"{where}: write the level after ':' or '=', like '{glued[1]}:{glued[2]}'")
+            component_id = self.require(name, where, what)
+        if level is None:
+            if default is None:
+                raise UserError(f"{where}: give the level, from 1 to {self.max_level}: '{name}:N' or '{name}=N'")
+            return component_id, default
+        if not level.isdigit() or not 1 <= int(level) <= self.max_level:
+            raise UserError(f"{where}: the level must be a whole number from 1 to {self.max_level}, got {level!r}")
+        return component_id, int(level)
+
     def label(self, component_id: str) -> str:
         return self.by_id()[component_id].label
 
@@ -79,6 +106,7 @@ class Vocabulary:
 
 
 _RESOLVED_SIZE = 10_000
+_GLUED_LEVEL = re.compile(r"(.*?)[\W_]*(\d+)")
 
 
 def _key(name: str) -> str:

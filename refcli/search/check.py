@@ -10,7 +10,8 @@ size, see refcli.search.cover), then checks, item by item:
   basis), date, client and whether it is public or private;
 - illustrations: a failure only when the tender sets require_illustrations, else informational.
 
-Each item says what to do about a failure. The module is pure: it reads nothing and prints nothing.
+Each item says what to do about a failure, and carries a stable `code` (CODES) with the ids and numbers it
+is about, for scripts (docs/checklists.md). The module is pure: it reads nothing and prints nothing.
 """
 
 from __future__ import annotations
@@ -38,24 +39,45 @@ if TYPE_CHECKING:
     from refcli.search.rank import Match
 
 LEGAL_WINDOW_YEARS = 3  # arrêté du 22 mars 2019: the main services of the last three years
+# What an item checks, for scripts: stable, language-neutral (docs/checklists.md says what each means).
+CODES = ("window.start", "window.count", "clients.kind", "competency.level", "reference.amount", "reference.basis",
+         "reference.date", "reference.client_kind", "reference.unconfirmed", "reference.illustration")
 
 
 @dataclass(frozen=True, slots=True)
 class CheckItem:
-    """One line of the checklist: "pass", "fail" or "info" (an informational item never fails)."""
+    """One line of the checklist: "pass", "fail" or "info" (an informational item never fails).
 
+    A line that checks several things (a reference's amount, date and client; every reference's illustrations)
+    is made of parts, one per code: its own code is "", `checks` gives the parts, the line is their summary.
+    """
+
+    code: str
     name: str
     status: str
     detail: str
     advice: str | None = None
+    mission: str | None = None  # the reference it is about
+    competency: str | None = None  # the competency it is about (an id)
+    required: int | None = None
+    found: int | float | None = None
+    missions: tuple[str, ...] = ()  # the chosen references that meet it
+    keys: tuple[str, ...] = ()  # the record keys it is about (amounts.fee, client.kind...)
+    parts: tuple[CheckItem, ...] = ()
 
     @property
     def passed(self) -> bool:
         return self.status != "fail"
 
+    def checks(self) -> tuple[CheckItem, ...]:
+        return self.parts if not self.code else (self,)
+
     def as_json(self) -> dict[str, Any]:
-        return {"name": self.name, "status": self.status, "passed": self.passed, "detail": self.detail,
-                "advice": self.advice}
+        return {"code": self.code, "ok": self.passed, "status": self.status, "mission": self.mission,
+                "competency": self.competency, "required": self.required, "found": self.found,
+                "missions": list(self.missions), "keys": list(self.keys),
+                "message": f"{self.name}: {self.detail}", "name": self.name, "passed": self.passed,
+                "detail": self.detail, "advice": self.advice}
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +97,10 @@ class Checklist:
     @property
     def failures(self) -> tuple[CheckItem, ...]:
         return tuple(item for item in self.items if not item.passed)
+
+    def checks(self) -> tuple[CheckItem, ...]:
+        """Every check, one per code (a line's parts in its place): the items of `check --json`."""
+        return tuple(check for item in self.items for check in item.checks())
 
 
 def check_tender(library: Library, index: SearchIndex, query: Query, today: datetime.date | None = None) -> Checklist:
@@ -121,10 +147,12 @@ def _kind_item(query: Query, selected: list[Match]) -> CheckItem:
     word = "public" if wanted == "public" else "private"
     other = [match.id for match in selected if match.mission.client.kind != wanted]
     name = f"{word} clients only"
+    numbers = {"required": len(selected), "found": len(selected) - len(other),
+               "missions": tuple(match.id for match in selected if match.id not in other), "keys": ("client.kind",)}
     if not other:
-        return CheckItem(name, "pass", f"every chosen reference has a {word} client")
-    return CheckItem(name, "fail", f"not a {word} client: " + ", ".join(other),
-                     f"choose references for {word} clients, as the tender asks")
+        return CheckItem("clients.kind", name, "pass", f"every chosen reference has a {word} client", **numbers)
+    return CheckItem("clients.kind", name, "fail", f"not a {word} client: " + ", ".join(other),
+                     f"choose references for {word} clients, as the tender asks", **numbers)
 
 
 def _file(mission: Mission) -> str:
@@ -134,12 +162,13 @@ def _file(mission: Mission) -> str:
 def _window_item(query: Query) -> CheckItem:
     if query.since is None:
         return CheckItem(
-            "window", "info",
+            "window.start", "window", "info",
             f"no window given: every reference counts; when the tender says nothing, the legal default is the "
             f"last {LEGAL_WINDOW_YEARS} years",
             f"give the tender's window (window.years in the tender file, or --years {LEGAL_WINDOW_YEARS})",
         )
-    return CheckItem("window", "info", f"references that ended in {query.since} or later, or are ongoing")
+    return CheckItem("window.start", "window", "info", f"references that ended in {query.since} or later, or are "
+                     f"ongoing", required=query.since)
 
 
 def _count_item(query: Query, candidates: list[Match], selected: list[Match], year: int) -> CheckItem:
@@ -154,8 +183,9 @@ def _count_item(query: Query, candidates: list[Match], selected: list[Match], ye
         detail += "; out of the window, not counted: " + ", ".join(
             f"{match.id} ({match.mission.period.end})" for match in outside)
     missing = wanted - len(inside)
+    numbers = {"required": wanted, "found": len(inside), "missions": tuple(match.id for match in inside)}
     if missing <= 0:
-        return CheckItem(name, "pass", detail)
+        return CheckItem("window.count", name, "pass", detail, **numbers)
     detail += f"; {missing} missing"
     advice = []
     older = sorted((match for match in candidates if not match.in_window),
@@ -166,7 +196,7 @@ def _count_item(query: Query, candidates: list[Match], selected: list[Match], ye
         advice.append(f"widen the window with --years {years} if the buyer accepts older references")
     where = f" ending in {query.since} or later" if query.since is not None else ""
     advice.append(f"add {missing} reference(s){where} matching the tender to the library")
-    return CheckItem(name, "fail", detail, "; or ".join(advice))
+    return CheckItem("window.count", name, "fail", detail, "; or ".join(advice), **numbers)
 
 
 def _competency_item(library: Library, query: Query, component: str, minimum: int,
@@ -174,53 +204,66 @@ def _competency_item(library: Library, query: Query, component: str, minimum: in
     label = library.vocabulary.label(component)
     name = f"{label} ≥ {minimum}"
     chosen = [match for match in selected if covers(match.mission, component, minimum)]
+    numbers = {"competency": component, "required": minimum, "keys": (f"components.{component}",),
+               "found": max((match.mission.components.get(component, 0) for match in selected), default=0),
+               "missions": tuple(match.id for match in chosen)}
     if chosen:
         detail = "covered by " + ", ".join(
             f"{match.id} ({match.mission.components[component]}"
             + ("" if match.in_window else ", out of window") + ")" for match in chosen)
-        return CheckItem(name, "pass", detail)
+        return CheckItem("competency.level", name, "pass", detail, **numbers)
     others = [match for match in candidates if covers(match.mission, component, minimum)]
     if others:
-        return CheckItem(name, "fail", f"covered by {others[0].id}, not among the {len(selected)} chosen",
-                         f"ask for more references with --limit {len(selected) + 1}")
+        return CheckItem("competency.level", name, "fail",
+                         f"covered by {others[0].id}, not among the {len(selected)} chosen",
+                         f"ask for more references with --limit {len(selected) + 1}", **numbers)
     best = max(library.missions, key=lambda mission: (mission.components.get(component, 0), mission.id),
                default=None)
     detail = f"no reference covers {label} at level {minimum} or more"
     if best is not None and best.components.get(component, 0):
         detail += f" (highest: {best.id}, level {best.components[component]})"
-    return CheckItem(name, "fail", detail,
+    return CheckItem("competency.level", name, "fail", detail,
                      f"add a reference covering {label} ≥ {minimum}, or raise the level in a record whose "
-                     f"mission did it (components.{component})")
+                     f"mission did it (components.{component})", **numbers)
 
 
 def _entitled_item(mission: Mission) -> CheckItem:
     """What the buyer may ask of every reference: amount, date, client public or private, as the annex states them."""
     file = _file(mission)
+    name = f"{mission.id}: amount, date, client"
     stated = confirmed_mission(mission)  # what the annex will print: no unconfirmed value
-    if stated.client.kind is None:
-        client = f"client {stated.client.name} (public or private: not confirmed)"
-    else:
-        client = f"client {stated.client.name} ({'public' if stated.client.kind == 'public' else 'private'})"
-    facts = [f"date {format_years(mission.period)}", client]
-    advice = []
+
+    def part(code: str, detail: str, advice: str | None = None, **numbers: Any) -> CheckItem:
+        return CheckItem(code, name, "fail" if advice else "pass", detail, advice, mission=mission.id, **numbers)
+
     fee = stated.fee
+    parts = []
     if fee is not None:
-        facts.insert(0, f"fee {format_amount(fee)}")
-        if fee.basis is None:
-            advice.append(f"the fee's tax basis is not stated: add amounts.fee.basis (HT or TTC, as the contract "
-                          f"says) to {file}")
+        parts.append(part("reference.amount", f"fee {format_amount(fee)}", found=fee.value, keys=("amounts.fee",)))
+        parts.append(part("reference.basis", f"fee {format_amount(fee)}", None if fee.basis is not None else
+                          f"the fee's tax basis is not stated: add amounts.fee.basis (HT or TTC, as the contract "
+                          f"says) to {file}", keys=("amounts.fee.basis",)))
     elif stated.project_amount is not None:
-        facts.insert(0, f"only the project's cost, {format_amount(stated.project_amount)}")
-        advice.append(f"add amounts.fee (the mission's own amount, which the buyer asks for) to {file}")
+        parts.append(part("reference.amount", f"only the project's cost, {format_amount(stated.project_amount)}",
+                          f"add amounts.fee (the mission's own amount, which the buyer asks for) to {file}",
+                          keys=("amounts.fee",)))
     else:
-        facts.insert(0, "no amount" if mission.fee is None else "the fee is not confirmed")
-        advice.append(f"add amounts.fee to {file}" if mission.fee is None else
-                      f"confirm amounts.fee (delete its line in [inferred]) in {file}")
+        parts.append(part("reference.amount", "no amount" if mission.fee is None else "the fee is not confirmed",
+                          f"add amounts.fee to {file}" if mission.fee is None else
+                          f"confirm amounts.fee (delete its line in [inferred]) in {file}", keys=("amounts.fee",)))
+    parts.append(part("reference.date", f"date {format_years(mission.period)}", found=mission.period.end,
+                      keys=("period",)))
     if stated.client.kind is None:
-        advice.append(f"confirm client.kind (public or private, which the buyer asks for) and delete its line in "
-                      f"[inferred] in {file}")
-    return CheckItem(f"{mission.id}: amount, date, client", "fail" if advice else "pass", "; ".join(facts),
-                     "; ".join(advice) or None)
+        parts.append(part("reference.client_kind", f"client {stated.client.name} (public or private: not confirmed)",
+                          f"confirm client.kind (public or private, which the buyer asks for) and delete its line "
+                          f"in [inferred] in {file}", keys=("client.kind",)))
+    else:
+        word = "public" if stated.client.kind == "public" else "private"
+        parts.append(part("reference.client_kind", f"client {stated.client.name} ({word})", keys=("client.kind",)))
+    shown = [item for item in parts if item.code != "reference.basis"]  # the amount's text already says its basis
+    advice = [item.advice for item in parts if item.advice]
+    return CheckItem("", name, "fail" if advice else "pass", "; ".join(item.detail for item in shown),
+                     "; ".join(advice) or None, mission=mission.id, parts=tuple(parts))
 
 
 def _unconfirmed_item(library: Library, query: Query, mission: Mission) -> CheckItem:
@@ -236,17 +279,28 @@ def _unconfirmed_item(library: Library, query: Query, mission: Mission) -> Check
     detail = (("relied on: " + "; ".join(relied) + ". ") if relied else "") + f"left out of the annex: {left_out}"
     advice = (f"check each value against the fiche or the contract, then delete its line in [inferred] in "
               f"{_file(mission)}; until then the annex leaves it out")
-    return CheckItem(f"{mission.id}: values not on the fiche", "fail" if relied else "info", detail, advice)
+    return CheckItem("reference.unconfirmed", f"{mission.id}: values not on the fiche", "fail" if relied else "info",
+                     detail, advice, mission=mission.id, required=0, found=len(relied),
+                     keys=tuple(inferred))
 
 
 def _illustrations_item(query: Query, selected: list[Match]) -> CheckItem:
     without = [match.mission for match in selected if not match.mission.illustrations]
     detail = f"{len(selected) - len(without)} of {len(selected)} chosen reference(s) have one"
     required = query.tender is not None and query.tender.require_illustrations
+    parts = tuple(
+        CheckItem("reference.illustration", "illustrations",
+                  ("pass" if match.mission.illustrations else "fail") if required else "info",
+                  f"{match.id}: {len(match.mission.illustrations)} illustration(s)",
+                  None if match.mission.illustrations or not required else
+                  f"add [[illustrations]] to {_file(match.mission)}",
+                  mission=match.id, required=1 if required else None, found=len(match.mission.illustrations),
+                  keys=("illustrations",))
+        for match in selected)
     if not required:
-        return CheckItem("illustrations", "info", detail + "; not required (the tender does not set "
-                         "require_illustrations = true)")
+        return CheckItem("", "illustrations", "info", detail + "; not required (the tender does not set "
+                         "require_illustrations = true)", parts=parts)
     if not without:
-        return CheckItem("illustrations", "pass", detail)
-    return CheckItem("illustrations", "fail", detail,
-                     "add [[illustrations]] to " + ", ".join(_file(mission) for mission in without))
+        return CheckItem("", "illustrations", "pass", detail, parts=parts)
+    return CheckItem("", "illustrations", "fail", detail,
+                     "add [[illustrations]] to " + ", ".join(_file(mission) for mission in without), parts=parts)

@@ -139,7 +139,7 @@ def build_query(
     """Merge command-line options over a tender into a Query; bad input is a UserError naming it.
 
     keywords are terms or phrases ("maison du projet"); text and text_file are free text (a
-    tender's object); competencies are "NAME" or "NAME:LEVEL" (minimum level, 1 by default);
+    tender's object); competencies are "NAME", "NAME:LEVEL" or "NAME=LEVEL" (minimum level, 1 by default);
     years counts back from the tender's date, else from year (today's by default).
     """
     year = year if year is not None else current_year()
@@ -178,9 +178,8 @@ def build_query(
             key = resolve_competency(vocabulary, name, f"{where}.{name}")
             wanted[key] = _level(vocabulary, level, f"{where}.{name}")
     for option in competencies:
-        name, level = _split_level(option)
-        key = resolve_competency(vocabulary, name, "--competency")
-        wanted[key] = _level(vocabulary, level, f"--competency {option!r}")
+        key, level = vocabulary.parse_level(option, "--competency")
+        wanted[key] = level
 
     if not terms and not wanted:
         detail = f" ({'; '.join(notes)})" if notes else ""
@@ -234,13 +233,6 @@ def _window(since: int | None, years: int | None, tender: Tender | None, year: i
     if since is not None and since > year:
         raise UserError(f"{origin}: the window starts in {since}, in the future (this year is {year})")
     return since
-
-
-def _split_level(option: str) -> tuple[str, int]:
-    name, separator, level = option.rpartition(":")
-    if separator and level.strip().isdigit() and name.strip():
-        return name.strip(), int(level)
-    return option, 1
 
 
 def _level(vocabulary: Vocabulary, level: object, where: str) -> int:

@@ -116,10 +116,10 @@ def test_check_ids_checks_a_hand_picked_selection(confirmed_missions):
     failed = invoke("check", "--ids", "antony-point-etape-psl", "--years", "3", "--json", "--data",
                     str(confirmed_missions))
     assert failed.exit_code == 1
-    items = {item["name"]: item for item in json.loads(failed.stdout)["items"]}
-    assert items["1 reference(s) inside the window"]["status"] == "fail"
-    assert "antony-point-etape-psl (2012)" in items["1 reference(s) inside the window"]["detail"]
-    assert items["antony-point-etape-psl: amount, date, client"]["status"] == "fail"  # only the project's cost
+    items = {(item["code"], item["mission"]): item for item in json.loads(failed.stdout)["items"]}
+    assert items["window.count", None]["status"] == "fail"
+    assert "antony-point-etape-psl (2012)" in items["window.count", None]["detail"]
+    assert items["reference.amount", "antony-point-etape-psl"]["status"] == "fail"  # only the project's cost
 
 
 def test_check_ids_reports_the_unconfirmed_values_as_an_item_in_json(library_folder):

@@ -60,7 +60,8 @@ def test_json_is_the_only_thing_on_stdout(tender, code, confirmed_missions):
     assert document["passed"] is (code == 0)
     assert set(document) >= {"query", "wanted", "candidates", "selected", "items", "coverage", "uncoverable"}
     for item in document["items"]:
-        assert set(item) == {"name", "status", "passed", "detail", "advice"}
+        assert set(item) >= {"code", "ok", "mission", "competency", "required", "found", "message",
+                             "name", "status", "passed", "detail", "advice"}
     if code:
         assert document["uncoverable"] == ["coordination"]
         assert document["coverage"]["coordination"]["est-ensemble-amo-npru"] == 3

@@ -41,7 +41,8 @@ def test_json_shape_is_stable():
     first = document["results"][0]
     assert set(first) == {"rank", "id", "score", "title", "client", "client_kind", "start", "end", "ongoing",
                           "in_window", "matched_terms", "competencies", "explanation", "concepts",
-                          "not_an_intellectual_service", "file"}
+                          "not_an_intellectual_service", "file", "client_kind_confirmed", "fee", "project_amount",
+                          "unconfirmed"}
     assert first["rank"] == 1 and first["id"] == "henin-carvin-projet-urbain-social"
     assert first["competencies"] == [{"id": "gup", "minimum": 1, "level": 3, "covered": True, "points": 30.0}]
     assert {"term": "GUP", "via": "gestion urbaine de proximité", "field": "keywords",
@@ -103,7 +104,7 @@ def test_ambiguous_term_is_a_warning_unless_quiet():
     ((), "error: query: nothing to search for"),
     (("CA",), "error: query: nothing to search for"),
     (("x", "-c", "concertaion"),
-     "error: --competency: 'concertaion': unknown competency; did you mean 'Concertation'?"),
+     "error: --competency 'concertaion': unknown competency; did you mean 'Concertation'?"),
     (("x", "--limit", "-1"), "error: --limit: must be 1 or more, got -1"),
     (("x", "--since", "2999"), "error: --since: the window starts in 2999, in the future"),
     (("x", "--years", "0"), "error: --years: must be 1 or more, got 0"),

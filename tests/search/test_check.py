@@ -103,3 +103,45 @@ def test_an_unconfirmed_value_no_rule_relies_on_is_information(confirmed_library
     item = _items(checklist)["antony-point-etape-psl: values not on the fiche"]
     assert item.status == "info" and item.passed
     assert item.detail == "left out of the annex: role, client.kind, client.category, components (7 levels)"
+
+
+def _checks(checklist, code):
+    return [check for check in checklist.checks() if check.code == code]
+
+
+def test_every_check_has_a_stable_code_with_its_ids_and_numbers(seed_library, glossary, seed_index):
+    from refcli.search.check import CODES
+
+    checklist = _check(seed_library, glossary, seed_index, "tender-coordination.toml")
+    assert {check.code for check in checklist.checks()} == set(CODES)
+    [count] = _checks(checklist, "window.count")
+    assert (count.passed, count.required, count.found, count.missions) == (False, 4, 1, ("est-ensemble-amo-npru",))
+    levels = {check.competency: check for check in _checks(checklist, "competency.level")}
+    assert (levels["coordination"].passed, levels["coordination"].required, levels["coordination"].found) == \
+        (False, 4, 3)
+    assert levels["gup"].passed and levels["gup"].missions == ("henin-carvin-projet-urbain-social",
+                                                              "antony-point-etape-psl")
+    antony = {check.code: check for check in checklist.checks() if check.mission == "antony-point-etape-psl"}
+    assert {code: check.status for code, check in antony.items()} == {
+        "reference.amount": "fail", "reference.date": "pass", "reference.client_kind": "fail",
+        "reference.unconfirmed": "fail", "reference.illustration": "fail"}  # no fee: no basis to check
+    assert antony["reference.date"].found == 2012
+    assert antony["reference.unconfirmed"].found == 1 and "components.gup" in antony["reference.unconfirmed"].keys
+    # The human line is the summary of its parts: the same text as before codes.
+    line = _items(checklist)["antony-point-etape-psl: amount, date, client"]
+    assert [part.code for part in line.parts] == ["reference.amount", "reference.date", "reference.client_kind"]
+    assert line.advice == "; ".join(part.advice for part in line.parts if part.advice)
+
+
+def test_a_fee_without_basis_fails_only_its_basis(write_library, glossary):
+    from refcli.search.index import build_index
+    from tests.conftest import record_text
+
+    text = record_text("sans-base", "Concertation", components="concertation = 4") + "\n[amounts.fee]\nvalue = 1000\n"
+    library = write_library({"sans-base": text})
+    checklist = _check(library, glossary, build_index(library), competencies=["concertation"], limit=1)
+    [amount], [basis] = _checks(checklist, "reference.amount"), _checks(checklist, "reference.basis")
+    assert (amount.passed, amount.found, amount.mission) == (True, 1000, "sans-base")
+    assert not basis.passed and basis.keys == ("amounts.fee.basis",)
+    [illustration] = _checks(checklist, "reference.illustration")
+    assert illustration.status == "info" and illustration.required is None  # not required by the query

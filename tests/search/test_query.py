@@ -57,8 +57,9 @@ def test_window_from_since_or_years(seed_library, glossary):
 @pytest.mark.parametrize(("options", "message"), [
     ({}, "query: nothing to search for"),
     ({"keywords": ["x"], "competencies": ["concertaion"]},
-     "--competency: 'concertaion': unknown competency; did you mean 'Concertation'?"),
-    ({"keywords": ["x"], "competencies": ["concertation:9"]}, "--competency 'concertation:9': minimum level"),
+     "--competency 'concertaion': unknown competency; did you mean 'Concertation'?"),
+    ({"keywords": ["x"], "competencies": ["concertation:9"]},
+     "--competency 'concertation:9': the level must be a whole number from 1 to 5, got '9'"),
     ({"keywords": ["x"], "limit": -1}, "--limit: must be 1 or more, got -1"),
     ({"keywords": ["x"], "limit": 0}, "--limit: must be 1 or more"),
     ({"keywords": ["x"], "since": 2031}, "--since: the window starts in 2031, in the future (this year is 2026)"),
