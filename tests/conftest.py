@@ -8,10 +8,15 @@ import zlib
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner
 
 from refcli.records.library import load_library
 from refcli.records.model import Library
+
+# No time limit on a property's example: a shared machine's load is not a failure of refcli.
+settings.register_profile("refcli", deadline=None)
+settings.load_profile("refcli")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_MISSIONS = ROOT / "data" / "missions"
