@@ -34,8 +34,9 @@ def adopt_styles(document: Document, source: Document, path: Path) -> list[str]:
     if wrong:
         problems = "; ".join(f"{name!r} is a {kind} style, refcli needs a {expected} style"
                              for name, kind, expected in wrong)
-        raise UserError(f"{path}: {problems}: rename or delete it in Word or LibreOffice (the firm's styles are never "
-                        "replaced), then run refcli template adopt again")
+        which = "it" if len(wrong) == 1 else "them"
+        raise UserError(f"{path}: {problems}: rename or delete {which} in Word or LibreOffice (the firm's styles are "
+                        "never replaced), then run refcli template adopt again")
     styles, source_styles = document.styles.element, source.styles.element
     standing_for: dict[str, str] = {}  # a source style's id -> the id of the style that stands for it in document
     added: list[str] = []
@@ -47,9 +48,9 @@ def adopt_styles(document: Document, source: Document, path: Path) -> list[str]:
         own = styles.get_by_name(style.name_val)
         if own is not None:
             if own.type != style.type:
-                raise UserError(f"{path}: its style {style.name_val!r} is a {_kind(own)} style and refcli's styles "
-                                f"are based on a {_kind(style)} style of that name; rename it in Word or "
-                                "LibreOffice, then run refcli template adopt again")
+                raise UserError(f"{path}: its style {style.name_val!r} is a {_type_name(own.type)} style and "
+                                f"refcli's styles need a {_type_name(style.type)} style of that name; rename it in "
+                                "Word or LibreOffice, then run refcli template adopt again")
             standing_for[style.styleId] = own.styleId
             return own.styleId
         element = copy.deepcopy(style)
@@ -132,10 +133,6 @@ def _numbering(document: Document):
                               part.package)
     part.relate_to(numbering, RELATIONSHIP_TYPE.NUMBERING)
     return numbering.element
-
-
-def _kind(style: CT_Style) -> str:
-    return _type_name(style.type)
 
 
 @dataclass(frozen=True, slots=True)

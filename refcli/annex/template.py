@@ -95,8 +95,7 @@ def check_styles(document: Document, path: Path) -> None:
                   if wrong else "")
         raise UserError(
             f"{path}: the template does not meet refcli's contract: {'; '.join(problems)}; "
-            f"to fix it, {remedy}run: refcli template adopt {shlex.quote(str(path))} "
-            f"--out {shlex.quote(str(adopted_name(path)))}"
+            f"to fix it, {remedy}run: {adopt_command(path)}"
         )
 
 
@@ -118,6 +117,11 @@ def find_style_problems(document: Document) -> tuple[list[str], list[tuple[str, 
 def adopted_name(path: Path) -> Path:
     """Return the default name of the copy `refcli template adopt` writes: firm.docx -> firm-refcli.docx."""
     return path.with_name(f"{path.stem}-refcli.docx")
+
+
+def adopt_command(path: Path) -> str:
+    """Return the command line that makes the document at path a template, to copy and paste."""
+    return f"refcli template adopt {shlex.quote(str(path))} --out {shlex.quote(str(adopted_name(path)))}"
 
 
 def open_document(path: Path) -> Document:

@@ -1048,7 +1048,7 @@ def template_adopt(
 ) -> None:
     """Copy into a copy of the firm's document every style the annex needs that it lacks; the firm's own stay."""
     from refcli.annex.adopt import adopt_styles, describe_template
-    from refcli.annex.template import PLACEHOLDER, adopted_name, check_styles, open_document, shipped_template
+    from refcli.annex.template import PLACEHOLDER, adopted_name, open_document, shipped_template
     from refcli.errors import UserError
     from refcli.write import check_writable, write_atomically
 
@@ -1061,7 +1061,6 @@ def template_adopt(
     document = open_document(file)
     kept = describe_template(document).present  # the firm's own definitions: never replaced
     added = adopt_styles(document, open_document(shipped_template()), file)
-    check_styles(document, out)  # what is written meets the contract
     write_atomically(out, document.save, force=force)
     placeholder = describe_template(document).placeholder
     if json:
@@ -1088,10 +1087,8 @@ def template_check(
     quiet: QuietOption = False,
 ) -> None:
     """Say which styles of the annex a Word template has and lacks (exit 1 if it lacks any)."""
-    import shlex
-
     from refcli.annex.adopt import describe_template
-    from refcli.annex.template import PLACEHOLDER, REQUIRED_STYLES, adopted_name, open_document
+    from refcli.annex.template import PLACEHOLDER, REQUIRED_STYLES, adopt_command, open_document
     from refcli.errors import NegativeAnswer
 
     state = describe_template(open_document(file))
@@ -1117,8 +1114,7 @@ def template_check(
         return
     remedy = "rename or delete the styles of the wrong type in Word or LibreOffice, then " if state.wrong else ""
     raise NegativeAnswer("" if json or quiet else
-                         f"{file}: not a template for the annex yet; to make one, {remedy}run: refcli template adopt "
-                         f"{shlex.quote(str(file))} --out {shlex.quote(str(adopted_name(file)))}")
+                         f"{file}: not a template for the annex yet; to make one, {remedy}run: {adopt_command(file)}")
 
 
 def command_line() -> TyperGroup:
