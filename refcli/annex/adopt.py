@@ -1,10 +1,12 @@
 """Make the firm's own Word document a refcli template: copy in the styles the annex needs, from the shipped one.
 
 The firm's document keeps all it has: its header and footer, page set-up, fonts, and its own definition of
-every style it already has (Normal included, so the copied styles, based on Normal, take the firm's font).
-Each required style it lacks is copied from the shipped template with what that style needs: the styles it
-is based on, linked to or followed by that the firm's document lacks too (Normal Table for the table styles),
-and the list numbering it uses (Ref Bullet's bullet), renumbered so as not to clash with the firm's lists.
+every style it already has (Normal included, so the copied styles, based on Normal, take the firm's font;
+their indents, alignment and line spacing are set on them, so a first-line indent of the firm's Normal does
+not reach the annex). Each required style it lacks is copied from the shipped template with what that style
+needs: the styles it is based on, linked to or followed by that the firm's document lacks too (Normal Table
+for the table styles), and the list numbering it uses (Ref Bullet's bullet), renumbered so as not to clash
+with the firm's lists.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ _STYLE_REFERENCES = ("w:basedOn", "w:link", "w:next")
 def adopt_styles(document: Document, source: Document, path: Path) -> list[str]:
     """Copy into document every required style it lacks, from source, with what each needs; return the names
     of the styles added, in order (a required style first, then the styles it brought along)."""
+    from docx.enum.style import WD_STYLE_TYPE
     from docx.oxml.ns import qn
 
     _, wrong = find_style_problems(document)
@@ -67,6 +70,8 @@ def adopt_styles(document: Document, source: Document, path: Path) -> list[str]:
                     element.remove(reference)
                 else:
                     reference.set(qn("w:val"), bring(needed))
+        if element.type == WD_STYLE_TYPE.PARAGRAPH:
+            _pin_layout(element, style, source)
         for number in element.xpath("./w:pPr/w:numPr/w:numId"):
             number.set(qn("w:val"), str(_copy_numbering(int(number.get(qn("w:val"))), source, document)))
         return element.styleId
@@ -75,6 +80,47 @@ def adopt_styles(document: Document, source: Document, path: Path) -> list[str]:
         if styles.get_by_name(name) is None:
             bring(source_styles.get_by_name(name))
     return added
+
+
+def _pin_layout(element: CT_Style, style: CT_Style, source: Document) -> None:
+    """Set on the copy the indents, alignment and line spacing the style has in source, its own or inherited.
+
+    Based on the firm's Normal, a copy would otherwise take the firm's first-line indent or 1.5 line spacing
+    too: headings indented, fact labels broken over two lines, fiches running onto a second page. It takes
+    the firm's font, which is a character property.
+    """
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+    from docx.shared import Twips
+
+    source_styles = source.styles.element
+    chain = []  # the paragraph properties that apply to style in source, nearest first
+    while style is not None:
+        if style.pPr is not None:
+            chain.append(style.pPr)
+            for number in style.pPr.xpath("./w:numPr/w:numId/@w:val"):
+                level = style.pPr.xpath("./w:numPr/w:ilvl/@w:val") or ["0"]
+                chain += _numbering_level_properties(source, int(number), int(level[0]))
+        style = source_styles.get_by_id(style.basedOn.val) if style.basedOn is not None else None
+    chain += source_styles.xpath("./w:docDefaults/w:pPrDefault/w:pPr")
+
+    def first(attribute: str, default):
+        return next((value for pPr in chain if (value := getattr(pPr, attribute)) is not None), default)
+
+    properties = element.get_or_add_pPr()
+    properties.ind_left = first("ind_left", 0)
+    properties.ind_right = first("ind_right", 0)
+    properties.first_line_indent = first("first_line_indent", 0)
+    properties.jc_val = first("jc_val", WD_ALIGN_PARAGRAPH.LEFT)
+    spacing = next((pPr for pPr in chain if pPr.spacing_line is not None), None)
+    properties.spacing_line = spacing.spacing_line if spacing is not None else Twips(240)  # single
+    properties.spacing_lineRule = spacing.spacing_lineRule if spacing is not None else WD_LINE_SPACING.MULTIPLE
+
+
+def _numbering_level_properties(source: Document, number_id: int, level: int) -> list:
+    """Return the paragraph properties (a list of none or one) of a level of source's list numbering."""
+    numbering = source.part.numbering_part.element
+    abstract_id = numbering.num_having_numId(number_id).abstractNumId.val
+    return numbering.xpath(f"./w:abstractNum[@w:abstractNumId='{abstract_id}']/w:lvl[@w:ilvl='{level}']/w:pPr")
 
 
 def _free_id(styles, wanted: str) -> str:

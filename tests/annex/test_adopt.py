@@ -18,8 +18,9 @@ from pathlib import Path
 import docx
 import pytest
 from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import nsmap, qn
-from docx.shared import Cm, Pt
+from docx.shared import Cm, Pt, Twips
 from typer.testing import CliRunner
 
 from refcli.annex.adopt import adopt_styles, describe_template
@@ -34,7 +35,8 @@ FIRM_HEADER = "CABINET MARTIN & ASSOCIÉS — urbanisme et territoires"
 
 
 def python_docx_letterhead(path: Path) -> Path:
-    """A firm's document with only Normal (in the firm's font) and a header, as python-docx makes one."""
+    """A firm's document with only Normal and a header, as python-docx makes one; its Normal in the firm's font
+    and, as many a French firm's, with a first-line indent and 1.5 line spacing."""
     document = docx.Document()
     styles = document.styles.element
     for style in list(styles.style_lst):
@@ -42,6 +44,7 @@ def python_docx_letterhead(path: Path) -> Path:
             styles.remove(style)
     normal = document.styles["Normal"]
     normal.font.name, normal.font.size = "DejaVu Serif", Pt(10.5)
+    normal.paragraph_format.first_line_indent, normal.paragraph_format.line_spacing = Cm(1.25), 1.5
     section = document.sections[0]
     section.page_width, section.page_height = Cm(21), Cm(29.7)  # python-docx's default is US Letter
     section.left_margin = section.right_margin = Cm(2.4)
@@ -89,9 +92,27 @@ def test_a_document_with_only_normal_gets_every_style_and_what_they_need(tmp_pat
     # The firm's own: Normal's font, the header, the page set-up, the body.
     assert reopened.styles["Normal"].font.name == "DejaVu Serif"
     assert reopened.styles["Normal"].font.size == Pt(10.5)
+    assert reopened.styles["Normal"].paragraph_format.first_line_indent == Twips(709)  # 1.25 cm
+    assert reopened.styles["Normal"].paragraph_format.line_spacing == 1.5
     assert reopened.sections[0].header.paragraphs[0].text == FIRM_HEADER
     assert reopened.sections[0].left_margin == docx.Document(str(firm)).sections[0].left_margin != Cm(2)
     assert reopened.paragraphs[0].text.startswith("Cabinet Martin")
+
+
+def test_the_copies_keep_the_shipped_layout_not_the_indent_of_the_firms_normal(tmp_path):
+    document, _ = adopt(python_docx_letterhead(tmp_path / "firm.docx"))
+    for name, kind in REQUIRED_STYLES:
+        if kind == "paragraph" and name != "Ref Bullet":
+            layout = document.styles[name].paragraph_format
+            assert (layout.left_indent, layout.first_line_indent, layout.right_indent) == (0, 0, 0), name
+    # Line spacing as the shipped template resolves it: its own, else its document defaults' 1.15.
+    assert document.styles["Ref Body"].paragraph_format.line_spacing == 1.0
+    assert document.styles["Ref Heading 2"].paragraph_format.line_spacing == 1.15
+    assert document.styles["Ref Title"].paragraph_format.alignment == WD_ALIGN_PARAGRAPH.LEFT
+    assert document.styles["Ref Body"].paragraph_format.alignment == WD_ALIGN_PARAGRAPH.JUSTIFY
+    # The bullet's hanging indent, from its list numbering, is set on the style itself.
+    bullet = document.styles["Ref Bullet"].paragraph_format
+    assert (bullet.left_indent, bullet.first_line_indent) == (Twips(340), -Twips(284))
 
 
 def test_the_bullet_numbering_is_copied_without_clashing_with_the_firms_lists(tmp_path):
