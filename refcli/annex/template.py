@@ -126,6 +126,8 @@ def adopt_command(path: Path) -> str:
 
 def open_document(path: Path) -> Document:
     """Open path as a Word document (.docx or .dotx), refusing what is not one, without checking its styles."""
+    if path.exists() and not path.is_dir() and not path.is_file():
+        raise UserError(f"{path}: not a regular file (a pipe or a device); give a .docx file")  # reading would block
     return _open_document(path)
 
 

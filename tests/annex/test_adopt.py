@@ -382,3 +382,14 @@ def test_letterheads_made_by_libreoffice_and_python_docx_render_with_the_firms_h
         image = subprocess.run([pdftoppm, "-r", "50", "-f", "1", "-l", "1", str(pdf)], check=True,
                                capture_output=True).stdout
         assert _teal_pixels(image) > 3000, f"{name}: the summary table's header row is not shaded"
+
+
+@pytest.mark.parametrize("command", ["adopt", "check"])
+def test_a_pipe_is_refused_not_read(tmp_path, command):
+    import os
+
+    pipe = tmp_path / "firm.docx"
+    os.mkfifo(pipe)  # reading it would wait forever for a writer
+    result = invoke("template", command, str(pipe))
+    assert result.exit_code == 2
+    assert "not a regular file" in result.stderr
