@@ -157,7 +157,8 @@ def test_the_help_lists_every_command_and_a_misspelt_one_gets_a_suggestion() -> 
     listed = subprocess.run([sys.executable, "-c", entry_point, ENTRY_POINT, "--help"], capture_output=True,
                             text=True).stdout
     names = [line.split()[0] for line in listed.split("Commands:")[1].strip().splitlines()]
-    assert names == ["validate", "list", "show", "new", "import", "build-bid", "search", "check", "tender"]
+    assert names == ["validate", "list", "show", "new", "import", "build-bid", "search", "check", "tender",
+                     "template"]
     misspelt = subprocess.run([sys.executable, "-c", entry_point, ENTRY_POINT, "serch", "concertation"],
                               capture_output=True, text=True)
     assert misspelt.returncode == 2

@@ -38,7 +38,9 @@ if TYPE_CHECKING:
 SUMMARY_COLUMNS = ("Objet", "Maître d'ouvrage (public\u00a0/ privé)", "Années", "Montant", "Rôle")
 SUMMARY_WIDTHS = (0.31, 0.21, 0.13, 0.20, 0.15)  # shares of the text width
 FACT_WIDTHS = (0.24, 0.76)
-SQUARES_WIDTH = 0.13  # share of the text width for one column of squares; two pairs per row
+# One column of squares (two pairs a row): five squares of Ref Squares on one line, whatever the text width
+# (a firm's template with wider margins); 2.21 cm, 13% of the shipped template's 17 cm.
+SQUARES_WIDTH_EMU = 795_600
 MAX_PICTURE_HEIGHT_EMU = 6 * 360000  # 6 cm: a short fiche keeps its illustration on its page
 _EMU_PER_CM = 360000
 
@@ -286,7 +288,7 @@ def _add_components(document, mission: Mission, library: Library, width: int, pa
         for cell in cells[pair * 2: pair * 2 + 2]:
             # The squares are set larger than the labels: centred, both sit on one line.
             cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-    square_width = round(width * SQUARES_WIDTH)
+    square_width = SQUARES_WIDTH_EMU
     label_width = (width - 2 * square_width) // 2
     _set_widths(table, [square_width, label_width, square_width, label_width])
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import shlex
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -62,6 +63,11 @@ def find_template(option: Path | None) -> Path:
         return option
     if os.environ.get(ENVIRONMENT_VARIABLE):
         return Path(os.environ[ENVIRONMENT_VARIABLE])
+    return shipped_template()
+
+
+def shipped_template() -> Path:
+    """Return the path of the template shipped with refcli, whose styles `refcli template adopt` copies."""
     package = Path(__file__).parents[1]  # refcli/: its resources, or the checkout beside it
     for candidate in (package / "resources" / FILE_NAME, package.parent / "templates" / FILE_NAME):
         if candidate.is_file():
@@ -78,6 +84,23 @@ def open_template(path: Path) -> Template:
 
 def check_styles(document: Document, path: Path) -> None:
     """Raise one UserError naming every required style the document lacks or has with the wrong type."""
+    missing, wrong = find_style_problems(document)
+    problems = []
+    if missing:
+        problems.append("missing style(s) " + ", ".join(repr(name) for name in missing))
+    problems += [f"{name!r} is a {kind} style, expected a {expected} style" for name, kind, expected in wrong]
+    if problems:
+        # The way forward: adopt adds the missing styles; a style of the wrong type only the user can rename.
+        remedy = (f"rename or delete {', '.join(repr(name) for name, _, _ in wrong)} in Word or LibreOffice, then "
+                  if wrong else "")
+        raise UserError(
+            f"{path}: the template does not meet refcli's contract: {'; '.join(problems)}; "
+            f"to fix it, {remedy}run: {adopt_command(path)}"
+        )
+
+
+def find_style_problems(document: Document) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """Return the required styles the document lacks, and those it has with the wrong type (name, type, expected)."""
     defined = {}
     for style in document.styles:
         if style.name:
@@ -87,16 +110,25 @@ def check_styles(document: Document, path: Path) -> None:
         if name not in defined:
             missing.append(name)
         elif _type_name(defined[name]) != kind:
-            wrong.append(f"{name!r} is a {_type_name(defined[name])} style, expected a {kind} style")
-    problems = []
-    if missing:
-        problems.append("missing style(s) " + ", ".join(repr(name) for name in missing))
-    problems += wrong
-    if problems:
-        raise UserError(
-            f"{path}: the template does not meet refcli's contract: {'; '.join(problems)} "
-            "(see docs/annex.md, 'The template contract'; templates/make_template.py makes a template that does)"
-        )
+            wrong.append((name, _type_name(defined[name]), kind))
+    return missing, wrong
+
+
+def adopted_name(path: Path) -> Path:
+    """Return the default name of the copy `refcli template adopt` writes: firm.docx -> firm-refcli.docx."""
+    return path.with_name(f"{path.stem}-refcli.docx")
+
+
+def adopt_command(path: Path) -> str:
+    """Return the command line that makes the document at path a template, to copy and paste."""
+    return f"refcli template adopt {shlex.quote(str(path))} --out {shlex.quote(str(adopted_name(path)))}"
+
+
+def open_document(path: Path) -> Document:
+    """Open path as a Word document (.docx or .dotx), refusing what is not one, without checking its styles."""
+    if path.exists() and not path.is_dir() and not path.is_file():
+        raise UserError(f"{path}: not a regular file (a pipe or a device); give a .docx file")  # reading would block
+    return _open_document(path)
 
 
 def _open_document(path: Path) -> Document:
@@ -132,13 +164,31 @@ def _open_document(path: Path) -> Document:
 
     try:
         source = _as_document_package(path) if _TEMPLATE_TYPE in _content_types(path) else str(path)
-        return docx.Document(source)
+        document = docx.Document(source)
     except ValueError as error:
         # python-docx refuses a .dotx or .docm by its content type.
         raise UserError(f"{path}: the template is not a Word document to fill (.docx): {error}") from None
     except (PackageNotFoundError, KeyError, zipfile.BadZipFile, zlib.error, OSError, SyntaxError) as error:
         # lxml's XMLSyntaxError is a SyntaxError: a part that is not well-formed XML.
         raise UserError(f"{path}: the template is a corrupt .docx file: {error}") from None
+    _relate_core_properties(document)
+    return document
+
+
+def _relate_core_properties(document: Document) -> None:
+    """Give LibreOffice's link to the document's properties the type python-docx looks for.
+
+    LibreOffice types it .../officedocument/2006/relationships/metadata/core-properties; python-docx looks
+    for .../package/2006/..., finds none, and on saving writes a second docProps/core.xml into the zip.
+    """
+    from docx.opc.constants import RELATIONSHIP_TYPE
+
+    package = document.part.package
+    for identifier, relationship in list(package.rels.items()):
+        if (relationship.reltype != RELATIONSHIP_TYPE.CORE_PROPERTIES and not relationship.is_external
+                and relationship.reltype.lower().endswith("/metadata/core-properties")):
+            package.rels.pop(identifier)
+            package.relate_to(relationship.target_part, RELATIONSHIP_TYPE.CORE_PROPERTIES)
 
 
 _TEMPLATE_TYPE = "wordprocessingml.template.main+xml"

@@ -1044,6 +1044,96 @@ def tender_read(
         print_note(f"then: refcli check --tender {out}")
 
 
+TEMPLATE_HELP = "Make the firm's own Word document a template for the annex, and check a template."
+template_app = typer.Typer(help=TEMPLATE_HELP, no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(template_app, name="template", help=TEMPLATE_HELP)
+
+
+@template_app.command("adopt")
+def template_adopt(
+    file: Annotated[Path, typer.Argument(metavar="FIRM.docx", help="The firm's Word document: its letterhead, "
+                                         "header, footer, fonts (.docx or .dotx, from Word or LibreOffice).",
+                                         exists=True, dir_okay=False)],
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--out", "-o", help="The template to write (default: FIRM-refcli.docx beside FIRM.docx).",
+                     show_default=False),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
+    json: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Copy into a copy of the firm's document every style the annex needs that it lacks; the firm's own stay."""
+    from refcli.annex.adopt import adopt_styles, describe_template
+    from refcli.annex.template import PLACEHOLDER, adopted_name, open_document, shipped_template
+    from refcli.errors import UserError
+    from refcli.write import check_writable, write_atomically
+
+    out = out if out is not None else adopted_name(file)
+    if out.suffix.lower() != ".docx":
+        raise UserError(f"{out}: --out: give a .docx file name (refcli writes a Word document)")
+    if out.resolve() == file.resolve():
+        raise UserError(f"{out}: --out is the firm's document itself; refcli never changes it: give another name")
+    check_writable(out, force)
+    document = open_document(file)
+    kept = describe_template(document).present  # the firm's own definitions: never replaced
+    added = adopt_styles(document, open_document(shipped_template()), file)
+    write_atomically(out, document.save, force=force)
+    placeholder = describe_template(document).placeholder
+    if json:
+        print_json("template adopt", {"file": str(file), "out": str(out), "added": added, "kept": kept,
+                                      "placeholder": placeholder})
+    if quiet or json:
+        return
+    from refcli.cli.output import print_note
+
+    print_note(f"wrote {out}, a copy of {file} with " + (f"{len(added)} style(s) added from refcli's template: "
+                                                         f"{', '.join(added)}" if added else "no style to add"))
+    if kept:
+        print_note(f"kept as {file} defines them: {', '.join(kept)}")
+    if not placeholder:
+        print_note(f"no {PLACEHOLDER} paragraph: the annex goes at the end of the body (type it where it goes)")
+    print_note(f"then: refcli build-bid --template {out} ...")
+
+
+@template_app.command("check")
+def template_check(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="The Word template (.docx or .dotx) to check.",
+                                         exists=True, dir_okay=False)],
+    json: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Say which styles of the annex a Word template has and lacks (exit 1 if it lacks any)."""
+    from refcli.annex.adopt import describe_template
+    from refcli.annex.template import PLACEHOLDER, REQUIRED_STYLES, adopt_command, open_document
+    from refcli.errors import NegativeAnswer
+
+    state = describe_template(open_document(file))
+    kinds = dict(REQUIRED_STYLES)
+    if json:
+        print_json("template check", {
+            "file": str(file), "ok": state.complete, "present": state.present, "missing": state.missing,
+            "wrong_type": [{"name": name, "type": kind, "expected": expected} for name, kind, expected in state.wrong],
+            "placeholder": state.placeholder,
+        })
+    else:
+        lines = [f"{file}: {len(state.present)} of the {len(REQUIRED_STYLES)} styles the annex needs"]
+        if state.present:
+            lines.append("present: " + ", ".join(state.present))
+        if state.missing:
+            lines.append("missing: " + ", ".join(f"{name} ({kinds[name]})" for name in state.missing))
+        lines += [f"wrong type: {name} is a {kind} style, refcli needs a {expected} style"
+                  for name, kind, expected in state.wrong]
+        lines.append(f"placeholder: {PLACEHOLDER} " + ("found: the annex goes there" if state.placeholder
+                                                       else "not found: the annex goes at the end of the body"))
+        typer.echo("\n".join(lines))
+    if state.complete:
+        return
+    remedy = "rename or delete the styles of the wrong type in Word or LibreOffice, then " if state.wrong else ""
+    raise NegativeAnswer("" if json or quiet else
+                         f"{file}: not a template for the annex yet; to make one, {remedy}run: {adopt_command(file)}")
+
+
 def command_line() -> TyperGroup:
     """`app` as a click group whose commands are built only when they run (typer.main.get_command builds all)."""
     import copy
