@@ -183,3 +183,20 @@ def test_the_checklist_script_refuses_what_is_not_a_refcli_document(tmp_path):
     script = subprocess.run([sys.executable, str(SCRIPT)], input="not json", capture_output=True, text=True,
                             check=False)
     assert script.returncode == 2 and script.stderr.startswith("checklist: not the JSON of refcli check or build-bid")
+
+
+def test_template_check_and_adopt(tmp_path):
+    from docx import Document
+
+    letterhead = tmp_path / "firm.docx"
+    Document().save(letterhead)
+    runs = [(["template", "check", str(ROOT / "templates" / "perspectives-urbaines.docx")], 0),
+            (["template", "check", str(letterhead)], 1),
+            (["template", "adopt", str(letterhead), "--out", str(tmp_path / "firm-refcli.docx")], 0)]
+    for arguments, code in runs:
+        result = CliRunner().invoke(app, [*arguments, "--json"])
+        assert result.exit_code == code, (arguments, result.stderr)
+        document = json.loads(result.stdout)
+        errors = [error.message for error in _validator(document["command"]).iter_errors(document)]
+        assert not errors, (arguments, errors)
+    assert document["added"] and not document["kept"]
