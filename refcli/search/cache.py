@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 
 from refcli import __version__
 from refcli.frozen import frozen
+from refcli.i18n import catalog_identity, language
 from refcli.records.library import FileRow, LazyMissions, decode_records, keep_first
 from refcli.records.model import Library, Mission
 from refcli.records.scan import scan_record_files, take_early_scan
@@ -94,7 +95,7 @@ def cache_folder(option: Path | None = None) -> Path:
 def cache_file(folder: Path, cache_dir: Path) -> Path:
     """Return the database of one library folder: one per resolved folder path."""
     key = _digest(str(folder.resolve()).encode())[:20]
-    return cache_dir / f"library-{key}.sqlite3"
+    return cache_dir / f"library-{key}{'' if language() == 'en' else '-' + language()}.sqlite3"  # Problems are in it
 
 
 def load_library_cached(folder: Path, cache_dir: Path | None = None, *, lazy: bool = False,
@@ -499,7 +500,7 @@ def _identity(vocabulary: Vocabulary, glossary: Glossary) -> str:
     read, check, index and store records, the components file (validation and the index read it) and the
     glossary's concepts (the index marks them in each mission)."""
     here = Path(__file__).parents[1]  # refcli/
-    parts = [__version__.encode()]
+    parts = [__version__.encode(), catalog_identity()]
     for name in SHAPING_MODULES:
         parts.append((here / name).read_bytes())
     source = vocabulary.source
