@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from refcli.errors import UserError
+from refcli.i18n import N_, _
 
 if TYPE_CHECKING:
     from docx.document import Document
@@ -42,9 +43,9 @@ REQUIRED_STYLES: tuple[tuple[str, str], ...] = (
 )
 
 _SIGNATURES = {
-    b"\xd0\xcf\x11\xe0": "an old binary Word file (.doc); save it as .docx",
-    b"{\\rt": "an RTF file; save it as .docx",
-    b"%PDF": "a PDF file, not a Word document",
+    b"\xd0\xcf\x11\xe0": N_("an old binary Word file (.doc); save it as .docx"),
+    b"{\\rt": N_("an RTF file; save it as .docx"),
+    b"%PDF": N_("a PDF file, not a Word document"),
 }
 
 
@@ -66,7 +67,7 @@ def find_template(option: Path | None) -> Path:
     for candidate in (package / "resources" / FILE_NAME, package.parent / "templates" / FILE_NAME):
         if candidate.is_file():
             return candidate
-    raise UserError(f"{FILE_NAME}: the shipped template is missing; pass --template FILE")
+    raise UserError(_("{FILE_NAME}: the shipped template is missing; pass --template FILE").format(FILE_NAME=FILE_NAME))
 
 
 def open_template(path: Path) -> Template:
@@ -87,46 +88,51 @@ def check_styles(document: Document, path: Path) -> None:
         if name not in defined:
             missing.append(name)
         elif _type_name(defined[name]) != kind:
-            wrong.append(f"{name!r} is a {_type_name(defined[name])} style, expected a {kind} style")
+            wrong.append(_("{name!r} is a {kind} style, expected a {expected} style").format(
+                name=name, kind=_type_name(defined[name]), expected=kind))
     problems = []
     if missing:
-        problems.append("missing style(s) " + ", ".join(repr(name) for name in missing))
+        problems.append(_("missing style(s) ") + ", ".join(repr(name) for name in missing))
     problems += wrong
     if problems:
         raise UserError(
-            f"{path}: the template does not meet refcli's contract: {'; '.join(problems)} "
-            "(see docs/annex.md, 'The template contract'; templates/make_template.py makes a template that does)"
+            _("{path}: the template does not meet refcli's contract: {problems} "
+              "(see docs/annex.md, 'The template contract'; templates/make_template.py makes a template that does)")
+            .format(path=path, problems="; ".join(problems))
         )
 
 
 def _open_document(path: Path) -> Document:
     if not path.exists():
-        raise UserError(f"{path}: the template does not exist; pass --template FILE")
+        raise UserError(_("{path}: the template does not exist; pass --template FILE").format(path=path))
     if path.is_dir():
-        raise UserError(f"{path}: the template is a folder, not a .docx file")
+        raise UserError(_("{path}: the template is a folder, not a .docx file").format(path=path))
     try:
         with path.open("rb") as stream:
             head = stream.read(4)
     except OSError as error:
-        raise UserError(f"{path}: cannot read the template: {error.strerror}") from None
+        raise UserError(_("{path}: cannot read the template: {strerror}")
+                        .format(path=path, strerror=error.strerror)) from None
     for signature, what in _SIGNATURES.items():
         if head.startswith(signature):
-            raise UserError(f"{path}: the template is {what}")
+            raise UserError(_("{path}: the template is {what}").format(path=path, what=_(what)))
     if not zipfile.is_zipfile(path):
-        raise UserError(f"{path}: the template is not a .docx file (not a zip archive)")
+        raise UserError(_("{path}: the template is not a .docx file (not a zip archive)").format(path=path))
     try:
         with zipfile.ZipFile(path) as archive:
             broken = archive.testzip()
             names = set(archive.namelist())
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as error:
-        raise UserError(f"{path}: the template is a corrupt .docx file: {error}") from None
+        raise UserError(_("{path}: the template is a corrupt .docx file: {error}")
+                        .format(path=path, error=error)) from None
     if broken is not None:
-        raise UserError(f"{path}: the template is a corrupt .docx file: {broken} is damaged")
+        raise UserError(_("{path}: the template is a corrupt .docx file: {broken} is damaged")
+                        .format(path=path, broken=broken))
     if "[Content_Types].xml" not in names or "word/document.xml" not in names:
-        raise UserError(f"{path}: the template is a zip file but not a Word document (.docx)")
+        raise UserError(_("{path}: the template is a zip file but not a Word document (.docx)").format(path=path))
     if any(name.lower().endswith("vbaproject.bin") for name in names):
-        raise UserError(f"{path}: the template holds macros (word/vbaProject.bin): a .docm renamed .docx? "
-                        "refcli fills only macro-free .docx templates")
+        raise UserError(_("{path}: the template holds macros (word/vbaProject.bin): a .docm renamed .docx? "
+                        "refcli fills only macro-free .docx templates").format(path=path))
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
@@ -135,10 +141,12 @@ def _open_document(path: Path) -> Document:
         return docx.Document(source)
     except ValueError as error:
         # python-docx refuses a .dotx or .docm by its content type.
-        raise UserError(f"{path}: the template is not a Word document to fill (.docx): {error}") from None
+        raise UserError(_("{path}: the template is not a Word document to fill (.docx): {error}")
+                        .format(path=path, error=error)) from None
     except (PackageNotFoundError, KeyError, zipfile.BadZipFile, zlib.error, OSError, SyntaxError) as error:
         # lxml's XMLSyntaxError is a SyntaxError: a part that is not well-formed XML.
-        raise UserError(f"{path}: the template is a corrupt .docx file: {error}") from None
+        raise UserError(_("{path}: the template is a corrupt .docx file: {error}")
+                        .format(path=path, error=error)) from None
 
 
 _TEMPLATE_TYPE = "wordprocessingml.template.main+xml"

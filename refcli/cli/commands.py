@@ -706,7 +706,7 @@ def build_bid(
         recorded = read_selection_record(from_record)
         folder = resolve_data_folder(data) if data is not None else recorded.library
         require_unchanged(recorded, folder, template, use_current=use_current, with_tender=False,
-                          refusal="nothing written; pass --use-current to build it with the current versions")
+                          refusal=_("nothing written; pass --use-current to build it with the current versions"))
         library = _load(folder, quiet, no_cache, cache_dir, lazy=True)
         selections = selections_from_record(recorded, library)
         if template is None:
@@ -932,7 +932,7 @@ def check(
         recorded = read_selection_record(from_record)
         folder = resolve_data_folder(data) if data is not None else recorded.library
         require_unchanged(recorded, folder, recorded.template, use_current=use_current, with_tender=True,
-                          refusal="pass --use-current to check the selection with the current versions")
+                          refusal=_("pass --use-current to check the selection with the current versions"))
         library = _load(folder, quiet, no_cache, cache_dir, lazy=True)
         missions = [selection.mission for selection in
                     select_by_ids(library, [reference.id for reference in recorded.references])]

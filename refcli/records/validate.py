@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from refcli.errors import Problem
+from refcli.i18n import N_, _
 from refcli.records.load import RawRecord
 from refcli.records.model import (
     BASES,
@@ -40,25 +41,26 @@ class Spec:
 
 def _id_check(value: str) -> str | None:
     if not ID_PATTERN.match(value):
-        return "must be lowercase letters, digits and single hyphens, like 'antony-noyer-dore-psl'"
+        return _("must be lowercase letters, digits and single hyphens, like 'antony-noyer-dore-psl'")
     return None
 
 
 def _currency_check(value: str) -> str | None:
-    return None if CURRENCY_PATTERN.match(value) else "must be a three-letter ISO code such as 'EUR'"
+    return None if CURRENCY_PATTERN.match(value) else _("must be a three-letter ISO code such as 'EUR'")
 
 
 def _year_check(value: int) -> str | None:
-    return None if FIRST_YEAR <= value <= LAST_YEAR else f"must be a year between {FIRST_YEAR} and {LAST_YEAR}"
+    return None if FIRST_YEAR <= value <= LAST_YEAR else _("must be a year between {first} and {last}").format(
+        first=FIRST_YEAR, last=LAST_YEAR)
 
 
 def _basis_check(value: str) -> str | None:
     if value in BASES:
         return None
     if value.strip().upper() in ("TF", "(TF)"):
-        return ('"TF" is the tranche ferme, what the fee covers, not a tax basis: write scope = "tranche ferme" '
-                "and give basis only if the fiche says HT or TTC")
-    return "must be HT or TTC, as the fiche states it; leave basis out when the fiche does not say"
+        return _('"TF" is the tranche ferme, what the fee covers, not a tax basis: write scope = "tranche ferme" '
+                 "and give basis only if the fiche says HT or TTC")
+    return _("must be HT or TTC, as the fiche states it; leave basis out when the fiche does not say")
 
 
 _AMOUNT_KEYS = {
@@ -139,15 +141,15 @@ SCHEMA: dict[str, Spec] = {
 }
 
 _KIND_WORDS = {
-    "str": "a string",
-    "int": "a whole number",
-    "number": "a number",
-    "bool": "true or false",
-    "strings": "a list of strings",
-    "table": "a table",
-    "tables": "a list of tables ([[...]])",
-    "levels": "a table of component = level",
-    "provenance": 'a table of "key.path" = "why the value is not on the fiche"',
+    "str": N_("a string"),
+    "int": N_("a whole number"),
+    "number": N_("a number"),
+    "bool": N_("true or false"),
+    "strings": N_("a list of strings"),
+    "table": N_("a table"),
+    "tables": N_("a list of tables ([[...]])"),
+    "levels": N_("a table of component = level"),
+    "provenance": N_('a table of "key.path" = "why the value is not on the fiche"'),
 }
 
 
@@ -165,12 +167,12 @@ class _Checker:
         clean: dict[str, Any] = {}
         for key in value:
             if key not in specs:
-                self.add(prefix + key, "unknown key" + _did_you_mean(key, list(specs)))
+                self.add(prefix + key, _("unknown key") + _did_you_mean(key, list(specs)))
         for key, spec in specs.items():
             where = prefix + key
             if key not in value:
                 if spec.required:
-                    self.add(where, f"missing required key ({_KIND_WORDS[spec.kind]})")
+                    self.add(where, _("missing required key ({kind})").format(kind=_(_KIND_WORDS[spec.kind])))
                 continue
             checked = self.value(value[key], spec, where)
             if checked is not None:
@@ -186,11 +188,11 @@ class _Checker:
             if not (is_int or (kind == "number" and isinstance(value, float))):
                 return self.wrong_type(where, kind, value)
             if spec.minimum is not None and value < spec.minimum:
-                self.add(where, f"must not be negative (got {value})" if spec.minimum == 0 else
-                         f"must be at least {spec.minimum:g} (got {value})")
+                self.add(where, _("must not be negative (got {value})").format(value=value) if spec.minimum == 0 else
+                         _("must be at least {minimum:g} (got {value})").format(minimum=spec.minimum, value=value))
                 return None
             if value != value or value in (float("inf"), float("-inf")):
-                self.add(where, "must be a finite number")
+                self.add(where, _("must be a finite number"))
                 return None
             return self.checked(value, spec, where)
         if kind == "bool":
@@ -200,7 +202,7 @@ class _Checker:
                 return self.wrong_type(where, kind, value)
             items = [self.string(item, spec, f"{where}[{index}]") for index, item in enumerate(value)]
             if spec.required and not value:
-                self.add(where, "must hold at least one item")
+                self.add(where, _("must hold at least one item"))
             return tuple(item for item in items if item is not None)
         if kind == "table":
             if not isinstance(value, dict):
@@ -226,12 +228,14 @@ class _Checker:
             if isinstance(reason, dict):
                 paths.update(self.provenance(reason, where, path + ".") or {})
             elif not isinstance(reason, str):
-                self.add(f"{where}.{path}", f"expected the reason as a string, got {_describe(reason)}")
+                self.add(f"{where}.{path}", _("expected the reason as a string, got {value}").format(
+                    value=_describe(reason)))
             elif not reason.strip():
-                self.add(f"{where}.{path}", "give the reason the value is not on the fiche (an empty reason "
-                         "says nothing to whoever confirms it)")
+                self.add(f"{where}.{path}", _("give the reason the value is not on the fiche (an empty reason "
+                         "says nothing to whoever confirms it)"))
             elif len(reason) > MAX_TEXT:
-                self.add(f"{where}.{path}", f"is {len(reason):,} characters long; the limit is {MAX_TEXT:,}")
+                self.add(f"{where}.{path}", _("is {length:,} characters long; the limit is {limit:,}").format(
+                    length=len(reason), limit=MAX_TEXT))
             else:
                 paths[path] = reason
         return paths
@@ -240,13 +244,15 @@ class _Checker:
         if not isinstance(value, str):
             return self.wrong_type(where, "str", value)
         if not value.strip():
-            self.add(where, "must not be empty")
+            self.add(where, _("must not be empty"))
             return None
         if len(value) > MAX_TEXT:
-            self.add(where, f"is {len(value):,} characters long; the limit is {MAX_TEXT:,}")
+            self.add(where, _("is {length:,} characters long; the limit is {limit:,}").format(length=len(value),
+                                                                                             limit=MAX_TEXT))
             return None
         if spec.choices and value not in spec.choices:
-            self.add(where, f"must be one of {', '.join(spec.choices)} (got {value!r})"
+            self.add(where, _("must be one of {choices} (got {value!r})").format(choices=", ".join(spec.choices),
+                                                                                 value=value)
                      + _did_you_mean(value, list(spec.choices)))
             return None
         return self.checked(value, spec, where)
@@ -254,12 +260,12 @@ class _Checker:
     def checked(self, value: Any, spec: Spec, where: str) -> Any:
         message = spec.check(value) if spec.check else None
         if message:
-            self.add(where, f"{message} (got {value!r})")
+            self.add(where, _("{message} (got {value!r})").format(message=message, value=value))
             return None
         return value
 
     def wrong_type(self, where: str, kind: str, value: Any) -> None:
-        self.add(where, f"expected {_KIND_WORDS[kind]}, got {_describe(value)}")
+        self.add(where, _("expected {kind}, got {value}").format(kind=_(_KIND_WORDS[kind]), value=_describe(value)))
         return None
 
     def levels(self, value: Any, where: str) -> dict[str, int] | None:
@@ -272,17 +278,18 @@ class _Checker:
             component_id = self.vocabulary.resolve(name)
             if component_id is None:
                 suggestion = self.vocabulary.suggest(name)
-                hint = f"; did you mean {suggestion!r}?" if suggestion else ""
-                self.add(key, f"unknown mission component{hint} (see components.toml)")
+                hint = _("; did you mean {name!r}?").format(name=suggestion) if suggestion else ""
+                self.add(key, _("unknown mission component{hint} (see components.toml)").format(hint=hint))
                 continue
             if component_id in levels:
-                self.add(key, f"names component {component_id!r} a second time")
+                self.add(key, _("names component {component_id!r} a second time").format(component_id=component_id))
                 continue
             if not isinstance(level, int) or isinstance(level, bool):
                 self.wrong_type(key, "int", level)
                 continue
             if not 1 <= level <= top:
-                self.add(key, f"level must be from 1 to {top} (got {level}); leave out a component not covered")
+                self.add(key, _("level must be from 1 to {top} (got {level}); leave out a component not covered")
+                              .format(top=top, level=level))
                 continue
             levels[component_id] = level
         order = self.vocabulary.ids()
@@ -293,27 +300,28 @@ class _Checker:
             return
         relative = Path(file)
         if relative.is_absolute():
-            self.add(where, "must be a path relative to the library folder, not an absolute path")
+            self.add(where, _("must be a path relative to the library folder, not an absolute path"))
             return
         folder = self.library_folder.resolve()
         target = (self.path.parent / relative).resolve()
         if not target.is_relative_to(folder):
-            self.add(where, f"{file!r} points outside the library folder; keep illustrations inside it")
+            self.add(where, _("{file!r} points outside the library folder; keep illustrations inside it")
+                            .format(file=file))
         elif not target.is_file():
-            self.add(where, f"the illustration file {file!r} does not exist")
+            self.add(where, _("the illustration file {file!r} does not exist").format(file=file))
 
 
 def _did_you_mean(word: str, choices: list[str]) -> str:
     from rapidfuzz import fuzz, process
 
     best = process.extractOne(word, choices, scorer=fuzz.ratio, processor=str.casefold, score_cutoff=60)
-    return f"; did you mean {best[0]!r}?" if best else ""
+    return _("; did you mean {name!r}?").format(name=best[0]) if best else ""
 
 
 def _describe(value: Any) -> str:
-    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list",
-             dict: "a table"}
-    return names.get(type(value), type(value).__name__)
+    names = {bool: N_("a boolean"), int: N_("a number"), float: N_("a number"), str: N_("a string"), list: N_("a list"),
+             dict: N_("a table")}
+    return _(names[type(value)]) if type(value) in names else type(value).__name__
 
 
 # The fast checks: the schema compiled into one function per key, for the usual record that has no
@@ -504,13 +512,14 @@ def validate_table(raw: RawRecord, vocabulary: Vocabulary, library_folder: Path 
     if len(table) == 1:
         [(key, value)] = table.items()
         if isinstance(value, list) and value and isinstance(value[0], dict) and key not in SCHEMA:
-            checker.add(key, "the record is an array of tables ([[...]]); a record is one table of keys, "
-                        "one mission per file")
+            checker.add(key, _("the record is an array of tables ([[...]]); a record is one table of keys, "
+                        "one mission per file"))
             return checker.problems
     clean = _clean_table(table, checker)
     period = clean.get("period", {})
     if "start" in period and "end" in period and period["end"] < period["start"]:
-        checker.add("period.end", f"end year {period['end']} is before start year {period['start']}")
+        checker.add("period.end", _("end year {end} is before start year {start}").format(end=period["end"],
+                                                                                           start=period["start"]))
     for index, illustration in enumerate(clean.get("illustrations", [])):
         if "file" in illustration:
             checker.illustration_file(illustration["file"], f"illustrations[{index}].file")
@@ -549,19 +558,20 @@ def _check_inferred_paths(clean: dict, checker: _Checker) -> dict[str, str]:
     paths: dict[str, str] = {}
     for path, reason in clean["inferred"].items():
         where = f"inferred.{path}"
-        head, _, rest = path.partition(".")
+        head, _dot, rest = path.partition(".")
         if head == "components" and rest:
             component_id = checker.vocabulary.resolve(rest)
             path = f"components.{component_id}" if component_id else path
         if path in UNMARKABLE:
-            checker.add(where, f"{path!r} cannot be marked inferred: the annex cannot leave it out; correct the "
-                        "value in the record instead")
+            checker.add(where, _("{path!r} cannot be marked inferred: the annex cannot leave it out; correct the "
+                        "value in the record instead").format(path=path))
         elif path not in known:
             candidates = [candidate for candidate in present if candidate not in UNMARKABLE]
-            checker.add(where, f"names no key of the record ({path!r})" + _did_you_mean(path, candidates)
-                        + "; a path is the key's place, like 'site.city' or 'components.concertation'")
+            checker.add(where, _("names no key of the record ({path!r})").format(path=path)
+                        + _did_you_mean(path, candidates)
+                        + _("; a path is the key's place, like 'site.city' or 'components.concertation'"))
         elif path in paths:
-            checker.add(where, f"names {path!r} a second time")
+            checker.add(where, _("names {path!r} a second time").format(path=path))
         else:
             paths[path] = reason
     return paths

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 
 from refcli import __version__
 from refcli.frozen import frozen
-from refcli.i18n import catalog_identity, language
+from refcli.i18n import _, catalog_identity, language
 from refcli.records.library import FileRow, LazyMissions, decode_records, keep_first
 from refcli.records.model import Library, Mission
 from refcli.records.scan import scan_record_files, take_early_scan
@@ -285,7 +285,7 @@ class _Cache:
         try:
             return decode_records(self.folder, records, relatives)
         except (KeyError, ValueError, TypeError, AttributeError, EOFError) as error:  # missing, or not a record
-            raise Damaged(f"a record does not decode: {error}") from None
+            raise Damaged(_("a record does not decode: {error}").format(error=error)) from None
 
     def repair(self, error: BaseException) -> None:
         """Read every file again with the slots of the warm load, rewrite the cache, serve from memory."""
@@ -412,7 +412,7 @@ class _Cache:
         try:
             return decode_records(self.folder, records, list(records))
         except (KeyError, ValueError, TypeError, AttributeError, EOFError) as error:  # bytes that are not a record's
-            raise Damaged(f"a record does not decode: {error}") from None
+            raise Damaged(_("a record does not decode: {error}").format(error=error)) from None
 
     def _patch(self, connection: sqlite3.Connection, removed: list[tuple[int, tuple]],
                added: list[tuple[Packed, dict[str, str]]]) -> None:
@@ -434,12 +434,12 @@ class _Cache:
             return " ".join(repairs.get(part, part) for part in key.split(" ")) if "\ufffd" in key else key
 
         changes: dict[str, dict[int, dict[int, int | None]]] = {}  # key -> field -> slot -> count (None: gone)
-        for slot, (words, pairs, *_) in removed:
+        for slot, (words, pairs, *_rest) in removed:
             for tables in (words, pairs):
                 for field, table in enumerate(tables):
                     for key in table:
                         changes.setdefault(filed(key), {}).setdefault(field, {})[slot] = None
-        for packed, _ in added:
+        for packed, _words in added:
             for key, fields in packed.items():
                 for field, (slot_bytes, count_bytes) in fields.items():
                     slots, counts = array("i"), array("H")
@@ -530,13 +530,13 @@ def _loads(data: bytes):  # type: ignore[no-untyped-def]
     try:
         return marshal.loads(data)
     except (ValueError, EOFError, TypeError) as error:
-        raise Damaged(f"a stored value does not decode ({error})") from None
+        raise Damaged(_("a stored value does not decode ({error})").format(error=error)) from None
 
 
 def _blob(connection: sqlite3.Connection, name: str) -> bytes:
     row = connection.execute("SELECT data FROM blobs WHERE name = ?", (name,)).fetchone()
     if row is None:
-        raise Damaged(f"no {name} in the cache")
+        raise Damaged(_("no {name} in the cache").format(name=name))
     return row[0]
 
 
@@ -553,17 +553,17 @@ def _posting(data: bytes) -> Posting:
     posting = {}
     stored = _loads(data)
     if not isinstance(stored, dict) or not stored:
-        raise Damaged("a damaged posting")
+        raise Damaged(_("a damaged posting"))
     for field, (slot_bytes, count_bytes) in stored.items():
         slots, counts = array("i"), array("H")
         try:
             slots.frombytes(slot_bytes)
             counts.frombytes(count_bytes)
         except (TypeError, ValueError) as error:
-            raise Damaged(f"a damaged posting ({error})") from None
+            raise Damaged(_("a damaged posting ({error})").format(error=error)) from None
         listed = slots.tolist()
         if len(slots) != len(counts) or not slots or listed != sorted(listed):  # ascending, checked in C
-            raise Damaged("a damaged posting")
+            raise Damaged(_("a damaged posting"))
         posting[field] = (slots, counts)
     return posting
 

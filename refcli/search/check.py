@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from refcli.annex.formatting import format_amount, format_years
+from refcli.i18n import _
 from refcli.records.provenance import confirmed_mission, describe_unconfirmed
 from refcli.search.cover import (
     coverage_matrix,
@@ -118,13 +119,13 @@ def matches_for(missions: Sequence[Mission], query: Query) -> list[Match]:
 
 def _kind_item(query: Query, selected: list[Match]) -> CheckItem:
     wanted = query.client_kind
-    word = "public" if wanted == "public" else "private"
+    word = _("public") if wanted == "public" else _("private")
     other = [match.id for match in selected if match.mission.client.kind != wanted]
-    name = f"{word} clients only"
+    name = _("{word} clients only").format(word=word)
     if not other:
-        return CheckItem(name, "pass", f"every chosen reference has a {word} client")
-    return CheckItem(name, "fail", f"not a {word} client: " + ", ".join(other),
-                     f"choose references for {word} clients, as the tender asks")
+        return CheckItem(name, "pass", _("every chosen reference has a {word} client").format(word=word))
+    return CheckItem(name, "fail", _("not a {word} client: ").format(word=word) + ", ".join(other),
+                     _("choose references for {word} clients, as the tender asks").format(word=word))
 
 
 def _file(mission: Mission) -> str:
@@ -134,39 +135,44 @@ def _file(mission: Mission) -> str:
 def _window_item(query: Query) -> CheckItem:
     if query.since is None:
         return CheckItem(
-            "window", "info",
-            f"no window given: every reference counts; when the tender says nothing, the legal default is the "
-            f"last {LEGAL_WINDOW_YEARS} years",
-            f"give the tender's window (window.years in the tender file, or --years {LEGAL_WINDOW_YEARS})",
+            _("window"), "info",
+            _("no window given: every reference counts; when the tender says nothing, the legal default is the "
+            "last {years} years").format(years=LEGAL_WINDOW_YEARS),
+            _("give the tender's window (window.years in the tender file, or --years {years})").format(
+                years=LEGAL_WINDOW_YEARS),
         )
-    return CheckItem("window", "info", f"references that ended in {query.since} or later, or are ongoing")
+    return CheckItem(_("window"), "info", _("references that ended in {since} or later, or are ongoing").format(
+        since=query.since))
 
 
 def _count_item(query: Query, candidates: list[Match], selected: list[Match], year: int) -> CheckItem:
     wanted = query.limit
     inside = [match for match in selected if match.in_window]
     outside = [match for match in selected if not match.in_window]
-    name = f"{wanted} reference(s) inside the window" if query.since is not None else f"{wanted} reference(s)"
-    detail = f"{len(inside)} of {wanted} found"
+    name = (_("{count} reference(s) inside the window") if query.since is not None else _("{count} reference(s)")
+            ).format(count=wanted)
+    detail = _("{found} of {wanted} found").format(found=len(inside), wanted=wanted)
     if inside:
         detail += ": " + ", ".join(match.id for match in inside)
     if outside:
-        detail += "; out of the window, not counted: " + ", ".join(
+        detail += _("; out of the window, not counted: ") + ", ".join(
             f"{match.id} ({match.mission.period.end})" for match in outside)
     missing = wanted - len(inside)
     if missing <= 0:
         return CheckItem(name, "pass", detail)
-    detail += f"; {missing} missing"
+    detail += _("; {count} missing").format(count=missing)
     advice = []
     older = sorted((match for match in candidates if not match.in_window),
                    key=lambda match: (-match.mission.period.end, match.id))
     if query.since is not None and older:
         needed = older[min(missing, len(older)) - 1]
         years = year - needed.mission.period.end
-        advice.append(f"widen the window with --years {years} if the buyer accepts older references")
-    where = f" ending in {query.since} or later" if query.since is not None else ""
-    advice.append(f"add {missing} reference(s){where} matching the tender to the library")
-    return CheckItem(name, "fail", detail, "; or ".join(advice))
+        advice.append(_("widen the window with --years {years} if the buyer accepts older references").format(
+            years=years))
+    where = _(" ending in {since} or later").format(since=query.since) if query.since is not None else ""
+    advice.append(_("add {missing} reference(s){where} matching the tender to the library").format(missing=missing,
+                                                                                                   where=where))
+    return CheckItem(name, "fail", detail, _("; or ").join(advice))
 
 
 def _competency_item(library: Library, query: Query, component: str, minimum: int,
@@ -175,22 +181,24 @@ def _competency_item(library: Library, query: Query, component: str, minimum: in
     name = f"{label} ≥ {minimum}"
     chosen = [match for match in selected if covers(match.mission, component, minimum)]
     if chosen:
-        detail = "covered by " + ", ".join(
+        detail = _("covered by ") + ", ".join(
             f"{match.id} ({match.mission.components[component]}"
-            + ("" if match.in_window else ", out of window") + ")" for match in chosen)
+            + ("" if match.in_window else _(", out of window")) + ")" for match in chosen)
         return CheckItem(name, "pass", detail)
     others = [match for match in candidates if covers(match.mission, component, minimum)]
     if others:
-        return CheckItem(name, "fail", f"covered by {others[0].id}, not among the {len(selected)} chosen",
-                         f"ask for more references with --limit {len(selected) + 1}")
+        return CheckItem(name, "fail", _("covered by {id}, not among the {count} chosen").format(
+            id=others[0].id, count=len(selected)),
+                         _("ask for more references with --limit {limit}").format(limit=len(selected) + 1))
     best = max(library.missions, key=lambda mission: (mission.components.get(component, 0), mission.id),
                default=None)
-    detail = f"no reference covers {label} at level {minimum} or more"
+    detail = _("no reference covers {label} at level {minimum} or more").format(label=label, minimum=minimum)
     if best is not None and best.components.get(component, 0):
-        detail += f" (highest: {best.id}, level {best.components[component]})"
+        detail += _(" (highest: {id}, level {level})").format(id=best.id, level=best.components[component])
     return CheckItem(name, "fail", detail,
-                     f"add a reference covering {label} ≥ {minimum}, or raise the level in a record whose "
-                     f"mission did it (components.{component})")
+                     _("add a reference covering {label} ≥ {minimum}, or raise the level in a record whose "
+                     "mission did it (components.{component})").format(label=label, minimum=minimum,
+                                                                        component=component))
 
 
 def _entitled_item(mission: Mission) -> CheckItem:
@@ -198,28 +206,31 @@ def _entitled_item(mission: Mission) -> CheckItem:
     file = _file(mission)
     stated = confirmed_mission(mission)  # what the annex will print: no unconfirmed value
     if stated.client.kind is None:
-        client = f"client {stated.client.name} (public or private: not confirmed)"
+        client = _("client {name} (public or private: not confirmed)").format(name=stated.client.name)
     else:
-        client = f"client {stated.client.name} ({'public' if stated.client.kind == 'public' else 'private'})"
-    facts = [f"date {format_years(mission.period)}", client]
+        client = _("client {name} ({kind})").format(name=stated.client.name, kind=_("public") if
+                                                    stated.client.kind == "public" else _("private"))
+    facts = [_("date {years}").format(years=format_years(mission.period)), client]
     advice = []
     fee = stated.fee
     if fee is not None:
-        facts.insert(0, f"fee {format_amount(fee)}")
+        facts.insert(0, _("fee {amount}").format(amount=format_amount(fee)))
         if fee.basis is None:
-            advice.append(f"the fee's tax basis is not stated: add amounts.fee.basis (HT or TTC, as the contract "
-                          f"says) to {file}")
+            advice.append(_("the fee's tax basis is not stated: add amounts.fee.basis (HT or TTC, as the contract "
+                          "says) to {file}").format(file=file))
     elif stated.project_amount is not None:
-        facts.insert(0, f"only the project's cost, {format_amount(stated.project_amount)}")
-        advice.append(f"add amounts.fee (the mission's own amount, which the buyer asks for) to {file}")
+        facts.insert(0, _("only the project's cost, {amount}").format(amount=format_amount(stated.project_amount)))
+        advice.append(_("add amounts.fee (the mission's own amount, which the buyer asks for) to {file}").format(
+            file=file))
     else:
-        facts.insert(0, "no amount" if mission.fee is None else "the fee is not confirmed")
-        advice.append(f"add amounts.fee to {file}" if mission.fee is None else
-                      f"confirm amounts.fee (delete its line in [inferred]) in {file}")
+        facts.insert(0, _("no amount") if mission.fee is None else _("the fee is not confirmed"))
+        advice.append(_("add amounts.fee to {file}").format(file=file) if mission.fee is None else
+                      _("confirm amounts.fee (delete its line in [inferred]) in {file}").format(file=file))
     if stated.client.kind is None:
-        advice.append(f"confirm client.kind (public or private, which the buyer asks for) and delete its line in "
-                      f"[inferred] in {file}")
-    return CheckItem(f"{mission.id}: amount, date, client", "fail" if advice else "pass", "; ".join(facts),
+        advice.append(_("confirm client.kind (public or private, which the buyer asks for) and delete its line in "
+                      "[inferred] in {file}").format(file=file))
+    return CheckItem(_("{id}: amount, date, client").format(id=mission.id), "fail" if advice else "pass",
+                     "; ".join(facts),
                      "; ".join(advice) or None)
 
 
@@ -230,23 +241,27 @@ def _unconfirmed_item(library: Library, query: Query, mission: Mission) -> Check
     for component, minimum in query.competencies.items():
         path = f"components.{component}"
         if covers(mission, component, minimum) and (path in inferred or "components" in inferred):
-            relied.append(f"{path} (counted for {library.vocabulary.label(component)} ≥ {minimum})")
+            relied.append(_("{path} (counted for {label} ≥ {minimum})").format(
+                path=path, label=library.vocabulary.label(component), minimum=minimum))
     # An unconfirmed client.kind fails the item "amount, date, client" (the buyer is entitled to it): not twice.
     left_out = describe_unconfirmed(list(inferred))
-    detail = (("relied on: " + "; ".join(relied) + ". ") if relied else "") + f"left out of the annex: {left_out}"
-    advice = (f"check each value against the fiche or the contract, then delete its line in [inferred] in "
-              f"{_file(mission)}; until then the annex leaves it out")
-    return CheckItem(f"{mission.id}: values not on the fiche", "fail" if relied else "info", detail, advice)
+    detail = ((_("relied on: ") + "; ".join(relied) + ". ") if relied else "") + _("left out of the annex: {values}"
+                                                                                   ).format(values=left_out)
+    advice = _("check each value against the fiche or the contract, then delete its line in [inferred] in "
+               "{file}; until then the annex leaves it out").format(file=_file(mission))
+    return CheckItem(_("{id}: values not on the fiche").format(id=mission.id), "fail" if relied else "info", detail,
+                     advice)
 
 
 def _illustrations_item(query: Query, selected: list[Match]) -> CheckItem:
     without = [match.mission for match in selected if not match.mission.illustrations]
-    detail = f"{len(selected) - len(without)} of {len(selected)} chosen reference(s) have one"
+    detail = _("{count} of {total} chosen reference(s) have one").format(count=len(selected) - len(without),
+                                                                         total=len(selected))
     required = query.tender is not None and query.tender.require_illustrations
     if not required:
-        return CheckItem("illustrations", "info", detail + "; not required (the tender does not set "
-                         "require_illustrations = true)")
+        return CheckItem(_("illustrations"), "info", detail + _("; not required (the tender does not set "
+                         "require_illustrations = true)"))
     if not without:
-        return CheckItem("illustrations", "pass", detail)
-    return CheckItem("illustrations", "fail", detail,
-                     "add [[illustrations]] to " + ", ".join(_file(mission) for mission in without))
+        return CheckItem(_("illustrations"), "pass", detail)
+    return CheckItem(_("illustrations"), "fail", detail,
+                     _("add [[illustrations]] to ") + ", ".join(_file(mission) for mission in without))

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from refcli.errors import UserError
+from refcli.i18n import _
 from refcli.search.documents import Document, DocumentError, Paragraph, check_suffix, read_document
 
 if TYPE_CHECKING:
@@ -185,13 +186,14 @@ def selection_of(path: Path, where: str) -> Selection:
         check_suffix(path)
         status = path.stat()
     except DocumentError as error:
-        raise UserError(f"{where} {error}") from None
+        raise UserError(_("{where} {error}").format(where=where, error=error)) from None
     except OSError as error:
-        raise UserError(f"{where} {path}: cannot read the file: {error.strerror or error}") from None
+        raise UserError(_("{where} {path}: cannot read the file: {reason}").format(
+            where=where, path=path, reason=error.strerror or error)) from None
     try:
         return _selection_of(path, (status.st_mtime_ns, status.st_size))
     except DocumentError as error:
-        raise UserError(f"{where} {error}") from None
+        raise UserError(_("{where} {error}").format(where=where, error=error)) from None
 
 
 def tender_text_of(path: Path, where: str) -> str:
@@ -202,11 +204,12 @@ def tender_text_of(path: Path, where: str) -> str:
 def explain_selection(selection: Selection) -> list[str]:
     """Lines for --explain: which sections were searched and which were left out."""
     if selection.whole:
-        return ["the whole text was searched (no section of a consultation's rules recognised)"]
+        return [_("the whole text was searched (no section of a consultation's rules recognised)")]
     used = [f"{section.title} ({section.file} p. {section.page})" for section in selection.sections if section.used]
     left = [f"{section.title} ({section.kind})" for section in selection.sections
             if not section.used and not section.title.startswith("(")]
-    return [f"searched: {'; '.join(used) or 'nothing'}", f"left out: {'; '.join(left) or 'nothing'}"]
+    return [_("searched: {sections}").format(sections="; ".join(used) or _("nothing")),
+            _("left out: {sections}").format(sections="; ".join(left) or _("nothing"))]
 
 
 # -- evidence -----------------------------------------------------------------------------------------------

@@ -49,6 +49,31 @@ def test_a_translation_names_only_the_placeholders_of_its_message() -> None:
                 assert _placeholders(form) <= allowed, (message.id, form)
 
 
+def test_no_function_hides_the_translation_function() -> None:
+    """`for _, x in ...` in a function that calls _() makes _ a local: the call fails only when it runs."""
+    import ast
+
+    from tools.catalog import PACKAGE
+
+    for path in PACKAGE.rglob("*.py"):
+        for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                nodes = list(ast.walk(function))
+                binds = any(isinstance(node, ast.Name) and node.id == "_" and isinstance(node.ctx, ast.Store)
+                            and node not in _comprehension_names(function) for node in nodes)
+                calls = any(isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_"
+                            for node in nodes)
+                assert not (binds and calls), f"{path}: {function.name} binds _ and calls _()"
+
+
+def _comprehension_names(function):  # type: ignore[no-untyped-def]
+    """The names bound by the comprehensions in a function: local to them, they hide nothing outside."""
+    import ast
+
+    return [name for node in ast.walk(function) if isinstance(node, ast.comprehension)
+            for name in ast.walk(node.target) if isinstance(name, ast.Name)]
+
+
 def test_the_committed_mo_is_the_po_compiled() -> None:
     fresh = gettext.GNUTranslations(io.BytesIO(compiled(read_catalog())))
     with MO_FILE.open("rb") as file:
@@ -139,13 +164,14 @@ def test_a_usage_error_is_french(arguments: list[str], french: str) -> None:
 def test_an_error_of_refcli_is_french(tmp_path: Path) -> None:
     result = _refcli("build-bid", "--data", str(tmp_path))
     assert result.returncode == 2
-    assert result.stderr.startswith("erreur\u00a0: build-bid\u00a0: choisissez les références avec --ids")
+    assert result.stderr.startswith("erreur\u00a0: build-bid: choisissez les références avec --ids")
 
 
 def test_validate_on_a_broken_library_speaks_french(library_folder: Path) -> None:
     (library_folder / "broken.toml").write_text('id = "x"\n', encoding="utf-8")
     result = _refcli("validate", "--data", str(library_folder))
     assert result.returncode == 1
+    assert f"{library_folder / 'broken.toml'}: title: clé obligatoire absente (une chaîne)" in result.stdout
     assert "5 fiche(s) valide(s), 1 invalide(s), " in result.stderr
 
 
