@@ -23,6 +23,7 @@ from refcli.records.vocabulary import Vocabulary
 Prompt.illegal_choice_message = IntPrompt.illegal_choice_message = "[prompt.invalid.choice]" + _(
     "Please select one of the available options")
 IntPrompt.validate_error_message = "[prompt.invalid]" + _("Please enter a valid integer number")
+Prompt.prompt_suffix = IntPrompt.prompt_suffix = _(": ")
 
 
 def ask_answers(answers: dict[str, Any], vocabulary: Vocabulary, console: Console) -> dict[str, Any]:

@@ -224,7 +224,7 @@ def checklist_view(checklist: Checklist) -> RenderableType:
         line = Text()
         line.append(f"{mark} ", style=style)
         line.append(item.name, style="bold")
-        line.append(f": {item.detail}")
+        line.append(_(": {detail}").format(detail=item.detail))
         lines.append(line)
         if item.advice and item.status != "pass":
             lines.append(Text(f"    → {item.advice}", style="yellow" if item.status == "fail" else "dim"))

@@ -230,8 +230,8 @@ def _entitled_item(mission: Mission) -> CheckItem:
         advice.append(_("confirm client.kind (public or private, which the buyer asks for) and delete its line in "
                       "[inferred] in {file}").format(file=file))
     return CheckItem(_("{id}: amount, date, client").format(id=mission.id), "fail" if advice else "pass",
-                     "; ".join(facts),
-                     "; ".join(advice) or None)
+                     _("; ").join(facts),
+                     _("; ").join(advice) or None)
 
 
 def _unconfirmed_item(library: Library, query: Query, mission: Mission) -> CheckItem:
@@ -245,7 +245,7 @@ def _unconfirmed_item(library: Library, query: Query, mission: Mission) -> Check
                 path=path, label=library.vocabulary.label(component), minimum=minimum))
     # An unconfirmed client.kind fails the item "amount, date, client" (the buyer is entitled to it): not twice.
     left_out = describe_unconfirmed(list(inferred))
-    detail = ((_("relied on: ") + "; ".join(relied) + ". ") if relied else "") + _("left out of the annex: {values}"
+    detail = ((_("relied on: ") + _("; ").join(relied) + ". ") if relied else "") + _("left out of the annex: {values}"
                                                                                    ).format(values=left_out)
     advice = _("check each value against the fiche or the contract, then delete its line in [inferred] in "
                "{file}; until then the annex leaves it out").format(file=_file(mission))

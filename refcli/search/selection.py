@@ -65,7 +65,7 @@ def selections_from_matches(matches: Sequence[Match], library: Library, covering
         # Named to the buyer only when the level is confirmed: an inferred level is no fact (see provenance).
         required = {item.id: item.minimum for item in match.competencies}
         relevance = relevance_sentence(confirmed_coverage(match.mission, required, library))
-        selections.append(Selection(match.mission, "; ".join(parts), relevance=relevance))
+        selections.append(Selection(match.mission, _("; ").join(parts), relevance=relevance))
     return selections
 
 
@@ -79,7 +79,7 @@ def _window_advice(query: Query, outside: Sequence[Mission], missing: int, year:
             years=year - needed.period.end))
     advice.append(_("--allow-outside-window to take them anyway (the stderr summary says so)"))
     advice.append(_("or add reference(s) ending in {since} or later to the library").format(since=query.since))
-    return "; ".join(advice)
+    return _("; ").join(advice)
 
 
 def _outside_text(missions: Sequence[Mission]) -> str:
