@@ -115,7 +115,7 @@ def load_library_cached(folder: Path, cache_dir: Path | None = None, *, lazy: bo
         try:
             found = cache.load_warm(lazy, with_index)
         except _UNREADABLE as error:
-            note = f"cache rebuilt ({_reason(error)})"
+            note = _("cache rebuilt ({reason})").format(reason=_reason(error))
             break
         if isinstance(found, CachedLibrary):
             return found
@@ -125,7 +125,7 @@ def load_library_cached(folder: Path, cache_dir: Path | None = None, *, lazy: bo
         try:
             note = cache.update(found)
         except _UNREADABLE as error:
-            note = f"cache rebuilt ({_reason(error)})"
+            note = _("cache rebuilt ({reason})").format(reason=_reason(error))
             break
         if note:
             return cache.read_without(note, lazy, with_index)
@@ -296,7 +296,8 @@ class _Cache:
                                                                for relative, (size, mtime) in self.files.items()],
                                 self.concepts)
         postings, surfaces, repairs = merge_postings(parts)
-        self.note = self.write(rows, postings, surfaces, repairs) or f"cache rebuilt ({_reason(error)})"
+        self.note = self.write(rows, postings, surfaces, repairs) or _("cache rebuilt ({reason})").format(
+            reason=_reason(error))
         self.repaired = postings, surfaces, {row.relative: row.record for row in rows}
 
     def read_without(self, note: str, lazy: bool, with_index: bool) -> CachedLibrary:
@@ -351,8 +352,8 @@ class _Cache:
                     os.unlink(temporary)
                 raise
         except (OSError, sqlite3.Error) as error:
-            return f"cache not written ({self.database.parent}: {getattr(error, 'strerror', None) or error}); " \
-                   "the library was read without it"
+            return _("cache not written ({folder}: {reason}); the library was read without it").format(
+                folder=self.database.parent, reason=getattr(error, "strerror", None) or error)
         return None
 
     def _write_new(self, connection: sqlite3.Connection, rows: list[FileRow], postings: dict[str, Posting],
@@ -405,7 +406,7 @@ class _Cache:
                                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", map(_file_values, rows))
                 _put_blob(connection, "manifest", _patched_manifest(self.manifest, self.files, rows))
         except sqlite3.OperationalError as error:  # cannot write (read-only, locked, disk full): do without
-            return f"cache not updated ({error}); the library was read without it"
+            return _("cache not updated ({error}); the library was read without it").format(error=error)
         return None
 
     def _decode(self, records: dict[str, str]) -> dict[str, Mission]:
