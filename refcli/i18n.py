@@ -8,17 +8,20 @@ Typer's vendored click writes its own messages (usage, errors, help headings) as
 
 from __future__ import annotations
 
-import gettext
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gettext import GNUTranslations
 
 LOCALE_FOLDER = Path(__file__).parent / "locale"
 DOMAIN = "refcli"
 LANGUAGES = ("en", "fr")
 
-_catalog: gettext.NullTranslations | None = None
-_language = "en"
+_catalog: GNUTranslations | None = None  # French's; English is the code's own words
+_language: str | None = None  # chosen at the first message, unless use_language chose it
 
 
 def choose_language(environ: os._Environ[str] | dict[str, str] = os.environ, arguments: list[str] | None = None) -> str:
@@ -41,11 +44,13 @@ def use_language(language: str) -> None:
     global _catalog, _language
     _language = language if language in LANGUAGES else "en"
     if _language == "fr":
+        from gettext import GNUTranslations
+
         with open(LOCALE_FOLDER / "fr" / "LC_MESSAGES" / f"{DOMAIN}.mo", "rb") as file:
-            _catalog = gettext.GNUTranslations(file)
+            _catalog = GNUTranslations(file)
         _translate_click()
     else:
-        _catalog = gettext.NullTranslations()
+        _catalog = None
 
 
 def catalog_identity() -> bytes:
@@ -57,24 +62,24 @@ def catalog_identity() -> bytes:
 
 def language() -> str:
     """The language messages are in: fr or en."""
-    if _catalog is None:
+    if _language is None:
         use_language(choose_language())
-    return _language
+    return _language  # type: ignore[return-value]
 
 
 def _(message: str) -> str:
     """`message` in the interface's language."""
-    if _catalog is None:
+    if _language is None:
         use_language(choose_language())
-    assert _catalog is not None
-    return _catalog.gettext(message)
+    return message if _catalog is None else _catalog.gettext(message)
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
     """The singular or the plural of a message, as `count` asks, in the interface's language."""
-    if _catalog is None:
+    if _language is None:
         use_language(choose_language())
-    assert _catalog is not None
+    if _catalog is None:
+        return singular if count == 1 else plural
     return _catalog.ngettext(singular, plural, count)
 
 
@@ -127,7 +132,7 @@ _compiled: list[tuple[re.Pattern[str], str]] = []
 
 def translate_click_text(text: str) -> str:
     """Click's English in `text` (help or an error), line by line, in the interface's language."""
-    if _language == "en":
+    if _language != "fr":
         return text
     if not _compiled:
         _compiled.extend((re.compile(pattern), message) for pattern, message in CLICK_PHRASES)
