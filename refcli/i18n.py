@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from gettext import GNUTranslations
 
-LOCALE_FOLDER = Path(__file__).parent / "locale"
-DOMAIN = "refcli"
+CATALOG = Path(__file__).parent / "locale" / "fr" / "LC_MESSAGES" / "refcli.mo"  # tools/catalog.py makes it
 LANGUAGES = ("en", "fr")
 
 _catalog: GNUTranslations | None = None  # French's; English is the code's own words
@@ -46,7 +45,7 @@ def use_language(language: str) -> None:
     if _language == "fr":
         from gettext import GNUTranslations
 
-        with open(LOCALE_FOLDER / "fr" / "LC_MESSAGES" / f"{DOMAIN}.mo", "rb") as file:
+        with CATALOG.open("rb") as file:
             _catalog = GNUTranslations(file)
         _translate_click()
     else:
@@ -57,7 +56,7 @@ def catalog_identity() -> bytes:
     """What the messages refcli makes depend on (the library cache stores some): the language, and its catalog."""
     if language() == "en":
         return b"en"
-    return (LOCALE_FOLDER / "fr" / "LC_MESSAGES" / f"{DOMAIN}.mo").read_bytes()
+    return CATALOG.read_bytes()
 
 
 def language() -> str:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "refcli"
-PO_FILE = PACKAGE / "locale" / "fr" / "LC_MESSAGES" / "refcli.po"
-MO_FILE = PO_FILE.with_suffix(".mo")
+MO_FILE = PACKAGE / "locale" / "fr" / "LC_MESSAGES" / "refcli.mo"  # refcli.i18n.CATALOG
+PO_FILE = MO_FILE.with_suffix(".po")
 
 
 def messages_in_code(package: Path = PACKAGE) -> dict[str | tuple[str, str], str]:

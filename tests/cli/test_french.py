@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from refcli.i18n import CLICK_PHRASES, choose_language, use_language
-from tools.catalog import MO_FILE, compiled, messages_in_code, read_catalog
+from refcli.i18n import CATALOG, CLICK_PHRASES, choose_language, use_language
+from tools.catalog import compiled, messages_in_code, read_catalog
 
 
 def _forms(value: str | tuple[str, ...]) -> tuple[str, ...]:
@@ -76,7 +76,7 @@ def _comprehension_names(function):  # type: ignore[no-untyped-def]
 
 def test_the_committed_mo_is_the_po_compiled() -> None:
     fresh = gettext.GNUTranslations(io.BytesIO(compiled(read_catalog())))
-    with MO_FILE.open("rb") as file:
+    with CATALOG.open("rb") as file:
         committed = gettext.GNUTranslations(file)
     # The header ("" ) names the Babel that compiled it; the messages are what must be the same.
     messages = {key: value for key, value in fresh._catalog.items() if key != ""}
