@@ -140,13 +140,13 @@ def import_fiches(
 
 
 def _import_comments(source: Path, fiche: Any) -> list[str]:
-    comments = [f"Imported by 'refcli import' from {source.name}."]
+    comments = [_("Imported by 'refcli import' from {file}.").format(file=source.name)]
     if fiche.inferred:
-        comments.append("[inferred] lists the values not on the fiche: refcli leaves them out of the annex until "
-                        "you confirm each by deleting its line.")
+        comments.append(_("[inferred] lists the values not on the fiche: refcli leaves them out of the annex until "
+                          "you confirm each by deleting its line."))
     if fiche.empty:
-        comments.append("Empty on the fiche, left out: " + ", ".join(fiche.empty))
-    comments += [f"To do: {item}" for item in fiche.todo]
+        comments.append(_("Empty on the fiche, left out: ") + ", ".join(fiche.empty))
+    comments += [_("To do: {item}").format(item=item) for item in fiche.todo]
     return comments
 
 

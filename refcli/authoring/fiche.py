@@ -370,9 +370,9 @@ def infer_role(team: dict[str, Any], firm: str = DEFAULT_FIRM) -> tuple[str, str
     if mandataire is not None:
         return ("mandataire" if fold(mandataire) == fold(firm) else "co-traitant"), None
     others = [member for member in team.get("members", ()) if fold(member) != fold(firm)]
-    listed = f" (the team lists {', '.join(others)} beside the firm)" if others else ""
-    return "titulaire", (f"the fiche names no mandataire{listed}: titulaire is refcli's rule for a team that "
-                         "names none; check the contract")
+    listed = _(" (the team lists {names} beside the firm)").format(names=", ".join(others)) if others else ""
+    return "titulaire", _("the fiche names no mandataire{listed}: titulaire is refcli's rule for a team that "
+                          "names none; check the contract").format(listed=listed)
 
 
 # -- the sections -----------------------------------------------------------------------------------------------
@@ -549,7 +549,8 @@ def parse_fiche(text: str, firm: str = DEFAULT_FIRM, client_kind: str | None = N
         client["name"] = " ".join(values["client"].split())
     client["kind"] = client_kind or "public"
     if client_kind is None:
-        inferred["client.kind"] = "the fiche does not say it: public assumed by refcli import (--client-kind says it)"
+        inferred["client.kind"] = _("the fiche does not say it: public assumed by refcli import (--client-kind "
+                                    "says it)")
     table["client"] = client
     if given("years"):
         period = read("years", parse_years)

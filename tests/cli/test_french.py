@@ -209,3 +209,18 @@ def test_french_help_loads_only_the_catalog() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60,
                             check=True)
     assert result.stdout.splitlines()[-1] == "[]"
+
+
+def test_a_french_draft_tender_file_is_french_and_still_a_tender_file(tmp_path: Path) -> None:
+    import tomllib
+
+    from tests.conftest import ROOT
+
+    out = tmp_path / "tender.toml"
+    result = _refcli("tender", "read", str(ROOT / "examples" / "tender-object.txt"), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    draft = out.read_text(encoding="utf-8")
+    assert draft.startswith("# Brouillon de fichier de consultation, lu par `refcli tender read`")
+    assert "# buyer : non trouvé : aucune phrase ne nomme le pouvoir adjudicateur" in draft.replace("\u00a0", " ")
+    assert tomllib.loads(draft)["references"] == 3
+    assert f"{out} écrit\u00a0: vérifiez chaque valeur d'après la phrase citée" in result.stderr
