@@ -224,3 +224,13 @@ def test_a_french_draft_tender_file_is_french_and_still_a_tender_file(tmp_path: 
     assert "# buyer : non trouvé : aucune phrase ne nomme le pouvoir adjudicateur" in draft.replace("\u00a0", " ")
     assert tomllib.loads(draft)["references"] == 3
     assert f"{out} écrit\u00a0: vérifiez chaque valeur d'après la phrase citée" in result.stderr
+
+
+def test_the_cache_never_serves_a_problem_in_the_other_language(library_folder: Path, cache_dir: Path) -> None:
+    """The cache stores records' problems as made: each language has its own, both stay warm."""
+    (library_folder / "broken.toml").write_text('id = "x"\n', encoding="utf-8")
+    for language, message in [("fr", "clé obligatoire absente"), ("en", "missing required key"),
+                              ("fr", "clé obligatoire absente"), ("en", "missing required key")]:
+        result = _refcli("list", "--data", str(library_folder), language=language, REFCLI_CACHE_DIR=str(cache_dir))
+        assert result.returncode == 0 and message in result.stderr, (language, result.stderr)
+    assert len(list(cache_dir.glob("library-*.sqlite3"))) == 2
