@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from refcli.errors import UserError
+from refcli.i18n import _
 
 Content = bytes | Callable[[BinaryIO], None]
 
@@ -24,19 +25,21 @@ def check_writable(path: Path, force: bool = False) -> None:
     """Raise UserError unless path can be written: its folder exists and is writable, and it is not a
     folder, nor an existing file when force is False."""
     if path.is_dir():
-        raise UserError(f"{path}: is a folder; give the output file's name, e.g. {path / 'annexe.docx'}")
+        raise UserError(_("{path}: is a folder; give the output file's name, e.g. {example}").format(
+            path=path, example=path / "annexe.docx"))
     folder = path.parent
     if not folder.exists():
-        raise UserError(f"{path}: the folder {folder} does not exist; create it first")
+        raise UserError(_("{path}: the folder {folder} does not exist; create it first")
+                        .format(path=path, folder=folder))
     if not folder.is_dir():
-        raise UserError(f"{path}: {folder} is not a folder")
+        raise UserError(_("{path}: {folder} is not a folder").format(path=path, folder=folder))
     if path.exists() or path.is_symlink():
         if not force:
-            raise UserError(f"{path}: the file exists; pass --force to overwrite it")
+            raise UserError(_("{path}: the file exists; pass --force to overwrite it").format(path=path))
         if not path.is_file():
-            raise UserError(f"{path}: exists and is not a regular file; refcli will not replace it")
+            raise UserError(_("{path}: exists and is not a regular file; refcli will not replace it").format(path=path))
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise UserError(f"{path}: the folder {folder} is not writable")
+        raise UserError(_("{path}: the folder {folder} is not writable").format(path=path, folder=folder))
 
 
 def write_atomically(path: Path, content: Content, force: bool = False) -> None:
@@ -46,7 +49,8 @@ def write_atomically(path: Path, content: Content, force: bool = False) -> None:
     try:
         descriptor, temporary_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as error:
-        raise UserError(f"{path}: cannot write in {folder}: {error.strerror}") from None
+        raise UserError(_("{path}: cannot write in {folder}: {strerror}")
+                        .format(path=path, folder=folder, strerror=error.strerror)) from None
     temporary = Path(temporary_name)
     try:
         with os.fdopen(descriptor, "wb") as stream:
@@ -61,7 +65,8 @@ def write_atomically(path: Path, content: Content, force: bool = False) -> None:
         _sync_folder(folder)
     except OSError as error:
         _remove(temporary)
-        raise UserError(f"{path}: cannot write the file: {error.strerror or error}") from None
+        raise UserError(_("{path}: cannot write the file: {reason}").format(path=path,
+                                                                           reason=error.strerror or error)) from None
     except BaseException:
         _remove(temporary)
         raise
@@ -75,7 +80,7 @@ def _move(temporary: Path, path: Path, force: bool) -> None:
     try:
         os.link(temporary, path)
     except FileExistsError:
-        raise UserError(f"{path}: the file exists; pass --force to overwrite it") from None
+        raise UserError(_("{path}: the file exists; pass --force to overwrite it").format(path=path)) from None
     except OSError as error:
         if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK, errno.ENOSYS):
             raise
@@ -83,7 +88,7 @@ def _move(temporary: Path, path: Path, force: bool) -> None:
         try:
             claim = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
-            raise UserError(f"{path}: the file exists; pass --force to overwrite it") from None
+            raise UserError(_("{path}: the file exists; pass --force to overwrite it").format(path=path)) from None
         os.close(claim)
         os.replace(temporary, path)
         return
@@ -118,7 +123,7 @@ def write_all_atomically(files: list[tuple[Path, Content]], force: bool = False)
     Every target is checked before any is written; if one cannot be written, those this call created are
     removed again (a file it replaced with force stays replaced: its previous content is gone either way).
     """
-    for path, _ in files:
+    for path, _write in files:
         check_writable(path, force)
     created: list[Path] = []
     try:

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import settings
 from typer.testing import CliRunner
 
+from refcli.i18n import use_language
 from refcli.records.library import load_library
 from refcli.records.model import Library
 
@@ -46,6 +47,16 @@ kind = "public"
 [period]
 start = 2020
 """
+
+
+use_language("en")  # the help texts, made when a test module imports refcli.cli.commands
+
+
+@pytest.fixture(autouse=True)
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs in English whatever the machine's locale (tests/cli/test_french.py switches to French)."""
+    monkeypatch.setenv("REFCLI_LANG", "en")
+    use_language("en")
 
 
 @pytest.fixture(autouse=True)

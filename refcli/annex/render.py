@@ -27,6 +27,7 @@ from refcli.annex.formatting import (
 )
 from refcli.annex.template import PLACEHOLDER, Template
 from refcli.errors import UserError
+from refcli.i18n import _
 from refcli.records.browse import level_squares
 from refcli.records.model import Library, Mission
 from refcli.records.provenance import confirmed_mission
@@ -77,7 +78,7 @@ def render_annex(
     annex. Raises UserError for no selection or an illustration file that cannot be read.
     """
     if not selections:
-        raise UserError(f"{library.folder}: no reference selected: the annex would be empty")
+        raise UserError(_("{folder}: no reference selected: the annex would be empty").format(folder=library.folder))
     document = template.document
     body = document.element.body
     start = _insertion_index(body)
@@ -236,7 +237,7 @@ def _add_fiche(document, selection: Selection, library: Library, width: int) -> 
 def _add_facts(document, mission: Mission, width: int) -> None:
     rows = fiche_facts(mission)
     table = document.add_table(rows=len(rows), cols=2, style="Ref Facts Table")
-    for row, (label, value, _) in zip(table.rows, rows, strict=True):
+    for row, (label, value, _paths) in zip(table.rows, rows, strict=True):
         _keep_row_whole(row)
         _cell_text(row.cells[0], label, "Ref Fact Label")
         _cell_text(row.cells[1], value, "Ref Table Text")
@@ -303,14 +304,16 @@ def _add_illustration(document, mission: Mission, library: Library, illustration
     try:
         image = Image.from_file(str(path))
     except FileNotFoundError:
-        raise UserError(f"{where}: the illustration file {path} does not exist (any more)") from None
+        raise UserError(_("{where}: the illustration file {path} does not exist (any more)")
+                        .format(where=where, path=path)) from None
     except IsADirectoryError:
-        raise UserError(f"{where}: {path} is a folder, not an image") from None
+        raise UserError(_("{where}: {path} is a folder, not an image").format(where=where, path=path)) from None
     except OSError as error:
-        raise UserError(f"{where}: cannot read {path}: {error.strerror}") from None
+        raise UserError(_("{where}: cannot read {path}: {strerror}")
+                        .format(where=where, path=path, strerror=error.strerror)) from None
     except (UnrecognizedImageError, ValueError, IndexError) as error:
-        raise UserError(f"{where}: {path} is not an image Word can show (PNG, JPEG, GIF, BMP, TIFF): "
-                        f"{error or type(error).__name__}") from None
+        raise UserError(_("{where}: {path} is not an image Word can show (PNG, JPEG, GIF, BMP, TIFF): "
+                          "{error}").format(where=where, path=path, error=error or type(error).__name__)) from None
     natural_width, natural_height = image.width, image.height
     scale = min(1.0, width / max(natural_width, 1), MAX_PICTURE_HEIGHT_EMU / max(natural_height, 1))
     paragraph = _add_paragraph(document, "Ref Caption")

@@ -21,6 +21,7 @@ from typing import Any
 
 from refcli import __version__
 from refcli.errors import UserError
+from refcli.i18n import _
 
 FORMAT = 1
 SUFFIX = ".refcli.toml"
@@ -144,54 +145,58 @@ def read_selection_record(path: Path) -> SelectionRecord:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise UserError(f"{path}: no such selection record") from None
+        raise UserError(_("{path}: no such selection record").format(path=path)) from None
     except IsADirectoryError:
-        raise UserError(f"{path}: is a folder, not a selection record") from None
+        raise UserError(_("{path}: is a folder, not a selection record").format(path=path)) from None
     except OSError as error:
-        raise UserError(f"{path}: cannot read it: {error.strerror or error}") from None
+        raise UserError(_("{path}: cannot read it: {reason}").format(path=path,
+                                                                     reason=error.strerror or error)) from None
     try:
         table = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
-        raise UserError(f"{path}: not a selection record: not UTF-8 text") from None
+        raise UserError(_("{path}: not a selection record: not UTF-8 text").format(path=path)) from None
     except tomllib.TOMLDecodeError as error:
-        raise UserError(f"{path}: not a selection record: not TOML ({error})") from None
+        raise UserError(_("{path}: not a selection record: not TOML ({error})")
+                        .format(path=path, error=error)) from None
     base = path.parent
 
     def need(key: str, kind: type | tuple[type, ...], inside: dict[str, Any] = table, prefix: str = "") -> Any:
         value = inside.get(key)
         if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-            raise UserError(f"{path}: {prefix}{key}: missing or of the wrong type; is it a selection record "
-                            "written by refcli build-bid?")
+            raise UserError(_("{path}: {prefix}{key}: missing or of the wrong type; is it a selection record "
+                            "written by refcli build-bid?").format(path=path, prefix=prefix, key=key))
         return value
 
     if "format" not in table and "references" not in table:
-        raise UserError(f"{path}: format: not a selection record (no format key); refcli build-bid writes them "
-                        "beside the annex, as annexe.refcli.toml")
+        raise UserError(_("{path}: format: not a selection record (no format key); refcli build-bid writes them "
+                        "beside the annex, as annexe.refcli.toml").format(path=path))
     if need("format", int) != FORMAT:
-        raise UserError(f"{path}: format: format {table['format']} is not the one this refcli reads ({FORMAT})")
+        raise UserError(_("{path}: format: format {format} is not the one this refcli reads ({expected})").format(
+            path=path, format=table["format"], expected=FORMAT))
     version = need("refcli", str)
     if version != __version__:
-        raise UserError(f"{path}: refcli: written by refcli {version}, this is refcli {__version__}; rebuild it "
-                        f"with refcli {version}, or build the annex again")
+        raise UserError(_("{path}: refcli: written by refcli {version}, this is refcli {__version__}; rebuild it "
+                        "with refcli {version}, or build the annex again").format(path=path, version=version,
+                                                                                   __version__=__version__))
     if need("checksum", str) != _checksum(table):
-        raise UserError(f"{path}: checksum: the file was changed after refcli wrote it (edited by hand?); "
-                        "refcli only rebuilds what it recorded: build the annex again instead")
+        raise UserError(_("{path}: checksum: the file was changed after refcli wrote it (edited by hand?); "
+                        "refcli only rebuilds what it recorded: build the annex again instead").format(path=path))
     references = []
     for index, row in enumerate(need("references", list)):
         where = f"references[{index}]."
         if not isinstance(row, dict):
-            raise UserError(f"{path}: references[{index}]: expected a table")
+            raise UserError(_("{path}: references[{index}]: expected a table").format(path=path, index=index))
         references.append(RecordedReference(
             id=need("id", str, row, where), file=(base / need("file", str, row, where)).resolve(),
             sha256=need("sha256", str, row, where), git_commit=row.get("git_commit"),
             uncommitted=row.get("uncommitted")))
     if not references:
-        raise UserError(f"{path}: references: no reference recorded")
+        raise UserError(_("{path}: references: no reference recorded").format(path=path))
     template = need("template", dict)
     library = need("library", dict)
     tender = table.get("tender")
     if tender is not None and not isinstance(tender, dict):
-        raise UserError(f"{path}: tender: expected a table")
+        raise UserError(_("{path}: tender: expected a table").format(path=path))
     return SelectionRecord(
         path=path,
         references=tuple(references),
@@ -219,21 +224,22 @@ def changed_inputs(record: SelectionRecord, library_folder: Path, template: Path
             file = library_folder.resolve() / file.relative_to(record.library) if file.is_relative_to(
                 record.library) else file
         if not file.is_file():
-            raise UserError(f"{record.path}: references: the record {reference.id!r} ({file}) no longer exists; "
-                            "build the annex again with the references the library has")
+            raise UserError(_("{path}: references: the record {id!r} ({file}) no longer exists; "
+                            "build the annex again with the references the library has").format(
+                                path=record.path, id=reference.id, file=file))
         if file_digest(file) != reference.sha256:
             changed.append(f"{reference.id} ({file})")
     template_file = template or record.template
     if not template_file.is_file():
-        raise UserError(f"{record.path}: template.path: the template {template_file} no longer exists; "
-                        "pass --template FILE")
+        raise UserError(_("{path}: template.path: the template {template_file} no longer exists; "
+                        "pass --template FILE").format(path=record.path, template_file=template_file))
     if template is None and file_digest(template_file) != record.template_sha256:
-        changed.append(f"the template ({template_file})")
+        changed.append(_("the template ({file})").format(file=template_file))
     if with_tender and record.tender is not None:
         if not record.tender.is_file():
-            changed.append(f"the tender ({record.tender}, gone)")
+            changed.append(_("the tender ({file}, gone)").format(file=record.tender))
         elif file_digest(record.tender) != record.tender_sha256:
-            changed.append(f"the tender ({record.tender})")
+            changed.append(_("the tender ({file})").format(file=record.tender))
     return changed
 
 
@@ -244,4 +250,5 @@ def require_unchanged(record: SelectionRecord, library_folder: Path, template: P
 
     changed = changed_inputs(record, library_folder, template, with_tender=with_tender)
     if changed and not use_current:
-        raise NegativeAnswer(f"{record.path}: changed since the annex was written: {'; '.join(changed)}; {refusal}")
+        raise NegativeAnswer(_("{path}: changed since the annex was written: {changed}; {refusal}").format(
+            path=record.path, changed="; ".join(changed), refusal=refusal))

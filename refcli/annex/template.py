@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from refcli.errors import UserError
+from refcli.i18n import N_, _
 
 if TYPE_CHECKING:
     from docx.document import Document
@@ -43,9 +44,9 @@ REQUIRED_STYLES: tuple[tuple[str, str], ...] = (
 )
 
 _SIGNATURES = {
-    b"\xd0\xcf\x11\xe0": "an old binary Word file (.doc); save it as .docx",
-    b"{\\rt": "an RTF file; save it as .docx",
-    b"%PDF": "a PDF file, not a Word document",
+    b"\xd0\xcf\x11\xe0": N_("an old binary Word file (.doc); save it as .docx"),
+    b"{\\rt": N_("an RTF file; save it as .docx"),
+    b"%PDF": N_("a PDF file, not a Word document"),
 }
 
 
@@ -72,7 +73,7 @@ def shipped_template() -> Path:
     for candidate in (package / "resources" / FILE_NAME, package.parent / "templates" / FILE_NAME):
         if candidate.is_file():
             return candidate
-    raise UserError(f"{FILE_NAME}: the shipped template is missing; pass --template FILE")
+    raise UserError(_("{FILE_NAME}: the shipped template is missing; pass --template FILE").format(FILE_NAME=FILE_NAME))
 
 
 def open_template(path: Path) -> Template:
@@ -87,15 +88,16 @@ def check_styles(document: Document, path: Path) -> None:
     missing, wrong = find_style_problems(document)
     problems = []
     if missing:
-        problems.append("missing style(s) " + ", ".join(repr(name) for name in missing))
-    problems += [f"{name!r} is a {kind} style, expected a {expected} style" for name, kind, expected in wrong]
+        problems.append(_("missing style(s) ") + ", ".join(repr(name) for name in missing))
+    problems += [_("{name!r} is a {kind} style, expected a {expected} style").format(
+        name=name, kind=kind, expected=expected) for name, kind, expected in wrong]
     if problems:
         # The way forward: adopt adds the missing styles; a style of the wrong type only the user can rename.
-        remedy = (f"rename or delete {', '.join(repr(name) for name, _, _ in wrong)} in Word or LibreOffice, then "
-                  if wrong else "")
+        remedy = (_("rename or delete {names} in Word or LibreOffice, then ").format(
+            names=", ".join(repr(name) for name, _kind, _expected in wrong)) if wrong else "")
         raise UserError(
-            f"{path}: the template does not meet refcli's contract: {'; '.join(problems)}; "
-            f"to fix it, {remedy}run: {adopt_command(path)}"
+            _("{path}: the template does not meet refcli's contract: {problems}; to fix it, {remedy}run: {command}")
+            .format(path=path, problems="; ".join(problems), remedy=remedy, command=adopt_command(path))
         )
 
 
@@ -127,38 +129,41 @@ def adopt_command(path: Path) -> str:
 def open_document(path: Path) -> Document:
     """Open path as a Word document (.docx or .dotx), refusing what is not one, without checking its styles."""
     if path.exists() and not path.is_dir() and not path.is_file():
-        raise UserError(f"{path}: not a regular file (a pipe or a device); give a .docx file")  # reading would block
+        raise UserError(_("{path}: not a regular file (a pipe or a device); give a .docx file").format(path=path))
     return _open_document(path)
 
 
 def _open_document(path: Path) -> Document:
     if not path.exists():
-        raise UserError(f"{path}: the template does not exist; pass --template FILE")
+        raise UserError(_("{path}: the template does not exist; pass --template FILE").format(path=path))
     if path.is_dir():
-        raise UserError(f"{path}: the template is a folder, not a .docx file")
+        raise UserError(_("{path}: the template is a folder, not a .docx file").format(path=path))
     try:
         with path.open("rb") as stream:
             head = stream.read(4)
     except OSError as error:
-        raise UserError(f"{path}: cannot read the template: {error.strerror}") from None
+        raise UserError(_("{path}: cannot read the template: {strerror}")
+                        .format(path=path, strerror=error.strerror)) from None
     for signature, what in _SIGNATURES.items():
         if head.startswith(signature):
-            raise UserError(f"{path}: the template is {what}")
+            raise UserError(_("{path}: the template is {what}").format(path=path, what=_(what)))
     if not zipfile.is_zipfile(path):
-        raise UserError(f"{path}: the template is not a .docx file (not a zip archive)")
+        raise UserError(_("{path}: the template is not a .docx file (not a zip archive)").format(path=path))
     try:
         with zipfile.ZipFile(path) as archive:
             broken = archive.testzip()
             names = set(archive.namelist())
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as error:
-        raise UserError(f"{path}: the template is a corrupt .docx file: {error}") from None
+        raise UserError(_("{path}: the template is a corrupt .docx file: {error}")
+                        .format(path=path, error=error)) from None
     if broken is not None:
-        raise UserError(f"{path}: the template is a corrupt .docx file: {broken} is damaged")
+        raise UserError(_("{path}: the template is a corrupt .docx file: {broken} is damaged")
+                        .format(path=path, broken=broken))
     if "[Content_Types].xml" not in names or "word/document.xml" not in names:
-        raise UserError(f"{path}: the template is a zip file but not a Word document (.docx)")
+        raise UserError(_("{path}: the template is a zip file but not a Word document (.docx)").format(path=path))
     if any(name.lower().endswith("vbaproject.bin") for name in names):
-        raise UserError(f"{path}: the template holds macros (word/vbaProject.bin): a .docm renamed .docx? "
-                        "refcli fills only macro-free .docx templates")
+        raise UserError(_("{path}: the template holds macros (word/vbaProject.bin): a .docm renamed .docx? "
+                        "refcli fills only macro-free .docx templates").format(path=path))
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
@@ -167,10 +172,12 @@ def _open_document(path: Path) -> Document:
         document = docx.Document(source)
     except ValueError as error:
         # python-docx refuses a .dotx or .docm by its content type.
-        raise UserError(f"{path}: the template is not a Word document to fill (.docx): {error}") from None
+        raise UserError(_("{path}: the template is not a Word document to fill (.docx): {error}")
+                        .format(path=path, error=error)) from None
     except (PackageNotFoundError, KeyError, zipfile.BadZipFile, zlib.error, OSError, SyntaxError) as error:
         # lxml's XMLSyntaxError is a SyntaxError: a part that is not well-formed XML.
-        raise UserError(f"{path}: the template is a corrupt .docx file: {error}") from None
+        raise UserError(_("{path}: the template is a corrupt .docx file: {error}")
+                        .format(path=path, error=error)) from None
     _relate_core_properties(document)
     return document
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from refcli.authoring.fiche import DEFAULT_FIRM, FicheReadError, ParseError, parse_amount, parse_fiche, parse_programme
 from refcli.errors import Problem, UserError
+from refcli.i18n import N_, _
 from refcli.records.load import RawRecord
 from refcli.records.model import Mission
 from refcli.records.new_files import (
@@ -31,7 +32,7 @@ from refcli.records.vocabulary import Vocabulary
 
 # Where a required key comes from on a fiche, to say what is missing in the fiche's own words.
 _FICHE_SOURCES = {
-    "title": "the title line",
+    "title": N_("the title line"),
     "mission_type": "'Type de mission'",
     "client.name": "'Maître d'ouvrage'",
     "period": "'Années'",
@@ -65,8 +66,8 @@ class ImportReport:
 
 def _problem_text(problem: Problem, from_fiche: bool) -> str:
     text = f"{problem.key}: {problem.message}" if problem.key else problem.message
-    if from_fiche and "missing required key" in problem.message and problem.key in _FICHE_SOURCES:
-        text += f" (no {_FICHE_SOURCES[problem.key]} on the fiche)"
+    if from_fiche and _("missing required key") in problem.message and problem.key in _FICHE_SOURCES:
+        text += _(" (no {what} on the fiche)").format(what=_(_FICHE_SOURCES[problem.key]))
     return text
 
 
@@ -121,12 +122,12 @@ def import_fiches(
         table = mission_to_table(result)
         duplicate = find_duplicate(result.title, result.client.name, (result.period.start, result.period.end), tables)
         if duplicate is not None and not force:
-            report.reasons.append(f"already in the library as {duplicate} (same title, client and years); "
-                                  "pass --force to import it anyway")
+            report.reasons.append(_("already in the library as {duplicate} (same title, client and years); "
+                                    "pass --force to import it anyway").format(duplicate=duplicate))
             continue
         report.text = record_text(table, _import_comments(source, fiche))
         try:
-            check_free(record_id, target, ids, force, hint="; pass --force to replace it")
+            check_free(record_id, target, ids, force, hint=_("; pass --force to replace it"))
             if not dry_run:
                 write_record_file(target, report.text, force=force)
         except UserError as error:
@@ -139,13 +140,13 @@ def import_fiches(
 
 
 def _import_comments(source: Path, fiche: Any) -> list[str]:
-    comments = [f"Imported by 'refcli import' from {source.name}."]
+    comments = [_("Imported by 'refcli import' from {file}.").format(file=source.name)]
     if fiche.inferred:
-        comments.append("[inferred] lists the values not on the fiche: refcli leaves them out of the annex until "
-                        "you confirm each by deleting its line.")
+        comments.append(_("[inferred] lists the values not on the fiche: refcli leaves them out of the annex until "
+                          "you confirm each by deleting its line."))
     if fiche.empty:
-        comments.append("Empty on the fiche, left out: " + ", ".join(fiche.empty))
-    comments += [f"To do: {item}" for item in fiche.todo]
+        comments.append(_("Empty on the fiche, left out: ") + ", ".join(fiche.empty))
+    comments += [_("To do: {item}").format(item=item) for item in fiche.todo]
     return comments
 
 
@@ -167,7 +168,7 @@ def _amount(option: str, text: str | None) -> dict[str, Any] | None:
     try:
         amount = parse_amount(text)
     except ParseError as error:
-        raise UserError(f"{option}: {error}") from None
+        raise UserError(_("{option}: {error}").format(option=option, error=error)) from None
     if option == "--project-amount":
         amount.pop("scope", None)  # the project's total cost: its place says what it covers
     return amount
@@ -234,7 +235,7 @@ def new_record_table(answers: dict[str, Any], vocabulary: Vocabulary) -> dict[st
         try:
             programme += parse_programme(item)
         except ParseError as error:
-            raise UserError(f"--programme: {error}") from None
+            raise UserError(_("--programme: {error}").format(error=error)) from None
     if programme:
         table["programme"] = programme
     components = answers.get("components") or {}
@@ -252,9 +253,9 @@ def create_record(table: dict[str, Any], folder: Path, vocabulary: Vocabulary, f
     target = record_path(folder, record_id or "record")
     result = check_record(table, target, vocabulary, folder)
     if not isinstance(result, Mission):
-        raise UserError(f"{target}: the record is not valid, nothing written: " + "; ".join(result))
+        raise UserError(_("{path}: the record is not valid, nothing written: ").format(path=target) + "; ".join(result))
     text = record_text(mission_to_table(result), [f"Fiche référence: {result.title}."])
-    check_free(result.id, target, library_ids(folder), force, hint="; pass another --id, or edit that record")
+    check_free(result.id, target, library_ids(folder), force, hint=_("; pass another --id, or edit that record"))
     if not dry_run:
         write_record_file(target, text, force=force)
     return target, text
@@ -263,19 +264,21 @@ def create_record(table: dict[str, Any], folder: Path, vocabulary: Vocabulary, f
 def report_lines(reports: list[ImportReport], dry_run: bool = False) -> list[str]:
     """The per-file report of an import, as plain lines: imported, left empty, inferred, to do, skipped."""
     lines = []
-    done = "checked (dry run, not written)" if dry_run else "imported"
+    done = _("checked (dry run, not written)") if dry_run else _("imported")
     for report in reports:
         if report.status == "skipped":
-            lines.append(f"{report.source}: skipped, nothing written:")
+            lines.append(_("{file}: skipped, nothing written:").format(file=report.source))
             lines += [f"  - {reason}" for reason in report.reasons]
             continue
-        lines.append(f"{report.source}: {done} as {report.target}")
+        lines.append(_("{file}: {done} as {target}").format(file=report.source, done=done, target=report.target))
         if report.empty:
-            lines.append("  empty on the fiche, left out: " + ", ".join(report.empty))
+            lines.append("  " + _("empty on the fiche, left out: ") + ", ".join(report.empty))
         lines += [f"  {item}" for item in report.inferred]
         lines += [f"  {item}" for item in report.todo]
     counts = {status: sum(report.status == status for report in reports) for status in ("imported", "checked",
                                                                                           "skipped")}
-    summary = f"{counts['checked']} checked" if dry_run else f"{counts['imported']} imported"
-    lines.append(f"{summary}, {counts['skipped']} skipped, of {len(reports)} file(s)")
+    summary = (_("{count} checked") if dry_run else _("{count} imported")).format(
+        count=counts["checked"] if dry_run else counts["imported"])
+    lines.append(_("{summary}, {skipped} skipped, of {total} file(s)").format(
+        summary=summary, skipped=counts["skipped"], total=len(reports)))
     return lines

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from refcli.i18n import _
 from refcli.search.text import fold
 
 DEFAULT_FIRM = "Perspectives Urbaines et Sociales"
@@ -81,15 +82,16 @@ def read_fiche_text(path: Path) -> str:
     """Return the text of a fiche file: .txt or .md as UTF-8 (else Windows-1252), .docx paragraph by paragraph."""
     suffix = path.suffix.lower()
     if suffix not in FICHE_SUFFIXES:
-        raise FicheReadError(f"unsupported file type {suffix or '(none)'!r}; export the fiche as .txt, .md or .docx")
+        raise FicheReadError(_("unsupported file type {suffix!r}; export the fiche as .txt, .md or .docx").format(
+            suffix=suffix or _("(none)")))
     if suffix == ".docx":
         return _docx_text(path)
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise FicheReadError(f"cannot read the file: {error.strerror or error}") from None
+        raise FicheReadError(_("cannot read the file: {reason}").format(reason=error.strerror or error)) from None
     if b"\x00" in data[:4096]:
-        raise FicheReadError("not a text file (binary content)")
+        raise FicheReadError(_("not a text file (binary content)"))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -202,13 +204,13 @@ def parse_amount(text: str) -> dict[str, Any]:
     written = re.sub(r"[ \t\r\n]+", " ", text).strip()  # keeps the non-breaking spaces as written
     match = _AMOUNT.match(" ".join(written.split()).replace("’", "'"))
     if not match:
-        raise ParseError(f"cannot read the amount {written!r}; expected a figure and a currency, "
-                         "like '99 685 € HT' or '167 millions € TTC'")
+        raise ParseError(_("cannot read the amount {written!r}; expected a figure and a currency, "
+                         "like '99 685 € HT' or '167 millions € TTC'").format(written=written))
     digits = re.sub(r"[ \u00a0\u202f.]", "", match["number"])
     try:
         value = Decimal(digits + ("." + match["decimals"] if match["decimals"] else ""))
     except InvalidOperation:  # pragma: no cover - the pattern only lets digits through
-        raise ParseError(f"cannot read the amount {written!r}") from None
+        raise ParseError(_("cannot read the amount {written!r}").format(written=written)) from None
     scale = match["scale"]
     if scale:
         value *= _SCALES[scale.lower()]
@@ -237,8 +239,8 @@ def parse_years(text: str) -> dict[str, Any]:
     written = " ".join(text.split())
     match = _YEARS.match(written.replace("’", "'"))
     if not match:
-        raise ParseError(f"cannot read the years {written!r}; expected '2012', '2018 - 2021', "
-                         "'2019 - en cours' or '2012 (8 mois)'")
+        raise ParseError(_("cannot read the years {written!r}; expected '2012', '2018 - 2021', "
+                         "'2019 - en cours' or '2012 (8 mois)'").format(written=written))
     start = int(match["start"])
     period: dict[str, Any] = {"start": start, "end": int(match["end"]) if match["end"] else start}
     if match["months"]:
@@ -257,8 +259,8 @@ def parse_programme(text: str) -> list[dict[str, Any]]:
     for part in split_list(text, split_and=True):
         match = _PROGRAMME_ITEM.match(part)
         if not match:
-            raise ParseError(f"cannot read the programme item {part!r}; expected a count and a label, "
-                             "like '144 démolitions'")
+            raise ParseError(_("cannot read the programme item {part!r}; expected a count and a label, "
+                             "like '144 démolitions'").format(part=part))
         items.append({"label": match["label"].strip(), "count": int(re.sub(r"\D", "", match["count"]))})
     return items
 
@@ -368,9 +370,9 @@ def infer_role(team: dict[str, Any], firm: str = DEFAULT_FIRM) -> tuple[str, str
     if mandataire is not None:
         return ("mandataire" if fold(mandataire) == fold(firm) else "co-traitant"), None
     others = [member for member in team.get("members", ()) if fold(member) != fold(firm)]
-    listed = f" (the team lists {', '.join(others)} beside the firm)" if others else ""
-    return "titulaire", (f"the fiche names no mandataire{listed}: titulaire is refcli's rule for a team that "
-                         "names none; check the contract")
+    listed = _(" (the team lists {names} beside the firm)").format(names=", ".join(others)) if others else ""
+    return "titulaire", _("the fiche names no mandataire{listed}: titulaire is refcli's rule for a team that "
+                          "names none; check the contract").format(listed=listed)
 
 
 # -- the sections -----------------------------------------------------------------------------------------------
@@ -501,8 +503,8 @@ def parse_fiche(text: str, firm: str = DEFAULT_FIRM, client_kind: str | None = N
     head, fields, stray, written = split_fiche(text)
     fiche = Fiche({})
     if not fields:
-        fiche.problems.append("no recognised label (Type de mission, Maître d'ouvrage, Années, Equipe...): "
-                              "not a fiche référence")
+        fiche.problems.append(_("no recognised label (Type de mission, Maître d'ouvrage, Années, Equipe...): "
+                                "not a fiche référence"))
         return fiche
     titles = [re.sub(r"^\s*#{1,6}\s*", "", _clean_line(line)).strip() for line in head]
     titles = [title for title in titles if title]
@@ -547,7 +549,8 @@ def parse_fiche(text: str, firm: str = DEFAULT_FIRM, client_kind: str | None = N
         client["name"] = " ".join(values["client"].split())
     client["kind"] = client_kind or "public"
     if client_kind is None:
-        inferred["client.kind"] = "the fiche does not say it: public assumed by refcli import (--client-kind says it)"
+        inferred["client.kind"] = _("the fiche does not say it: public assumed by refcli import (--client-kind "
+                                    "says it)")
     table["client"] = client
     if given("years"):
         period = read("years", parse_years)
@@ -556,7 +559,7 @@ def parse_fiche(text: str, firm: str = DEFAULT_FIRM, client_kind: str | None = N
     if given("site"):
         site = parse_site(values["site"])
         if "city" not in site:
-            fiche.todo.append("site.city: the Site line names districts only; add the city by hand")
+            fiche.todo.append(_("site.city: the Site line names districts only; add the city by hand"))
         if site:
             table["site"] = site
     if given("director"):
@@ -588,12 +591,14 @@ def parse_fiche(text: str, firm: str = DEFAULT_FIRM, client_kind: str | None = N
     if levels:
         table["components"] = levels
     else:
-        fiche.todo.append("components: fill state unknown, set levels by hand")
-    fiche.todo.append("keywords: editorial, add them by hand")
+        fiche.todo.append(_("components: fill state unknown, set levels by hand"))
+    fiche.todo.append(_("keywords: editorial, add them by hand"))
     if inferred:
         table["inferred"] = inferred
-        fiche.inferred += [f"{path}: {reason} — confirm by deleting its line in [inferred]"
+        fiche.inferred += [_("{path}: {reason} — confirm by deleting its line in [inferred]").format(path=path,
+                                                                                                   reason=reason)
                            for path, reason in inferred.items()]
     if stray:
-        fiche.todo.append(f"{len(stray)} line(s) outside any label left out, starting {stray[0][:60]!r}")
+        fiche.todo.append(_("{count} line(s) outside any label left out, starting {start!r}").format(
+            count=len(stray), start=stray[0][:60]))
     return fiche

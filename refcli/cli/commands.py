@@ -10,6 +10,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from refcli import __version__
 from refcli.cli.output import print_error, print_json, print_warning
+from refcli.i18n import _
 
 
 class _ErrorBoundary(TyperGroup):
@@ -79,7 +80,7 @@ class _DeferredGroup(TyperGroup):
 app = typer.Typer(
     cls=_ErrorBoundary,
     name="refcli",
-    help="Keep the firm's fiches références as TOML records, rank them against a tender, write the annex.",
+    help=_("Keep the firm's fiches références as TOML records, rank them against a tender, write the annex."),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: importing rich to format it costs more than the rest of start-up
@@ -88,64 +89,66 @@ app = typer.Typer(
 
 DataOption = Annotated[
     Optional[Path],  # noqa: UP045 - typer reads the annotation at run time
-    typer.Option("--data", help="Mission library folder (default: $REFCLI_DATA, else ./data/missions).",
+    typer.Option("--data", help=_("Mission library folder (default: $REFCLI_DATA, else ./data/missions)."),
                  show_default=False),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout, for scripts.")]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print no warnings or notes on stderr.")]
+JsonOption = Annotated[bool, typer.Option("--json", help=_("Print one JSON document on stdout, for scripts."))]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help=_("Print no warnings or notes on stderr."))]
 NoCacheOption = Annotated[
-    bool, typer.Option("--no-cache", help="Read every record file, neither using nor updating the library cache."),
+    bool, typer.Option("--no-cache", help=_("Read every record file, neither using nor updating the library cache.")),
 ]
 CacheDirOption = Annotated[
     Optional[Path],  # noqa: UP045
-    typer.Option("--cache-dir", metavar="DIR", help="Where the library cache lives (default: $REFCLI_CACHE_DIR, "
-                 "else the user's cache folder).", show_default=False),
+    typer.Option("--cache-dir", metavar="DIR", help=_("Where the library cache lives (default: $REFCLI_CACHE_DIR, "
+                 "else the user's cache folder)."), show_default=False),
 ]
 
 
 # The query options of `search`, shared with the commands that rank missions against a tender.
 KeywordsArgument = Annotated[
     Optional[list[str]],  # noqa: UP045
-    typer.Argument(metavar="[TERMS]...", help='Keywords and quoted phrases: concertation "maison du projet".',
+    typer.Argument(metavar="[TERMS]...", help=_('Keywords and quoted phrases: concertation "maison du projet".'),
                    show_default=False),
 ]
 TextOption = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Option("--text", help="Free text to search for: the tender's object or rules, pasted.", show_default=False),
+    typer.Option("--text", help=_("Free text to search for: the tender's object or rules, pasted."),
+                 show_default=False),
 ]
 TenderTextOption = Annotated[
     Optional[Path],  # noqa: UP045
     typer.Option("--tender-text", metavar="FILE", show_default=False,
-                 help="A .pdf, .docx, .txt or .md file of the tender's object or rules (of an RC: the mission's "
-                      "sections)."),
+                 help=_("A .pdf, .docx, .txt or .md file of the tender's object or rules (of an RC: the mission's "
+                      "sections).")),
 ]
 TenderOption = Annotated[
     Optional[Path],  # noqa: UP045
-    typer.Option("--tender", metavar="FILE", help="A tender described in TOML (see examples/).", show_default=False),
+    typer.Option("--tender", metavar="FILE", help=_("A tender described in TOML (see examples/)."), show_default=False),
 ]
 CompetencyOption = Annotated[
     Optional[list[str]],  # noqa: UP045
     typer.Option("--competency", "-c", metavar="NAME[:LEVEL]",
-                 help="A required competency, at a minimum level: concertation, concertation:3 or concertation=3 "
-                      "(1 by default); repeatable.", show_default=False),
+                 help=_("A required competency, at a minimum level: concertation, concertation:3 or "
+                        "concertation=3 (1 by default); repeatable."), show_default=False),
 ]
 SinceOption = Annotated[
     Optional[int],  # noqa: UP045
-    typer.Option("--since", metavar="YEAR", help="Window: missions that ended in or after YEAR.", show_default=False),
+    typer.Option("--since", metavar="YEAR", help=_("Window: missions that ended in or after YEAR."),
+                 show_default=False),
 ]
 YearsOption = Annotated[
     Optional[int],  # noqa: UP045
-    typer.Option("--years", metavar="N", help="Window: missions of the last N years.", show_default=False),
+    typer.Option("--years", metavar="N", help=_("Window: missions of the last N years."), show_default=False),
 ]
 ClientOption = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Option("--client", metavar="KIND", help="Only missions for a public or a private client.",
+    typer.Option("--client", metavar="KIND", help=_("Only missions for a public or a private client."),
                  show_default=False),
 ]
 LimitOption = Annotated[
     Optional[int],  # noqa: UP045
     typer.Option("--limit", "-n", metavar="N",
-                 help="Show the N best missions (default: the tender's references, else 10).", show_default=False),
+                 help=_("Show the N best missions (default: the tender's references, else 10)."), show_default=False),
 ]
 
 
@@ -158,7 +161,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+        bool, typer.Option("--version", callback=_version, is_eager=True, help=_("Print the version and exit."))
     ] = False,
 ) -> None:
     """Keep the firm's fiches références as TOML records, rank them against a tender, write the annex."""
@@ -195,7 +198,7 @@ def _load(data: Path | None, quiet: bool, no_cache: bool = False, cache_dir: Pat
         for problem in library.problems:
             if problem.path not in reported:
                 reported.add(problem.path)
-                print_warning(f"skipped {problem} (run 'refcli validate' for every problem)")
+                print_warning(_("skipped {problem} (run 'refcli validate' for every problem)").format(problem=problem))
     if for_search:  # the cache, or the search without it, always gives the index when asked
         return library, index
     return library
@@ -224,9 +227,10 @@ def validate(data: DataOption = None, json: JsonOption = False, quiet: QuietOpti
         for problem in problems:
             console.print(str(problem), markup=False)
         if not quiet:
-            summary = f"{len(library.missions)} valid record(s), {len(library.skipped_files)} invalid"
+            summary = _("{valid} valid record(s), {invalid} invalid").format(valid=len(library.missions),
+                                                                              invalid=len(library.skipped_files))
             if problems:
-                summary += f", {len(problems)} problem(s)"
+                summary += _(", {count} problem(s)").format(count=len(problems))
             from refcli.cli.output import print_note
 
             print_note(summary)
@@ -237,16 +241,16 @@ def validate(data: DataOption = None, json: JsonOption = False, quiet: QuietOpti
 @app.command("list")
 def list_missions(
     data: DataOption = None,
-    year: Annotated[Optional[int], typer.Option(help="Only missions under way in this year.")] = None,  # noqa: UP045
+    year: Annotated[Optional[int], typer.Option(help=_("Only missions under way in this year."))] = None,  # noqa: UP045
     since: Annotated[
         Optional[int],  # noqa: UP045
-        typer.Option(help="Only missions that ended in or after this year."),
+        typer.Option(help=_("Only missions that ended in or after this year.")),
     ] = None,
     component: Annotated[
         Optional[list[str]],  # noqa: UP045
         typer.Option("--component", "-c", metavar="NAME[:LEVEL]",
-                     help="Only missions covering this component, at LEVEL or more: concertation, concertation:3 "
-                          "or concertation=3 (repeatable)."),
+                     help=_("Only missions covering this component, at LEVEL or more: concertation, "
+                            "concertation:3 or concertation=3 (repeatable).")),
     ] = None,
     json: JsonOption = False,
     quiet: QuietOption = False,
@@ -267,12 +271,12 @@ def list_missions(
 
         stdout_console().print(missions_table(missions))
     if not missions:
-        raise NegativeAnswer("no mission matches these filters" if (year or since or component) else "")
+        raise NegativeAnswer(_("no mission matches these filters") if (year or since or component) else "")
 
 
 @app.command()
 def show(
-    mission_id: Annotated[str, typer.Argument(metavar="ID", help="The id of the mission, as 'refcli list' shows.")],
+    mission_id: Annotated[str, typer.Argument(metavar="ID", help=_("The id of the mission, as 'refcli list' shows."))],
     data: DataOption = None,
     json: JsonOption = False,
     quiet: QuietOption = False,
@@ -309,73 +313,74 @@ def new(
     data: DataOption = None,
     record_id: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--id", help="The record id (default: from the title and city)."),
+        typer.Option("--id", help=_("The record id (default: from the title and city).")),
     ] = None,
-    title: Annotated[Optional[str], typer.Option(help="The mission's object.")] = None,  # noqa: UP045
-    subtitle: Annotated[Optional[str], typer.Option(help="The line under the title.")] = None,  # noqa: UP045
-    mission_type: Annotated[Optional[str], typer.Option(help="'Type de mission'.")] = None,  # noqa: UP045
+    title: Annotated[Optional[str], typer.Option(help=_("The mission's object."))] = None,  # noqa: UP045
+    subtitle: Annotated[Optional[str], typer.Option(help=_("The line under the title."))] = None,  # noqa: UP045
+    mission_type: Annotated[Optional[str], typer.Option(help=_("'Type de mission'."))] = None,  # noqa: UP045
     role: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option(help="titulaire, mandataire, co-traitant or sous-traitant."),
+        typer.Option(help=_("titulaire, mandataire, co-traitant or sous-traitant.")),
     ] = None,
-    client: Annotated[Optional[str], typer.Option(help="The maître d'ouvrage.")] = None,  # noqa: UP045
-    client_kind: Annotated[Optional[str], typer.Option(help="public or private.")] = None,  # noqa: UP045
+    client: Annotated[Optional[str], typer.Option(help=_("The maître d'ouvrage."))] = None,  # noqa: UP045
+    client_kind: Annotated[Optional[str], typer.Option(help=_("public or private."))] = None,  # noqa: UP045
     client_category: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option(help="commune, EPCI, bailleur social..."),
+        typer.Option(help=_("commune, EPCI, bailleur social...")),
     ] = None,
     client_contact: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option(help="Who can vouch for the reference."),
+        typer.Option(help=_("Who can vouch for the reference.")),
     ] = None,
-    start: Annotated[Optional[int], typer.Option(help="The first year.")] = None,  # noqa: UP045
-    end: Annotated[Optional[int], typer.Option(help="The last year (default: the first).")] = None,  # noqa: UP045
-    months: Annotated[Optional[int], typer.Option(help="The duration in months.")] = None,  # noqa: UP045
-    ongoing: Annotated[bool, typer.Option(help="The mission is still under way.")] = False,
-    city: Annotated[Optional[str], typer.Option(help="The city of the site.")] = None,  # noqa: UP045
-    district: Annotated[ListOption, typer.Option(help="A district of the site (repeatable).")] = None,
-    population: Annotated[Optional[int], typer.Option(help="The city's inhabitants.")] = None,  # noqa: UP045
-    member: Annotated[ListOption, typer.Option(help="A team member, firm or consultant (repeatable).")] = None,
-    mandataire: Annotated[Optional[str], typer.Option(help="The consortium's lead firm.")] = None,  # noqa: UP045
-    director: Annotated[Optional[str], typer.Option(help="The directeur de mission.")] = None,  # noqa: UP045
-    referent: Annotated[Optional[str], typer.Option(help="The référent.")] = None,  # noqa: UP045
-    consultant: Annotated[ListOption, typer.Option(help="A consultant mobilised (repeatable).")] = None,
-    partner: Annotated[ListOption, typer.Option(help="A partner, 'Acteurs' (repeatable).")] = None,
+    start: Annotated[Optional[int], typer.Option(help=_("The first year."))] = None,  # noqa: UP045
+    end: Annotated[Optional[int], typer.Option(help=_("The last year (default: the first)."))] = None,  # noqa: UP045
+    months: Annotated[Optional[int], typer.Option(help=_("The duration in months."))] = None,  # noqa: UP045
+    ongoing: Annotated[bool, typer.Option(help=_("The mission is still under way."))] = False,
+    city: Annotated[Optional[str], typer.Option(help=_("The city of the site."))] = None,  # noqa: UP045
+    district: Annotated[ListOption, typer.Option(help=_("A district of the site (repeatable)."))] = None,
+    population: Annotated[Optional[int], typer.Option(help=_("The city's inhabitants."))] = None,  # noqa: UP045
+    member: Annotated[ListOption, typer.Option(help=_("A team member, firm or consultant (repeatable)."))] = None,
+    mandataire: Annotated[Optional[str], typer.Option(help=_("The consortium's lead firm."))] = None,  # noqa: UP045
+    director: Annotated[Optional[str], typer.Option(help=_("The directeur de mission."))] = None,  # noqa: UP045
+    referent: Annotated[Optional[str], typer.Option(help=_("The référent."))] = None,  # noqa: UP045
+    consultant: Annotated[ListOption, typer.Option(help=_("A consultant mobilised (repeatable)."))] = None,
+    partner: Annotated[ListOption, typer.Option(help=_("A partner, 'Acteurs' (repeatable)."))] = None,
     project_amount: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option(help="The project's amount, like '167 millions € TTC'."),
+        typer.Option(help=_("The project's amount, like '167 millions € TTC'.")),
     ] = None,
-    fee: Annotated[Optional[str], typer.Option(help="The mission fee, like '99 685 € HT'.")] = None,  # noqa: UP045
+    fee: Annotated[Optional[str], typer.Option(help=_("The mission fee, like '99 685 € HT'."))] = None,  # noqa: UP045
     programme: Annotated[
         ListOption,
-        typer.Option(help="Programme figures, like '144 démolitions' (repeatable)."),
+        typer.Option(help=_("Programme figures, like '144 démolitions' (repeatable).")),
     ] = None,
     component: Annotated[
         ListOption,
         typer.Option("--component", "-c", metavar="NAME:LEVEL",
-                     help="NAME:LEVEL or NAME=LEVEL, like concertation:4 (repeatable)."),
+                     help=_("NAME:LEVEL or NAME=LEVEL, like concertation:4 (repeatable).")),
     ] = None,
-    keyword: Annotated[ListOption, typer.Option(help="A keyword (repeatable).")] = None,
+    keyword: Annotated[ListOption, typer.Option(help=_("A keyword (repeatable)."))] = None,
     stakes: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option(help="'Enjeux de la mission'; blank lines separate paragraphs."),
+        typer.Option(help=_("'Enjeux de la mission'; blank lines separate paragraphs.")),
     ] = None,
-    content: Annotated[ListOption, typer.Option(help="An item of 'Contenu de la mission' (repeatable).")] = None,
-    sources: Annotated[Optional[str], typer.Option(help="'Sources', as written.")] = None,  # noqa: UP045
+    content: Annotated[ListOption, typer.Option(help=_("An item of 'Contenu de la mission' (repeatable)."))] = None,
+    sources: Annotated[Optional[str], typer.Option(help=_("'Sources', as written."))] = None,  # noqa: UP045
     certificate: Annotated[
         Optional[bool],  # noqa: UP045
-        typer.Option("--certificate/--no-certificate", help="An attestation de bonne exécution exists.",
+        typer.Option("--certificate/--no-certificate", help=_("An attestation de bonne exécution exists."),
                      show_default=False),
     ] = None,
     interactive: Annotated[
         bool,
-        typer.Option("--interactive", "-i", help="Ask for the missing fields even when stdin is not a terminal."),
+        typer.Option("--interactive", "-i", help=_("Ask for the missing fields even when stdin is not a terminal.")),
     ] = False,
     no_input: Annotated[
         bool,
-        typer.Option("--no-input", help="Never ask; a missing required field is an error."),
+        typer.Option("--no-input", help=_("Never ask; a missing required field is an error.")),
     ] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the record's TOML instead of writing it.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run",
+                                          help=_("Print the record's TOML instead of writing it."))] = False,
     json: JsonOption = False,
     quiet: QuietOption = False,  # new prints no notes; accepted like every command
 ) -> None:
@@ -410,7 +415,8 @@ def new(
         missing = [key for key in REQUIRED_ANSWERS if key != "client_kind" and answers.get(key) in (None, "", [])]
         if missing:
             flags = ", ".join("--" + key.replace("_", "-") for key in missing)
-            raise UserError(f"new: missing required field(s): {flags} (or run it in a terminal to be asked)")
+            raise UserError(_("new: missing required field(s): {flags} (or run it in a terminal to be asked)")
+                            .format(flags=flags))
         answers["client_kind"] = answers["client_kind"] or "public"
     table = new_record_table(answers, vocabulary)
     path, text = create_record(table, folder, vocabulary, dry_run=dry_run)
@@ -427,25 +433,26 @@ def new(
 
 @app.command("import")
 def import_fiches(
-    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Fiches as .txt, .md or .docx.",
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help=_("Fiches as .txt, .md or .docx."),
                                                 exists=True, dir_okay=False)],
     out: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Option("--out", help="Folder to write the records in (default: the library folder).", show_default=False),
+        typer.Option("--out", help=_("Folder to write the records in (default: the library folder)."),
+                     show_default=False),
     ] = None,
     data: DataOption = None,
     dry_run: Annotated[
         bool,
-        typer.Option("--dry-run", help="Print the records' TOML instead of writing them."),
+        typer.Option("--dry-run", help=_("Print the records' TOML instead of writing them.")),
     ] = False,
-    force: Annotated[bool, typer.Option("--force", help="Replace a record file that exists.")] = False,
+    force: Annotated[bool, typer.Option("--force", help=_("Replace a record file that exists."))] = False,
     firm: Annotated[
         str,
-        typer.Option(help="The firm's name, kept whole when splitting the team."),
+        typer.Option(help=_("The firm's name, kept whole when splitting the team.")),
     ] = "Perspectives Urbaines et Sociales",
     client_kind: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option(help="public or private (default: public, reported as inferred)."),
+        typer.Option(help=_("public or private (default: public, reported as inferred).")),
     ] = None,
     json: JsonOption = False,
     quiet: QuietOption = False,
@@ -460,10 +467,10 @@ def import_fiches(
     from refcli.records.vocabulary import load_vocabulary
 
     if client_kind is not None and client_kind not in ("public", "private"):
-        raise UserError(f"--client-kind: must be public or private (got {client_kind!r})")
+        raise UserError(_("--client-kind: must be public or private (got {value!r})").format(value=client_kind))
     folder = out if out is not None else resolve_data_folder(data)
     if folder.exists() and not folder.is_dir():
-        raise UserError(f"{folder}: --out is not a folder")
+        raise UserError(_("{folder}: --out is not a folder").format(folder=folder))
     vocabulary = load_vocabulary(folder)
     console = stderr_console()
     options = {"firm": firm, "client_kind": client_kind, "force": force, "dry_run": dry_run}
@@ -471,7 +478,7 @@ def import_fiches(
         from rich.progress import Progress
 
         with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("Importing", total=len(files))
+            task = progress.add_task(_("Importing"), total=len(files))
             reports = run_import(files, folder, vocabulary,
                                  on_file=lambda path: progress.update(task, advance=1, description=path.name),
                                  **options)
@@ -500,7 +507,8 @@ def import_fiches(
 
 CoverOption = Annotated[
     bool,
-    typer.Option("--cover", help="Choose a set of references covering every required competency (docs/checklists.md)."),
+    typer.Option("--cover",
+                 help=_("Choose a set of references covering every required competency (docs/checklists.md).")),
 ]
 DEFAULT_REFERENCES = 5  # build-bid and check, when neither the tender nor --limit says how many
 
@@ -527,7 +535,7 @@ def _show_document_progress(quiet: bool) -> None:
 
                 progress = Progress(console=console, transient=True)
                 progress.start()
-                shown.append((progress, progress.add_task(f"Reading {path.name}", total=total)))
+                shown.append((progress, progress.add_task(_("Reading {name}").format(name=path.name), total=total)))
             if shown:
                 progress, task = shown[0]
                 progress.update(task, completed=done)
@@ -565,18 +573,18 @@ def _print_notes(query, quiet: bool) -> None:
 
 AllowOutsideOption = Annotated[
     bool,
-    typer.Option("--allow-outside-window", help="Take references that ended before the tender's window (only if "
-                 "the buyer accepts older ones); the stderr summary names them."),
+    typer.Option("--allow-outside-window", help=_("Take references that ended before the tender's window (only if "
+                 "the buyer accepts older ones); the stderr summary names them.")),
 ]
 FromOption = Annotated[
     Optional[Path],  # noqa: UP045
-    typer.Option("--from", metavar="FILE.refcli.toml", help="A selection record written beside an annex: rebuild "
-                 "(build-bid) or check (check) that selection.", show_default=False),
+    typer.Option("--from", metavar="FILE.refcli.toml", help=_("A selection record written beside an annex: rebuild "
+                 "(build-bid) or check (check) that selection."), show_default=False),
 ]
 UseCurrentOption = Annotated[
     bool,
-    typer.Option("--use-current", help="With --from: use the records' current versions when they changed since "
-                 "(without it, refcli names them and refuses)."),
+    typer.Option("--use-current", help=_("With --from: use the records' current versions when they changed since "
+                 "(without it, refcli names them and refuses).")),
 ]
 
 
@@ -591,7 +599,7 @@ def _rules_query(*, tender, since, years, client, count: int):
     loaded = load_tender(tender) if tender is not None else None
     kind = client if client is not None else (loaded.client_kind if loaded else None)
     if kind is not None and kind not in ("public", "private"):
-        raise UserError(f"--client: {kind!r}: expected public or private")
+        raise UserError(_("--client: {kind!r}: expected public or private").format(kind=kind))
     return Query((), {}, window_since(since, years, loaded, current_year()), kind, count, (), loaded)
 
 
@@ -610,7 +618,8 @@ def _print_left_out(selections, quiet: bool) -> dict:
                 if selection.mission.inferred}
     if not quiet:
         for mission_id, paths in left_out.items():
-            print_warning(f"left out of {mission_id}, not on its fiche ([inferred]): {describe_unconfirmed(paths)}")
+            print_warning(_("left out of {id}, not on its fiche ([inferred]): {values}").format(
+                id=mission_id, values=describe_unconfirmed(paths)))
     return left_out
 
 
@@ -619,7 +628,7 @@ def build_bid(
     terms: KeywordsArgument = None,
     ids: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--ids", help="The missions to include, by id, separated by commas, in the annex's order."),
+        typer.Option("--ids", help=_("The missions to include, by id, separated by commas, in the annex's order.")),
     ] = None,
     tender: TenderOption = None,
     text: TextOption = None,
@@ -631,30 +640,31 @@ def build_bid(
     limit: Annotated[
         Optional[int],  # noqa: UP045
         typer.Option("--limit", "-n", metavar="N",
-                     help=f"How many references (default: the tender's references, else {DEFAULT_REFERENCES}).",
+                     help=_("How many references (default: the tender's references, else {count}).")
+                     .format(count=DEFAULT_REFERENCES),
                      show_default=False),
     ] = None,
     cover: CoverOption = False,
     allow_outside_window: AllowOutsideOption = False,
     from_record: FromOption = None,
     use_current: UseCurrentOption = False,
-    out: Annotated[Path, typer.Option("--out", "-o", help="The Word file to write.")] = Path("annexe.docx"),
-    force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
+    out: Annotated[Path, typer.Option("--out", "-o", help=_("The Word file to write."))] = Path("annexe.docx"),
+    force: Annotated[bool, typer.Option("--force", help=_("Overwrite the output file if it exists."))] = False,
     title: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--title", help="The tender's title, for the annex's heading (default: the tender's)."),
+        typer.Option("--title", help=_("The tender's title, for the annex's heading (default: the tender's).")),
     ] = None,
     buyer: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--buyer", help="The tender's buyer, for the annex's heading (default: the tender's)."),
+        typer.Option("--buyer", help=_("The tender's buyer, for the annex's heading (default: the tender's).")),
     ] = None,
     date: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--date", help="The tender's date: YYYY-MM-DD (written in French) or any text, as written."),
+        typer.Option("--date", help=_("The tender's date: YYYY-MM-DD (written in French) or any text, as written.")),
     ] = None,
     template: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Option("--template", help="The Word template (default: $REFCLI_TEMPLATE, else the firm's).",
+        typer.Option("--template", help=_("The Word template (default: $REFCLI_TEMPLATE, else the firm's)."),
                      show_default=False),
     ] = None,
     data: DataOption = None,
@@ -676,17 +686,17 @@ def build_bid(
     query_given = ranking_given or rules_given
     if from_record is not None and (ids is not None or query_given or cover or allow_outside_window
                                     or any(option is not None for option in (title, buyer, date))):
-        raise UserError("build-bid: --from rebuilds the recorded selection with its recorded heading; give no --ids, "
-                        "query, window, --title, --buyer or --date option with it")
+        raise UserError(_("build-bid: --from rebuilds the recorded selection with its recorded heading; give no --ids, "
+                        "query, window, --title, --buyer or --date option with it"))
     if use_current and from_record is None:
-        raise UserError("build-bid: --use-current goes with --from")
+        raise UserError(_("build-bid: --use-current goes with --from"))
     if ids is not None and (ranking_given or cover):
-        raise UserError("build-bid: --ids chooses the references itself; give --ids or a query "
+        raise UserError(_("build-bid: --ids chooses the references itself; give --ids or a query "
                         "(terms, --text, -c...), not both (--tender, --years, --since and --client may go with "
-                        "--ids: the tender's rules)")
+                        "--ids: the tender's rules)"))
     if ids is None and from_record is None and not query_given:
-        raise UserError("build-bid: choose the references with --ids ID,ID,... ('refcli list' shows the ids), "
-                        "with a query: --tender FILE, keywords, --text, -c NAME..., or --from FILE.refcli.toml")
+        raise UserError(_("build-bid: choose the references with --ids ID,ID,... ('refcli list' shows the ids), "
+                        "with a query: --tender FILE, keywords, --text, -c NAME..., or --from FILE.refcli.toml"))
     query = None
     matches = []
     outside = []
@@ -700,7 +710,7 @@ def build_bid(
         recorded = read_selection_record(from_record)
         folder = resolve_data_folder(data) if data is not None else recorded.library
         require_unchanged(recorded, folder, template, use_current=use_current, with_tender=False,
-                          refusal="nothing written; pass --use-current to build it with the current versions")
+                          refusal=_("nothing written; pass --use-current to build it with the current versions"))
         library = _load(folder, quiet, no_cache, cache_dir, lazy=True)
         selections = selections_from_record(recorded, library)
         if template is None:
@@ -723,8 +733,8 @@ def build_bid(
         _print_notes(query, quiet)
         candidates = rank_candidates(library, index, query)
         if not candidates:
-            raise UserError("build-bid: no mission matches the query: no reference to put in the annex; "
-                            "nothing written")
+            raise UserError(_("build-bid: no mission matches the query: no reference to put in the annex; "
+                            "nothing written"))
         count_asked = limit is not None or bool(query.tender is not None and query.tender.references)
         matches, taken_outside = choose_within_rules(candidates, query, cover, count_asked, allow_outside_window,
                                                      _rules_year(query))
@@ -735,7 +745,7 @@ def build_bid(
     check_writable(out, force)
     check_writable(record_file, force)
     if not quiet:
-        print_note(f"{len(selections)} reference(s) in the annex, in this order:")
+        print_note(_("{count} reference(s) in the annex, in this order:").format(count=len(selections)))
         for number, selection in enumerate(selections, start=1):
             print_note(f"  {number}. {selection.mission.id}: {selection.mission.title} — {selection.reason}")
         if ranked and (cover or query.competencies):
@@ -745,7 +755,8 @@ def build_bid(
     if outside and not quiet:
         from refcli.annex.formatting import format_years
 
-        print_warning(f"outside the window (ended before {query.since}), taken because of --allow-outside-window: "
+        print_warning(_("outside the window (ended before {year}), taken because of --allow-outside-window: ")
+                      .format(year=query.since)
                       + ", ".join(f"{mission.id} ({format_years(mission.period)})" for mission in outside))
     left_out = _print_left_out(selections, quiet)
     loaded_tender = query.tender if query is not None else None
@@ -798,7 +809,8 @@ def build_bid(
             payload["coverage"] = coverage_json(matches, query, library)
         print_json("build-bid", payload)
     if not quiet:
-        print_note(f"wrote {out} and its selection record {record_file} (template {opened.path})")
+        print_note(_("wrote {out} and its selection record {record} (template {template})").format(
+            out=out, record=record_file, template=opened.path))
 
 
 def _reference(mission, ranking: dict, since) -> dict:
@@ -835,7 +847,7 @@ def search(
     client: ClientOption = None,
     limit: LimitOption = None,
     cover: CoverOption = False,
-    explain: Annotated[bool, typer.Option("--explain", help="Show what each query term matched and added.")] = False,
+    explain: Annotated[bool, typer.Option("--explain", help=_("Show what each query term matched and added."))] = False,
     data: DataOption = None,
     json: JsonOption = False,
     quiet: QuietOption = False,
@@ -881,11 +893,11 @@ def search(
 
                 from refcli.search.tender_reading import explain_selection, selection_of
 
-                console.print(f"Sections of {escape(str(tender_text))} (--tender-text):")
+                console.print(_("Sections of {file} (--tender-text):").format(file=escape(str(tender_text))))
                 for line in explain_selection(selection_of(tender_text, "--tender-text")):
                     console.print(f"  {escape(line)}")
     if not matches:
-        raise NegativeAnswer("" if json else "no mission matches the query")
+        raise NegativeAnswer("" if json else _("no mission matches the query"))
 
 
 @app.command()
@@ -901,12 +913,13 @@ def check(
     limit: Annotated[
         Optional[int],  # noqa: UP045
         typer.Option("--limit", "-n", metavar="N",
-                     help=f"How many references the bid needs (default: the tender's references, else "
-                          f"{DEFAULT_REFERENCES}; with --ids, their number).", show_default=False),
+                     help=_("How many references the bid needs (default: the tender's references, else "
+                          "{count}; with --ids, their number).").format(count=DEFAULT_REFERENCES),
+                     show_default=False),
     ] = None,
     ids: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--ids", help="Check these missions (by id, separated by commas) instead of choosing them."),
+        typer.Option("--ids", help=_("Check these missions (by id, separated by commas) instead of choosing them.")),
     ] = None,
     from_record: FromOption = None,
     use_current: UseCurrentOption = False,
@@ -923,10 +936,10 @@ def check(
     query_given = any(option not in (None, []) for option in
                       (terms, text, tender_text, tender, competency, since, years, client, limit))
     if from_record is not None and (ids is not None or query_given):
-        raise UserError("check: --from checks the recorded selection under the recorded rules; give no --ids or "
-                        "query option with it")
+        raise UserError(_("check: --from checks the recorded selection under the recorded rules; give no --ids or "
+                        "query option with it"))
     if use_current and from_record is None:
-        raise UserError("check: --use-current goes with --from")
+        raise UserError(_("check: --use-current goes with --from"))
     if from_record is not None:
         from refcli.annex.selection_record import read_selection_record, require_unchanged
         from refcli.records.load import resolve_data_folder
@@ -936,7 +949,7 @@ def check(
         recorded = read_selection_record(from_record)
         folder = resolve_data_folder(data) if data is not None else recorded.library
         require_unchanged(recorded, folder, recorded.template, use_current=use_current, with_tender=True,
-                          refusal="pass --use-current to check the selection with the current versions")
+                          refusal=_("pass --use-current to check the selection with the current versions"))
         library = _load(folder, quiet, no_cache, cache_dir, lazy=True)
         missions = [selection.mission for selection in
                     select_by_ids(library, [reference.id for reference in recorded.references])]
@@ -985,24 +998,24 @@ def check(
             console.print(coverage_view(list(checklist.selected), query, library))
     if not checklist.passed:
         names = ", ".join(item.name for item in checklist.failures)
-        raise NegativeAnswer("" if json or quiet else f"check failed: {names}")
+        raise NegativeAnswer("" if json or quiet else _("check failed: {names}").format(names=names))
 
 
-TENDER_HELP = "Read a consultation's documents (RC, CCTP, avis) into a draft tender file."
+TENDER_HELP = _("Read a consultation's documents (RC, CCTP, avis) into a draft tender file.")
 tender_app = typer.Typer(help=TENDER_HELP, no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(tender_app, name="tender", help=TENDER_HELP)
 
 
 @tender_app.command("read")
 def tender_read(
-    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="The consultation's documents: .pdf, "
-                                                ".docx, .txt or .md.", exists=True, dir_okay=False)],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help=_("The consultation's documents: .pdf, "
+                                                ".docx, .txt or .md."), exists=True, dir_okay=False)],
     out: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Option("--out", "-o", help="The tender file to write (default: print it on stdout).",
+        typer.Option("--out", "-o", help=_("The tender file to write (default: print it on stdout)."),
                      show_default=False),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite the tender file if it exists.")] = False,
+    force: Annotated[bool, typer.Option("--force", help=_("Overwrite the tender file if it exists."))] = False,
     data: DataOption = None,
     json: JsonOption = False,
     quiet: QuietOption = False,
@@ -1039,9 +1052,9 @@ def tender_read(
         from refcli.cli.output import print_note
 
         missing = [name for name, finding in reading.findings.items() if finding.value is None]
-        print_note(f"wrote {out}: check each value against its quoted sentence"
-                   + (f"; not found: {', '.join(missing)}" if missing else ""))
-        print_note(f"then: refcli check --tender {out}")
+        print_note(_("wrote {out}: check each value against its quoted sentence").format(out=out)
+                   + (_("; not found: {names}").format(names=", ".join(missing)) if missing else ""))
+        print_note(_("then: refcli check --tender {out}").format(out=out))
 
 
 TEMPLATE_HELP = "Make the firm's own Word document a template for the annex, and check a template."
@@ -1137,12 +1150,15 @@ def template_check(
 def command_line() -> TyperGroup:
     """`app` as a click group whose commands are built only when they run (typer.main.get_command builds all)."""
     import copy
+    import inspect
 
     bare = copy.copy(app)
     bare.registered_commands = []
     bare.registered_groups = []
     group = typer.main.get_command(bare)  # the group's own options: --version, completion, --help
     assert isinstance(group, TyperGroup)
+    for info in [*app.registered_commands, *tender_app.registered_commands]:
+        info.help = _(inspect.getdoc(info.callback)) if info.help is None else info.help  # the docstring, translated
     for info in app.registered_commands:
         group.add_command(_Deferred(info, pretty_exceptions_short=app.pretty_exceptions_short,
                                     rich_markup_mode=group.rich_markup_mode))

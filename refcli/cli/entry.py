@@ -11,6 +11,9 @@ from refcli.records.scan import start_early_scan
 
 def main() -> None:
     start_early_scan(sys.argv[1:])
+    from refcli.i18n import choose_language, use_language
+
+    use_language(choose_language(arguments=sys.argv[1:]))  # before commands is imported: it makes the help texts
     from refcli.cli.commands import main as run
 
     run()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
+from refcli.i18n import _
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -49,11 +51,11 @@ def _dumps(document: dict[str, Any], json: Any) -> str:
 def print_error(message: str) -> None:
     """Write a one-line error on stderr."""
     one_line = " ".join(message.split("\n"))
-    stderr_console().print(f"[bold red]error:[/] {_escape(one_line)}")
+    stderr_console().print(f"[bold red]{_('error:')}[/] {_escape(one_line)}")
 
 
 def print_warning(message: str) -> None:
-    stderr_console().print(f"[yellow]warning:[/] {_escape(message)}")
+    stderr_console().print(f"[yellow]{_('warning:')}[/] {_escape(message)}")
 
 
 def print_note(message: str) -> None:

@@ -14,9 +14,16 @@ from rich.prompt import IntPrompt, Prompt
 
 from refcli.authoring.fiche import ParseError, parse_amount
 from refcli.errors import UserError
+from refcli.i18n import _
 from refcli.records.model import CLIENT_KINDS, ROLES
 from refcli.records.validate import FIRST_YEAR, LAST_YEAR
 from refcli.records.vocabulary import Vocabulary
+
+# rich's own words, when an answer is refused
+Prompt.illegal_choice_message = IntPrompt.illegal_choice_message = "[prompt.invalid.choice]" + _(
+    "Please select one of the available options")
+IntPrompt.validate_error_message = "[prompt.invalid]" + _("Please enter a valid integer number")
+Prompt.prompt_suffix = IntPrompt.prompt_suffix = _(": ")
 
 
 def ask_answers(answers: dict[str, Any], vocabulary: Vocabulary, console: Console) -> dict[str, Any]:
@@ -24,7 +31,7 @@ def ask_answers(answers: dict[str, Any], vocabulary: Vocabulary, console: Consol
     try:
         return _ask(dict(answers), vocabulary, console)
     except EOFError:
-        raise UserError("stdin: the input ended before every field was answered; nothing written") from None
+        raise UserError(_("stdin: the input ended before every field was answered; nothing written")) from None
 
 
 def _ask(answers: dict[str, Any], vocabulary: Vocabulary, console: Console) -> dict[str, Any]:
@@ -40,7 +47,7 @@ def _ask(answers: dict[str, Any], vocabulary: Vocabulary, console: Console) -> d
             if value or not required:
                 answers[key] = value or None
                 return
-            console.print("[red]This field is required.[/]")
+            console.print(f"[red]{_('This field is required.')}[/]")
 
     def year(key: str, question: str, required: bool = False, default: int | None = None) -> None:
         if not missing(key):
@@ -54,18 +61,19 @@ def _ask(answers: dict[str, Any], vocabulary: Vocabulary, console: Console) -> d
                 if not raw:
                     return
                 if not raw.isdigit():
-                    console.print("[red]Please enter a year, like 2019.[/]")
+                    console.print(f"[red]{_('Please enter a year, like 2019.')}[/]")
                     continue
                 value = int(raw)
             if value is not None and FIRST_YEAR <= value <= LAST_YEAR:
                 answers[key] = value
                 return
-            console.print(f"[red]Please enter a year between {FIRST_YEAR} and {LAST_YEAR}.[/]")
+            console.print("[red]" + _("Please enter a year between {first} and {last}.").format(
+                first=FIRST_YEAR, last=LAST_YEAR) + "[/]")
 
     def lines(key: str, question: str, required: bool = False) -> None:
         if not missing(key):
             return
-        console.print(f"[bold]{question}[/] [dim](one item per line; an empty line to finish)[/]")
+        console.print(f"[bold]{question}[/] [dim]{_('(one item per line; an empty line to finish)')}[/]")
         while True:
             collected = []
             while True:
@@ -76,11 +84,11 @@ def _ask(answers: dict[str, Any], vocabulary: Vocabulary, console: Console) -> d
             if collected or not required:
                 answers[key] = collected
                 return
-            console.print("[red]At least one line is required.[/]")
+            console.print(f"[red]{_('At least one line is required.')}[/]")
 
     def listed(key: str, question: str) -> None:
         if missing(key):
-            raw = Prompt.ask(question + " [dim](separated by commas, empty for none)[/]", console=console,
+            raw = Prompt.ask(question + f" [dim]{_('(separated by commas, empty for none)')}[/]", console=console,
                              default="", show_default=False)
             answers[key] = [item.strip() for item in raw.split(",") if item.strip()]
 
@@ -88,7 +96,7 @@ def _ask(answers: dict[str, Any], vocabulary: Vocabulary, console: Console) -> d
         if not missing(key):
             return
         while True:
-            raw = Prompt.ask(question + " [dim](like '99 685 € HT'; empty for none)[/]", console=console,
+            raw = Prompt.ask(question + " [dim]" + _("(like '99 685 € HT'; empty for none)") + "[/]", console=console,
                              default="", show_default=False).strip()
             if not raw:
                 return
@@ -100,26 +108,26 @@ def _ask(answers: dict[str, Any], vocabulary: Vocabulary, console: Console) -> d
             answers[key] = raw
             return
 
-    text("title", "Title (the mission's object)", required=True)
-    text("subtitle", "Subtitle (the line under the title: programme or client; empty for none)")
-    text("mission_type", "Mission type (Capitalisation, Montage de projet...)", required=True)
-    text("client", "Client (maître d'ouvrage)", required=True)
+    text("title", _("Title (the mission's object)"), required=True)
+    text("subtitle", _("Subtitle (the line under the title: programme or client; empty for none)"))
+    text("mission_type", _("Mission type (Capitalisation, Montage de projet...)"), required=True)
+    text("client", _("Client (maître d'ouvrage)"), required=True)
     if missing("client_kind"):
-        answers["client_kind"] = Prompt.ask("Client kind", console=console, choices=list(CLIENT_KINDS),
+        answers["client_kind"] = Prompt.ask(_("Client kind"), console=console, choices=list(CLIENT_KINDS),
                                             default="public")
-    text("client_category", "Client category (commune, EPCI, bailleur social...; empty for none)")
+    text("client_category", _("Client category (commune, EPCI, bailleur social...; empty for none)"))
     if missing("role"):
-        answers["role"] = Prompt.ask("The firm's role", console=console, choices=list(ROLES), default="titulaire")
-    year("start", "Start year", required=True)
-    year("end", "End year", default=answers.get("start"))
-    text("city", "City (empty for none)")
-    listed("districts", "Districts")
-    listed("members", "Team members")
-    amount("project_amount", "Project amount (Montant du projet)")
-    amount("fee", "Mission fee (Montant de la mission)")
+        answers["role"] = Prompt.ask(_("The firm's role"), console=console, choices=list(ROLES), default="titulaire")
+    year("start", _("Start year"), required=True)
+    year("end", _("End year"), default=answers.get("start"))
+    text("city", _("City (empty for none)"))
+    listed("districts", _("Districts"))
+    listed("members", _("Team members"))
+    amount("project_amount", _("Project amount (Montant du projet)"))
+    amount("fee", _("Mission fee (Montant de la mission)"))
     if missing("stakes"):
-        console.print("[bold]Stakes (Enjeux de la mission)[/] [dim](one paragraph per line; an empty line to "
-                      "finish)[/]")
+        console.print(f"[bold]{_('Stakes (Enjeux de la mission)')}[/] "
+                      f"[dim]{_('(one paragraph per line; an empty line to finish)')}[/]")
         paragraphs: list[str] = []
         while not paragraphs:
             while True:
@@ -128,30 +136,32 @@ def _ask(answers: dict[str, Any], vocabulary: Vocabulary, console: Console) -> d
                     break
                 paragraphs.append(line)
             if not paragraphs:
-                console.print("[red]At least one paragraph is required.[/]")
+                console.print(f"[red]{_('At least one paragraph is required.')}[/]")
         answers["stakes"] = "\n\n".join(paragraphs)
-    lines("content", "Content (Contenu de la mission)", required=True)
-    listed("partners", "Partners (Acteurs)")
-    listed("keywords", "Keywords")
+    lines("content", _("Content (Contenu de la mission)"), required=True)
+    listed("partners", _("Partners (Acteurs)"))
+    listed("keywords", _("Keywords"))
     if missing("components"):
         answers["components"] = _ask_components(vocabulary, console)
     return answers
 
 
 def _ask_components(vocabulary: Vocabulary, console: Console) -> dict[str, int]:
-    console.print("[bold]Mission components[/]")
+    console.print(f"[bold]{_('Mission components')}[/]")
     for number, component in enumerate(vocabulary.components, start=1):
         console.print(f"  {number:>2}. {component.label}", markup=False)
     while True:
-        raw = Prompt.ask("Components covered [dim](numbers separated by commas, empty for none)[/]",
+        raw = Prompt.ask(_("Components covered") + f" [dim]{_('(numbers separated by commas, empty for none)')}[/]",
                          console=console, default="", show_default=False)
         numbers = [item.strip() for item in raw.replace(" ", ",").split(",") if item.strip()]
         if all(item.isdigit() and 1 <= int(item) <= len(vocabulary.components) for item in numbers):
             break
-        console.print(f"[red]Please give numbers from 1 to {len(vocabulary.components)}.[/]")
+        console.print("[red]" + _("Please give numbers from 1 to {last}.").format(
+            last=len(vocabulary.components)) + "[/]")
     levels: dict[str, int] = {}
     choices = [str(level) for level in range(1, vocabulary.max_level + 1)]
     for item in dict.fromkeys(numbers):
         component = vocabulary.components[int(item) - 1]
-        levels[component.id] = IntPrompt.ask(f"Level of {component.label}", console=console, choices=choices)
+        levels[component.id] = IntPrompt.ask(_("Level of {label}").format(label=component.label), console=console,
+                                             choices=choices)
     return levels

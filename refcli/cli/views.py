@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from refcli.annex.formatting import format_years
+from refcli.i18n import N_, _
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -56,9 +57,10 @@ def _terms_cell(match: Match) -> str:
     terms = match.matched_terms()
     if not terms:  # reached by what it is, not by the words: say which concept
         shared = [concept.via or concept.name for concept in match.concepts if concept.credit > 0]
-        return f"(same kind: {', '.join(shared)})" if shared else "—"
+        return _("(same kind: {names})").format(names=", ".join(shared)) if shared else "—"
     cell = ", ".join(terms[:MATCHED_SHOWN])
-    return cell + (f" +{len(terms) - MATCHED_SHOWN} more" if len(terms) > MATCHED_SHOWN else "")
+    more = len(terms) - MATCHED_SHOWN
+    return cell + (_(" +{count} more").format(count=more) if more > 0 else "")
 
 
 def _competencies_cell(match: Match, library: Library) -> str:
@@ -74,21 +76,21 @@ def results_table(query: Query, matches: list[Match], library: Library) -> Rende
     from rich.table import Table
     from rich.text import Text
 
-    title = f"{len(matches)} best mission(s)"
+    title = _("{count} best mission(s)").format(count=len(matches))
     if query.since is not None:
-        title += f", window since {query.since}"
+        title += _(", window since {year}").format(year=query.since)
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column(_("score"), justify="right", no_wrap=True)
     table.add_column("id", style="cyan", overflow="fold", min_width=14, ratio=2)
-    table.add_column("title", min_width=20, ratio=4)
-    table.add_column("client", min_width=10, ratio=2)
-    table.add_column("years", no_wrap=True)
-    table.add_column("matched", ratio=2)
+    table.add_column(_("title"), min_width=20, ratio=4)
+    table.add_column(_("client"), min_width=10, ratio=2)
+    table.add_column(_("years"), no_wrap=True)
+    table.add_column(_("matched"), ratio=2)
     if query.competencies:
-        table.add_column("competencies", ratio=2)
+        table.add_column(_("competencies"), ratio=2)
     for rank, match in enumerate(matches, start=1):
-        years = format_years(match.mission.period) + ("" if match.in_window else "\nout of window")
+        years = format_years(match.mission.period) + ("" if match.in_window else "\n" + _("out of window"))
         row = [str(rank), f"{match.score:.1f}", match.id, Text(match.mission.title), Text(match.mission.client.name),
                Text(years, style="" if match.in_window else "dim"), Text(_terms_cell(match))]
         if query.competencies:
@@ -104,39 +106,43 @@ def explanation_view(query: Query, matches: list[Match], library: Library) -> Re
     from rich.table import Table
     from rich.text import Text
 
-    parts: list[Any] = [Text("Searched for", style="bold underline")]
+    parts: list[Any] = [Text(_("Searched for"), style="bold underline")]
     for term in query.terms:
-        line = term.text if term.stems == term.words else f"{term.text} (as {' '.join(term.stems)})"
+        line = term.text if term.stems == term.words else _("{term} (as {stems})").format(
+            term=term.text, stems=" ".join(term.stems))
         if term.alternatives:
             line += " → " + ", ".join(alt.text for alt in term.alternatives)
         parts.append(Text(line))
     if query.concepts:
-        parts.append(Text("The tender names", style="bold underline"))
+        parts.append(Text(_("The tender names"), style="bold underline"))
         for concept in query.concepts:
-            kind = {"service": "type of service", "field": "field", "other": "purchase"}[concept.kind]
-            parts.append(Text(f"{kind}: {concept.name} (from “{concept.evidence}”)"))
+            kind = {"service": _("type of service"), "field": _("field"), "other": _("purchase")}[concept.kind]
+            parts.append(Text(_("{kind}: {name} (from “{evidence}”)").format(kind=kind, name=concept.name,
+                                                                           evidence=concept.evidence)))
     for rank, match in enumerate(matches, start=1):
-        window = "" if match.in_window else " (out of window: score halved)"
-        other = f" (not an intellectual service: {match.other})" if match.other else ""
+        window = "" if match.in_window else _(" (out of window: score halved)")
+        other = _(" (not an intellectual service: {what})").format(what=match.other) if match.other else ""
         parts.append(Text(f"\n{rank}. {match.id}  {match.score:.1f}{window}{other}", style="bold"))
         table = Table(box=box.SIMPLE, show_edge=False, pad_edge=False)
-        for column in ("term", "field", "matched", "similarity", "kind", "points"):
-            table.add_column(column, justify="right" if column in ("similarity", "points") else "left")
+        for column in (N_("term"), N_("field"), N_("matched"), N_("similarity"), N_("kind"), N_("points")):
+            table.add_column(_(column), justify="right" if column in ("similarity", "points") else "left")
         for item in match.fields:
             term = item.term if item.via is None else f"{item.term} → {item.via}"
             table.add_row(Text(term), item.field, Text(item.matched), f"{item.similarity:.0f}", item.kind,
                           f"{item.points:.1f}")
         for concept in match.concepts:
-            kind = "type of service" if concept.kind == "service" else "field"
+            kind = _("type of service") if concept.kind == "service" else _("field")
             if concept.via:
-                state = f"another service: {concept.via}"
+                state = _("another service: {name}").format(name=concept.via)
             else:
-                state = "shared" if concept.credit >= 1 else ("in its content" if concept.credit else "not shared")
+                state = (_("shared") if concept.credit >= 1
+                         else (_("in its content") if concept.credit else _("not shared")))
             table.add_row(Text(f"{kind}: {concept.name}"), "concept", "", "", state, f"{concept.points:.1f}")
         for item in match.competencies:
             label = library.vocabulary.label(item.id)
-            state = "covered" if item.covered else ("below minimum" if item.level else "missing")
-            table.add_row(Text(f"-c {label} ≥ {item.minimum}"), "components", f"level {item.level}", "",
+            state = _("covered") if item.covered else (_("below minimum") if item.level else _("missing"))
+            table.add_row(Text(f"-c {label} ≥ {item.minimum}"), _("components"), _("level {level}").format(
+                level=item.level), "",
                           state, f"{item.points:.1f}")
         parts.append(table)
     return Group(*parts)
@@ -159,8 +165,8 @@ def coverage_view(matches: list[Match], query: Query, library: Library) -> Rende
     from refcli.records.browse import level_squares
 
     top = library.vocabulary.max_level
-    table = Table(title="Coverage: competencies by reference", title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("competency", no_wrap=True)
+    table = Table(title=_("Coverage: competencies by reference"), title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column(_("competency"), no_wrap=True)
     for number, match in enumerate(matches, start=1):
         table.add_column(f"{number}. {match.id}", overflow="fold", min_width=top + 2)
     for component, levels in coverage_json(matches, query, library).items():
@@ -212,11 +218,11 @@ def checklist_view(checklist: Checklist) -> RenderableType:
         line = Text()
         line.append(f"{mark} ", style=style)
         line.append(item.name, style="bold")
-        line.append(f": {item.detail}")
+        line.append(_(": {detail}").format(detail=item.detail))
         lines.append(line)
         if item.advice and item.status != "pass":
             lines.append(Text(f"    → {item.advice}", style="yellow" if item.status == "fail" else "dim"))
     failures = len(checklist.failures)
-    verdict = ("check passed" if not failures else f"check failed: {failures} item(s) to fix")
+    verdict = (_("check passed") if not failures else _("check failed: {count} item(s) to fix").format(count=failures))
     lines.append(Text(f"\n{verdict}", style="bold green" if not failures else "bold red"))
     return Group(*lines)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from refcli.annex.formatting import fiche_facts, format_amount, format_years
 from refcli.errors import UserError, closest
+from refcli.i18n import N_, _
 from refcli.records.model import Library, Mission
 from refcli.records.provenance import is_unconfirmed
 
@@ -37,8 +38,9 @@ def find_mission(library: Library, mission_id: str) -> Mission:
     mission = library.get(mission_id)
     if mission is None:
         best = closest(mission_id, [candidate.id for candidate in library.missions])
-        hint = f"; did you mean {best!r}?" if best else "; 'refcli list' shows the ids"
-        raise UserError(f"{library.folder}: no mission with id {mission_id!r}{hint}")
+        hint = _("; did you mean {name!r}?").format(name=best) if best else _("; 'refcli list' shows the ids")
+        raise UserError(_("{folder}: no mission with id {mission_id!r}{hint}")
+                        .format(folder=library.folder, mission_id=mission_id, hint=hint))
     return mission
 
 
@@ -97,19 +99,19 @@ def missions_table(missions: list[Mission]) -> Table:
     from rich import box
     from rich.table import Table
 
-    table = Table(title=f"{len(missions)} mission(s)", title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(title=_("{count} mission(s)").format(count=len(missions)), title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("id", style="cyan", overflow="fold", min_width=16, ratio=2)
-    table.add_column("title", min_width=24, ratio=4)
-    table.add_column("client", min_width=12, ratio=2)
-    table.add_column("years", no_wrap=True)
-    table.add_column("fee", justify="right", no_wrap=True)
+    table.add_column(_("title"), min_width=24, ratio=4)
+    table.add_column(_("client"), min_width=12, ratio=2)
+    table.add_column(_("years"), no_wrap=True)
+    table.add_column(_("fee"), justify="right", no_wrap=True)
     for mission in missions:
         fee = format_amount(mission.fee) if mission.fee else "—"
         table.add_row(mission.id, mission.title, mission.client.name, format_years(mission.period), fee)
     return table
 
 
-INFERRED_MARK = "[not on the fiche]"
+INFERRED_MARK = N_("[not on the fiche]")
 
 
 def level_squares(level: int, top: int) -> str:
@@ -135,7 +137,7 @@ def mission_view(mission: Mission, library: Library) -> RenderableType:
         if value:
             text = Text(value)
             if unconfirmed(*paths):
-                text.append(f" {INFERRED_MARK}", style="bold yellow")
+                text.append(f" {_(INFERRED_MARK)}", style="bold yellow")
             facts.add_row(label, text)
 
     for label, value, paths in fiche_facts(mission):
@@ -151,7 +153,7 @@ def mission_view(mission: Mission, library: Library) -> RenderableType:
         style = "green" if level else "dim"
         label = Text(component.label, style=style)
         if level and unconfirmed(f"components.{component.id}"):
-            label.append(f" {INFERRED_MARK}", style="bold yellow")
+            label.append(f" {_(INFERRED_MARK)}", style="bold yellow")
         components.add_row(Text(level_squares(level, vocabulary.max_level), style=style), label)
 
     parts: list[Any] = [
@@ -171,8 +173,9 @@ def mission_view(mission: Mission, library: Library) -> RenderableType:
             credit = f" — {illustration.credit}" if illustration.credit else ""
             parts.append(Text(f"{illustration.file}: {illustration.caption}{credit}"))
     if inferred:
-        parts.append(Text(f"\nMarked {INFERRED_MARK} ([inferred] in the record): left out of every annex until "
-                          "confirmed; delete a line of [inferred] to confirm its value", style="bold yellow"))
+        parts.append(Text("\n" + _("Marked {mark} ([inferred] in the record): left out of every annex until "
+                          "confirmed; delete a line of [inferred] to confirm its value").format(mark=_(INFERRED_MARK)),
+                          style="bold yellow"))
         for path, reason in inferred.items():
             parts.append(Text(f"{path}: {reason}"))
     return Group(*parts)

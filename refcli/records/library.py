@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from refcli.errors import Problem, UserError
 from refcli.frozen import frozen
+from refcli.i18n import _
 from refcli.records.load import find_record_files, read_record
 from refcli.records.model import Library, Mission
 from refcli.records.scan import scan_record_files
@@ -103,8 +104,9 @@ def _in_parallel(work: Callable[[tuple, Sequence], list], options: tuple, items:
             except (OSError, BrokenProcessPool) as error:  # the machine's limits, a worker killed
                 import warnings
 
-                warnings.warn(PoolWarning(f"the worker processes failed ({type(error).__name__}: {error}); "
-                                          "the files were read in one process"), stacklevel=2)
+                warnings.warn(PoolWarning(_("the worker processes failed ({kind}: {error}); "
+                                            "the files were read in one process").format(kind=type(error).__name__,
+                                                                                         error=error)), stacklevel=2)
     return [work(options, items)]
 
 
@@ -335,8 +337,8 @@ def _read_again(folder: Path, vocabulary: Vocabulary, relatives: list[str]) -> d
     for relative in relatives:
         result = read_file(folder, vocabulary, folder / relative).result
         if not isinstance(result, Mission):
-            raise UserError(f"{folder / relative}: the record changed while it was being searched; "
-                            "run the command again")
+            raise UserError(_("{path}: the record changed while it was being searched; "
+                            "run the command again").format(path=folder / relative))
         missions[relative] = result
     return missions
 
@@ -386,11 +388,12 @@ def assemble_library(folder: Path, vocabulary: Vocabulary,
 
 
 def duplicate_problem(path: Path, mission_id: str, first: Path | None) -> Problem:
-    return Problem(str(path), "id", f"duplicate id {mission_id!r}, already used by {first}")
+    return Problem(str(path), "id", _("duplicate id {mission_id!r}, already used by {first}")
+                                    .format(mission_id=mission_id, first=first))
 
 
 def no_records_error(folder: Path) -> UserError:
     return UserError(
-        f"{folder}: no mission records (*.toml) in the library folder; "
-        "add one with 'refcli new' or 'refcli import', or pass --data DIR"
+        _("{folder}: no mission records (*.toml) in the library folder; "
+        "add one with 'refcli new' or 'refcli import', or pass --data DIR").format(folder=folder)
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from refcli.errors import Problem, UserError
 from refcli.frozen import frozen
+from refcli.i18n import _
 from refcli.records.scan import DATA_VARIABLE as ENVIRONMENT_VARIABLE
 from refcli.records.scan import DEFAULT_DATA
 
@@ -67,14 +68,14 @@ def resolve_data_folder(option: Path | None) -> Path:
     elif os.environ.get(ENVIRONMENT_VARIABLE):
         folder, origin = Path(os.environ[ENVIRONMENT_VARIABLE]), ENVIRONMENT_VARIABLE
     else:
-        folder, origin = DEFAULT_FOLDER, "the default"
+        folder, origin = DEFAULT_FOLDER, _("the default")
     if not folder.exists():
         raise UserError(
-            f"{folder}: the mission library folder does not exist ({origin}); "
-            f"pass --data DIR or set {ENVIRONMENT_VARIABLE}"
+            _("{folder}: the mission library folder does not exist ({origin}); "
+            "pass --data DIR or set {variable}").format(folder=folder, origin=origin, variable=ENVIRONMENT_VARIABLE)
         )
     if not folder.is_dir():
-        raise UserError(f"{folder}: the mission library is not a folder; pass --data DIR")
+        raise UserError(_("{folder}: the mission library is not a folder; pass --data DIR").format(folder=folder))
     return folder
 
 
@@ -91,14 +92,15 @@ def parse_record_bytes(path: Path, data: bytes) -> RawRecord | Problem:
     """Decode and parse one record file, or say precisely why it cannot be read."""
     name = str(path)
     if not data or data.isspace():  # as `not data.strip()`, without copying the file
-        return Problem(name, "", "the file is empty; a record needs at least id, title and client")
+        return Problem(name, "", _("the file is empty; a record needs at least id, title and client"))
     if data.startswith(b"\xef\xbb\xbf"):
-        return Problem(name, "", "the file starts with a byte-order mark (BOM); save it as UTF-8 without BOM")
+        return Problem(name, "", _("the file starts with a byte-order mark (BOM); save it as UTF-8 without BOM"))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        return Problem(name, "", f"not UTF-8 text (byte 0x{data[error.start]:02x}); save it as UTF-8", line=line)
+        return Problem(name, "", _("not UTF-8 text (byte 0x{byte:02x}); save it as UTF-8").format(
+            byte=data[error.start]), line=line)
     try:
         table = parse_toml(text)
     except ValueError as error:
@@ -107,7 +109,7 @@ def parse_record_bytes(path: Path, data: bytes) -> RawRecord | Problem:
         line = int(location.group(1)) if location else None
         column = int(location.group(2)) if location else None
         reason = _LOCATION.sub("", message).strip()
-        return Problem(name, "", f"TOML syntax error: {reason}", line=line, column=column)
+        return Problem(name, "", _("TOML syntax error: {reason}").format(reason=reason), line=line, column=column)
     return RawRecord(path, table)
 
 
@@ -137,7 +139,7 @@ def read_record(path: Path) -> RawRecord | Problem:
     try:
         data = _read_bytes(path)
     except OSError as error:
-        return Problem(str(path), "", f"cannot read the file: {error.strerror or error}")
+        return Problem(str(path), "", _("cannot read the file: {reason}").format(reason=error.strerror or error))
     return parse_record_bytes(path, data)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from refcli.frozen import frozen
+from refcli.i18n import _
 
 if TYPE_CHECKING:
     from refcli.errors import Problem
@@ -54,25 +55,26 @@ def key(default: Any = dataclasses.MISSING, *, factory: Any = dataclasses.MISSIN
 
 def _id_check(value: str) -> str | None:
     if not ID_PATTERN.match(value):
-        return "must be lowercase letters, digits and single hyphens, like 'antony-noyer-dore-psl'"
+        return _("must be lowercase letters, digits and single hyphens, like 'antony-noyer-dore-psl'")
     return None
 
 
 def _currency_check(value: str) -> str | None:
-    return None if re.fullmatch(r"[A-Z]{3}", value) else "must be a three-letter ISO code such as 'EUR'"
+    return None if re.fullmatch(r"[A-Z]{3}", value) else _("must be a three-letter ISO code such as 'EUR'")
 
 
 def _year_check(value: int) -> str | None:
-    return None if FIRST_YEAR <= value <= LAST_YEAR else f"must be a year between {FIRST_YEAR} and {LAST_YEAR}"
+    return None if FIRST_YEAR <= value <= LAST_YEAR else _("must be a year between {first} and {last}").format(
+        first=FIRST_YEAR, last=LAST_YEAR)
 
 
 def _basis_check(value: str) -> str | None:
     if value in BASES:
         return None
     if value.strip().upper() in ("TF", "(TF)"):
-        return ('"TF" is the tranche ferme, what the fee covers, not a tax basis: write scope = "tranche ferme" '
-                "and give basis only if the fiche says HT or TTC")
-    return "must be HT or TTC, as the fiche states it; leave basis out when the fiche does not say"
+        return _('"TF" is the tranche ferme, what the fee covers, not a tax basis: write scope = "tranche ferme" '
+                 "and give basis only if the fiche says HT or TTC")
+    return _("must be HT or TTC, as the fiche states it; leave basis out when the fiche does not say")
 
 
 @frozen

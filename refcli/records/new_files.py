@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from refcli.errors import UserError
+from refcli.i18n import _
 from refcli.records.load import find_record_files
 from refcli.search.text import slugify
 from refcli.write import write_atomically
@@ -111,10 +112,11 @@ def find_duplicate(title: str, client: str, years: tuple[int, int],
 def check_free(record_id: str, target: Path, ids: dict[str, Path], force: bool, hint: str = "") -> None:
     """Refuse an existing file unless forced, and an id another record file uses (even forced)."""
     if target.exists() and not force:
-        raise UserError(f"{target}: the file exists{hint}")
+        raise UserError(_("{target}: the file exists{hint}").format(target=target, hint=hint))
     owner = ids.get(record_id)
     if owner is not None and owner.resolve() != target.resolve():
-        raise UserError(f"{target}: id: {record_id!r} is already the id of {owner}; choose another id")
+        raise UserError(_("{target}: id: {record_id!r} is already the id of {owner}; choose another id")
+                        .format(target=target, record_id=record_id, owner=owner))
 
 
 def write_record_file(path: Path, text: str, force: bool = False) -> None:
@@ -122,7 +124,8 @@ def write_record_file(path: Path, text: str, force: bool = False) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise UserError(f"{path}: cannot create the folder {path.parent}: {error.strerror or error}") from None
+        raise UserError(_("{path}: cannot create the folder {folder}: {reason}").format(
+            path=path, folder=path.parent, reason=error.strerror or error)) from None
     write_atomically(path, text.encode("utf-8"), force=force)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from refcli.i18n import ngettext
 from refcli.records.model import Mission
 
 # Keys the record must have: left out of the annex, they become "not stated" (None) rather than absent.
@@ -67,5 +68,6 @@ def describe_unconfirmed(paths: list[str]) -> str:
     levels = [path for path in paths if path.startswith("components.")]
     others = [path for path in paths if not path.startswith("components.")]
     if levels:
-        others.append(f"components ({len(levels)} level{'s' if len(levels) > 1 else ''})")
+        others.append(ngettext("components ({count} level)", "components ({count} levels)", len(levels)).format(
+            count=len(levels)))
     return ", ".join(others)

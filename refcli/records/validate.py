@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from refcli.errors import Problem, closest
+from refcli.i18n import N_, _
 from refcli.records.load import RawRecord
 from refcli.records.model import FIRST_YEAR, LAST_YEAR, MAX_TEXT, Mission, Spec, schema_of
 from refcli.records.vocabulary import Vocabulary
@@ -21,15 +22,15 @@ __all__ = ["FIRST_YEAR", "LAST_YEAR", "MAX_TEXT", "SCHEMA", "validate_record", "
 SCHEMA: dict[str, Spec] = schema_of(Mission)
 
 _KIND_WORDS = {
-    "str": "a string",
-    "int": "a whole number",
-    "number": "a number",
-    "bool": "true or false",
-    "strings": "a list of strings",
-    "table": "a table",
-    "tables": "a list of tables ([[...]])",
-    "levels": "a table of component = level",
-    "provenance": 'a table of "key.path" = "why the value is not on the fiche"',
+    "str": N_("a string"),
+    "int": N_("a whole number"),
+    "number": N_("a number"),
+    "bool": N_("true or false"),
+    "strings": N_("a list of strings"),
+    "table": N_("a table"),
+    "tables": N_("a list of tables ([[...]])"),
+    "levels": N_("a table of component = level"),
+    "provenance": N_('a table of "key.path" = "why the value is not on the fiche"'),
 }
 
 
@@ -46,7 +47,7 @@ class _Checker:
         self.problems.append(Problem(str(self.path), key, message))
 
     def wrong_type(self, where: str, kind: str, value: Any) -> None:
-        self.add(where, f"expected {_KIND_WORDS[kind]}, got {_describe(value)}")
+        self.add(where, _("expected {kind}, got {value}").format(kind=_(_KIND_WORDS[kind]), value=_describe(value)))
         return None
 
     def illustration_file(self, file: str, where: str) -> None:
@@ -54,14 +55,15 @@ class _Checker:
             return
         relative = Path(file)
         if relative.is_absolute():
-            self.add(where, "must be a path relative to the library folder, not an absolute path")
+            self.add(where, _("must be a path relative to the library folder, not an absolute path"))
             return
         folder = self.library_folder.resolve()
         target = (self.path.parent / relative).resolve()
         if not target.is_relative_to(folder):
-            self.add(where, f"{file!r} points outside the library folder; keep illustrations inside it")
+            self.add(where, _("{file!r} points outside the library folder; keep illustrations inside it")
+                            .format(file=file))
         elif not target.is_file():
-            self.add(where, f"the illustration file {file!r} does not exist")
+            self.add(where, _("the illustration file {file!r} does not exist").format(file=file))
 
 
 Check = Callable[[Any, str, _Checker], Any]
@@ -79,18 +81,20 @@ def _string(spec: Spec) -> Check:
         if type(value) is not str:
             return checker.wrong_type(where, "str", value)
         if not value.strip():
-            checker.add(where, "must not be empty")
+            checker.add(where, _("must not be empty"))
             return None
         if len(value) > MAX_TEXT:
-            checker.add(where, f"is {len(value):,} characters long; the limit is {MAX_TEXT:,}")
+            checker.add(where, _("is {length:,} characters long; the limit is {limit:,}").format(length=len(value),
+                                                                                      limit=MAX_TEXT))
             return None
         if choices and value not in choices:
-            checker.add(where, f"must be one of {', '.join(choices)} (got {value!r})"
+            checker.add(where, _("must be one of {choices} (got {value!r})").format(choices=", ".join(choices),
+                                                                                    value=value)
                         + _did_you_mean(value, list(choices)))
             return None
         message = extra(value) if extra is not None else None
         if message:
-            checker.add(where, f"{message} (got {value!r})")
+            checker.add(where, _("{message} (got {value!r})").format(message=message, value=value))
             return None
         return value
 
@@ -104,15 +108,15 @@ def _number(spec: Spec) -> Check:
         if not (type(value) is int or (kind == "number" and type(value) is float)):
             return checker.wrong_type(where, kind, value)  # bool is not int here: type(True) is bool
         if minimum is not None and value < minimum:
-            checker.add(where, f"must not be negative (got {value})" if minimum == 0 else
-                        f"must be at least {minimum:g} (got {value})")
+            checker.add(where, _("must not be negative (got {value})").format(value=value) if minimum == 0 else
+                        _("must be at least {minimum:g} (got {value})").format(minimum=minimum, value=value))
             return None
         if value != value or value in (float("inf"), float("-inf")):
-            checker.add(where, "must be a finite number")
+            checker.add(where, _("must be a finite number"))
             return None
         message = extra(value) if extra is not None else None
         if message:
-            checker.add(where, f"{message} (got {value!r})")
+            checker.add(where, _("{message} (got {value!r})").format(message=message, value=value))
             return None
         return value
 
@@ -140,7 +144,7 @@ def _strings(spec: Spec) -> Check:
             elif (checked := item(text, f"{where}[{index}]", checker)) is not None:
                 items.append(checked)
         if required and not value:
-            checker.add(where, "must hold at least one item")
+            checker.add(where, _("must hold at least one item"))
         return tuple(items)
 
     return check
@@ -163,13 +167,13 @@ def _table_of(specs: dict[str, Spec]) -> Callable[[dict, str, _Checker], dict]:
         for name, item in value.items():
             check = checks.get(name)
             if check is None:
-                checker.add(prefix + name, "unknown key" + _did_you_mean(name, list(checks)))
+                checker.add(prefix + name, _("unknown key") + _did_you_mean(name, list(checks)))
             elif (checked := check(item, where[name], checker)) is not None:
                 clean[name] = checked
         if not required_names <= value.keys():
             for name, kind in required:
                 if name not in value:
-                    checker.add(where[name], f"missing required key ({_KIND_WORDS[kind]})")
+                    checker.add(where[name], _("missing required key ({kind})").format(kind=_(_KIND_WORDS[kind])))
         return clean
 
     return table
@@ -209,14 +213,15 @@ def _levels(spec: Spec) -> Check:
             component_id = vocabulary.resolve(name)
             if component_id is None:
                 suggestion = vocabulary.suggest(name)
-                hint = f"; did you mean {suggestion!r}?" if suggestion else ""
-                checker.add(key, f"unknown mission component{hint} (see components.toml)")
+                hint = _("; did you mean {name!r}?").format(name=suggestion) if suggestion else ""
+                checker.add(key, _("unknown mission component{hint} (see components.toml)").format(hint=hint))
             elif component_id in levels:
-                checker.add(key, f"names component {component_id!r} a second time")
+                checker.add(key, _("names component {component_id!r} a second time").format(component_id=component_id))
             elif type(level) is not int:
                 checker.wrong_type(key, "int", level)
             elif not 1 <= level <= top:
-                checker.add(key, f"level must be from 1 to {top} (got {level}); leave out a component not covered")
+                checker.add(key, _("level must be from 1 to {top} (got {level}); leave out a component not covered")
+                            .format(top=top, level=level))
             else:
                 levels[component_id] = level
         return {component_id: levels[component_id] for component_id in vocabulary.ids() if component_id in levels}
@@ -235,12 +240,14 @@ def _provenance(spec: Spec) -> Check:
             if type(reason) is dict:
                 paths.update(flatten(reason, where, checker, path + ".") or {})
             elif type(reason) is not str:
-                checker.add(f"{where}.{path}", f"expected the reason as a string, got {_describe(reason)}")
+                checker.add(f"{where}.{path}", _("expected the reason as a string, got {value}").format(
+                    value=_describe(reason)))
             elif not reason.strip():
-                checker.add(f"{where}.{path}", "give the reason the value is not on the fiche (an empty reason "
-                            "says nothing to whoever confirms it)")
+                checker.add(f"{where}.{path}", _("give the reason the value is not on the fiche (an empty reason "
+                                                  "says nothing to whoever confirms it)"))
             elif len(reason) > MAX_TEXT:
-                checker.add(f"{where}.{path}", f"is {len(reason):,} characters long; the limit is {MAX_TEXT:,}")
+                checker.add(f"{where}.{path}", _("is {length:,} characters long; the limit is {limit:,}").format(
+                    length=len(reason), limit=MAX_TEXT))
             else:
                 paths[path] = reason
         return paths
@@ -264,13 +271,13 @@ _RECORD = _table_of(SCHEMA)
 
 def _did_you_mean(word: str, choices: list[str]) -> str:
     best = closest(word, choices)
-    return f"; did you mean {best!r}?" if best else ""
+    return _("; did you mean {name!r}?").format(name=best) if best else ""
 
 
 def _describe(value: Any) -> str:
-    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list",
-             dict: "a table"}
-    return names.get(type(value), type(value).__name__)
+    names = {bool: N_("a boolean"), int: N_("a number"), float: N_("a number"), str: N_("a string"), list: N_("a list"),
+             dict: N_("a table")}
+    return _(names[type(value)]) if type(value) in names else type(value).__name__
 
 
 def validate_record(raw: RawRecord, vocabulary: Vocabulary, library_folder: Path | None) -> Mission | list[Problem]:
@@ -291,13 +298,14 @@ def validate_table(raw: RawRecord, vocabulary: Vocabulary, library_folder: Path 
     if len(table) == 1:
         [(key, value)] = table.items()
         if isinstance(value, list) and value and isinstance(value[0], dict) and key not in SCHEMA:
-            checker.add(key, "the record is an array of tables ([[...]]); a record is one table of keys, "
-                        "one mission per file")
+            checker.add(key, _("the record is an array of tables ([[...]]); a record is one table of keys, "
+                        "one mission per file"))
             return checker.problems
     clean = _RECORD(table, "", checker)
     period = clean.get("period", {})
     if "start" in period and "end" in period and period["end"] < period["start"]:
-        checker.add("period.end", f"end year {period['end']} is before start year {period['start']}")
+        checker.add("period.end", _("end year {end} is before start year {start}").format(end=period["end"],
+                                                                                           start=period["start"]))
     for index, illustration in enumerate(clean.get("illustrations", [])):
         if "file" in illustration:
             checker.illustration_file(illustration["file"], f"illustrations[{index}].file")
@@ -339,19 +347,20 @@ def _check_inferred_paths(clean: dict, checker: _Checker) -> dict[str, str]:
     paths: dict[str, str] = {}
     for path, reason in clean["inferred"].items():
         where = f"inferred.{path}"
-        head, _, rest = path.partition(".")
+        head, _dot, rest = path.partition(".")
         if head == "components" and rest:
             component_id = checker.vocabulary.resolve(rest)
             path = f"components.{component_id}" if component_id else path
         if path in UNMARKABLE:
-            checker.add(where, f"{path!r} cannot be marked inferred: the annex cannot leave it out; correct the "
-                        "value in the record instead")
+            checker.add(where, _("{path!r} cannot be marked inferred: the annex cannot leave it out; correct the "
+                        "value in the record instead").format(path=path))
         elif path not in known:
             candidates = [candidate for candidate in present if candidate not in UNMARKABLE]
-            checker.add(where, f"names no key of the record ({path!r})" + _did_you_mean(path, candidates)
-                        + "; a path is the key's place, like 'site.city' or 'components.concertation'")
+            checker.add(where, _("names no key of the record ({path!r})").format(path=path)
+                        + _did_you_mean(path, candidates)
+                        + _("; a path is the key's place, like 'site.city' or 'components.concertation'"))
         elif path in paths:
-            checker.add(where, f"names {path!r} a second time")
+            checker.add(where, _("names {path!r} a second time").format(path=path))
         else:
             paths[path] = reason
     return paths

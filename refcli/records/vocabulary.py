@@ -8,6 +8,7 @@ from pathlib import Path
 
 from refcli.errors import UserError
 from refcli.frozen import frozen
+from refcli.i18n import N_, _
 from refcli.records.load import parse_toml
 from refcli.search.text import fold
 
@@ -52,13 +53,14 @@ class Vocabulary:
             resolved[name] = self._names.get(_key(name))
         return resolved[name]
 
-    def require(self, name: str, context: str, what: str = "mission component") -> str:
+    def require(self, name: str, context: str, what: str = N_("mission component")) -> str:
         """Return the id name designates; else a UserError '<context>: unknown <what>; did you mean ...?'."""
         component_id = self.resolve(name)
         if component_id is None:
             suggestion = self.suggest(name)
-            hint = f"; did you mean {suggestion!r}?" if suggestion else ""
-            raise UserError(f"{context}: unknown {what}{hint} (see {self.source or FILE_NAME})")
+            hint = _("; did you mean {name!r}?").format(name=suggestion) if suggestion else ""
+            raise UserError(_("{context}: unknown {what}{hint} (see {file})").format(
+                context=context, what=_(what), hint=hint, file=self.source or FILE_NAME))
         return component_id
 
     def parse_level(self, text: str, option: str, *, default: int | None = 1,
@@ -118,7 +120,7 @@ def read_data_file(path: Path, what: str) -> dict:
     try:
         return parse_toml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as error:  # tomllib.TOMLDecodeError is a ValueError
-        raise UserError(f"{path}: cannot read {what}: {error}") from None
+        raise UserError(_("{path}: cannot read {what}: {error}").format(path=path, what=what, error=error)) from None
 
 
 def find_data_file(file_name: str, data_folder: Path | None, what: str) -> Path:
@@ -131,43 +133,47 @@ def find_data_file(file_name: str, data_folder: Path | None, what: str) -> Path:
     for candidate in candidates:
         if candidate.is_file():
             return candidate
-    raise UserError(f"{file_name}: no {what} found beside {data_folder}")
+    raise UserError(_("{file_name}: no {what} found beside {data_folder}")
+                    .format(file_name=file_name, what=what, data_folder=data_folder))
 
 
 def find_vocabulary_file(data_folder: Path | None) -> Path:
     """Return the components file beside the library folder, else the one shipped with refcli."""
-    return find_data_file(FILE_NAME, data_folder, "vocabulary of mission components")
+    return find_data_file(FILE_NAME, data_folder, _("vocabulary of mission components"))
 
 
 def load_vocabulary(data_folder: Path | None = None, path: Path | None = None) -> Vocabulary:
     """Read and check the components vocabulary."""
     path = path or find_vocabulary_file(data_folder)
-    table = read_data_file(path, "the components vocabulary")
+    table = read_data_file(path, _("the components vocabulary"))
     max_level = table.get("max_level", 5)
     if not isinstance(max_level, int) or isinstance(max_level, bool) or not 1 <= max_level <= 10:
-        raise UserError(f"{path}: max_level: must be a whole number from 1 to 10")
+        raise UserError(_("{path}: max_level: must be a whole number from 1 to 10").format(path=path))
     entries = table.get("component")
     if not isinstance(entries, list) or not entries:
-        raise UserError(f"{path}: component: expected [[component]] tables with id, label and aliases")
+        raise UserError(_("{path}: component: expected [[component]] tables with id, label and aliases")
+                        .format(path=path))
     components = []
     seen: dict[str, str] = {}
     for index, entry in enumerate(entries):
         where = f"{path}: component[{index}]"
         if not isinstance(entry, dict):
-            raise UserError(f"{where}: expected a table with id, label and aliases")
+            raise UserError(_("{where}: expected a table with id, label and aliases").format(where=where))
         unknown = set(entry) - {"id", "label", "aliases"}
         if unknown:
-            raise UserError(f"{where}.{sorted(unknown)[0]}: unknown key (expected id, label, aliases)")
+            raise UserError(_("{where}.{key}: unknown key (expected id, label, aliases)").format(
+                where=where, key=sorted(unknown)[0]))
         component_id, label, aliases = entry.get("id"), entry.get("label"), entry.get("aliases", [])
         if not isinstance(component_id, str) or not component_id.strip():
-            raise UserError(f"{where}.id: expected a non-empty string")
+            raise UserError(_("{where}.id: expected a non-empty string").format(where=where))
         if not isinstance(label, str) or not label.strip():
-            raise UserError(f"{where}.label: expected a non-empty string")
+            raise UserError(_("{where}.label: expected a non-empty string").format(where=where))
         if not isinstance(aliases, list) or not all(isinstance(alias, str) for alias in aliases):
-            raise UserError(f"{where}.aliases: expected a list of strings")
+            raise UserError(_("{where}.aliases: expected a list of strings").format(where=where))
         for name in (component_id, label, *aliases):
             owner = seen.setdefault(_key(name), component_id)
             if owner != component_id:
-                raise UserError(f"{where}: {name!r} already names component {owner!r}")
+                raise UserError(_("{where}: {name!r} already names component {owner!r}")
+                                .format(where=where, name=name, owner=owner))
         components.append(Component(component_id, label, tuple(aliases)))
     return Vocabulary(tuple(components), max_level, path)

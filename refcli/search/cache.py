@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 
 from refcli import __version__
 from refcli.frozen import frozen
+from refcli.i18n import _, catalog_identity, language
 from refcli.records.library import FileRow, LazyMissions, decode_records, keep_first
 from refcli.records.model import Library, Mission
 from refcli.records.scan import scan_record_files, take_early_scan
@@ -94,7 +95,7 @@ def cache_folder(option: Path | None = None) -> Path:
 def cache_file(folder: Path, cache_dir: Path) -> Path:
     """Return the database of one library folder: one per resolved folder path."""
     key = _digest(str(folder.resolve()).encode())[:20]
-    return cache_dir / f"library-{key}.sqlite3"
+    return cache_dir / f"library-{key}{'' if language() == 'en' else '-' + language()}.sqlite3"  # Problems are in it
 
 
 def load_library_cached(folder: Path, cache_dir: Path | None = None, *, lazy: bool = False,
@@ -114,7 +115,7 @@ def load_library_cached(folder: Path, cache_dir: Path | None = None, *, lazy: bo
         try:
             found = cache.load_warm(lazy, with_index)
         except _UNREADABLE as error:
-            note = f"cache rebuilt ({_reason(error)})"
+            note = _("cache rebuilt ({reason})").format(reason=_reason(error))
             break
         if isinstance(found, CachedLibrary):
             return found
@@ -124,7 +125,7 @@ def load_library_cached(folder: Path, cache_dir: Path | None = None, *, lazy: bo
         try:
             note = cache.update(found)
         except _UNREADABLE as error:
-            note = f"cache rebuilt ({_reason(error)})"
+            note = _("cache rebuilt ({reason})").format(reason=_reason(error))
             break
         if note:
             return cache.read_without(note, lazy, with_index)
@@ -284,7 +285,7 @@ class _Cache:
         try:
             return decode_records(self.folder, records, relatives)
         except (KeyError, ValueError, TypeError, AttributeError, EOFError) as error:  # missing, or not a record
-            raise Damaged(f"a record does not decode: {error}") from None
+            raise Damaged(_("a record does not decode: {error}").format(error=error)) from None
 
     def repair(self, error: BaseException) -> None:
         """Read every file again with the slots of the warm load, rewrite the cache, serve from memory."""
@@ -295,7 +296,8 @@ class _Cache:
                                                                for relative, (size, mtime) in self.files.items()],
                                 self.concepts)
         postings, surfaces, repairs = merge_postings(parts)
-        self.note = self.write(rows, postings, surfaces, repairs) or f"cache rebuilt ({_reason(error)})"
+        self.note = self.write(rows, postings, surfaces, repairs) or _("cache rebuilt ({reason})").format(
+            reason=_reason(error))
         self.repaired = postings, surfaces, {row.relative: row.record for row in rows}
 
     def read_without(self, note: str, lazy: bool, with_index: bool) -> CachedLibrary:
@@ -350,8 +352,8 @@ class _Cache:
                     os.unlink(temporary)
                 raise
         except (OSError, sqlite3.Error) as error:
-            return f"cache not written ({self.database.parent}: {getattr(error, 'strerror', None) or error}); " \
-                   "the library was read without it"
+            return _("cache not written ({folder}: {reason}); the library was read without it").format(
+                folder=self.database.parent, reason=getattr(error, "strerror", None) or error)
         return None
 
     def _write_new(self, connection: sqlite3.Connection, rows: list[FileRow], postings: dict[str, Posting],
@@ -404,14 +406,14 @@ class _Cache:
                                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", map(_file_values, rows))
                 _put_blob(connection, "manifest", _patched_manifest(self.manifest, self.files, rows))
         except sqlite3.OperationalError as error:  # cannot write (read-only, locked, disk full): do without
-            return f"cache not updated ({error}); the library was read without it"
+            return _("cache not updated ({error}); the library was read without it").format(error=error)
         return None
 
     def _decode(self, records: dict[str, str]) -> dict[str, Mission]:
         try:
             return decode_records(self.folder, records, list(records))
         except (KeyError, ValueError, TypeError, AttributeError, EOFError) as error:  # bytes that are not a record's
-            raise Damaged(f"a record does not decode: {error}") from None
+            raise Damaged(_("a record does not decode: {error}").format(error=error)) from None
 
     def _patch(self, connection: sqlite3.Connection, removed: list[tuple[int, tuple]],
                added: list[tuple[Packed, dict[str, str]]]) -> None:
@@ -433,12 +435,12 @@ class _Cache:
             return " ".join(repairs.get(part, part) for part in key.split(" ")) if "\ufffd" in key else key
 
         changes: dict[str, dict[int, dict[int, int | None]]] = {}  # key -> field -> slot -> count (None: gone)
-        for slot, (words, pairs, *_) in removed:
+        for slot, (words, pairs, *_rest) in removed:
             for tables in (words, pairs):
                 for field, table in enumerate(tables):
                     for key in table:
                         changes.setdefault(filed(key), {}).setdefault(field, {})[slot] = None
-        for packed, _ in added:
+        for packed, _words in added:
             for key, fields in packed.items():
                 for field, (slot_bytes, count_bytes) in fields.items():
                     slots, counts = array("i"), array("H")
@@ -499,7 +501,7 @@ def _identity(vocabulary: Vocabulary, glossary: Glossary) -> str:
     read, check, index and store records, the components file (validation and the index read it) and the
     glossary's concepts (the index marks them in each mission)."""
     here = Path(__file__).parents[1]  # refcli/
-    parts = [__version__.encode()]
+    parts = [__version__.encode(), catalog_identity()]
     for name in SHAPING_MODULES:
         parts.append((here / name).read_bytes())
     source = vocabulary.source
@@ -529,13 +531,13 @@ def _loads(data: bytes):  # type: ignore[no-untyped-def]
     try:
         return marshal.loads(data)
     except (ValueError, EOFError, TypeError) as error:
-        raise Damaged(f"a stored value does not decode ({error})") from None
+        raise Damaged(_("a stored value does not decode ({error})").format(error=error)) from None
 
 
 def _blob(connection: sqlite3.Connection, name: str) -> bytes:
     row = connection.execute("SELECT data FROM blobs WHERE name = ?", (name,)).fetchone()
     if row is None:
-        raise Damaged(f"no {name} in the cache")
+        raise Damaged(_("no {name} in the cache").format(name=name))
     return row[0]
 
 
@@ -552,17 +554,17 @@ def _posting(data: bytes) -> Posting:
     posting = {}
     stored = _loads(data)
     if not isinstance(stored, dict) or not stored:
-        raise Damaged("a damaged posting")
+        raise Damaged(_("a damaged posting"))
     for field, (slot_bytes, count_bytes) in stored.items():
         slots, counts = array("i"), array("H")
         try:
             slots.frombytes(slot_bytes)
             counts.frombytes(count_bytes)
         except (TypeError, ValueError) as error:
-            raise Damaged(f"a damaged posting ({error})") from None
+            raise Damaged(_("a damaged posting ({error})").format(error=error)) from None
         listed = slots.tolist()
         if len(slots) != len(counts) or not slots or listed != sorted(listed):  # ascending, checked in C
-            raise Damaged("a damaged posting")
+            raise Damaged(_("a damaged posting"))
         posting[field] = (slots, counts)
     return posting
 

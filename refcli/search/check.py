@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from refcli.annex.formatting import format_amount, format_years
+from refcli.i18n import _
 from refcli.records.provenance import confirmed_mission, describe_unconfirmed
 from refcli.search.cover import (
     coverage_matrix,
@@ -144,15 +145,16 @@ def matches_for(missions: Sequence[Mission], query: Query) -> list[Match]:
 
 def _kind_item(query: Query, selected: list[Match]) -> CheckItem:
     wanted = query.client_kind
-    word = "public" if wanted == "public" else "private"
+    word = _("public") if wanted == "public" else _("private")
     other = [match.id for match in selected if match.mission.client.kind != wanted]
-    name = f"{word} clients only"
+    name = _("{word} clients only").format(word=word)
     numbers = {"required": len(selected), "found": len(selected) - len(other),
                "missions": tuple(match.id for match in selected if match.id not in other), "keys": ("client.kind",)}
     if not other:
-        return CheckItem("clients.kind", name, "pass", f"every chosen reference has a {word} client", **numbers)
-    return CheckItem("clients.kind", name, "fail", f"not a {word} client: " + ", ".join(other),
-                     f"choose references for {word} clients, as the tender asks", **numbers)
+        return CheckItem("clients.kind", name, "pass", _("every chosen reference has a {word} client").format(
+            word=word), **numbers)
+    return CheckItem("clients.kind", name, "fail", _("not a {word} client: ").format(word=word) + ", ".join(other),
+                     _("choose references for {word} clients, as the tender asks").format(word=word), **numbers)
 
 
 def _file(mission: Mission) -> str:
@@ -162,41 +164,45 @@ def _file(mission: Mission) -> str:
 def _window_item(query: Query) -> CheckItem:
     if query.since is None:
         return CheckItem(
-            "window.start", "window", "info",
-            f"no window given: every reference counts; when the tender says nothing, the legal default is the "
-            f"last {LEGAL_WINDOW_YEARS} years",
-            f"give the tender's window (window.years in the tender file, or --years {LEGAL_WINDOW_YEARS})",
+            "window.start", _("window"), "info",
+            _("no window given: every reference counts; when the tender says nothing, the legal default is the "
+              "last {years} years").format(years=LEGAL_WINDOW_YEARS),
+            _("give the tender's window (window.years in the tender file, or --years {years})").format(
+                years=LEGAL_WINDOW_YEARS),
         )
-    return CheckItem("window.start", "window", "info", f"references that ended in {query.since} or later, or are "
-                     f"ongoing", required=query.since)
+    return CheckItem("window.start", _("window"), "info", _("references that ended in {since} or later, or are "
+                     "ongoing").format(since=query.since), required=query.since)
 
 
 def _count_item(query: Query, candidates: list[Match], selected: list[Match], year: int) -> CheckItem:
     wanted = query.limit
     inside = [match for match in selected if match.in_window]
     outside = [match for match in selected if not match.in_window]
-    name = f"{wanted} reference(s) inside the window" if query.since is not None else f"{wanted} reference(s)"
-    detail = f"{len(inside)} of {wanted} found"
+    name = (_("{count} reference(s) inside the window") if query.since is not None else _("{count} reference(s)")
+            ).format(count=wanted)
+    detail = _("{found} of {wanted} found").format(found=len(inside), wanted=wanted)
     if inside:
         detail += ": " + ", ".join(match.id for match in inside)
     if outside:
-        detail += "; out of the window, not counted: " + ", ".join(
+        detail += _("; out of the window, not counted: ") + ", ".join(
             f"{match.id} ({match.mission.period.end})" for match in outside)
     missing = wanted - len(inside)
     numbers = {"required": wanted, "found": len(inside), "missions": tuple(match.id for match in inside)}
     if missing <= 0:
         return CheckItem("window.count", name, "pass", detail, **numbers)
-    detail += f"; {missing} missing"
+    detail += _("; {count} missing").format(count=missing)
     advice = []
     older = sorted((match for match in candidates if not match.in_window),
                    key=lambda match: (-match.mission.period.end, match.id))
     if query.since is not None and older:
         needed = older[min(missing, len(older)) - 1]
         years = year - needed.mission.period.end
-        advice.append(f"widen the window with --years {years} if the buyer accepts older references")
-    where = f" ending in {query.since} or later" if query.since is not None else ""
-    advice.append(f"add {missing} reference(s){where} matching the tender to the library")
-    return CheckItem("window.count", name, "fail", detail, "; or ".join(advice), **numbers)
+        advice.append(_("widen the window with --years {years} if the buyer accepts older references").format(
+            years=years))
+    where = _(" ending in {since} or later").format(since=query.since) if query.since is not None else ""
+    advice.append(_("add {missing} reference(s){where} matching the tender to the library").format(missing=missing,
+                                                                                                   where=where))
+    return CheckItem("window.count", name, "fail", detail, _("; or ").join(advice), **numbers)
 
 
 def _competency_item(library: Library, query: Query, component: str, minimum: int,
@@ -208,29 +214,32 @@ def _competency_item(library: Library, query: Query, component: str, minimum: in
                "found": max((match.mission.components.get(component, 0) for match in selected), default=0),
                "missions": tuple(match.id for match in chosen)}
     if chosen:
-        detail = "covered by " + ", ".join(
+        detail = _("covered by ") + ", ".join(
             f"{match.id} ({match.mission.components[component]}"
-            + ("" if match.in_window else ", out of window") + ")" for match in chosen)
+            + ("" if match.in_window else _(", out of window")) + ")" for match in chosen)
         return CheckItem("competency.level", name, "pass", detail, **numbers)
     others = [match for match in candidates if covers(match.mission, component, minimum)]
     if others:
         return CheckItem("competency.level", name, "fail",
-                         f"covered by {others[0].id}, not among the {len(selected)} chosen",
-                         f"ask for more references with --limit {len(selected) + 1}", **numbers)
+                         _("covered by {id}, not among the {count} chosen").format(id=others[0].id,
+                                                                                    count=len(selected)),
+                         _("ask for more references with --limit {limit}").format(limit=len(selected) + 1),
+                         **numbers)
     best = max(library.missions, key=lambda mission: (mission.components.get(component, 0), mission.id),
                default=None)
-    detail = f"no reference covers {label} at level {minimum} or more"
+    detail = _("no reference covers {label} at level {minimum} or more").format(label=label, minimum=minimum)
     if best is not None and best.components.get(component, 0):
-        detail += f" (highest: {best.id}, level {best.components[component]})"
+        detail += _(" (highest: {id}, level {level})").format(id=best.id, level=best.components[component])
     return CheckItem("competency.level", name, "fail", detail,
-                     f"add a reference covering {label} ≥ {minimum}, or raise the level in a record whose "
-                     f"mission did it (components.{component})", **numbers)
+                     _("add a reference covering {label} ≥ {minimum}, or raise the level in a record whose "
+                       "mission did it (components.{component})").format(label=label, minimum=minimum,
+                                                                         component=component), **numbers)
 
 
 def _entitled_item(mission: Mission) -> CheckItem:
     """What the buyer may ask of every reference: amount, date, client public or private, as the annex states them."""
     file = _file(mission)
-    name = f"{mission.id}: amount, date, client"
+    name = _("{id}: amount, date, client").format(id=mission.id)
     stated = confirmed_mission(mission)  # what the annex will print: no unconfirmed value
 
     def part(code: str, detail: str, advice: str | None = None, **numbers: Any) -> CheckItem:
@@ -239,31 +248,37 @@ def _entitled_item(mission: Mission) -> CheckItem:
     fee = stated.fee
     parts = []
     if fee is not None:
-        parts.append(part("reference.amount", f"fee {format_amount(fee)}", found=fee.value, keys=("amounts.fee",)))
-        parts.append(part("reference.basis", f"fee {format_amount(fee)}", None if fee.basis is not None else
-                          f"the fee's tax basis is not stated: add amounts.fee.basis (HT or TTC, as the contract "
-                          f"says) to {file}", keys=("amounts.fee.basis",)))
+        amount = _("fee {amount}").format(amount=format_amount(fee))
+        parts.append(part("reference.amount", amount, found=fee.value, keys=("amounts.fee",)))
+        parts.append(part("reference.basis", amount, None if fee.basis is not None else
+                          _("the fee's tax basis is not stated: add amounts.fee.basis (HT or TTC, as the contract "
+                            "says) to {file}").format(file=file), keys=("amounts.fee.basis",)))
     elif stated.project_amount is not None:
-        parts.append(part("reference.amount", f"only the project's cost, {format_amount(stated.project_amount)}",
-                          f"add amounts.fee (the mission's own amount, which the buyer asks for) to {file}",
+        parts.append(part("reference.amount", _("only the project's cost, {amount}").format(
+                              amount=format_amount(stated.project_amount)),
+                          _("add amounts.fee (the mission's own amount, which the buyer asks for) to {file}").format(
+                              file=file), keys=("amounts.fee",)))
+    else:
+        parts.append(part("reference.amount", _("no amount") if mission.fee is None else _("the fee is not confirmed"),
+                          _("add amounts.fee to {file}").format(file=file) if mission.fee is None else
+                          _("confirm amounts.fee (delete its line in [inferred]) in {file}").format(file=file),
                           keys=("amounts.fee",)))
-    else:
-        parts.append(part("reference.amount", "no amount" if mission.fee is None else "the fee is not confirmed",
-                          f"add amounts.fee to {file}" if mission.fee is None else
-                          f"confirm amounts.fee (delete its line in [inferred]) in {file}", keys=("amounts.fee",)))
-    parts.append(part("reference.date", f"date {format_years(mission.period)}", found=mission.period.end,
-                      keys=("period",)))
+    parts.append(part("reference.date", _("date {years}").format(years=format_years(mission.period)),
+                      found=mission.period.end, keys=("period",)))
     if stated.client.kind is None:
-        parts.append(part("reference.client_kind", f"client {stated.client.name} (public or private: not confirmed)",
-                          f"confirm client.kind (public or private, which the buyer asks for) and delete its line "
-                          f"in [inferred] in {file}", keys=("client.kind",)))
+        parts.append(part("reference.client_kind", _("client {name} (public or private: not confirmed)").format(
+                              name=stated.client.name),
+                          _("confirm client.kind (public or private, which the buyer asks for) and delete its line in "
+                            "[inferred] in {file}").format(file=file), keys=("client.kind",)))
     else:
-        word = "public" if stated.client.kind == "public" else "private"
-        parts.append(part("reference.client_kind", f"client {stated.client.name} ({word})", keys=("client.kind",)))
+        word = _("public") if stated.client.kind == "public" else _("private")
+        parts.append(part("reference.client_kind", _("client {name} ({kind})").format(name=stated.client.name,
+                                                                                      kind=word),
+                          keys=("client.kind",)))
     shown = [item for item in parts if item.code != "reference.basis"]  # the amount's text already says its basis
     advice = [item.advice for item in parts if item.advice]
-    return CheckItem("", name, "fail" if advice else "pass", "; ".join(item.detail for item in shown),
-                     "; ".join(advice) or None, mission=mission.id, parts=tuple(parts))
+    return CheckItem("", name, "fail" if advice else "pass", _("; ").join(item.detail for item in shown),
+                     _("; ").join(advice) or None, mission=mission.id, parts=tuple(parts))
 
 
 def _unconfirmed_item(library: Library, query: Query, mission: Mission) -> CheckItem:
@@ -273,34 +288,38 @@ def _unconfirmed_item(library: Library, query: Query, mission: Mission) -> Check
     for component, minimum in query.competencies.items():
         path = f"components.{component}"
         if covers(mission, component, minimum) and (path in inferred or "components" in inferred):
-            relied.append(f"{path} (counted for {library.vocabulary.label(component)} ≥ {minimum})")
+            relied.append(_("{path} (counted for {label} ≥ {minimum})").format(
+                path=path, label=library.vocabulary.label(component), minimum=minimum))
     # An unconfirmed client.kind fails the item "amount, date, client" (the buyer is entitled to it): not twice.
     left_out = describe_unconfirmed(list(inferred))
-    detail = (("relied on: " + "; ".join(relied) + ". ") if relied else "") + f"left out of the annex: {left_out}"
-    advice = (f"check each value against the fiche or the contract, then delete its line in [inferred] in "
-              f"{_file(mission)}; until then the annex leaves it out")
-    return CheckItem("reference.unconfirmed", f"{mission.id}: values not on the fiche", "fail" if relied else "info",
+    detail = ((_("relied on: ") + _("; ").join(relied) + ". ") if relied else "") + _(
+        "left out of the annex: {values}").format(values=left_out)
+    advice = _("check each value against the fiche or the contract, then delete its line in [inferred] in "
+               "{file}; until then the annex leaves it out").format(file=_file(mission))
+    return CheckItem("reference.unconfirmed", _("{id}: values not on the fiche").format(id=mission.id),
+                     "fail" if relied else "info",
                      detail, advice, mission=mission.id, required=0, found=len(relied),
                      keys=tuple(inferred))
 
 
 def _illustrations_item(query: Query, selected: list[Match]) -> CheckItem:
     without = [match.mission for match in selected if not match.mission.illustrations]
-    detail = f"{len(selected) - len(without)} of {len(selected)} chosen reference(s) have one"
+    detail = _("{count} of {total} chosen reference(s) have one").format(count=len(selected) - len(without),
+                                                                         total=len(selected))
     required = query.tender is not None and query.tender.require_illustrations
     parts = tuple(
-        CheckItem("reference.illustration", "illustrations",
+        CheckItem("reference.illustration", _("illustrations"),
                   ("pass" if match.mission.illustrations else "fail") if required else "info",
-                  f"{match.id}: {len(match.mission.illustrations)} illustration(s)",
+                  _("{id}: {count} illustration(s)").format(id=match.id, count=len(match.mission.illustrations)),
                   None if match.mission.illustrations or not required else
-                  f"add [[illustrations]] to {_file(match.mission)}",
+                  _("add [[illustrations]] to ") + _file(match.mission),
                   mission=match.id, required=1 if required else None, found=len(match.mission.illustrations),
                   keys=("illustrations",))
         for match in selected)
     if not required:
-        return CheckItem("", "illustrations", "info", detail + "; not required (the tender does not set "
-                         "require_illustrations = true)", parts=parts)
+        return CheckItem("", _("illustrations"), "info", detail + _("; not required (the tender does not set "
+                         "require_illustrations = true)"), parts=parts)
     if not without:
-        return CheckItem("", "illustrations", "pass", detail, parts=parts)
-    return CheckItem("", "illustrations", "fail", detail,
-                     "add [[illustrations]] to " + ", ".join(_file(mission) for mission in without), parts=parts)
+        return CheckItem("", _("illustrations"), "pass", detail, parts=parts)
+    return CheckItem("", _("illustrations"), "fail", detail,
+                     _("add [[illustrations]] to ") + ", ".join(_file(mission) for mission in without), parts=parts)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from refcli.errors import UserError
 from refcli.frozen import frozen
+from refcli.i18n import N_, _
 
 PDF_SUFFIXES = (".pdf",)
 WORD_SUFFIXES = (".docx",)
@@ -75,25 +76,26 @@ def set_progress_reporter(reporter: Callable[[Path], Progress | None] | None) ->
 def describe_file(path: Path, head: bytes) -> str | None:
     """Say what a file is when its first bytes show a document rather than text: 'a PDF', 'a Word document'..."""
     if head.startswith(b"%PDF"):
-        return "a PDF"
+        return N_("a PDF")
     if head.startswith(b"PK\x03\x04"):
         suffix = path.suffix.casefold()
         if suffix in (".odt", ".ods"):
-            return "an OpenDocument file"
-        return "a Word document (.docx)" if suffix in (".docx", "") or suffix not in (".zip", ".xlsx") else \
-            "a zip archive"
+            return N_("an OpenDocument file")
+        return N_("a Word document (.docx)") if suffix in (".docx", "") or suffix not in (".zip", ".xlsx") else \
+            N_("a zip archive")
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        return "an old Word document (.doc)"
+        return N_("an old Word document (.doc)")
     if head.startswith(b"{\\rtf"):
-        return "an RTF document"
+        return N_("an RTF document")
     return None
 
 
 def check_suffix(path: Path) -> None:
     """Raise DocumentError unless the file's suffix is one refcli reads."""
     if path.suffix.casefold() not in DOCUMENT_SUFFIXES:
-        raise DocumentError(f"{path}: unsupported file type {path.suffix or '(none)'!r}; give a .pdf, .docx, "
-                            ".txt or .md file (save a .doc or .odt as .docx or PDF)")
+        raise DocumentError(_("{path}: unsupported file type {suffix!r}; give a .pdf, .docx, "
+                              ".txt or .md file (save a .doc or .odt as .docx or PDF)").format(
+                                  path=path, suffix=path.suffix or _("(none)")))
 
 
 def read_document(path: Path) -> Document:
@@ -105,18 +107,21 @@ def read_document(path: Path) -> Document:
         with path.open("rb") as stream:
             head = stream.read(8)
     except OSError as error:
-        raise DocumentError(f"{path}: cannot read the file: {error.strerror or error}") from None
+        raise DocumentError(_("{path}: cannot read the file: {reason}").format(
+            path=path, reason=error.strerror or error)) from None
     if size > MAX_FILE_BYTES:
-        raise DocumentError(f"{path}: {size // 2**20} MB, more than a consultation's document "
-                            f"({MAX_FILE_BYTES // 2**20} MB at most); give the RC or the CCTP alone")
+        raise DocumentError(_("{path}: {size} MB, more than a consultation's document "
+                              "({limit} MB at most); give the RC or the CCTP alone").format(
+                                  path=path, size=size // 2**20, limit=MAX_FILE_BYTES // 2**20))
     if suffix in PDF_SUFFIXES:
         if not head.startswith(b"%PDF"):
             kind = describe_file(path, head)
-            raise DocumentError(f"{path}: not a PDF" + (f" ({kind})" if kind else "") + "; export it as PDF again")
+            raise DocumentError(_("{path}: not a PDF").format(path=path) + (f" ({_(kind)})" if kind else "")
+                                + _("; export it as PDF again"))
         return _read_pdf(path)
     document = _read_word(path) if suffix in WORD_SUFFIXES else _read_text(path)
     if not document.text.strip():
-        raise DocumentError(f"{path}: no text in this file")
+        raise DocumentError(_("{path}: no text in this file").format(path=path))
     return document
 
 
@@ -128,8 +133,9 @@ def _read_text(path: Path) -> Document:
     kind = describe_file(path, data[:8])
     if kind or b"\x00" in data[:4096]:
         suffix = {"a PDF": ".pdf", "a Word document (.docx)": ".docx"}.get(kind or "")
-        hint = f"rename it {suffix}" if suffix else "give a .pdf, .docx, .txt or .md file"
-        raise DocumentError(f"{path}: not a text file ({kind or 'binary content'}); {hint}")
+        hint = _("rename it {suffix}").format(suffix=suffix) if suffix else _("give a .pdf, .docx, .txt or .md file")
+        raise DocumentError(_("{path}: not a text file ({kind}); {hint}").format(
+            path=path, kind=_(kind) if kind else _("binary content"), hint=hint))
     # Bytes that are not UTF-8 become U+FFFD, which matching tolerates, as in broken tender exports.
     text = data.decode("utf-8-sig", errors="replace")
     paragraphs: list[Paragraph] = []
@@ -240,7 +246,8 @@ def _read_pdf(path: Path) -> Document:
     try:
         stream = path.open("rb")
     except OSError as error:
-        raise DocumentError(f"{path}: cannot read the file: {error.strerror or error}") from None
+        raise DocumentError(_("{path}: cannot read the file: {reason}").format(
+            path=path, reason=error.strerror or error)) from None
     # pdfminer.six unpacks a stream whole (zlib.decompress); a bounded zlib is lent to it while it reads.
     unbounded = pdfminer.pdftypes.zlib
     pdfminer.pdftypes.zlib = _BoundedZlib(path)  # type: ignore[assignment]
@@ -287,8 +294,8 @@ class _BoundedDecompressor:
 
 
 def _too_large(path: Path) -> DocumentError:
-    return DocumentError(f"{path}: a part of this PDF unpacks to more than {MAX_STREAM_BYTES // 2**20} MB "
-                         "(a PDF bomb?); refused")
+    return DocumentError(_("{path}: a part of this PDF unpacks to more than {limit} MB "
+                           "(a PDF bomb?); refused").format(path=path, limit=MAX_STREAM_BYTES // 2**20))
 
 
 def _read_pdf_stream(path: Path, stream) -> Document:  # type: ignore[no-untyped-def]
@@ -299,8 +306,9 @@ def _read_pdf_stream(path: Path, stream) -> Document:  # type: ignore[no-untyped
     document = _open_pdf(path, stream)
     total = _page_count(path, document)
     if total > MAX_PAGES:
-        raise DocumentError(f"{path}: {total} pages; refcli reads at most {MAX_PAGES} pages of one document "
-                            "(an RC, a CCTP, an avis): give those files, not the whole DCE")
+        raise DocumentError(_("{path}: {total} pages; refcli reads at most {MAX_PAGES} pages of one document "
+                            "(an RC, a CCTP, an avis): give those files, not the whole DCE").format(
+                                path=path, total=total, MAX_PAGES=MAX_PAGES))
     manager = PDFResourceManager(caching=True)
     device = PDFPageAggregator(manager, laparams=LAParams())
     interpreter = PDFPageInterpreter(manager, device)
@@ -316,8 +324,8 @@ def _read_pdf_stream(path: Path, stream) -> Document:  # type: ignore[no-untyped
             progress(total, total)  # done, or given up: the bar goes
     characters = sum(len(line[2]) for page in pages for line in page)
     if characters < MIN_TEXT_CHARACTERS:
-        raise DocumentError(f"{path}: no text in this PDF (a scan?): it needs OCR first, e.g. "
-                            "'ocrmypdf in.pdf out.pdf', then read out.pdf")
+        raise DocumentError(_("{path}: no text in this PDF (a scan?): it needs OCR first, e.g. "
+                            "'ocrmypdf in.pdf out.pdf', then read out.pdf").format(path=path))
     margins = _repeated_margins(pages)
     paragraphs: list[Paragraph] = []
     for number, lines in enumerate(pages, start=1):
@@ -342,8 +350,9 @@ def _layouts(path: Path, document, interpreter, device):  # type: ignore[no-unty
         if not type(error).__module__.startswith(("pdfminer", "zlib", "struct")) and \
                 not isinstance(error, ValueError | KeyError | TypeError | IndexError | AssertionError):
             raise
-        raise DocumentError(f"{path}: a damaged PDF (page {max(number, 1)}: {type(error).__name__}); "
-                            "export it as PDF again") from None
+        raise DocumentError(_("{path}: a damaged PDF (page {page}: {error}); "
+                              "export it as PDF again").format(path=path, page=max(number, 1),
+                                                               error=type(error).__name__)) from None
 
 
 def _open_pdf(path: Path, stream):  # type: ignore[no-untyped-def]
@@ -353,15 +362,16 @@ def _open_pdf(path: Path, stream):  # type: ignore[no-untyped-def]
     try:
         return PDFDocument(PDFParser(stream))
     except (PDFPasswordIncorrect, PDFEncryptionError):
-        raise DocumentError(f"{path}: the PDF is encrypted (it needs a password); ask the buyer for an open copy "
-                            "or print it to PDF") from None
+        raise DocumentError(_("{path}: the PDF is encrypted (it needs a password); ask the buyer for an open copy "
+                            "or print it to PDF").format(path=path)) from None
     except Exception as error:
         if type(error).__module__.startswith("pdfminer") or isinstance(error, ValueError | KeyError | TypeError):
             if "password" in str(error).casefold() or "encrypt" in str(error).casefold():
-                raise DocumentError(f"{path}: the PDF is encrypted (it needs a password); ask the buyer for an open "
-                                    "copy or print it to PDF") from None
-            raise DocumentError(f"{path}: a damaged PDF ({type(error).__name__}: {error}); "
-                                "export it as PDF again") from None
+                raise DocumentError(_("{path}: the PDF is encrypted (it needs a password); ask the buyer for an open "
+                                    "copy or print it to PDF").format(path=path)) from None
+            raise DocumentError(_("{path}: a damaged PDF ({kind}: {error}); "
+                                  "export it as PDF again").format(path=path, kind=type(error).__name__,
+                                                                   error=error)) from None
         raise
 
 
@@ -373,7 +383,8 @@ def _page_count(path: Path, document) -> int:  # type: ignore[no-untyped-def]
         return int(count)
     except Exception as error:
         if isinstance(error, KeyError | TypeError | ValueError) or type(error).__module__.startswith("pdfminer"):
-            raise DocumentError(f"{path}: a damaged PDF (no page tree); export it as PDF again") from None
+            raise DocumentError(_("{path}: a damaged PDF (no page tree); export it as PDF again").format(
+                path=path)) from None
         raise
 
 
@@ -549,7 +560,7 @@ def _starts_heading(line: str) -> bool:
 # -- Word ----------------------------------------------------------------------------------------------------
 
 
-def check_zip(path: Path, what: str = "Word document") -> None:
+def check_zip(path: Path, what: str = N_("Word document")) -> None:
     """Refuse a zip whose entries unpack to too much (a zip bomb) before anything reads it."""
     import zipfile
 
@@ -557,17 +568,21 @@ def check_zip(path: Path, what: str = "Word document") -> None:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise DocumentError(f"{path}: not a readable {what} (.docx): {error}") from None
+        raise DocumentError(_("{path}: not a readable {what} (.docx): {error}").format(path=path, what=_(what),
+                                                                                      error=error)) from None
     if len(entries) > MAX_ZIP_ENTRIES:
-        raise DocumentError(f"{path}: a {what} of {len(entries)} parts, too many to be a real one; refused")
+        raise DocumentError(_("{path}: a {what} of {count} parts, too many to be a real one; refused").format(
+            path=path, what=_(what), count=len(entries)))
     markup = sum(entry.file_size for entry in entries if entry.filename.endswith((".xml", ".rels")))
     if markup > MAX_MARKUP_BYTES:
-        raise DocumentError(f"{path}: its text unpacks to {markup // 2**20} MB (a zip bomb?), more than "
-                            f"{MAX_MARKUP_BYTES // 2**20} MB; refused")
+        raise DocumentError(_("{path}: its text unpacks to {size} MB (a zip bomb?), more than "
+                              "{limit} MB; refused").format(path=path, size=markup // 2**20,
+                                                            limit=MAX_MARKUP_BYTES // 2**20))
     unpacked = sum(entry.file_size for entry in entries)
     if unpacked > MAX_UNPACKED_BYTES:
-        raise DocumentError(f"{path}: unpacks to {unpacked // 2**20} MB (a zip bomb?), more than "
-                            f"{MAX_UNPACKED_BYTES // 2**20} MB; refused")
+        raise DocumentError(_("{path}: unpacks to {size} MB (a zip bomb?), more than "
+                              "{limit} MB; refused").format(path=path, size=unpacked // 2**20,
+                                                            limit=MAX_UNPACKED_BYTES // 2**20))
 
 
 def open_word(path: Path, error_class: type[Exception] = DocumentError):  # type: ignore[no-untyped-def]
@@ -584,10 +599,12 @@ def open_word(path: Path, error_class: type[Exception] = DocumentError):  # type
     try:
         return open_document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise error_class(f"{path}: not a readable Word document (.docx): {error}") from None
+        raise error_class(_("{path}: not a readable Word document (.docx): {error}")
+                          .format(path=path, error=error)) from None
     except Exception as error:  # lxml raises its own syntax errors on a corrupt part
         if type(error).__module__.startswith("lxml"):
-            raise error_class(f"{path}: not a readable Word document (.docx): {error}") from None
+            raise error_class(_("{path}: not a readable Word document (.docx): {error}")
+                              .format(path=path, error=error)) from None
         raise
 
 

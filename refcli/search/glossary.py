@@ -11,6 +11,7 @@ from pathlib import Path
 
 from refcli.errors import UserError
 from refcli.frozen import frozen
+from refcli.i18n import _
 from refcli.search.text import tokens
 
 FILE_NAME = "glossary.toml"
@@ -134,7 +135,7 @@ def find_glossary_file(data_folder: Path | None) -> Path:
     """Return the glossary beside the library folder, else the one shipped with refcli."""
     from refcli.records.vocabulary import find_data_file
 
-    return find_data_file(FILE_NAME, data_folder, "glossary of the trade")
+    return find_data_file(FILE_NAME, data_folder, _("glossary of the trade"))
 
 
 def load_glossary(data_folder: Path | None = None, path: Path | None = None) -> Glossary:
@@ -150,7 +151,7 @@ def load_glossary(data_folder: Path | None = None, path: Path | None = None) -> 
         key = None
     found = _LOADED.get(key) if key else None
     if found is None:
-        found = parse_glossary(read_data_file(path, "the glossary"), path)
+        found = parse_glossary(read_data_file(path, _("the glossary")), path)
         if key:
             _LOADED[key] = found
     return found
@@ -163,31 +164,33 @@ def parse_glossary(table: dict, path: Path) -> Glossary:
     """Check a glossary table read from path and build the Glossary."""
     unknown = set(table) - {"acronyms", "synonyms", "ambiguous", "boilerplate", "concepts"}
     if unknown:
-        raise UserError(f"{path}: {sorted(unknown)[0]}: unknown key "
-                        "(expected acronyms, synonyms, ambiguous, boilerplate, concepts)")
+        raise UserError(_("{path}: {key}: unknown key "
+                          "(expected acronyms, synonyms, ambiguous, boilerplate, concepts)").format(
+                              path=path, key=sorted(unknown)[0]))
     groups: list[tuple[str, ...]] = []
     acronyms = table.get("acronyms", {})
     if not isinstance(acronyms, dict):
-        raise UserError(f"{path}: acronyms: expected a table of ACRONYM = [expansions]")
+        raise UserError(_("{path}: acronyms: expected a table of ACRONYM = [expansions]").format(path=path))
     for acronym, expansions in acronyms.items():
         groups.append((acronym, *_strings(expansions, f"{path}: acronyms.{acronym}")))
     synonyms = table.get("synonyms", [])
     if not isinstance(synonyms, list):
-        raise UserError(f"{path}: synonyms: expected [[synonyms]] tables with terms = [...]")
+        raise UserError(_("{path}: synonyms: expected [[synonyms]] tables with terms = [...]").format(path=path))
     for number, entry in enumerate(synonyms):
         where = f"{path}: synonyms[{number}]"
         if not isinstance(entry, dict) or set(entry) != {"terms"}:
-            raise UserError(f"{where}: expected a table with one key, terms = [...]")
+            raise UserError(_("{where}: expected a table with one key, terms = [...]").format(where=where))
         terms = _strings(entry["terms"], f"{where}.terms")
         if len(terms) < 2:
-            raise UserError(f"{where}.terms: a synonym group needs at least two terms")
+            raise UserError(_("{where}.terms: a synonym group needs at least two terms").format(where=where))
         groups.append(terms)
     ambiguities = _ambiguities(table.get("ambiguous", {}), path)
     for group in groups:
         for member in group:
             if glossary_key(member) in ambiguities:
-                raise UserError(f"{path}: ambiguous.{member}: an ambiguous term cannot be in an acronym "
-                                "entry or a synonym group (it would be expanded blindly)")
+                raise UserError(_("{path}: ambiguous.{member}: an ambiguous term cannot be in an acronym "
+                                "entry or a synonym group (it would be expanded blindly)").format(path=path,
+                                                                                                  member=member))
     boilerplate = table.get("boilerplate", [])
     items = _strings(boilerplate, f"{path}: boilerplate") if boilerplate else ()
     words = [word for item in items for word in tokens(item)]
@@ -198,28 +201,31 @@ def _concepts(entries: object, path: Path) -> tuple[Concept, ...]:
     from refcli.search.text import stems
 
     if not isinstance(entries, list):
-        raise UserError(f"{path}: concepts: expected [[concepts]] tables with name, kind and terms")
+        raise UserError(_("{path}: concepts: expected [[concepts]] tables with name, kind and terms").format(path=path))
     found = []
     names: set[str] = set()
     for number, entry in enumerate(entries):
         where = f"{path}: concepts[{number}]"
         if not isinstance(entry, dict):
-            raise UserError(f"{where}: expected a table with name, kind and terms")
+            raise UserError(_("{where}: expected a table with name, kind and terms").format(where=where))
         unknown = set(entry) - {"name", "kind", "terms", "generic"}
         if unknown:
-            raise UserError(f"{where}.{sorted(unknown)[0]}: unknown key (expected name, kind, terms, generic)")
+            raise UserError(_("{where}.{key}: unknown key (expected name, kind, terms, generic)").format(
+                where=where, key=sorted(unknown)[0]))
         generic = entry.get("generic", False)
         if not isinstance(generic, bool):
-            raise UserError(f"{where}.generic: expected true or false")
+            raise UserError(_("{where}.generic: expected true or false").format(where=where))
         name = entry.get("name")
         if not isinstance(name, str) or not name.strip():
-            raise UserError(f"{where}.name: expected a non-empty string")
+            raise UserError(_("{where}.name: expected a non-empty string").format(where=where))
         if name in names:
-            raise UserError(f"{where}.name: {name!r} is already the name of another concept")
+            raise UserError(_("{where}.name: {name!r} is already the name of another concept")
+                            .format(where=where, name=name))
         names.add(name)
         kind = entry.get("kind")
         if kind not in CONCEPT_KINDS:
-            raise UserError(f"{where}.kind: expected one of {', '.join(CONCEPT_KINDS)}, got {kind!r}")
+            raise UserError(_("{where}.kind: expected one of {kinds}, got {kind!r}").format(
+                where=where, kinds=", ".join(CONCEPT_KINDS), kind=kind))
         terms = _strings(entry.get("terms"), f"{where}.terms")
         found.append(Concept(name, kind, terms, tuple(tuple(stems(term)) for term in terms), generic))
     return tuple(found)
@@ -227,27 +233,32 @@ def _concepts(entries: object, path: Path) -> tuple[Concept, ...]:
 
 def _strings(value: object, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not value:
-        raise UserError(f"{where}: expected a non-empty list of strings")
+        raise UserError(_("{where}: expected a non-empty list of strings").format(where=where))
     for item in value:
         if not isinstance(item, str) or not tokens(item):
-            raise UserError(f"{where}: {item!r}: expected a string with at least one word")
+            raise UserError(_("{where}: {item!r}: expected a string with at least one word")
+                            .format(where=where, item=item))
     return tuple(value)
 
 
 def _ambiguities(table: object, path: Path) -> dict[str, Ambiguity]:
     if not isinstance(table, dict):
-        raise UserError(f"{path}: ambiguous: expected a table of TERM = {{ match = ..., senses = [...] }}")
+        raise UserError(_("{path}: ambiguous: expected a table of TERM = {{ match = ..., senses = [...] }}")
+                        .format(path=path))
     found = {}
     for term, entry in table.items():
         where = f"{path}: ambiguous.{term}"
         if not isinstance(entry, dict):
-            raise UserError(f"{where}: expected {{ match = \"none\" or \"literal\", senses = [...] }}")
+            raise UserError(_("{where}: expected {{ match = \"none\" or \"literal\", senses = [...] }}")
+                            .format(where=where))
         unknown = set(entry) - {"match", "senses"}
         if unknown:
-            raise UserError(f"{where}.{sorted(unknown)[0]}: unknown key (expected match, senses)")
+            raise UserError(_("{where}.{key}: unknown key (expected match, senses)").format(
+                where=where, key=sorted(unknown)[0]))
         match = entry.get("match")
         if match not in MATCH_MODES:
-            raise UserError(f"{where}.match: expected \"none\" or \"literal\", got {match!r}")
+            raise UserError(_("{where}.match: expected \"none\" or \"literal\", got {match!r}")
+                            .format(where=where, match=match))
         senses = _strings(entry.get("senses"), f"{where}.senses")
         found[glossary_key(term)] = Ambiguity(term, match, senses)
     return found

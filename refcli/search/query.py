@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from refcli.errors import UserError, closest
 from refcli.frozen import frozen
+from refcli.i18n import N_, _
 from refcli.records.load import parse_toml
 from refcli.records.model import CLIENT_KINDS
 from refcli.search.text import REPLACEMENT, stem, tokens
@@ -183,16 +184,16 @@ def build_query(
 
     if not terms and not wanted:
         detail = f" ({'; '.join(notes)})" if notes else ""
-        raise UserError("query: nothing to search for; give keywords, --text, --tender-text, --tender "
-                        f"or --competency{detail}")
+        raise UserError(_("query: nothing to search for; give keywords, --text, --tender-text, --tender "
+                        "or --competency{detail}").format(detail=detail))
     window_since = _window(since, years, tender, year)
     kind = client_kind if client_kind is not None else (tender.client_kind if tender else None)
     if kind is not None and kind not in CLIENT_KINDS:
-        raise UserError(f"--client: {kind!r}: expected public or private")
+        raise UserError(_("--client: {kind!r}: expected public or private").format(kind=kind))
     if limit is None:
         limit = tender.references if tender and tender.references else DEFAULT_LIMIT
     if limit < 1:
-        raise UserError(f"--limit: must be 1 or more, got {limit}")
+        raise UserError(_("--limit: must be 1 or more, got {limit}").format(limit=limit))
     return Query(tuple(terms.values()), wanted, window_since, kind, limit, tuple(notes), tender,
                  find_concepts(texts, glossary), glossary.concepts)
 
@@ -220,31 +221,33 @@ def _contains(sequence: list[str], key: tuple[str, ...]) -> bool:
 
 def _window(since: int | None, years: int | None, tender: Tender | None, year: int) -> int | None:
     if since is not None and years is not None:
-        raise UserError("--since/--years: give one or the other, not both")
+        raise UserError(_("--since/--years: give one or the other, not both"))
     origin = "--since" if since is not None else "--years" if years is not None else None
     if origin is None and tender is not None and (tender.since is not None or tender.years is not None):
         since, years = tender.since, tender.years
         origin = f"{tender.source or 'tender'}: window.{'since' if since is not None else 'years'}"
     if years is not None:
         if years < 1:
-            raise UserError(f"{origin}: must be 1 or more, got {years}")
+            raise UserError(_("{origin}: must be 1 or more, got {years}").format(origin=origin, years=years))
         reference = tender.date.year if tender is not None and tender.date is not None else year
         since = reference - years
     if since is not None and since > year:
-        raise UserError(f"{origin}: the window starts in {since}, in the future (this year is {year})")
+        raise UserError(_("{origin}: the window starts in {since}, in the future (this year is {year})")
+                        .format(origin=origin, since=since, year=year))
     return since
 
 
 def _level(vocabulary: Vocabulary, level: object, where: str) -> int:
     top = vocabulary.max_level
     if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= top:
-        raise UserError(f"{where}: minimum level must be a whole number from 1 to {top}, got {level!r}")
+        raise UserError(_("{where}: minimum level must be a whole number from 1 to {top}, got {level!r}")
+                        .format(where=where, top=top, level=level))
     return level
 
 
 def resolve_competency(vocabulary: Vocabulary, name: str, where: str) -> str:
     """Return the component id a name, label or alias designates; else a UserError with a suggestion."""
-    return vocabulary.require(name, f"{where}: {name!r}", what="competency")
+    return vocabulary.require(name, f"{where}: {name!r}", what=N_("competency"))
 
 
 def _terms_from_keyword(keyword: str, origin: str, glossary: Glossary, notes: list[str],
@@ -254,7 +257,8 @@ def _terms_from_keyword(keyword: str, origin: str, glossary: Glossary, notes: li
         return []
     ambiguity = glossary.ambiguity(keyword)
     if ambiguity is not None and ambiguity.match == "none":
-        notes.append(f"{keyword!r} left out: ambiguous ({' / '.join(ambiguity.senses)}); write the sense out")
+        notes.append(_("{keyword!r} left out: ambiguous ({senses}); write the sense out").format(
+            keyword=keyword, senses=" / ".join(ambiguity.senses)))
         return []
     term = _term(keyword, words, origin, glossary, literal=ambiguity is not None, scattered=True)
     return [term if typed else replace(term, typed=False)]
@@ -348,15 +352,17 @@ def load_tender(path: Path) -> Tender:
         _refuse_document(path, data)
         table = parse_toml(data.decode("utf-8-sig"))
     except OSError as error:
-        raise UserError(f"{path}: cannot read the tender file: {error.strerror or error}") from None
+        raise UserError(_("{path}: cannot read the tender file: {reason}").format(
+            path=path, reason=error.strerror or error)) from None
     except UnicodeDecodeError as error:
-        raise UserError(f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8") from None
+        raise UserError(_("{path}: not UTF-8 text (byte {start}); save it as UTF-8")
+                        .format(path=path, start=error.start)) from None
     except ValueError as error:  # tomllib.TOMLDecodeError
         if path.suffix.casefold() in (".txt", ".md"):
-            raise UserError(f"{path}: this is a text file, not a tender file (TOML): search its text with "
-                            f"--tender-text, or draft a tender file with 'refcli tender read {path} --out "
-                            "tender.toml'") from None
-        raise UserError(f"{path}: TOML syntax error: {error}") from None
+            raise UserError(_("{path}: this is a text file, not a tender file (TOML): search its text with "
+                            "--tender-text, or draft a tender file with 'refcli tender read {path} --out "
+                            "tender.toml'").format(path=path)) from None
+        raise UserError(_("{path}: TOML syntax error: {error}").format(path=path, error=error)) from None
     return parse_tender(table, path)
 
 
@@ -366,8 +372,9 @@ def _refuse_document(path: Path, data: bytes) -> None:
 
     kind = describe_file(path, data[:8])
     if kind is not None:
-        raise UserError(f"{path}: this is {kind}, not a tender file (TOML): draft one with "
-                        f"'refcli tender read {path} --out tender.toml', or search its text with --tender-text")
+        raise UserError(_("{path}: this is {kind}, not a tender file (TOML): draft one with "
+                        "'refcli tender read {path} --out tender.toml', or search its text with --tender-text")
+                        .format(path=path, kind=_(kind)))
 
 
 def parse_tender(table: dict, path: Path) -> Tender:
@@ -375,51 +382,56 @@ def parse_tender(table: dict, path: Path) -> Tender:
     for key in table:
         if key not in TENDER_KEYS:
             best = closest(key, list(TENDER_KEYS))
-            hint = f"; did you mean {best!r}?" if best else f" (expected one of {', '.join(TENDER_KEYS)})"
-            raise UserError(f"{path}: {key}: unknown key{hint}")
+            hint = (_("; did you mean {name!r}?").format(name=best) if best else
+                    _(" (expected one of {keys})").format(keys=", ".join(TENDER_KEYS)))
+            raise UserError(_("{path}: {key}: unknown key{hint}").format(path=path, key=key, hint=hint))
 
     def text(key: str) -> str | None:
         value = table.get(key)
         if value is not None and (not isinstance(value, str) or not value.strip()):
-            raise UserError(f"{path}: {key}: expected a non-empty string")
+            raise UserError(_("{path}: {key}: expected a non-empty string").format(path=path, key=key))
         return value
 
     def whole(value: object, key: str) -> int | None:
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-            raise UserError(f"{path}: {key}: expected a whole number, 1 or more, got {value!r}")
+            raise UserError(_("{path}: {key}: expected a whole number, 1 or more, got {value!r}")
+                            .format(path=path, key=key, value=value))
         return value
 
     date = table.get("date")
     if date is not None and (not isinstance(date, datetime.date) or isinstance(date, datetime.datetime)):
-        raise UserError(f"{path}: date: expected a date like 2026-11-21, got {date!r}")
+        raise UserError(_("{path}: date: expected a date like 2026-11-21, got {date!r}").format(path=path, date=date))
     keywords = table.get("keywords", [])
     if not isinstance(keywords, list) or not all(isinstance(item, str) and item.strip() for item in keywords):
-        raise UserError(f"{path}: keywords: expected a list of non-empty strings")
+        raise UserError(_("{path}: keywords: expected a list of non-empty strings").format(path=path))
     competencies = table.get("competencies", {})
     if not isinstance(competencies, dict):
-        raise UserError(f"{path}: competencies: expected a table of competency = minimum level")
+        raise UserError(_("{path}: competencies: expected a table of competency = minimum level").format(path=path))
     for name, level in competencies.items():
         if not isinstance(level, int) or isinstance(level, bool) or level < 1:
-            raise UserError(f"{path}: competencies.{name}: expected a minimum level, a whole number from 1")
+            raise UserError(_("{path}: competencies.{name}: expected a minimum level, a whole number from 1")
+                            .format(path=path, name=name))
     window = table.get("window", {})
     if not isinstance(window, dict):
-        raise UserError(f"{path}: window: expected a table with since = YEAR or years = N")
+        raise UserError(_("{path}: window: expected a table with since = YEAR or years = N").format(path=path))
     unknown = set(window) - {"since", "years"}
     if unknown:
-        raise UserError(f"{path}: window.{sorted(unknown)[0]}: unknown key (expected since or years)")
+        raise UserError(_("{path}: window.{key}: unknown key (expected since or years)").format(
+            path=path, key=sorted(unknown)[0]))
     if len(window) > 1:
-        raise UserError(f"{path}: window: give since or years, not both")
+        raise UserError(_("{path}: window: give since or years, not both").format(path=path))
     client_kind = text("client_kind")
     if client_kind is not None and client_kind not in CLIENT_KINDS:
-        raise UserError(f"{path}: client_kind: expected public or private, got {client_kind!r}")
+        raise UserError(_("{path}: client_kind: expected public or private, got {client_kind!r}")
+                        .format(path=path, client_kind=client_kind))
     illustrations = table.get("require_illustrations", False)
     if not isinstance(illustrations, bool):
-        raise UserError(f"{path}: require_illustrations: expected true or false")
+        raise UserError(_("{path}: require_illustrations: expected true or false").format(path=path))
     body = text("text")
     text_file = text("text_file")
     if text_file is not None:
         if body is not None:
-            raise UserError(f"{path}: text_file: give text or text_file, not both")
+            raise UserError(_("{path}: text_file: give text or text_file, not both").format(path=path))
         body = read_tender_text(path.parent / text_file, f"{path}: text_file:")
     return Tender(
         source=path,

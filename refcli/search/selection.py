@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from refcli.annex.render import Selection
 from refcli.errors import NegativeAnswer, UserError
+from refcli.i18n import _
 from refcli.records.browse import find_mission
 from refcli.records.model import Library, Mission
 
@@ -24,15 +25,15 @@ def parse_ids(text: str) -> list[str]:
 def select_by_ids(library: Library, ids: Sequence[str]) -> list[Selection]:
     """Return the missions of ids, in that order; an unknown id is an error with a "did you mean"."""
     if not ids:
-        raise UserError("--ids: no reference selected; give the ids of the missions, separated by commas")
+        raise UserError(_("--ids: no reference selected; give the ids of the missions, separated by commas"))
     seen: set[str] = set()
     selections = []
     for position, mission_id in enumerate(ids, start=1):
         if mission_id in seen:
-            raise UserError(f"--ids: {mission_id!r} is listed twice")
+            raise UserError(_("--ids: {mission_id!r} is listed twice").format(mission_id=mission_id))
         seen.add(mission_id)
         mission = find_mission(library, mission_id)
-        selections.append(Selection(mission, f"listed in --ids, position {position}"))
+        selections.append(Selection(mission, _("listed in --ids, position {position}").format(position=position)))
     return selections
 
 
@@ -47,24 +48,24 @@ def selections_from_matches(matches: Sequence[Match], library: Library, covering
     """
     selections = []
     for match in matches:
-        parts = [f"score {match.score:.1f}"]
+        parts = [_("score {score:.1f}").format(score=match.score)]
         terms = match.matched_terms()
         if terms:
             shown = ", ".join(terms[:REASON_TERMS])
-            more = f" +{len(terms) - REASON_TERMS} more" if len(terms) > REASON_TERMS else ""
-            parts.append(f"matched {shown}{more}")
+            more = _(" +{count} more").format(count=len(terms) - REASON_TERMS) if len(terms) > REASON_TERMS else ""
+            parts.append(_("matched {terms}").format(terms=shown) + more)
         if match.competencies:
-            parts.append("competencies " + ", ".join(
+            parts.append(_("competencies") + " " + ", ".join(
                 f"{'✓' if item.covered else '✗'} {library.vocabulary.label(item.id)} {item.level}/{item.minimum}"
                 for item in match.competencies))
         if not match.in_window:
-            parts.append("out of window")
+            parts.append(_("out of window"))
         if covering:
-            parts.append("chosen for coverage")
+            parts.append(_("chosen for coverage"))
         # Named to the buyer only when the level is confirmed: an inferred level is no fact (see provenance).
         required = {item.id: item.minimum for item in match.competencies}
         relevance = relevance_sentence(confirmed_coverage(match.mission, required, library))
-        selections.append(Selection(match.mission, "; ".join(parts), relevance=relevance))
+        selections.append(Selection(match.mission, _("; ").join(parts), relevance=relevance))
     return selections
 
 
@@ -74,14 +75,15 @@ def _window_advice(query: Query, outside: Sequence[Mission], missing: int, year:
     older = sorted(outside, key=lambda mission: (-mission.period.end, mission.id))
     if older and missing > 0:
         needed = older[min(missing, len(older)) - 1]
-        advice.append(f"--years {year - needed.period.end} if the buyer accepts older references")
-    advice.append("--allow-outside-window to take them anyway (the stderr summary says so)")
-    advice.append(f"or add reference(s) ending in {query.since} or later to the library")
-    return "; ".join(advice)
+        advice.append(_("--years {years} if the buyer accepts older references").format(
+            years=year - needed.period.end))
+    advice.append(_("--allow-outside-window to take them anyway (the stderr summary says so)"))
+    advice.append(_("or add reference(s) ending in {since} or later to the library").format(since=query.since))
+    return _("; ").join(advice)
 
 
 def _outside_text(missions: Sequence[Mission]) -> str:
-    return ", ".join(f"{mission.id} (ended {mission.period.end})" for mission in missions)
+    return ", ".join(_("{id} (ended {year})").format(id=mission.id, year=mission.period.end) for mission in missions)
 
 
 def choose_within_rules(candidates: Sequence[Match], query: Query, cover: bool, count_asked: bool,
@@ -102,12 +104,14 @@ def choose_within_rules(candidates: Sequence[Match], query: Query, cover: bool, 
     outside = [match.mission for match in candidates if not match.in_window]
     if (count_asked and len(inside) < query.limit) or (not inside and outside):
         missing = query.limit - len(inside) if count_asked else 1
-        found = ", ".join(match.id for match in inside) or "none"
-        kind = f" for {query.client_kind} clients" if query.client_kind else ""
+        found = ", ".join(match.id for match in inside) or _("none")
+        kind = _(" for {kind} clients").format(kind=_(query.client_kind)) if query.client_kind else ""
         raise NegativeAnswer(
-            f"build-bid: the tender asks for {query.limit} reference(s){kind} that ended in {query.since} or later "
-            f"(or are ongoing); {len(inside)} qualify ({found}); outside the window: {_outside_text(outside)}; "
-            f"nothing written. To fix: {_window_advice(query, outside, missing, year)}")
+            _("build-bid: the tender asks for {count} reference(s){kind} that ended in {since} or later "
+              "(or are ongoing); {qualify} qualify ({found}); outside the window: {outside}; "
+              "nothing written. To fix: {advice}").format(
+                count=query.limit, kind=kind, since=query.since, qualify=len(inside), found=found,
+                outside=_outside_text(outside), advice=_window_advice(query, outside, missing, year)))
     return choose_matches(inside, query, cover), []
 
 
@@ -121,8 +125,9 @@ def check_ids_within_rules(selections: Sequence[Selection], query: Query | None,
     if query.client_kind is not None:
         other = [mission.id for mission in missions if mission.client.kind != query.client_kind]
         if other:
-            raise NegativeAnswer(f"build-bid: --ids: the tender asks for {query.client_kind} clients; not one: "
-                                 f"{', '.join(other)}; nothing written. To fix: leave them out of --ids")
+            raise NegativeAnswer(_("build-bid: --ids: the tender asks for {kind} clients; not one: "
+                                   "{ids}; nothing written. To fix: leave them out of --ids").format(
+                                       kind=_(query.client_kind), ids=", ".join(other)))
     if query.since is None:
         return []
     from refcli.search.check import in_window
@@ -130,8 +135,10 @@ def check_ids_within_rules(selections: Sequence[Selection], query: Query | None,
     outside = [mission for mission in missions if not in_window(mission, query.since)]
     if outside and not allow_outside_window:
         raise NegativeAnswer(
-            f"build-bid: --ids: outside the window (ended before {query.since}): {_outside_text(outside)}; "
-            f"nothing written. To fix: leave them out of --ids, {_window_advice(query, outside, len(outside), year)}")
+            _("build-bid: --ids: outside the window (ended before {since}): {outside}; "
+              "nothing written. To fix: leave them out of --ids, {advice}").format(
+                since=query.since, outside=_outside_text(outside),
+                advice=_window_advice(query, outside, len(outside), year)))
     return outside
 
 
@@ -156,6 +163,7 @@ def selections_from_record(record: SelectionRecord, library: Library) -> list[Se
     """The references of a selection record, in its order, with the relevance sentence the annex printed."""
     competencies = record.options.get("competencies") or {}
     selections = select_by_ids(library, [reference.id for reference in record.references])
-    return [Selection(selection.mission, f"recorded in {record.path}, position {number}",
+    return [Selection(selection.mission, _("recorded in {path}, position {number}").format(path=record.path,
+                                                                                          number=number),
                       relevance=relevance_sentence(confirmed_coverage(selection.mission, competencies, library)))
             for number, selection in enumerate(selections, start=1)]

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from refcli.errors import UserError
+from refcli.i18n import _
 from refcli.search.documents import Document, DocumentError, Paragraph, check_suffix, read_document
 
 if TYPE_CHECKING:
@@ -185,13 +186,14 @@ def selection_of(path: Path, where: str) -> Selection:
         check_suffix(path)
         status = path.stat()
     except DocumentError as error:
-        raise UserError(f"{where} {error}") from None
+        raise UserError(_("{where} {error}").format(where=where, error=error)) from None
     except OSError as error:
-        raise UserError(f"{where} {path}: cannot read the file: {error.strerror or error}") from None
+        raise UserError(_("{where} {path}: cannot read the file: {reason}").format(
+            where=where, path=path, reason=error.strerror or error)) from None
     try:
         return _selection_of(path, (status.st_mtime_ns, status.st_size))
     except DocumentError as error:
-        raise UserError(f"{where} {error}") from None
+        raise UserError(_("{where} {error}").format(where=where, error=error)) from None
 
 
 def tender_text_of(path: Path, where: str) -> str:
@@ -202,11 +204,12 @@ def tender_text_of(path: Path, where: str) -> str:
 def explain_selection(selection: Selection) -> list[str]:
     """Lines for --explain: which sections were searched and which were left out."""
     if selection.whole:
-        return ["the whole text was searched (no section of a consultation's rules recognised)"]
+        return [_("the whole text was searched (no section of a consultation's rules recognised)")]
     used = [f"{section.title} ({section.file} p. {section.page})" for section in selection.sections if section.used]
     left = [f"{section.title} ({section.kind})" for section in selection.sections
             if not section.used and not section.title.startswith("(")]
-    return [f"searched: {'; '.join(used) or 'nothing'}", f"left out: {'; '.join(left) or 'nothing'}"]
+    return [_("searched: {sections}").format(sections="; ".join(used) or _("nothing")),
+            _("left out: {sections}").format(sections="; ".join(left) or _("nothing"))]
 
 
 # -- evidence -----------------------------------------------------------------------------------------------
@@ -220,8 +223,9 @@ class Evidence:
 
     def quote(self) -> str:
         sentence = self.sentence if len(self.sentence) <= QUOTE_LENGTH else self.sentence[:QUOTE_LENGTH - 1] + "…"
-        where = f"{self.file}, page {self.page}" if self.page else f"{self.file}, header or footer"
-        return f"{where}: « {sentence} »"
+        where = (_("{file}, page {page}") if self.page else _("{file}, header or footer")).format(file=self.file,
+                                                                                              page=self.page)
+        return _("{where}: « {sentence} »").format(where=where, sentence=sentence)
 
     def as_json(self) -> dict[str, Any]:
         return {"file": self.file, "page": self.page, "sentence": self.sentence}
@@ -404,9 +408,9 @@ def _find_object(sentences: list[Sentence], selection: Selection) -> Finding:
         section = sentence.section
         if section is not None and section.kind == "mission" and "objet" in match_form(section.title):
             return Finding("title", _title(sentence.text), sentence.evidence,
-                           "the first sentence of the section on the object")
-    return Finding("title", note="no sentence states the object (\"la présente consultation a pour objet…\", "
-                                 "\"Objet du marché :\"); write it here")
+                           _("the first sentence of the section on the object"))
+    return Finding("title", note=_("no sentence states the object (\"la présente consultation a pour objet…\", "
+                                   "\"Objet du marché :\"); write it here"))
 
 
 def _title(text: str) -> str:
@@ -433,7 +437,7 @@ def _find_buyer(sentences: list[Sentence], documents: list[Document]) -> Finding
             name = rest[: end.start()].strip(" «»\"") if end else rest.strip()
             if len(name) >= 3:
                 return Finding("buyer", name, sentence.evidence)
-    return Finding("buyer", note="no sentence names the pouvoir adjudicateur or the acheteur; write it here")
+    return Finding("buyer", note=_("no sentence names the pouvoir adjudicateur or the acheteur; write it here"))
 
 
 def _parse_date(folded: str, start: int) -> tuple[datetime.date, str] | None:
@@ -491,14 +495,14 @@ def _find_deadline(sentences: list[Sentence]) -> Finding:
                 joined = f"{sentence.text} {following.text}"
                 sentence = Sentence(joined, "", Evidence(sentence.evidence.file, sentence.evidence.page, joined), None)
             date, time = parsed
-            note = f"the deadline for {'offers' if expression is _DEADLINE else 'applications'}" + \
-                (f", at {time}" if time else "")
+            note = (_("the deadline for offers") if expression is _DEADLINE else _("the deadline for applications")) \
+                + (_(", at {time}").format(time=time) if time else "")
             finding = Finding("date", date, sentence.evidence, note)
             if expression is _DEADLINE:
                 return finding
             fallback = fallback or finding
-    return fallback or Finding("date", note="no sentence gives the date limite de remise des offres; write it "
-                                            "here (window.years counts back from its year)")
+    return fallback or Finding("date", note=_("no sentence gives the date limite de remise des offres; write it "
+                                              "here (window.years counts back from its year)"))
 
 
 def _find_count(sentences: list[Sentence]) -> Finding:
@@ -511,9 +515,9 @@ def _find_count(sentences: list[Sentence]) -> Finding:
             count = max(numbers)
             if count < 1 or count > 20:
                 continue
-            note = "a range: the most the buyer takes" if len(numbers) > 1 else ""
+            note = _("a range: the most the buyer takes") if len(numbers) > 1 else ""
             return Finding("references", count, sentence.evidence, note)
-    return Finding("references", note="no sentence says how many references the buyer wants")
+    return Finding("references", note=_("no sentence says how many references the buyer wants"))
 
 
 def _find_window(sentences: list[Sentence]) -> Finding:
@@ -541,17 +545,18 @@ def _find_window(sentences: list[Sentence]) -> Finding:
             else:
                 if _ARRETE.search(folded) and _ARRETE_SERVICES.search(folded):
                     found.append(Finding("window", {"years": 3}, sentence.evidence,
-                                         "the arrêté du 22 mars 2019 it cites asks for the principal services of "
-                                         "the last three years"))
+                                         _("the arrêté du 22 mars 2019 it cites asks for the principal services "
+                                           "of the last three years")))
     values = {tuple(finding.value.items()) for finding in found}
     if len(values) == 1:
         return found[0]
     if len(values) > 1:
         stated = "; ".join(f"{key} = {value} ({finding.evidence.file} p. {finding.evidence.page})"
                            for finding in found for key, value in finding.value.items())
-        return Finding("window", note=f"the documents state several windows ({stated}); choose one")
-    return Finding("window", note="no sentence states a window for the references (\"au cours des trois "
-                                  "dernières années\", \"depuis 2021\"); none is assumed")
+        return Finding("window", note=_("the documents state several windows ({stated}); choose one").format(
+            stated=stated))
+    return Finding("window", note=_("no sentence states a window for the references (\"au cours des trois "
+                                    "dernières années\", \"depuis 2021\"); none is assumed"))
 
 
 def _find_client_kind(sentences: list[Sentence]) -> Finding:
@@ -562,7 +567,7 @@ def _find_client_kind(sentences: list[Sentence]) -> Finding:
         for kind, expression in _CLIENT.items():
             if expression.search(folded):
                 return Finding("client_kind", kind, sentence.evidence)
-    return Finding("client_kind", note="no sentence restricts the references to public (or private) clients")
+    return Finding("client_kind", note=_("no sentence restricts the references to public (or private) clients"))
 
 
 def _find_lots(sentences: list[Sentence]) -> list[tuple[str, str, Evidence]]:
@@ -633,7 +638,7 @@ def _find_competencies(sentences: list[Sentence], selection: Selection, vocabula
                 continue  # an acronym counts written in capitals only
             if " " + " ".join(name_words) + " " in joined:
                 found[component_id] = Finding(component_id, 1, sentence.evidence,
-                                              f"named as {name!r}")
+                                              _("named as {name!r}").format(name=name))
     order = {component_id: number for number, component_id in enumerate(vocabulary.ids())}
     return dict(sorted(found.items(), key=lambda item: order[item[0]]))
 
@@ -657,12 +662,13 @@ def _toml_value(key: str, value: Any, multiline: bool = False) -> str:
 
 def render_draft(reading: TenderReading, vocabulary: Vocabulary, out: Path | None = None) -> str:
     """The draft tender file: each value under the sentence it came from; what was not found, commented out."""
-    files = ", ".join(f"{document.path.name} ({document.format}, {document.pages} page(s))"
+    files = ", ".join(_("{name} ({format}, {pages} page(s))").format(name=document.path.name, format=document.format,
+                                                                     pages=document.pages)
                       for document in reading.documents)
     lines = [
-        f"# Draft tender file, read by `refcli tender read` from {files}.",
-        "# Check each value against the sentence quoted above it; uncomment and fill in what was not found.",
-        f"# Then: refcli check --tender {out.name if out else 'tender.toml'}",
+        _("# Draft tender file, read by `refcli tender read` from {files}.").format(files=files),
+        _("# Check each value against the sentence quoted above it; uncomment and fill in what was not found."),
+        _("# Then: refcli check --tender {file}").format(file=out.name if out else "tender.toml"),
         "",
     ]
 
@@ -673,7 +679,7 @@ def render_draft(reading: TenderReading, vocabulary: Vocabulary, out: Path | Non
                 lines.append(_comment(finding.note))
             lines.append(_toml_value(key, finding.value))
         else:
-            lines.append(_comment(f"{key}: not found: {finding.note}"))
+            lines.append(_comment(_("{key}: not found: {note}").format(key=key, note=finding.note)))
             lines.append(f"# {example}")
         lines.append("")
 
@@ -681,37 +687,39 @@ def render_draft(reading: TenderReading, vocabulary: Vocabulary, out: Path | Non
     field_lines(findings["title"], "title", 'title = "..."')
     field_lines(findings["buyer"], "buyer", 'buyer = "..."')
     field_lines(findings["date"], "date", "date = 2027-01-31")
-    lines.append("# keywords: editorial; add the phrases the buyer insists on, e.g.")
+    lines.append(_("# keywords: editorial; add the phrases the buyer insists on, e.g."))
     lines.append('# keywords = ["maison du projet", "conseils citoyens"]')
     lines.append("")
     field_lines(findings["references"], "references", "references = 3")
     field_lines(findings["client_kind"], "client_kind", 'client_kind = "public"')
-    lines.append("# require_illustrations: RCs rarely say it; true makes `refcli check` fail on a reference "
-                 "without an illustration")
+    lines.append(_("# require_illustrations: RCs rarely say it; true makes `refcli check` fail on a reference "
+                   "without an illustration"))
     lines.append("# require_illustrations = false")
     lines.append("")
     if reading.lots:
         if reading.lots[0][0]:
-            lines.append(f"# lots: {len(reading.lots)} (a tender file describes one: keep the lot you bid for "
-                         "in title and text)")
+            lines.append(_("# lots: {count} (a tender file describes one: keep the lot you bid for "
+                           "in title and text)").format(count=len(reading.lots)))
             for number, title, evidence in reading.lots:
-                lines.append(_comment(f"  lot {number}: {title} — {evidence.file}, page {evidence.page}"))
+                lines.append(_comment(_("  lot {number}: {title} — {file}, page {page}").format(
+                    number=number, title=title, file=evidence.file, page=evidence.page)))
         else:
-            lines.append(_comment(f"lots: none, {reading.lots[0][2].quote()}"))
+            lines.append(_comment(_("lots: none, {quote}").format(quote=reading.lots[0][2].quote())))
     else:
-        lines.append("# lots: no lot found")
+        lines.append(_("# lots: no lot found"))
     lines.append("")
     used = [section for section in reading.selection.sections if section.used]
     if reading.selection.whole:
-        lines.append("# text: the whole text of the documents (no section of a consultation's rules recognised)")
+        lines.append(_("# text: the whole text of the documents (no section of a consultation's rules recognised)"))
     else:
-        lines.append("# text: the sections that describe the mission, searched as free text:")
-        lines += [_comment(f"  {section.title} ({section.file}, page {section.page})") for section in used
+        lines.append(_("# text: the sections that describe the mission, searched as free text:"))
+        lines += [_comment(_("  {title} ({file}, page {page})").format(title=section.title, file=section.file,
+                                                                   page=section.page)) for section in used
                   if not section.title.startswith("(")]
         left = [section for section in reading.selection.sections if not section.used
                 and not section.title.startswith("(")]
         if left:
-            lines.append("# left out (administrative or not about the mission): "
+            lines.append(_("# left out (administrative or not about the mission): ")
                          + "; ".join(section.title for section in left)[:2000])
     text = reading.selection.text.strip()
     if text:
@@ -720,15 +728,15 @@ def render_draft(reading: TenderReading, vocabulary: Vocabulary, out: Path | Non
         lines.append('# text = "..."')
     lines.append("")
     if reading.competencies:
-        lines.append("# competencies: the components the documents name, at level 1 (the component at all); "
-                     "raise a level if the RC insists on it")
+        lines.append(_("# competencies: the components the documents name, at level 1 (the component at all); "
+                       "raise a level if the RC insists on it"))
         lines.append("[competencies]")
         for component_id, finding in reading.competencies.items():
             assert finding.evidence is not None
             lines.append(_comment(f"{vocabulary.label(component_id)}, {finding.note}: {finding.evidence.quote()}"))
             lines.append(_toml_value(component_id, 1))
     else:
-        lines.append("# competencies: no component of components.toml named in the mission's sections")
+        lines.append(_("# competencies: no component of components.toml named in the mission's sections"))
         lines.append("# [competencies]")
         lines.append("# concertation = 1")
     lines.append("")
@@ -741,7 +749,7 @@ def render_draft(reading: TenderReading, vocabulary: Vocabulary, out: Path | Non
         key, value = next(iter(window.value.items()))
         lines.append(_toml_value(key, value))
     else:
-        lines.append(_comment(f"window: not found: {window.note}"))
+        lines.append(_comment(_("window: not found: {note}").format(note=window.note)))
         lines.append("# [window]")
         lines.append("# years = 3")
     return "\n".join(lines) + "\n"
