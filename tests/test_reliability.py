@@ -139,6 +139,20 @@ def edit_record(world: World, name: str, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+def big_sparse_record(world: World) -> list[str]:
+    """A 54 MB record (sparse: no disk used): refused by its size before a byte is read."""
+    with open(world.missions / "big.toml", "wb") as file:
+        file.truncate(54_000_000)
+    return ["list", "--json", "--data", str(world.missions)]
+
+
+def components_with(world: World, text: str) -> list[str]:
+    world.file("data/components.toml", SHIPPED_COMPONENTS.read_text(encoding="utf-8") + text)
+    return ["list", "--data", str(world.missions)]
+
+
+NOT_UTF8_NAME = os.fsdecode(b"caf\xe9.toml")
+DEEP = "[" * 1000 + "]" * 1000
 THREE_YEARS = TENDER + "references = 2\ndate = 2026-11-21\n[window]\nyears = 3\n"
 BAD_INFERRED = (MINIMAL_RECORD.replace('"minimal"', '"bad"')
                 + '\n[site]\ncity = "X"\n\n[inferred]\n"site.cty" = "guessed"\n')
@@ -304,6 +318,27 @@ CASES = [
     Case("selection record: check --from, not TOML",
          lambda w: ["check", "--json", "--from", str(w.file("rec/x.refcli.toml", "[[[\n"))], 2,
          lambda w: [str(w.root / "rec" / "x.refcli.toml"), "not TOML"]),
+    # --- limits and hostile files (issue 18) ----------------------------------------------------------
+    Case("record: larger than the size limit", big_sparse_record, 0,
+         lambda w: [f"skipped {w.missions / 'big.toml'}: the file is 54,000,000 bytes; a record is at most 1,000,000 bytes"]),
+    Case("record: nested too deep", lambda w: listing(w, "bad.toml", MINIMAL_RECORD + f"sources = {DEEP}\n"), 0,
+         lambda w: skipped(w, "bad.toml", "TOML syntax error: nested more than 80 levels deep")),
+    Case("record: too many keys", lambda w: listing(w, "bad.toml", record_with("[client]", "".join(
+        f"key{number} = 1\n" for number in range(600)) + "[client]")), 0,
+         lambda w: skipped(w, "bad.toml", "bad.toml: holds 608 keys; the limit is 500")),
+    Case("record: number beyond 64 bits", lambda w: listing(w, "bad.toml", MINIMAL_RECORD.replace('"minimal"', '"bad"')
+                                                            + "\n[amounts.fee]\nvalue = 1" + "0" * 400 + "\n"), 0,
+         lambda w: skipped(w, "bad.toml", "amounts.fee.value: must be at most 1,000,000,000,000 "
+                           "(got a number of 401 digits)")),
+    Case("record: file name not UTF-8", lambda w: listing(w, NOT_UTF8_NAME, MINIMAL_RECORD.replace('"minimal"', '"b"')),
+         0, lambda w: [f"warning: skipped {w.missions}/caf\\xe9.toml: the file name is not UTF-8 text"]),
+    Case("library: --data empty", lambda w: ["list", "--data", ""], 2,
+         lambda w: ["--data: an empty folder name"]),
+    Case("library: components.toml names an id twice",
+         lambda w: components_with(w, '\n[[component]]\nid = "gup"\nlabel = "Encore la GUP"\n'), 2,
+         lambda w: [f"{w.root / 'data' / 'components.toml'}: component[", "].id: 'gup' is the id of an earlier"]),
+    Case("library: components.toml nested too deep", lambda w: components_with(w, f"deep = {DEEP}\n"), 2,
+         lambda w: [str(w.root / "data" / "components.toml"), "nested more than 80 levels deep"]),
     Case("check: --ids unknown id", lambda w: ["check", "--ids", "antony-point-etape-psl,nowhere",
                                                "--data", str(w.missions)], 2,
          lambda w: [str(w.missions), "no mission with id 'nowhere'"]),

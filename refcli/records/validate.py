@@ -23,7 +23,15 @@ from refcli.records.vocabulary import Vocabulary
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 MAX_TEXT = 20_000  # characters in one text field: a fiche is one page, not a report
+# Keys in one table, items in one list: a record has about 20 (each unknown key costs a "did you mean").
+MAX_KEYS = 500
 FIRST_YEAR, LAST_YEAR = 1950, 2100
+# The largest number each numeric key may hold: far above any real one, and far below what breaks the
+# formatting of an annex (an integer beyond 64 bits validated, then `list` and `show` failed).
+MAX_AMOUNT = 10**12  # euros: the largest urban projects cost tens of billions
+MAX_POPULATION = 10**9
+MAX_COUNT = 10**7  # dwellings, square metres... in a programme
+MAX_MONTHS = 1200
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +43,7 @@ class Spec:
     children: dict[str, Spec] = field(default_factory=dict)
     choices: tuple[str, ...] = ()
     minimum: float | None = None
+    maximum: float | None = None
     check: Callable[[Any], str | None] | None = None
 
 
@@ -62,7 +71,7 @@ def _basis_check(value: str) -> str | None:
 
 
 _AMOUNT_KEYS = {
-    "value": Spec("number", required=True, minimum=0),
+    "value": Spec("number", required=True, minimum=0, maximum=MAX_AMOUNT),
     "currency": Spec("str", check=_currency_check),
     "basis": Spec("str", check=_basis_check),
     "as_written": Spec("str"),
@@ -92,7 +101,7 @@ SCHEMA: dict[str, Spec] = {
         children={
             "start": Spec("int", required=True, check=_year_check),
             "end": Spec("int", check=_year_check),
-            "duration_months": Spec("int", minimum=1),
+            "duration_months": Spec("int", minimum=1, maximum=MAX_MONTHS),
             "ongoing": Spec("bool"),
         },
     ),
@@ -101,7 +110,7 @@ SCHEMA: dict[str, Spec] = {
         children={
             "city": Spec("str"),
             "districts": Spec("strings"),
-            "population": Spec("int", minimum=0),
+            "population": Spec("int", minimum=0, maximum=MAX_POPULATION),
             "note": Spec("str"),
         },
     ),
@@ -119,7 +128,8 @@ SCHEMA: dict[str, Spec] = {
     "amounts": Spec("table", children={"project": PROJECT_AMOUNT, "fee": FEE}),
     "programme": Spec(
         "tables",
-        children={"label": Spec("str", required=True), "count": Spec("int", required=True, minimum=0)},
+        children={"label": Spec("str", required=True),
+                  "count": Spec("int", required=True, minimum=0, maximum=MAX_COUNT)},
     ),
     "components": Spec("levels"),
     "stakes": Spec("str", required=True),
@@ -163,6 +173,8 @@ class _Checker:
 
     def table(self, value: dict, specs: dict[str, Spec], prefix: str) -> dict:
         clean: dict[str, Any] = {}
+        if self.too_many(value, prefix.rstrip(".")):
+            return clean
         for key in value:
             if key not in specs:
                 self.add(prefix + key, "unknown key" + _did_you_mean(key, list(specs)))
@@ -177,20 +189,35 @@ class _Checker:
                 clean[key] = checked
         return clean
 
+    def too_many(self, value: dict | list, where: str) -> bool:
+        if len(value) <= MAX_KEYS:
+            return False
+        self.add(where, f"holds {len(value):,} {'keys' if isinstance(value, dict) else 'items'}; "
+                 f"the limit is {MAX_KEYS:,}")
+        return True
+
     def value(self, value: Any, spec: Spec, where: str) -> Any:
         kind = spec.kind
+        if isinstance(value, (dict, list)) and self.too_many(value, where):
+            return None
         if kind == "str":
             return self.string(value, spec, where)
         if kind in ("int", "number"):
             is_int = isinstance(value, int) and not isinstance(value, bool)
             if not (is_int or (kind == "number" and isinstance(value, float))):
                 return self.wrong_type(where, kind, value)
-            if spec.minimum is not None and value < spec.minimum:
-                self.add(where, f"must not be negative (got {value})" if spec.minimum == 0 else
-                         f"must be at least {spec.minimum:g} (got {value})")
-                return None
             if value != value or value in (float("inf"), float("-inf")):
                 self.add(where, "must be a finite number")
+                return None
+            if spec.minimum is not None and value < spec.minimum:
+                self.add(where, f"must not be negative (got {_number(value)})" if spec.minimum == 0 else
+                         f"must be at least {spec.minimum:g} (got {_number(value)})")
+                return None
+            if spec.maximum is not None and value > spec.maximum:
+                self.add(where, f"must be at most {spec.maximum:,} (got {_number(value)})")
+                return None
+            if not -MAX_AMOUNT <= value <= MAX_AMOUNT:  # a year's check would print all its digits
+                self.add(where, f"{_number(value)} is out of range")
                 return None
             return self.checked(value, spec, where)
         if kind == "bool":
@@ -221,6 +248,8 @@ class _Checker:
         if not isinstance(value, dict):
             return self.wrong_type(where, "provenance", value)
         paths: dict[str, str] = {}
+        if self.too_many(value, f"{where}.{prefix}".rstrip(".")):
+            return paths
         for key, reason in value.items():
             path = prefix + key
             if isinstance(reason, dict):
@@ -310,6 +339,12 @@ def _did_you_mean(word: str, choices: list[str]) -> str:
     return f"; did you mean {best[0]!r}?" if best else ""
 
 
+def _number(value: int | float) -> str:
+    """A number as a message shows it: a huge one by its size, not its hundreds of digits."""
+    text = str(value) if isinstance(value, float) or -10**30 < value < 10**30 else ""
+    return text or f"a number of {len(str(abs(value)))} digits"
+
+
 def _describe(value: Any) -> str:
     names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list",
              dict: "a table"}
@@ -357,11 +392,13 @@ def _fast_text(value: Any, vocabulary: Vocabulary) -> str:
 
 def _fast_number(spec: Spec) -> Fast:
     floats, minimum, check = spec.kind == "number", spec.minimum, spec.check
+    maximum = MAX_AMOUNT if spec.maximum is None else spec.maximum
 
     def fast(value: Any, vocabulary: Vocabulary) -> int | float:
         if not (type(value) is int or (floats and type(value) is float and math.isfinite(value))):
             raise _Invalid  # bool is not int: type(True) is bool
-        if (minimum is not None and value < minimum) or (check is not None and check(value)):
+        if (minimum is not None and value < minimum) or value > maximum or value < -MAX_AMOUNT or (
+                check is not None and check(value)):
             raise _Invalid
         return value
 
@@ -382,7 +419,7 @@ def _fast_strings(spec: Spec) -> Fast:
     if item_check is _fast_text:  # its tests inline: one call a list, not one an item
 
         def fast_texts(value: Any, vocabulary: Vocabulary) -> tuple[str, ...]:
-            if type(value) is not list or (required and not value):
+            if type(value) is not list or (required and not value) or len(value) > MAX_KEYS:
                 raise _Invalid
             for item in value:
                 if type(item) is not str or len(item) > MAX_TEXT or not item.strip():
@@ -392,7 +429,7 @@ def _fast_strings(spec: Spec) -> Fast:
         return fast_texts
 
     def fast(value: Any, vocabulary: Vocabulary) -> tuple[str, ...]:
-        if type(value) is not list or (required and not value):
+        if type(value) is not list or (required and not value) or len(value) > MAX_KEYS:
             raise _Invalid
         for item in value:
             item_check(item, vocabulary)
@@ -422,7 +459,7 @@ def _fast_tables(spec: Spec) -> Fast:
     item_check = _fast_table_of(spec.children)
 
     def fast(value: Any, vocabulary: Vocabulary) -> list[dict[str, Any]]:
-        if type(value) is not list:
+        if type(value) is not list or len(value) > MAX_KEYS:
             raise _Invalid
         return [item_check(item, vocabulary) for item in value]
 
@@ -447,7 +484,7 @@ def _fast_levels(spec: Spec) -> Fast:
 
 def _fast_provenance(spec: Spec) -> Fast:
     def flatten(value: Any, prefix: str, paths: dict[str, str]) -> dict[str, str]:
-        if type(value) is not dict:
+        if type(value) is not dict or len(value) > MAX_KEYS:
             raise _Invalid
         for key, reason in value.items():
             if type(reason) is dict:
