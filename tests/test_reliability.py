@@ -623,13 +623,13 @@ def test_the_cache_forgets_a_record_it_could_not_read(world: World, monkeypatch:
 def test_the_cache_removes_the_leftovers_of_a_killed_build(world: World, cache_dir: Path) -> None:
     import time
 
-    from refcli.search.cache import LEFTOVER_AGE_NS, cache_file
+    from refcli.search.cache import cache_file
 
     key = cache_file(world.missions, cache_dir).name
     stale = [cache_dir / f"{key}.k3j_9x2a.tmp", cache_dir / f"{key}.k3j_9x2a.tmp-journal"]
     fresh = cache_dir / f"{key}.u8vw1b0q.tmp"  # a build writing now, in another process
     foreign = cache_dir / "notes.tmp"  # not the cache's: never touched
-    old = time.time_ns() - LEFTOVER_AGE_NS - 10**9
+    old = time.time_ns() - 3600 * 10**9  # an hour ago: older than the 5 minutes a leftover is given
     for path in [*stale, fresh, foreign]:
         path.write_bytes(b"SQLite format 3\0")
         if path != fresh:
@@ -696,7 +696,7 @@ def test_search_killed_its_workers_die_with_it(tmp_path: Path) -> None:
     workers: set[int] = set()
     try:
         assert process.stdout is not None
-        assert process.stdout.readline() == b"worker\n", process.stderr.read() if process.stderr else ""
+        assert b"worker" in process.stdout.readline(), "the search ended before its workers read a file"
         deadline = time.monotonic() + 30
         while len(workers) < 2 and time.monotonic() < deadline:
             workers = _children(process.pid)
