@@ -553,6 +553,12 @@ def test_a_fifo_named_toml_is_skipped_never_opened_for_reading(world: World) -> 
         assert "Traceback" not in result.stderr
         message = f"{fifo}: is a named pipe (FIFO), not a record file; remove it or rename it"
         assert message in (result.stdout if arguments == ["validate"] else result.stderr), (arguments, result)
+    new = subprocess.run([sys.executable, "-m", "refcli", "new", "--dry-run", "--title", "Etude test", "--client",
+                          "Ville de X", "--client-kind", "public", "--start", "2020", "--mission-type", "Etude",
+                          "--role", "titulaire", "--stakes", "Un enjeu.", "--content", "Un contenu.",
+                          "--data", str(world.missions)], capture_output=True, text=True, timeout=60, cwd=ROOT,
+                         env=environment)  # new reads every record's id, to refuse a taken one
+    assert new.returncode == 0 and 'title = "Etude test"' in new.stdout, new.stderr
 
 
 def test_a_sub_folder_that_cannot_be_read_is_a_problem_of_the_library(world: World,
