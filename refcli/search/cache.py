@@ -18,6 +18,13 @@ A warm search stats every file, compares with the manifest, and then reads only 
 postings of the keys its query reads, and the records of the results it shows. A changed, added or
 deleted file is read again alone, and the postings of its keys alone are patched.
 
+Timestamps can lie: an edit within the same mtime tick, or by a tool that restores mtimes, keeps size
+and mtime. As git does for its index, a file modified less than load.RACY_NS before it was read is
+"racy": the manifest keeps its bytes' hash (also in its row's digest), and each warm start compares it,
+until the file is old enough for its mtime to be trusted. A file that could not be read is stored as
+(-1, -1), never as known: it is read again on every run. A killed build's temporary files are removed
+by a later run (remove_leftovers).
+
 Only real damage means a rebuild, with a one-line note: a database that cannot be opened or read
 (sqlite3.Error, OSError), another identity, or content that does not decode (Damaged). A programming
 error is not damage: it propagates. One that cannot be written is left alone and the library read
