@@ -654,6 +654,7 @@ def slow_chunk(options, files):
     print("worker", flush=True)
     time.sleep(120)
 library._read_rows_chunk = slow_chunk
+library._cores = lambda: 2  # the pool even on a machine of one core
 from refcli.cli.commands import main
 sys.argv = ["refcli"] + sys.argv[1:]
 main()
@@ -688,9 +689,8 @@ def test_search_killed_its_workers_die_with_it(tmp_path: Path) -> None:
     import sys
     import time
 
-    from refcli.records.library import PARALLEL_FROM, _cores
+    from refcli.records.library import PARALLEL_FROM
 
-    assert _cores() > 1, "the machine has one core: no worker processes to test"
     missions = tmp_path / "missions"
     missions.mkdir()
     shutil.copy(SHIPPED_COMPONENTS, tmp_path / "components.toml")
