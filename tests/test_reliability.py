@@ -587,6 +587,11 @@ def test_a_sub_folder_that_cannot_be_read_is_a_problem_of_the_library(world: Wor
     validate = CliRunner().invoke(app, ["validate", "--data", str(world.missions)])
     assert validate.exit_code == 1
     assert message in validate.stdout
+    locked = world.missions  # the library folder itself: nothing to serve, exit 2
+    for arguments in (["list"], ["search", "concertation", "--no-cache"], ["validate"]):
+        result = CliRunner().invoke(app, [*arguments, "--data", str(world.missions)])
+        assert result.exit_code == 2, (arguments, result.stderr, result.exception)
+        assert result.stderr == f"error: {locked}: cannot read the mission library folder: Permission denied\n"
 
 
 def test_the_cache_sees_an_edit_that_keeps_size_and_mtime(world: World) -> None:
