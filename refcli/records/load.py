@@ -29,7 +29,8 @@ _TRAILING_COMMA = re.compile(r",\s*}")
 # before it is read (a 54 MB file of 3 million keys took 6 minutes and 1.5 GB to validate).
 MAX_RECORD_BYTES = 1_000_000
 # TOML nested deeper than this (arrays, inline tables, dotted keys) is refused: a record nests 3 deep.
-# rtoml stops at about 80 levels; tomllib, which reads what rtoml refuses, recurses until RecursionError.
+# It is rtoml's own limit (measured: 80 levels of arrays, inline tables or tables, 79 dots in a key); tomllib,
+# which reads what rtoml refuses, would recurse until RecursionError, and is held to the same limit.
 MAX_DEPTH = 80
 # A file modified less than this before it was read is "racy" (git's word): a later edit within the same
 # timestamp tick (2 s on FAT, 1 s on some network file systems) may keep its size and mtime, so the cache
@@ -174,9 +175,9 @@ def parse_toml(text: str) -> dict:
 
 
 def _deeper_than(table: dict, limit: int) -> bool:
-    """Whether arrays and tables nest more than limit levels in table (without recursion)."""
+    """Whether arrays and tables nest more than limit levels deep in table (without recursion)."""
     level: list = [table]
-    for _ in range(limit):
+    for _ in range(limit + 1):  # after n rounds, level holds the containers n levels down
         level = [item for container in level
                  for item in (container.values() if isinstance(container, dict) else container)
                  if isinstance(item, (dict, list))]
@@ -187,8 +188,9 @@ def _deeper_than(table: dict, limit: int) -> bool:
 
 def read_record_bytes(path: Path) -> bytes | Problem:
     """The record file's bytes, or why it cannot be read (then it is read again on the next run)."""
-    if shown_path(path) != str(path):
-        return Problem(shown_path(path), "", "the file name is not UTF-8 text; rename the file")
+    shown = shown_path(path)
+    if shown != str(path):
+        return Problem(shown, "", "the file name is not UTF-8 text; rename the file")
     try:
         return read_limited(path, MAX_RECORD_BYTES)
     except FileTooLarge as error:
