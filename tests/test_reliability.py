@@ -6,6 +6,7 @@ docs/reliability.md lists these cases; test_the_docs_count_the_cases keeps the c
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -139,6 +140,20 @@ def edit_record(world: World, name: str, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+def big_sparse_record(world: World) -> list[str]:
+    """A 54 MB record (sparse: no disk used): refused by its size before a byte is read."""
+    with open(world.missions / "big.toml", "wb") as file:
+        file.truncate(54_000_000)
+    return ["list", "--json", "--data", str(world.missions)]
+
+
+def components_with(world: World, text: str) -> list[str]:
+    world.file("data/components.toml", SHIPPED_COMPONENTS.read_text(encoding="utf-8") + text)
+    return ["list", "--data", str(world.missions)]
+
+
+NOT_UTF8_NAME = os.fsdecode(b"caf\xe9.toml")
+DEEP = "[" * 1000 + "]" * 1000
 THREE_YEARS = TENDER + "references = 2\ndate = 2026-11-21\n[window]\nyears = 3\n"
 BAD_INFERRED = (MINIMAL_RECORD.replace('"minimal"', '"bad"')
                 + '\n[site]\ncity = "X"\n\n[inferred]\n"site.cty" = "guessed"\n')
@@ -165,8 +180,8 @@ CASES = [
     Case("record: array of tables", lambda w: listing(w, "bad.toml", '[[mission]]\nid = "x"\n'), 0,
          lambda w: skipped(w, "bad.toml", "mission: the record is an array of tables")),
     Case("record: huge text field", lambda w: listing(w, "bad.toml", record_with('"Un enjeu."',
-                                                                                 '"' + "x" * 1_000_000 + '"')), 0,
-         lambda w: skipped(w, "bad.toml", "stakes: is 1,000,000 characters long; the limit is 20,000")),
+                                                                                 '"' + "x" * 100_000 + '"')), 0,
+         lambda w: skipped(w, "bad.toml", "stakes: is 100,000 characters long; the limit is 20,000")),
     Case("record: unknown component", lambda w: listing(w, "bad.toml", MINIMAL_RECORD.replace('"minimal"', '"bad"')
                                                         + "\n[components]\nconcertaion = 2\n"), 0,
          lambda w: skipped(w, "bad.toml", "components.concertaion: unknown mission component")),
@@ -304,6 +319,28 @@ CASES = [
     Case("selection record: check --from, not TOML",
          lambda w: ["check", "--json", "--from", str(w.file("rec/x.refcli.toml", "[[[\n"))], 2,
          lambda w: [str(w.root / "rec" / "x.refcli.toml"), "not TOML"]),
+    # --- limits and hostile files (issue 18) ----------------------------------------------------------
+    Case("record: larger than the size limit", big_sparse_record, 0,
+         lambda w: [f"skipped {w.missions / 'big.toml'}: the file is 54,000,000 bytes; "
+                    "a record is at most 1,000,000 bytes"]),
+    Case("record: nested too deep", lambda w: listing(w, "bad.toml", MINIMAL_RECORD + f"sources = {DEEP}\n"), 0,
+         lambda w: skipped(w, "bad.toml", "TOML syntax error: nested more than 80 levels deep")),
+    Case("record: too many keys", lambda w: listing(w, "bad.toml", record_with("[client]", "".join(
+        f"key{number} = 1\n" for number in range(600)) + "[client]")), 0,
+         lambda w: skipped(w, "bad.toml", "bad.toml: holds 608 keys; the limit is 500")),
+    Case("record: number beyond 64 bits", lambda w: listing(w, "bad.toml", MINIMAL_RECORD.replace('"minimal"', '"bad"')
+                                                            + "\n[amounts.fee]\nvalue = 1" + "0" * 400 + "\n"), 0,
+         lambda w: skipped(w, "bad.toml", "amounts.fee.value: must be at most 1,000,000,000,000 "
+                           "(got a number of 401 digits)")),
+    Case("record: file name not UTF-8", lambda w: listing(w, NOT_UTF8_NAME, MINIMAL_RECORD.replace('"minimal"', '"b"')),
+         0, lambda w: [f"warning: skipped {w.missions}/caf\\xe9.toml: the file name is not UTF-8 text"]),
+    Case("library: --data empty", lambda w: ["list", "--data", ""], 2,
+         lambda w: ["--data: an empty folder name"]),
+    Case("library: components.toml names an id twice",
+         lambda w: components_with(w, '\n[[component]]\nid = "gup"\nlabel = "Encore la GUP"\n'), 2,
+         lambda w: [f"{w.root / 'data' / 'components.toml'}: component[", "].id: 'gup' is the id of an earlier"]),
+    Case("library: components.toml nested too deep", lambda w: components_with(w, f"deep = {DEEP}\n"), 2,
+         lambda w: [str(w.root / "data" / "components.toml"), "nested more than 80 levels deep"]),
     Case("check: --ids unknown id", lambda w: ["check", "--ids", "antony-point-etape-psl,nowhere",
                                                "--data", str(w.missions)], 2,
          lambda w: [str(w.missions), "no mission with id 'nowhere'"]),
@@ -350,6 +387,12 @@ EXTRA_CASES = [
     "output: read-only folder",
     "output: disk full",
     "interrupt: build killed mid-write",
+    "record: a FIFO or other special file named .toml",
+    "library: a sub-folder that cannot be read",
+    "cache: an edit that keeps size and mtime",
+    "cache: a record unreadable once, readable again",
+    "cache: leftovers of a killed build",
+    "interrupt: search killed, its workers die with it",
 ]
 
 
@@ -493,3 +536,195 @@ def test_the_template_xml_is_parsed_without_resolving_external_entities(world: W
                 assert b"TOP-SECRET-CONTENT" not in archive.read(name), name
     else:
         assert result.exit_code == 2 and "Traceback" not in result.output and not annex.exists()
+
+
+def test_a_fifo_named_toml_is_skipped_never_opened_for_reading(world: World) -> None:
+    import subprocess
+    import sys
+
+    fifo = world.missions / "pipe.toml"
+    os.mkfifo(fifo)
+    environment = {**os.environ, "REFCLI_CACHE_DIR": str(world.root / "cache")}
+    for arguments, code in ((["validate"], 1), (["search", "concertation"], 0),
+                            (["search", "concertation", "--no-cache"], 0), (["list"], 0)):
+        result = subprocess.run([sys.executable, "-m", "refcli", *arguments, "--data", str(world.missions)],
+                                capture_output=True, text=True, timeout=60, cwd=ROOT, env=environment)
+        assert result.returncode == code, (arguments, result.stderr)
+        assert "Traceback" not in result.stderr
+        message = f"{fifo}: is a named pipe (FIFO), not a record file; remove it or rename it"
+        assert message in (result.stdout if arguments == ["validate"] else result.stderr), (arguments, result)
+    new = subprocess.run([sys.executable, "-m", "refcli", "new", "--dry-run", "--title", "Etude test", "--client",
+                          "Ville de X", "--client-kind", "public", "--start", "2020", "--mission-type", "Etude",
+                          "--role", "titulaire", "--stakes", "Un enjeu.", "--content", "Un contenu.",
+                          "--data", str(world.missions)], capture_output=True, text=True, timeout=60, cwd=ROOT,
+                         env=environment)  # new reads every record's id, to refuse a taken one
+    assert new.returncode == 0 and 'title = "Etude test"' in new.stdout, new.stderr
+
+
+def test_a_sub_folder_that_cannot_be_read_is_a_problem_of_the_library(world: World,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tests run as root, whom chmod 000 does not stop: the OS's answer to listing the folder is simulated.
+    import errno
+
+    locked = world.missions / "archives"
+    locked.mkdir()
+    (locked / "old.toml").write_text(MINIMAL_RECORD, encoding="utf-8")
+    real_scandir = os.scandir
+
+    def scandir(path=".", *args):
+        if os.fspath(path) == str(locked):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+        return real_scandir(path, *args)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    message = f"{locked}: cannot read the folder: Permission denied; its records are left out"
+    for arguments in (["list"], ["search", "concertation", "--no-cache"], ["search", "concertation"]):
+        result = CliRunner().invoke(app, [*arguments, "--data", str(world.missions)])
+        assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+        assert result.exit_code == 0, (arguments, result.stderr)
+        [line] = result.stderr.splitlines()
+        assert f"warning: skipped {message}" in line
+    validate = CliRunner().invoke(app, ["validate", "--data", str(world.missions)])
+    assert validate.exit_code == 1
+    assert message in validate.stdout
+    locked = world.missions  # the library folder itself: nothing to serve, exit 2
+    for arguments in (["list"], ["search", "concertation", "--no-cache"], ["validate"]):
+        result = CliRunner().invoke(app, [*arguments, "--data", str(world.missions)])
+        assert result.exit_code == 2, (arguments, result.stderr, result.exception)
+        assert result.stderr == f"error: {locked}: cannot read the mission library folder: Permission denied\n"
+
+
+def test_the_cache_sees_an_edit_that_keeps_size_and_mtime(world: World) -> None:
+    """Git's "racy" entries: a file modified shortly before the cache read it is checked by its content."""
+    path = world.record("racy.toml", record_with('"Etude urbaine minimale"', '"Etude urbaine AAAAAAAA"', "racy"))
+    shown = CliRunner().invoke(app, ["show", "racy", "--data", str(world.missions)])
+    assert "Etude urbaine AAAAAAAA" in shown.stdout, shown.stderr
+    before = path.stat()
+    path.write_text(path.read_text(encoding="utf-8").replace("AAAAAAAA", "BBBBBBBB"), encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # as a tool that restores mtimes, or a coarse tick
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    shown = CliRunner().invoke(app, ["show", "racy", "--data", str(world.missions)])
+    assert "Etude urbaine BBBBBBBB" in shown.stdout, shown.stderr
+    searched = CliRunner().invoke(app, ["search", "BBBBBBBB", "--json", "--data", str(world.missions)])
+    assert '"racy"' in searched.stdout, searched.stderr
+
+
+def test_the_cache_forgets_a_record_it_could_not_read(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # chmod 000 does not stop root: the refusal of the read is simulated where the file is opened.
+    import errno
+
+    path = world.record("locked.toml", MINIMAL_RECORD.replace('"minimal"', '"locked"'))
+    real_open = os.open
+
+    def refuse(file, flags, *args, **kwargs):
+        if os.fspath(file) == str(path):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(file))
+        return real_open(file, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)
+    first = CliRunner().invoke(app, ["show", "locked", "--data", str(world.missions)])
+    assert first.exit_code == 2
+    assert f"skipped {path}: cannot read the file: Permission denied" in first.stderr
+    monkeypatch.setattr(os, "open", real_open)  # the permission is fixed; the file's size and mtime are the same
+    again = CliRunner().invoke(app, ["show", "locked", "--data", str(world.missions)])
+    assert again.exit_code == 0, again.stderr
+    assert again.stderr == ""
+
+
+def test_the_cache_removes_the_leftovers_of_a_killed_build(world: World, cache_dir: Path) -> None:
+    import time
+
+    from refcli.search.cache import cache_file
+
+    key = cache_file(world.missions, cache_dir).name
+    stale = [cache_dir / f"{key}.k3j_9x2a.tmp", cache_dir / f"{key}.k3j_9x2a.tmp-journal"]
+    fresh = cache_dir / f"{key}.u8vw1b0q.tmp"  # a build writing now, in another process
+    foreign = cache_dir / "notes.tmp"  # not the cache's: never touched
+    old = time.time_ns() - 3600 * 10**9  # an hour ago: older than the 5 minutes a leftover is given
+    for path in [*stale, fresh, foreign]:
+        path.write_bytes(b"SQLite format 3\0")
+        if path != fresh:
+            os.utime(path, ns=(old, old))
+    result = CliRunner().invoke(app, ["list", "--data", str(world.missions)])
+    assert result.exit_code == 0, result.stderr
+    assert not any(path.exists() for path in stale)
+    assert fresh.exists() and foreign.exists()
+    assert (cache_dir / key).is_file()
+
+
+SLOW_WORKERS = """
+import sys, time
+import refcli.records.library as library
+def slow_chunk(options, files):
+    print("worker", flush=True)
+    time.sleep(120)
+library._read_rows_chunk = slow_chunk
+library._cores = lambda: 2  # the pool even on a machine of one core
+from refcli.cli.commands import main
+sys.argv = ["refcli"] + sys.argv[1:]
+main()
+"""
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to find the workers")
+def test_search_killed_its_workers_die_with_it(tmp_path: Path) -> None:
+    """SIGKILL, as the OOM killer sends it: the worker processes reading the files must not live on."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from refcli.records.library import PARALLEL_FROM
+
+    missions = tmp_path / "missions"
+    missions.mkdir()
+    shutil.copy(SHIPPED_COMPONENTS, tmp_path / "components.toml")
+    for number in range(PARALLEL_FROM + 10):
+        (missions / f"m{number:04d}.toml").write_text(MINIMAL_RECORD.replace('"minimal"', f'"m{number:04d}"'),
+                                                      encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-c", SLOW_WORKERS, "search", "concertation", "--no-cache",
+                                "--data", str(missions)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    workers: set[int] = set()
+    try:
+        assert process.stdout is not None
+        assert b"worker" in process.stdout.readline(), "the search ended before its workers read a file"
+        deadline = time.monotonic() + 30
+        while len(workers) < 2 and time.monotonic() < deadline:
+            workers = _children(process.pid)
+            time.sleep(0.05)
+        assert workers, "no worker process started"
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        deadline = time.monotonic() + 5
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(pid) for pid in workers), "a worker outlived its parent"
+    finally:
+        for pid in workers:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        process.kill()
+        process.wait()
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()

@@ -87,10 +87,19 @@ app = typer.Typer(
     add_completion=True,
 )
 
+def _data_folder(text: str) -> Path:
+    """--data: an empty name is refused (Path('') would be the current folder)."""
+    if not text:
+        from refcli.errors import UserError
+
+        raise UserError("--data: an empty folder name; pass --data DIR (--data . for the current folder)")
+    return Path(text)
+
+
 DataOption = Annotated[
     Optional[Path],  # noqa: UP045 - typer reads the annotation at run time
-    typer.Option("--data", help=_("Mission library folder (default: $REFCLI_DATA, else ./data/missions)."),
-                 show_default=False),
+    typer.Option("--data", help="Mission library folder (default: $REFCLI_DATA, else ./data/missions).",
+                 show_default=False, parser=_data_folder, metavar="PATH"),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help=_("Print one JSON document on stdout, for scripts."))]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help=_("Print no warnings or notes on stderr."))]

@@ -18,6 +18,7 @@ import contextlib
 import json
 import marshal
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from pathlib import Path
@@ -26,7 +27,14 @@ from typing import TYPE_CHECKING, NamedTuple
 from refcli.errors import Problem, UserError
 from refcli.frozen import frozen
 from refcli.i18n import _
-from refcli.records.load import find_record_files, read_record
+from refcli.records.load import (
+    RACY_NS,
+    content_digest,
+    find_record_files,
+    parse_record_bytes,
+    read_record_bytes,
+    shown_path,
+)
 from refcli.records.model import Library, Mission
 from refcli.records.scan import scan_record_files
 from refcli.records.vocabulary import Vocabulary, load_vocabulary
@@ -47,16 +55,23 @@ class FileResult:
     path: Path
     result: Mission | Problem | list[Problem]
     depends: list[tuple[str, bool]]  # with_depends: each illustration file looked at, and whether it existed
+    unread: bool = False  # the file could not be read (permissions, not a regular file): try again next run
+    digest: bytes | None = None  # with_digest: a hash of the bytes read (the cache's check of racy entries)
 
 
-def read_file(folder: Path, vocabulary: Vocabulary, path: Path, *, with_depends: bool = False) -> FileResult:
+def read_file(folder: Path, vocabulary: Vocabulary, path: Path, *, with_depends: bool = False,
+              with_digest: bool = False) -> FileResult:
     """Read, parse and validate one record file; with_depends, also the illustration files it names."""
     from refcli.records.validate import validate_record  # not imported by a warm search, which validates nothing
 
-    raw = read_record(path)
+    data = read_record_bytes(path)
     depends: list[tuple[str, bool]] = []
+    if isinstance(data, Problem):
+        return FileResult(path, data, depends, unread=True)
+    digest = content_digest(data) if with_digest else None
+    raw = parse_record_bytes(path, data)
     if isinstance(raw, Problem):
-        return FileResult(path, raw, depends)
+        return FileResult(path, raw, depends, digest=digest)
     result = validate_record(raw, vocabulary, folder)
     if with_depends:
         illustrations = raw.table.get("illustrations")
@@ -66,7 +81,7 @@ def read_file(folder: Path, vocabulary: Vocabulary, path: Path, *, with_depends:
                     with contextlib.suppress(OSError, ValueError):
                         target = (path.parent / item["file"]).resolve()
                         depends.append((str(target), target.is_file()))
-    return FileResult(path, result, depends)
+    return FileResult(path, result, depends, digest=digest)
 
 
 def read_files(folder: Path, vocabulary: Vocabulary, paths: Sequence[Path], *,
@@ -99,7 +114,7 @@ def _in_parallel(work: Callable[[tuple, Sequence], list], options: tuple, items:
             chunks = [items[start:start + size] for start in range(0, len(items), size)]
             try:
                 with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                                         initializer=_start_worker, initargs=(work, options)) as pool:
+                                         initializer=_start_worker, initargs=(work, options, os.getpid())) as pool:
                     return list(pool.map(_work_on_chunk, chunks))
             except (OSError, BrokenProcessPool) as error:  # the machine's limits, a worker killed
                 import warnings
@@ -117,9 +132,40 @@ class PoolWarning(UserWarning):
 _WORKER: tuple | None = None
 
 
-def _start_worker(work: Callable, options: tuple) -> None:
+def _start_worker(work: Callable, options: tuple, parent: int) -> None:
     global _WORKER
     _WORKER = (work, options)
+    _die_with(parent)
+
+
+def _die_with(parent: int) -> None:
+    """Make this worker die when its parent does, even by SIGKILL (the OOM killer): a worker waits for
+    tasks on a pipe its siblings also hold open, so it would never see the end of it and live on, orphaned.
+
+    On Linux, prctl(PR_SET_PDEATHSIG) has the kernel kill it; elsewhere a thread watches the parent's pid.
+    Either way, a parent gone before this ran is seen at once."""
+    import signal
+
+    watched = False
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            watched = ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0) == 0  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
+    if not watched:
+        import threading
+        import time
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(1)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="refcli-parent-watch", daemon=True).start()
 
 
 def _work_on_chunk(items: Sequence) -> list:
@@ -147,6 +193,7 @@ class FileRow(NamedTuple):
     depends: str | None  # JSON [[illustration file, existed], ...]: what validation looked at
     facts: MissionFacts | None
     record: bytes | None = None  # the mission's table (serialize.mission_to_table), marshal'ed; None: not valid
+    digest: bytes | None = None  # the bytes' hash, for a file modified too recently to trust its mtime (RACY_NS)
 
 
 def read_rows(folder: Path, vocabulary: Vocabulary, files: Sequence[tuple[str, int, int, int]], concepts: Sequence = (),
@@ -165,6 +212,7 @@ def _read_rows_chunk(options: tuple, files: Sequence[tuple[str, int, int, int]]
     """Each file's row, with the record marshal'ed; and the chunk's postings, packed (what crosses back from a
     worker is compact: pickling Missions cost more than reading the files)."""
     import gc
+    import time
 
     from refcli.records.serialize import mission_to_table
     from refcli.search.index import Indexer, mission_facts
@@ -178,7 +226,12 @@ def _read_rows_chunk(options: tuple, files: Sequence[tuple[str, int, int, int]]
     gc.disable()
     try:
         for relative, size, mtime, slot in files:
-            result = read_file(folder, vocabulary, folder / relative, with_depends=True)
+            # Racy (as git calls it): modified so shortly before it is read that a later edit may keep the
+            # same size and mtime. Its bytes' hash is kept; the cache compares it on the next runs.
+            racy = mtime + RACY_NS > time.time_ns()
+            result = read_file(folder, vocabulary, folder / relative, with_depends=True, with_digest=racy)
+            if result.unread:  # not known: read again on the next run
+                size = mtime = -1
             depends = json.dumps(result.depends, ensure_ascii=False) if result.depends else None
             mission = result.result
             if isinstance(mission, Mission):
@@ -186,9 +239,10 @@ def _read_rows_chunk(options: tuple, files: Sequence[tuple[str, int, int, int]]
                 # marshal: read back 5 times faster than JSON (`list` decodes every record)
                 record = marshal.dumps(mission_to_table(mission)) if with_records else None
                 rows.append(FileRow(relative, size, mtime, slot, mission.id, None, depends,
-                                    mission_facts(mission, lengths), record))
+                                    mission_facts(mission, lengths), record, result.digest))
             else:
-                rows.append(FileRow(relative, size, mtime, slot, None, problems_to_json(mission), depends, None))
+                rows.append(FileRow(relative, size, mtime, slot, None, problems_to_json(mission), depends, None,
+                                    None, result.digest))
         return rows, (indexer.packed(), indexer.surfaces)
     finally:
         if collecting:
@@ -202,7 +256,7 @@ def problems_to_json(result: Problem | list[Problem]) -> str:
 
 
 def problems_from_json(path: Path, problems: str) -> list[Problem]:
-    return [Problem(str(path), *problem) for problem in json.loads(problems)]
+    return [Problem(shown_path(path), *problem) for problem in json.loads(problems)]
 
 
 @frozen

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 
 from refcli.errors import Problem, UserError
@@ -25,6 +26,17 @@ _LOCATION = re.compile(r"\(at line (\d+), column (\d+)\)")
 _ESCAPES = re.compile(r"\\[ex]")
 _MINUTES = re.compile(r":\d\d(?!:\d)")
 _TRAILING_COMMA = re.compile(r",\s*}")
+# A fiche is one page: the shipped records are 5-6 KB, generated ones 2-4 KB. A larger file is refused
+# before it is read (a 54 MB file of 3 million keys took 6 minutes and 1.5 GB to validate).
+MAX_RECORD_BYTES = 1_000_000
+# TOML nested deeper than this (arrays, inline tables, dotted keys) is refused: a record nests 3 deep.
+# It is rtoml's own limit (measured: 80 levels of arrays, inline tables or tables, 79 dots in a key); tomllib,
+# which reads what rtoml refuses, would recurse until RecursionError, and is held to the same limit.
+MAX_DEPTH = 80
+# A file modified less than this before it was read is "racy" (git's word): a later edit within the same
+# timestamp tick (2 s on FAT, 1 s on some network file systems) may keep its size and mtime, so the cache
+# keeps its bytes' hash and compares it (refcli/search/cache.py).
+RACY_NS = 3_000_000_000
 
 
 def _needs_tomllib(text: str) -> bool:
@@ -80,12 +92,35 @@ def resolve_data_folder(option: Path | None) -> Path:
 
 
 def find_record_files(folder: Path) -> list[Path]:
-    """Return the .toml files under folder, sorted, without following symlinked folders (no loops)."""
+    """Return the .toml files under folder, sorted, without following symlinked folders (no loops).
+
+    A sub-folder that cannot be listed is returned too: reading it gives its problem (read_record_bytes)."""
     found = []
-    for root, directories, files in os.walk(folder, followlinks=False):
+
+    def unlisted(error: OSError) -> None:
+        if os.fspath(error.filename) == os.fspath(folder):
+            raise unreadable_folder_error(folder, error)
+        found.append(Path(error.filename))
+
+    for root, directories, files in os.walk(folder, followlinks=False, onerror=unlisted):
         directories[:] = sorted(name for name in directories if not name.startswith("."))
         found += [Path(root) / name for name in files if name.endswith(".toml") and not name.startswith(".")]
     return sorted(found)
+
+
+def unreadable_folder_error(folder: Path, error: OSError) -> UserError:
+    return UserError(f"{folder}: cannot read the mission library folder: {error.strerror or error}")
+
+
+def shown_path(path: Path | str) -> str:
+    """The path as text that is valid UTF-8: a name that is not (bytes Python keeps as surrogates) with
+    its bytes escaped, as \\xe9."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
 
 
 def parse_record_bytes(path: Path, data: bytes) -> RawRecord | Problem:
@@ -132,25 +167,107 @@ def parse_toml(text: str) -> dict:
             pass
     import tomllib
 
-    return tomllib.loads(text)
-
-
-def read_record(path: Path) -> RawRecord | Problem:
     try:
-        data = _read_bytes(path)
+        table = tomllib.loads(text)
+    except RecursionError:
+        table = None
+    if table is None or _deeper_than(table, MAX_DEPTH):
+        raise ValueError(f"nested more than {MAX_DEPTH} levels deep (arrays, inline tables or dotted keys)")
+    return table
+
+
+def _deeper_than(table: dict, limit: int) -> bool:
+    """Whether arrays and tables nest more than limit levels deep in table (without recursion)."""
+    level: list = [table]
+    for _round in range(limit + 1):  # after n rounds, level holds the containers n levels down
+        level = [item for container in level
+                 for item in (container.values() if isinstance(container, dict) else container)
+                 if isinstance(item, (dict, list))]
+        if not level:
+            return False
+    return True
+
+
+def read_record_bytes(path: Path) -> bytes | Problem:
+    """The record file's bytes, or why it cannot be read (then it is read again on the next run)."""
+    shown = shown_path(path)
+    if shown != str(path):
+        return Problem(shown, "", "the file name is not UTF-8 text; rename the file")
+    try:
+        return read_limited(path, MAX_RECORD_BYTES)
+    except FileTooLarge as error:
+        return Problem(str(path), "", f"the file is {error.size:,} bytes; a record is at most "
+                       f"{MAX_RECORD_BYTES:,} bytes (a fiche is one page)")
+    except NotRegularFile as error:
+        if error.kind == "a folder":  # a sub-folder the walk could not list
+            return Problem(str(path), "", f"cannot read the folder: {_listing_error(path)}; its records are left out")
+        return Problem(str(path), "", f"is {error.kind}, not a record file; remove it or rename it")
     except OSError as error:
-        return Problem(str(path), "", _("cannot read the file: {reason}").format(reason=error.strerror or error))
-    return parse_record_bytes(path, data)
+        if os.path.isdir(path):
+            return Problem(str(path), "", f"cannot read the folder: {error.strerror or error}; "
+                           "its records are left out")
+        return Problem(str(path), "", f"cannot read the file: {error.strerror or error}")
 
 
-def _read_bytes(path: Path) -> bytes:
-    """Return the file's bytes, as Path.read_bytes does, with os.open and os.read: without a buffered
-    file object and its fstat, 40% less time for a record file (measured: 8 µs, from 13)."""
-    descriptor = os.open(path, os.O_RDONLY)
+def content_digest(data: bytes, size: int = 16) -> bytes:
+    """A hash of these bytes: blake2b straight from its C module, as hashlib gives it, without hashlib's
+    import of OpenSSL (6 ms of every search)."""
     try:
+        from _blake2 import blake2b
+    except ImportError:  # an interpreter without it
+        from hashlib import blake2b
+    return blake2b(data, digest_size=size).digest()
+
+
+def _listing_error(path: Path) -> str:
+    try:
+        with os.scandir(path):
+            return "it could not be listed"
+    except OSError as error:
+        return error.strerror or str(error)
+
+
+class FileTooLarge(OSError):
+    def __init__(self, path: Path, size: int) -> None:
+        super().__init__(f"{path}: {size:,} bytes")
+        self.size = size
+
+
+class NotRegularFile(OSError):
+    def __init__(self, path: Path, kind: str) -> None:
+        super().__init__(f"{path}: {kind}, not a regular file")
+        self.kind = kind
+
+
+def read_limited(path: Path, limit: int) -> bytes:
+    """Return the file's bytes, at most limit of them (else FileTooLarge), as Path.read_bytes does, with
+    os.open and os.read: without a buffered file object, 40% less time for a record file (measured:
+    8 µs, from 13). Only a regular file is read (else NotRegularFile): a FIFO, a socket or a device is
+    not even opened (opening one may block, or rewind a tape); if one takes the file's place between
+    the stat and the open, opening without blocking and fstat see it."""
+    status = os.stat(path)
+    if not stat.S_ISREG(status.st_mode):
+        raise NotRegularFile(path, _file_kind(status.st_mode))
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise NotRegularFile(path, _file_kind(status.st_mode))
+        if status.st_size > limit:
+            raise FileTooLarge(path, status.st_size)
         chunks = []
+        size = 0
         while chunk := os.read(descriptor, 1 << 16):
             chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:  # it grew since fstat
+                raise FileTooLarge(path, size)
         return b"".join(chunks)
     finally:
         os.close(descriptor)
+
+
+def _file_kind(mode: int) -> str:
+    kinds = {stat.S_ISDIR: "a folder", stat.S_ISFIFO: "a named pipe (FIFO)", stat.S_ISSOCK: "a socket",
+             stat.S_ISCHR: "a character device", stat.S_ISBLK: "a block device"}
+    return next((name for test, name in kinds.items() if test(mode)), "a special file")

@@ -30,6 +30,12 @@ PROJECT_SCOPE = "project"  # amounts.project: the project's total cost, not the 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FIRST_YEAR, LAST_YEAR = 1950, 2100
 MAX_TEXT = 20_000  # characters in one text field: a fiche is one page, not a report
+# The largest number each numeric key may hold: far above any real one, and far below what breaks the
+# formatting of an annex (an integer beyond 64 bits validated, then `list` and `show` failed).
+MAX_AMOUNT = 10**12  # euros: the largest urban projects cost tens of billions
+MAX_POPULATION = 10**9
+MAX_COUNT = 10**7  # dwellings, square metres... in a programme
+MAX_MONTHS = 1200
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -39,6 +45,7 @@ class Key:
     required: bool = False
     choices: tuple[str, ...] = ()
     minimum: float | None = None
+    maximum: float = MAX_AMOUNT
     check: Callable[[Any], str | None] | None = None
     search: str | None = None  # the index field its words go to (search/index.py FIELDS), if searched
     default_from: str | None = None  # when absent, the value of this sibling key
@@ -89,7 +96,7 @@ class Client:
 class Period:
     start: int = key(required=True, check=_year_check)
     end: int = key(check=_year_check, default_from="start")  # equal to start for a mission within one year
-    duration_months: int | None = key(None, minimum=1)
+    duration_months: int | None = key(None, minimum=1, maximum=MAX_MONTHS)
     ongoing: bool = key(False, implied=False)
 
     def years(self) -> range:
@@ -100,7 +107,7 @@ class Period:
 class Site:
     city: str | None = key(None, search="site")
     districts: tuple[str, ...] = key((), search="site")
-    population: int | None = key(None, minimum=0)
+    population: int | None = key(None, minimum=0, maximum=MAX_POPULATION)
     note: str | None = key(None)
 
 
@@ -131,7 +138,7 @@ class Amounts:
 @frozen
 class ProgrammeItem:
     label: str = key(required=True)
-    count: int = key(required=True, minimum=0)
+    count: int = key(required=True, minimum=0, maximum=MAX_COUNT)
 
 
 @frozen

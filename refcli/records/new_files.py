@@ -7,13 +7,12 @@ reader never sees half a record, and an interrupted write leaves no temporary fi
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from refcli.errors import UserError
 from refcli.i18n import _
-from refcli.records.load import find_record_files
+from refcli.records.load import MAX_RECORD_BYTES, find_record_files, parse_toml, read_limited
 from refcli.search.text import slugify
 from refcli.write import write_atomically
 
@@ -60,11 +59,19 @@ def library_tables(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
     if not folder.is_dir():
         return tables
     for path in find_record_files(folder):
-        try:
-            tables.append((path, tomllib.loads(path.read_text(encoding="utf-8-sig"))))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            continue
+        table = _raw_table(path)
+        if table is not None:
+            tables.append((path, table))
     return tables
+
+
+def _raw_table(path: Path) -> dict[str, Any] | None:
+    """The file's TOML table, or None if it is not one (read as records are: within their limits, never
+    from a FIFO or a device)."""
+    try:
+        return parse_toml(read_limited(path, MAX_RECORD_BYTES).decode("utf-8-sig"))
+    except (OSError, UnicodeDecodeError, ValueError):  # tomllib.TOMLDecodeError is a ValueError
+        return None
 
 
 def library_ids(folder: Path, tables: list[tuple[Path, dict[str, Any]]] | None = None) -> dict[str, Path]:
@@ -155,10 +162,7 @@ def _cached_ids(folder: Path) -> dict[str, Path]:
         ids = {mission.id: mission.path or folder for mission in missions}
     for skipped in library.skipped_files:
         path = Path(skipped)
-        try:
-            record_id = tomllib.loads(path.read_text(encoding="utf-8-sig")).get("id")
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            continue
+        record_id = (_raw_table(path) or {}).get("id")
         if isinstance(record_id, str):
             ids.setdefault(record_id, path)
     return ids

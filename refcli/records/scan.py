@@ -30,6 +30,9 @@ CACHED_COMMANDS = frozenset({"search", "check", "build-bid", "list", "show"})
 def scan_record_files(folder: str | os.PathLike[str], *, stat: bool = True) -> dict[str, tuple[int, int]]:
     """Return, in the library's file order, each record file's relative path -> (size, mtime_ns).
 
+    A sub-folder that cannot be listed is in it too, as a file that cannot be stat'ed (-1, -1): reading
+    it gives its problem (load.read_record_bytes), and it is read again on each run.
+
     The files are find_record_files' (same rules, same order), found with os.scandir on strings:
     pathlib costs more than the stat calls at 10,000 files. Without stat, (0, 0) for each: a search
     without the cache needs only the names (10,000 stat calls, ~40 ms).
@@ -40,7 +43,16 @@ def scan_record_files(folder: str | os.PathLike[str], *, stat: bool = True) -> d
         # Names sorted within each folder, sub-folders walked where they sort: the order of sorted(Path).
         records: list[str] = []
         folders: list[str] = []
-        with os.scandir(directory) as listing:
+        try:
+            listing = os.scandir(directory)
+        except OSError as error:
+            if not prefix:
+                from refcli.records.load import unreadable_folder_error
+
+                raise unreadable_folder_error(folder, error) from None
+            found[prefix[:-1]] = (-1, -1)  # a sub-folder that cannot be listed: reading it says why
+            return
+        with listing:
             for entry in listing:
                 name = entry.name
                 if name.startswith("."):
@@ -92,7 +104,7 @@ def _stat(name: str, handle: int | None, directory: str) -> tuple[int, int]:
     try:
         status = os.stat(name, dir_fd=handle) if handle is not None else os.stat(os.path.join(directory, name))
     except OSError:
-        return (-1, -1)  # read_record will say why
+        return (-1, -1)  # read_record_bytes will say why
     return (status.st_size, status.st_mtime_ns)
 
 

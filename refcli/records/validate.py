@@ -14,12 +14,14 @@ from typing import Any
 from refcli.errors import Problem, closest
 from refcli.i18n import N_, _
 from refcli.records.load import RawRecord
-from refcli.records.model import FIRST_YEAR, LAST_YEAR, MAX_TEXT, Mission, Spec, schema_of
+from refcli.records.model import FIRST_YEAR, LAST_YEAR, MAX_AMOUNT, MAX_TEXT, Mission, Spec, schema_of
 from refcli.records.vocabulary import Vocabulary
 
 __all__ = ["FIRST_YEAR", "LAST_YEAR", "MAX_TEXT", "SCHEMA", "validate_record", "validate_table"]
 
 SCHEMA: dict[str, Spec] = schema_of(Mission)
+# Keys in one table, items in one list: a record has about 20 (each unknown key costs a "did you mean").
+MAX_KEYS = 500
 
 _KIND_WORDS = {
     "str": N_("a string"),
@@ -102,17 +104,25 @@ def _string(spec: Spec) -> Check:
 
 
 def _number(spec: Spec) -> Check:
-    kind, minimum, extra = spec.kind, spec.key.minimum, spec.key.check
+    kind, minimum, maximum, extra = spec.kind, spec.key.minimum, spec.key.maximum, spec.key.check
 
     def check(value: Any, where: str, checker: _Checker) -> int | float | None:
         if not (type(value) is int or (kind == "number" and type(value) is float)):
             return checker.wrong_type(where, kind, value)  # bool is not int here: type(True) is bool
-        if minimum is not None and value < minimum:
-            checker.add(where, _("must not be negative (got {value})").format(value=value) if minimum == 0 else
-                        _("must be at least {minimum:g} (got {value})").format(minimum=minimum, value=value))
-            return None
         if value != value or value in (float("inf"), float("-inf")):
             checker.add(where, _("must be a finite number"))
+            return None
+        if minimum is not None and value < minimum:
+            checker.add(where, _("must not be negative (got {value})").format(value=_number(value)) if minimum == 0
+                        else _("must be at least {minimum:g} (got {value})").format(minimum=minimum,
+                                                                                   value=_number(value)))
+            return None
+        if value > maximum:
+            checker.add(where, _("must be at most {maximum:,} (got {value})").format(maximum=maximum,
+                                                                                   value=_number(value)))
+            return None
+        if value < -MAX_AMOUNT:  # a year's check would print all its digits
+            checker.add(where, _("{value} is out of range").format(value=_number(value)))
             return None
         message = extra(value) if extra is not None else None
         if message:
@@ -137,6 +147,8 @@ def _strings(spec: Spec) -> Check:
     def check(value: Any, where: str, checker: _Checker) -> tuple[str, ...] | None:
         if type(value) is not list:
             return checker.wrong_type(where, "strings", value)
+        if _too_many(value, where, checker):
+            return None
         items = []
         for index, text in enumerate(value):
             if plain and type(text) is str and len(text) <= MAX_TEXT and text.strip():
@@ -158,6 +170,8 @@ def _table_of(specs: dict[str, Spec]) -> Callable[[dict, str, _Checker], dict]:
 
     def table(value: dict, prefix: str, checker: _Checker) -> dict:
         """The keys in the file's order, then the required ones missing."""
+        if _too_many(value, prefix.rstrip("."), checker):
+            return {}
         where = paths.get(prefix)
         if where is None:
             where = {name: prefix + name for name in checks}
@@ -196,6 +210,8 @@ def _tables(spec: Spec) -> Check:
     def check(value: Any, where: str, checker: _Checker) -> list[dict] | None:
         if type(value) is not list or not all(type(item) is dict for item in value):
             return checker.wrong_type(where, "tables", value)
+        if _too_many(value, where, checker):
+            return None
         return [table(item, f"{where}[{index}].", checker) for index, item in enumerate(value)]
 
     return check
@@ -205,6 +221,8 @@ def _levels(spec: Spec) -> Check:
     def check(value: Any, where: str, checker: _Checker) -> dict[str, int] | None:
         if type(value) is not dict:
             return checker.wrong_type(where, "levels", value)
+        if _too_many(value, where, checker):
+            return None
         vocabulary = checker.vocabulary
         levels: dict[str, int] = {}
         top = vocabulary.max_level
@@ -235,6 +253,8 @@ def _provenance(spec: Spec) -> Check:
         if type(value) is not dict:
             return checker.wrong_type(where, "provenance", value)
         paths: dict[str, str] = {}
+        if _too_many(value, f"{where}.{prefix}".rstrip("."), checker):
+            return paths
         for name, reason in value.items():
             path = prefix + name
             if type(reason) is dict:
@@ -267,6 +287,21 @@ _KINDS: dict[str, Callable[[Spec], Check]] = {
     "provenance": _provenance,
 }
 _RECORD = _table_of(SCHEMA)
+
+
+def _too_many(value: dict | list, where: str, checker: _Checker) -> bool:
+    if len(value) <= MAX_KEYS:
+        return False
+    message = (_("holds {count:,} keys; the limit is {limit:,}") if isinstance(value, dict) else
+               _("holds {count:,} items; the limit is {limit:,}"))
+    checker.add(where, message.format(count=len(value), limit=MAX_KEYS))
+    return True
+
+
+def _number(value: int | float) -> str:
+    """A number as a message shows it: a huge one by its size, not its hundreds of digits."""
+    text = str(value) if isinstance(value, float) or -10**30 < value < 10**30 else ""
+    return text or _("a number of {count} digits").format(count=len(str(abs(value))))
 
 
 def _did_you_mean(word: str, choices: list[str]) -> str:

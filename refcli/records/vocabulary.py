@@ -9,10 +9,11 @@ from pathlib import Path
 from refcli.errors import UserError
 from refcli.frozen import frozen
 from refcli.i18n import N_, _
-from refcli.records.load import parse_toml
+from refcli.records.load import FileTooLarge, NotRegularFile, parse_toml, read_limited
 from refcli.search.text import fold
 
 FILE_NAME = "components.toml"
+MAX_DATA_FILE_BYTES = 5_000_000  # components.toml and glossary.toml: the shipped ones are 2 and 23 KB
 
 
 @frozen
@@ -118,9 +119,16 @@ def _key(name: str) -> str:
 def read_data_file(path: Path, what: str) -> dict:
     """Parse a firm-editable TOML data file; a problem is one line: '<path>: cannot read <what>: <why>'."""
     try:
-        return parse_toml(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:  # tomllib.TOMLDecodeError is a ValueError
-        raise UserError(_("{path}: cannot read {what}: {error}").format(path=path, what=what, error=error)) from None
+        return parse_toml(read_limited(path, MAX_DATA_FILE_BYTES).decode("utf-8"))
+    except FileTooLarge as error:
+        raise UserError(f"{path}: cannot read {what}: the file is {error.size:,} bytes; the limit is "
+                        f"{MAX_DATA_FILE_BYTES:,}") from None
+    except NotRegularFile as error:
+        raise UserError(f"{path}: cannot read {what}: it is {error.kind}, not a file") from None
+    except OSError as error:
+        raise UserError(f"{path}: cannot read {what}: {error.strerror or error}") from None
+    except (UnicodeDecodeError, ValueError) as error:  # tomllib.TOMLDecodeError is a ValueError
+        raise UserError(f"{path}: cannot read {what}: {error}") from None
 
 
 def find_data_file(file_name: str, data_folder: Path | None, what: str) -> Path:
@@ -169,7 +177,9 @@ def load_vocabulary(data_folder: Path | None = None, path: Path | None = None) -
         if not isinstance(label, str) or not label.strip():
             raise UserError(_("{where}.label: expected a non-empty string").format(where=where))
         if not isinstance(aliases, list) or not all(isinstance(alias, str) for alias in aliases):
-            raise UserError(_("{where}.aliases: expected a list of strings").format(where=where))
+            raise UserError(f"{where}.aliases: expected a list of strings")
+        if any(component.id == component_id for component in components):
+            raise UserError(f"{where}.id: {component_id!r} is the id of an earlier component; each id once")
         for name in (component_id, label, *aliases):
             owner = seen.setdefault(_key(name), component_id)
             if owner != component_id:

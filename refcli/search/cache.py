@@ -18,6 +18,13 @@ A warm search stats every file, compares with the manifest, and then reads only 
 postings of the keys its query reads, and the records of the results it shows. A changed, added or
 deleted file is read again alone, and the postings of its keys alone are patched.
 
+Timestamps can lie: an edit within the same mtime tick, or by a tool that restores mtimes, keeps size
+and mtime. As git does for its index, a file modified less than load.RACY_NS before it was read is
+"racy": the manifest keeps its bytes' hash (also in its row's digest), and each warm start compares it,
+until the file is old enough for its mtime to be trusted. A file that could not be read is stored as
+(-1, -1), never as known: it is read again on every run. A killed build's temporary files are removed
+by a later run (remove_leftovers).
+
 Only real damage means a rebuild, with a one-line note: a database that cannot be opened or read
 (sqlite3.Error, OSError), another identity, or content that does not decode (Damaged). A programming
 error is not damage: it propagates. One that cannot be written is left alone and the library read
@@ -30,7 +37,9 @@ import bisect
 import contextlib
 import marshal
 import os
+import re
 import sqlite3
+import time
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -40,6 +49,7 @@ from refcli import __version__
 from refcli.frozen import frozen
 from refcli.i18n import _, catalog_identity, language
 from refcli.records.library import FileRow, LazyMissions, decode_records, keep_first
+from refcli.records.load import RACY_NS, content_digest, read_limited, shown_path
 from refcli.records.model import Library, Mission
 from refcli.records.scan import scan_record_files, take_early_scan
 from refcli.records.vocabulary import Vocabulary, load_vocabulary
@@ -58,12 +68,12 @@ _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files (
     path TEXT PRIMARY KEY, slot INTEGER NOT NULL UNIQUE, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
-    mission_id TEXT, problems TEXT, depends TEXT, facts BLOB, record BLOB
+    mission_id TEXT, problems TEXT, depends TEXT, facts BLOB, record BLOB, digest BLOB
 );
 CREATE TABLE postings (key TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE blobs (name TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
-_COLUMNS = "path, slot, size, mtime_ns, mission_id, problems, depends, facts, record"
+_COLUMNS = "path, slot, size, mtime_ns, mission_id, problems, depends, facts, record, digest"
 
 
 class Damaged(Exception):
@@ -110,10 +120,17 @@ def load_library_cached(folder: Path, cache_dir: Path | None = None, *, lazy: bo
     scan = _Scan(folder)
     vocabulary = load_vocabulary(folder)
     cache = _Cache(cache_file(folder, cache_folder(cache_dir)), folder, vocabulary, load_glossary(folder), scan)
+    try:
+        return _load_cached(cache, lazy, with_index)
+    finally:
+        remove_leftovers(cache.database.parent)
+
+
+def _load_cached(cache: _Cache, lazy: bool, with_index: bool) -> CachedLibrary:
     note = None
     for attempt in range(2):
         try:
-            found = cache.load_warm(lazy, with_index)
+            found = cache.load_warm(lazy, with_index, just_read=attempt > 0)
         except _UNREADABLE as error:
             note = _("cache rebuilt ({reason})").format(reason=_reason(error))
             break
@@ -130,6 +147,23 @@ def load_library_cached(folder: Path, cache_dir: Path | None = None, *, lazy: bo
         if note:
             return cache.read_without(note, lazy, with_index)
     return cache.rebuild(lazy, with_index, note)
+
+
+# What a cache build killed before it renamed its database into place leaves: the temporary database
+# (write's mkstemp name) and SQLite's journal of it. A build writes its temporary file for a few seconds.
+_LEFTOVER = re.compile(r"library-[0-9a-f]{20}\.sqlite3\.[A-Za-z0-9_]+\.tmp(-journal)?")
+LEFTOVER_AGE_NS = 5 * 60 * 10**9
+
+
+def remove_leftovers(cache_dir: Path) -> None:
+    """Remove the cache's own leftovers older than LEFTOVER_AGE_NS from its folder (a killed build's)."""
+    oldest = time.time_ns() - LEFTOVER_AGE_NS
+    with contextlib.suppress(OSError), os.scandir(cache_dir) as listing:
+        for entry in listing:
+            if _LEFTOVER.fullmatch(entry.name):
+                with contextlib.suppress(OSError):
+                    if entry.stat(follow_symlinks=False).st_mtime_ns < oldest:
+                        os.unlink(entry.path)
 
 
 class _Scan:
@@ -201,22 +235,31 @@ class _Cache:
 
     # --- reading ---------------------------------------------------------------------------------
 
-    def load_warm(self, lazy: bool, with_index: bool) -> CachedLibrary | set[str] | None:
+    def load_warm(self, lazy: bool, with_index: bool, just_read: bool = False) -> CachedLibrary | set[str] | None:
         """The library from the database if every file is as it was; else the set of files that changed
-        (or None: no database yet)."""
+        (or None: no database yet). A file that could not be read is never as it was, unless just_read
+        (the update that read it again has just run)."""
         if not self.database.is_file():
             return None
         with self.connect() as connection:
             if dict(connection.execute("SELECT key, value FROM meta")) != self.meta:
                 return None  # made by another refcli or for other components: rebuilt, nothing to say
-            self.manifest = stats, slots, ids, problems, depends, columns = _loads(_blob(connection, "manifest"))
+            self.manifest = stats, slots, ids, problems, depends, columns, racy = _loads(_blob(connection, "manifest"))
         files = self.files
         # The usual case, compared in C: every file as it was, no file that could not be stat'ed.
         if stats != files or (-1, -1) in files.values() or \
                 not all(_dependencies_hold(value) for value in depends.values()):
-            return {relative for relative, found in files.items()
-                    if stats.get(relative) != found or found[0] < 0
-                    or not _dependencies_hold(depends.get(relative))} | (stats.keys() - files.keys())
+            changed = {relative for relative, found in files.items()
+                       if (stats.get(relative) != found or found[0] < 0) and not (just_read and stats.get(relative)
+                                                                                  == (-1, -1))
+                       or not _dependencies_hold(depends.get(relative))} | (stats.keys() - files.keys())
+            if changed:
+                return changed
+        if racy and not just_read:
+            changed = {relative for relative, digest in racy.items() if _digest_of(self.folder / relative) != digest}
+            if changed:
+                return changed
+            self._settle(racy)
         kept = keep_first(self.folder, list(files), ids, problems)
         self.slots = dict(zip(files, slots, strict=True))
         if lazy or with_index:
@@ -232,6 +275,19 @@ class _Cache:
             facts = kept.facts(columns, lambda: self.slots)
             index = SearchIndex(facts, self.words, self.postings)
         return CachedLibrary(library, index)
+
+    def _settle(self, racy: dict[str, bytes]) -> None:
+        """Forget the racy files that are now clearly older than this check of their content: a later edit
+        will change their mtime. Best effort: a cache that cannot be written checks them again next time."""
+        now = time.time_ns()
+        settled = {relative for relative in racy if self.files[relative][1] + RACY_NS < now}
+        if not settled:
+            return
+        stats, slots, ids, problems, depends, columns, _ = self.manifest
+        self.manifest = (stats, slots, ids, problems, depends, columns,
+                         {relative: digest for relative, digest in racy.items() if relative not in settled})
+        with contextlib.suppress(sqlite3.Error, OSError), self.connect(write=True) as connection, connection:
+            _put_blob(connection, "manifest", marshal.dumps(self.manifest))
 
     # What a warm search fetches as it goes. Damage found there is repaired on the spot: the files are
     # read again with the slots this search has ranked with, the cache rebuilt, and the search goes on.
@@ -348,8 +404,9 @@ class _Cache:
                     connection.close()
                 os.replace(temporary, self.database)
             except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(temporary)
+                for leftover in (temporary, temporary + "-journal"):
+                    with contextlib.suppress(OSError):
+                        os.unlink(leftover)
                 raise
         except (OSError, sqlite3.Error) as error:
             return _("cache not written ({folder}: {reason}); the library was read without it").format(
@@ -361,8 +418,8 @@ class _Cache:
         connection.executescript(_SCHEMA)
         with connection:
             connection.executemany("INSERT INTO meta VALUES (?, ?)", self.meta.items())
-            connection.executemany(f"INSERT INTO files ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                   map(_file_values, rows))
+            connection.executemany(f"INSERT INTO files ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                   map(_file_values, _storable(rows)))
             connection.executemany("INSERT INTO postings VALUES (?, ?)",
                                    ((key, _dump_posting(posting)) for key, posting in postings.items()))
             _put_blob(connection, "words", marshal.dumps(surfaces))
@@ -376,7 +433,8 @@ class _Cache:
 
         try:
             with self.connect(write=True) as connection, connection:
-                wanted = sorted(changed | (self.manifest[0].keys() - self.files.keys()))
+                wanted = [relative for relative in sorted(changed | (self.manifest[0].keys() - self.files.keys()))
+                          if relative.isascii() or shown_path(relative) == relative]
                 old = {}
                 for start in range(0, len(wanted), 500):
                     part = wanted[start:start + 500]
@@ -403,7 +461,7 @@ class _Cache:
                 connection.executemany("DELETE FROM files WHERE path = ?",
                                        [(relative,) for relative in old if relative not in self.files])
                 connection.executemany(f"INSERT OR REPLACE INTO files ({_COLUMNS}) "
-                                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", map(_file_values, rows))
+                                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", map(_file_values, _storable(rows)))
                 _put_blob(connection, "manifest", _patched_manifest(self.manifest, self.files, rows))
         except sqlite3.OperationalError as error:  # cannot write (read-only, locked, disk full): do without
             return _("cache not updated ({error}); the library was read without it").format(error=error)
@@ -517,13 +575,8 @@ def _reason(error: BaseException) -> str:
 
 
 def _digest(data: bytes) -> str:
-    """A hex digest: blake2b straight from its C module, as hashlib gives it, without hashlib's import of
-    OpenSSL (6 ms of every search)."""
-    try:
-        from _blake2 import blake2b
-    except ImportError:  # an interpreter without it
-        from hashlib import blake2b
-    return blake2b(data, digest_size=20).hexdigest()
+    """A hex digest (blake2b)."""
+    return content_digest(data, 20).hex()
 
 
 def _loads(data: bytes):  # type: ignore[no-untyped-def]
@@ -569,6 +622,16 @@ def _posting(data: bytes) -> Posting:
     return posting
 
 
+def _digest_of(path: Path) -> bytes | None:
+    """The digest of a file's bytes as load.read_record_bytes reads them; None if it cannot be read."""
+    from refcli.records.load import MAX_RECORD_BYTES
+
+    try:
+        return content_digest(read_limited(path, MAX_RECORD_BYTES))
+    except OSError:
+        return None
+
+
 def _dependencies_hold(depends: str | None) -> bool:
     """Whether the illustration files a record's validation looked at still exist, or not, as they did."""
     if not depends:
@@ -581,12 +644,18 @@ def _dependencies_hold(depends: str | None) -> bool:
 def _file_values(row: FileRow) -> tuple:
     facts = marshal.dumps(row.facts) if row.facts is not None else None
     return (row.relative, row.slot, row.size, row.mtime, row.mission_id, row.problems, row.depends, facts,
-            row.record)
+            row.record, row.digest)
+
+
+def _storable(rows: list[FileRow]) -> list[FileRow]:
+    """The rows SQLite can store: a file name that is not UTF-8 (never a valid record) is in the manifest
+    only, and read again on each run."""
+    return [row for row in rows if row.relative.isascii() or shown_path(row.relative) == row.relative]
 
 
 def _empty_manifest() -> tuple:
     """A manifest with no file: a rebuild's manifest is this one patched with every row."""
-    return {}, [], [], {}, {}, ([], [], [], [], [], {}, [])
+    return {}, [], [], {}, {}, ([], [], [], [], [], {}, []), {}
 
 
 def _patched_manifest(manifest: tuple, order: dict[str, tuple[int, int]], rows: list[FileRow]) -> bytes:
@@ -596,7 +665,7 @@ def _patched_manifest(manifest: tuple, order: dict[str, tuple[int, int]], rows: 
     the rows of the files read again (every file, for a rebuild)."""
     from refcli.search.index import Facts, columns_of
 
-    old_stats, old_slots, old_ids, old_problems, old_depends, columns = manifest
+    old_stats, old_slots, old_ids, old_problems, old_depends, columns, old_racy = manifest
     edited = _edited_in_place(manifest, order, rows)
     if edited is not None:
         return edited
@@ -621,13 +690,32 @@ def _patched_manifest(manifest: tuple, order: dict[str, tuple[int, int]], rows: 
             facts_of[row.slot] = row.facts
     kept = [slot_of[relative] for relative in order]
     valid = set(kept)
-    return marshal.dumps((dict(order), kept, [id_of[relative] for relative in order], problems, depends,
-                          columns_of((slot, facts_of[slot]) for slot in kept if slot in facts_of and slot in valid)))
+    return marshal.dumps((_stats(order, rows), kept, [id_of[relative] for relative in order], problems, depends,
+                          columns_of((slot, facts_of[slot]) for slot in kept if slot in facts_of and slot in valid),
+                          _racy(old_racy, order, rows)))
+
+
+def _stats(order: dict[str, tuple[int, int]], rows: list[FileRow]) -> dict[str, tuple[int, int]]:
+    """Each file's (size, mtime_ns) as found, but (-1, -1) for a file that could not be read: it is not
+    known, and is read again on the next run (a permission fixed is seen)."""
+    stats = dict(order)
+    stats.update((row.relative, (-1, -1)) for row in rows if row.size < 0)
+    return stats
+
+
+def _racy(old: dict[str, bytes], order: dict[str, tuple[int, int]], rows: list[FileRow]) -> dict[str, bytes]:
+    """The racy files' digests (load.RACY_NS), by path: the old ones not read again, and the rows'."""
+    racy = {relative: digest for relative, digest in old.items() if relative in order}
+    for row in rows:
+        racy.pop(row.relative, None)
+        if row.digest is not None:
+            racy[row.relative] = row.digest
+    return racy
 
 
 def _edited_in_place(manifest: tuple, order: dict[str, tuple[int, int]], rows: list[FileRow]) -> bytes | None:
     """The usual update, done in place: the same files, valid before and after, only edited. None otherwise."""
-    stats, slots, ids, problems, depends, columns = manifest
+    stats, slots, ids, problems, depends, columns, racy = manifest
     if stats.keys() != order.keys() or any(row.facts is None or row.relative in problems for row in rows):
         return None
     position = {slot: number for number, slot in enumerate(columns[0])}
@@ -662,4 +750,4 @@ def _edited_in_place(manifest: tuple, order: dict[str, tuple[int, int]], rows: l
     columns = (columns[0], columns[1], columns[2], [slot for slot in in_order if slot in ongoing],
                [slot for slot in in_order if slot in public], {component: pair for component, pair in levels.items()
                                                              if pair[0]}, lengths)
-    return marshal.dumps((dict(order), slots, ids, problems, depends, columns))
+    return marshal.dumps((_stats(order, rows), slots, ids, problems, depends, columns, _racy(racy, order, rows)))

@@ -117,3 +117,18 @@ def test_records_with_a_programme_are_parsed_by_rtoml() -> None:
 def test_a_syntax_error_keeps_tomllib_located_message(tmp_path: Path) -> None:
     problem = parse_record_bytes(tmp_path / "bad.toml", b'title = "unclosed\n')
     assert str(problem) == f"{tmp_path / 'bad.toml'}:1:18: TOML syntax error: Illegal character '\\n'"
+
+
+
+@pytest.mark.parametrize("prefix", ["", 's = "{"\n'], ids=["rtoml", "tomllib"])  # a lone { sends the text to tomllib
+def test_nesting_is_limited_the_same_on_both_parsers(prefix: str) -> None:
+    from refcli.records.load import MAX_DEPTH, _needs_tomllib
+
+    assert _needs_tomllib(prefix + "a = 1") == bool(prefix)
+    builders = [lambda depth: "a = " + "[" * depth + "]" * depth,
+                lambda depth: "a = " + "{ x = " * depth + "1" + " }" * depth]
+    for nested in builders:
+        assert parse_toml(prefix + nested(MAX_DEPTH))
+        for depth in (MAX_DEPTH + 1, 1000, 100_000):
+            with pytest.raises(ValueError, match=f"nested more than {MAX_DEPTH} levels deep"):
+                parse_toml(prefix + nested(depth))

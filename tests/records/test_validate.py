@@ -214,7 +214,9 @@ credit = "agence"
 # Values a key may wrongly hold: each type, empty and blank, too long, out of range, not finite, near misses.
 BAD_VALUES = ["", "  ", "a" * 20_001, "x", "publik", "HTT", "euros", "Minimal Record", -1, 0, 1, 6, 20, 2101,
               1.5, -0.5, float("nan"), float("inf"), True, [], ["a", ""], ["a", 3], [{}], {}, {"unknown": 1},
-              {"Concertaion": 2}, {"gup": 2, "GUSP": 3}, {"gup": 0}, {"gup": True}, {"gup": 2.0}]
+              {"Concertaion": 2}, {"gup": 2, "GUSP": 3}, {"gup": 0}, {"gup": True}, {"gup": 2.0},
+              1201, 10**7 + 1, 2 * 10**9, 10**12 + 1, 1e13, -(10**13), 10**400, ["a"] * 501,
+              {f"k{number}": "x" for number in range(501)}]
 
 
 def _key_paths(value, path=()):
