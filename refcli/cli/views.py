@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from refcli.annex.formatting import format_years
+from refcli.records.browse import MINIMUM_COLUMN, Fitted, column_widths, longest_line
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
+    from rich.text import Text
 
     from refcli.records.model import Library
     from refcli.search.check import Checklist
     from refcli.search.query import Query
-    from refcli.search.rank import Match
+    from refcli.search.rank import ConceptMatch, FieldMatch, Match
 
 
 def match_json(rank: int, match: Match) -> dict[str, Any]:
@@ -61,6 +63,12 @@ def search_json(query: Query, matches: list[Match]) -> dict[str, Any]:
 MATCHED_SHOWN = 5
 
 
+def relative_scores(matches: list[Match]) -> list[int]:
+    """Each result's score on the scale people read: the best result of the search is 100 (docs/search.md)."""
+    best = max((match.score for match in matches), default=0.0)
+    return [round(100 * match.score / best) if best > 0 else 0 for match in matches]
+
+
 def _terms_cell(match: Match) -> str:
     terms = match.matched_terms()
     if not terms:  # reached by what it is, not by the words: say which concept
@@ -79,76 +87,208 @@ def _competencies_cell(match: Match, library: Library) -> str:
 
 
 def results_table(query: Query, matches: list[Match], library: Library) -> RenderableType:
+    """The results as a table that fits the terminal, 80 columns as well as 200: ids whole; when it is narrow,
+    the client left out, then the id, title, client and years in one column (the id on a line of its own)."""
+    return Fitted(lambda width: _results_table(query, matches, library, width))
+
+
+def _results_table(query: Query, matches: list[Match], library: Library, width: int) -> RenderableType:
     from rich import box
+    from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
     title = f"{len(matches)} best mission(s)"
     if query.since is not None:
         title += f", window since {query.since}"
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(title=title + "; score: the best one = 100", title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("score", justify="right", no_wrap=True)
-    table.add_column("id", style="cyan", overflow="fold", min_width=14, ratio=2)
-    table.add_column("title", min_width=20, ratio=4)
-    table.add_column("client", min_width=10, ratio=2)
-    table.add_column("years", no_wrap=True)
-    table.add_column("matched", ratio=2)
-    if query.competencies:
-        table.add_column("competencies", ratio=2)
-    for rank, match in enumerate(matches, start=1):
-        years = format_years(match.mission.period) + ("" if match.in_window else "\nout of window")
-        row = [str(rank), f"{match.score:.1f}", match.id, Text(match.mission.title), Text(match.mission.client.name),
-               Text(years, style="" if match.in_window else "dim"), Text(_terms_cell(match))]
+    ids = [match.id for match in matches]
+    titles = [match.mission.title for match in matches]
+    clients = [match.mission.client.name for match in matches]
+    years = [format_years(match.mission.period) + ("" if match.in_window else "\nout of window") for match in matches]
+    terms = [_terms_cell(match) for match in matches]
+    marks = [_competencies_cell(match, library) if query.competencies else "" for match in matches]
+    ranks = [str(rank) for rank in range(1, len(matches) + 1)]
+    fixed = [longest_line(["#", *ranks]), len("score"), longest_line(ids), longest_line(["years", *years])]
+    wants = [longest_line(titles), longest_line(terms)] + ([longest_line(marks)] if query.competencies else [])
+    for with_client in (True, False):
+        widths = column_widths(width, fixed, [*wants, longest_line(clients)] if with_client else wants,
+                               [3, 2, 2][:len(wants)] + [2] * with_client,
+                               [24, 20, 20][:len(wants)] + [14] * with_client)
+        if widths is None:
+            continue
+        table.add_column("id", style="cyan", no_wrap=True)
+        table.add_column("title", width=widths[0])
+        if with_client:
+            table.add_column("client", width=widths[-1])
+        table.add_column("years", no_wrap=True)
+        table.add_column("matched", width=widths[1])
         if query.competencies:
-            row.append(Text(_competencies_cell(match, library)))
-        table.add_row(*row)
+            table.add_column("competencies", width=widths[2])
+        for row in zip(ranks, relative_scores(matches), ids, titles, clients, years, terms, marks, strict=True):
+            rank, score, mission_id, mission_title, client, period, matched, covered = row
+            cells = [rank, str(score), mission_id, Text(mission_title)] + ([Text(client)] if with_client else [])
+            cells += [Text(period, style="" if "\n" not in period else "dim"), Text(matched)]
+            table.add_row(*cells, *([Text(covered)] if query.competencies else []))
+        return table
+    # Narrow: the id on a line of its own, the title, the client and the years under it, in one column.
+    why = [matched + (f"\n{covered}" if covered else "") for matched, covered in zip(terms, marks, strict=True)]
+    stacked = [f"{title}\n{client} · {period}" for title, client, period in zip(titles, clients, years, strict=True)]
+    fixed = fixed[:2]
+    widths = column_widths(width, fixed, [max(longest_line(ids), longest_line(stacked)), longest_line(why)], [3, 2],
+                           [longest_line(ids), MINIMUM_COLUMN])
+    table.add_column("mission", width=widths[0] if widths else max(width - sum(fixed) - 10, 1))
+    if widths:
+        table.add_column("matched" + (", competencies" if query.competencies else ""), width=widths[1])
+    for rank, score, match, mission_id, reason in zip(ranks, relative_scores(matches), matches, ids, why, strict=True):
+        period = format_years(match.mission.period) + ("" if match.in_window else ", out of window")
+        cell = Group(Text(mission_id, style="cyan", no_wrap=True, overflow="ellipsis"), Text(match.mission.title),
+                     Text(f"{match.mission.client.name} · {period}", style="" if match.in_window else "dim"))
+        table.add_row(rank, str(score), cell, *([Text(reason)] if widths else []))
     return table
 
 
+# The parts of a fiche as the fiche names them, in its order; the record's fields they hold.
+FICHE_PARTS: dict[str, tuple[str, ...]] = {
+    "titre": ("title",), "type de mission": ("mission_type",), "mots-clés": ("keywords",),
+    "enjeux": ("stakes",), "contenu": ("content",), "composantes": ("components",),
+    "acteurs": ("client", "partners", "team"), "site": ("site",),
+}
+WORDS_SHOWN = 3  # per part of the fiche; --json has them all
+CONCEPTS_SHOWN = 2
+SEARCHED_SHOWN = 10
+SHOWN_POINTS = 0.05  # a row that adds less than this (0.0 as shown) says nothing of why
+
+
 def explanation_view(query: Query, matches: list[Match], library: Library) -> RenderableType:
-    """For each result, which query term matched which field, how closely, and what it added."""
-    from rich import box
-    from rich.console import Group
+    """For each result, a few lines that say why in the trade's words: the type of mission and the field it
+    shares with the tender, the competencies at their levels, its years, which of the tender's words the
+    fiche holds and in which part. Every user-visible text is built by one of the _line functions below."""
     from rich.table import Table
     from rich.text import Text
 
-    parts: list[Any] = [Text("Searched for", style="bold underline")]
-    for term in query.terms:
-        line = term.text if term.stems == term.words else f"{term.text} (as {' '.join(term.stems)})"
-        if term.alternatives:
-            line += " → " + ", ".join(alt.text for alt in term.alternatives)
-        parts.append(Text(line))
+    # Grids, not lines of text: their cells wrap at the terminal's width, word by word, under a hanging indent.
+    view = Table.grid()
+    view.add_column()
+    view.add_row(_searched_line(query))
     if query.concepts:
-        parts.append(Text("The tender names", style="bold underline"))
-        for concept in query.concepts:
-            kind = {"service": "type of service", "field": "field", "other": "purchase"}[concept.kind]
-            parts.append(Text(f"{kind}: {concept.name} (from “{concept.evidence}”)"))
-    for rank, match in enumerate(matches, start=1):
-        window = "" if match.in_window else " (out of window: score halved)"
-        other = f" (not an intellectual service: {match.other})" if match.other else ""
-        parts.append(Text(f"\n{rank}. {match.id}  {match.score:.1f}{window}{other}", style="bold"))
-        table = Table(box=box.SIMPLE, show_edge=False, pad_edge=False)
-        for column in ("term", "field", "matched", "similarity", "kind", "points"):
-            table.add_column(column, justify="right" if column in ("similarity", "points") else "left")
-        for item in match.fields:
-            term = item.term if item.via is None else f"{item.term} → {item.via}"
-            table.add_row(Text(term), item.field, Text(item.matched), f"{item.similarity:.0f}", item.kind,
-                          f"{item.points:.1f}")
-        for concept in match.concepts:
-            kind = "type of service" if concept.kind == "service" else "field"
-            if concept.via:
-                state = f"another service: {concept.via}"
-            else:
-                state = "shared" if concept.credit >= 1 else ("in its content" if concept.credit else "not shared")
-            table.add_row(Text(f"{kind}: {concept.name}"), "concept", "", "", state, f"{concept.points:.1f}")
-        for item in match.competencies:
-            label = library.vocabulary.label(item.id)
-            state = "covered" if item.covered else ("below minimum" if item.level else "missing")
-            table.add_row(Text(f"-c {label} ≥ {item.minimum}"), "components", f"level {item.level}", "",
-                          state, f"{item.points:.1f}")
-        parts.append(table)
-    return Group(*parts)
+        view.add_row(_named_line(query))
+    for rank, (match, score) in enumerate(zip(matches, relative_scores(matches), strict=True), start=1):
+        view.add_row("")
+        view.add_row(Text(_headline(rank, match, score, query.since), style="bold"))
+        body = Table.grid()
+        body.add_column(no_wrap=True)
+        body.add_column()
+        for line in (_why_line(match), _competencies_line(match, library), *_words_lines(match)):
+            if line:
+                body.add_row("   ", Text(line))
+        view.add_row(body)
+    return view
+
+
+def _searched_line(query: Query) -> Text:
+    from rich.text import Text
+
+    shown = ", ".join(term.text for term in query.terms[:SEARCHED_SHOWN])
+    more = len(query.terms) - SEARCHED_SHOWN
+    line = Text("Searched for: ", style="bold")
+    line.append(shown + (f" and {more} more (all in --json)" if more > 0 else ""))
+    return line
+
+
+def _named_line(query: Query) -> Text:
+    from rich.text import Text
+
+    services = [concept.name for concept in query.concepts if concept.kind == "service"]
+    fields = [concept.name for concept in query.concepts if concept.kind == "field"]
+    parts = []
+    if services:
+        parts.append(f"type of mission {_few(services, CONCEPTS_SHOWN)}")
+    if fields:
+        parts.append(f"field {_few(fields, CONCEPTS_SHOWN)}")
+    line = Text("Read as: ", style="bold")
+    line.append("; ".join(parts))
+    return line
+
+
+def _headline(rank: int, match: Match, score: int, since: int | None) -> str:
+    years = format_years(match.mission.period)
+    if since is None:
+        window = ""
+    elif match.in_window:
+        window = f", inside the window (since {since})"
+    else:
+        window = f", out of the window (since {since}): its score halved"
+    other = f"; not an intellectual service ({match.other}): its score lowered" if match.other else ""
+    return f"{rank}. {match.id}: score {score}; {years}{window}{other}"
+
+
+def _why_line(match: Match) -> str:
+    return "; ".join(_concept_phrase(concept) for concept in match.concepts if concept.points >= SHOWN_POINTS)
+
+
+def _concept_phrase(concept: ConceptMatch) -> str:
+    names = _few(list(concept.shared) or [concept.name], CONCEPTS_SHOWN)
+    if concept.kind == "service":
+        if concept.via:
+            return f"another type of mission: {concept.via}"
+        if concept.credit >= 1:
+            return f"same type of mission: {names}"
+        return f"the type of mission in its content: {names}"
+    if concept.credit >= 1:
+        return f"same field: {names}"
+    return f"the field in its content: {names}"
+
+
+def _few(names: list[str], shown: int) -> str:
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" +{more} more" if more > 0 else "")
+
+
+def _competencies_line(match: Match, library: Library) -> str:
+    parts = []
+    for item in match.competencies:
+        label = library.vocabulary.label(item.id)
+        if item.covered:
+            parts.append(f"{label} {item.level} ✓ ({item.minimum} asked)")
+        elif item.level:
+            parts.append(f"{label} {item.level} ✗ ({item.minimum} asked)")
+        else:
+            parts.append(f"{label} ✗ (none; {item.minimum} asked)")
+    return f"competencies: {', '.join(parts)}" if parts else ""
+
+
+def _words_lines(match: Match) -> list[str]:
+    """Which of the tender's words each part of the fiche holds, those that added most first; a word already
+    inside a phrase shown for that part ("citoyens" in "conseils citoyens") left out."""
+    found: dict[str, list[FieldMatch]] = {part: [] for part in FICHE_PARTS}
+    part_of = {field: part for part, fields in FICHE_PARTS.items() for field in fields}
+    # The tender's own words before a glossary alternative that matched the same words of the fiche.
+    for item in sorted(match.fields, key=lambda item: (item.via is not None, -item.points)):
+        if item.points >= SHOWN_POINTS:
+            found[part_of[item.field]].append(item)
+    parts = []
+    for part, items in found.items():
+        stems = [set(item.matched.split()) for item in items]
+        kept = [item for number, item in enumerate(items)
+                if not any(stems[number] <= other and (stems[number] < other or rank < number)
+                           for rank, other in enumerate(stems) if rank != number)]
+        if kept:
+            words = list(dict.fromkeys(_word_phrase(item) for item in kept))
+            parts.append(f"{part}: {_few(words, WORDS_SHOWN)}")
+    return ["; ".join(parts)] if parts else []
+
+
+def _word_phrase(item: FieldMatch) -> str:
+    if item.via is not None:
+        return f"{item.term} (as “{item.via}”)"
+    if item.kind in ("typo", "broken accent"):
+        return f"{item.term} (read as “{item.matched}”)"
+    if item.kind == "scattered":
+        return f"{item.term} (its words apart)"
+    return item.term
 
 
 def coverage_json(matches: list[Match], query: Query, library: Library) -> dict[str, dict[str, int]]:
@@ -168,10 +308,13 @@ def coverage_view(matches: list[Match], query: Query, library: Library) -> Rende
     from refcli.records.browse import level_squares
 
     top = library.vocabulary.max_level
-    table = Table(title="Coverage: competencies by reference", title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("competency", no_wrap=True)
-    for number, match in enumerate(matches, start=1):
-        table.add_column(f"{number}. {match.id}", overflow="fold", min_width=top + 2)
+    # Columns numbered, the ids named under the table: a column as wide as an id would not fit 80 columns.
+    legend = "\n".join(f"{number}. {match.id}" for number, match in enumerate(matches, start=1))
+    table = Table(title="Coverage: competencies by reference", title_justify="left", box=box.SIMPLE_HEAD,
+                  caption=legend, caption_justify="left")
+    table.add_column("competency")
+    for number, _ in enumerate(matches, start=1):
+        table.add_column(str(number), no_wrap=True, min_width=top)
     for component, levels in coverage_json(matches, query, library).items():
         minimum = query.competencies.get(component)
         label = library.vocabulary.label(component)
@@ -183,7 +326,7 @@ def coverage_view(matches: list[Match], query: Query, library: Library) -> Rende
             style = "" if minimum is None else ("green" if level >= minimum else "dim")
             row.append(Text(level_squares(level, top) if level else "·", style=style))
         table.add_row(*row)
-    return table
+    return Fitted(lambda width: table)
 
 
 def checklist_json(checklist: Checklist, library: Library) -> dict[str, Any]:
@@ -208,21 +351,27 @@ CHECK_MARKS = {"pass": ("✓", "green"), "fail": ("✗", "bold red"), "info": ("
 
 
 def checklist_view(checklist: Checklist) -> RenderableType:
-    """One line per item with its mark (✓ pass, ✗ fail, i information), and what to do under each failure."""
+    """One item a line with its mark (✓ pass, ✗ fail, i information), and what to do under each failure;
+    a long item wraps under its own text, word by word, at the terminal's width."""
     from rich.console import Group
+    from rich.table import Table
     from rich.text import Text
 
-    lines: list[Any] = []
+    view = Table.grid()
+    view.add_column(no_wrap=True)
+    view.add_column()
     for item in checklist.items:
         mark, style = CHECK_MARKS[item.status]
         line = Text()
-        line.append(f"{mark} ", style=style)
         line.append(item.name, style="bold")
         line.append(f": {item.detail}")
-        lines.append(line)
+        view.add_row(Text(f"{mark} ", style=style), line)
         if item.advice and item.status != "pass":
-            lines.append(Text(f"    → {item.advice}", style="yellow" if item.status == "fail" else "dim"))
+            advice = Table.grid()
+            advice.add_column(no_wrap=True)
+            advice.add_column()
+            advice.add_row("  → ", Text(item.advice, style="yellow" if item.status == "fail" else "dim"))
+            view.add_row("", advice)
     failures = len(checklist.failures)
     verdict = ("check passed" if not failures else f"check failed: {failures} item(s) to fix")
-    lines.append(Text(f"\n{verdict}", style="bold green" if not failures else "bold red"))
-    return Group(*lines)
+    return Group(Fitted(lambda width: view), Text(f"\n{verdict}", style="bold green" if not failures else "bold red"))

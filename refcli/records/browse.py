@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from refcli.annex.formatting import format_amount, format_number, format_years
@@ -9,7 +10,7 @@ from refcli.errors import UserError
 from refcli.records.model import Library, Mission
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
+    from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
     from rich.table import Table
 
 
@@ -71,19 +72,92 @@ def _amount_json(amount) -> dict[str, Any] | None:
     return {"value": amount.value, "currency": amount.currency, "basis": amount.basis, "scope": amount.scope}
 
 
-def missions_table(missions: list[Mission]) -> Table:
-    from rich import box
-    from rich.table import Table
+class Fitted:
+    """A renderable laid out for the width it is printed at (the terminal's): build(width) makes it."""
 
+    def __init__(self, build: Callable[[int], RenderableType]) -> None:
+        self.build = build
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        # Wrapped at that width, even on a console that leaves long lines to the terminal (soft_wrap).
+        yield from console.render(self.build(options.max_width), options.update(no_wrap=False, overflow="fold"))
+
+
+MINIMUM_COLUMN = 12  # a column that wraps is no narrower: below, the table drops a column instead
+
+
+def column_widths(width: int, fixed: list[int], wants: list[int], weights: list[int] | None = None,
+                  floors: list[int] | None = None) -> list[int] | None:
+    """The widths of the columns that wrap, in a rich SIMPLE_HEAD table of this width whose other columns are
+    fixed wide: each as wide as its longest line if they all fit, else shares of what is left in proportion to
+    their weights, each at least its floor (MINIMUM_COLUMN by default; an id's length, so that it is never
+    cut); None if the floors do not fit. Explicit widths, because rich lets a table overflow its width when a
+    column has a minimum."""
+    weights = weights or [1] * len(wants)
+    floors = floors or [MINIMUM_COLUMN] * len(wants)
+    room = width - (3 * (len(fixed) + len(wants)) + 1) - sum(fixed)  # a space either side, one between, edges
+    if sum(floors) > room:
+        return None
+
+    def at(level: int) -> list[int]:
+        return [max(floor, min(want, level * weight)) for want, weight, floor in zip(wants, weights, floors,
+                                                                                      strict=True)]
+
+    level = 0
+    while level < room and sum(at(level + 1)) <= room:
+        level += 1
+    return at(level)
+
+
+def longest_line(texts: list[str]) -> int:
+    from rich.cells import cell_len
+
+    return max((cell_len(line) for text in texts for line in text.splitlines()), default=1)
+
+
+def missions_table(missions: list[Mission]) -> RenderableType:
+    """The missions as a table that fits the terminal: ids whole, on a line of their own when it is narrow."""
+    return Fitted(lambda width: _missions_table(missions, width))
+
+
+def _missions_table(missions: list[Mission], width: int) -> Table:
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    ids = [mission.id for mission in missions]
+    titles = [mission.title for mission in missions]
+    clients = [mission.client.name for mission in missions]
+    years = [format_years(mission.period) for mission in missions]
+    fees = [format_amount(mission.fee) if mission.fee else "—" for mission in missions]
     table = Table(title=f"{len(missions)} mission(s)", title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("id", style="cyan", overflow="fold", min_width=16, ratio=2)
-    table.add_column("title", min_width=24, ratio=4)
-    table.add_column("client", min_width=12, ratio=2)
+    fixed = [longest_line(["id", *ids]), longest_line(["years", *years])]
+    wide = column_widths(width, fixed, [longest_line(titles), longest_line(clients), longest_line(["fee", *fees])],
+                         [3, 2, 1])
+    if wide is not None:
+        table.add_column("id", style="cyan", no_wrap=True)
+        table.add_column("title", width=wide[0])
+        table.add_column("client", width=wide[1])
+        table.add_column("years", no_wrap=True)
+        table.add_column("fee", justify="right", width=wide[2])
+        for row in zip(ids, titles, clients, years, fees, strict=True):
+            table.add_row(*row)
+        return table
+    # Narrow: the id on a line of its own, the title and the client under it, in one column.
+    stacked = [f"{title}\n{client}" for title, client in zip(titles, clients, strict=True)]
+    fixed = [longest_line(years)]
+    narrow = column_widths(width, fixed, [max(longest_line(ids), longest_line(stacked)), longest_line(fees)],
+                           [2, 1], [longest_line(ids), MINIMUM_COLUMN])
+    mission_width = narrow[0] if narrow else max(width - fixed[0] - 7, 1)
+    table.add_column("mission", width=mission_width)
     table.add_column("years", no_wrap=True)
-    table.add_column("fee", justify="right", no_wrap=True)
-    for mission in missions:
-        fee = format_amount(mission.fee) if mission.fee else "—"
-        table.add_row(mission.id, mission.title, mission.client.name, format_years(mission.period), fee)
+    if narrow:
+        table.add_column("fee", justify="right", width=narrow[1])
+    for mission_id, title, client, period, fee in zip(ids, titles, clients, years, fees, strict=True):
+        cell = Group(Text(mission_id, style="cyan", no_wrap=True, overflow="ellipsis"), Text(title),
+                     Text(client, style="dim"))
+        table.add_row(cell, period, *([fee] if narrow else []))
     return table
 
 
@@ -174,4 +248,4 @@ def mission_view(mission: Mission, library: Library) -> RenderableType:
                           "confirmed; delete a line of [inferred] to confirm its value", style="bold yellow"))
         for path, reason in inferred.items():
             parts.append(Text(f"{path}: {reason}"))
-    return Group(*parts)
+    return Fitted(lambda width: Group(*parts))  # wrapped word by word at the terminal's width
