@@ -69,8 +69,19 @@ def relative_scores(matches: list[Match]) -> list[int]:
     return [round(100 * match.score / best) if best > 0 else 0 for match in matches]
 
 
+def _distinct(items: list[FieldMatch]) -> list[FieldMatch]:
+    """The rows whose words of the fiche no other row holds too: "citoyens" left out beside "conseils citoyens";
+    of two rows that matched the same words, the first (the tender's own word, before a glossary alternative)."""
+    stems = [set(item.matched.split()) for item in items]
+    return [item for number, item in enumerate(items)
+            if not any(stems[number] <= other and (stems[number] < other or rank < number)
+                       for rank, other in enumerate(stems) if rank != number)]
+
+
 def _terms_cell(match: Match) -> str:
-    terms = match.matched_terms()
+    first = {item.term: item for item in reversed(match.fields)}  # each term's strongest row
+    kept = {item.term for item in _distinct(sorted(first.values(), key=lambda item: item.via is not None))}
+    terms = [term for term in match.matched_terms() if term in kept]
     if not terms:  # reached by what it is, not by the words: say which concept
         shared = [concept.via or concept.name for concept in match.concepts if concept.credit > 0]
         return f"(same kind: {', '.join(shared)})" if shared else "—"
@@ -133,20 +144,26 @@ def _results_table(query: Query, matches: list[Match], library: Library, width: 
             cells += [Text(period, style="" if "\n" not in period else "dim"), Text(matched)]
             table.add_row(*cells, *([Text(covered)] if query.competencies else []))
         return table
-    # Narrow: the id on a line of its own, the title, the client and the years under it, in one column.
+    # Narrow: the id on a line of its own, the title, the client and the years under it, in one column; narrower
+    # still (or an id too long beside the ranks), the rank and the score above the id, what matched left out.
     why = [matched + (f"\n{covered}" if covered else "") for matched, covered in zip(terms, marks, strict=True)]
     stacked = [f"{title}\n{client} · {period}" for title, client, period in zip(titles, clients, years, strict=True)]
-    fixed = fixed[:2]
-    widths = column_widths(width, fixed, [max(longest_line(ids), longest_line(stacked)), longest_line(why)], [3, 2],
-                           [longest_line(ids), MINIMUM_COLUMN])
-    table.add_column("mission", width=widths[0] if widths else max(width - sum(fixed) - 10, 1))
-    if widths:
+    widths = column_widths(width, fixed[:2], [max(longest_line(ids), longest_line(stacked)), longest_line(why)],
+                           [3, 2], [longest_line(ids), MINIMUM_COLUMN])
+    if widths is None:
+        table = Table(title=table.title, title_justify="left", box=box.SIMPLE_HEAD)
+        table.add_column("mission", width=max(width - 4, 1))
+    else:
+        table.add_column("mission", width=widths[0])
         table.add_column("matched" + (", competencies" if query.competencies else ""), width=widths[1])
     for rank, score, match, mission_id, reason in zip(ranks, relative_scores(matches), matches, ids, why, strict=True):
         period = format_years(match.mission.period) + ("" if match.in_window else ", out of window")
-        cell = Group(Text(mission_id, style="cyan", no_wrap=True, overflow="ellipsis"), Text(match.mission.title),
-                     Text(f"{match.mission.client.name} · {period}", style="" if match.in_window else "dim"))
-        table.add_row(rank, str(score), cell, *([Text(reason)] if widths else []))
+        lines = [Text(mission_id, style="cyan", no_wrap=True, overflow="ellipsis"), Text(match.mission.title),
+                 Text(f"{match.mission.client.name} · {period}", style="" if match.in_window else "dim")]
+        if widths is None:
+            table.add_row(Group(Text(f"{rank}. score {score}", style="bold"), *lines))
+        else:
+            table.add_row(rank, str(score), Group(*lines), Text(reason))
     return table
 
 
@@ -271,10 +288,7 @@ def _words_lines(match: Match) -> list[str]:
             found[part_of[item.field]].append(item)
     parts = []
     for part, items in found.items():
-        stems = [set(item.matched.split()) for item in items]
-        kept = [item for number, item in enumerate(items)
-                if not any(stems[number] <= other and (stems[number] < other or rank < number)
-                           for rank, other in enumerate(stems) if rank != number)]
+        kept = _distinct(items)
         if kept:
             words = list(dict.fromkeys(_word_phrase(item) for item in kept))
             parts.append(f"{part}: {_few(words, WORDS_SHOWN)}")

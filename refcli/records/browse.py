@@ -134,7 +134,7 @@ def _missions_table(missions: list[Mission], width: int) -> Table:
     table = Table(title=f"{len(missions)} mission(s)", title_justify="left", box=box.SIMPLE_HEAD)
     fixed = [longest_line(["id", *ids]), longest_line(["years", *years])]
     wide = column_widths(width, fixed, [longest_line(titles), longest_line(clients), longest_line(["fee", *fees])],
-                         [3, 2, 1])
+                         [3, 2, 1], [24, MINIMUM_COLUMN, MINIMUM_COLUMN])
     if wide is not None:
         table.add_column("id", style="cyan", no_wrap=True)
         table.add_column("title", width=wide[0])
@@ -144,20 +144,22 @@ def _missions_table(missions: list[Mission], width: int) -> Table:
         for row in zip(ids, titles, clients, years, fees, strict=True):
             table.add_row(*row)
         return table
-    # Narrow: the id on a line of its own, the title and the client under it, in one column.
+    # Narrow: the id on a line of its own, the title and the client under it, in one column; narrower still,
+    # the years and the fee too.
     stacked = [f"{title}\n{client}" for title, client in zip(titles, clients, strict=True)]
     fixed = [longest_line(years)]
     narrow = column_widths(width, fixed, [max(longest_line(ids), longest_line(stacked)), longest_line(fees)],
                            [2, 1], [longest_line(ids), MINIMUM_COLUMN])
-    mission_width = narrow[0] if narrow else max(width - fixed[0] - 7, 1)
-    table.add_column("mission", width=mission_width)
-    table.add_column("years", no_wrap=True)
+    table.add_column("mission", width=narrow[0] if narrow else max(width - 4, 1))
     if narrow:
+        table.add_column("years", no_wrap=True)
         table.add_column("fee", justify="right", width=narrow[1])
     for mission_id, title, client, period, fee in zip(ids, titles, clients, years, fees, strict=True):
-        cell = Group(Text(mission_id, style="cyan", no_wrap=True, overflow="ellipsis"), Text(title),
-                     Text(client, style="dim"))
-        table.add_row(cell, period, *([fee] if narrow else []))
+        lines = [Text(mission_id, style="cyan", no_wrap=True, overflow="ellipsis"), Text(title)]
+        if narrow:
+            table.add_row(Group(*lines, Text(client, style="dim")), period, fee)
+        else:
+            table.add_row(Group(*lines, Text(f"{client} · {period} · {fee}", style="dim")))
     return table
 
 
