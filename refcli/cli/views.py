@@ -235,9 +235,9 @@ def _headline(rank: int, match: Match, score: int, since: int | None) -> str:
     if since is None:
         window = ""
     elif match.in_window:
-        window = f", inside the window (since {since})"
+        window = " (in the window)"
     else:
-        window = f", out of the window (since {since}): its score halved"
+        window = f" (out of the window, since {since}: score halved)"
     other = f"; not an intellectual service ({match.other}): its score lowered" if match.other else ""
     return f"{rank}. {match.id}: score {score}; {years}{window}{other}"
 
@@ -247,7 +247,7 @@ def _why_line(match: Match) -> str:
 
 
 def _concept_phrase(concept: ConceptMatch) -> str:
-    names = _few(list(concept.shared) or [concept.name], CONCEPTS_SHOWN)
+    names = _few(list(concept.shared) or [concept.name], 1)
     if concept.kind == "service":
         if concept.via:
             return f"another type of mission: {concept.via}"

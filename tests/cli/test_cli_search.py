@@ -1,5 +1,6 @@
 import json
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -93,14 +94,14 @@ def test_explain_shows_the_tender_s_words_as_written_and_leaves_out_what_adds_no
     for key in ("stakes", "keywords", "partners", "mission_type", "fuzzy", "scattered", "0.0"):
         assert key not in result.stdout
     first = results[0]
-    assert first.startswith("1. neuilly-sur-marne-amo-concertation: score 100; 2017, inside the window (since 2016)")
+    assert first.startswith("1. neuilly-sur-marne-amo-concertation: score 100; 2017 (in the window)")
     assert "same type of mission: concertation et participation" in first
     assert "competencies: Concertation 5 ✓ (4 asked)" in first
     assert "mots-clés: " in first and "titre: " in first and "enjeux: " in first
     assert results[2].startswith("3. henin-carvin-projet-urbain-social: score ")
-    assert "out of the window (since 2016): its score halved" in results[2]
-    # A few lines a result: the whole explanation of three results stays under 40 lines at 80 columns.
-    assert result.stdout[result.stdout.index("Searched for:"):].count("\n") < 40
+    assert "(out of the window, since 2016: score halved)" in results[2]
+    # A few lines a result: the whole explanation of three results, 325 lines before, stays under 45 at 80 columns.
+    assert result.stdout[result.stdout.index("Searched for:"):].count("\n") < 45
     _, document = search_json("--tender", TENDER, "-n", "3")
     raw = [item["score"] for item in document["results"]]
     shown = [int(line.split("score ")[1].split(";")[0]) for line in results]
@@ -181,3 +182,14 @@ def test_search_is_documented():
                    "--limit", "--explain", "--json"):
         assert option in result.stdout
         assert f"`{option}" in search, f"{option} is missing from docs/search.md"
+
+
+def test_the_explanation_shown_in_the_docs_is_the_real_one():
+    page = (ROOT / "docs" / "search.md").read_text(encoding="utf-8")
+    block = re.search(r"## Reading the results.*?```console\n\$ refcli search (.*?)\n(.*?)```", page, re.S)
+    arguments, shown = shlex.split(block.group(1)), block.group(2).splitlines()
+    result = CliRunner(env={"COLUMNS": "80"}).invoke(app, ["search", *arguments, "--data", DATA])
+    assert result.exit_code == 0, result.stderr
+    real = [line.rstrip() for line in result.stdout.splitlines()]
+    for line in shown:
+        assert line == "..." or line in real, f"docs/search.md shows {line!r}; the command printed:\n{result.stdout}"

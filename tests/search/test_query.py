@@ -87,7 +87,7 @@ def test_the_example_tender(seed_library, glossary):
     assert built.limit == 2 and built.since == 2016  # the window counts back from the tender's date
     assert built.competencies == {"concertation": 4, "animation": 2, "conseil": 2}
     assert built.client_kind == "public" and built.tender is tender
-    assert built.terms[0].text == "AMO concertation" and built.terms[0].origin == "tender"
+    assert built.terms[0].text == "assistance à maîtrise d'ouvrage" and built.terms[0].origin == "tender"
 
 
 def test_options_override_the_tender(seed_library, glossary):
