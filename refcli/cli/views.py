@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from refcli.annex.formatting import format_years
-from refcli.records.browse import MINIMUM_COLUMN, Fitted, column_widths, longest_line
+from refcli.records.browse import MINIMUM_COLUMN, WHOLE_LINES, Fitted, column_widths, longest_line
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -183,26 +183,39 @@ def explanation_view(query: Query, matches: list[Match], library: Library) -> Re
     """For each result, a few lines that say why in the trade's words: the type of mission and the field it
     shares with the tender, the competencies at their levels, its years, which of the tender's words the
     fiche holds and in which part. Every user-visible text is built by one of the _line functions below."""
-    from rich.table import Table
     from rich.text import Text
 
-    # Grids, not lines of text: their cells wrap at the terminal's width, word by word, under a hanging indent.
-    view = Table.grid()
-    view.add_column()
-    view.add_row(_searched_line(query))
+    rows: list[tuple[Text, Text]] = [(Text(""), _searched_line(query))]
     if query.concepts:
-        view.add_row(_named_line(query))
+        rows.append((Text(""), _named_line(query)))
     for rank, (match, score) in enumerate(zip(matches, relative_scores(matches), strict=True), start=1):
-        view.add_row("")
-        view.add_row(Text(_headline(rank, match, score, query.since), style="bold"))
-        body = Table.grid()
-        body.add_column(no_wrap=True)
-        body.add_column()
+        rows += [(Text(""), Text("")), (Text(""), Text(_headline(rank, match, score, query.since), style="bold"))]
         for line in (_why_line(match), _competencies_line(match, library), *_words_lines(match)):
             if line:
-                body.add_row("   ", Text(line))
-        view.add_row(body)
-    return view
+                rows.append((Text("   "), Text(line)))
+    return hanging_lines(rows)
+
+
+def hanging_lines(rows: list[tuple[Text, Text]]) -> RenderableType:
+    """Lines of text, each after its indent (a mark, spaces): at the terminal's width, a long one wraps word by
+    word under its own text; piped, each stays one line (Fitted's prose)."""
+    from rich.console import Group
+    from rich.table import Table
+
+    def build(width: int) -> RenderableType:
+        if width >= WHOLE_LINES:
+            return Group(*(indent + text for indent, text in rows))
+        lines = []
+        for indent, text in rows:
+            line = Table.grid()
+            if indent.plain:  # an empty column would still take one cell
+                line.add_column(no_wrap=True)
+            line.add_column()
+            line.add_row(*([indent] if indent.plain else []), text)
+            lines.append(line)
+        return Group(*lines)
+
+    return Fitted(build, prose=True)
 
 
 def _searched_line(query: Query) -> Text:
@@ -316,6 +329,7 @@ def coverage_json(matches: list[Match], query: Query, library: Library) -> dict[
 def coverage_view(matches: list[Match], query: Query, library: Library) -> RenderableType:
     """Competencies (rows) by chosen references (columns), each level drawn as squares, ✓/✗ against the minimum."""
     from rich import box
+    from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
@@ -323,9 +337,7 @@ def coverage_view(matches: list[Match], query: Query, library: Library) -> Rende
 
     top = library.vocabulary.max_level
     # Columns numbered, the ids named under the table: a column as wide as an id would not fit 80 columns.
-    legend = "\n".join(f"{number}. {match.id}" for number, match in enumerate(matches, start=1))
-    table = Table(title="Coverage: competencies by reference", title_justify="left", box=box.SIMPLE_HEAD,
-                  caption=legend, caption_justify="left")
+    table = Table(box=box.SIMPLE_HEAD)
     table.add_column("competency")
     for number, _ in enumerate(matches, start=1):
         table.add_column(str(number), no_wrap=True, min_width=top)
@@ -340,7 +352,9 @@ def coverage_view(matches: list[Match], query: Query, library: Library) -> Rende
             style = "" if minimum is None else ("green" if level >= minimum else "dim")
             row.append(Text(level_squares(level, top) if level else "·", style=style))
         table.add_row(*row)
-    return Fitted(lambda width: table)
+    legend = [(Text(f"{number}. "), Text(match.id)) for number, match in enumerate(matches, start=1)]
+    return Group(hanging_lines([(Text(""), Text("Coverage: competencies by reference"))]), Fitted(lambda width: table),
+                 hanging_lines(legend))
 
 
 def checklist_json(checklist: Checklist, library: Library) -> dict[str, Any]:
@@ -367,25 +381,18 @@ CHECK_MARKS = {"pass": ("✓", "green"), "fail": ("✗", "bold red"), "info": ("
 def checklist_view(checklist: Checklist) -> RenderableType:
     """One item a line with its mark (✓ pass, ✗ fail, i information), and what to do under each failure;
     a long item wraps under its own text, word by word, at the terminal's width."""
-    from rich.console import Group
-    from rich.table import Table
     from rich.text import Text
 
-    view = Table.grid()
-    view.add_column(no_wrap=True)
-    view.add_column()
+    rows: list[tuple[Text, Text]] = []
     for item in checklist.items:
         mark, style = CHECK_MARKS[item.status]
         line = Text()
         line.append(item.name, style="bold")
         line.append(f": {item.detail}")
-        view.add_row(Text(f"{mark} ", style=style), line)
+        rows.append((Text(f"{mark} ", style=style), line))
         if item.advice and item.status != "pass":
-            advice = Table.grid()
-            advice.add_column(no_wrap=True)
-            advice.add_column()
-            advice.add_row("  → ", Text(item.advice, style="yellow" if item.status == "fail" else "dim"))
-            view.add_row("", advice)
+            rows.append((Text("    → "), Text(item.advice, style="yellow" if item.status == "fail" else "dim")))
     failures = len(checklist.failures)
     verdict = ("check passed" if not failures else f"check failed: {failures} item(s) to fix")
-    return Group(Fitted(lambda width: view), Text(f"\n{verdict}", style="bold green" if not failures else "bold red"))
+    rows += [(Text(""), Text("")), (Text(""), Text(verdict, style="bold green" if not failures else "bold red"))]
+    return hanging_lines(rows)

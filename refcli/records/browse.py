@@ -73,14 +73,24 @@ def _amount_json(amount) -> dict[str, Any] | None:
 
 
 class Fitted:
-    """A renderable laid out for the width it is printed at (the terminal's): build(width) makes it."""
+    """A renderable laid out for the width it is printed at (the terminal's): build(width) makes it.
 
-    def __init__(self, build: Callable[[int], RenderableType]) -> None:
-        self.build = build
+    Text (prose=True: a checklist, an explanation, a record) wraps at that width in a terminal, or when COLUMNS
+    says the width; piped elsewhere, its lines stay whole, for grep. A table always fits the width."""
+
+    def __init__(self, build: Callable[[int], RenderableType], prose: bool = False) -> None:
+        self.build, self.prose = build, prose
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        import os
+
+        if self.prose and not console.is_terminal and not os.environ.get("COLUMNS"):
+            options = options.update(width=WHOLE_LINES)
         # Wrapped at that width, even on a console that leaves long lines to the terminal (soft_wrap).
         yield from console.render(self.build(options.max_width), options.update(no_wrap=False, overflow="fold"))
+
+
+WHOLE_LINES = 100_000  # the width prose is laid out at when its lines are to stay whole
 
 
 MINIMUM_COLUMN = 12  # a column that wraps is no narrower: below, the table drops a column instead
@@ -250,4 +260,4 @@ def mission_view(mission: Mission, library: Library) -> RenderableType:
                           "confirmed; delete a line of [inferred] to confirm its value", style="bold yellow"))
         for path, reason in inferred.items():
             parts.append(Text(f"{path}: {reason}"))
-    return Fitted(lambda width: Group(*parts))  # wrapped word by word at the terminal's width
+    return Fitted(lambda width: Group(*parts), prose=True)  # wrapped word by word at the terminal's width

@@ -265,7 +265,7 @@ def test_ids_outside_the_tender_window_are_refused_unless_allowed(tmp_path):
     assert allowed.exit_code == 0, allowed.stderr
     assert "taken because of --allow-outside-window: antony-point-etape-psl (2012 (8\u00a0mois))" in allowed.stderr
     # the tender gives the heading of a hand-picked annex too
-    assert docx.Document(str(out)).core_properties.subject.startswith("AMO concertation et Maison du projet")
+    assert docx.Document(str(out)).core_properties.subject.startswith("Assistance à maîtrise d'ouvrage pour la")
 
 
 def test_ids_of_another_client_kind_than_asked_are_refused(tmp_path):
