@@ -185,7 +185,7 @@ def explanation_view(query: Query, matches: list[Match], library: Library) -> Re
     fiche holds and in which part. Every user-visible text is built by one of the _line functions below."""
     from rich.text import Text
 
-    rows: list[tuple[Text, Text]] = [(Text(""), _searched_line(query))]
+    rows: list[tuple[Text, Text]] = [(Text(""), _searched_line(query))] if query.terms else []
     if query.concepts:
         rows.append((Text(""), _named_line(query)))
     for rank, (match, score) in enumerate(zip(matches, relative_scores(matches), strict=True), start=1):
@@ -300,15 +300,20 @@ def _words_lines(match: Match) -> list[str]:
         if item.points >= SHOWN_POINTS:
             found[part_of[item.field]].append(item)
     parts = []
+    said: set[str] = set()  # the terms whose alternative or correction was said: not again in the next parts
     for part, items in found.items():
         kept = _distinct(items)
         if kept:
-            words = list(dict.fromkeys(_word_phrase(item) for item in kept))
-            parts.append(f"{part}: {_few(words, WORDS_SHOWN)}")
+            words = list(dict.fromkeys(_word_phrase(item, item.term not in said) for item in kept[:WORDS_SHOWN]))
+            said.update(item.term for item in kept[:WORDS_SHOWN])
+            more = len({item.term for item in kept}) - len(words)
+            parts.append(f"{part}: {', '.join(words)}" + (f" +{more} more" if more > 0 else ""))
     return ["; ".join(parts)] if parts else []
 
 
-def _word_phrase(item: FieldMatch) -> str:
+def _word_phrase(item: FieldMatch, annotated: bool = True) -> str:
+    if not annotated:
+        return item.term
     if item.via is not None:
         return f"{item.term} (as “{item.via}”)"
     if item.kind in ("typo", "broken accent"):

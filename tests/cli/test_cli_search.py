@@ -74,13 +74,22 @@ def test_explain_says_why_in_the_trade_s_words():
     assert first == ("1. henin-carvin-projet-urbain-social: score 100; 2013 "
                      "same type of mission: gestion urbaine de proximité "
                      "competencies: Gestion urbaine de proximité 3 ✓ (1 asked) "
-                     "mots-clés: GUP (as “gestion urbaine de proximité”); contenu: GUP (as “gestion urbaine de "
-                     "proximité”); composantes: GUP (as “gestion urbaine de proximité”)")
+                     "mots-clés: GUP (as “gestion urbaine de proximité”); contenu: GUP; composantes: GUP")
     assert second.startswith("2. antony-point-etape-psl: score 69; 2012 (8 mois) "
                              "the type of mission in its content: gestion urbaine de proximité ")
     # The machine form keeps every row, with its points and the record's field names.
     _, document = search_json("GUP", "-c", "gestion urbaine", "--explain")
     assert {row["field"] for row in document["results"][0]["explanation"]} == {"keywords", "content", "components"}
+
+
+def test_a_query_of_competencies_alone_is_explained_by_them():
+    result = run("-c", "concertation:3", "--explain", "-n", "2")
+    assert result.exit_code == 0, result.stderr
+    assert "Searched for" not in result.stdout
+    blocks = [" ".join(block.split()) for block in re.split(r"\n\s*\n", result.stdout.strip())]
+    assert blocks[-2:] == [
+        "1. neuilly-sur-marne-amo-concertation: score 100; 2017 competencies: Concertation 5 ✓ (3 asked)",
+        "2. henin-carvin-projet-urbain-social: score 33; 2013 competencies: Concertation 2 ✗ (3 asked)"]
 
 
 def test_explain_shows_the_tender_s_words_as_written_and_leaves_out_what_adds_nothing():
