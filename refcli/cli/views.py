@@ -93,7 +93,7 @@ def _competencies_cell(match: Match, library: Library) -> str:
     parts = []
     for item in match.competencies:
         label = library.vocabulary.label(item.id)
-        parts.append(f"✓ {label}" if item.covered else f"✗ {label} ({item.level}/{item.minimum})")
+        parts.append(f"✓ {label}" if item.covered else f"✗ {label} {item.level}/{item.minimum}")
     return "\n".join(parts) or "—"
 
 
@@ -173,7 +173,7 @@ FICHE_PARTS: dict[str, tuple[str, ...]] = {
     "enjeux": ("stakes",), "contenu": ("content",), "composantes": ("components",),
     "acteurs": ("client", "partners", "team"), "site": ("site",),
 }
-WORDS_SHOWN = 3  # per part of the fiche; --json has them all
+WORDS_SHOWN = 2  # per part of the fiche; --json has them all
 CONCEPTS_SHOWN = 2
 SEARCHED_SHOWN = 10
 SHOWN_POINTS = 0.05  # a row that adds less than this (0.0 as shown) says nothing of why
@@ -278,15 +278,9 @@ def _few(names: list[str], shown: int) -> str:
 
 
 def _competencies_line(match: Match, library: Library) -> str:
-    parts = []
-    for item in match.competencies:
-        label = library.vocabulary.label(item.id)
-        if item.covered:
-            parts.append(f"{label} {item.level} ✓ ({item.minimum} asked)")
-        elif item.level:
-            parts.append(f"{label} {item.level} ✗ ({item.minimum} asked)")
-        else:
-            parts.append(f"{label} ✗ (none; {item.minimum} asked)")
+    """Each required competency: ✓ or ✗, its label, the mission's level / the level asked (as build-bid says it)."""
+    parts = [f"{'✓' if item.covered else '✗'} {library.vocabulary.label(item.id)} {item.level}/{item.minimum}"
+             for item in match.competencies]
     return f"competencies: {', '.join(parts)}" if parts else ""
 
 

@@ -73,7 +73,7 @@ def test_explain_says_why_in_the_trade_s_words():
     assert header == "Searched for: GUP Read as: type of mission gestion urbaine de proximité"
     assert first == ("1. henin-carvin-projet-urbain-social: score 100; 2013 "
                      "same type of mission: gestion urbaine de proximité "
-                     "competencies: Gestion urbaine de proximité 3 ✓ (1 asked) "
+                     "competencies: ✓ Gestion urbaine de proximité 3/1 "
                      "mots-clés: GUP (as “gestion urbaine de proximité”); contenu: GUP; composantes: GUP")
     assert second.startswith("2. antony-point-etape-psl: score 69; 2012 (8 mois) "
                              "the type of mission in its content: gestion urbaine de proximité ")
@@ -88,8 +88,8 @@ def test_a_query_of_competencies_alone_is_explained_by_them():
     assert "Searched for" not in result.stdout
     blocks = [" ".join(block.split()) for block in re.split(r"\n\s*\n", result.stdout.strip())]
     assert blocks[-2:] == [
-        "1. neuilly-sur-marne-amo-concertation: score 100; 2017 competencies: Concertation 5 ✓ (3 asked)",
-        "2. henin-carvin-projet-urbain-social: score 33; 2013 competencies: Concertation 2 ✗ (3 asked)"]
+        "1. neuilly-sur-marne-amo-concertation: score 100; 2017 competencies: ✓ Concertation 5/3",
+        "2. henin-carvin-projet-urbain-social: score 33; 2013 competencies: ✗ Concertation 2/3"]
 
 
 def test_explain_shows_the_tender_s_words_as_written_and_leaves_out_what_adds_nothing():
@@ -105,7 +105,7 @@ def test_explain_shows_the_tender_s_words_as_written_and_leaves_out_what_adds_no
     first = results[0]
     assert first.startswith("1. neuilly-sur-marne-amo-concertation: score 100; 2017 (in the window)")
     assert "same type of mission: concertation et participation" in first
-    assert "competencies: Concertation 5 ✓ (4 asked)" in first
+    assert "competencies: ✓ Concertation 5/4" in first
     assert "mots-clés: " in first and "titre: " in first and "enjeux: " in first
     assert results[2].startswith("3. henin-carvin-projet-urbain-social: score ")
     assert "(out of the window, since 2016: score halved)" in results[2]
