@@ -235,9 +235,9 @@ def _named_line(query: Query) -> Text:
     fields = [concept.name for concept in query.concepts if concept.kind == "field"]
     parts = []
     if services:
-        parts.append(f"type of mission {_few(services, CONCEPTS_SHOWN)}")
+        parts.append(f"type of mission: {_few(services, CONCEPTS_SHOWN)}")
     if fields:
-        parts.append(f"field {_few(fields, CONCEPTS_SHOWN)}")
+        parts.append(f"field: {_few(fields, CONCEPTS_SHOWN)}")
     line = Text("Read as: ", style="bold")
     line.append("; ".join(parts))
     return line

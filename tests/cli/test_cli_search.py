@@ -70,7 +70,7 @@ def test_explain_says_why_in_the_trade_s_words():
     result = run("GUP", "-c", "gestion urbaine", "--explain")
     assert result.exit_code == 0 and result.stderr == ""
     header, first, second = explanation(result)
-    assert header == "Searched for: GUP Read as: type of mission gestion urbaine de proximité"
+    assert header == "Searched for: GUP Read as: type of mission: gestion urbaine de proximité"
     assert first == ("1. henin-carvin-projet-urbain-social: score 100; 2013 "
                      "same type of mission: gestion urbaine de proximité "
                      "competencies: ✓ Gestion urbaine de proximité 3/1 "
