@@ -112,7 +112,7 @@ def shown_as_run(shown: str, real: list[str]) -> bool:
 def test_the_readme_daily_job_prints_what_it_shows(arguments: list[str], shown: list[str], tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch, cache_dir: Path) -> None:
     monkeypatch.chdir(ROOT)  # the commands name the shipped data, examples and template by relative paths
-    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("COLUMNS", "80")  # the README shows an 80-column terminal
     out = tmp_path / "annexe.docx"
     arguments = [str(out) if argument == "annexe.docx" else argument for argument in arguments]
     result = CliRunner().invoke(app, arguments)

@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from refcli.annex.formatting import format_years
-from refcli.i18n import N_, _
+from refcli.i18n import _
+from refcli.records.browse import MINIMUM_COLUMN, WHOLE_LINES, Fitted, column_widths, longest_line
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
+    from rich.text import Text
 
     from refcli.records.model import Library
     from refcli.search.check import Checklist
     from refcli.search.query import Query
-    from refcli.search.rank import Match
+    from refcli.search.rank import ConceptMatch, FieldMatch, Match
 
 
 def match_json(rank: int, match: Match) -> dict[str, Any]:
@@ -53,8 +55,25 @@ def search_json(query: Query, matches: list[Match]) -> dict[str, Any]:
 MATCHED_SHOWN = 5
 
 
+def relative_scores(matches: list[Match]) -> list[int]:
+    """Each result's score on the scale people read: the best result of the search is 100 (docs/search.md)."""
+    best = max((match.score for match in matches), default=0.0)
+    return [round(100 * match.score / best) if best > 0 else 0 for match in matches]
+
+
+def _distinct(items: list[FieldMatch]) -> list[FieldMatch]:
+    """The rows whose words of the fiche no other row holds too: "citoyens" left out beside "conseils citoyens";
+    of two rows that matched the same words, the first (the tender's own word, before a glossary alternative)."""
+    stems = [set(item.matched.split()) for item in items]
+    return [item for number, item in enumerate(items)
+            if not any(stems[number] <= other and (stems[number] < other or rank < number)
+                       for rank, other in enumerate(stems) if rank != number)]
+
+
 def _terms_cell(match: Match) -> str:
-    terms = match.matched_terms()
+    first = {item.term: item for item in reversed(match.fields)}  # each term's strongest row
+    kept = {item.term for item in _distinct(sorted(first.values(), key=lambda item: item.via is not None))}
+    terms = [term for term in match.matched_terms() if term in kept]
     if not terms:  # reached by what it is, not by the words: say which concept
         shared = [concept.via or concept.name for concept in match.concepts if concept.credit > 0]
         return _("(same kind: {names})").format(names=", ".join(shared)) if shared else "—"
@@ -67,85 +86,231 @@ def _competencies_cell(match: Match, library: Library) -> str:
     parts = []
     for item in match.competencies:
         label = library.vocabulary.label(item.id)
-        parts.append(f"✓ {label}" if item.covered else f"✗ {label} ({item.level}/{item.minimum})")
+        parts.append(f"✓ {label}" if item.covered else f"✗ {label} {item.level}/{item.minimum}")
     return "\n".join(parts) or "—"
 
 
 def results_table(query: Query, matches: list[Match], library: Library) -> RenderableType:
+    """The results as a table that fits the terminal, 80 columns as well as 200: ids whole; when it is narrow,
+    the client left out, then the id, title, client and years in one column (the id on a line of its own)."""
+    return Fitted(lambda width: _results_table(query, matches, library, width))
+
+
+def _results_table(query: Query, matches: list[Match], library: Library, width: int) -> RenderableType:
     from rich import box
+    from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
     title = _("{count} best mission(s)").format(count=len(matches))
     if query.since is not None:
         title += _(", window since {year}").format(year=query.since)
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(title=title + _("; score: the best one = 100"), title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column(_("score"), justify="right", no_wrap=True)
-    table.add_column("id", style="cyan", overflow="fold", min_width=14, ratio=2)
-    table.add_column(_("title"), min_width=20, ratio=4)
-    table.add_column(_("client"), min_width=10, ratio=2)
-    table.add_column(_("years"), no_wrap=True)
-    table.add_column(_("matched"), ratio=2)
-    if query.competencies:
-        table.add_column(_("competencies"), ratio=2)
-    for rank, match in enumerate(matches, start=1):
-        years = format_years(match.mission.period) + ("" if match.in_window else "\n" + _("out of window"))
-        row = [str(rank), f"{match.score:.1f}", match.id, Text(match.mission.title), Text(match.mission.client.name),
-               Text(years, style="" if match.in_window else "dim"), Text(_terms_cell(match))]
+    ids = [match.id for match in matches]
+    titles = [match.mission.title for match in matches]
+    clients = [match.mission.client.name for match in matches]
+    years = [format_years(match.mission.period) + ("" if match.in_window else "\n" + _("out of window"))
+             for match in matches]
+    terms = [_terms_cell(match) for match in matches]
+    marks = [_competencies_cell(match, library) if query.competencies else "" for match in matches]
+    ranks = [str(rank) for rank in range(1, len(matches) + 1)]
+    fixed = [longest_line(["#", *ranks]), len(_("score")), longest_line(ids), longest_line([_("years"), *years])]
+    wants = [longest_line(titles), longest_line(terms)] + ([longest_line(marks)] if query.competencies else [])
+    for with_client in (True, False):
+        widths = column_widths(width, fixed, [*wants, longest_line(clients)] if with_client else wants,
+                               [3, 2, 2][:len(wants)] + [2] * with_client,
+                               [24, 20, 20][:len(wants)] + [14] * with_client)
+        if widths is None:
+            continue
+        table.add_column("id", style="cyan", no_wrap=True)
+        table.add_column(_("title"), width=widths[0])
+        if with_client:
+            table.add_column(_("client"), width=widths[-1])
+        table.add_column(_("years"), no_wrap=True)
+        table.add_column(_("matched"), width=widths[1])
         if query.competencies:
-            row.append(Text(_competencies_cell(match, library)))
-        table.add_row(*row)
+            table.add_column(_("competencies"), width=widths[2])
+        for row in zip(ranks, relative_scores(matches), ids, titles, clients, years, terms, marks, strict=True):
+            rank, score, mission_id, mission_title, client, period, matched, covered = row
+            cells = [rank, str(score), mission_id, Text(mission_title)] + ([Text(client)] if with_client else [])
+            cells += [Text(period, style="" if "\n" not in period else "dim"), Text(matched)]
+            table.add_row(*cells, *([Text(covered)] if query.competencies else []))
+        return table
+    # Narrow: the id on a line of its own, the title, the client and the years under it, in one column; narrower
+    # still (or an id too long beside the ranks), the rank and the score above the id, what matched left out.
+    why = [matched + (f"\n{covered}" if covered else "") for matched, covered in zip(terms, marks, strict=True)]
+    stacked = [f"{title}\n{client} · {period}" for title, client, period in zip(titles, clients, years, strict=True)]
+    widths = column_widths(width, fixed[:2], [max(longest_line(ids), longest_line(stacked)), longest_line(why)],
+                           [3, 2], [longest_line(ids), MINIMUM_COLUMN])
+    if widths is None:
+        table = Table(title=table.title, title_justify="left", box=box.SIMPLE_HEAD)
+        table.add_column(_("mission"), width=max(width - 4, 1))
+    else:
+        table.add_column(_("mission"), width=widths[0])
+        table.add_column(_("matched, competencies") if query.competencies else _("matched"), width=widths[1])
+    for rank, score, match, mission_id, reason in zip(ranks, relative_scores(matches), matches, ids, why, strict=True):
+        period = format_years(match.mission.period) + ("" if match.in_window else ", " + _("out of window"))
+        lines = [Text(mission_id, style="cyan", no_wrap=True, overflow="ellipsis"), Text(match.mission.title),
+                 Text(f"{match.mission.client.name} · {period}", style="" if match.in_window else "dim")]
+        if widths is None:
+            table.add_row(Group(Text(_("{rank}. score {score}").format(rank=rank, score=score), style="bold"), *lines))
+        else:
+            table.add_row(rank, str(score), Group(*lines), Text(reason))
     return table
 
 
+# The parts of a fiche as the fiche names them, in its order; the record's fields they hold.
+FICHE_PARTS: dict[str, tuple[str, ...]] = {
+    "titre": ("title",), "type de mission": ("mission_type",), "mots-clés": ("keywords",),
+    "enjeux": ("stakes",), "contenu": ("content",), "composantes": ("components",),
+    "acteurs": ("client", "partners", "team"), "site": ("site",),
+}
+WORDS_SHOWN = 2  # per part of the fiche; --json has them all
+CONCEPTS_SHOWN = 2
+SEARCHED_SHOWN = 10
+SHOWN_POINTS = 0.05  # a row that adds less than this (0.0 as shown) says nothing of why
+
+
 def explanation_view(query: Query, matches: list[Match], library: Library) -> RenderableType:
-    """For each result, which query term matched which field, how closely, and what it added."""
-    from rich import box
-    from rich.console import Group
-    from rich.table import Table
+    """For each result, a few lines that say why in the trade's words: the type of mission and the field it
+    shares with the tender, the competencies at their levels, its years, which of the tender's words the
+    fiche holds and in which part. Every user-visible text is built by one of the _line functions below."""
     from rich.text import Text
 
-    parts: list[Any] = [Text(_("Searched for"), style="bold underline")]
-    for term in query.terms:
-        line = term.text if term.stems == term.words else _("{term} (as {stems})").format(
-            term=term.text, stems=" ".join(term.stems))
-        if term.alternatives:
-            line += " → " + ", ".join(alt.text for alt in term.alternatives)
-        parts.append(Text(line))
+    rows: list[tuple[Text, Text]] = [(Text(""), _searched_line(query))] if query.terms else []
     if query.concepts:
-        parts.append(Text(_("The tender names"), style="bold underline"))
-        for concept in query.concepts:
-            kind = {"service": _("type of service"), "field": _("field"), "other": _("purchase")}[concept.kind]
-            parts.append(Text(_("{kind}: {name} (from “{evidence}”)").format(kind=kind, name=concept.name,
-                                                                           evidence=concept.evidence)))
-    for rank, match in enumerate(matches, start=1):
-        window = "" if match.in_window else _(" (out of window: score halved)")
-        other = _(" (not an intellectual service: {what})").format(what=match.other) if match.other else ""
-        parts.append(Text(f"\n{rank}. {match.id}  {match.score:.1f}{window}{other}", style="bold"))
-        table = Table(box=box.SIMPLE, show_edge=False, pad_edge=False)
-        for column in (N_("term"), N_("field"), N_("matched"), N_("similarity"), N_("kind"), N_("points")):
-            table.add_column(_(column), justify="right" if column in ("similarity", "points") else "left")
-        for item in match.fields:
-            term = item.term if item.via is None else f"{item.term} → {item.via}"
-            table.add_row(Text(term), item.field, Text(item.matched), f"{item.similarity:.0f}", item.kind,
-                          f"{item.points:.1f}")
-        for concept in match.concepts:
-            kind = _("type of service") if concept.kind == "service" else _("field")
-            if concept.via:
-                state = _("another service: {name}").format(name=concept.via)
-            else:
-                state = (_("shared") if concept.credit >= 1
-                         else (_("in its content") if concept.credit else _("not shared")))
-            table.add_row(Text(f"{kind}: {concept.name}"), "concept", "", "", state, f"{concept.points:.1f}")
-        for item in match.competencies:
-            label = library.vocabulary.label(item.id)
-            state = _("covered") if item.covered else (_("below minimum") if item.level else _("missing"))
-            table.add_row(Text(f"-c {label} ≥ {item.minimum}"), _("components"), _("level {level}").format(
-                level=item.level), "",
-                          state, f"{item.points:.1f}")
-        parts.append(table)
-    return Group(*parts)
+        rows.append((Text(""), _named_line(query)))
+    for rank, (match, score) in enumerate(zip(matches, relative_scores(matches), strict=True), start=1):
+        rows += [(Text(""), Text("")), (Text(""), Text(_headline(rank, match, score, query.since), style="bold"))]
+        for line in (_why_line(match), _competencies_line(match, library), *_words_lines(match)):
+            if line:
+                rows.append((Text("   "), Text(line)))
+    return hanging_lines(rows)
+
+
+def hanging_lines(rows: list[tuple[Text, Text]]) -> RenderableType:
+    """Lines of text, each after its indent (a mark, spaces): at the terminal's width, a long one wraps word by
+    word under its own text; piped, each stays one line (Fitted's prose)."""
+    from rich.console import Group
+    from rich.table import Table
+
+    def build(width: int) -> RenderableType:
+        if width >= WHOLE_LINES:
+            return Group(*(indent + text for indent, text in rows))
+        lines = []
+        for indent, text in rows:
+            line = Table.grid()
+            if indent.plain:  # an empty column would still take one cell
+                line.add_column(no_wrap=True)
+            line.add_column()
+            line.add_row(*([indent] if indent.plain else []), text)
+            lines.append(line)
+        return Group(*lines)
+
+    return Fitted(build, prose=True)
+
+
+def _searched_line(query: Query) -> Text:
+    from rich.text import Text
+
+    shown = ", ".join(term.text for term in query.terms[:SEARCHED_SHOWN])
+    more = len(query.terms) - SEARCHED_SHOWN
+    line = Text(_("Searched for: "), style="bold")
+    line.append(shown + (_(" and {count} more (all in --json)").format(count=more) if more > 0 else ""))
+    return line
+
+
+def _named_line(query: Query) -> Text:
+    from rich.text import Text
+
+    services = [concept.name for concept in query.concepts if concept.kind == "service"]
+    fields = [concept.name for concept in query.concepts if concept.kind == "field"]
+    parts = []
+    if services:
+        parts.append(_("type of mission: {names}").format(names=_few(services, CONCEPTS_SHOWN)))
+    if fields:
+        parts.append(_("field: {names}").format(names=_few(fields, CONCEPTS_SHOWN)))
+    line = Text(_("Read as: "), style="bold")
+    line.append("; ".join(parts))
+    return line
+
+
+def _headline(rank: int, match: Match, score: int, since: int | None) -> str:
+    years = format_years(match.mission.period)
+    if since is None:
+        window = ""
+    elif match.in_window:
+        window = _(" (in the window)")
+    else:
+        window = _(" (out of the window, since {year}: score halved)").format(year=since)
+    other = (_("; not an intellectual service ({what}): its score lowered").format(what=match.other)
+             if match.other else "")
+    return _("{rank}. {id}: score {score}; {years}{window}{other}").format(rank=rank, id=match.id, score=score,
+                                                                          years=years, window=window, other=other)
+
+
+def _why_line(match: Match) -> str:
+    return "; ".join(_concept_phrase(concept) for concept in match.concepts if concept.points >= SHOWN_POINTS)
+
+
+def _concept_phrase(concept: ConceptMatch) -> str:
+    names = _few(list(concept.shared) or [concept.name], 1)
+    if concept.kind == "service":
+        if concept.via:
+            return _("another type of mission: {names}").format(names=concept.via)
+        if concept.credit >= 1:
+            return _("same type of mission: {names}").format(names=names)
+        return _("the type of mission in its content: {names}").format(names=names)
+    if concept.credit >= 1:
+        return _("same field: {names}").format(names=names)
+    return _("the field in its content: {names}").format(names=names)
+
+
+def _few(names: list[str], shown: int) -> str:
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (_(" +{count} more").format(count=more) if more > 0 else "")
+
+
+def _competencies_line(match: Match, library: Library) -> str:
+    """Each required competency: ✓ or ✗, its label, the mission's level / the level asked (as build-bid says it)."""
+    parts = [f"{'✓' if item.covered else '✗'} {library.vocabulary.label(item.id)} {item.level}/{item.minimum}"
+             for item in match.competencies]
+    return _("competencies: {marks}").format(marks=", ".join(parts)) if parts else ""
+
+
+def _words_lines(match: Match) -> list[str]:
+    """Which of the tender's words each part of the fiche holds, those that added most first; a word already
+    inside a phrase shown for that part ("citoyens" in "conseils citoyens") left out."""
+    found: dict[str, list[FieldMatch]] = {part: [] for part in FICHE_PARTS}
+    part_of = {field: part for part, fields in FICHE_PARTS.items() for field in fields}
+    # The tender's own words before a glossary alternative that matched the same words of the fiche.
+    for item in sorted(match.fields, key=lambda item: (item.via is not None, -item.points)):
+        if item.points >= SHOWN_POINTS:
+            found[part_of[item.field]].append(item)
+    parts = []
+    said: set[str] = set()  # the terms whose alternative or correction was said: not again in the next parts
+    for part, items in found.items():
+        kept = _distinct(items)
+        if kept:
+            words = list(dict.fromkeys(_word_phrase(item, item.term not in said) for item in kept[:WORDS_SHOWN]))
+            said.update(item.term for item in kept[:WORDS_SHOWN])
+            more = len({item.term for item in kept}) - len(words)
+            parts.append(f"{part}: {', '.join(words)}" + (_(" +{count} more").format(count=more) if more > 0 else ""))
+    return ["; ".join(parts)] if parts else []
+
+
+def _word_phrase(item: FieldMatch, annotated: bool = True) -> str:
+    if not annotated:
+        return item.term
+    if item.via is not None:
+        return _("{term} (as “{via}”)").format(term=item.term, via=item.via)
+    if item.kind in ("typo", "broken accent"):
+        return _("{term} (read as “{matched}”)").format(term=item.term, matched=item.matched)
+    if item.kind == "scattered":
+        return _("{term} (its words apart)").format(term=item.term)
+    return item.term
 
 
 def coverage_json(matches: list[Match], query: Query, library: Library) -> dict[str, dict[str, int]]:
@@ -159,16 +324,18 @@ def coverage_json(matches: list[Match], query: Query, library: Library) -> dict[
 def coverage_view(matches: list[Match], query: Query, library: Library) -> RenderableType:
     """Competencies (rows) by chosen references (columns), each level drawn as squares, ✓/✗ against the minimum."""
     from rich import box
+    from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
     from refcli.records.browse import level_squares
 
     top = library.vocabulary.max_level
-    table = Table(title=_("Coverage: competencies by reference"), title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column(_("competency"), no_wrap=True)
-    for number, match in enumerate(matches, start=1):
-        table.add_column(f"{number}. {match.id}", overflow="fold", min_width=top + 2)
+    # Columns numbered, the ids named under the table: a column as wide as an id would not fit 80 columns.
+    table = Table(box=box.SIMPLE_HEAD)
+    table.add_column(_("competency"))
+    for number, _match in enumerate(matches, start=1):
+        table.add_column(str(number), no_wrap=True, min_width=top)
     for component, levels in coverage_json(matches, query, library).items():
         minimum = query.competencies.get(component)
         label = library.vocabulary.label(component)
@@ -180,7 +347,9 @@ def coverage_view(matches: list[Match], query: Query, library: Library) -> Rende
             style = "" if minimum is None else ("green" if level >= minimum else "dim")
             row.append(Text(level_squares(level, top) if level else "·", style=style))
         table.add_row(*row)
-    return table
+    legend = [(Text(f"{number}. "), Text(match.id)) for number, match in enumerate(matches, start=1)]
+    return Group(hanging_lines([(Text(""), Text(_("Coverage: competencies by reference")))]),
+                 Fitted(lambda width: table), hanging_lines(legend))
 
 
 def checklist_json(checklist: Checklist, library: Library, ranked: bool = True) -> dict[str, Any]:
@@ -208,21 +377,20 @@ CHECK_MARKS = {"pass": ("✓", "green"), "fail": ("✗", "bold red"), "info": ("
 
 
 def checklist_view(checklist: Checklist) -> RenderableType:
-    """One line per item with its mark (✓ pass, ✗ fail, i information), and what to do under each failure."""
-    from rich.console import Group
+    """One item a line with its mark (✓ pass, ✗ fail, i information), and what to do under each failure;
+    a long item wraps under its own text, word by word, at the terminal's width."""
     from rich.text import Text
 
-    lines: list[Any] = []
+    rows: list[tuple[Text, Text]] = []
     for item in checklist.items:
         mark, style = CHECK_MARKS[item.status]
         line = Text()
-        line.append(f"{mark} ", style=style)
         line.append(item.name, style="bold")
         line.append(_(": {detail}").format(detail=item.detail))
-        lines.append(line)
+        rows.append((Text(f"{mark} ", style=style), line))
         if item.advice and item.status != "pass":
-            lines.append(Text(f"    → {item.advice}", style="yellow" if item.status == "fail" else "dim"))
+            rows.append((Text("    → "), Text(item.advice, style="yellow" if item.status == "fail" else "dim")))
     failures = len(checklist.failures)
     verdict = (_("check passed") if not failures else _("check failed: {count} item(s) to fix").format(count=failures))
-    lines.append(Text(f"\n{verdict}", style="bold green" if not failures else "bold red"))
-    return Group(*lines)
+    rows += [(Text(""), Text("")), (Text(""), Text(verdict, style="bold green" if not failures else "bold red"))]
+    return hanging_lines(rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from refcli.annex.formatting import fiche_facts, format_amount, format_years
@@ -11,7 +12,7 @@ from refcli.records.model import Library, Mission
 from refcli.records.provenance import is_unconfirmed
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
+    from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
     from rich.table import Table
 
 
@@ -95,19 +96,105 @@ def reference_json(mission: Mission, in_window: bool, score: float | None = None
     }
 
 
-def missions_table(missions: list[Mission]) -> Table:
-    from rich import box
-    from rich.table import Table
+class Fitted:
+    """A renderable laid out for the width it is printed at (the terminal's): build(width) makes it.
 
-    table = Table(title=_("{count} mission(s)").format(count=len(missions)), title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("id", style="cyan", overflow="fold", min_width=16, ratio=2)
-    table.add_column(_("title"), min_width=24, ratio=4)
-    table.add_column(_("client"), min_width=12, ratio=2)
-    table.add_column(_("years"), no_wrap=True)
-    table.add_column(_("fee"), justify="right", no_wrap=True)
-    for mission in missions:
-        fee = format_amount(mission.fee) if mission.fee else "—"
-        table.add_row(mission.id, mission.title, mission.client.name, format_years(mission.period), fee)
+    Text (prose=True: a checklist, an explanation, a record) wraps at that width in a terminal, or when COLUMNS
+    says the width; piped elsewhere, its lines stay whole, for grep. A table always fits the width."""
+
+    def __init__(self, build: Callable[[int], RenderableType], prose: bool = False) -> None:
+        self.build, self.prose = build, prose
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        import os
+
+        if self.prose and not console.is_terminal and not os.environ.get("COLUMNS"):
+            options = options.update(width=WHOLE_LINES)
+        # Wrapped at that width, even on a console that leaves long lines to the terminal (soft_wrap).
+        yield from console.render(self.build(options.max_width), options.update(no_wrap=False, overflow="fold"))
+
+
+WHOLE_LINES = 100_000  # the width prose is laid out at when its lines are to stay whole
+
+
+MINIMUM_COLUMN = 12  # a column that wraps is no narrower: below, the table drops a column instead
+
+
+def column_widths(width: int, fixed: list[int], wants: list[int], weights: list[int] | None = None,
+                  floors: list[int] | None = None) -> list[int] | None:
+    """The widths of the columns that wrap, in a rich SIMPLE_HEAD table of this width whose other columns are
+    fixed wide: each as wide as its longest line if they all fit, else shares of what is left in proportion to
+    their weights, each at least its floor (MINIMUM_COLUMN by default; an id's length, so that it is never
+    cut); None if the floors do not fit. Explicit widths, because rich lets a table overflow its width when a
+    column has a minimum."""
+    weights = weights or [1] * len(wants)
+    floors = floors or [MINIMUM_COLUMN] * len(wants)
+    room = width - (3 * (len(fixed) + len(wants)) + 1) - sum(fixed)  # a space either side, one between, edges
+    if sum(floors) > room:
+        return None
+
+    def at(level: int) -> list[int]:
+        return [max(floor, min(want, level * weight)) for want, weight, floor in zip(wants, weights, floors,
+                                                                                      strict=True)]
+
+    level = 0
+    while level < room and sum(at(level + 1)) <= room:
+        level += 1
+    return at(level)
+
+
+def longest_line(texts: list[str]) -> int:
+    from rich.cells import cell_len
+
+    return max((cell_len(line) for text in texts for line in text.splitlines()), default=1)
+
+
+def missions_table(missions: list[Mission]) -> RenderableType:
+    """The missions as a table that fits the terminal: ids whole, on a line of their own when it is narrow."""
+    return Fitted(lambda width: _missions_table(missions, width))
+
+
+def _missions_table(missions: list[Mission], width: int) -> Table:
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    ids = [mission.id for mission in missions]
+    titles = [mission.title for mission in missions]
+    clients = [mission.client.name for mission in missions]
+    years = [format_years(mission.period) for mission in missions]
+    fees = [format_amount(mission.fee) if mission.fee else "—" for mission in missions]
+    table = Table(title=_("{count} mission(s)").format(count=len(missions)), title_justify="left",
+                  box=box.SIMPLE_HEAD)
+    fixed = [longest_line(["id", *ids]), longest_line([_("years"), *years])]
+    wide = column_widths(width, fixed, [longest_line(titles), longest_line(clients), longest_line([_("fee"), *fees])],
+                         [3, 2, 1], [24, MINIMUM_COLUMN, MINIMUM_COLUMN])
+    if wide is not None:
+        table.add_column("id", style="cyan", no_wrap=True)
+        table.add_column(_("title"), width=wide[0])
+        table.add_column(_("client"), width=wide[1])
+        table.add_column(_("years"), no_wrap=True)
+        table.add_column(_("fee"), justify="right", width=wide[2])
+        for row in zip(ids, titles, clients, years, fees, strict=True):
+            table.add_row(*row)
+        return table
+    # Narrow: the id on a line of its own, the title and the client under it, in one column; narrower still,
+    # the years and the fee too.
+    stacked = [f"{title}\n{client}" for title, client in zip(titles, clients, strict=True)]
+    fixed = [longest_line(years)]
+    narrow = column_widths(width, fixed, [max(longest_line(ids), longest_line(stacked)), longest_line(fees)],
+                           [2, 1], [longest_line(ids), MINIMUM_COLUMN])
+    table.add_column(_("mission"), width=narrow[0] if narrow else max(width - 4, 1))
+    if narrow:
+        table.add_column(_("years"), no_wrap=True)
+        table.add_column(_("fee"), justify="right", width=narrow[1])
+    for mission_id, title, client, period, fee in zip(ids, titles, clients, years, fees, strict=True):
+        lines = [Text(mission_id, style="cyan", no_wrap=True, overflow="ellipsis"), Text(title)]
+        if narrow:
+            table.add_row(Group(*lines, Text(client, style="dim")), period, fee)
+        else:
+            table.add_row(Group(*lines, Text(f"{client} · {period} · {fee}", style="dim")))
     return table
 
 
@@ -178,4 +265,4 @@ def mission_view(mission: Mission, library: Library) -> RenderableType:
                           style="bold yellow"))
         for path, reason in inferred.items():
             parts.append(Text(f"{path}: {reason}"))
-    return Group(*parts)
+    return Fitted(lambda width: Group(*parts), prose=True)  # wrapped word by word at the terminal's width

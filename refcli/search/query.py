@@ -17,7 +17,7 @@ from refcli.frozen import frozen
 from refcli.i18n import N_, _
 from refcli.records.load import parse_toml
 from refcli.records.model import CLIENT_KINDS
-from refcli.search.text import REPLACEMENT, stem, tokens
+from refcli.search.text import REPLACEMENT, stem, tokens, written_tokens
 
 if TYPE_CHECKING:
     from refcli.records.vocabulary import Vocabulary
@@ -272,8 +272,13 @@ def _terms_from_text(text: str, origin: str, glossary: Glossary, notes: list[str
     maîtrise d'ouvrage", not also "maîtrise d'ouvrage"); an acronym and its expansion both in the text
     are one term. A phrase's words are still searched as words: the phrase adds, it does not replace; but
     the parts of a member written as one hyphenated word ("co-construction") are not words of their own."""
-    words = tokens(text, keep_replacement=True)
+    spans = written_tokens(text)
+    words = [word for word, _, _ in spans]
     plain = [word.replace(REPLACEMENT, "") for word in words]
+
+    def written(start: int, end: int) -> str:  # the words as the text writes them: accents, capitals
+        return " ".join(text[spans[start][1]:spans[end - 1][2]].split()).rstrip("'\u2019\u2018\u02bc`\u00b4")
+
     covered = [False] * len(words)
     compound = [False] * len(words)  # inside a hyphenated glossary member: not searched as words
     found: list[QueryTerm] = []
@@ -288,17 +293,18 @@ def _terms_from_text(text: str, origin: str, glossary: Glossary, notes: list[str
                 covered[start:end] = [True] * len(key)
                 if glossary.is_compound(" ".join(key)):
                     compound[start:end] = [True] * len(key)
-                term = replace(_term(" ".join(key), key, origin, glossary), typed=False)
+                term = replace(_term(" ".join(key), key, origin, glossary), typed=False, text=written(start, end))
                 if _new_group(glossary, " ".join(key), groups):
                     found.append(term)
                 break
-    for word, inside in zip(words, compound, strict=True):
+    for position, (word, inside) in enumerate(zip(words, compound, strict=True)):
         bare = word.replace(REPLACEMENT, "")
         if inside or _noise(bare, glossary):
             continue
         if glossary.has_key(bare) and not _new_group(glossary, bare, groups):
             continue  # an acronym whose expansion the text also wrote (or the other way round)
-        found += _terms_from_keyword(word, origin, glossary, notes, typed=False)
+        found += [replace(term, text=written(position, position + 1))
+                  for term in _terms_from_keyword(word, origin, glossary, notes, typed=False)]
     return found
 
 

@@ -116,6 +116,7 @@ class ConceptMatch:
     credit: float  # 0-1: 1 shared in what the mission was, 0.5 in what it did, SIBLING_CREDIT another service
     via: str | None  # the mission's concept when it is another service (the sibling)
     points: float
+    shared: tuple[str, ...] = ()  # those of the tender's concepts of this kind the mission has, at its credit
 
 
 @frozen
@@ -439,10 +440,13 @@ class _Concepts:
             posting = index.posting(CONCEPT_PREFIX + concept.name) or {}
             return {slot: count / 2 for column in posting.values() for slot, count in zip(*column, strict=True)}
 
+        self.presences: dict[str, dict[int, float]] = {}
+
         def best(concepts: list) -> dict[int, float]:  # type: ignore[type-arg]
             found: dict[int, float] = {}
             for concept in concepts:
-                for slot, value in presence(concept).items():
+                self.presences[concept.name] = presence(concept)
+                for slot, value in self.presences[concept.name].items():
                     if value > found.get(slot, 0.0):
                         found[slot] = value
             return found
@@ -496,6 +500,11 @@ class _Concepts:
     def field(self, slot: int) -> float:
         return self.fields_credit.get(slot, 0.0)
 
+    def shared(self, slot: int, concepts: list, credit: float) -> tuple[str, ...]:  # type: ignore[type-arg]
+        """The names of those concepts the mission has at this credit (what it shares of the tender's)."""
+        return tuple(concept.name for concept in concepts
+                     if credit > 0 and self.presences[concept.name].get(slot, 0.0) == credit)
+
     def credit(self, slot: int) -> float:
         return self.credits.get(slot, 0.0)
 
@@ -548,11 +557,13 @@ class _Explainer:
             if concepts.services:
                 credit, sibling = concepts.service(slot)
                 names = " / ".join(concept.name for concept in concepts.services)
-                found.append(ConceptMatch(names, "service", credit, sibling, concept_scale * service_share * credit))
+                found.append(ConceptMatch(names, "service", credit, sibling, concept_scale * service_share * credit,
+                                          concepts.shared(slot, concepts.services, credit)))
             if concepts.fields:
                 credit = concepts.field(slot)
                 names = " / ".join(concept.name for concept in concepts.fields)
-                found.append(ConceptMatch(names, "field", credit, None, concept_scale * field_share * credit))
+                found.append(ConceptMatch(names, "field", credit, None, concept_scale * field_share * credit,
+                                          concepts.shared(slot, concepts.fields, credit)))
         competencies = []
         for component, minimum in query.competencies.items():
             level = mission.components.get(component, 0)

@@ -73,6 +73,13 @@ def tokens(text: str, keep_replacement: bool = False) -> list[str]:
         return list(chain.from_iterable(map(cache.__getitem__, chunks)))
 
 
+def written_tokens(text: str) -> list[tuple[str, int, int]]:
+    """Return tokens(text, keep_replacement=True), each word with where text writes it (start, end): so that
+    a word found in free text can be shown as written, with its accents and capitals."""
+    return [(word, raw.start(), raw.end()) for raw in _RAW_WORD.finditer(text)
+            for word in _word_tokens(raw.group(), True)]
+
+
 # Records repeat the same words: tokenising each distinct chunk ("d'ouvrage", "(ANRU),") once keeps
 # indexing fast.
 _CACHE_SIZE = 200_000

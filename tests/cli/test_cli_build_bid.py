@@ -159,7 +159,7 @@ def test_a_tender_chooses_the_references_and_gives_the_heading(tmp_path):
     lines = result.stderr.splitlines()
     assert lines[0] == "2 reference(s) in the annex, in this order:"
     assert lines[1].startswith("  1. neuilly-sur-marne-amo-concertation: ")
-    assert re.search(r"score \d+\.\d; matched AMO concertation", lines[1]) and "✓ Concertation 5/4" in lines[1]
+    assert re.search(r"score \d+\.\d; matched conseils citoyens", lines[1]) and "✓ Concertation 5/4" in lines[1]
     assert lines[2].startswith("  2. est-ensemble-amo-npru: ") and "out of window" not in lines[2]
     assert ("warning: left out of neuilly-sur-marne-amo-concertation, not on its fiche ([inferred]): role, "
             "client.kind, client.category, site.city, site.districts, components (4 levels)") in lines
@@ -167,7 +167,9 @@ def test_a_tender_chooses_the_references_and_gives_the_heading(tmp_path):
     rows = [row.cells[0].text for row in document.tables[0].rows[1:]]
     assert rows == ["AMO pour la mise en place de la concertation via la création de la Maison du projet ANRU",
                     "AMO en vue de la coordination et du montage opérationnel et financier des 12 NPRU d'Est Ensemble"]
-    assert document.core_properties.subject.startswith("AMO concertation et Maison du projet du NPRU des Bosquets — "
+    assert document.core_properties.subject.startswith("Assistance à maîtrise d'ouvrage pour la stratégie de "
+                                                       "concertation du nouveau projet de renouvellement urbain du "
+                                                       "quartier des Bosquets — "
                                                        "Ville de Montfermeil — 21")
     text = [paragraph.text for paragraph in document.paragraphs]
     # The levels are guesses: the fiche names no competency to the buyer, and draws no grid.
@@ -263,7 +265,7 @@ def test_ids_outside_the_tender_window_are_refused_unless_allowed(tmp_path):
     assert allowed.exit_code == 0, allowed.stderr
     assert "taken because of --allow-outside-window: antony-point-etape-psl (2012 (8\u00a0mois))" in allowed.stderr
     # the tender gives the heading of a hand-picked annex too
-    assert docx.Document(str(out)).core_properties.subject.startswith("AMO concertation et Maison du projet")
+    assert docx.Document(str(out)).core_properties.subject.startswith("Assistance à maîtrise d'ouvrage pour la")
 
 
 def test_ids_of_another_client_kind_than_asked_are_refused(tmp_path):

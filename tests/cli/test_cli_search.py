@@ -1,4 +1,6 @@
 import json
+import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -59,12 +61,61 @@ def test_misspelled_and_accentless_queries_find_what_the_correct_form_finds():
     assert typo["results"][0]["id"] == "neuilly-sur-marne-amo-concertation"
 
 
-def test_explain_shows_what_matched_where():
+def explanation(result) -> list[str]:
+    """The explanation under the table, its wrapped lines joined: one string per result (and the header)."""
+    text = result.stdout[result.stdout.index("Searched for:"):]
+    return [" ".join(block.split()) for block in re.split(r"\n\s*\n", text.strip())]
+
+
+def test_explain_says_why_in_the_trade_s_words():
     result = run("GUP", "-c", "gestion urbaine", "--explain")
     assert result.exit_code == 0 and result.stderr == ""
-    assert "GUP → gestion urbaine de proximité" in result.stdout
-    assert "keywords" in result.stdout and "alternative" in result.stdout and "covered" in result.stdout
-    assert "type of service: gestion urbaine de proximité" in result.stdout
+    header, first, second = explanation(result)
+    assert header == "Searched for: GUP Read as: type of mission: gestion urbaine de proximité"
+    assert first == ("1. henin-carvin-projet-urbain-social: score 100; 2013 "
+                     "same type of mission: gestion urbaine de proximité "
+                     "competencies: ✓ Gestion urbaine de proximité 3/1 "
+                     "mots-clés: GUP (as “gestion urbaine de proximité”); contenu: GUP; composantes: GUP")
+    assert second.startswith("2. antony-point-etape-psl: score 69; 2012 (8 mois) "
+                             "the type of mission in its content: gestion urbaine de proximité ")
+    # The machine form keeps every row, with its points and the record's field names.
+    _, document = search_json("GUP", "-c", "gestion urbaine", "--explain")
+    assert {row["field"] for row in document["results"][0]["explanation"]} == {"keywords", "content", "components"}
+
+
+def test_a_query_of_competencies_alone_is_explained_by_them():
+    result = run("-c", "concertation:3", "--explain", "-n", "2")
+    assert result.exit_code == 0, result.stderr
+    assert "Searched for" not in result.stdout
+    blocks = [" ".join(block.split()) for block in re.split(r"\n\s*\n", result.stdout.strip())]
+    assert blocks[-2:] == [
+        "1. neuilly-sur-marne-amo-concertation: score 100; 2017 competencies: ✓ Concertation 5/3",
+        "2. henin-carvin-projet-urbain-social: score 33; 2013 competencies: ✗ Concertation 2/3"]
+
+
+def test_explain_shows_the_tender_s_words_as_written_and_leaves_out_what_adds_nothing():
+    result = run("--tender", TENDER, "--explain", "-n", "3")
+    assert result.exit_code == 0, result.stderr
+    header, *results = explanation(result)
+    assert len(results) == 3
+    assert "contenu: comités de pilotage, comités techniques" in results[2]  # the tender's text writes them so
+    for folded in ("maitrise ouvrage", "comites pilotage", "etablissement", "strategie"):
+        assert folded not in result.stdout
+    for key in ("stakes", "keywords", "partners", "mission_type", "fuzzy", "scattered", "0.0"):
+        assert key not in result.stdout
+    first = results[0]
+    assert first.startswith("1. neuilly-sur-marne-amo-concertation: score 100; 2017 (in the window)")
+    assert "same type of mission: concertation et participation" in first
+    assert "competencies: ✓ Concertation 5/4" in first
+    assert "mots-clés: " in first and "titre: " in first and "enjeux: " in first
+    assert results[2].startswith("3. henin-carvin-projet-urbain-social: score ")
+    assert "(out of the window, since 2016: score halved)" in results[2]
+    # A few lines a result: the whole explanation of three results, 325 lines before, stays under 45 at 80 columns.
+    assert result.stdout[result.stdout.index("Searched for:"):].count("\n") < 45
+    _, document = search_json("--tender", TENDER, "-n", "3")
+    raw = [item["score"] for item in document["results"]]
+    shown = [int(line.split("score ")[1].split(";")[0]) for line in results]
+    assert shown == [round(100 * score / raw[0]) for score in raw]  # the best one is 100; JSON keeps the raw score
 
 
 def test_the_example_tender_finds_its_two_references_and_an_older_one_with_a_higher_limit():
@@ -141,3 +192,14 @@ def test_search_is_documented():
                    "--limit", "--explain", "--json"):
         assert option in result.stdout
         assert f"`{option}" in search, f"{option} is missing from docs/search.md"
+
+
+def test_the_explanation_shown_in_the_docs_is_the_real_one():
+    page = (ROOT / "docs" / "search.md").read_text(encoding="utf-8")
+    block = re.search(r"## Reading the results.*?```console\n\$ refcli search (.*?)\n(.*?)```", page, re.S)
+    arguments, shown = shlex.split(block.group(1)), block.group(2).splitlines()
+    result = CliRunner(env={"COLUMNS": "80"}).invoke(app, ["search", *arguments, "--data", DATA])
+    assert result.exit_code == 0, result.stderr
+    real = [line.rstrip() for line in result.stdout.splitlines()]
+    for line in shown:
+        assert line == "..." or line in real, f"docs/search.md shows {line!r}; the command printed:\n{result.stdout}"

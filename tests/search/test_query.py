@@ -26,8 +26,8 @@ def test_keywords_and_phrases_with_their_glossary_alternatives(seed_library, glo
 def test_free_text_finds_glossary_phrases_and_drops_boilerplate(seed_library, glossary):
     built = query(seed_library, glossary, text="Le titulaire ouvrira la Maison du projet du quartier.")
     texts = [term.text for term in built.terms]
-    assert "maison projet" in texts
-    assert "maison" in texts and "titulaire" not in texts  # a glossary phrase adds to its words
+    assert "Maison du projet" in texts  # as the text writes it
+    assert "Maison" in texts and "titulaire" not in texts  # a glossary phrase adds to its words
     assert "quartier" in texts
     kept = query(seed_library, glossary, keywords=["titulaire"])
     assert [term.text for term in kept.terms] == ["titulaire"]
@@ -88,7 +88,7 @@ def test_the_example_tender(seed_library, glossary):
     assert built.limit == 2 and built.since == 2016  # the window counts back from the tender's date
     assert built.competencies == {"concertation": 4, "animation": 2, "conseil": 2}
     assert built.client_kind == "public" and built.tender is tender
-    assert built.terms[0].text == "AMO concertation" and built.terms[0].origin == "tender"
+    assert built.terms[0].text == "assistance à maîtrise d'ouvrage" and built.terms[0].origin == "tender"
 
 
 def test_options_override_the_tender(seed_library, glossary):
@@ -167,8 +167,19 @@ def test_a_broken_accent_expands_like_the_correct_form(seed_library, glossary):
     assert "maître d'ouvrage" in [alternative.text for alternative in correct.alternatives]
 
 
+def test_words_found_in_free_text_are_shown_as_written(seed_library, glossary):
+    built = query(seed_library, glossary, text="Mission d’assistance à maîtrise d’ouvrage : comités de pilotage,\n"
+                                               "réunions publiques (l’évaluation).")
+    texts = [term.text for term in built.terms]
+    assert "assistance à maîtrise d’ouvrage" in texts and "comités de pilotage" in texts
+    assert {"maîtrise", "réunions", "évaluation"} <= set(texts)
+    assert not {"maitrise", "comites pilotage", "reunions", "l’évaluation", "evaluation"} & set(texts)
+    # What is searched is unchanged: the folded stems.
+    assert next(term for term in built.terms if term.text == "maîtrise").stems == ("maitris",)
+
+
 def test_the_parts_of_a_hyphenated_glossary_member_are_no_words_of_their_own(seed_library, glossary):
     built = query(seed_library, glossary, text="Une démarche de co-construction avec les habitants.")
     texts = [term.text for term in built.terms]
-    assert "co construction" in texts and "construction" not in texts  # not the construction of a building
+    assert "co-construction" in texts and "construction" not in texts  # not the construction of a building
     assert "habitants" in texts
