@@ -11,7 +11,7 @@ import contextlib
 import errno
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -37,6 +37,35 @@ def check_writable(path: Path, force: bool = False) -> None:
             raise UserError(f"{path}: exists and is not a regular file; refcli will not replace it")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UserError(f"{path}: the folder {folder} is not writable")
+
+
+def refuse_inputs(path: Path, inputs: Iterable[tuple[str, Path | None]] = (), folders: Iterable[Path] = ()) -> None:
+    """Raise UserError when path is one of the command's inputs (symlinks and hard links followed) or lies
+    inside one of folders (the mission library): --force replaces a previous output, never an input."""
+    target = _resolved(path)
+    for folder in folders:
+        if target.is_relative_to(_resolved(folder)):
+            raise UserError(f"{path}: is inside the mission library {folder}; refcli never writes an output there, "
+                            "--force or not: choose another --out")
+    for what, source in inputs:
+        if source is not None and (target == _resolved(source) or _same_file(path, source)):
+            raise UserError(f"{path}: is {what} ({source}); refcli never writes over one of its inputs, "
+                            "--force or not: choose another --out")
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: compared as written
+        return path.absolute()
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    """A hard link is the same file under another name."""
+    try:
+        return os.path.samefile(first, second)
+    except (OSError, ValueError):
+        return False
 
 
 def write_atomically(path: Path, content: Content, force: bool = False) -> None:

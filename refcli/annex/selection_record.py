@@ -32,6 +32,9 @@ HEADER = """\
 """
 
 
+MAX_RECORD_BYTES = 10 * 2**20  # a record of 1,000 references is some 300 KB
+
+
 def record_path_for(annex: Path) -> Path:
     """annexe.docx -> annexe.refcli.toml, beside it."""
     return annex.with_name(annex.stem + SUFFIX)
@@ -141,20 +144,19 @@ def selection_record_text(*, record_path: Path, annex: Path, library_folder: Pat
 
 def read_selection_record(path: Path) -> SelectionRecord:
     """Read and check a selection record; any problem is a one-line UserError naming the file and the key."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such selection record") from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a folder, not a selection record") from None
-    except OSError as error:
-        raise UserError(f"{path}: cannot read it: {error.strerror or error}") from None
+    from refcli.search.documents import read_input
+
+    if not path.exists() and not path.is_symlink():
+        raise UserError(f"{path}: no such selection record")
+    data = read_input(path, "the selection record", MAX_RECORD_BYTES)
     try:
         table = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise UserError(f"{path}: not a selection record: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as error:
         raise UserError(f"{path}: not a selection record: not TOML ({error})") from None
+    except RecursionError:
+        raise UserError(f"{path}: not a selection record: TOML nested too deeply") from None
     base = path.parent
 
     def need(key: str, kind: type | tuple[type, ...], inside: dict[str, Any] = table, prefix: str = "") -> Any:

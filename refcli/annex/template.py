@@ -100,38 +100,37 @@ def check_styles(document: Document, path: Path) -> None:
 
 
 def _open_document(path: Path) -> Document:
+    from refcli.search.documents import MAX_FILE_BYTES, check_zip, read_input, refuse_encrypted
+
     if not path.exists():
         raise UserError(f"{path}: the template does not exist; pass --template FILE")
     if path.is_dir():
         raise UserError(f"{path}: the template is a folder, not a .docx file")
-    try:
-        with path.open("rb") as stream:
-            head = stream.read(4)
-    except OSError as error:
-        raise UserError(f"{path}: cannot read the template: {error.strerror}") from None
+    # Read once: every check below and python-docx read this copy, never the file again.
+    data = read_input(path, "the template", MAX_FILE_BYTES["Word"])
+    refuse_encrypted(path, data)
     for signature, what in _SIGNATURES.items():
-        if head.startswith(signature):
+        if data.startswith(signature):
             raise UserError(f"{path}: the template is {what}")
-    if not zipfile.is_zipfile(path):
+    buffer = io.BytesIO(data)
+    if not zipfile.is_zipfile(buffer):
         raise UserError(f"{path}: the template is not a .docx file (not a zip archive)")
     try:
-        with zipfile.ZipFile(path) as archive:
-            broken = archive.testzip()
+        with zipfile.ZipFile(buffer) as archive:
             names = set(archive.namelist())
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as error:
         raise UserError(f"{path}: the template is a corrupt .docx file: {error}") from None
-    if broken is not None:
-        raise UserError(f"{path}: the template is a corrupt .docx file: {broken} is damaged")
     if "[Content_Types].xml" not in names or "word/document.xml" not in names:
         raise UserError(f"{path}: the template is a zip file but not a Word document (.docx)")
     if any(name.lower().endswith("vbaproject.bin") for name in names):
         raise UserError(f"{path}: the template holds macros (word/vbaProject.bin): a .docm renamed .docx? "
                         "refcli fills only macro-free .docx templates")
+    check_zip(buffer, path, "the template is a corrupt .docx file")  # a zip bomb, a damaged part
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
     try:
-        source = _as_document_package(path) if _TEMPLATE_TYPE in _content_types(path) else str(path)
+        source = _as_document_package(buffer) if _TEMPLATE_TYPE in _content_types(buffer) else buffer
         return docx.Document(source)
     except ValueError as error:
         # python-docx refuses a .dotx or .docm by its content type.
@@ -145,22 +144,24 @@ _TEMPLATE_TYPE = "wordprocessingml.template.main+xml"
 _DOCUMENT_TYPE = "wordprocessingml.document.main+xml"
 
 
-def _content_types(path: Path) -> str:
-    with zipfile.ZipFile(path) as archive:
-        return archive.read("[Content_Types].xml").decode("utf-8", "replace")
+def _content_types(buffer: io.BytesIO) -> str:
+    with zipfile.ZipFile(buffer) as archive:
+        text = archive.read("[Content_Types].xml").decode("utf-8", "replace")
+    buffer.seek(0)
+    return text
 
 
-def _as_document_package(path: Path) -> io.BytesIO:
+def _as_document_package(buffer: io.BytesIO) -> io.BytesIO:
     """Return a Word template (.dotx) re-labelled as a document in memory: Word saves templates so."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+    relabelled = io.BytesIO()
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(relabelled, "w", zipfile.ZIP_DEFLATED) as target:
         for item in source.infolist():
             data = source.read(item.filename)
             if item.filename == "[Content_Types].xml":
                 data = data.replace(_TEMPLATE_TYPE.encode(), _DOCUMENT_TYPE.encode())
             target.writestr(item, data)
-    buffer.seek(0)
-    return buffer
+    relabelled.seek(0)
+    return relabelled
 
 
 def _type_name(style_type) -> str:

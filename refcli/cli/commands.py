@@ -665,7 +665,7 @@ def build_bid(
     from refcli.annex.template import find_template, open_template
     from refcli.cli.output import print_note, stderr_console
     from refcli.errors import UserError
-    from refcli.write import check_writable, write_all_atomically
+    from refcli.write import check_writable, refuse_inputs, write_all_atomically
 
     ranking_given = any(option not in (None, []) for option in (terms, text, tender_text, competency, limit))
     rules_given = any(option is not None for option in (tender, since, years, client))
@@ -728,6 +728,12 @@ def build_bid(
         selections = selections_from_matches(matches, library, covering=cover)
     opened = open_template(find_template(template))
     record_file = record_path_for(out)
+    inputs = [("the template", opened.path), ("the tender file", tender), ("the tender text file", tender_text),
+              ("the tender's text file", query.tender.text_file if query is not None and query.tender else None),
+              ("the selection record of --from", from_record),
+              *[(f"the record of {selection.mission.id}", selection.mission.path) for selection in selections]]
+    for target in (out, record_file):
+        refuse_inputs(target, inputs, folders=[library.folder])
     check_writable(out, force)
     check_writable(record_file, force)
     if not quiet:
