@@ -40,3 +40,14 @@ class NegativeAnswer(Exception):
     """The command ran and its answer is negative (exit 1): nothing matched, a check failed."""
 
     exit_code = 1
+
+
+class Interrupted(BaseException):
+    """Ctrl-C or a signal (SIGTERM, SIGHUP) stopped the command while it wrote a file: nothing was written.
+
+    A BaseException, like the KeyboardInterrupt it stands for, so that no `except Exception` swallows it.
+    """
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

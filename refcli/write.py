@@ -10,12 +10,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import signal
 import tempfile
-from collections.abc import Callable, Iterable
+import traceback
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from refcli.errors import UserError
+from refcli.errors import Interrupted, UserError
 
 Content = bytes | Callable[[BinaryIO], None]
 
@@ -78,22 +80,54 @@ def write_atomically(path: Path, content: Content, force: bool = False) -> None:
         raise UserError(f"{path}: cannot write in {folder}: {error.strerror}") from None
     temporary = Path(temporary_name)
     try:
-        with os.fdopen(descriptor, "wb") as stream:
-            if isinstance(content, bytes | bytearray):
-                stream.write(content)
-            else:
-                content(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o666 & ~_umask())
-        _move(temporary, path, force)
+        with _signals_interrupt(path):
+            with os.fdopen(descriptor, "wb") as stream:
+                try:
+                    if isinstance(content, bytes | bytearray):
+                        stream.write(content)
+                    else:
+                        content(stream)
+                    stream.flush()
+                    os.fsync(stream.fileno())
+                except BaseException as error:
+                    # What content left half-done (python-docx's zip writer) goes while the stream is open:
+                    # collected after it closes, it would print "Exception ignored ... seek of closed file".
+                    traceback.clear_frames(error.__traceback__)
+                    raise
+            os.chmod(temporary, 0o666 & ~_umask())
+            _move(temporary, path, force)
         _sync_folder(folder)
     except OSError as error:
         _remove(temporary)
         raise UserError(f"{path}: cannot write the file: {error.strerror or error}") from None
+    except KeyboardInterrupt:
+        _remove(temporary)
+        raise Interrupted(f"{path}: interrupted (Ctrl-C) while writing it; nothing written, the file is as it "
+                          "was", 128 + signal.SIGINT) from None
     except BaseException:
         _remove(temporary)
         raise
+
+
+@contextlib.contextmanager
+def _signals_interrupt(path: Path) -> Iterator[None]:
+    """While a file is written, SIGTERM and SIGHUP (a closed terminal, a system shutting down) interrupt the
+    write as Ctrl-C does: the temporary file is removed and the command ends with 128 + the signal's number."""
+    def interrupt(number: int, frame: object) -> None:
+        raise Interrupted(f"{path}: interrupted ({signal.Signals(number).name}) while writing it; nothing "
+                          "written, the file is as it was", 128 + number)
+
+    previous = {}
+    try:
+        for number in (signal.SIGTERM, signal.SIGHUP):
+            previous[number] = signal.signal(number, interrupt)
+    except ValueError:  # not the main thread: signals stay as they are
+        pass
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _move(temporary: Path, path: Path, force: bool) -> None:
@@ -151,11 +185,12 @@ def write_all_atomically(files: list[tuple[Path, Content]], force: bool = False)
         check_writable(path, force)
     created: list[Path] = []
     try:
-        for path, content in files:
-            existed = path.exists()
-            write_atomically(path, content, force=force)
-            if not existed:
-                created.append(path)
+        with _signals_interrupt(files[0][0]):  # between two files too
+            for path, content in files:
+                existed = path.exists()
+                write_atomically(path, content, force=force)
+                if not existed:
+                    created.append(path)
     except BaseException:
         for path in created:
             _remove(path)

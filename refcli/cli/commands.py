@@ -16,11 +16,11 @@ class _ErrorBoundary(TyperGroup):
     """Turn a user-fixable error into one line on stderr and its exit code; bugs keep their traceback."""
 
     def invoke(self, ctx):  # type: ignore[no-untyped-def]
-        from refcli.errors import NegativeAnswer, UserError  # not imported for --help: dataclasses, 3 ms
+        from refcli.errors import Interrupted, NegativeAnswer, UserError  # not imported for --help: dataclasses, 3 ms
 
         try:
             return super().invoke(ctx)
-        except (UserError, NegativeAnswer) as error:
+        except (UserError, NegativeAnswer, Interrupted) as error:
             if str(error):
                 print_error(str(error))
             raise typer.Exit(error.exit_code) from None
@@ -1002,7 +1002,7 @@ def tender_read(
     from refcli.records.vocabulary import load_vocabulary
     from refcli.search.glossary import load_glossary
     from refcli.search.tender_reading import check_draft, read_tender, reading_json, render_draft
-    from refcli.write import check_writable, write_atomically
+    from refcli.write import check_writable, refuse_inputs, write_atomically
 
     try:
         folder = resolve_data_folder(data)
@@ -1011,6 +1011,7 @@ def tender_read(
             raise
         folder = None  # no library here: the vocabularies shipped with refcli
     if out is not None:
+        refuse_inputs(out, [("a document it reads", file) for file in files], folders=[folder] if folder else [])
         check_writable(out, force)
     vocabulary, glossary = load_vocabulary(folder), load_glossary(folder)
     _show_document_progress(quiet or json)
@@ -1068,7 +1069,21 @@ def _report_warnings() -> None:
 
 def main() -> None:
     import gc
+    import sys
 
+    if sys.stdout is None:  # started with descriptor 1 closed (`refcli list >&-`): nothing would be shown
+        if sys.stderr is not None:
+            print_error("standard output is closed: refcli writes its results there; run it with an output "
+                        "(a terminal, a pipe or > FILE)")
+        raise SystemExit(2)
+    if sys.stdin is None:  # descriptor 0 closed (`<&-`): /dev/null takes it, so that no file refcli opens does
+        import os
+
+        descriptor = os.open(os.devnull, os.O_RDONLY)
+        if descriptor != 0:
+            os.dup2(descriptor, 0)
+            os.close(descriptor)
+        sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115 - for the process's life
     group = command_line()
     _report_warnings()
     # What start-up made (modules, classes, typer's objects, some 17,000) lives until the process ends:

@@ -11,17 +11,26 @@ if TYPE_CHECKING:
 JSON_VERSION = 1
 
 
+MIN_WIDTH = 80  # narrower (COLUMNS=10), rich squeezes a table's columns to nothing; the terminal wraps instead
+
+
 def stdout_console() -> Console:
     from rich.console import Console
 
     # rich turns colours off when stdout is not a terminal and honours NO_COLOR.
-    return Console(soft_wrap=True, highlight=False)
+    return _wide_enough(Console(soft_wrap=True, highlight=False))
 
 
 def stderr_console() -> Console:
     from rich.console import Console
 
-    return Console(stderr=True, soft_wrap=True, highlight=False)
+    return _wide_enough(Console(stderr=True, soft_wrap=True, highlight=False))
+
+
+def _wide_enough(console: Console) -> Console:
+    if console.width < MIN_WIDTH:
+        console.width = MIN_WIDTH
+    return console
 
 
 def print_json(command: str, payload: dict[str, Any]) -> None:
@@ -29,7 +38,24 @@ def print_json(command: str, payload: dict[str, Any]) -> None:
     import json  # not for --help
 
     document = {"version": JSON_VERSION, "command": command, **payload}
-    sys.stdout.write(_dumps(document, json) + "\n")
+    text = _dumps(document, json) + "\n"
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A file name or an argument that is not UTF-8 reaches Python as lone surrogates (U+DC80-U+DCFF),
+        # which UTF-8 cannot encode: written as JSON escapes, the document stays valid UTF-8 and json.loads
+        # gives the same string back (os.fsencode then gives the name's bytes).
+        import re
+
+        data = re.sub("[\ud800-\udfff]", lambda match: f"\\u{ord(match.group()):04x}", text).encode("utf-8")
+    stream = sys.stdout
+    stream.flush()
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:  # a text-only stream (a test's): what it holds is text
+        stream.write(data.decode("utf-8"))
+    else:
+        buffer.write(data)  # UTF-8 whatever the locale's encoding
+        buffer.flush()
 
 
 def _dumps(document: dict[str, Any], json: Any) -> str:
