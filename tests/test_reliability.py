@@ -140,6 +140,85 @@ def edit_record(world: World, name: str, old: str, new: str) -> None:
 
 
 THREE_YEARS = TENDER + "references = 2\ndate = 2026-11-21\n[window]\nyears = 3\n"
+def template_copy(world: World, name: str) -> Path:
+    """The firm's template, copied where a user keeps it."""
+    path = world.root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(TEMPLATE, path)
+    return path
+
+
+def linked(world: World, name: str, target: Path, hard: bool = False) -> Path:
+    path = world.root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    (os.link if hard else os.symlink)(target, path)
+    return path
+
+
+def claimed_sizes(data: bytes, part: str, size: int) -> bytes:
+    """A zip whose directory says part unpacks to size bytes (a zip bomb declares gigabytes)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert part in archive.namelist()
+    changed = bytearray(data)
+    start = 0
+    while (start := changed.find(b"PK\x01\x02", start)) != -1:  # each central directory entry
+        name_length = int.from_bytes(changed[start + 28:start + 30], "little")
+        if changed[start + 46:start + 46 + name_length] == part.encode():
+            changed[start + 24:start + 28] = size.to_bytes(4, "little")
+        start += 46
+    return bytes(changed)
+
+
+def encrypted_word_file() -> bytes:
+    """What Word writes for a .docx saved with a password: an OLE compound file (a .doc's container) whose
+    streams are EncryptionInfo and EncryptedPackage (MS-OFFCRYPTO), laid out sector by sector."""
+    import struct
+
+    header = bytearray(b"\xff" * 512)
+    header[:76] = bytes(76)
+    header[:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    struct.pack_into("<HHHHH", header, 24, 0x3E, 3, 0xFFFE, 9, 6)  # version 3, 512-byte sectors
+    struct.pack_into("<IIIIIIIII", header, 40, 0, 1, 1, 0, 4096, 0xFFFFFFFE, 0, 0xFFFFFFFE, 0)
+    struct.pack_into("<I", header, 76, 0)  # the FAT is sector 0
+    fat = bytearray(b"\xff" * 512)
+    struct.pack_into("<III", fat, 0, 0xFFFFFFFD, 0xFFFFFFFE, 0xFFFFFFFE)  # FAT, directory, the package
+    directory = bytearray()
+    for name, kind, size in (("Root Entry", 5, 0), ("EncryptionInfo", 2, 0), ("EncryptedPackage", 2, 512)):
+        entry = bytearray(128)
+        encoded = (name + "\0").encode("utf-16-le")
+        entry[:len(encoded)] = encoded
+        struct.pack_into("<HB", entry, 64, len(encoded), kind)
+        struct.pack_into("<III", entry, 68, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF)
+        struct.pack_into("<II", entry, 116, 2 if size else 0xFFFFFFFE, size)
+        directory += entry
+    directory += bytes(512 - len(directory))
+    return bytes(header + fat + directory + bytes(range(256)) * 2)
+
+
+def word_without_body(world: World) -> Path:
+    """A .docx whose XML is well-formed but not Word's: its document has no body."""
+    import docx
+
+    path = world.root / "rc.docx"
+    document = docx.Document()
+    document.add_paragraph("Mission de concertation")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data[:data.index(b"<w:body>")] + b"</w:document>"
+            target.writestr(item, data)
+    return path
+
+
+def tender_in_folder(world: World, text_file: str) -> list[str]:
+    tender = world.file("tenders/tender.toml", f'title = "AMO"\ntext_file = "{text_file}"\n')
+    world.file("secret.txt", "concertation confidentielle")
+    return ["search", "--json", "--tender", str(tender), "--data", str(world.missions)]
+
+
 BAD_INFERRED = (MINIMAL_RECORD.replace('"minimal"', '"bad"')
                 + '\n[site]\ncity = "X"\n\n[inferred]\n"site.cty" = "guessed"\n')
 
@@ -223,6 +302,25 @@ CASES = [
          lambda w: [str(w.root / "tender.toml"), "references"]),
     Case("tender: is a folder", lambda w: ["search", "--tender", str(w.missions), "--data", str(w.missions)], 2,
          lambda w: [str(w.missions)]),
+    Case("tender: TOML nested 1,000 deep", lambda w: search_with_tender(w, TENDER + "x = " + "[" * 1000 + "]" * 1000),
+         2, lambda w: [str(w.root / "tender.toml"), "nested"]),
+    Case("tender: text_file outside the tender's folder", lambda w: tender_in_folder(w, "../secret.txt"), 2,
+         lambda w: [str(w.root / "tenders" / "tender.toml"), "text_file: '../secret.txt' is outside the tender's "
+                    "folder", "--tender-text"]),
+    Case("tender: text_file a symlink out of the tender's folder",
+         lambda w: (linked(w, "tenders/rc.txt", w.root / "secret.txt"), tender_in_folder(w, "rc.txt"))[1], 2,
+         lambda w: [str(w.root / "tenders" / "tender.toml"), "text_file: 'rc.txt' is outside the tender's folder"]),
+    Case("tender: --tender-text over the size limit",
+         lambda w: ["search", "--tender-text", str(w.file("dce.txt", b"concertation " * (2**22 // 13 + 1))),
+                    "--data", str(w.missions)], 2,
+         lambda w: [str(w.root / "dce.txt"), "the document is 4.0 MB, more than refcli reads (4.0 MB at most)"]),
+    Case("tender: --tender-text .docx whose XML is not Word's",
+         lambda w: ["search", "--tender-text", str(word_without_body(w)), "--data", str(w.missions)], 2,
+         lambda w: [str(w.root / "rc.docx"), "not a readable Word document (.docx): its parts are not Word's"]),
+    Case("tender: --tender-text password-protected",
+         lambda w: ["search", "--tender-text", str(w.file("rc.docx", encrypted_word_file())),
+                    "--data", str(w.missions)], 2,
+         lambda w: [str(w.root / "rc.docx"), "is password-protected: save it without a password"]),
     Case("check: unknown competency, --json", lambda w: ["check", "--json", "--data", str(w.missions), "--tender",
                                                           str(w.file("t.toml", TENDER + "[competencies]\nGUPP = 2\n"))],
          2, lambda w: [str(w.root / "t.toml"), "GUPP"]),
@@ -252,6 +350,11 @@ CASES = [
     Case("template: truncated .docx",
          lambda w: build(w, "--template", str(w.file("t.docx", TEMPLATE.read_bytes()[:4000]))), 2,
          lambda w: [str(w.root / "t.docx")]),
+    Case("template: password-protected", lambda w: build(w, "--template", str(w.file("t.docx", encrypted_word_file()))),
+         2, lambda w: [str(w.root / "t.docx"), "is password-protected: save it without a password"]),
+    Case("template: a zip bomb", lambda w: build(w, "--template", str(w.file(
+        "t.docx", claimed_sizes(TEMPLATE.read_bytes(), "word/document.xml", 2**32 - 1)))), 2,
+         lambda w: [str(w.root / "t.docx"), "(a zip bomb?)", "refused"]),
     # --- outputs -------------------------------------------------------------------------------------
     Case("output: exists", lambda w: (w.file("out/annexe.docx", b"previous annex"), build(w))[1], 2,
          lambda w: [str(w.root / "out" / "annexe.docx"), "exists", "--force"]),
@@ -259,6 +362,31 @@ CASES = [
          lambda w: [str(w.root / "missing" / "annexe.docx"), "does not exist"]),
     Case("output: path is a directory", lambda w: (w.file("out/dir.docx/keep", "x"), build(w, out="out/dir.docx"))[1],
          2, lambda w: [str(w.root / "out" / "dir.docx"), "is a folder"]),
+    Case("output: --out is the template",
+         lambda w: build(w, "--template", str(template_copy(w, "out/firm.docx")), "--force", out="out/firm.docx"), 2,
+         lambda w: [f"{w.root / 'out' / 'firm.docx'}: is the template", "--force or not", "another --out"]),
+    Case("output: --out a symlink to the template",
+         lambda w: build(w, "--template", str(template := template_copy(w, "firm.docx")), "--force",
+                         out=str(linked(w, "out/link.docx", template).relative_to(w.root))), 2,
+         lambda w: [f"{w.root / 'out' / 'link.docx'}: is the template"]),
+    Case("output: --out a hard link to a record",
+         lambda w: build(w, "--force", out=str(linked(w, "out/x.docx", w.missions / "antony-point-etape-psl.toml",
+                                                      hard=True).relative_to(w.root))), 2,
+         lambda w: [f"{w.root / 'out' / 'x.docx'}: is the record of antony-point-etape-psl"]),
+    Case("output: --out is a record", lambda w: build(w, "--force", out="data/missions/antony-point-etape-psl.toml"),
+         2, lambda w: [str(w.missions / "antony-point-etape-psl.toml"), "inside the mission library"]),
+    Case("output: --out inside the library", lambda w: build(w, out="data/missions/annexe.toml"), 2,
+         lambda w: [str(w.missions / "annexe.toml"), "inside the mission library", "another --out"]),
+    Case("output: --out is the tender file",
+         lambda w: build(w, "--tender", str(w.file("out/t.toml", TENDER)), "--force", out="out/t.toml"), 2,
+         lambda w: [f"{w.root / 'out' / 't.toml'}: is the tender file"]),
+    Case("output: the selection record would replace --from's",
+         lambda w: ["build-bid", "--from", str(recorded(w)), "--out", str(w.root / "rec" / "annexe.docx"), "--force"],
+         2, lambda w: [f"{w.root / 'rec' / 'annexe.refcli.toml'}: is the selection record of --from"]),
+    Case("output: tender read --out is the document it reads",
+         lambda w: ["tender", "read", str(w.file("rc.txt", "Objet de la consultation : concertation.\n")),
+                    "--out", str(w.root / "rc.txt"), "--force"], 2,
+         lambda w: [f"{w.root / 'rc.txt'}: is a document it reads"]),
     Case("selection: unknown id", lambda w: ["build-bid", "--ids", "antony-point-etape-psl,nowhere", "--out",
                                              str(w.root / "annexe.docx"), "--data", str(w.missions)], 2,
          lambda w: ["'nowhere'"]),
