@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import subprocess
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -621,3 +622,194 @@ def test_the_template_xml_is_parsed_without_resolving_external_entities(world: W
                 assert b"TOP-SECRET-CONTENT" not in archive.read(name), name
     else:
         assert result.exit_code == 2 and "Traceback" not in result.output and not annex.exists()
+
+
+EXTRA_CASES += [
+    "input: a named pipe or a device as any input file",
+    "input: a .docx whose parts unpack to more than they declare",
+    "interrupt: Ctrl-C, SIGTERM or SIGHUP while the annex is written",
+    "output: standard output closed",
+    "input: standard input closed",
+    "output: a terminal 10 columns wide",
+    "output: --json of an argument that is not UTF-8",
+]
+
+
+def _fifo(world: World, name: str) -> str:
+    path = world.root / name
+    os.mkfifo(path)
+    return str(path)
+
+
+NON_REGULAR_INPUTS = {
+    "--tender": lambda w: ["search", "--tender", _fifo(w, "t.toml"), "--data", str(w.missions)],
+    "--tender-text": lambda w: ["search", "--tender-text", _fifo(w, "rc.pdf"), "--data", str(w.missions)],
+    "--template": lambda w: build(w, "--template", _fifo(w, "firm.docx")),
+    "tender read": lambda w: ["tender", "read", _fifo(w, "rc.txt")],
+    "import": lambda w: ["import", _fifo(w, "fiche.docx"), "--dry-run", "--data", str(w.missions)],
+    "--from": lambda w: ["build-bid", "--from", _fifo(w, "a.refcli.toml"), "--out", str(w.root / "a.docx")],
+    "a device behind a symlink": lambda w: ["search", "--tender-text", str(linked(w, "zero.txt", Path("/dev/zero"))),
+                                            "--data", str(w.missions)],
+}
+
+
+@pytest.mark.parametrize("option", NON_REGULAR_INPUTS)
+def test_a_named_pipe_or_a_device_as_any_input_file(option: str, world: World,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal
+
+    monkeypatch.chdir(world.root)
+    arguments = NON_REGULAR_INPUTS[option](world)
+
+    def hung(number, frame):
+        raise AssertionError(f"{option}: refcli waits on the pipe")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)
+    try:
+        result = CliRunner().invoke(app, arguments)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == (1 if option == "import" else 2), result.stderr
+    kind = "a device" if "device" in option else "a named pipe (FIFO)"
+    assert f"is {kind}, not a regular file" in result.stderr
+    if option != "import":  # import reports each file on lines of its own
+        [line] = result.stderr.splitlines()
+        assert arguments[arguments.index(option) + 1 if option.startswith("--") else 2].split("/")[-1] in line
+
+
+@pytest.mark.parametrize("reader", ["template", "--tender-text", "import"])
+def test_a_docx_whose_parts_unpack_to_more_than_they_declare(reader: str, world: World) -> None:
+    """A bomb that lies about its sizes: what is really unpacked is bounded too, not only what is declared."""
+    import tracemalloc
+
+    from refcli.annex.template import open_template
+    from refcli.authoring.fiche import FicheReadError, read_fiche_text
+    from refcli.errors import UserError
+    from refcli.search.documents import read_document
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(TEMPLATE) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.replace(b"</w:body>", b" " * 64 * 2**20 + b"</w:body>")  # 64 MB, some 64 KB packed
+            target.writestr(item.filename, data)
+    path = world.file("bomb.docx", claimed_sizes(buffer.getvalue(), "word/document.xml", 100_000))
+    read = {"template": open_template, "--tender-text": read_document, "import": read_fiche_text}[reader]
+    tracemalloc.start()
+    with pytest.raises((UserError, FicheReadError), match="Bad CRC-32"):
+        read(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 16 * 2**20, f"{peak // 2**20} MB unpacked"
+
+
+SLOW_BUILD = """
+import io, sys, time
+from docx.document import Document
+real_save = Document.save
+
+class Slow(io.RawIOBase):  # the annex written slowly, a few bytes at a time: time to be interrupted
+    def __init__(self, stream):
+        self.stream = stream
+    def writable(self):
+        return True
+    def seekable(self):
+        return True
+    def tell(self):
+        return self.stream.tell()
+    def seek(self, *arguments):
+        return self.stream.seek(*arguments)
+    def write(self, data):
+        time.sleep(0.1)
+        return self.stream.write(data)
+
+Document.save = lambda self, stream: real_save(self, Slow(stream))
+from refcli.cli.commands import main
+sys.argv = ["refcli"] + sys.argv[1:]
+main()
+"""
+
+
+@pytest.mark.parametrize("name", ["SIGINT", "SIGTERM", "SIGHUP"])
+def test_interrupted_while_the_annex_is_written(name: str, world: World) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    number = getattr(signal, name)
+    first = CliRunner().invoke(app, build(world, "--quiet"))
+    assert first.exit_code == 0, first.stderr
+    annex = world.root / "out" / "annexe.docx"
+    before = snapshot(world.root)
+    process = subprocess.Popen([sys.executable, "-c", SLOW_BUILD, *build(world, "--force", "--quiet")],
+                               cwd=world.root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not list((world.root / "out").glob(".annexe.docx.*.tmp")):
+        assert process.poll() is None, process.stderr.read().decode()
+        assert time.monotonic() < deadline, "the build never started writing"
+        time.sleep(0.02)
+    time.sleep(0.3)  # inside python-docx's zip writer
+    process.send_signal(number)
+    stderr = process.communicate(timeout=60)[1].decode()
+    assert process.returncode == 128 + number, stderr
+    assert stderr.splitlines() == [f"error: {annex}: interrupted ({'Ctrl-C' if name == 'SIGINT' else name}) while "
+                                   "writing it; nothing written, the file is as it was"]
+    assert snapshot(world.root) == before  # the previous annex and its record intact, no temporary file
+
+
+def _refcli_shell(redirection: str, *arguments: str) -> subprocess.CompletedProcess:
+    import subprocess
+    import sys
+
+    return subprocess.run(["sh", "-c", f'"$0" -m refcli "$@" {redirection}', sys.executable, *arguments],
+                          stdout=subprocess.PIPE if ">" not in redirection else None, stderr=subprocess.PIPE,
+                          timeout=60, cwd=ROOT)
+
+
+NEW_FLAGS = ["--title", "Etude X", "--mission-type", "Etude", "--role", "titulaire", "--client", "Ville",
+             "--start", "2020", "--stakes", "Un enjeu.", "--content", "Un contenu.", "--city", "Sceaux"]
+
+
+@pytest.mark.parametrize("command", [["list"], ["list", "--json"], ["new", *NEW_FLAGS]])
+def test_output_standard_output_closed(command: list[str], world: World) -> None:
+    before = snapshot(world.root)
+    result = _refcli_shell(">&-", *command, "--data", str(world.missions))
+    assert result.returncode == 2
+    assert result.stderr.decode().splitlines() == [
+        "error: standard output is closed: refcli writes its results there; run it with an output (a terminal, "
+        "a pipe or > FILE)"]
+    assert snapshot(world.root) == before  # new wrote no record it could not report
+
+
+def test_input_standard_input_closed(world: World) -> None:
+    before = snapshot(world.root)
+    result = _refcli_shell("<&-", "new", "--interactive", "--data", str(world.missions))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr.decode()
+    assert result.stderr.decode().splitlines()[-1].endswith(
+        "error: stdin: the input ended before every field was answered; nothing written")
+    assert snapshot(world.root) == before
+
+
+@pytest.mark.parametrize("command", [["list"], ["search", "concertation"], ["show", "antony-point-etape-psl"]])
+def test_output_a_terminal_10_columns_wide(command: list[str], world: World) -> None:
+    arguments = [*command, "--data", str(world.missions)]
+    narrow = CliRunner().invoke(app, arguments, env={"COLUMNS": "10"})
+    assert narrow.exit_code == 0
+    assert "antony" in narrow.stdout.casefold() or "neuilly" in narrow.stdout  # not columns squeezed to nothing
+    assert narrow.stdout == CliRunner().invoke(app, arguments, env={"COLUMNS": "80"}).stdout  # as at 80 columns
+
+
+def test_output_json_of_an_argument_that_is_not_utf8(world: World) -> None:
+    import json
+
+    word = os.fsdecode(b"concertation\xe9")  # as Python gets a Latin-1 argument: a lone surrogate
+    result = CliRunner().invoke(app, ["search", word, "--json", "--data", str(world.missions)])
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout_bytes.decode("utf-8")  # valid UTF-8
+    assert json.loads(text)["query"]["terms"][0]["text"] == word  # and the same string back

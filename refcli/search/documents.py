@@ -150,7 +150,7 @@ def read_document(path: Path) -> Document:
         elif kind == "Word":
             document = _read_word(path, stream)
         else:
-            document = _read_text(path, stream.read(MAX_FILE_BYTES["text"] + 1))
+            document = _read_text(path, read_at_most(stream, MAX_FILE_BYTES["text"]))
     if not document.text.strip():
         raise DocumentError(f"{path}: no text in this file")
     characters = sum(len(paragraph.text) for paragraph in document.paragraphs)
@@ -195,13 +195,23 @@ def read_input(path: Path, what: str, limit: int, hint: str = "") -> bytes:
     """The bytes of a file the user named (open_input): never more than limit, even of a file that grows."""
     with open_input(path, what, limit, hint) as stream:
         try:
-            data = stream.read(limit + 1)
+            data = read_at_most(stream, limit + 1)
         except OSError as error:
             raise DocumentError(f"{path}: cannot read {what}: {error.strerror or error}") from None
     if len(data) > limit:
         raise DocumentError(f"{path}: {what} is more than {_megabytes(limit)}, the most refcli reads"
                             + (f"; {hint}" if hint else ""))
     return data
+
+
+def read_at_most(stream: BinaryIO, size: int) -> bytes:
+    """Read up to size bytes a megabyte at a time: stream.read(size) would allocate size bytes at once."""
+    chunks = []
+    left = size
+    while left > 0 and (chunk := stream.read(min(left, 2**20))):
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def _megabytes(size: int) -> str:

@@ -355,10 +355,10 @@ MAX_TENDER_BYTES = 2**20  # a tender file is a few hundred bytes; its documents 
 
 def load_tender(path: Path) -> Tender:
     """Read a tender TOML file; a problem is one line naming the file and the key."""
-    from refcli.search.documents import MAX_FILE_BYTES, open_input
+    from refcli.search.documents import MAX_FILE_BYTES, open_input, read_at_most
 
     with open_input(path, "the tender file", max(MAX_FILE_BYTES.values())) as stream:  # a PDF given by mistake
-        data = stream.read(MAX_TENDER_BYTES + 1)
+        data = read_at_most(stream, MAX_TENDER_BYTES + 1)
     _refuse_document(path, data)
     if len(data) > MAX_TENDER_BYTES:
         raise UserError(f"{path}: the tender file is more than {MAX_TENDER_BYTES // 2**20} MB; a tender file is a "
