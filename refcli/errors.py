@@ -42,10 +42,11 @@ class NegativeAnswer(Exception):
     exit_code = 1
 
 
-class Interrupted(BaseException):
+class Interrupted(KeyboardInterrupt):
     """Ctrl-C or a signal (SIGTERM, SIGHUP) stopped the command while it wrote a file: nothing was written.
 
-    A BaseException, like the KeyboardInterrupt it stands for, so that no `except Exception` swallows it.
+    A KeyboardInterrupt, which it stands for: no `except Exception` swallows it, and a caller that stops on
+    Ctrl-C stops on it.
     """
 
     def __init__(self, message: str, exit_code: int) -> None:

@@ -100,6 +100,9 @@ def write_atomically(path: Path, content: Content, force: bool = False) -> None:
     except OSError as error:
         _remove(temporary)
         raise UserError(f"{path}: cannot write the file: {error.strerror or error}") from None
+    except Interrupted:
+        _remove(temporary)
+        raise
     except KeyboardInterrupt:
         _remove(temporary)
         raise Interrupted(f"{path}: interrupted (Ctrl-C) while writing it; nothing written, the file is as it "

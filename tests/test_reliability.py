@@ -378,6 +378,8 @@ CASES = [
          2, lambda w: [str(w.missions / "antony-point-etape-psl.toml"), "inside the mission library"]),
     Case("output: --out inside the library", lambda w: build(w, out="data/missions/annexe.toml"), 2,
          lambda w: [str(w.missions / "annexe.toml"), "inside the mission library", "another --out"]),
+    Case("output: --out is the components vocabulary", lambda w: build(w, "--force", out="data/components.toml"), 2,
+         lambda w: [f"{w.root / 'data' / 'components.toml'}: is the components vocabulary"]),
     Case("output: --out is the tender file",
          lambda w: build(w, "--tender", str(w.file("out/t.toml", TENDER)), "--force", out="out/t.toml"), 2,
          lambda w: [f"{w.root / 'out' / 't.toml'}: is the tender file"]),

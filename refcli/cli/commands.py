@@ -728,9 +728,14 @@ def build_bid(
         selections = selections_from_matches(matches, library, covering=cover)
     opened = open_template(find_template(template))
     record_file = record_path_for(out)
+    from refcli.records.vocabulary import find_vocabulary_file
+    from refcli.search.glossary import find_glossary_file
+
     inputs = [("the template", opened.path), ("the tender file", tender), ("the tender text file", tender_text),
               ("the tender's text file", query.tender.text_file if query is not None and query.tender else None),
-              ("the selection record of --from", from_record),
+              ("the selection record of --from", from_record), ("the recorded tender", recorded and recorded.tender),
+              ("the components vocabulary", find_vocabulary_file(library.folder)),
+              ("the glossary", find_glossary_file(library.folder)),
               *[(f"the record of {selection.mission.id}", selection.mission.path) for selection in selections]]
     for target in (out, record_file):
         refuse_inputs(target, inputs, folders=[library.folder])
