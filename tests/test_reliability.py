@@ -353,6 +353,8 @@ CASES = [
          lambda w: [str(w.root / "t.docx")]),
     Case("template: password-protected", lambda w: build(w, "--template", str(w.file("t.docx", encrypted_word_file()))),
          2, lambda w: [str(w.root / "t.docx"), "is password-protected: save it without a password"]),
+    Case("template: .docx whose XML is not Word's", lambda w: build(w, "--template", str(word_without_body(w))), 2,
+         lambda w: [str(w.root / "rc.docx"), "not a readable Word document (.docx): its parts are not Word's"]),
     Case("template: a zip bomb", lambda w: build(w, "--template", str(w.file(
         "t.docx", claimed_sizes(TEMPLATE.read_bytes(), "word/document.xml", 2**32 - 1)))), 2,
          lambda w: [str(w.root / "t.docx"), "(a zip bomb?)", "refused"]),

@@ -71,8 +71,17 @@ def find_template(option: Path | None) -> Path:
 
 def open_template(path: Path) -> Template:
     """Open path as a Word document and check that it defines every required style."""
+    from refcli.search.documents import word_structure_error
+
     document = _open_document(path)
-    check_styles(document, path)
+    try:
+        if document.element.body is None:
+            raise ValueError("its document has no body")
+        check_styles(document, path)
+    except Exception as error:  # well-formed XML that is not Word's: python-docx fails on reading it
+        if (problem := word_structure_error(path, error)) is None:
+            raise
+        raise problem from None
     return Template(path, document)
 
 
