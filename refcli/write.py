@@ -25,6 +25,9 @@ Content = bytes | Callable[[BinaryIO], None]
 def check_writable(path: Path, force: bool = False) -> None:
     """Raise UserError unless path can be written: its folder exists and is writable, and it is not a
     folder, nor an existing file when force is False."""
+    if not _is_utf8(path):
+        raise UserError(f"{_shown(path)}: the file name is not UTF-8 text (a selection record or a tender file, "
+                        "UTF-8 TOML, could not name it); give a name in UTF-8")
     if path.is_dir():
         raise UserError(f"{path}: is a folder; give the output file's name, e.g. {path / 'annexe.docx'}")
     folder = path.parent
@@ -39,6 +42,18 @@ def check_writable(path: Path, force: bool = False) -> None:
             raise UserError(f"{path}: exists and is not a regular file; refcli will not replace it")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UserError(f"{path}: the folder {folder} is not writable")
+
+
+def _is_utf8(path: Path) -> bool:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8 reach Python as lone surrogates
+        return False
+    return True
+
+
+def _shown(path: Path) -> str:
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def refuse_inputs(path: Path, inputs: Iterable[tuple[str, Path | None]] = (), folders: Iterable[Path] = ()) -> None:

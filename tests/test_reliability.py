@@ -635,7 +635,7 @@ EXTRA_CASES += [
     "output: standard output closed",
     "input: standard input closed",
     "output: a terminal 10 columns wide",
-    "output: --json of an argument that is not UTF-8",
+    "output: an argument or a file name that is not UTF-8",
 ]
 
 
@@ -809,11 +809,29 @@ def test_output_a_terminal_10_columns_wide(command: list[str], world: World) -> 
     assert narrow.stdout == CliRunner().invoke(app, arguments, env={"COLUMNS": "80"}).stdout  # as at 80 columns
 
 
-def test_output_json_of_an_argument_that_is_not_utf8(world: World) -> None:
+def test_output_an_argument_or_a_file_name_that_is_not_utf8(world: World) -> None:
+    """Bytes that are not UTF-8 reach Python as lone surrogates: --json stays valid UTF-8 and gives them back,
+    a table shows them escaped, and a name the selection record cannot hold is refused before anything is
+    written."""
     import json
+    import sys
 
-    word = os.fsdecode(b"concertation\xe9")  # as Python gets a Latin-1 argument: a lone surrogate
+    word = os.fsdecode(b"concertation\xe9")  # as Python gets a Latin-1 argument
     result = CliRunner().invoke(app, ["search", word, "--json", "--data", str(world.missions)])
     assert result.exit_code == 0, result.stderr
     text = result.stdout_bytes.decode("utf-8")  # valid UTF-8
     assert json.loads(text)["query"]["terms"][0]["text"] == word  # and the same string back
+    shown = subprocess.run([sys.executable, "-m", "refcli", "search", os.fsencode(word), "--explain",
+                            "--data", str(world.missions)], capture_output=True, timeout=60, cwd=ROOT)
+    assert shown.returncode == 0 and b"Traceback" not in shown.stderr, shown.stderr
+    assert b"concertation\\udce9" in shown.stdout
+    template = world.root / os.fsdecode(b"mod\xe8le.docx")
+    shutil.copy(TEMPLATE, template)
+    before = snapshot(world.root)
+    for arguments in (build(world, "--quiet", out=os.fsdecode(b"out/annexe-\xe9.docx")),
+                      build(world, "--quiet", "--template", str(template))):
+        result = CliRunner().invoke(app, arguments)
+        assert result.exit_code == 2
+        [line] = result.stderr.splitlines()
+        assert "not UTF-8 text" in line and ("annexe-\\xe9.docx" in line or "mod\\xe8le.docx" in line), line
+    assert snapshot(world.root) == before

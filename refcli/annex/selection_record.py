@@ -138,8 +138,16 @@ def selection_record_text(*, record_path: Path, annex: Path, library_folder: Pat
             row["left_out"] = left_out[mission_id]
         rows.append(row)
     table["references"] = rows
-    table["checksum"] = _checksum(table)
-    return (HEADER + tomli_w.dumps(table)).encode("utf-8")
+    try:
+        table["checksum"] = _checksum(table)
+        return (HEADER + tomli_w.dumps(table)).encode("utf-8")
+    except UnicodeEncodeError as error:  # a name or an argument in bytes that are not UTF-8: lone surrogates
+        text = error.object  # the JSON or TOML text: the string holding the surrogate is between quotes
+        value = text[text.rfind('"', 0, error.start) + 1:text.find('"', error.end)]
+        shown = value.encode("utf-8", "surrogateescape")
+        raise UserError(f"{record_path}: cannot record '{shown.decode('utf-8', 'backslashreplace')}': a file "
+                        "name or an argument that is not UTF-8 text, which the selection record (UTF-8 TOML) "
+                        "cannot hold; rename the file or retype the argument") from None
 
 
 def read_selection_record(path: Path) -> SelectionRecord:

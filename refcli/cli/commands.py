@@ -1081,6 +1081,8 @@ def main() -> None:
             print_error("standard output is closed: refcli writes its results there; run it with an output "
                         "(a terminal, a pipe or > FILE)")
         raise SystemExit(2)
+    # An argument or a file name that is not UTF-8 (a surrogate in Python's str) is shown escaped, never a crash.
+    sys.stdout.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     if sys.stdin is None:  # descriptor 0 closed (`<&-`): /dev/null takes it, so that no file refcli opens does
         import os
 
