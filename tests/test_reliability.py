@@ -633,6 +633,7 @@ EXTRA_CASES += [
     "input: a .docx whose parts unpack to more than they declare",
     "interrupt: Ctrl-C, SIGTERM or SIGHUP while the annex is written",
     "output: standard output closed",
+    "output: standard output on a full disk",
     "input: standard input closed",
     "output: a terminal 10 columns wide",
     "output: an argument or a file name that is not UTF-8",
@@ -788,6 +789,13 @@ def test_output_standard_output_closed(command: list[str], world: World) -> None
         "error: standard output is closed: refcli writes its results there; run it with an output (a terminal, "
         "a pipe or > FILE)"]
     assert snapshot(world.root) == before  # new wrote no record it could not report
+
+
+@pytest.mark.parametrize("command", [["list"], ["list", "--json"], ["show", "antony-point-etape-psl"]])
+def test_output_standard_output_on_a_full_disk(command: list[str], world: World) -> None:
+    result = _refcli_shell(">/dev/full", *command, "--data", str(world.missions))
+    assert result.returncode == 2
+    assert result.stderr.decode().splitlines() == ["error: cannot write: No space left on device"]
 
 
 def test_input_standard_input_closed(world: World) -> None:

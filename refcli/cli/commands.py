@@ -1096,4 +1096,14 @@ def main() -> None:
     # What start-up made (modules, classes, typer's objects, some 17,000) lives until the process ends:
     # frozen, the collector walks it neither during the command nor at exit (12 ms of `refcli --help`).
     gc.freeze()
-    group()
+    try:
+        group()
+    except OSError as error:  # stdout on a full disk or a dead device (click handles a closed pipe)
+        import errno
+        import os
+
+        if error.errno not in (errno.ENOSPC, errno.EIO, errno.EDQUOT):
+            raise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # what is left unflushed goes nowhere, without a second error
+        print_error(f"cannot write: {error.strerror}")
+        raise SystemExit(2) from None
