@@ -1074,23 +1074,10 @@ def _report_warnings() -> None:
 
 def main() -> None:
     import gc
-    import sys
 
-    if sys.stdout is None:  # started with descriptor 1 closed (`refcli list >&-`): nothing would be shown
-        if sys.stderr is not None:
-            print_error("standard output is closed: refcli writes its results there; run it with an output "
-                        "(a terminal, a pipe or > FILE)")
-        raise SystemExit(2)
-    # An argument or a file name that is not UTF-8 (a surrogate in Python's str) is shown escaped, never a crash.
-    sys.stdout.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
-    if sys.stdin is None:  # descriptor 0 closed (`<&-`): /dev/null takes it, so that no file refcli opens does
-        import os
+    from refcli.cli.output import prepare_standard_streams, stop_on_output_failure
 
-        descriptor = os.open(os.devnull, os.O_RDONLY)
-        if descriptor != 0:
-            os.dup2(descriptor, 0)
-            os.close(descriptor)
-        sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115 - for the process's life
+    prepare_standard_streams()
     group = command_line()
     _report_warnings()
     # What start-up made (modules, classes, typer's objects, some 17,000) lives until the process ends:
@@ -1098,12 +1085,5 @@ def main() -> None:
     gc.freeze()
     try:
         group()
-    except OSError as error:  # stdout on a full disk or a dead device (click handles a closed pipe)
-        import errno
-        import os
-
-        if error.errno not in (errno.ENOSPC, errno.EIO, errno.EDQUOT):
-            raise
-        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # what is left unflushed goes nowhere, without a second error
-        print_error(f"cannot write: {error.strerror}")
-        raise SystemExit(2) from None
+    except OSError as error:
+        stop_on_output_failure(error)

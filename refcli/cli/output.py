@@ -90,3 +90,34 @@ def _escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
+
+
+def prepare_standard_streams() -> None:
+    """Check stdin and stdout before a command runs: one closed at start is a clear error or /dev/null."""
+    if sys.stdout is None:  # started with descriptor 1 closed (`refcli list >&-`): nothing would be shown
+        if sys.stderr is not None:
+            print_error("standard output is closed: refcli writes its results there; run it with an output "
+                        "(a terminal, a pipe or > FILE)")
+        raise SystemExit(2)
+    # An argument or a file name that is not UTF-8 (a surrogate in Python's str) is shown escaped, never a crash.
+    sys.stdout.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+    if sys.stdin is None:  # descriptor 0 closed (`<&-`): /dev/null takes it, so that no file refcli opens does
+        import os
+
+        descriptor = os.open(os.devnull, os.O_RDONLY)
+        if descriptor != 0:
+            os.dup2(descriptor, 0)
+            os.close(descriptor)
+        sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115 - for the process's life
+
+
+def stop_on_output_failure(error: OSError) -> None:
+    """A full disk or a dead device under stdout (click handles a closed pipe): one line and exit 2; else re-raise."""
+    import errno
+    import os
+
+    if error.errno not in (errno.ENOSPC, errno.EIO, errno.EDQUOT):
+        raise error
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # what is left unflushed goes nowhere, without a second error
+    print_error(f"cannot write: {error.strerror}")
+    raise SystemExit(2) from None
