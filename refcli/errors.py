@@ -48,3 +48,14 @@ def closest(word: str, choices: list[str]) -> str | None:
 
     best = process.extractOne(word, choices, scorer=fuzz.WRatio, processor=str.casefold, score_cutoff=60)
     return best[0] if best and best[0] != word else None
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or a signal (SIGTERM, SIGHUP) stopped the command while it wrote a file: nothing was written.
+
+    A KeyboardInterrupt, which it stands for: no `except Exception` swallows it, and a caller that stops on
+    Ctrl-C stops on it.
+    """
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

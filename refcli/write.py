@@ -10,12 +10,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import signal
 import tempfile
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from refcli.errors import UserError
+from refcli.errors import Interrupted, UserError
 from refcli.i18n import _
 
 Content = bytes | Callable[[BinaryIO], None]
@@ -24,6 +26,9 @@ Content = bytes | Callable[[BinaryIO], None]
 def check_writable(path: Path, force: bool = False) -> None:
     """Raise UserError unless path can be written: its folder exists and is writable, and it is not a
     folder, nor an existing file when force is False."""
+    if not _is_utf8(path):
+        raise UserError(f"{_shown(path)}: the file name is not UTF-8 text (a selection record or a tender file, "
+                        "UTF-8 TOML, could not name it); give a name in UTF-8")
     if path.is_dir():
         raise UserError(_("{path}: is a folder; give the output file's name, e.g. {example}").format(
             path=path, example=path / "annexe.docx"))
@@ -42,6 +47,47 @@ def check_writable(path: Path, force: bool = False) -> None:
         raise UserError(_("{path}: the folder {folder} is not writable").format(path=path, folder=folder))
 
 
+def _is_utf8(path: Path) -> bool:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8 reach Python as lone surrogates
+        return False
+    return True
+
+
+def _shown(path: Path) -> str:
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def refuse_inputs(path: Path, inputs: Iterable[tuple[str, Path | None]] = (), folders: Iterable[Path] = ()) -> None:
+    """Raise UserError when path is one of the command's inputs (symlinks and hard links followed) or lies
+    inside one of folders (the mission library): --force replaces a previous output, never an input."""
+    target = _resolved(path)
+    for folder in folders:
+        if target.is_relative_to(_resolved(folder)):
+            raise UserError(f"{path}: is inside the mission library {folder}; refcli never writes an output there, "
+                            "--force or not: choose another --out")
+    for what, source in inputs:
+        if source is not None and (target == _resolved(source) or _same_file(path, source)):
+            raise UserError(f"{path}: is {what} ({source}); refcli never writes over one of its inputs, "
+                            "--force or not: choose another --out")
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: compared as written
+        return path.absolute()
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    """A hard link is the same file under another name."""
+    try:
+        return os.path.samefile(first, second)
+    except (OSError, ValueError):
+        return False
+
+
 def write_atomically(path: Path, content: Content, force: bool = False) -> None:
     """Write content to path through a temporary file and a rename; never overwrite unless force."""
     check_writable(path, force)
@@ -53,23 +99,57 @@ def write_atomically(path: Path, content: Content, force: bool = False) -> None:
                         .format(path=path, folder=folder, strerror=error.strerror)) from None
     temporary = Path(temporary_name)
     try:
-        with os.fdopen(descriptor, "wb") as stream:
-            if isinstance(content, bytes | bytearray):
-                stream.write(content)
-            else:
-                content(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o666 & ~_umask())
-        _move(temporary, path, force)
+        with _signals_interrupt(path):
+            with os.fdopen(descriptor, "wb") as stream:
+                try:
+                    if isinstance(content, bytes | bytearray):
+                        stream.write(content)
+                    else:
+                        content(stream)
+                    stream.flush()
+                    os.fsync(stream.fileno())
+                except BaseException as error:
+                    # What content left half-done (python-docx's zip writer) goes while the stream is open:
+                    # collected after it closes, it would print "Exception ignored ... seek of closed file".
+                    traceback.clear_frames(error.__traceback__)
+                    raise
+            os.chmod(temporary, 0o666 & ~_umask())
+            _move(temporary, path, force)
         _sync_folder(folder)
     except OSError as error:
         _remove(temporary)
-        raise UserError(_("{path}: cannot write the file: {reason}").format(path=path,
-                                                                           reason=error.strerror or error)) from None
+        raise UserError(f"{path}: cannot write the file: {error.strerror or error}") from None
+    except Interrupted:
+        _remove(temporary)
+        raise
+    except KeyboardInterrupt:
+        _remove(temporary)
+        raise Interrupted(f"{path}: interrupted (Ctrl-C) while writing it; nothing written, the file is as it "
+                          "was", 128 + signal.SIGINT) from None
     except BaseException:
         _remove(temporary)
         raise
+
+
+@contextlib.contextmanager
+def _signals_interrupt(path: Path) -> Iterator[None]:
+    """While a file is written, SIGTERM and SIGHUP (a closed terminal, a system shutting down) interrupt the
+    write as Ctrl-C does: the temporary file is removed and the command ends with 128 + the signal's number."""
+    def interrupt(number: int, frame: object) -> None:
+        raise Interrupted(f"{path}: interrupted ({signal.Signals(number).name}) while writing it; nothing "
+                          "written, the file is as it was", 128 + number)
+
+    previous = {}
+    try:
+        for number in (signal.SIGTERM, signal.SIGHUP):
+            previous[number] = signal.signal(number, interrupt)
+    except ValueError:  # not the main thread: signals stay as they are
+        pass
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _move(temporary: Path, path: Path, force: bool) -> None:
@@ -127,11 +207,12 @@ def write_all_atomically(files: list[tuple[Path, Content]], force: bool = False)
         check_writable(path, force)
     created: list[Path] = []
     try:
-        for path, content in files:
-            existed = path.exists()
-            write_atomically(path, content, force=force)
-            if not existed:
-                created.append(path)
+        with _signals_interrupt(files[0][0]):  # between two files too
+            for path, content in files:
+                existed = path.exists()
+                write_atomically(path, content, force=force)
+                if not existed:
+                    created.append(path)
     except BaseException:
         for path in created:
             _remove(path)

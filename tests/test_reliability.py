@@ -10,6 +10,7 @@ import contextlib
 import io
 import os
 import shutil
+import subprocess
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -155,6 +156,85 @@ def components_with(world: World, text: str) -> list[str]:
 NOT_UTF8_NAME = os.fsdecode(b"caf\xe9.toml")
 DEEP = "[" * 1000 + "]" * 1000
 THREE_YEARS = TENDER + "references = 2\ndate = 2026-11-21\n[window]\nyears = 3\n"
+def template_copy(world: World, name: str) -> Path:
+    """The firm's template, copied where a user keeps it."""
+    path = world.root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(TEMPLATE, path)
+    return path
+
+
+def linked(world: World, name: str, target: Path, hard: bool = False) -> Path:
+    path = world.root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    (os.link if hard else os.symlink)(target, path)
+    return path
+
+
+def claimed_sizes(data: bytes, part: str, size: int) -> bytes:
+    """A zip whose directory says part unpacks to size bytes (a zip bomb declares gigabytes)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert part in archive.namelist()
+    changed = bytearray(data)
+    start = 0
+    while (start := changed.find(b"PK\x01\x02", start)) != -1:  # each central directory entry
+        name_length = int.from_bytes(changed[start + 28:start + 30], "little")
+        if changed[start + 46:start + 46 + name_length] == part.encode():
+            changed[start + 24:start + 28] = size.to_bytes(4, "little")
+        start += 46
+    return bytes(changed)
+
+
+def encrypted_word_file() -> bytes:
+    """What Word writes for a .docx saved with a password: an OLE compound file (a .doc's container) whose
+    streams are EncryptionInfo and EncryptedPackage (MS-OFFCRYPTO), laid out sector by sector."""
+    import struct
+
+    header = bytearray(b"\xff" * 512)
+    header[:76] = bytes(76)
+    header[:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    struct.pack_into("<HHHHH", header, 24, 0x3E, 3, 0xFFFE, 9, 6)  # version 3, 512-byte sectors
+    struct.pack_into("<IIIIIIIII", header, 40, 0, 1, 1, 0, 4096, 0xFFFFFFFE, 0, 0xFFFFFFFE, 0)
+    struct.pack_into("<I", header, 76, 0)  # the FAT is sector 0
+    fat = bytearray(b"\xff" * 512)
+    struct.pack_into("<III", fat, 0, 0xFFFFFFFD, 0xFFFFFFFE, 0xFFFFFFFE)  # FAT, directory, the package
+    directory = bytearray()
+    for name, kind, size in (("Root Entry", 5, 0), ("EncryptionInfo", 2, 0), ("EncryptedPackage", 2, 512)):
+        entry = bytearray(128)
+        encoded = (name + "\0").encode("utf-16-le")
+        entry[:len(encoded)] = encoded
+        struct.pack_into("<HB", entry, 64, len(encoded), kind)
+        struct.pack_into("<III", entry, 68, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF)
+        struct.pack_into("<II", entry, 116, 2 if size else 0xFFFFFFFE, size)
+        directory += entry
+    directory += bytes(512 - len(directory))
+    return bytes(header + fat + directory + bytes(range(256)) * 2)
+
+
+def word_without_body(world: World) -> Path:
+    """A .docx whose XML is well-formed but not Word's: its document has no body."""
+    import docx
+
+    path = world.root / "rc.docx"
+    document = docx.Document()
+    document.add_paragraph("Mission de concertation")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data[:data.index(b"<w:body>")] + b"</w:document>"
+            target.writestr(item, data)
+    return path
+
+
+def tender_in_folder(world: World, text_file: str) -> list[str]:
+    tender = world.file("tenders/tender.toml", f'title = "AMO"\ntext_file = "{text_file}"\n')
+    world.file("secret.txt", "concertation confidentielle")
+    return ["search", "--json", "--tender", str(tender), "--data", str(world.missions)]
+
+
 BAD_INFERRED = (MINIMAL_RECORD.replace('"minimal"', '"bad"')
                 + '\n[site]\ncity = "X"\n\n[inferred]\n"site.cty" = "guessed"\n')
 
@@ -238,6 +318,25 @@ CASES = [
          lambda w: [str(w.root / "tender.toml"), "references"]),
     Case("tender: is a folder", lambda w: ["search", "--tender", str(w.missions), "--data", str(w.missions)], 2,
          lambda w: [str(w.missions)]),
+    Case("tender: TOML nested 1,000 deep", lambda w: search_with_tender(w, TENDER + "x = " + "[" * 1000 + "]" * 1000),
+         2, lambda w: [str(w.root / "tender.toml"), "nested"]),
+    Case("tender: text_file outside the tender's folder", lambda w: tender_in_folder(w, "../secret.txt"), 2,
+         lambda w: [str(w.root / "tenders" / "tender.toml"), "text_file: '../secret.txt' is outside the tender's "
+                    "folder", "--tender-text"]),
+    Case("tender: text_file a symlink out of the tender's folder",
+         lambda w: (linked(w, "tenders/rc.txt", w.root / "secret.txt"), tender_in_folder(w, "rc.txt"))[1], 2,
+         lambda w: [str(w.root / "tenders" / "tender.toml"), "text_file: 'rc.txt' is outside the tender's folder"]),
+    Case("tender: --tender-text over the size limit",
+         lambda w: ["search", "--tender-text", str(w.file("dce.txt", b"concertation " * (2**22 // 13 + 1))),
+                    "--data", str(w.missions)], 2,
+         lambda w: [str(w.root / "dce.txt"), "the document is 4.0 MB, more than refcli reads (4.0 MB at most)"]),
+    Case("tender: --tender-text .docx whose XML is not Word's",
+         lambda w: ["search", "--tender-text", str(word_without_body(w)), "--data", str(w.missions)], 2,
+         lambda w: [str(w.root / "rc.docx"), "not a readable Word document (.docx): its parts are not Word's"]),
+    Case("tender: --tender-text password-protected",
+         lambda w: ["search", "--tender-text", str(w.file("rc.docx", encrypted_word_file())),
+                    "--data", str(w.missions)], 2,
+         lambda w: [str(w.root / "rc.docx"), "is password-protected: save it without a password"]),
     Case("check: unknown competency, --json", lambda w: ["check", "--json", "--data", str(w.missions), "--tender",
                                                           str(w.file("t.toml", TENDER + "[competencies]\nGUPP = 2\n"))],
          2, lambda w: [str(w.root / "t.toml"), "GUPP"]),
@@ -267,6 +366,13 @@ CASES = [
     Case("template: truncated .docx",
          lambda w: build(w, "--template", str(w.file("t.docx", TEMPLATE.read_bytes()[:4000]))), 2,
          lambda w: [str(w.root / "t.docx")]),
+    Case("template: password-protected", lambda w: build(w, "--template", str(w.file("t.docx", encrypted_word_file()))),
+         2, lambda w: [str(w.root / "t.docx"), "is password-protected: save it without a password"]),
+    Case("template: .docx whose XML is not Word's", lambda w: build(w, "--template", str(word_without_body(w))), 2,
+         lambda w: [str(w.root / "rc.docx"), "not a readable Word document (.docx): its parts are not Word's"]),
+    Case("template: a zip bomb", lambda w: build(w, "--template", str(w.file(
+        "t.docx", claimed_sizes(TEMPLATE.read_bytes(), "word/document.xml", 2**32 - 1)))), 2,
+         lambda w: [str(w.root / "t.docx"), "(a zip bomb?)", "refused"]),
     # --- outputs -------------------------------------------------------------------------------------
     Case("output: exists", lambda w: (w.file("out/annexe.docx", b"previous annex"), build(w))[1], 2,
          lambda w: [str(w.root / "out" / "annexe.docx"), "exists", "--force"]),
@@ -274,6 +380,33 @@ CASES = [
          lambda w: [str(w.root / "missing" / "annexe.docx"), "does not exist"]),
     Case("output: path is a directory", lambda w: (w.file("out/dir.docx/keep", "x"), build(w, out="out/dir.docx"))[1],
          2, lambda w: [str(w.root / "out" / "dir.docx"), "is a folder"]),
+    Case("output: --out is the template",
+         lambda w: build(w, "--template", str(template_copy(w, "out/firm.docx")), "--force", out="out/firm.docx"), 2,
+         lambda w: [f"{w.root / 'out' / 'firm.docx'}: is the template", "--force or not", "another --out"]),
+    Case("output: --out a symlink to the template",
+         lambda w: build(w, "--template", str(template := template_copy(w, "firm.docx")), "--force",
+                         out=str(linked(w, "out/link.docx", template).relative_to(w.root))), 2,
+         lambda w: [f"{w.root / 'out' / 'link.docx'}: is the template"]),
+    Case("output: --out a hard link to a record",
+         lambda w: build(w, "--force", out=str(linked(w, "out/x.docx", w.missions / "antony-point-etape-psl.toml",
+                                                      hard=True).relative_to(w.root))), 2,
+         lambda w: [f"{w.root / 'out' / 'x.docx'}: is the record of antony-point-etape-psl"]),
+    Case("output: --out is a record", lambda w: build(w, "--force", out="data/missions/antony-point-etape-psl.toml"),
+         2, lambda w: [str(w.missions / "antony-point-etape-psl.toml"), "inside the mission library"]),
+    Case("output: --out inside the library", lambda w: build(w, out="data/missions/annexe.toml"), 2,
+         lambda w: [str(w.missions / "annexe.toml"), "inside the mission library", "another --out"]),
+    Case("output: --out is the components vocabulary", lambda w: build(w, "--force", out="data/components.toml"), 2,
+         lambda w: [f"{w.root / 'data' / 'components.toml'}: is the components vocabulary"]),
+    Case("output: --out is the tender file",
+         lambda w: build(w, "--tender", str(w.file("out/t.toml", TENDER)), "--force", out="out/t.toml"), 2,
+         lambda w: [f"{w.root / 'out' / 't.toml'}: is the tender file"]),
+    Case("output: the selection record would replace --from's",
+         lambda w: ["build-bid", "--from", str(recorded(w)), "--out", str(w.root / "rec" / "annexe.docx"), "--force"],
+         2, lambda w: [f"{w.root / 'rec' / 'annexe.refcli.toml'}: is the selection record of --from"]),
+    Case("output: tender read --out is the document it reads",
+         lambda w: ["tender", "read", str(w.file("rc.txt", "Objet de la consultation : concertation.\n")),
+                    "--out", str(w.root / "rc.txt"), "--force"], 2,
+         lambda w: [f"{w.root / 'rc.txt'}: is a document it reads"]),
     Case("selection: unknown id", lambda w: ["build-bid", "--ids", "antony-point-etape-psl,nowhere", "--out",
                                              str(w.root / "annexe.docx"), "--data", str(w.missions)], 2,
          lambda w: ["'nowhere'"]),
@@ -728,3 +861,220 @@ def test_search_killed_its_workers_die_with_it(tmp_path: Path) -> None:
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
+
+
+EXTRA_CASES += [
+    "input: a named pipe or a device as any input file",
+    "input: a .docx whose parts unpack to more than they declare",
+    "interrupt: Ctrl-C, SIGTERM or SIGHUP while the annex is written",
+    "output: standard output closed",
+    "output: standard output on a full disk",
+    "input: standard input closed",
+    "output: a terminal 10 columns wide",
+    "output: an argument or a file name that is not UTF-8",
+]
+
+
+def _fifo(world: World, name: str) -> str:
+    path = world.root / name
+    os.mkfifo(path)
+    return str(path)
+
+
+NON_REGULAR_INPUTS = {
+    "--tender": lambda w: ["search", "--tender", _fifo(w, "t.toml"), "--data", str(w.missions)],
+    "--tender-text": lambda w: ["search", "--tender-text", _fifo(w, "rc.pdf"), "--data", str(w.missions)],
+    "--template": lambda w: build(w, "--template", _fifo(w, "firm.docx")),
+    "tender read": lambda w: ["tender", "read", _fifo(w, "rc.txt")],
+    "import": lambda w: ["import", _fifo(w, "fiche.docx"), "--dry-run", "--data", str(w.missions)],
+    "--from": lambda w: ["build-bid", "--from", _fifo(w, "a.refcli.toml"), "--out", str(w.root / "a.docx")],
+    "a device behind a symlink": lambda w: ["search", "--tender-text", str(linked(w, "zero.txt", Path("/dev/zero"))),
+                                            "--data", str(w.missions)],
+}
+
+
+@pytest.mark.parametrize("option", NON_REGULAR_INPUTS)
+def test_a_named_pipe_or_a_device_as_any_input_file(option: str, world: World,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal
+
+    monkeypatch.chdir(world.root)
+    arguments = NON_REGULAR_INPUTS[option](world)
+
+    def hung(number, frame):
+        raise AssertionError(f"{option}: refcli waits on the pipe")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)
+    try:
+        result = CliRunner().invoke(app, arguments)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == (1 if option == "import" else 2), result.stderr
+    kind = "a device" if "device" in option else "a named pipe (FIFO)"
+    assert f"is {kind}, not a regular file" in result.stderr
+    if option != "import":  # import reports each file on lines of its own
+        [line] = result.stderr.splitlines()
+        assert arguments[arguments.index(option) + 1 if option.startswith("--") else 2].split("/")[-1] in line
+
+
+@pytest.mark.parametrize("reader", ["template", "--tender-text", "import"])
+def test_a_docx_whose_parts_unpack_to_more_than_they_declare(reader: str, world: World) -> None:
+    """A bomb that lies about its sizes: what is really unpacked is bounded too, not only what is declared."""
+    import tracemalloc
+
+    from refcli.annex.template import open_template
+    from refcli.authoring.fiche import FicheReadError, read_fiche_text
+    from refcli.errors import UserError
+    from refcli.search.documents import read_document
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(TEMPLATE) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.replace(b"</w:body>", b" " * 64 * 2**20 + b"</w:body>")  # 64 MB, some 64 KB packed
+            target.writestr(item.filename, data)
+    path = world.file("bomb.docx", claimed_sizes(buffer.getvalue(), "word/document.xml", 100_000))
+    read = {"template": open_template, "--tender-text": read_document, "import": read_fiche_text}[reader]
+    tracemalloc.start()
+    with pytest.raises((UserError, FicheReadError), match="Bad CRC-32"):
+        read(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 16 * 2**20, f"{peak // 2**20} MB unpacked"
+
+
+SLOW_BUILD = """
+import io, sys, time
+from docx.document import Document
+real_save = Document.save
+
+class Slow(io.RawIOBase):  # the annex written slowly, a few bytes at a time: time to be interrupted
+    def __init__(self, stream):
+        self.stream = stream
+    def writable(self):
+        return True
+    def seekable(self):
+        return True
+    def tell(self):
+        return self.stream.tell()
+    def seek(self, *arguments):
+        return self.stream.seek(*arguments)
+    def write(self, data):
+        time.sleep(0.1)
+        return self.stream.write(data)
+
+Document.save = lambda self, stream: real_save(self, Slow(stream))
+from refcli.cli.commands import main
+sys.argv = ["refcli"] + sys.argv[1:]
+main()
+"""
+
+
+@pytest.mark.parametrize("name", ["SIGINT", "SIGTERM", "SIGHUP"])
+def test_interrupted_while_the_annex_is_written(name: str, world: World) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    number = getattr(signal, name)
+    first = CliRunner().invoke(app, build(world, "--quiet"))
+    assert first.exit_code == 0, first.stderr
+    annex = world.root / "out" / "annexe.docx"
+    before = snapshot(world.root)
+    process = subprocess.Popen([sys.executable, "-c", SLOW_BUILD, *build(world, "--force", "--quiet")],
+                               cwd=world.root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not list((world.root / "out").glob(".annexe.docx.*.tmp")):
+        assert process.poll() is None, process.stderr.read().decode()
+        assert time.monotonic() < deadline, "the build never started writing"
+        time.sleep(0.02)
+    time.sleep(0.3)  # inside python-docx's zip writer
+    process.send_signal(number)
+    stderr = process.communicate(timeout=60)[1].decode()
+    assert process.returncode == 128 + number, stderr
+    assert stderr.splitlines() == [f"error: {annex}: interrupted ({'Ctrl-C' if name == 'SIGINT' else name}) while "
+                                   "writing it; nothing written, the file is as it was"]
+    assert snapshot(world.root) == before  # the previous annex and its record intact, no temporary file
+
+
+def _refcli_shell(redirection: str, *arguments: str) -> subprocess.CompletedProcess:
+    import subprocess
+    import sys
+
+    return subprocess.run(["sh", "-c", f'"$0" -m refcli "$@" {redirection}', sys.executable, *arguments],
+                          stdout=subprocess.PIPE if ">" not in redirection else None, stderr=subprocess.PIPE,
+                          timeout=60, cwd=ROOT)
+
+
+NEW_FLAGS = ["--title", "Etude X", "--mission-type", "Etude", "--role", "titulaire", "--client", "Ville",
+             "--start", "2020", "--stakes", "Un enjeu.", "--content", "Un contenu.", "--city", "Sceaux"]
+
+
+@pytest.mark.parametrize("command", [["list"], ["list", "--json"], ["new", *NEW_FLAGS]])
+def test_output_standard_output_closed(command: list[str], world: World) -> None:
+    before = snapshot(world.root)
+    result = _refcli_shell(">&-", *command, "--data", str(world.missions))
+    assert result.returncode == 2
+    assert result.stderr.decode().splitlines() == [
+        "error: standard output is closed: refcli writes its results there; run it with an output (a terminal, "
+        "a pipe or > FILE)"]
+    assert snapshot(world.root) == before  # new wrote no record it could not report
+
+
+@pytest.mark.parametrize("command", [["list"], ["list", "--json"], ["show", "antony-point-etape-psl"]])
+def test_output_standard_output_on_a_full_disk(command: list[str], world: World) -> None:
+    result = _refcli_shell(">/dev/full", *command, "--data", str(world.missions))
+    assert result.returncode == 2
+    assert result.stderr.decode().splitlines() == ["error: cannot write: No space left on device"]
+
+
+def test_input_standard_input_closed(world: World) -> None:
+    before = snapshot(world.root)
+    result = _refcli_shell("<&-", "new", "--interactive", "--data", str(world.missions))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr.decode()
+    assert result.stderr.decode().splitlines()[-1].endswith(
+        "error: stdin: the input ended before every field was answered; nothing written")
+    assert snapshot(world.root) == before
+
+
+@pytest.mark.parametrize("command", [["list"], ["search", "concertation"], ["show", "antony-point-etape-psl"]])
+def test_output_a_terminal_10_columns_wide(command: list[str], world: World) -> None:
+    arguments = [*command, "--data", str(world.missions)]
+    narrow = CliRunner().invoke(app, arguments, env={"COLUMNS": "10"})
+    assert narrow.exit_code == 0
+    assert "antony" in narrow.stdout.casefold() or "neuilly" in narrow.stdout  # not columns squeezed to nothing
+    assert narrow.stdout == CliRunner().invoke(app, arguments, env={"COLUMNS": "80"}).stdout  # as at 80 columns
+
+
+def test_output_an_argument_or_a_file_name_that_is_not_utf8(world: World) -> None:
+    """Bytes that are not UTF-8 reach Python as lone surrogates: --json stays valid UTF-8 and gives them back,
+    a table shows them escaped, and a name the selection record cannot hold is refused before anything is
+    written."""
+    import json
+    import sys
+
+    word = os.fsdecode(b"concertation\xe9")  # as Python gets a Latin-1 argument
+    result = CliRunner().invoke(app, ["search", word, "--json", "--data", str(world.missions)])
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout_bytes.decode("utf-8")  # valid UTF-8
+    assert json.loads(text)["query"]["terms"][0]["text"] == word  # and the same string back
+    shown = subprocess.run([sys.executable, "-m", "refcli", "search", os.fsencode(word), "--explain",
+                            "--data", str(world.missions)], capture_output=True, timeout=60, cwd=ROOT)
+    assert shown.returncode == 0 and b"Traceback" not in shown.stderr, shown.stderr
+    assert b"concertation\\udce9" in shown.stdout
+    template = world.root / os.fsdecode(b"mod\xe8le.docx")
+    shutil.copy(TEMPLATE, template)
+    before = snapshot(world.root)
+    for arguments in (build(world, "--quiet", out=os.fsdecode(b"out/annexe-\xe9.docx")),
+                      build(world, "--quiet", "--template", str(template))):
+        result = CliRunner().invoke(app, arguments)
+        assert result.exit_code == 2
+        [line] = result.stderr.splitlines()
+        assert "not UTF-8 text" in line and ("annexe-\\xe9.docx" in line or "mod\\xe8le.docx" in line), line
+    assert snapshot(world.root) == before

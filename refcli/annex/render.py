@@ -8,6 +8,7 @@ text runs, never interpreted, with French typography applied to its spaces.
 from __future__ import annotations
 
 import datetime
+import io
 import math
 import weakref
 from collections.abc import Sequence
@@ -301,16 +302,15 @@ def _add_illustration(document, mission: Mission, library: Library, illustration
     folder = mission.path.parent if mission.path else library.folder
     path = folder / illustration.file
     where = f"{mission.path or mission.id}: illustrations: {illustration.file!r}"
+    from refcli.search.documents import MAX_FILE_BYTES, DocumentError, read_input
+
     try:
-        image = Image.from_file(str(path))
-    except FileNotFoundError:
-        raise UserError(_("{where}: the illustration file {path} does not exist (any more)")
-                        .format(where=where, path=path)) from None
-    except IsADirectoryError:
-        raise UserError(_("{where}: {path} is a folder, not an image").format(where=where, path=path)) from None
-    except OSError as error:
-        raise UserError(_("{where}: cannot read {path}: {strerror}")
-                        .format(where=where, path=path, strerror=error.strerror)) from None
+        data = read_input(path, "the illustration", MAX_FILE_BYTES["Word"])  # a regular file: a FIFO never blocks
+        image = Image.from_blob(data)
+    except DocumentError as error:
+        if not path.exists():
+            raise UserError(f"{where}: the illustration file {path} does not exist (any more)") from None
+        raise UserError(f"{where}: {str(error).removeprefix(f'{path}: ')}") from None
     except (UnrecognizedImageError, ValueError, IndexError) as error:
         raise UserError(_("{where}: {path} is not an image Word can show (PNG, JPEG, GIF, BMP, TIFF): "
                           "{error}").format(where=where, path=path, error=error or type(error).__name__)) from None
@@ -320,7 +320,7 @@ def _add_illustration(document, mission: Mission, library: Library, illustration
     paragraph.paragraph_format.keep_with_next = True
     paragraph.paragraph_format.space_before = 8 * 12700  # 8 pt of air between the squares and the picture
     paragraph.add_run().add_picture(
-        str(path), width=int(natural_width * scale), height=int(natural_height * scale)
+        io.BytesIO(data), width=int(natural_width * scale), height=int(natural_height * scale)
     )
     caption = illustration.caption + (f" — © {illustration.credit}" if illustration.credit else "")
     _paragraph(document, caption, "Ref Caption")

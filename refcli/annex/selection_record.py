@@ -33,6 +33,9 @@ HEADER = """\
 """
 
 
+MAX_RECORD_BYTES = 10 * 2**20  # a record of 1,000 references is some 300 KB
+
+
 def record_path_for(annex: Path) -> Path:
     """annexe.docx -> annexe.refcli.toml, beside it."""
     return annex.with_name(annex.stem + SUFFIX)
@@ -136,28 +139,33 @@ def selection_record_text(*, record_path: Path, annex: Path, library_folder: Pat
             row["left_out"] = left_out[mission_id]
         rows.append(row)
     table["references"] = rows
-    table["checksum"] = _checksum(table)
-    return (HEADER + tomli_w.dumps(table)).encode("utf-8")
+    try:
+        table["checksum"] = _checksum(table)
+        return (HEADER + tomli_w.dumps(table)).encode("utf-8")
+    except UnicodeEncodeError as error:  # a name or an argument in bytes that are not UTF-8: lone surrogates
+        text = error.object  # the JSON or TOML text: the string holding the surrogate is between quotes
+        value = text[text.rfind('"', 0, error.start) + 1:text.find('"', error.end)]
+        shown = value.encode("utf-8", "surrogateescape")
+        raise UserError(f"{record_path}: cannot record '{shown.decode('utf-8', 'backslashreplace')}': a file "
+                        "name or an argument that is not UTF-8 text, which the selection record (UTF-8 TOML) "
+                        "cannot hold; rename the file or retype the argument") from None
 
 
 def read_selection_record(path: Path) -> SelectionRecord:
     """Read and check a selection record; any problem is a one-line UserError naming the file and the key."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise UserError(_("{path}: no such selection record").format(path=path)) from None
-    except IsADirectoryError:
-        raise UserError(_("{path}: is a folder, not a selection record").format(path=path)) from None
-    except OSError as error:
-        raise UserError(_("{path}: cannot read it: {reason}").format(path=path,
-                                                                     reason=error.strerror or error)) from None
+    from refcli.search.documents import read_input
+
+    if not path.exists() and not path.is_symlink():
+        raise UserError(f"{path}: no such selection record")
+    data = read_input(path, "the selection record", MAX_RECORD_BYTES)
     try:
         table = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise UserError(_("{path}: not a selection record: not UTF-8 text").format(path=path)) from None
     except tomllib.TOMLDecodeError as error:
-        raise UserError(_("{path}: not a selection record: not TOML ({error})")
-                        .format(path=path, error=error)) from None
+        raise UserError(f"{path}: not a selection record: not TOML ({error})") from None
+    except RecursionError:
+        raise UserError(f"{path}: not a selection record: TOML nested too deeply") from None
     base = path.parent
 
     def need(key: str, kind: type | tuple[type, ...], inside: dict[str, Any] = table, prefix: str = "") -> Any:

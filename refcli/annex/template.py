@@ -78,8 +78,17 @@ def shipped_template() -> Path:
 
 def open_template(path: Path) -> Template:
     """Open path as a Word document and check that it defines every required style."""
+    from refcli.search.documents import word_structure_error
+
     document = _open_document(path)
-    check_styles(document, path)
+    try:
+        if document.element.body is None:
+            raise ValueError("its document has no body")
+        check_styles(document, path)
+    except Exception as error:  # well-formed XML that is not Word's: python-docx fails on reading it
+        if (problem := word_structure_error(path, error)) is None:
+            raise
+        raise problem from None
     return Template(path, document)
 
 
@@ -134,41 +143,37 @@ def open_document(path: Path) -> Document:
 
 
 def _open_document(path: Path) -> Document:
+    from refcli.search.documents import MAX_FILE_BYTES, check_zip, read_input, refuse_encrypted
+
     if not path.exists():
         raise UserError(_("{path}: the template does not exist; pass --template FILE").format(path=path))
     if path.is_dir():
-        raise UserError(_("{path}: the template is a folder, not a .docx file").format(path=path))
-    try:
-        with path.open("rb") as stream:
-            head = stream.read(4)
-    except OSError as error:
-        raise UserError(_("{path}: cannot read the template: {strerror}")
-                        .format(path=path, strerror=error.strerror)) from None
+        raise UserError(f"{path}: the template is a folder, not a .docx file")
+    # Read once: every check below and python-docx read this copy, never the file again.
+    data = read_input(path, "the template", MAX_FILE_BYTES["Word"])
+    refuse_encrypted(path, data)
     for signature, what in _SIGNATURES.items():
-        if head.startswith(signature):
-            raise UserError(_("{path}: the template is {what}").format(path=path, what=_(what)))
-    if not zipfile.is_zipfile(path):
-        raise UserError(_("{path}: the template is not a .docx file (not a zip archive)").format(path=path))
+        if data.startswith(signature):
+            raise UserError(f"{path}: the template is {what}")
+    buffer = io.BytesIO(data)
+    if not zipfile.is_zipfile(buffer):
+        raise UserError(f"{path}: the template is not a .docx file (not a zip archive)")
     try:
-        with zipfile.ZipFile(path) as archive:
-            broken = archive.testzip()
+        with zipfile.ZipFile(buffer) as archive:
             names = set(archive.namelist())
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as error:
-        raise UserError(_("{path}: the template is a corrupt .docx file: {error}")
-                        .format(path=path, error=error)) from None
-    if broken is not None:
-        raise UserError(_("{path}: the template is a corrupt .docx file: {broken} is damaged")
-                        .format(path=path, broken=broken))
+        raise UserError(f"{path}: the template is a corrupt .docx file: {error}") from None
     if "[Content_Types].xml" not in names or "word/document.xml" not in names:
         raise UserError(_("{path}: the template is a zip file but not a Word document (.docx)").format(path=path))
     if any(name.lower().endswith("vbaproject.bin") for name in names):
-        raise UserError(_("{path}: the template holds macros (word/vbaProject.bin): a .docm renamed .docx? "
-                        "refcli fills only macro-free .docx templates").format(path=path))
+        raise UserError(f"{path}: the template holds macros (word/vbaProject.bin): a .docm renamed .docx? "
+                        "refcli fills only macro-free .docx templates")
+    check_zip(buffer, path, "the template is a corrupt .docx file")  # a zip bomb, a damaged part
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
     try:
-        source = _as_document_package(path) if _TEMPLATE_TYPE in _content_types(path) else str(path)
+        source = _as_document_package(buffer) if _TEMPLATE_TYPE in _content_types(buffer) else buffer
         document = docx.Document(source)
     except ValueError as error:
         # python-docx refuses a .dotx or .docm by its content type.
@@ -202,22 +207,24 @@ _TEMPLATE_TYPE = "wordprocessingml.template.main+xml"
 _DOCUMENT_TYPE = "wordprocessingml.document.main+xml"
 
 
-def _content_types(path: Path) -> str:
-    with zipfile.ZipFile(path) as archive:
-        return archive.read("[Content_Types].xml").decode("utf-8", "replace")
+def _content_types(buffer: io.BytesIO) -> str:
+    with zipfile.ZipFile(buffer) as archive:
+        text = archive.read("[Content_Types].xml").decode("utf-8", "replace")
+    buffer.seek(0)
+    return text
 
 
-def _as_document_package(path: Path) -> io.BytesIO:
+def _as_document_package(buffer: io.BytesIO) -> io.BytesIO:
     """Return a Word template (.dotx) re-labelled as a document in memory: Word saves templates so."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+    relabelled = io.BytesIO()
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(relabelled, "w", zipfile.ZIP_DEFLATED) as target:
         for item in source.infolist():
             data = source.read(item.filename)
             if item.filename == "[Content_Types].xml":
                 data = data.replace(_TEMPLATE_TYPE.encode(), _DOCUMENT_TYPE.encode())
             target.writestr(item, data)
-    buffer.seek(0)
-    return buffer
+    relabelled.seek(0)
+    return relabelled
 
 
 def _type_name(style_type) -> str:

@@ -82,14 +82,15 @@ def read_fiche_text(path: Path) -> str:
     """Return the text of a fiche file: .txt or .md as UTF-8 (else Windows-1252), .docx paragraph by paragraph."""
     suffix = path.suffix.lower()
     if suffix not in FICHE_SUFFIXES:
-        raise FicheReadError(_("unsupported file type {suffix!r}; export the fiche as .txt, .md or .docx").format(
-            suffix=suffix or _("(none)")))
+        raise FicheReadError(f"unsupported file type {suffix or '(none)'!r}; export the fiche as .txt, .md or .docx")
+    from refcli.search.documents import MAX_FILE_BYTES, DocumentError, read_input
+
     if suffix == ".docx":
         return _docx_text(path)
     try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise FicheReadError(_("cannot read the file: {reason}").format(reason=error.strerror or error)) from None
+        data = read_input(path, "the fiche", MAX_FILE_BYTES["text"])
+    except DocumentError as error:
+        raise FicheReadError(str(error).removeprefix(f"{path}: ")) from None
     if b"\x00" in data[:4096]:
         raise FicheReadError(_("not a text file (binary content)"))
     try:
@@ -105,12 +106,22 @@ def _docx_text(path: Path) -> str:
     (Enjeux, Contenu, Composantes) every other paragraph is followed by a blank line, so that each stays
     a paragraph or an item of its own; tables are read by _docx_table_lines.
     """
-    from refcli.search.documents import DocumentError, open_word, paragraph_kind, paragraph_text, style_names
+    from refcli.search.documents import DocumentError, open_word, word_structure_error
 
     try:
         document = open_word(path)
+        return _docx_lines(document)
     except DocumentError as error:
         raise FicheReadError(str(error).removeprefix(f"{path}: ")) from None
+    except Exception as error:
+        if (problem := word_structure_error(path, error)) is None:
+            raise
+        raise FicheReadError(str(problem).removeprefix(f"{path}: ")) from None
+
+
+def _docx_lines(document) -> str:  # type: ignore[no-untyped-def]
+    from refcli.search.documents import paragraph_kind, paragraph_text, style_names
+
     styles = style_names(document)
     lines: list[str] = []
     in_section = False

@@ -17,11 +17,11 @@ class _ErrorBoundary(TyperGroup):
     """Turn a user-fixable error into one line on stderr and its exit code; bugs keep their traceback."""
 
     def invoke(self, ctx):  # type: ignore[no-untyped-def]
-        from refcli.errors import NegativeAnswer, UserError  # not imported for --help: dataclasses, 3 ms
+        from refcli.errors import Interrupted, NegativeAnswer, UserError  # not imported for --help: dataclasses, 3 ms
 
         try:
             return super().invoke(ctx)
-        except (UserError, NegativeAnswer) as error:
+        except (UserError, NegativeAnswer, Interrupted) as error:
             if str(error):
                 print_error(str(error))
             raise typer.Exit(error.exit_code) from None
@@ -688,7 +688,7 @@ def build_bid(
     from refcli.annex.template import find_template, open_template
     from refcli.cli.output import print_note, stderr_console
     from refcli.errors import UserError
-    from refcli.write import check_writable, write_all_atomically
+    from refcli.write import check_writable, refuse_inputs, write_all_atomically
 
     ranking_given = any(option not in (None, []) for option in (terms, text, tender_text, competency, limit))
     rules_given = any(option is not None for option in (tender, since, years, client))
@@ -751,6 +751,17 @@ def build_bid(
         selections = selections_from_matches(matches, library, covering=cover)
     opened = open_template(find_template(template))
     record_file = record_path_for(out)
+    from refcli.records.vocabulary import find_vocabulary_file
+    from refcli.search.glossary import find_glossary_file
+
+    inputs = [("the template", opened.path), ("the tender file", tender), ("the tender text file", tender_text),
+              ("the tender's text file", query.tender.text_file if query is not None and query.tender else None),
+              ("the selection record of --from", from_record), ("the recorded tender", recorded and recorded.tender),
+              ("the components vocabulary", find_vocabulary_file(library.folder)),
+              ("the glossary", find_glossary_file(library.folder)),
+              *[(f"the record of {selection.mission.id}", selection.mission.path) for selection in selections]]
+    for target in (out, record_file):
+        refuse_inputs(target, inputs, folders=[library.folder])
     check_writable(out, force)
     check_writable(record_file, force)
     if not quiet:
@@ -1035,7 +1046,7 @@ def tender_read(
     from refcli.records.vocabulary import load_vocabulary
     from refcli.search.glossary import load_glossary
     from refcli.search.tender_reading import check_draft, read_tender, reading_json, render_draft
-    from refcli.write import check_writable, write_atomically
+    from refcli.write import check_writable, refuse_inputs, write_atomically
 
     try:
         folder = resolve_data_folder(data)
@@ -1044,6 +1055,7 @@ def tender_read(
             raise
         folder = None  # no library here: the vocabularies shipped with refcli
     if out is not None:
+        refuse_inputs(out, [("a document it reads", file) for file in files], folders=[folder] if folder else [])
         check_writable(out, force)
     vocabulary, glossary = load_vocabulary(folder), load_glossary(folder)
     _show_document_progress(quiet or json)
@@ -1195,9 +1207,15 @@ def _report_warnings() -> None:
 def main() -> None:
     import gc
 
+    from refcli.cli.output import prepare_standard_streams, stop_on_output_failure
+
+    prepare_standard_streams()
     group = command_line()
     _report_warnings()
     # What start-up made (modules, classes, typer's objects, some 17,000) lives until the process ends:
     # frozen, the collector walks it neither during the command nor at exit (12 ms of `refcli --help`).
     gc.freeze()
-    group()
+    try:
+        group()
+    except OSError as error:
+        stop_on_output_failure(error)

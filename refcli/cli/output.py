@@ -13,17 +13,26 @@ if TYPE_CHECKING:
 JSON_VERSION = 1
 
 
+MIN_WIDTH = 80  # narrower (COLUMNS=10), rich squeezes a table's columns to nothing; the terminal wraps instead
+
+
 def stdout_console() -> Console:
     from rich.console import Console
 
     # rich turns colours off when stdout is not a terminal and honours NO_COLOR.
-    return Console(soft_wrap=True, highlight=False)
+    return _wide_enough(Console(soft_wrap=True, highlight=False))
 
 
 def stderr_console() -> Console:
     from rich.console import Console
 
-    return Console(stderr=True, soft_wrap=True, highlight=False)
+    return _wide_enough(Console(stderr=True, soft_wrap=True, highlight=False))
+
+
+def _wide_enough(console: Console) -> Console:
+    if console.width < MIN_WIDTH:
+        console.width = MIN_WIDTH
+    return console
 
 
 def print_json(command: str, payload: dict[str, Any]) -> None:
@@ -31,7 +40,24 @@ def print_json(command: str, payload: dict[str, Any]) -> None:
     import json  # not for --help
 
     document = {"version": JSON_VERSION, "command": command, **payload}
-    sys.stdout.write(_dumps(document, json) + "\n")
+    text = _dumps(document, json) + "\n"
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A file name or an argument that is not UTF-8 reaches Python as lone surrogates (U+DC80-U+DCFF),
+        # which UTF-8 cannot encode: written as JSON escapes, the document stays valid UTF-8 and json.loads
+        # gives the same string back (os.fsencode then gives the name's bytes).
+        import re
+
+        data = re.sub("[\ud800-\udfff]", lambda match: f"\\u{ord(match.group()):04x}", text).encode("utf-8")
+    stream = sys.stdout
+    stream.flush()
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:  # a text-only stream (a test's): what it holds is text
+        stream.write(data.decode("utf-8"))
+    else:
+        buffer.write(data)  # UTF-8 whatever the locale's encoding
+        buffer.flush()
 
 
 def _dumps(document: dict[str, Any], json: Any) -> str:
@@ -66,3 +92,34 @@ def _escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
+
+
+def prepare_standard_streams() -> None:
+    """Check stdin and stdout before a command runs: one closed at start is a clear error or /dev/null."""
+    if sys.stdout is None:  # started with descriptor 1 closed (`refcli list >&-`): nothing would be shown
+        if sys.stderr is not None:
+            print_error("standard output is closed: refcli writes its results there; run it with an output "
+                        "(a terminal, a pipe or > FILE)")
+        raise SystemExit(2)
+    # An argument or a file name that is not UTF-8 (a surrogate in Python's str) is shown escaped, never a crash.
+    sys.stdout.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+    if sys.stdin is None:  # descriptor 0 closed (`<&-`): /dev/null takes it, so that no file refcli opens does
+        import os
+
+        descriptor = os.open(os.devnull, os.O_RDONLY)
+        if descriptor != 0:
+            os.dup2(descriptor, 0)
+            os.close(descriptor)
+        sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115 - for the process's life
+
+
+def stop_on_output_failure(error: OSError) -> None:
+    """A full disk or a dead device under stdout (click handles a closed pipe): one line and exit 2; else re-raise."""
+    import errno
+    import os
+
+    if error.errno not in (errno.ENOSPC, errno.EIO, errno.EDQUOT):
+        raise error
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # what is left unflushed goes nowhere, without a second error
+    print_error(f"cannot write: {error.strerror}")
+    raise SystemExit(2) from None

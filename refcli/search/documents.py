@@ -10,11 +10,14 @@ Nothing heavy is imported until a document is read.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import zlib
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from refcli.errors import UserError
 from refcli.frozen import frozen
@@ -27,7 +30,10 @@ DOCUMENT_SUFFIXES = PDF_SUFFIXES + WORD_SUFFIXES + TEXT_SUFFIXES
 # A consultation's rules, its CCTP or its avis run to tens of pages; a longer PDF is a whole DCE or
 # something else, and reading it would take minutes (pdfminer.six: ~60 ms a dense page).
 MAX_PAGES = 300
-MAX_FILE_BYTES = 200 * 2**20
+# The size of a file the user names: an RC or a CCTP as PDF is a few MB (under 20 MB with scanned annexes),
+# as Word a few hundred KB (images aside), as text some 100 KB. Reading is what costs: 2-3 s a MB of text.
+MAX_FILE_BYTES = {"PDF": 50 * 2**20, "Word": 50 * 2**20, "text": 4 * 2**20}
+MAX_TEXT_CHARACTERS = 2_000_000  # the text read from a document, some 600 dense pages: a search then takes ~5 s
 # A .docx is a zip: what it unpacks to is checked before python-docx reads it (a zip bomb).
 MAX_UNPACKED_BYTES = 300 * 2**20
 MAX_ZIP_ENTRIES = 5000
@@ -35,6 +41,7 @@ MAX_MARKUP_BYTES = 50 * 2**20  # its XML, which python-docx parses whole: a long
 MAX_STREAM_BYTES = 30 * 2**20  # one PDF stream unpacked (a page's content is rarely 1 MB): a PDF bomb above it
 MIN_TEXT_CHARACTERS = 40  # less than this in the whole PDF: pages are images (a scan)
 REPLACEMENT = "\ufffd"
+PASSWORD_PROTECTED = "a password-protected document (save it without a password)"
 
 Progress = Callable[[int, int], None]  # (pages done, pages in all)
 
@@ -84,10 +91,40 @@ def describe_file(path: Path, head: bytes) -> str | None:
         return N_("a Word document (.docx)") if suffix in (".docx", "") or suffix not in (".zip", ".xlsx") else \
             N_("a zip archive")
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        return N_("an old Word document (.doc)")
+        if _is_encrypted(path, head):
+            return PASSWORD_PROTECTED
+        return "an old Word document (.doc)"
     if head.startswith(b"{\\rtf"):
         return N_("an RTF document")
     return None
+
+
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+
+
+def _is_encrypted(path: Path, head: bytes) -> bool:
+    """Whether an OLE compound file (.doc's container) holds an EncryptedPackage stream: a .docx or .xlsx saved
+    with a password is one. A stream's name is at the start of a 128-byte directory entry, after the 512-byte
+    header; head is the file's bytes, or its first ones (then the file is read, at most MAX_FILE_BYTES)."""
+    data = head
+    if len(head) < 4096:
+        try:
+            with path.open("rb") as stream:
+                data = stream.read(MAX_FILE_BYTES["Word"])
+        except OSError:
+            return False
+    start = data.find(_ENCRYPTED_PACKAGE, 512)
+    while start != -1:
+        if start % 128 == 0:
+            return True
+        start = data.find(_ENCRYPTED_PACKAGE, start + 1)
+    return False
+
+
+def refuse_encrypted(path: Path, data: bytes) -> None:
+    """Raise DocumentError for a file saved with a password (Word then wraps the .docx in an OLE file)."""
+    if data.startswith(b"\xd0\xcf\x11\xe0") and _is_encrypted(path, data):
+        raise DocumentError(f"{path}: is password-protected: save it without a password")
 
 
 def check_suffix(path: Path) -> None:
@@ -102,35 +139,92 @@ def read_document(path: Path) -> Document:
     """Read a .pdf, .docx, .txt or .md file into paragraphs; raise DocumentError when it cannot be read."""
     check_suffix(path)
     suffix = path.suffix.casefold()
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as stream:
-            head = stream.read(8)
-    except OSError as error:
-        raise DocumentError(_("{path}: cannot read the file: {reason}").format(
-            path=path, reason=error.strerror or error)) from None
-    if size > MAX_FILE_BYTES:
-        raise DocumentError(_("{path}: {size} MB, more than a consultation's document "
-                              "({limit} MB at most); give the RC or the CCTP alone").format(
-                                  path=path, size=size // 2**20, limit=MAX_FILE_BYTES // 2**20))
-    if suffix in PDF_SUFFIXES:
-        if not head.startswith(b"%PDF"):
-            kind = describe_file(path, head)
-            raise DocumentError(_("{path}: not a PDF").format(path=path) + (f" ({_(kind)})" if kind else "")
-                                + _("; export it as PDF again"))
-        return _read_pdf(path)
-    document = _read_word(path) if suffix in WORD_SUFFIXES else _read_text(path)
+    kind = "PDF" if suffix in PDF_SUFFIXES else "Word" if suffix in WORD_SUFFIXES else "text"
+    with open_input(path, "the document", MAX_FILE_BYTES[kind],
+                    "give the RC or the CCTP alone, not the whole DCE") as stream:
+        head = stream.read(8)
+        stream.seek(0)
+        if kind == "PDF":
+            if not head.startswith(b"%PDF"):
+                what = describe_file(path, head)
+                raise DocumentError(f"{path}: not a PDF" + (f" ({what})" if what else "") + "; export it as PDF again")
+            document = _read_pdf(path, stream)
+        elif kind == "Word":
+            document = _read_word(path, stream)
+        else:
+            document = _read_text(path, read_at_most(stream, MAX_FILE_BYTES["text"]))
     if not document.text.strip():
-        raise DocumentError(_("{path}: no text in this file").format(path=path))
+        raise DocumentError(f"{path}: no text in this file")
+    characters = sum(len(paragraph.text) for paragraph in document.paragraphs)
+    if characters > MAX_TEXT_CHARACTERS:
+        raise DocumentError(f"{path}: {characters:,} characters of text, more than a consultation's document holds "
+                            f"({MAX_TEXT_CHARACTERS:,} at most); give the RC or the CCTP alone")
     return document
+
+
+def open_input(path: Path, what: str, limit: int, hint: str = "") -> BinaryIO:
+    """Open a file the user named: a regular file of at most limit bytes, else DocumentError naming it.
+
+    Every reader of a tender, a document, a template, a fiche or a selection record opens its file here.
+    A named pipe, a device or a socket is refused before anything waits on it: opened with O_NONBLOCK (a
+    FIFO without a writer would block the open), then checked on the open descriptor (no race with a swap).
+    """
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except IsADirectoryError:
+        raise DocumentError(f"{path}: {what} is a folder, not a file") from None
+    except OSError as error:
+        raise DocumentError(f"{path}: cannot read {what}: {error.strerror or error}") from None
+    try:
+        status = os.fstat(descriptor)
+        if stat.S_ISDIR(status.st_mode):
+            raise DocumentError(f"{path}: {what} is a folder, not a file")
+        if not stat.S_ISREG(status.st_mode):
+            kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(status.st_mode) else "a socket"
+                    if stat.S_ISSOCK(status.st_mode) else "a device")
+            raise DocumentError(f"{path}: {what} is {kind}, not a regular file; refcli reads only files")
+        if status.st_size > limit:
+            raise DocumentError(f"{path}: {what} is {_megabytes(status.st_size)}, more than refcli reads "
+                                f"({_megabytes(limit)} at most)" + (f"; {hint}" if hint else ""))
+        os.set_blocking(descriptor, True)
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
+
+
+def read_input(path: Path, what: str, limit: int, hint: str = "") -> bytes:
+    """The bytes of a file the user named (open_input): never more than limit, even of a file that grows."""
+    with open_input(path, what, limit, hint) as stream:
+        try:
+            data = read_at_most(stream, limit + 1)
+        except OSError as error:
+            raise DocumentError(f"{path}: cannot read {what}: {error.strerror or error}") from None
+    if len(data) > limit:
+        raise DocumentError(f"{path}: {what} is more than {_megabytes(limit)}, the most refcli reads"
+                            + (f"; {hint}" if hint else ""))
+    return data
+
+
+def read_at_most(stream: BinaryIO, size: int) -> bytes:
+    """Read up to size bytes a megabyte at a time: stream.read(size) would allocate size bytes at once."""
+    chunks = []
+    left = size
+    while left > 0 and (chunk := stream.read(min(left, 2**20))):
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 2**20:.1f} MB" if size < 10 * 2**20 else f"{size // 2**20} MB"
 
 
 # -- text ----------------------------------------------------------------------------------------------------
 
 
-def _read_text(path: Path) -> Document:
-    data = path.read_bytes()
-    kind = describe_file(path, data[:8])
+def _read_text(path: Path, data: bytes) -> Document:
+    kind = describe_file(path, data)
     if kind or b"\x00" in data[:4096]:
         suffix = {"a PDF": ".pdf", "a Word document (.docx)": ".docx"}.get(kind or "")
         hint = _("rename it {suffix}").format(suffix=suffix) if suffix else _("give a .pdf, .docx, .txt or .md file")
@@ -240,20 +334,14 @@ def join_lines(lines: list[str]) -> str:
 # -- PDF -----------------------------------------------------------------------------------------------------
 
 
-def _read_pdf(path: Path) -> Document:
+def _read_pdf(path: Path, stream: BinaryIO) -> Document:
     import pdfminer.pdftypes
 
-    try:
-        stream = path.open("rb")
-    except OSError as error:
-        raise DocumentError(_("{path}: cannot read the file: {reason}").format(
-            path=path, reason=error.strerror or error)) from None
     # pdfminer.six unpacks a stream whole (zlib.decompress); a bounded zlib is lent to it while it reads.
     unbounded = pdfminer.pdftypes.zlib
     pdfminer.pdftypes.zlib = _BoundedZlib(path)  # type: ignore[assignment]
     try:
-        with stream:
-            return _read_pdf_stream(path, stream)
+        return _read_pdf_stream(path, stream)
     finally:
         pdfminer.pdftypes.zlib = unbounded
 
@@ -560,52 +648,80 @@ def _starts_heading(line: str) -> bool:
 # -- Word ----------------------------------------------------------------------------------------------------
 
 
-def check_zip(path: Path, what: str = N_("Word document")) -> None:
-    """Refuse a zip whose entries unpack to too much (a zip bomb) before anything reads it."""
+ZIP_CHUNK = 2**20
+
+
+def check_zip(source: BinaryIO, path: Path, corrupt: str = "not a readable Word document (.docx)") -> None:
+    """Refuse a zip whose entries unpack to too much (a zip bomb) before anything reads it.
+
+    The sizes the zip declares are checked first, then each entry is unpacked a chunk at a time, so that
+    what it really unpacks to is bounded too: zipfile stops an entry at its declared size (a lying entry
+    then fails its checksum) but unpacks what it reads in one go, gigabytes for a bomb's one part.
+    """
     import zipfile
 
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(source) as archive:
             entries = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise DocumentError(_("{path}: not a readable {what} (.docx): {error}").format(path=path, what=_(what),
-                                                                                      error=error)) from None
-    if len(entries) > MAX_ZIP_ENTRIES:
-        raise DocumentError(_("{path}: a {what} of {count} parts, too many to be a real one; refused").format(
-            path=path, what=_(what), count=len(entries)))
-    markup = sum(entry.file_size for entry in entries if entry.filename.endswith((".xml", ".rels")))
-    if markup > MAX_MARKUP_BYTES:
-        raise DocumentError(_("{path}: its text unpacks to {size} MB (a zip bomb?), more than "
-                              "{limit} MB; refused").format(path=path, size=markup // 2**20,
-                                                            limit=MAX_MARKUP_BYTES // 2**20))
-    unpacked = sum(entry.file_size for entry in entries)
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise DocumentError(_("{path}: unpacks to {size} MB (a zip bomb?), more than "
-                              "{limit} MB; refused").format(path=path, size=unpacked // 2**20,
-                                                            limit=MAX_UNPACKED_BYTES // 2**20))
+            if len(entries) > MAX_ZIP_ENTRIES:
+                raise DocumentError(f"{path}: a .docx of {len(entries)} parts, too many to be a real one; refused")
+            markup = sum(entry.file_size for entry in entries if entry.filename.endswith((".xml", ".rels")))
+            if markup > MAX_MARKUP_BYTES:
+                raise DocumentError(f"{path}: its text unpacks to {markup // 2**20} MB (a zip bomb?), more than "
+                                    f"{MAX_MARKUP_BYTES // 2**20} MB; refused")
+            unpacked = sum(entry.file_size for entry in entries)
+            if unpacked > MAX_UNPACKED_BYTES:
+                raise DocumentError(f"{path}: unpacks to {unpacked // 2**20} MB (a zip bomb?), more than "
+                                    f"{MAX_UNPACKED_BYTES // 2**20} MB; refused")
+            for entry in entries:
+                with archive.open(entry) as part:
+                    while part.read(ZIP_CHUNK):
+                        pass
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError,
+            zlib.error) as error:
+        raise DocumentError(f"{path}: {corrupt}: {error}") from None
+    finally:
+        source.seek(0)
 
 
-def open_word(path: Path, error_class: type[Exception] = DocumentError):  # type: ignore[no-untyped-def]
-    """Open a .docx with python-docx after checking its zip; a broken one raises error_class naming the file."""
+def open_word(path: Path, error_class: type[Exception] = DocumentError,  # type: ignore[no-untyped-def]
+              stream: BinaryIO | None = None):
+    """Open a .docx with python-docx after checking its zip; a broken one raises error_class naming the file.
+
+    The file is read once (open_input, or the stream given) and python-docx reads that copy: the zip checked
+    is the zip parsed.
+    """
+    import io
     import zipfile
 
     from docx import Document as open_document
     from docx.opc.exceptions import PackageNotFoundError
 
     try:
-        check_zip(path)
+        data = stream.read() if stream is not None else read_input(path, "the Word document", MAX_FILE_BYTES["Word"])
+        if not data.startswith(b"PK"):
+            refuse_encrypted(path, data)
+            what = describe_file(path, data)
+            raise DocumentError(f"{path}: not a readable Word document (.docx): "
+                                + (what if what else "not a zip archive"))
+        buffer = io.BytesIO(data)
+        check_zip(buffer, path)
     except DocumentError as error:
         raise error_class(str(error)) from None
     try:
-        return open_document(str(path))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise error_class(_("{path}: not a readable Word document (.docx): {error}")
-                          .format(path=path, error=error)) from None
-    except Exception as error:  # lxml raises its own syntax errors on a corrupt part
-        if type(error).__module__.startswith("lxml"):
-            raise error_class(_("{path}: not a readable Word document (.docx): {error}")
-                              .format(path=path, error=error)) from None
-        raise
+        return open_document(buffer)
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError, SyntaxError) as error:
+        # lxml's XMLSyntaxError is a SyntaxError: a part that is not well-formed XML.
+        raise error_class(f"{path}: not a readable Word document (.docx): {error}") from None
+
+
+def word_structure_error(path: Path, error: Exception) -> DocumentError | None:
+    """The message for a .docx whose XML is well-formed but not Word's (no body, a link to no part): python-docx
+    and lxml then fail on reading it with these errors; any other error is a bug and keeps its traceback."""
+    if isinstance(error, KeyError | AttributeError | ValueError | TypeError | IndexError | SyntaxError):
+        return DocumentError(f"{path}: not a readable Word document (.docx): its parts are not Word's "
+                             f"({type(error).__name__}: {error}); save it again from Word or LibreOffice")
+    return None
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -665,8 +781,17 @@ def _breaks(element) -> int:  # type: ignore[no-untyped-def]
     return count
 
 
-def _read_word(path: Path) -> Document:
-    document = open_word(path)
+def _read_word(path: Path, stream: BinaryIO) -> Document:
+    document = open_word(path, stream=stream)
+    try:
+        return _word_paragraphs(path, document)
+    except Exception as error:
+        if (problem := word_structure_error(path, error)) is None:
+            raise
+        raise problem from None
+
+
+def _word_paragraphs(path: Path, document) -> Document:  # type: ignore[no-untyped-def]
     styles = style_names(document)
     paragraphs: list[Paragraph] = []
     margins: list[Paragraph] = []

@@ -46,6 +46,7 @@ class Tender:
     references: int | None = None  # how many references the buyer wants
     client_kind: str | None = None  # only references for a public (or private) client
     require_illustrations: bool = False
+    text_file: Path | None = None  # where text was read from, if from a file
 
 
 @frozen
@@ -351,15 +352,24 @@ def read_tender_text(path: Path, where: str) -> str:
     return tender_text_of(path, where)
 
 
+MAX_TENDER_BYTES = 2**20  # a tender file is a few hundred bytes; its documents are read through text_file
+
+
 def load_tender(path: Path) -> Tender:
     """Read a tender TOML file; a problem is one line naming the file and the key."""
+    from refcli.search.documents import MAX_FILE_BYTES, open_input, read_at_most
+
+    with open_input(path, "the tender file", max(MAX_FILE_BYTES.values())) as stream:  # a PDF given by mistake
+        data = read_at_most(stream, MAX_TENDER_BYTES + 1)
+    _refuse_document(path, data)
+    if len(data) > MAX_TENDER_BYTES:
+        raise UserError(f"{path}: the tender file is more than {MAX_TENDER_BYTES // 2**20} MB; a tender file is a "
+                        "few lines of TOML that name its documents (text_file)")
     try:
-        data = path.read_bytes()
-        _refuse_document(path, data)
         table = parse_toml(data.decode("utf-8-sig"))
-    except OSError as error:
-        raise UserError(_("{path}: cannot read the tender file: {reason}").format(
-            path=path, reason=error.strerror or error)) from None
+    except RecursionError:  # tomllib recurses into nested arrays and tables
+        raise UserError(f"{path}: TOML nested too deeply (arrays or inline tables); a tender file nests 2 levels") \
+            from None
     except UnicodeDecodeError as error:
         raise UserError(_("{path}: not UTF-8 text (byte {start}); save it as UTF-8")
                         .format(path=path, start=error.start)) from None
@@ -376,7 +386,7 @@ def _refuse_document(path: Path, data: bytes) -> None:
     """A PDF or a Word file given as a tender file: say what it is and what reads it."""
     from refcli.search.documents import describe_file
 
-    kind = describe_file(path, data[:8])
+    kind = describe_file(path, data)
     if kind is not None:
         raise UserError(_("{path}: this is {kind}, not a tender file (TOML): draft one with "
                         "'refcli tender read {path} --out tender.toml', or search its text with --tender-text")
@@ -435,10 +445,12 @@ def parse_tender(table: dict, path: Path) -> Tender:
         raise UserError(_("{path}: require_illustrations: expected true or false").format(path=path))
     body = text("text")
     text_file = text("text_file")
+    text_path = None
     if text_file is not None:
         if body is not None:
-            raise UserError(_("{path}: text_file: give text or text_file, not both").format(path=path))
-        body = read_tender_text(path.parent / text_file, f"{path}: text_file:")
+            raise UserError(f"{path}: text_file: give text or text_file, not both")
+        text_path = _inside_tender_folder(path, text_file)
+        body = read_tender_text(text_path, f"{path}: text_file:")
     return Tender(
         source=path,
         title=text("title"),
@@ -452,4 +464,16 @@ def parse_tender(table: dict, path: Path) -> Tender:
         references=whole(table.get("references"), "references"),
         client_kind=client_kind,
         require_illustrations=illustrations,
+        text_file=text_path,
     )
+
+
+def _inside_tender_folder(path: Path, text_file: str) -> Path:
+    """A tender file names its text files inside its own folder (symlinks followed): a tender someone sent
+    cannot make refcli read, and echo the words of, a file elsewhere. --tender-text reads any file."""
+    folder = path.parent.resolve()
+    target = (path.parent / text_file).resolve()
+    if not target.is_relative_to(folder):
+        raise UserError(f"{path}: text_file: {text_file!r} is outside the tender's folder {folder}; put the file "
+                        f"beside the tender file, or give it on the command line with --tender-text")
+    return path.parent / text_file

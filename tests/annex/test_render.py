@@ -241,6 +241,29 @@ def test_an_illustration_that_is_not_an_image_is_an_error(data_copy):
         render(library, ids=["antony-point-etape-psl"])
 
 
+def test_an_illustration_replaced_by_a_named_pipe_is_an_error_not_a_hang(data_copy):
+    import os
+    import signal
+
+    image = add_illustration(data_copy, "antony-point-etape-psl.toml")
+    library = load_library(data_copy)  # validated while it was an image
+    image.unlink()
+    os.mkfifo(image)
+
+    def hung(number, frame):
+        raise AssertionError("the render waits on the pipe")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)
+    try:
+        with pytest.raises(UserError, match=r"antony-point-etape-psl\.toml: illustrations: 'images/plan\.png': the "
+                                            r"illustration is a named pipe \(FIFO\), not a regular file"):
+            render(library, ids=["antony-point-etape-psl"])
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def test_no_selection_is_an_error(library):
     with pytest.raises(UserError, match="no reference selected"):
         render_annex([], library, HEADING, open_template(TEMPLATE))

@@ -237,3 +237,35 @@ def test_an_empty_file_or_a_pdf_named_txt(tmp_path: Path) -> None:
     disguised.write_bytes(b"%PDF-1.7\n...")
     with pytest.raises(DocumentError, match=r"rc.txt: not a text file \(a PDF\); rename it .pdf$"):
         read_document(disguised)
+
+
+def test_a_document_whose_text_is_longer_than_any_consultation_is_refused(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import docx
+
+    import refcli.search.documents
+
+    path = tmp_path / "rc.docx"
+    document = docx.Document()
+    for _ in range(30):
+        document.add_paragraph("Le titulaire anime la concertation avec les habitants du quartier. " * 2)
+    document.save(path)
+    monkeypatch.setattr(refcli.search.documents, "MAX_TEXT_CHARACTERS", 2000)  # 2,000,000 in use
+    with pytest.raises(DocumentError, match=r"rc.docx: 3,990 characters of text, more than a consultation's "
+                                            r"document holds \(2,000 at most\)"):
+        read_document(path)
+
+
+def test_a_password_protected_file_is_told_from_an_old_doc(tmp_path: Path) -> None:
+    from tests.test_reliability import encrypted_word_file
+
+    locked = tmp_path / "rc.docx"
+    locked.write_bytes(encrypted_word_file())
+    assert describe_file(locked, locked.read_bytes()[:8]) == (
+        "a password-protected document (save it without a password)")
+    old = tmp_path / "rc.doc"
+    old.write_bytes(encrypted_word_file().replace("EncryptedPackage".encode("utf-16-le"),
+                                                  "WordDocument\0\0\0\0".encode("utf-16-le")))
+    assert describe_file(old, old.read_bytes()[:8]) == "an old Word document (.doc)"
+    with pytest.raises(DocumentError, match=r"rc.docx: is password-protected: save it without a password$"):
+        read_document(locked)
