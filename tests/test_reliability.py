@@ -913,7 +913,7 @@ def test_a_named_pipe_or_a_device_as_any_input_file(option: str, world: World,
         signal.signal(signal.SIGALRM, previous)
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == (1 if option == "import" else 2), result.stderr
-    kind = "a device" if "device" in option else "a named pipe (FIFO)"
+    kind = "a character device" if "device" in option else "a named pipe (FIFO)"
     assert f"is {kind}, not a regular file" in result.stderr
     if option != "import":  # import reports each file on lines of its own
         [line] = result.stderr.splitlines()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 import zlib
 from collections import Counter
 from collections.abc import Callable
@@ -169,28 +168,23 @@ def open_input(path: Path, what: str, limit: int, hint: str = "") -> BinaryIO:
     A named pipe, a device or a socket is refused before anything waits on it: opened with O_NONBLOCK (a
     FIFO without a writer would block the open), then checked on the open descriptor (no race with a swap).
     """
+    from refcli.records.load import FileTooLarge, NotRegularFile, open_regular
+
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        descriptor = open_regular(path, limit)
     except IsADirectoryError:
         raise DocumentError(f"{path}: {what} is a folder, not a file") from None
+    except NotRegularFile as error:
+        if error.kind == "a folder":
+            raise DocumentError(f"{path}: {what} is a folder, not a file") from None
+        raise DocumentError(f"{path}: {what} is {error.kind}, not a regular file; refcli reads only files") from None
+    except FileTooLarge as error:
+        raise DocumentError(f"{path}: {what} is {_megabytes(error.size)}, more than refcli reads "
+                            f"({_megabytes(limit)} at most)" + (f"; {hint}" if hint else "")) from None
     except OSError as error:
         raise DocumentError(f"{path}: cannot read {what}: {error.strerror or error}") from None
-    try:
-        status = os.fstat(descriptor)
-        if stat.S_ISDIR(status.st_mode):
-            raise DocumentError(f"{path}: {what} is a folder, not a file")
-        if not stat.S_ISREG(status.st_mode):
-            kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(status.st_mode) else "a socket"
-                    if stat.S_ISSOCK(status.st_mode) else "a device")
-            raise DocumentError(f"{path}: {what} is {kind}, not a regular file; refcli reads only files")
-        if status.st_size > limit:
-            raise DocumentError(f"{path}: {what} is {_megabytes(status.st_size)}, more than refcli reads "
-                                f"({_megabytes(limit)} at most)" + (f"; {hint}" if hint else ""))
-        os.set_blocking(descriptor, True)
-        return os.fdopen(descriptor, "rb")
-    except BaseException:
-        os.close(descriptor)
-        raise
+    os.set_blocking(descriptor, True)
+    return os.fdopen(descriptor, "rb")
 
 
 def read_input(path: Path, what: str, limit: int, hint: str = "") -> bytes:
