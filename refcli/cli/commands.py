@@ -1188,7 +1188,7 @@ def command_line() -> TyperGroup:
     bare.registered_groups = []
     group = typer.main.get_command(bare)  # the group's own options: --version, completion, --help
     assert isinstance(group, TyperGroup)
-    for info in [*app.registered_commands, *tender_app.registered_commands]:
+    for info in [*app.registered_commands, *tender_app.registered_commands, *template_app.registered_commands]:
         info.help = _(inspect.getdoc(info.callback)) if info.help is None else info.help  # the docstring, translated
     for info in app.registered_commands:
         group.add_command(_Deferred(info, pretty_exceptions_short=app.pretty_exceptions_short,

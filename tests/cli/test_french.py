@@ -266,3 +266,10 @@ def test_a_pipe_given_as_the_tender_file_is_refused_in_french(tmp_path: Path) ->
     assert result.returncode == 2
     assert result.stderr == (f"erreur\u00a0: {fifo}: le fichier de consultation est un tube nommé (FIFO), pas un "
                              "fichier ordinaire\u00a0; refcli ne lit que des fichiers\n")
+
+
+def test_the_template_commands_help_is_french() -> None:
+    result = _refcli("template", "--help")
+    assert result.returncode == 0
+    assert "Faire du document Word du cabinet un modèle pour l'annexe" in result.stdout
+    assert "Copier dans une copie du document du cabinet" in result.stdout and "Copy into" not in result.stdout
