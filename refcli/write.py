@@ -27,8 +27,8 @@ def check_writable(path: Path, force: bool = False) -> None:
     """Raise UserError unless path can be written: its folder exists and is writable, and it is not a
     folder, nor an existing file when force is False."""
     if not _is_utf8(path):
-        raise UserError(f"{_shown(path)}: the file name is not UTF-8 text (a selection record or a tender file, "
-                        "UTF-8 TOML, could not name it); give a name in UTF-8")
+        raise UserError(_("{path}: the file name is not UTF-8 text (a selection record or a tender file, "
+                          "UTF-8 TOML, could not name it); give a name in UTF-8").format(path=_shown(path)))
     if path.is_dir():
         raise UserError(_("{path}: is a folder; give the output file's name, e.g. {example}").format(
             path=path, example=path / "annexe.docx"))
@@ -65,12 +65,12 @@ def refuse_inputs(path: Path, inputs: Iterable[tuple[str, Path | None]] = (), fo
     target = _resolved(path)
     for folder in folders:
         if target.is_relative_to(_resolved(folder)):
-            raise UserError(f"{path}: is inside the mission library {folder}; refcli never writes an output there, "
-                            "--force or not: choose another --out")
+            raise UserError(_("{path}: is inside the mission library {folder}; refcli never writes an output there, "
+                              "--force or not: choose another --out").format(path=path, folder=folder))
     for what, source in inputs:
         if source is not None and (target == _resolved(source) or _same_file(path, source)):
-            raise UserError(f"{path}: is {what} ({source}); refcli never writes over one of its inputs, "
-                            "--force or not: choose another --out")
+            raise UserError(_("{path}: is {what} ({source}); refcli never writes over one of its inputs, "
+                              "--force or not: choose another --out").format(path=path, what=what, source=source))
 
 
 def _resolved(path: Path) -> Path:
@@ -118,14 +118,15 @@ def write_atomically(path: Path, content: Content, force: bool = False) -> None:
         _sync_folder(folder)
     except OSError as error:
         _remove(temporary)
-        raise UserError(f"{path}: cannot write the file: {error.strerror or error}") from None
+        raise UserError(_("{path}: cannot write the file: {reason}").format(
+            path=path, reason=error.strerror or error)) from None
     except Interrupted:
         _remove(temporary)
         raise
     except KeyboardInterrupt:
         _remove(temporary)
-        raise Interrupted(f"{path}: interrupted (Ctrl-C) while writing it; nothing written, the file is as it "
-                          "was", 128 + signal.SIGINT) from None
+        raise Interrupted(_("{path}: interrupted (Ctrl-C) while writing it; nothing written, the file is as it "
+                            "was").format(path=path), 128 + signal.SIGINT) from None
     except BaseException:
         _remove(temporary)
         raise
@@ -136,8 +137,8 @@ def _signals_interrupt(path: Path) -> Iterator[None]:
     """While a file is written, SIGTERM and SIGHUP (a closed terminal, a system shutting down) interrupt the
     write as Ctrl-C does: the temporary file is removed and the command ends with 128 + the signal's number."""
     def interrupt(number: int, frame: object) -> None:
-        raise Interrupted(f"{path}: interrupted ({signal.Signals(number).name}) while writing it; nothing "
-                          "written, the file is as it was", 128 + number)
+        raise Interrupted(_("{path}: interrupted ({signal}) while writing it; nothing written, the file is as it "
+                            "was").format(path=path, signal=signal.Signals(number).name), 128 + number)
 
     previous = {}
     try:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from refcli.annex.template import REQUIRED_STYLES, _type_name, find_style_problems
 from refcli.errors import UserError
+from refcli.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from docx.document import Document
@@ -33,13 +34,15 @@ def adopt_styles(document: Document, source: Document, path: Path) -> list[str]:
     from docx.enum.style import WD_STYLE_TYPE
     from docx.oxml.ns import qn
 
-    _, wrong = find_style_problems(document)
+    wrong = find_style_problems(document)[1]
     if wrong:
-        problems = "; ".join(f"{name!r} is a {kind} style, refcli needs a {expected} style"
-                             for name, kind, expected in wrong)
-        which = "it" if len(wrong) == 1 else "them"
-        raise UserError(f"{path}: {problems}: rename or delete {which} in Word or LibreOffice (the firm's styles are "
-                        "never replaced), then run refcli template adopt again")
+        problems = "; ".join(_("{name!r} is a {kind} style, refcli needs a {expected} style").format(
+                                 name=name, kind=kind, expected=expected) for name, kind, expected in wrong)
+        raise UserError(ngettext("{path}: {problems}: rename or delete it in Word or LibreOffice (the firm's styles "
+                                 "are never replaced), then run refcli template adopt again",
+                                 "{path}: {problems}: rename or delete them in Word or LibreOffice (the firm's styles "
+                                 "are never replaced), then run refcli template adopt again", len(wrong))
+                        .format(path=path, problems=problems))
     styles, source_styles = document.styles.element, source.styles.element
     standing_for: dict[str, str] = {}  # a source style's id -> the id of the style that stands for it in document
     added: list[str] = []
@@ -51,9 +54,11 @@ def adopt_styles(document: Document, source: Document, path: Path) -> list[str]:
         own = styles.get_by_name(style.name_val)
         if own is not None:
             if own.type != style.type:
-                raise UserError(f"{path}: its style {style.name_val!r} is a {_type_name(own.type)} style and "
-                                f"refcli's styles need a {_type_name(style.type)} style of that name; rename it in "
-                                "Word or LibreOffice, then run refcli template adopt again")
+                raise UserError(_("{path}: its style {name!r} is a {kind} style and refcli's styles need a "
+                                  "{expected} style of that name; rename it in Word or LibreOffice, then run refcli "
+                                  "template adopt again").format(path=path, name=style.name_val,
+                                                                 kind=_type_name(own.type),
+                                                                 expected=_type_name(style.type)))
             standing_for[style.styleId] = own.styleId
             return own.styleId
         element = copy.deepcopy(style)
@@ -200,6 +205,6 @@ def describe_template(document: Document) -> TemplateState:
     from refcli.annex.render import _find_placeholder
 
     missing, wrong = find_style_problems(document)
-    absent = set(missing) | {name for name, _, _ in wrong}
-    present = [name for name, _ in REQUIRED_STYLES if name not in absent]
+    absent = set(missing) | {name for name, *_kinds in wrong}
+    present = [name for name, _kind in REQUIRED_STYLES if name not in absent]
     return TemplateState(present, missing, wrong, _find_placeholder(document.element.body) is not None)

@@ -28,7 +28,7 @@ from refcli.annex.formatting import (
 )
 from refcli.annex.template import PLACEHOLDER, Template
 from refcli.errors import UserError
-from refcli.i18n import _
+from refcli.i18n import N_, _
 from refcli.records.browse import level_squares
 from refcli.records.model import Library, Mission
 from refcli.records.provenance import confirmed_mission
@@ -305,11 +305,12 @@ def _add_illustration(document, mission: Mission, library: Library, illustration
     from refcli.search.documents import MAX_FILE_BYTES, DocumentError, read_input
 
     try:
-        data = read_input(path, "the illustration", MAX_FILE_BYTES["Word"])  # a regular file: a FIFO never blocks
+        data = read_input(path, N_("the illustration"), MAX_FILE_BYTES["Word"])  # a regular file: a FIFO never blocks
         image = Image.from_blob(data)
     except DocumentError as error:
         if not path.exists():
-            raise UserError(f"{where}: the illustration file {path} does not exist (any more)") from None
+            raise UserError(_("{where}: the illustration file {path} does not exist (any more)").format(
+                where=where, path=path)) from None
         raise UserError(f"{where}: {str(error).removeprefix(f'{path}: ')}") from None
     except (UnrecognizedImageError, ValueError, IndexError) as error:
         raise UserError(_("{where}: {path} is not an image Word can show (PNG, JPEG, GIF, BMP, TIFF): "

@@ -21,7 +21,7 @@ from typing import Any
 
 from refcli import __version__
 from refcli.errors import UserError
-from refcli.i18n import _
+from refcli.i18n import N_, _
 
 FORMAT = 1
 SUFFIX = ".refcli.toml"
@@ -146,9 +146,10 @@ def selection_record_text(*, record_path: Path, annex: Path, library_folder: Pat
         text = error.object  # the JSON or TOML text: the string holding the surrogate is between quotes
         value = text[text.rfind('"', 0, error.start) + 1:text.find('"', error.end)]
         shown = value.encode("utf-8", "surrogateescape")
-        raise UserError(f"{record_path}: cannot record '{shown.decode('utf-8', 'backslashreplace')}': a file "
-                        "name or an argument that is not UTF-8 text, which the selection record (UTF-8 TOML) "
-                        "cannot hold; rename the file or retype the argument") from None
+        raise UserError(_("{path}: cannot record '{value}': a file name or an argument that is not UTF-8 text, "
+                          "which the selection record (UTF-8 TOML) cannot hold; rename the file or retype the "
+                          "argument").format(path=record_path, value=shown.decode("utf-8", "backslashreplace"))) \
+            from None
 
 
 def read_selection_record(path: Path) -> SelectionRecord:
@@ -156,16 +157,17 @@ def read_selection_record(path: Path) -> SelectionRecord:
     from refcli.search.documents import read_input
 
     if not path.exists() and not path.is_symlink():
-        raise UserError(f"{path}: no such selection record")
-    data = read_input(path, "the selection record", MAX_RECORD_BYTES)
+        raise UserError(_("{path}: no such selection record").format(path=path))
+    data = read_input(path, N_("the selection record"), MAX_RECORD_BYTES)
     try:
         table = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise UserError(_("{path}: not a selection record: not UTF-8 text").format(path=path)) from None
     except tomllib.TOMLDecodeError as error:
-        raise UserError(f"{path}: not a selection record: not TOML ({error})") from None
+        raise UserError(_("{path}: not a selection record: not TOML ({error})").format(path=path, error=error)) \
+            from None
     except RecursionError:
-        raise UserError(f"{path}: not a selection record: TOML nested too deeply") from None
+        raise UserError(_("{path}: not a selection record: TOML nested too deeply").format(path=path)) from None
     base = path.parent
 
     def need(key: str, kind: type | tuple[type, ...], inside: dict[str, Any] = table, prefix: str = "") -> Any:

@@ -83,7 +83,7 @@ def open_template(path: Path) -> Template:
     document = _open_document(path)
     try:
         if document.element.body is None:
-            raise ValueError("its document has no body")
+            raise ValueError(_("its document has no body"))
         check_styles(document, path)
     except Exception as error:  # well-formed XML that is not Word's: python-docx fails on reading it
         if (problem := word_structure_error(path, error)) is None:
@@ -148,27 +148,28 @@ def _open_document(path: Path) -> Document:
     if not path.exists():
         raise UserError(_("{path}: the template does not exist; pass --template FILE").format(path=path))
     if path.is_dir():
-        raise UserError(f"{path}: the template is a folder, not a .docx file")
+        raise UserError(_("{path}: the template is a folder, not a .docx file").format(path=path))
     # Read once: every check below and python-docx read this copy, never the file again.
-    data = read_input(path, "the template", MAX_FILE_BYTES["Word"])
+    data = read_input(path, N_("the template"), MAX_FILE_BYTES["Word"])
     refuse_encrypted(path, data)
     for signature, what in _SIGNATURES.items():
         if data.startswith(signature):
-            raise UserError(f"{path}: the template is {what}")
+            raise UserError(_("{path}: the template is {what}").format(path=path, what=_(what)))
     buffer = io.BytesIO(data)
     if not zipfile.is_zipfile(buffer):
-        raise UserError(f"{path}: the template is not a .docx file (not a zip archive)")
+        raise UserError(_("{path}: the template is not a .docx file (not a zip archive)").format(path=path))
     try:
         with zipfile.ZipFile(buffer) as archive:
             names = set(archive.namelist())
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as error:
-        raise UserError(f"{path}: the template is a corrupt .docx file: {error}") from None
+        raise UserError(_("{path}: the template is a corrupt .docx file: {error}").format(path=path, error=error)) \
+            from None
     if "[Content_Types].xml" not in names or "word/document.xml" not in names:
         raise UserError(_("{path}: the template is a zip file but not a Word document (.docx)").format(path=path))
     if any(name.lower().endswith("vbaproject.bin") for name in names):
-        raise UserError(f"{path}: the template holds macros (word/vbaProject.bin): a .docm renamed .docx? "
-                        "refcli fills only macro-free .docx templates")
-    check_zip(buffer, path, "the template is a corrupt .docx file")  # a zip bomb, a damaged part
+        raise UserError(_("{path}: the template holds macros (word/vbaProject.bin): a .docm renamed .docx? "
+                          "refcli fills only macro-free .docx templates").format(path=path))
+    check_zip(buffer, path, N_("the template is a corrupt .docx file"))  # a zip bomb, a damaged part
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 

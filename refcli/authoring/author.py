@@ -104,7 +104,7 @@ def import_fiches(
         try:
             text = read_fiche_text(source)
         except FicheReadError as error:
-            report.reasons.append(f"cannot read: {error}")
+            report.reasons.append(_("cannot read: {error}").format(error=error))
             continue
         fiche = parse_fiche(text, firm=firm, client_kind=client_kind)
         report.empty, report.inferred, report.todo = fiche.empty, fiche.inferred, fiche.todo
@@ -158,7 +158,7 @@ REQUIRED_ANSWERS = ("title", "mission_type", "role", "client", "client_kind", "s
 def parse_component_levels(items: Iterable[str], vocabulary: Vocabulary) -> dict[str, int]:
     """Return {component id: level} for 'NAME=LEVEL' or 'NAME:LEVEL' items; an unknown name or a bad level is an
     error."""
-    return dict(vocabulary.parse_level(item, "--component", default=None, what="mission component")
+    return dict(vocabulary.parse_level(item, "--component", default=None, what=N_("mission component"))
                 for item in items)
 
 

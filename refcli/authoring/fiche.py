@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from refcli.i18n import _
+from refcli.i18n import N_, _
 from refcli.search.text import fold
 
 DEFAULT_FIRM = "Perspectives Urbaines et Sociales"
@@ -82,13 +82,14 @@ def read_fiche_text(path: Path) -> str:
     """Return the text of a fiche file: .txt or .md as UTF-8 (else Windows-1252), .docx paragraph by paragraph."""
     suffix = path.suffix.lower()
     if suffix not in FICHE_SUFFIXES:
-        raise FicheReadError(f"unsupported file type {suffix or '(none)'!r}; export the fiche as .txt, .md or .docx")
+        raise FicheReadError(_("unsupported file type {suffix!r}; export the fiche as .txt, .md or .docx").format(
+            suffix=suffix or _("(none)")))
     from refcli.search.documents import MAX_FILE_BYTES, DocumentError, read_input
 
     if suffix == ".docx":
         return _docx_text(path)
     try:
-        data = read_input(path, "the fiche", MAX_FILE_BYTES["text"])
+        data = read_input(path, N_("the fiche"), MAX_FILE_BYTES["text"])
     except DocumentError as error:
         raise FicheReadError(str(error).removeprefix(f"{path}: ")) from None
     if b"\x00" in data[:4096]:

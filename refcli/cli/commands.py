@@ -92,13 +92,13 @@ def _data_folder(text: str) -> Path:
     if not text:
         from refcli.errors import UserError
 
-        raise UserError("--data: an empty folder name; pass --data DIR (--data . for the current folder)")
+        raise UserError(_("--data: an empty folder name; pass --data DIR (--data . for the current folder)"))
     return Path(text)
 
 
 DataOption = Annotated[
     Optional[Path],  # noqa: UP045 - typer reads the annotation at run time
-    typer.Option("--data", help="Mission library folder (default: $REFCLI_DATA, else ./data/missions).",
+    typer.Option("--data", help=_("Mission library folder (default: $REFCLI_DATA, else ./data/missions)."),
                  show_default=False, parser=_data_folder, metavar="PATH"),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help=_("Print one JSON document on stdout, for scripts."))]
@@ -754,12 +754,15 @@ def build_bid(
     from refcli.records.vocabulary import find_vocabulary_file
     from refcli.search.glossary import find_glossary_file
 
-    inputs = [("the template", opened.path), ("the tender file", tender), ("the tender text file", tender_text),
-              ("the tender's text file", query.tender.text_file if query is not None and query.tender else None),
-              ("the selection record of --from", from_record), ("the recorded tender", recorded and recorded.tender),
-              ("the components vocabulary", find_vocabulary_file(library.folder)),
-              ("the glossary", find_glossary_file(library.folder)),
-              *[(f"the record of {selection.mission.id}", selection.mission.path) for selection in selections]]
+    inputs = [(_("the template"), opened.path), (_("the tender file"), tender),
+              (_("the tender text file"), tender_text),
+              (_("the tender's text file"), query.tender.text_file if query is not None and query.tender else None),
+              (_("the selection record of --from"), from_record),
+              (_("the recorded tender"), recorded and recorded.tender),
+              (_("the components vocabulary"), find_vocabulary_file(library.folder)),
+              (_("the glossary"), find_glossary_file(library.folder)),
+              *[(_("the record of {id}").format(id=selection.mission.id), selection.mission.path)
+                for selection in selections]]
     for target in (out, record_file):
         refuse_inputs(target, inputs, folders=[library.folder])
     check_writable(out, force)
@@ -1055,7 +1058,7 @@ def tender_read(
             raise
         folder = None  # no library here: the vocabularies shipped with refcli
     if out is not None:
-        refuse_inputs(out, [("a document it reads", file) for file in files], folders=[folder] if folder else [])
+        refuse_inputs(out, [(_("a document it reads"), file) for file in files], folders=[folder] if folder else [])
         check_writable(out, force)
     vocabulary, glossary = load_vocabulary(folder), load_glossary(folder)
     _show_document_progress(quiet or json)
@@ -1078,22 +1081,22 @@ def tender_read(
         print_note(_("then: refcli check --tender {out}").format(out=out))
 
 
-TEMPLATE_HELP = "Make the firm's own Word document a template for the annex, and check a template."
+TEMPLATE_HELP = _("Make the firm's own Word document a template for the annex, and check a template.")
 template_app = typer.Typer(help=TEMPLATE_HELP, no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(template_app, name="template", help=TEMPLATE_HELP)
 
 
 @template_app.command("adopt")
 def template_adopt(
-    file: Annotated[Path, typer.Argument(metavar="FIRM.docx", help="The firm's Word document: its letterhead, "
-                                         "header, footer, fonts (.docx or .dotx, from Word or LibreOffice).",
+    file: Annotated[Path, typer.Argument(metavar="FIRM.docx", help=_("The firm's Word document: its letterhead, "
+                                         "header, footer, fonts (.docx or .dotx, from Word or LibreOffice)."),
                                          exists=True, dir_okay=False)],
     out: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Option("--out", "-o", help="The template to write (default: FIRM-refcli.docx beside FIRM.docx).",
+        typer.Option("--out", "-o", help=_("The template to write (default: FIRM-refcli.docx beside FIRM.docx)."),
                      show_default=False),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
+    force: Annotated[bool, typer.Option("--force", help=_("Overwrite the output file if it exists."))] = False,
     json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -1105,9 +1108,10 @@ def template_adopt(
 
     out = out if out is not None else adopted_name(file)
     if out.suffix.lower() != ".docx":
-        raise UserError(f"{out}: --out: give a .docx file name (refcli writes a Word document)")
+        raise UserError(_("{out}: --out: give a .docx file name (refcli writes a Word document)").format(out=out))
     if out.resolve() == file.resolve():
-        raise UserError(f"{out}: --out is the firm's document itself; refcli never changes it: give another name")
+        raise UserError(_("{out}: --out is the firm's document itself; refcli never changes it: give another name")
+                        .format(out=out))
     check_writable(out, force)
     document = open_document(file)
     kept = describe_template(document).present  # the firm's own definitions: never replaced
@@ -1121,18 +1125,20 @@ def template_adopt(
         return
     from refcli.cli.output import print_note
 
-    print_note(f"wrote {out}, a copy of {file} with " + (f"{len(added)} style(s) added from refcli's template: "
-                                                         f"{', '.join(added)}" if added else "no style to add"))
+    print_note(_("wrote {out}, a copy of {file} with {count} style(s) added from refcli's template: {styles}").format(
+        out=out, file=file, count=len(added), styles=", ".join(added)) if added else
+        _("wrote {out}, a copy of {file} with no style to add").format(out=out, file=file))
     if kept:
-        print_note(f"kept as {file} defines them: {', '.join(kept)}")
+        print_note(_("kept as {file} defines them: {styles}").format(file=file, styles=", ".join(kept)))
     if not placeholder:
-        print_note(f"no {PLACEHOLDER} paragraph: the annex goes at the end of the body (type it where it goes)")
-    print_note(f"then: refcli build-bid --template {out} ...")
+        print_note(_("no {placeholder} paragraph: the annex goes at the end of the body (type it where it goes)")
+                   .format(placeholder=PLACEHOLDER))
+    print_note(_("then: refcli build-bid --template {out} ...").format(out=out))
 
 
 @template_app.command("check")
 def template_check(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="The Word template (.docx or .dotx) to check.",
+    file: Annotated[Path, typer.Argument(metavar="FILE", help=_("The Word template (.docx or .dotx) to check."),
                                          exists=True, dir_okay=False)],
     json: JsonOption = False,
     quiet: QuietOption = False,
@@ -1151,21 +1157,25 @@ def template_check(
             "placeholder": state.placeholder,
         })
     else:
-        lines = [f"{file}: {len(state.present)} of the {len(REQUIRED_STYLES)} styles the annex needs"]
+        lines = [_("{file}: {count} of the {total} styles the annex needs").format(
+            file=file, count=len(state.present), total=len(REQUIRED_STYLES))]
         if state.present:
-            lines.append("present: " + ", ".join(state.present))
+            lines.append(_("present: {styles}").format(styles=", ".join(state.present)))
         if state.missing:
-            lines.append("missing: " + ", ".join(f"{name} ({kinds[name]})" for name in state.missing))
-        lines += [f"wrong type: {name} is a {kind} style, refcli needs a {expected} style"
-                  for name, kind, expected in state.wrong]
-        lines.append(f"placeholder: {PLACEHOLDER} " + ("found: the annex goes there" if state.placeholder
-                                                       else "not found: the annex goes at the end of the body"))
+            lines.append(_("missing: {styles}").format(
+                styles=", ".join(f"{name} ({kinds[name]})" for name in state.missing)))
+        lines += [_("wrong type: {name} is a {kind} style, refcli needs a {expected} style").format(
+            name=name, kind=kind, expected=expected) for name, kind, expected in state.wrong]
+        lines.append((_("placeholder: {placeholder} found: the annex goes there") if state.placeholder
+                      else _("placeholder: {placeholder} not found: the annex goes at the end of the body"))
+                     .format(placeholder=PLACEHOLDER))
         typer.echo("\n".join(lines))
     if state.complete:
         return
-    remedy = "rename or delete the styles of the wrong type in Word or LibreOffice, then " if state.wrong else ""
+    remedy = _("rename or delete the styles of the wrong type in Word or LibreOffice, then ") if state.wrong else ""
     raise NegativeAnswer("" if json or quiet else
-                         f"{file}: not a template for the annex yet; to make one, {remedy}run: {adopt_command(file)}")
+                         _("{file}: not a template for the annex yet; to make one, {remedy}run: {command}").format(
+                             file=file, remedy=remedy, command=adopt_command(file)))
 
 
 def command_line() -> TyperGroup:
@@ -1178,7 +1188,7 @@ def command_line() -> TyperGroup:
     bare.registered_groups = []
     group = typer.main.get_command(bare)  # the group's own options: --version, completion, --help
     assert isinstance(group, TyperGroup)
-    for info in [*app.registered_commands, *tender_app.registered_commands]:
+    for info in [*app.registered_commands, *tender_app.registered_commands, *template_app.registered_commands]:
         info.help = _(inspect.getdoc(info.callback)) if info.help is None else info.help  # the docstring, translated
     for info in app.registered_commands:
         group.add_command(_Deferred(info, pretty_exceptions_short=app.pretty_exceptions_short,

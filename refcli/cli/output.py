@@ -98,8 +98,8 @@ def prepare_standard_streams() -> None:
     """Check stdin and stdout before a command runs: one closed at start is a clear error or /dev/null."""
     if sys.stdout is None:  # started with descriptor 1 closed (`refcli list >&-`): nothing would be shown
         if sys.stderr is not None:
-            print_error("standard output is closed: refcli writes its results there; run it with an output "
-                        "(a terminal, a pipe or > FILE)")
+            print_error(_("standard output is closed: refcli writes its results there; run it with an output "
+                          "(a terminal, a pipe or > FILE)"))
         raise SystemExit(2)
     # An argument or a file name that is not UTF-8 (a surrogate in Python's str) is shown escaped, never a crash.
     sys.stdout.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
@@ -121,5 +121,5 @@ def stop_on_output_failure(error: OSError) -> None:
     if error.errno not in (errno.ENOSPC, errno.EIO, errno.EDQUOT):
         raise error
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # what is left unflushed goes nowhere, without a second error
-    print_error(f"cannot write: {error.strerror}")
+    print_error(_("cannot write: {reason}").format(reason=error.strerror))
     raise SystemExit(2) from None

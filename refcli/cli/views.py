@@ -233,7 +233,7 @@ def _named_line(query: Query) -> Text:
     if fields:
         parts.append(_("field: {names}").format(names=_few(fields, CONCEPTS_SHOWN)))
     line = Text(_("Read as: "), style="bold")
-    line.append("; ".join(parts))
+    line.append(_("; ").join(parts))
     return line
 
 
@@ -252,7 +252,7 @@ def _headline(rank: int, match: Match, score: int, since: int | None) -> str:
 
 
 def _why_line(match: Match) -> str:
-    return "; ".join(_concept_phrase(concept) for concept in match.concepts if concept.points >= SHOWN_POINTS)
+    return _("; ").join(_concept_phrase(concept) for concept in match.concepts if concept.points >= SHOWN_POINTS)
 
 
 def _concept_phrase(concept: ConceptMatch) -> str:
@@ -298,7 +298,7 @@ def _words_lines(match: Match) -> list[str]:
             said.update(item.term for item in kept[:WORDS_SHOWN])
             more = len({item.term for item in kept}) - len(words)
             parts.append(f"{part}: {', '.join(words)}" + (_(" +{count} more").format(count=more) if more > 0 else ""))
-    return ["; ".join(parts)] if parts else []
+    return [_("; ").join(parts)] if parts else []
 
 
 def _word_phrase(item: FieldMatch, annotated: bool = True) -> str:

@@ -21,7 +21,7 @@ def filter_missions(
 ) -> list[Mission]:
     """Return the missions under way in year, ended in or after since, covering every component ('NAME' or
     'NAME:LEVEL': at that level or more)."""
-    wanted = dict(library.vocabulary.parse_level(name, "--component", what="mission component")
+    wanted = dict(library.vocabulary.parse_level(name, "--component", what=N_("mission component"))
                   for name in components)
     selected = []
     for mission in library.missions:

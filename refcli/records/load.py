@@ -9,7 +9,7 @@ from pathlib import Path
 
 from refcli.errors import Problem, UserError
 from refcli.frozen import frozen
-from refcli.i18n import _
+from refcli.i18n import N_, _
 from refcli.records.scan import DATA_VARIABLE as ENVIRONMENT_VARIABLE
 from refcli.records.scan import DEFAULT_DATA
 
@@ -109,7 +109,8 @@ def find_record_files(folder: Path) -> list[Path]:
 
 
 def unreadable_folder_error(folder: Path, error: OSError) -> UserError:
-    return UserError(f"{folder}: cannot read the mission library folder: {error.strerror or error}")
+    return UserError(_("{folder}: cannot read the mission library folder: {reason}").format(
+        folder=folder, reason=error.strerror or error))
 
 
 def shown_path(path: Path | str) -> str:
@@ -172,7 +173,8 @@ def parse_toml(text: str) -> dict:
     except RecursionError:
         table = None
     if table is None or _deeper_than(table, MAX_DEPTH):
-        raise ValueError(f"nested more than {MAX_DEPTH} levels deep (arrays, inline tables or dotted keys)")
+        raise ValueError(_("nested more than {depth} levels deep (arrays, inline tables or dotted keys)").format(
+            depth=MAX_DEPTH))
     return table
 
 
@@ -192,21 +194,23 @@ def read_record_bytes(path: Path) -> bytes | Problem:
     """The record file's bytes, or why it cannot be read (then it is read again on the next run)."""
     shown = shown_path(path)
     if shown != str(path):
-        return Problem(shown, "", "the file name is not UTF-8 text; rename the file")
+        return Problem(shown, "", _("the file name is not UTF-8 text; rename the file"))
     try:
         return read_limited(path, MAX_RECORD_BYTES)
     except FileTooLarge as error:
-        return Problem(str(path), "", f"the file is {error.size:,} bytes; a record is at most "
-                       f"{MAX_RECORD_BYTES:,} bytes (a fiche is one page)")
+        return Problem(str(path), "", _("the file is {size:,} bytes; a record is at most {limit:,} bytes (a fiche "
+                                        "is one page)").format(size=error.size, limit=MAX_RECORD_BYTES))
     except NotRegularFile as error:
         if error.kind == "a folder":  # a sub-folder the walk could not list
-            return Problem(str(path), "", f"cannot read the folder: {_listing_error(path)}; its records are left out")
-        return Problem(str(path), "", f"is {error.kind}, not a record file; remove it or rename it")
+            return Problem(str(path), "", _("cannot read the folder: {reason}; its records are left out").format(
+                reason=_listing_error(path)))
+        return Problem(str(path), "", _("is {kind}, not a record file; remove it or rename it").format(
+            kind=_(error.kind)))
     except OSError as error:
         if os.path.isdir(path):
-            return Problem(str(path), "", f"cannot read the folder: {error.strerror or error}; "
-                           "its records are left out")
-        return Problem(str(path), "", f"cannot read the file: {error.strerror or error}")
+            return Problem(str(path), "", _("cannot read the folder: {reason}; its records are left out").format(
+                reason=error.strerror or error))
+        return Problem(str(path), "", _("cannot read the file: {reason}").format(reason=error.strerror or error))
 
 
 def content_digest(data: bytes, size: int = 16) -> bytes:
@@ -222,7 +226,7 @@ def content_digest(data: bytes, size: int = 16) -> bytes:
 def _listing_error(path: Path) -> str:
     try:
         with os.scandir(path):
-            return "it could not be listed"
+            return _("it could not be listed")
     except OSError as error:
         return error.strerror or str(error)
 
@@ -280,6 +284,6 @@ def read_limited(path: Path, limit: int) -> bytes:
 
 
 def _file_kind(mode: int) -> str:
-    kinds = {stat.S_ISDIR: "a folder", stat.S_ISFIFO: "a named pipe (FIFO)", stat.S_ISSOCK: "a socket",
-             stat.S_ISCHR: "a character device", stat.S_ISBLK: "a block device"}
-    return next((name for test, name in kinds.items() if test(mode)), "a special file")
+    kinds = {stat.S_ISDIR: N_("a folder"), stat.S_ISFIFO: N_("a named pipe (FIFO)"), stat.S_ISSOCK: N_("a socket"),
+             stat.S_ISCHR: N_("a character device"), stat.S_ISBLK: N_("a block device")}
+    return next((name for test, name in kinds.items() if test(mode)), N_("a special file"))

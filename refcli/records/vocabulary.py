@@ -65,7 +65,7 @@ class Vocabulary:
         return component_id
 
     def parse_level(self, text: str, option: str, *, default: int | None = 1,
-                    what: str = "competency") -> tuple[str, int]:
+                    what: str = N_("competency")) -> tuple[str, int]:
         """Read a -c value, 'NAME', 'NAME:LEVEL' or 'NAME=LEVEL', into (component id, level); bad input is a UserError.
 
         NAME is an id, a label or an alias, case and accents folded; without a level, default (None: required).
@@ -80,14 +80,17 @@ class Vocabulary:
         if component_id is None:
             glued = _GLUED_LEVEL.fullmatch(name)  # 'concertation 3', 'concertation≥3', 'concertation:3:4'
             if glued and self.resolve(glued[1]) is not None:
-                raise UserError(f"{where}: write the level after ':' or '=', like '{glued[1]}:{glued[2]}'")
+                raise UserError(_("{where}: write the level after ':' or '=', like '{name}:{level}'").format(
+                    where=where, name=glued[1], level=glued[2]))
             component_id = self.require(name, where, what)
         if level is None:
             if default is None:
-                raise UserError(f"{where}: give the level, from 1 to {self.max_level}: '{name}:N' or '{name}=N'")
+                raise UserError(_("{where}: give the level, from 1 to {max_level}: '{name}:N' or '{name}=N'").format(
+                    where=where, max_level=self.max_level, name=name))
             return component_id, default
         if not level.isdigit() or not 1 <= int(level) <= self.max_level:
-            raise UserError(f"{where}: the level must be a whole number from 1 to {self.max_level}, got {level!r}")
+            raise UserError(_("{where}: the level must be a whole number from 1 to {max_level}, got {level!r}").format(
+                where=where, max_level=self.max_level, level=level))
         return component_id, int(level)
 
     def label(self, component_id: str) -> str:
@@ -121,14 +124,16 @@ def read_data_file(path: Path, what: str) -> dict:
     try:
         return parse_toml(read_limited(path, MAX_DATA_FILE_BYTES).decode("utf-8"))
     except FileTooLarge as error:
-        raise UserError(f"{path}: cannot read {what}: the file is {error.size:,} bytes; the limit is "
-                        f"{MAX_DATA_FILE_BYTES:,}") from None
+        raise UserError(_("{path}: cannot read {what}: the file is {size:,} bytes; the limit is {limit:,}").format(
+            path=path, what=what, size=error.size, limit=MAX_DATA_FILE_BYTES)) from None
     except NotRegularFile as error:
-        raise UserError(f"{path}: cannot read {what}: it is {error.kind}, not a file") from None
+        raise UserError(_("{path}: cannot read {what}: it is {kind}, not a file").format(
+            path=path, what=what, kind=_(error.kind))) from None
     except OSError as error:
-        raise UserError(f"{path}: cannot read {what}: {error.strerror or error}") from None
+        raise UserError(_("{path}: cannot read {what}: {error}").format(
+            path=path, what=what, error=error.strerror or error)) from None
     except (UnicodeDecodeError, ValueError) as error:  # tomllib.TOMLDecodeError is a ValueError
-        raise UserError(f"{path}: cannot read {what}: {error}") from None
+        raise UserError(_("{path}: cannot read {what}: {error}").format(path=path, what=what, error=error)) from None
 
 
 def find_data_file(file_name: str, data_folder: Path | None, what: str) -> Path:
@@ -177,9 +182,10 @@ def load_vocabulary(data_folder: Path | None = None, path: Path | None = None) -
         if not isinstance(label, str) or not label.strip():
             raise UserError(_("{where}.label: expected a non-empty string").format(where=where))
         if not isinstance(aliases, list) or not all(isinstance(alias, str) for alias in aliases):
-            raise UserError(f"{where}.aliases: expected a list of strings")
+            raise UserError(_("{where}.aliases: expected a list of strings").format(where=where))
         if any(component.id == component_id for component in components):
-            raise UserError(f"{where}.id: {component_id!r} is the id of an earlier component; each id once")
+            raise UserError(_("{where}.id: {component_id!r} is the id of an earlier component; each id once").format(
+                where=where, component_id=component_id))
         for name in (component_id, label, *aliases):
             owner = seen.setdefault(_key(name), component_id)
             if owner != component_id:

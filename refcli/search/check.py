@@ -182,7 +182,7 @@ def _count_item(query: Query, candidates: list[Match], selected: list[Match], ye
             ).format(count=wanted)
     detail = _("{found} of {wanted} found").format(found=len(inside), wanted=wanted)
     if inside:
-        detail += ": " + ", ".join(match.id for match in inside)
+        detail += _(": ") + ", ".join(match.id for match in inside)
     if outside:
         detail += _("; out of the window, not counted: ") + ", ".join(
             f"{match.id} ({match.mission.period.end})" for match in outside)

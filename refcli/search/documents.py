@@ -40,7 +40,7 @@ MAX_MARKUP_BYTES = 50 * 2**20  # its XML, which python-docx parses whole: a long
 MAX_STREAM_BYTES = 30 * 2**20  # one PDF stream unpacked (a page's content is rarely 1 MB): a PDF bomb above it
 MIN_TEXT_CHARACTERS = 40  # less than this in the whole PDF: pages are images (a scan)
 REPLACEMENT = "\ufffd"
-PASSWORD_PROTECTED = "a password-protected document (save it without a password)"
+PASSWORD_PROTECTED = N_("a password-protected document (save it without a password)")
 
 Progress = Callable[[int, int], None]  # (pages done, pages in all)
 
@@ -92,7 +92,7 @@ def describe_file(path: Path, head: bytes) -> str | None:
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         if _is_encrypted(path, head):
             return PASSWORD_PROTECTED
-        return "an old Word document (.doc)"
+        return N_("an old Word document (.doc)")
     if head.startswith(b"{\\rtf"):
         return N_("an RTF document")
     return None
@@ -123,7 +123,7 @@ def _is_encrypted(path: Path, head: bytes) -> bool:
 def refuse_encrypted(path: Path, data: bytes) -> None:
     """Raise DocumentError for a file saved with a password (Word then wraps the .docx in an OLE file)."""
     if data.startswith(b"\xd0\xcf\x11\xe0") and _is_encrypted(path, data):
-        raise DocumentError(f"{path}: is password-protected: save it without a password")
+        raise DocumentError(_("{path}: is password-protected: save it without a password").format(path=path))
 
 
 def check_suffix(path: Path) -> None:
@@ -139,25 +139,27 @@ def read_document(path: Path) -> Document:
     check_suffix(path)
     suffix = path.suffix.casefold()
     kind = "PDF" if suffix in PDF_SUFFIXES else "Word" if suffix in WORD_SUFFIXES else "text"
-    with open_input(path, "the document", MAX_FILE_BYTES[kind],
-                    "give the RC or the CCTP alone, not the whole DCE") as stream:
+    with open_input(path, N_("the document"), MAX_FILE_BYTES[kind],
+                    N_("give the RC or the CCTP alone, not the whole DCE")) as stream:
         head = stream.read(8)
         stream.seek(0)
         if kind == "PDF":
             if not head.startswith(b"%PDF"):
                 what = describe_file(path, head)
-                raise DocumentError(f"{path}: not a PDF" + (f" ({what})" if what else "") + "; export it as PDF again")
+                raise DocumentError(_("{path}: not a PDF").format(path=path) + (f" ({_(what)})" if what else "")
+                                    + _("; export it as PDF again"))
             document = _read_pdf(path, stream)
         elif kind == "Word":
             document = _read_word(path, stream)
         else:
             document = _read_text(path, read_at_most(stream, MAX_FILE_BYTES["text"]))
     if not document.text.strip():
-        raise DocumentError(f"{path}: no text in this file")
+        raise DocumentError(_("{path}: no text in this file").format(path=path))
     characters = sum(len(paragraph.text) for paragraph in document.paragraphs)
     if characters > MAX_TEXT_CHARACTERS:
-        raise DocumentError(f"{path}: {characters:,} characters of text, more than a consultation's document holds "
-                            f"({MAX_TEXT_CHARACTERS:,} at most); give the RC or the CCTP alone")
+        raise DocumentError(_("{path}: {characters:,} characters of text, more than a consultation's document holds "
+                              "({limit:,} at most); give the RC or the CCTP alone").format(
+                                  path=path, characters=characters, limit=MAX_TEXT_CHARACTERS))
     return document
 
 
@@ -173,16 +175,19 @@ def open_input(path: Path, what: str, limit: int, hint: str = "") -> BinaryIO:
     try:
         descriptor = open_regular(path, limit)
     except IsADirectoryError:
-        raise DocumentError(f"{path}: {what} is a folder, not a file") from None
+        raise DocumentError(_("{path}: {what} is a folder, not a file").format(path=path, what=_(what))) from None
     except NotRegularFile as error:
         if error.kind == "a folder":
-            raise DocumentError(f"{path}: {what} is a folder, not a file") from None
-        raise DocumentError(f"{path}: {what} is {error.kind}, not a regular file; refcli reads only files") from None
+            raise DocumentError(_("{path}: {what} is a folder, not a file").format(path=path, what=_(what))) from None
+        raise DocumentError(_("{path}: {what} is {kind}, not a regular file; refcli reads only files").format(
+            path=path, what=_(what), kind=_(error.kind))) from None
     except FileTooLarge as error:
-        raise DocumentError(f"{path}: {what} is {_megabytes(error.size)}, more than refcli reads "
-                            f"({_megabytes(limit)} at most)" + (f"; {hint}" if hint else "")) from None
+        raise DocumentError(_("{path}: {what} is {size}, more than refcli reads ({limit} at most)").format(
+            path=path, what=_(what), size=_megabytes(error.size), limit=_megabytes(limit))
+            + (_("; {hint}").format(hint=_(hint)) if hint else "")) from None
     except OSError as error:
-        raise DocumentError(f"{path}: cannot read {what}: {error.strerror or error}") from None
+        raise DocumentError(_("{path}: cannot read {what}: {error}").format(
+            path=path, what=_(what), error=error.strerror or error)) from None
     os.set_blocking(descriptor, True)
     return os.fdopen(descriptor, "rb")
 
@@ -193,10 +198,11 @@ def read_input(path: Path, what: str, limit: int, hint: str = "") -> bytes:
         try:
             data = read_at_most(stream, limit + 1)
         except OSError as error:
-            raise DocumentError(f"{path}: cannot read {what}: {error.strerror or error}") from None
+            raise DocumentError(_("{path}: cannot read {what}: {error}").format(
+                path=path, what=_(what), error=error.strerror or error)) from None
     if len(data) > limit:
-        raise DocumentError(f"{path}: {what} is more than {_megabytes(limit)}, the most refcli reads"
-                            + (f"; {hint}" if hint else ""))
+        raise DocumentError(_("{path}: {what} is more than {limit}, the most refcli reads").format(
+            path=path, what=_(what), limit=_megabytes(limit)) + (_("; {hint}").format(hint=_(hint)) if hint else ""))
     return data
 
 
@@ -645,7 +651,7 @@ def _starts_heading(line: str) -> bool:
 ZIP_CHUNK = 2**20
 
 
-def check_zip(source: BinaryIO, path: Path, corrupt: str = "not a readable Word document (.docx)") -> None:
+def check_zip(source: BinaryIO, path: Path, corrupt: str = N_("not a readable Word document (.docx)")) -> None:
     """Refuse a zip whose entries unpack to too much (a zip bomb) before anything reads it.
 
     The sizes the zip declares are checked first, then each entry is unpacked a chunk at a time, so that
@@ -658,22 +664,25 @@ def check_zip(source: BinaryIO, path: Path, corrupt: str = "not a readable Word 
         with zipfile.ZipFile(source) as archive:
             entries = archive.infolist()
             if len(entries) > MAX_ZIP_ENTRIES:
-                raise DocumentError(f"{path}: a .docx of {len(entries)} parts, too many to be a real one; refused")
+                raise DocumentError(_("{path}: a .docx of {count} parts, too many to be a real one; refused").format(
+                    path=path, count=len(entries)))
             markup = sum(entry.file_size for entry in entries if entry.filename.endswith((".xml", ".rels")))
             if markup > MAX_MARKUP_BYTES:
-                raise DocumentError(f"{path}: its text unpacks to {markup // 2**20} MB (a zip bomb?), more than "
-                                    f"{MAX_MARKUP_BYTES // 2**20} MB; refused")
+                raise DocumentError(_("{path}: its text unpacks to {size} MB (a zip bomb?), more than {limit} MB; "
+                                      "refused").format(path=path, size=markup // 2**20,
+                                                        limit=MAX_MARKUP_BYTES // 2**20))
             unpacked = sum(entry.file_size for entry in entries)
             if unpacked > MAX_UNPACKED_BYTES:
-                raise DocumentError(f"{path}: unpacks to {unpacked // 2**20} MB (a zip bomb?), more than "
-                                    f"{MAX_UNPACKED_BYTES // 2**20} MB; refused")
+                raise DocumentError(_("{path}: unpacks to {size} MB (a zip bomb?), more than {limit} MB; refused")
+                                    .format(path=path, size=unpacked // 2**20, limit=MAX_UNPACKED_BYTES // 2**20))
             for entry in entries:
                 with archive.open(entry) as part:
                     while part.read(ZIP_CHUNK):
                         pass
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError,
             zlib.error) as error:
-        raise DocumentError(f"{path}: {corrupt}: {error}") from None
+        raise DocumentError(_("{path}: {corrupt}: {error}").format(path=path, corrupt=_(corrupt), error=error)) \
+            from None
     finally:
         source.seek(0)
 
@@ -692,12 +701,13 @@ def open_word(path: Path, error_class: type[Exception] = DocumentError,  # type:
     from docx.opc.exceptions import PackageNotFoundError
 
     try:
-        data = stream.read() if stream is not None else read_input(path, "the Word document", MAX_FILE_BYTES["Word"])
+        data = stream.read() if stream is not None else read_input(path, N_("the Word document"),
+                                                                   MAX_FILE_BYTES["Word"])
         if not data.startswith(b"PK"):
             refuse_encrypted(path, data)
             what = describe_file(path, data)
-            raise DocumentError(f"{path}: not a readable Word document (.docx): "
-                                + (what if what else "not a zip archive"))
+            raise DocumentError(_("{path}: not a readable Word document (.docx): {error}").format(
+                path=path, error=_(what) if what else _("not a zip archive")))
         buffer = io.BytesIO(data)
         check_zip(buffer, path)
     except DocumentError as error:
@@ -706,15 +716,17 @@ def open_word(path: Path, error_class: type[Exception] = DocumentError,  # type:
         return open_document(buffer)
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError, SyntaxError) as error:
         # lxml's XMLSyntaxError is a SyntaxError: a part that is not well-formed XML.
-        raise error_class(f"{path}: not a readable Word document (.docx): {error}") from None
+        raise error_class(_("{path}: not a readable Word document (.docx): {error}").format(path=path, error=error)) \
+            from None
 
 
 def word_structure_error(path: Path, error: Exception) -> DocumentError | None:
     """The message for a .docx whose XML is well-formed but not Word's (no body, a link to no part): python-docx
     and lxml then fail on reading it with these errors; any other error is a bug and keeps its traceback."""
     if isinstance(error, KeyError | AttributeError | ValueError | TypeError | IndexError | SyntaxError):
-        return DocumentError(f"{path}: not a readable Word document (.docx): its parts are not Word's "
-                             f"({type(error).__name__}: {error}); save it again from Word or LibreOffice")
+        return DocumentError(_("{path}: not a readable Word document (.docx): its parts are not Word's "
+                               "({kind}: {error}); save it again from Word or LibreOffice").format(
+                                   path=path, kind=type(error).__name__, error=error))
     return None
 
 

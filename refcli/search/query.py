@@ -359,17 +359,17 @@ def load_tender(path: Path) -> Tender:
     """Read a tender TOML file; a problem is one line naming the file and the key."""
     from refcli.search.documents import MAX_FILE_BYTES, open_input, read_at_most
 
-    with open_input(path, "the tender file", max(MAX_FILE_BYTES.values())) as stream:  # a PDF given by mistake
+    with open_input(path, N_("the tender file"), max(MAX_FILE_BYTES.values())) as stream:  # a PDF given by mistake
         data = read_at_most(stream, MAX_TENDER_BYTES + 1)
     _refuse_document(path, data)
     if len(data) > MAX_TENDER_BYTES:
-        raise UserError(f"{path}: the tender file is more than {MAX_TENDER_BYTES // 2**20} MB; a tender file is a "
-                        "few lines of TOML that name its documents (text_file)")
+        raise UserError(_("{path}: the tender file is more than {size} MB; a tender file is a few lines of TOML "
+                          "that name its documents (text_file)").format(path=path, size=MAX_TENDER_BYTES // 2**20))
     try:
         table = parse_toml(data.decode("utf-8-sig"))
     except RecursionError:  # tomllib recurses into nested arrays and tables
-        raise UserError(f"{path}: TOML nested too deeply (arrays or inline tables); a tender file nests 2 levels") \
-            from None
+        raise UserError(_("{path}: TOML nested too deeply (arrays or inline tables); a tender file nests 2 levels")
+                        .format(path=path)) from None
     except UnicodeDecodeError as error:
         raise UserError(_("{path}: not UTF-8 text (byte {start}); save it as UTF-8")
                         .format(path=path, start=error.start)) from None
@@ -448,7 +448,7 @@ def parse_tender(table: dict, path: Path) -> Tender:
     text_path = None
     if text_file is not None:
         if body is not None:
-            raise UserError(f"{path}: text_file: give text or text_file, not both")
+            raise UserError(_("{path}: text_file: give text or text_file, not both").format(path=path))
         text_path = _inside_tender_folder(path, text_file)
         body = read_tender_text(text_path, f"{path}: text_file:")
     return Tender(
@@ -474,6 +474,7 @@ def _inside_tender_folder(path: Path, text_file: str) -> Path:
     folder = path.parent.resolve()
     target = (path.parent / text_file).resolve()
     if not target.is_relative_to(folder):
-        raise UserError(f"{path}: text_file: {text_file!r} is outside the tender's folder {folder}; put the file "
-                        f"beside the tender file, or give it on the command line with --tender-text")
+        raise UserError(_("{path}: text_file: {text_file!r} is outside the tender's folder {folder}; put the file "
+                          "beside the tender file, or give it on the command line with --tender-text").format(
+                              path=path, text_file=text_file, folder=folder))
     return path.parent / text_file

@@ -234,3 +234,42 @@ def test_the_cache_never_serves_a_problem_in_the_other_language(library_folder: 
         result = _refcli("list", "--data", str(library_folder), language=language, REFCLI_CACHE_DIR=str(cache_dir))
         assert result.returncode == 0 and message in result.stderr, (language, result.stderr)
     assert len(list(cache_dir.glob("library-*.sqlite3"))) == 2
+
+
+def test_template_check_refuses_a_plain_document_in_french(tmp_path: Path) -> None:
+    import docx
+
+    from refcli.annex.template import REQUIRED_STYLES
+
+    plain = tmp_path / "plain.docx"
+    docx.Document().save(plain)
+    result = _refcli("template", "check", str(plain))
+    assert result.returncode == 1
+    assert f"{plain}: 0 des {len(REQUIRED_STYLES)} styles dont l'annexe a besoin" in result.stdout
+    assert "emplacement\u00a0: {{ANNEXE_REFERENCES}} introuvable" in result.stdout
+    assert result.stderr.startswith(f"erreur\u00a0: {plain}: ce n'est pas encore un modèle pour l'annexe\u00a0; "
+                                    "pour en faire un, lancez\u00a0: refcli template adopt")
+
+
+def test_a_record_over_a_limit_is_told_in_french(library_folder: Path) -> None:
+    keys = "".join(f"key{number} = 1\n" for number in range(600))
+    (library_folder / "big.toml").write_text(f'id = "big"\n[client]\n{keys}', encoding="utf-8")
+    result = _refcli("validate", "--data", str(library_folder))
+    assert result.returncode == 1
+    assert f"{library_folder / 'big.toml'}: client: contient 600 clés\u00a0; la limite est de 500" in result.stdout
+
+
+def test_a_pipe_given_as_the_tender_file_is_refused_in_french(tmp_path: Path) -> None:
+    fifo = tmp_path / "tender.toml"
+    os.mkfifo(fifo)
+    result = _refcli("check", "--tender", str(fifo))
+    assert result.returncode == 2
+    assert result.stderr == (f"erreur\u00a0: {fifo}: le fichier de consultation est un tube nommé (FIFO), pas un "
+                             "fichier ordinaire\u00a0; refcli ne lit que des fichiers\n")
+
+
+def test_the_template_commands_help_is_french() -> None:
+    result = _refcli("template", "--help")
+    assert result.returncode == 0
+    assert "Faire du document Word du cabinet un modèle pour l'annexe" in result.stdout
+    assert "Copier dans une copie du document du cabinet" in result.stdout and "Copy into" not in result.stdout
