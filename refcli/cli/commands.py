@@ -769,8 +769,13 @@ def build_bid(
     check_writable(record_file, force)
     if not quiet:
         print_note(_("{count} reference(s) in the annex, in this order:").format(count=len(selections)))
-        for number, selection in enumerate(selections, start=1):
-            print_note(f"  {number}. {selection.mission.id}: {selection.mission.title} — {selection.reason}")
+        from rich.text import Text
+
+        from refcli.cli.views import hanging_lines
+
+        stderr_console().print(hanging_lines(
+            [(Text(f"  {number}. "), Text(f"{selection.mission.id}: {selection.mission.title} — {selection.reason}"))
+             for number, selection in enumerate(selections, start=1)]))
         if ranked and (cover or query.competencies):
             from refcli.cli.views import coverage_view
 

@@ -24,9 +24,13 @@ def stdout_console() -> Console:
 
 
 def stderr_console() -> Console:
+    """Messages: in a terminal, wrapped word by word at its width (the terminal would cut words); piped
+    elsewhere, each one line, for grep and scripts."""
     from rich.console import Console
 
-    return _wide_enough(Console(stderr=True, soft_wrap=True, highlight=False))
+    console = Console(stderr=True, soft_wrap=True, highlight=False)
+    console.soft_wrap = not console.is_terminal
+    return _wide_enough(console)
 
 
 def _wide_enough(console: Console) -> Console:

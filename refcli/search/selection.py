@@ -47,8 +47,10 @@ def selections_from_matches(matches: Sequence[Match], library: Library, covering
     printed on the fiche, names only facts: the required competencies the mission covers, never a score.
     """
     selections = []
+    best = max((match.score for match in matches), default=0.0)
     for match in matches:
-        parts = [_("score {score:.1f}").format(score=match.score)]
+        # On the scale search shows: the best result is 100 (docs/search.md); --json keeps the raw score.
+        parts = [_("score {score}").format(score=round(100 * match.score / best) if best > 0 else 0)]
         terms = match.matched_terms()
         if terms:
             shown = ", ".join(terms[:REASON_TERMS])

@@ -159,7 +159,7 @@ def test_a_tender_chooses_the_references_and_gives_the_heading(tmp_path):
     lines = result.stderr.splitlines()
     assert lines[0] == "2 reference(s) in the annex, in this order:"
     assert lines[1].startswith("  1. neuilly-sur-marne-amo-concertation: ")
-    assert re.search(r"score \d+\.\d; matched conseils citoyens", lines[1]) and "✓ Concertation 5/4" in lines[1]
+    assert re.search(r"score 100; matched conseils citoyens", lines[1]) and "✓ Concertation 5/4" in lines[1]
     assert lines[2].startswith("  2. est-ensemble-amo-npru: ") and "out of window" not in lines[2]
     assert ("warning: left out of neuilly-sur-marne-amo-concertation, not on its fiche ([inferred]): role, "
             "client.kind, client.category, site.city, site.districts, components (4 levels)") in lines
