@@ -297,7 +297,8 @@ def _words_lines(match: Match) -> list[str]:
             words = list(dict.fromkeys(_word_phrase(item, item.term not in said) for item in kept[:WORDS_SHOWN]))
             said.update(item.term for item in kept[:WORDS_SHOWN])
             more = len({item.term for item in kept}) - len(words)
-            parts.append(f"{part}: {', '.join(words)}" + (_(" +{count} more").format(count=more) if more > 0 else ""))
+            shown = ", ".join(words) + (_(" +{count} more").format(count=more) if more > 0 else "")
+            parts.append(_("{part}: {words}").format(part=part, words=shown))
     return [_("; ").join(parts)] if parts else []
 
 
