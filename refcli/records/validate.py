@@ -94,11 +94,7 @@ def _string(spec: Spec) -> Check:
                                                                                     value=value)
                         + _did_you_mean(value, list(choices)))
             return None
-        message = extra(value) if extra is not None else None
-        if message:
-            checker.add(where, _("{message} (got {value!r})").format(message=message, value=value))
-            return None
-        return value
+        return _extra_check(value, extra, where, checker)
 
     return check
 
@@ -113,24 +109,29 @@ def _number(spec: Spec) -> Check:
             checker.add(where, _("must be a finite number"))
             return None
         if minimum is not None and value < minimum:
-            checker.add(where, _("must not be negative (got {value})").format(value=_number(value)) if minimum == 0
-                        else _("must be at least {minimum:g} (got {value})").format(minimum=minimum,
-                                                                                   value=_number(value)))
+            shown = _shown_number(value)
+            checker.add(where, _("must not be negative (got {value})").format(value=shown) if minimum == 0
+                        else _("must be at least {minimum:g} (got {value})").format(minimum=minimum, value=shown))
             return None
         if value > maximum:
             checker.add(where, _("must be at most {maximum:,} (got {value})").format(maximum=maximum,
-                                                                                   value=_number(value)))
+                                                                                   value=_shown_number(value)))
             return None
         if value < -MAX_AMOUNT:  # a year's check would print all its digits
-            checker.add(where, _("{value} is out of range").format(value=_number(value)))
+            checker.add(where, _("{value} is out of range").format(value=_shown_number(value)))
             return None
-        message = extra(value) if extra is not None else None
-        if message:
-            checker.add(where, _("{message} (got {value!r})").format(message=message, value=value))
-            return None
-        return value
+        return _extra_check(value, extra, where, checker)
 
     return check
+
+
+def _extra_check(value: Any, extra: Callable[[Any], str | None] | None, where: str, checker: _Checker) -> Any:
+    """The key's own check (Key.check: a year's range, an id's form), once its type and range passed."""
+    message = extra(value) if extra is not None else None
+    if message:
+        checker.add(where, _("{message} (got {value!r})").format(message=message, value=value))
+        return None
+    return value
 
 
 def _bool(spec: Spec) -> Check:
@@ -298,7 +299,7 @@ def _too_many(value: dict | list, where: str, checker: _Checker) -> bool:
     return True
 
 
-def _number(value: int | float) -> str:
+def _shown_number(value: int | float) -> str:
     """A number as a message shows it: a huge one by its size, not its hundreds of digits."""
     text = str(value) if isinstance(value, float) or -10**30 < value < 10**30 else ""
     return text or _("a number of {count} digits").format(count=len(str(abs(value))))
