@@ -37,32 +37,29 @@ def _to_table(record: Any, schema: dict[str, Spec]) -> dict[str, Any]:
     return table
 
 
-Build = Callable[[dict[str, Any]], Any]
+Build = Callable[..., Any]  # (checked table, **values that are no keys of it) -> the record
 _BUILDERS: dict[type, Build] = {}
 
 
 def mission_from_table(table: dict[str, Any], path: Path | None = None) -> Mission:
     """Build the Mission of a record table: one that passed the schema, or one mission_to_table gave
     (the cache stores records so; this is its inverse, exactly)."""
-    return _builder(Mission)({**table, "path": path})
+    return _builder(Mission)(table, path=path)
 
 
 def _builder(record_class: type, fixed: tuple[tuple[str, Any], ...] = ()) -> Build:
     """Return the function that builds a record_class from its checked table (compiled once)."""
     if fixed or record_class not in _BUILDERS:
         steps = [(name, _convert(spec), spec.key.default_from) for name, spec in schema_of(record_class).items()]
-        extra = ("path",) if record_class is Mission else ()
 
-        def build(table: dict[str, Any]) -> Any:
-            values = dict(fixed)
+        def build(table: dict[str, Any], **given: Any) -> Any:
+            values = dict(fixed, **given)
             for name, convert, default_from in steps:
                 if name in table:
                     value = table[name]
                     values[name] = convert(value) if convert is not None else value
                 elif default_from is not None:
                     values[name] = table[default_from]
-            for name in extra:
-                values[name] = table[name]
             return record_class(**values)
 
         if fixed:
