@@ -632,6 +632,22 @@ def _print_left_out(selections, quiet: bool) -> dict:
     return left_out
 
 
+def _load_recorded(from_record: Path, data: Path | None, *, template: Path | None = None, writes_annex: bool,
+                   use_current: bool, refusal: str, quiet: bool, no_cache: bool, cache_dir: Path | None):
+    """--from: the selection record, and the library it names (--data overrides), refused when its inputs
+    changed since (unless use_current). build-bid (writes_annex) rebuilds with --template, else with the
+    recorded template, which must then be unchanged; check needs the recorded template to exist only, and
+    the recorded tender unchanged."""
+    from refcli.annex.selection_record import read_selection_record, require_unchanged
+    from refcli.records.load import resolve_data_folder
+
+    recorded = read_selection_record(from_record)
+    folder = resolve_data_folder(data) if data is not None else recorded.library
+    require_unchanged(recorded, folder, template if writes_annex else recorded.template, use_current=use_current,
+                      with_tender=not writes_annex, refusal=refusal)
+    return recorded, _load(folder, quiet, no_cache, cache_dir, lazy=True)
+
+
 @app.command("build-bid")
 def build_bid(
     terms: KeywordsArgument = None,
@@ -712,15 +728,12 @@ def build_bid(
     recorded = None
     ranked = ids is None and from_record is None  # chosen by a query: its competencies name the fiche's relevance
     if from_record is not None:
-        from refcli.annex.selection_record import read_selection_record, require_unchanged
-        from refcli.records.load import resolve_data_folder
         from refcli.search.selection import selections_from_record
 
-        recorded = read_selection_record(from_record)
-        folder = resolve_data_folder(data) if data is not None else recorded.library
-        require_unchanged(recorded, folder, template, use_current=use_current, with_tender=False,
-                          refusal=_("nothing written; pass --use-current to build it with the current versions"))
-        library = _load(folder, quiet, no_cache, cache_dir, lazy=True)
+        recorded, library = _load_recorded(
+            from_record, data, template=template, writes_annex=True, use_current=use_current, quiet=quiet,
+            no_cache=no_cache, cache_dir=cache_dir,
+            refusal=_("nothing written; pass --use-current to build it with the current versions"))
         selections = selections_from_record(recorded, library)
         if template is None:
             template = recorded.template
@@ -969,16 +982,12 @@ def check(
     if use_current and from_record is None:
         raise UserError(_("check: --use-current goes with --from"))
     if from_record is not None:
-        from refcli.annex.selection_record import read_selection_record, require_unchanged
-        from refcli.records.load import resolve_data_folder
         from refcli.search.query import Query, load_tender
         from refcli.search.selection import select_by_ids
 
-        recorded = read_selection_record(from_record)
-        folder = resolve_data_folder(data) if data is not None else recorded.library
-        require_unchanged(recorded, folder, recorded.template, use_current=use_current, with_tender=True,
-                          refusal=_("pass --use-current to check the selection with the current versions"))
-        library = _load(folder, quiet, no_cache, cache_dir, lazy=True)
+        recorded, library = _load_recorded(
+            from_record, data, writes_annex=False, use_current=use_current, quiet=quiet, no_cache=no_cache,
+            cache_dir=cache_dir, refusal=_("pass --use-current to check the selection with the current versions"))
         missions = [selection.mission for selection in
                     select_by_ids(library, [reference.id for reference in recorded.references])]
         tender_file = recorded.tender if recorded.tender is not None and recorded.tender.is_file() else None
