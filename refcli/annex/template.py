@@ -80,7 +80,7 @@ def open_template(path: Path) -> Template:
     """Open path as a Word document and check that it defines every required style."""
     from refcli.search.documents import word_structure_error
 
-    document = _open_document(path)
+    document = open_document(path)
     try:
         if document.element.body is None:
             raise ValueError(_("its document has no body"))
@@ -137,12 +137,6 @@ def adopt_command(path: Path) -> str:
 
 def open_document(path: Path) -> Document:
     """Open path as a Word document (.docx or .dotx), refusing what is not one, without checking its styles."""
-    if path.exists() and not path.is_dir() and not path.is_file():
-        raise UserError(_("{path}: not a regular file (a pipe or a device); give a .docx file").format(path=path))
-    return _open_document(path)
-
-
-def _open_document(path: Path) -> Document:
     from refcli.search.documents import MAX_FILE_BYTES, check_zip, read_input, refuse_encrypted
 
     if not path.exists():
