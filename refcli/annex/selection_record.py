@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import subprocess
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 from refcli import __version__
 from refcli.errors import UserError
 from refcli.i18n import N_, _
+from refcli.records.load import parse_toml
 
 FORMAT = 1
 SUFFIX = ".refcli.toml"
@@ -160,14 +160,12 @@ def read_selection_record(path: Path) -> SelectionRecord:
         raise UserError(_("{path}: no such selection record").format(path=path))
     data = read_input(path, N_("the selection record"), MAX_RECORD_BYTES)
     try:
-        table = tomllib.loads(data.decode("utf-8"))
+        table = parse_toml(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise UserError(_("{path}: not a selection record: not UTF-8 text").format(path=path)) from None
-    except tomllib.TOMLDecodeError as error:
+    except ValueError as error:  # tomllib.TOMLDecodeError, or nested too deep
         raise UserError(_("{path}: not a selection record: not TOML ({error})").format(path=path, error=error)) \
             from None
-    except RecursionError:
-        raise UserError(_("{path}: not a selection record: TOML nested too deeply").format(path=path)) from None
     base = path.parent
 
     def need(key: str, kind: type | tuple[type, ...], inside: dict[str, Any] = table, prefix: str = "") -> Any:

@@ -367,9 +367,6 @@ def load_tender(path: Path) -> Tender:
                           "that name its documents (text_file)").format(path=path, size=MAX_TENDER_BYTES // 2**20))
     try:
         table = parse_toml(data.decode("utf-8-sig"))
-    except RecursionError:  # tomllib recurses into nested arrays and tables
-        raise UserError(_("{path}: TOML nested too deeply (arrays or inline tables); a tender file nests 2 levels")
-                        .format(path=path)) from None
     except UnicodeDecodeError as error:
         raise UserError(_("{path}: not UTF-8 text (byte {start}); save it as UTF-8")
                         .format(path=path, start=error.start)) from None
