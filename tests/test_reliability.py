@@ -948,13 +948,16 @@ def test_a_docx_whose_parts_unpack_to_more_than_they_declare(reader: str, world:
 
 
 SLOW_BUILD = """
-import io, sys, time
+import io, signal, sys, time
+# Ctrl-C as in a terminal: a shell that starts the tests in the background has the children ignore SIGINT.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from docx.document import Document
 real_save = Document.save
 
-class Slow(io.RawIOBase):  # the annex written slowly, a few bytes at a time: time to be interrupted
+class Slow(io.RawIOBase):  # the annex written slowly, then not at all: time to be interrupted, on any load
     def __init__(self, stream):
         self.stream = stream
+        self.writes = 0
     def writable(self):
         return True
     def seekable(self):
@@ -964,7 +967,10 @@ class Slow(io.RawIOBase):  # the annex written slowly, a few bytes at a time: ti
     def seek(self, *arguments):
         return self.stream.seek(*arguments)
     def write(self, data):
-        time.sleep(0.1)
+        self.writes += 1
+        # The third write waits for the signal, whose handler raises out of the sleep; closing the zip after
+        # it writes on, quickly.
+        time.sleep(60 if self.writes == 3 else 0.05)
         return self.stream.write(data)
 
 Document.save = lambda self, stream: real_save(self, Slow(stream))

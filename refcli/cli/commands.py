@@ -268,18 +268,18 @@ def list_missions(
 ) -> None:
     """List the missions of the library in a table: id, title, client, years, fee."""
     from refcli.errors import NegativeAnswer
-    from refcli.records.browse import filter_missions, mission_summary
+    from refcli.records.browse import filter_listings, library_listings
 
-    library = _load(data, quiet, no_cache, cache_dir)
-    missions = filter_missions(library, year=year, since=since, components=component or [])
+    library = _load(data, quiet, no_cache, cache_dir, lazy=True)
+    listings = filter_listings(library_listings(library), library, year=year, since=since, components=component or [])
     if json:
-        print_json("list", {"missions": [mission_summary(mission) for mission in missions]})
+        print_json("list", {"missions": [listing.summary for listing in listings]})
     else:
         from refcli.cli.output import stdout_console
         from refcli.records.browse import missions_table
 
-        stdout_console().print(missions_table(missions))
-    if not missions:
+        stdout_console().print(missions_table(listings))
+    if not listings:
         raise NegativeAnswer(_("no mission matches these filters") if (year or since or component) else "")
 
 

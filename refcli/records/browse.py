@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from refcli.annex.formatting import fiche_facts, format_amount, format_years
 from refcli.errors import UserError, closest
@@ -16,22 +16,47 @@ if TYPE_CHECKING:
     from rich.table import Table
 
 
-def filter_missions(
-    library: Library, year: int | None = None, since: int | None = None, components: list[str] = ()
-) -> list[Mission]:
+class Listing(NamedTuple):
+    """What `list` shows of a mission: its JSON summary, and its years and fee as the table writes them.
+    The cache keeps one per record (without the file, which it knows), so `list` builds no Mission."""
+
+    summary: dict[str, Any]
+    years: str
+    fee: str
+
+
+def mission_listing(mission: Mission) -> Listing:
+    return Listing(mission_summary(mission), format_years(mission.period),
+                   format_amount(mission.fee) if mission.fee else "—")
+
+
+def library_listings(library: Library) -> list[Listing]:
+    """Every mission's listing, in the library's order: from the cache when it holds them."""
+    missions = library.missions
+    load = getattr(missions, "load_listings", None)  # library.LazyMissions over the cache's rows
+    if load is not None:
+        found = load(missions.paths)
+        return [found[relative] for relative in missions.paths]
+    return [mission_listing(mission) for mission in missions]
+
+
+def filter_listings(listings: list[Listing], library: Library, year: int | None = None, since: int | None = None,
+                    components: list[str] = ()) -> list[Listing]:
     """Return the missions under way in year, ended in or after since, covering every component ('NAME' or
     'NAME:LEVEL': at that level or more)."""
     wanted = dict(library.vocabulary.parse_level(name, "--component", what=N_("mission component"))
                   for name in components)
     selected = []
-    for mission in library.missions:
-        if year is not None and year not in mission.period.years():
+    for listing in listings:
+        summary = listing.summary
+        if year is not None and not summary["start"] <= year <= summary["end"]:
             continue
-        if since is not None and mission.period.end < since and not mission.period.ongoing:
+        if since is not None and summary["end"] < since and not summary["ongoing"]:
             continue
-        if any(mission.components.get(component_id, 0) < level for component_id, level in wanted.items()):
+        levels = summary["components"]
+        if any(levels.get(component_id, 0) < level for component_id, level in wanted.items()):
             continue
-        selected.append(mission)
+        selected.append(listing)
     return selected
 
 
@@ -59,7 +84,7 @@ def mission_summary(mission: Mission) -> dict[str, Any]:
         "fee": _amount_json(mission.fee),
         "project_amount": _amount_json(mission.project_amount),
         "components": dict(mission.components),
-        "file": str(mission.path) if mission.path else None,
+        "file": str(mission.path) if mission.path else None,  # last: the cache's listings add it (Listing)
     }
 
 
@@ -149,23 +174,23 @@ def longest_line(texts: list[str]) -> int:
     return max((cell_len(line) for text in texts for line in text.splitlines()), default=1)
 
 
-def missions_table(missions: list[Mission]) -> RenderableType:
+def missions_table(listings: list[Listing]) -> RenderableType:
     """The missions as a table that fits the terminal: ids whole, on a line of their own when it is narrow."""
-    return Fitted(lambda width: _missions_table(missions, width))
+    return Fitted(lambda width: _missions_table(listings, width))
 
 
-def _missions_table(missions: list[Mission], width: int) -> Table:
+def _missions_table(listings: list[Listing], width: int) -> Table:
     from rich import box
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
-    ids = [mission.id for mission in missions]
-    titles = [mission.title for mission in missions]
-    clients = [mission.client.name for mission in missions]
-    years = [format_years(mission.period) for mission in missions]
-    fees = [format_amount(mission.fee) if mission.fee else "—" for mission in missions]
-    table = Table(title=_("{count} mission(s)").format(count=len(missions)), title_justify="left",
+    ids = [listing.summary["id"] for listing in listings]
+    titles = [listing.summary["title"] for listing in listings]
+    clients = [listing.summary["client"] for listing in listings]
+    years = [listing.years for listing in listings]
+    fees = [listing.fee for listing in listings]
+    table = Table(title=_("{count} mission(s)").format(count=len(listings)), title_justify="left",
                   box=box.SIMPLE_HEAD)
     fixed = [longest_line(["id", *ids]), longest_line([_("years"), *years])]
     wide = column_widths(width, fixed, [longest_line(titles), longest_line(clients), longest_line([_("fee"), *fees])],

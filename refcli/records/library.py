@@ -40,6 +40,7 @@ from refcli.records.scan import scan_record_files
 from refcli.records.vocabulary import Vocabulary, load_vocabulary
 
 if TYPE_CHECKING:
+    from refcli.records.browse import Listing
     from refcli.search.index import Facts, MissionFacts, Packed, SearchIndex
 
 # Below this many files, starting worker processes costs more than it saves.
@@ -194,6 +195,7 @@ class FileRow(NamedTuple):
     facts: MissionFacts | None
     record: bytes | None = None  # the mission's table (serialize.mission_to_table), marshal'ed; None: not valid
     digest: bytes | None = None  # the bytes' hash, for a file modified too recently to trust its mtime (RACY_NS)
+    listing: bytes | None = None  # what `list` shows of it (browse.Listing, without its file), marshal'ed
 
 
 def read_rows(folder: Path, vocabulary: Vocabulary, files: Sequence[tuple[str, int, int, int]], concepts: Sequence = (),
@@ -214,6 +216,7 @@ def _read_rows_chunk(options: tuple, files: Sequence[tuple[str, int, int, int]]
     import gc
     import time
 
+    from refcli.records.browse import mission_listing
     from refcli.records.serialize import mission_to_table
     from refcli.search.index import Indexer, mission_facts
 
@@ -236,10 +239,15 @@ def _read_rows_chunk(options: tuple, files: Sequence[tuple[str, int, int, int]]
             mission = result.result
             if isinstance(mission, Mission):
                 lengths = indexer.add(slot, mission)
-                # marshal: read back 5 times faster than JSON (`list` decodes every record)
-                record = marshal.dumps(mission_to_table(mission)) if with_records else None
+                # marshal: read back 5 times faster than JSON
+                record = listing = None
+                if with_records:
+                    record = marshal.dumps(mission_to_table(mission))
+                    summary, years, fee = mission_listing(mission)
+                    del summary["file"]
+                    listing = marshal.dumps((summary, years, fee))
                 rows.append(FileRow(relative, size, mtime, slot, mission.id, None, depends,
-                                    mission_facts(mission, lengths), record, result.digest))
+                                    mission_facts(mission, lengths), record, result.digest, listing))
             else:
                 rows.append(FileRow(relative, size, mtime, slot, None, problems_to_json(mission), depends, None,
                                     None, result.digest))
@@ -310,10 +318,12 @@ class LazyMissions(Sequence):
     search without the cache reads the files again.
     """
 
-    def __init__(self, order: list[tuple[str, str]], load: Callable[[list[str]], dict[str, Mission]]) -> None:
+    def __init__(self, order: list[tuple[str, str]], load: Callable[[list[str]], dict[str, Mission]],
+                 load_listings: Callable[[list[str]], dict[str, Listing]] | None = None) -> None:
         self.paths = list(map(itemgetter(0), order))
         self.numbers = dict(zip(map(itemgetter(1), order), range(len(order)), strict=True))
         self.load = load
+        self.load_listings = load_listings  # the cache's: what `list` shows, without decoding the records
         self.decoded: dict[int, Mission] = {}
 
     def paths_by_id(self) -> dict[str, str]:
@@ -357,8 +367,10 @@ def library_from_rows(folder: Path, vocabulary: Vocabulary, rows: Iterable[FileR
     # The facts of every valid file, searchable or left out (a duplicate id), as the cache's manifest holds them.
     columns = columns_of((row.slot, row.facts) for row in rows if row.facts is not None)
     facts = kept.facts(columns, lambda: {row.relative: row.slot for row in rows})
-    library = Library(folder, LazyMissions(kept.order, load), vocabulary, kept.problems, kept.skipped)
-    return library, facts
+    listings = {row.relative: row.listing for row in rows}
+    missions = LazyMissions(kept.order, load, (lambda wanted: decode_listings(folder, listings, wanted))
+                            if any(listings.values()) else None)
+    return Library(folder, missions, vocabulary, kept.problems, kept.skipped), facts
 
 
 def load_library(folder: Path, vocabulary: Vocabulary | None = None) -> Library:
@@ -408,6 +420,23 @@ def decode_records(folder: Path, records: Mapping[str, bytes | None], relatives:
             raise ValueError(f"{relative}: no record")
         missions[relative] = mission_from_table(marshal.loads(record), folder / relative)
     return missions
+
+
+def decode_listings(folder: Path, listings: Mapping[str, bytes | None], relatives: Iterable[str]
+                    ) -> dict[str, Listing]:
+    """The listings of these files from their rows (FileRow.listing), each with its file."""
+    from refcli.records.browse import Listing
+
+    prefix = str(folder / "x")[:-1]  # str(folder / relative) without a Path each: relatives are clean, with /
+    found = {}
+    for relative in relatives:
+        listing = listings[relative]
+        if listing is None:
+            raise ValueError(f"{relative}: no listing")
+        summary, years, fee = marshal.loads(listing)
+        summary["file"] = prefix + relative
+        found[relative] = Listing(summary, years, fee)
+    return found
 
 
 def _load(folder: Path, vocabulary: Vocabulary | None) -> tuple[Library, list[FileResult]]:

@@ -48,13 +48,14 @@ from typing import TYPE_CHECKING
 from refcli import __version__
 from refcli.frozen import frozen
 from refcli.i18n import _, catalog_identity, language
-from refcli.records.library import FileRow, LazyMissions, decode_records, keep_first
+from refcli.records.library import FileRow, LazyMissions, decode_listings, decode_records, keep_first
 from refcli.records.load import RACY_NS, content_digest, read_limited, shown_path
 from refcli.records.model import Library, Mission
 from refcli.records.scan import scan_record_files, take_early_scan
 from refcli.records.vocabulary import Vocabulary, load_vocabulary
 
 if TYPE_CHECKING:
+    from refcli.records.browse import Listing
     from refcli.search.glossary import Glossary
     from refcli.search.index import Packed, Posting, SearchIndex
 
@@ -62,18 +63,18 @@ ENVIRONMENT_VARIABLE = "REFCLI_CACHE_DIR"
 # The modules whose code shapes what the cache stores: a change to any of them is a new identity.
 SHAPING_MODULES = ("search/cache.py", "search/glossary.py", "search/index.py", "records/library.py",
                    "records/load.py", "records/model.py", "records/serialize.py", "search/text.py",
-                   "records/validate.py", "records/vocabulary.py")
+                   "records/validate.py", "records/vocabulary.py", "records/browse.py", "annex/formatting.py")
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files (
     path TEXT PRIMARY KEY, slot INTEGER NOT NULL UNIQUE, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
-    mission_id TEXT, problems TEXT, depends TEXT, facts BLOB, record BLOB, digest BLOB
+    mission_id TEXT, problems TEXT, depends TEXT, facts BLOB, record BLOB, digest BLOB, listing BLOB
 );
 CREATE TABLE postings (key TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE blobs (name TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
-_COLUMNS = "path, slot, size, mtime_ns, mission_id, problems, depends, facts, record, digest"
+_COLUMNS = "path, slot, size, mtime_ns, mission_id, problems, depends, facts, record, digest, listing"
 
 
 class Damaged(Exception):
@@ -263,7 +264,7 @@ class _Cache:
         kept = keep_first(self.folder, list(files), ids, problems)
         self.slots = dict(zip(files, slots, strict=True))
         if lazy or with_index:
-            missions: Sequence[Mission] = LazyMissions(kept.order, self.records)
+            missions: Sequence[Mission] = LazyMissions(kept.order, self.records, self.listings)
         else:
             decoded = self.records([relative for relative, _ in kept.order])
             missions = tuple(decoded[relative] for relative, _ in kept.order)
@@ -303,17 +304,11 @@ class _Cache:
         return self.repaired[1]
 
     def postings(self, keys: list[str]) -> dict[str, Posting]:
-        """These keys' postings, in one query per 500 keys (SQLite's count of parameters)."""
+        """These keys' postings."""
         if self.repaired is None:
             try:
-                found = {}
                 with self.connect() as connection:
-                    for start in range(0, len(keys), 500):
-                        part = keys[start:start + 500]
-                        rows = connection.execute(
-                            f"SELECT key, data FROM postings WHERE key IN ({', '.join('?' * len(part))})", part)
-                        found.update((key, _posting(data)) for key, data in rows)
-                return found
+                    return {key: _posting(data) for key, data in _stored_postings(connection, keys).items()}
             except _UNREADABLE as error:
                 self.repair(error)
         assert self.repaired is not None
@@ -323,23 +318,37 @@ class _Cache:
     def records(self, relatives: list[str]) -> dict[str, Mission]:
         if self.repaired is None:
             try:
-                return self._stored_records(relatives)
+                return self._decoded(decode_records, self._stored("record", relatives), relatives)
             except _UNREADABLE as error:
                 self.repair(error)
         assert self.repaired is not None
         return decode_records(self.folder, self.repaired[2], relatives)
 
-    def _stored_records(self, relatives: list[str]) -> dict[str, Mission]:
+    def listings(self, relatives: list[str]) -> dict[str, Listing]:
+        if self.repaired is None:
+            try:
+                return self._decoded(decode_listings, self._stored("listing", relatives), relatives)
+            except _UNREADABLE as error:
+                self.repair(error)
+        from refcli.records.browse import mission_listing
+
+        return {relative: mission_listing(mission) for relative, mission in self.records(relatives).items()}
+
+    def _stored(self, column: str, relatives: list[str]) -> dict[str, bytes | None]:
+        """This column of these files' rows (every row's, read at once, when they are many)."""
         wanted = set(relatives)
         with self.connect() as connection:
             if len(wanted) <= 500:
-                rows = connection.execute(
-                    f"SELECT path, record FROM files WHERE path IN ({', '.join('?' * len(wanted))})", sorted(wanted))
+                rows = connection.execute(f"SELECT path, {column} FROM files WHERE path IN "
+                                          f"({', '.join('?' * len(wanted))})", sorted(wanted))
             else:
-                rows = connection.execute("SELECT path, record FROM files")
-            records = {relative: record for relative, record in rows if relative in wanted}
+                rows = connection.execute(f"SELECT path, {column} FROM files")
+            return {relative: data for relative, data in rows if relative in wanted}
+
+    def _decoded(self, decode, stored: Mapping[str, bytes | None], relatives: list[str]):  # type: ignore[no-untyped-def]
+        """decode_records or decode_listings: what the rows hold, decoded; bytes that are not a record's are damage."""
         try:
-            return decode_records(self.folder, records, relatives)
+            return decode(self.folder, stored, relatives)
         except (KeyError, ValueError, TypeError, AttributeError, EOFError) as error:  # missing, or not a record
             raise Damaged(_("a record does not decode: {error}").format(error=error)) from None
 
@@ -418,7 +427,7 @@ class _Cache:
         connection.executescript(_SCHEMA)
         with connection:
             connection.executemany("INSERT INTO meta VALUES (?, ?)", self.meta.items())
-            connection.executemany(f"INSERT INTO files ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            connection.executemany(f"INSERT INTO files ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                    map(_file_values, _storable(rows)))
             connection.executemany("INSERT INTO postings VALUES (?, ?)",
                                    ((key, _dump_posting(posting)) for key, posting in postings.items()))
@@ -455,23 +464,17 @@ class _Cache:
 
                 indexer = Indexer(self.vocabulary, self.concepts)
                 gone = {relative: record for relative, (_, record) in old.items() if record is not None}
-                decoded = self._decode(gone)
+                decoded = self._decoded(decode_records, gone, list(gone))
                 removed = [(old[relative][0], indexer.terms(mission)) for relative, mission in decoded.items()]
                 self._patch(connection, removed, parts)
                 connection.executemany("DELETE FROM files WHERE path = ?",
                                        [(relative,) for relative in old if relative not in self.files])
                 connection.executemany(f"INSERT OR REPLACE INTO files ({_COLUMNS}) "
-                                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", map(_file_values, _storable(rows)))
+                                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", map(_file_values, _storable(rows)))
                 _put_blob(connection, "manifest", _patched_manifest(self.manifest, self.files, rows))
         except sqlite3.OperationalError as error:  # cannot write (read-only, locked, disk full): do without
             return _("cache not updated ({error}); the library was read without it").format(error=error)
         return None
-
-    def _decode(self, records: dict[str, str]) -> dict[str, Mission]:
-        try:
-            return decode_records(self.folder, records, list(records))
-        except (KeyError, ValueError, TypeError, AttributeError, EOFError) as error:  # bytes that are not a record's
-            raise Damaged(_("a record does not decode: {error}").format(error=error)) from None
 
     def _patch(self, connection: sqlite3.Connection, removed: list[tuple[int, tuple]],
                added: list[tuple[Packed, dict[str, str]]]) -> None:
@@ -507,9 +510,10 @@ class _Cache:
                     column = changes.setdefault(filed(key), {}).setdefault(field, {})
                     for slot, count in zip(slots, counts, strict=True):
                         column[slot] = (column.get(slot) or 0) + count
+        stored = _stored_postings(connection, list(changes))
+        replaced, deleted = [], []
         for key, fields in changes.items():
-            row = connection.execute("SELECT data FROM postings WHERE key = ?", (key,)).fetchone()
-            posting = _posting(row[0]) if row else {}
+            posting = _posting(stored[key]) if key in stored else {}
             for field, column in fields.items():
                 slots, counts = posting.get(field) or (array("i"), array("H"))
                 for slot, count in sorted(column.items()):  # in place: a changed file moves few entries
@@ -528,11 +532,23 @@ class _Cache:
                 else:
                     posting.pop(field, None)
             if posting:
-                connection.execute("INSERT OR REPLACE INTO postings VALUES (?, ?)", (key, _dump_posting(posting)))
+                replaced.append((key, _dump_posting(posting)))
             else:
-                connection.execute("DELETE FROM postings WHERE key = ?", (key,))
+                deleted.append((key,))
+        connection.executemany("INSERT OR REPLACE INTO postings VALUES (?, ?)", replaced)
+        connection.executemany("DELETE FROM postings WHERE key = ?", deleted)
         _put_blob(connection, "words", marshal.dumps(surfaces))
         _put_blob(connection, "repairs", marshal.dumps(repairs))
+
+
+def _stored_postings(connection: sqlite3.Connection, keys: list[str]) -> dict[str, bytes]:
+    """These keys' stored postings, undecoded, in one query per 500 keys (SQLite's count of parameters)."""
+    found: dict[str, bytes] = {}
+    for start in range(0, len(keys), 500):
+        part = keys[start:start + 500]
+        found.update(connection.execute(f"SELECT key, data FROM postings WHERE key IN ({', '.join('?' * len(part))})",
+                                        part))
+    return found
 
 
 class _StoredPostings(Mapping):
@@ -644,7 +660,7 @@ def _dependencies_hold(depends: str | None) -> bool:
 def _file_values(row: FileRow) -> tuple:
     facts = marshal.dumps(row.facts) if row.facts is not None else None
     return (row.relative, row.slot, row.size, row.mtime, row.mission_id, row.problems, row.depends, facts,
-            row.record, row.digest)
+            row.record, row.digest, row.listing)
 
 
 def _storable(rows: list[FileRow]) -> list[FileRow]:

@@ -53,6 +53,8 @@ def outputs(folder: Path, *extra: str) -> dict[str, tuple[int, str, str]]:
         found["list " + " ".join(arguments)] = (result.exit_code, result.stdout, result.stderr)
     result = runner.invoke(app, ["show", "antony-point-etape-psl", "--data", str(folder), "--json", *extra])
     found["show"] = (result.exit_code, result.stdout, result.stderr)
+    result = runner.invoke(app, ["list", "--data", str(folder), *extra], env={"COLUMNS": "100"})  # the table
+    found["list table"] = (result.exit_code, result.stdout, result.stderr)
     return found
 
 
@@ -127,7 +129,7 @@ UNSORTED = "x'" + __import__("marshal").dumps({0: (bytes([2, 0, 0, 0, 1, 0, 0, 0
 
 
 @pytest.mark.parametrize("damage", ["random bytes", "truncated", "another identity", "missing words", "bad posting",
-                                    "unsorted posting", "bad record", "bad manifest", "empty file"])
+                                    "unsorted posting", "bad record", "bad listing", "bad manifest", "empty file"])
 def test_a_damaged_cache_is_rebuilt_never_trusted(big_library: Path, cache_dir: Path, damage: str) -> None:
     expected = outputs(big_library, "--no-cache")
     assert outputs(big_library) == expected
@@ -150,6 +152,8 @@ def test_a_damaged_cache_is_rebuilt_never_trusted(big_library: Path, cache_dir: 
                 connection.execute(f"UPDATE postings SET data = {UNSORTED} WHERE key = 'maison projet'")
             elif damage == "bad record":  # found when a search decodes a result
                 connection.execute("UPDATE files SET record = '{\"id\": 3}' WHERE path = 'antony-point-etape-psl.toml'")
+            elif damage == "bad listing":  # found when `list` reads what it shows
+                connection.execute("UPDATE files SET listing = x'0102' WHERE path = 'antony-point-etape-psl.toml'")
             else:
                 connection.execute("UPDATE blobs SET data = x'0102' WHERE name = 'manifest'")
             assert connection.total_changes, f"{damage}: the statement damaged nothing"
