@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Do two checkouts of refcli give the same outputs? What a refactoring must leave unchanged:
 # `search --json --explain` for the README's queries and a tender text, `check --json` for every example
-# tender, `list --json`, `show --json` and `validate`, on the shipped data and on 10,000 generated records.
+# tender, `list` (as JSON and as tables), `show --json` and `validate`, on the shipped data and on 10,000 generated records.
 #
 #   bench/same_outputs.sh OLD_CHECKOUT NEW_CHECKOUT     (e.g. a `git worktree add` of main, and this one)
 #
@@ -19,17 +19,21 @@ run() {  # run CHECKOUT OUT
     mkdir -p "$out"
     (
         cd "$tree" || exit 1
-        export PYTHONPATH=$tree REFCLI_CACHE_DIR=$out/cache
+        export PYTHONPATH=$tree REFCLI_CACHE_DIR=$out/cache COLUMNS=100  # the tables at one width
         r() { local name=$1; shift; "$python" -m refcli "$@" >"$out/$name" 2>&1; echo "exit $?" >>"$out/$name"; }
         r search-1 search concertation "maison du projet" --json --explain
         r search-2 search "point d'étape" "plan stratégique local" --json --explain
         r search-3 search --tender-text examples/tender-object.txt --json --explain
         for tender in examples/tender-*.toml; do r "check-$(basename "$tender" .toml)" check --tender "$tender" --json; done
         r show show neuilly-sur-marne-amo-concertation --json
+        r list list
+        r list-filtered list --since 2017 -c concertation:2 --json
+        r list-year list --year 2012
         r generated-search-1 search concertation "maison du projet" --json --explain --data "$work/generated/missions"
         r generated-search-2 search --tender-text examples/tender-object.txt --json --data "$work/generated/missions"
         r generated-check check --tender examples/tender-amo-npru.toml --json --data "$work/generated/missions"
         r generated-list list --json --data "$work/generated/missions"
+        r generated-list-table list --data "$work/generated/missions"
         r generated-validate validate --data "$work/generated/missions"
     )
 }
