@@ -177,11 +177,9 @@ def main_options(
 
 
 def _load(data: Path | None, quiet: bool, no_cache: bool = False, cache_dir: Path | None = None, *,
-          lazy: bool = False, for_search: bool = False):
-    """Load the library (through its cache unless no_cache); warn on stderr about the records left out.
-
-    lazy: decode a record from the cache only when it is used (search shows ten, build-bid names
-    some); for_search: return (library, index).
+          for_search: bool = False):
+    """Load the library (through its cache unless no_cache, decoding a record only when it is used); warn on
+    stderr about the records left out. for_search: return (library, index).
     """
     from refcli.records.load import resolve_data_folder
 
@@ -198,7 +196,7 @@ def _load(data: Path | None, quiet: bool, no_cache: bool = False, cache_dir: Pat
     else:
         from refcli.search.cache import load_library_cached
 
-        loaded = load_library_cached(folder, cache_dir, lazy=lazy or for_search, with_index=for_search)
+        loaded = load_library_cached(folder, cache_dir, with_index=for_search)
         library, index, note = loaded.library, loaded.index, loaded.note
     if not quiet:
         if note:
@@ -219,7 +217,7 @@ def validate(data: DataOption = None, json: JsonOption = False, quiet: QuietOpti
     """Check every record of the library and list every problem (exit 1 if any)."""
     from refcli.cli.output import stdout_console
 
-    library = _load(data, True, no_cache, cache_dir, lazy=True)
+    library = _load(data, True, no_cache, cache_dir)
     problems = library.problems
     if json:
         print_json("validate", {
@@ -270,7 +268,7 @@ def list_missions(
     from refcli.errors import NegativeAnswer
     from refcli.records.browse import filter_listings, library_listings
 
-    library = _load(data, quiet, no_cache, cache_dir, lazy=True)
+    library = _load(data, quiet, no_cache, cache_dir)
     listings = filter_listings(library_listings(library), library, year=year, since=since, components=component or [])
     if json:
         print_json("list", {"missions": [listing.summary for listing in listings]})
@@ -295,7 +293,7 @@ def show(
     """Show one mission's whole record, readable."""
     from refcli.records.browse import find_mission
 
-    library = _load(data, quiet, no_cache, cache_dir, lazy=True)
+    library = _load(data, quiet, no_cache, cache_dir)
     mission = find_mission(library, mission_id)
     if json:
         from refcli.records.serialize import mission_to_table
@@ -645,7 +643,7 @@ def _load_recorded(from_record: Path, data: Path | None, *, template: Path | Non
     folder = resolve_data_folder(data) if data is not None else recorded.library
     require_unchanged(recorded, folder, template if writes_annex else recorded.template, use_current=use_current,
                       with_tender=not writes_annex, refusal=refusal)
-    return recorded, _load(folder, quiet, no_cache, cache_dir, lazy=True)
+    return recorded, _load(folder, quiet, no_cache, cache_dir)
 
 
 @app.command("build-bid")
@@ -740,7 +738,7 @@ def build_bid(
     elif ids is not None:
         from refcli.search.selection import check_ids_within_rules, parse_ids, select_by_ids
 
-        library = _load(data, quiet, no_cache, cache_dir, lazy=True)
+        library = _load(data, quiet, no_cache, cache_dir)
         selections = select_by_ids(library, parse_ids(ids))
         query = _rules_query(tender=tender, since=since, years=years, client=client, count=len(selections))
         outside = check_ids_within_rules(selections, query, allow_outside_window, _rules_year(query))
@@ -999,7 +997,7 @@ def check(
     elif ids is not None:
         from refcli.search.selection import parse_ids, select_by_ids
 
-        library = _load(data, quiet, no_cache, cache_dir, lazy=True)
+        library = _load(data, quiet, no_cache, cache_dir)
         missions = [selection.mission for selection in select_by_ids(library, parse_ids(ids))]
         if any(option not in (None, []) for option in (terms, text, tender_text, competency)) or tender is not None:
             query = _build_query(library, terms=terms, text=text, tender_text=tender_text, tender=tender,

@@ -152,7 +152,7 @@ def _cached_ids(folder: Path) -> dict[str, Path]:
     if not folder.is_dir():
         return {}
     try:
-        library = load_library_cached(folder, lazy=True).library
+        library = load_library_cached(folder).library
     except UserError:  # no record yet, or a components file it cannot read: nothing to collide with
         return library_ids(folder, library_tables(folder))
     missions = library.missions

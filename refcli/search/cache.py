@@ -41,7 +41,7 @@ import re
 import sqlite3
 import time
 from array import array
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -109,12 +109,11 @@ def cache_file(folder: Path, cache_dir: Path) -> Path:
     return cache_dir / f"library-{key}{'' if language() == 'en' else '-' + language()}.sqlite3"  # Problems are in it
 
 
-def load_library_cached(folder: Path, cache_dir: Path | None = None, *, lazy: bool = False,
-                        with_index: bool = False) -> CachedLibrary:
+def load_library_cached(folder: Path, cache_dir: Path | None = None, *, with_index: bool = False) -> CachedLibrary:
     """Load the library (and its index, with_index) through the cache, updating it for the files that changed.
 
-    With lazy, library.missions decodes a record only when it is asked for (what search needs: the
-    index plus the records it shows; build-bid: the records it names); else every record at once.
+    library.missions decodes a record only when it is asked for (a search shows ten, build-bid names some;
+    `list` reads the listings instead).
     """
     from refcli.search.glossary import load_glossary
 
@@ -122,16 +121,16 @@ def load_library_cached(folder: Path, cache_dir: Path | None = None, *, lazy: bo
     vocabulary = load_vocabulary(folder)
     cache = _Cache(cache_file(folder, cache_folder(cache_dir)), folder, vocabulary, load_glossary(folder), scan)
     try:
-        return _load_cached(cache, lazy, with_index)
+        return _load_cached(cache, with_index)
     finally:
         remove_leftovers(cache.database.parent)
 
 
-def _load_cached(cache: _Cache, lazy: bool, with_index: bool) -> CachedLibrary:
+def _load_cached(cache: _Cache, with_index: bool) -> CachedLibrary:
     note = None
     for attempt in range(2):
         try:
-            found = cache.load_warm(lazy, with_index, just_read=attempt > 0)
+            found = cache.load_warm(with_index, just_read=attempt > 0)
         except _UNREADABLE as error:
             note = _("cache rebuilt ({reason})").format(reason=_reason(error))
             break
@@ -146,8 +145,8 @@ def _load_cached(cache: _Cache, lazy: bool, with_index: bool) -> CachedLibrary:
             note = _("cache rebuilt ({reason})").format(reason=_reason(error))
             break
         if note:
-            return cache.read_without(note, lazy, with_index)
-    return cache.rebuild(lazy, with_index, note)
+            return cache.read_without(note, with_index)
+    return cache.rebuild(with_index, note)
 
 
 # What a cache build killed before it renamed its database into place leaves: the temporary database
@@ -236,7 +235,7 @@ class _Cache:
 
     # --- reading ---------------------------------------------------------------------------------
 
-    def load_warm(self, lazy: bool, with_index: bool, just_read: bool = False) -> CachedLibrary | set[str] | None:
+    def load_warm(self, with_index: bool, just_read: bool = False) -> CachedLibrary | set[str] | None:
         """The library from the database if every file is as it was; else the set of files that changed
         (or None: no database yet). A file that could not be read is never as it was, unless just_read
         (the update that read it again has just run)."""
@@ -263,12 +262,8 @@ class _Cache:
             self._settle(racy)
         kept = keep_first(self.folder, list(files), ids, problems)
         self.slots = dict(zip(files, slots, strict=True))
-        if lazy or with_index:
-            missions: Sequence[Mission] = LazyMissions(kept.order, self.records, self.listings)
-        else:
-            decoded = self.records([relative for relative, _ in kept.order])
-            missions = tuple(decoded[relative] for relative, _ in kept.order)
-        library = Library(self.folder, missions, self.vocabulary, kept.problems, kept.skipped)
+        library = Library(self.folder, LazyMissions(kept.order, self.records, self.listings), self.vocabulary,
+                          kept.problems, kept.skipped)
         index = None
         if with_index:
             from refcli.search.index import SearchIndex
@@ -365,7 +360,7 @@ class _Cache:
             reason=_reason(error))
         self.repaired = postings, surfaces, {row.relative: row.record for row in rows}
 
-    def read_without(self, note: str, lazy: bool, with_index: bool) -> CachedLibrary:
+    def read_without(self, note: str, with_index: bool) -> CachedLibrary:
         """Read every file, as without the cache; note says why."""
         if with_index:
             from refcli.records.library import load_library_indexed
@@ -378,7 +373,7 @@ class _Cache:
 
     # --- writing ---------------------------------------------------------------------------------
 
-    def rebuild(self, lazy: bool, with_index: bool, note: str | None = None) -> CachedLibrary:
+    def rebuild(self, with_index: bool, note: str | None = None) -> CachedLibrary:
         """Read every file, then write a fresh database beside the old one and rename it into place."""
         from refcli.records.library import library_from_rows, read_rows
         from refcli.search.index import memory_index, merge_postings
@@ -390,9 +385,6 @@ class _Cache:
         records = {row.relative: row.record for row in rows}
         library, facts = library_from_rows(self.folder, self.vocabulary, rows,
                                            lambda wanted: decode_records(self.folder, records, wanted))
-        if not (lazy or with_index):
-            library = Library(library.folder, tuple(library.missions), library.vocabulary, library.problems,
-                              library.skipped_files)
         return CachedLibrary(library, memory_index(facts, postings, surfaces) if with_index else None, note)
 
     def write(self, rows: list[FileRow], postings: dict[str, Posting], surfaces: dict[str, str],
