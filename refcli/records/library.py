@@ -58,12 +58,14 @@ class FileResult:
     depends: list[tuple[str, bool]]  # with_depends: each illustration file looked at, and whether it existed
     unread: bool = False  # the file could not be read (permissions, not a regular file): try again next run
     digest: bytes | None = None  # with_digest: a hash of the bytes read (the cache's check of racy entries)
+    table: dict | None = None  # a valid record's checked table (validate.validate_table): what the cache keeps
 
 
 def read_file(folder: Path, vocabulary: Vocabulary, path: Path, *, with_depends: bool = False,
               with_digest: bool = False) -> FileResult:
     """Read, parse and validate one record file; with_depends, also the illustration files it names."""
-    from refcli.records.validate import validate_record  # not imported by a warm search, which validates nothing
+    from refcli.records.serialize import mission_from_table
+    from refcli.records.validate import validate_table  # not imported by a warm search, which validates nothing
 
     data = read_record_bytes(path)
     depends: list[tuple[str, bool]] = []
@@ -73,7 +75,8 @@ def read_file(folder: Path, vocabulary: Vocabulary, path: Path, *, with_depends:
     raw = parse_record_bytes(path, data)
     if isinstance(raw, Problem):
         return FileResult(path, raw, depends, digest=digest)
-    result = validate_record(raw, vocabulary, folder)
+    table = validate_table(raw, vocabulary, folder)
+    result = table if isinstance(table, list) else mission_from_table(table, raw.path)
     if with_depends:
         illustrations = raw.table.get("illustrations")
         if isinstance(illustrations, list):
@@ -82,7 +85,7 @@ def read_file(folder: Path, vocabulary: Vocabulary, path: Path, *, with_depends:
                     with contextlib.suppress(OSError, ValueError):
                         target = (path.parent / item["file"]).resolve()
                         depends.append((str(target), target.is_file()))
-    return FileResult(path, result, depends, digest=digest)
+    return FileResult(path, result, depends, digest=digest, table=None if isinstance(table, list) else table)
 
 
 def read_files(folder: Path, vocabulary: Vocabulary, paths: Sequence[Path], *,
@@ -193,7 +196,7 @@ class FileRow(NamedTuple):
     problems: str | None  # JSON [[key, message, line, column], ...] when it is not
     depends: str | None  # JSON [[illustration file, existed], ...]: what validation looked at
     facts: MissionFacts | None
-    record: bytes | None = None  # the mission's table (serialize.mission_to_table), marshal'ed; None: not valid
+    record: bytes | None = None  # the mission's checked table (FileResult.table), marshal'ed; None: not valid
     digest: bytes | None = None  # the bytes' hash, for a file modified too recently to trust its mtime (RACY_NS)
     listing: bytes | None = None  # what `list` shows of it (browse.Listing, without its file), marshal'ed
 
@@ -217,7 +220,6 @@ def _read_rows_chunk(options: tuple, files: Sequence[tuple[str, int, int, int]]
     import time
 
     from refcli.records.browse import mission_listing
-    from refcli.records.serialize import mission_to_table
     from refcli.search.index import Indexer, mission_facts
 
     folder, vocabulary, concepts, with_records = options
@@ -242,7 +244,7 @@ def _read_rows_chunk(options: tuple, files: Sequence[tuple[str, int, int, int]]
                 # marshal: read back 5 times faster than JSON
                 record = listing = None
                 if with_records:
-                    record = marshal.dumps(mission_to_table(mission))
+                    record = marshal.dumps(result.table)
                     summary, years, fee = mission_listing(mission)
                     del summary["file"]
                     listing = marshal.dumps((summary, years, fee))
@@ -410,7 +412,7 @@ def _read_again(folder: Path, vocabulary: Vocabulary, relatives: list[str]) -> d
 
 
 def decode_records(folder: Path, records: Mapping[str, bytes | None], relatives: Iterable[str]) -> dict[str, Mission]:
-    """The Missions of these files from their rows' JSON (serialize.mission_to_table)."""
+    """The Missions of these files from their rows' checked tables (FileRow.record)."""
     from refcli.records.serialize import mission_from_table
 
     missions = {}
