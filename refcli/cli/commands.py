@@ -10,7 +10,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from refcli import __version__
 from refcli.cli.output import print_error, print_json, print_warning
-from refcli.i18n import _
+from refcli.i18n import _, ngettext
 
 
 class _ErrorBoundary(TyperGroup):
@@ -269,7 +269,15 @@ def list_missions(
     from refcli.records.browse import filter_listings, library_listings
 
     library = _load(data, quiet, no_cache, cache_dir)
-    listings = filter_listings(library_listings(library), library, year=year, since=since, components=component or [])
+    listings, guessed = filter_listings(library_listings(library), library, year=year, since=since,
+                                        components=component or [])
+    if guessed and not quiet:
+        more = _(" +{count} more").format(count=len(guessed) - 5) if len(guessed) > 5 else ""
+        print_warning(ngettext("{count} mission is listed on a component level not on its fiche ([inferred]): {ids}; "
+                               "'refcli show ID' marks it",
+                               "{count} missions are listed on component levels not on their fiches ([inferred]): "
+                               "{ids}; 'refcli show ID' marks them", len(guessed)).format(
+                                   count=len(guessed), ids=", ".join(guessed[:5]) + more))
     if json:
         print_json("list", {"missions": [listing.summary for listing in listings]})
     else:

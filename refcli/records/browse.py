@@ -9,7 +9,7 @@ from refcli.annex.formatting import fiche_facts, format_amount, format_years
 from refcli.errors import UserError, closest
 from refcli.i18n import N_, _
 from refcli.records.model import Library, Mission
-from refcli.records.provenance import is_unconfirmed
+from refcli.records.provenance import is_unconfirmed, rests_on
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
@@ -41,12 +41,14 @@ def library_listings(library: Library) -> list[Listing]:
 
 
 def filter_listings(listings: list[Listing], library: Library, year: int | None = None, since: int | None = None,
-                    components: list[str] = ()) -> list[Listing]:
+                    components: list[str] = ()) -> tuple[list[Listing], list[str]]:
     """Return the missions under way in year, ended in or after since, covering every component ('NAME' or
-    'NAME:LEVEL': at that level or more)."""
+    'NAME:LEVEL': at that level or more); and the ids of those kept on a component level not on their fiche
+    (a key of [inferred])."""
     wanted = dict(library.vocabulary.parse_level(name, "--component", what=N_("mission component"))
                   for name in components)
-    selected = []
+    relied = [f"components.{component_id}" for component_id in wanted]  # a period is never [inferred]
+    selected, guessed = [], []
     for listing in listings:
         summary = listing.summary
         if year is not None and not summary["start"] <= year <= summary["end"]:
@@ -57,7 +59,9 @@ def filter_listings(listings: list[Listing], library: Library, year: int | None 
         if any(levels.get(component_id, 0) < level for component_id, level in wanted.items()):
             continue
         selected.append(listing)
-    return selected
+        if relied and rests_on(summary["unconfirmed"], *relied):
+            guessed.append(summary["id"])
+    return selected, guessed
 
 
 def find_mission(library: Library, mission_id: str) -> Mission:
@@ -84,6 +88,7 @@ def mission_summary(mission: Mission) -> dict[str, Any]:
         "fee": _amount_json(mission.fee),
         "project_amount": _amount_json(mission.project_amount),
         "components": dict(mission.components),
+        "unconfirmed": list(mission.inferred),  # the key paths of [inferred]: values not on the fiche
         "file": str(mission.path) if mission.path else None,  # last: the cache's listings add it (Listing)
     }
 

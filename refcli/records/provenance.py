@@ -9,6 +9,7 @@ is the mission as the annex may state it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from refcli.i18n import ngettext
@@ -27,8 +28,13 @@ def unconfirmed_paths(mission: Mission) -> list[str]:
 
 def is_unconfirmed(mission: Mission, *paths: str) -> bool:
     """Whether [inferred] names one of these key paths, a key inside one, or a table holding one."""
+    return rests_on(mission.inferred, *paths)
+
+
+def rests_on(inferred: Iterable[str], *paths: str) -> bool:
+    """Whether these [inferred] key paths name one of paths, a key inside one, or a table holding one."""
     return any(path == key or key.startswith(path + ".") or path.startswith(key + ".")
-               for path in paths for key in mission.inferred)
+               for path in paths for key in inferred)
 
 
 def confirmed_mission(mission: Mission) -> Mission:

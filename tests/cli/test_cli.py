@@ -90,6 +90,28 @@ def test_list_json_shape(runner: CliRunner, library_folder: Path) -> None:
     assert est["client_kind"] == "public" and (est["start"], est["end"]) == (2018, 2021)
 
 
+def test_list_json_marks_the_values_not_on_the_fiche(runner: CliRunner, library_folder: Path) -> None:
+    result = runner.invoke(app, ["list", "--json", "--data", str(library_folder)])
+    neuilly = next(m for m in json.loads(result.stdout)["missions"] if m["id"] == "neuilly-sur-marne-amo-concertation")
+    assert {"role", "client.kind", "components.concertation"} <= set(neuilly["unconfirmed"])
+    assert list(neuilly)[-2:] == ["unconfirmed", "file"]
+
+
+def test_a_filter_kept_on_a_guess_says_so(runner: CliRunner, library_folder: Path) -> None:
+    """-c kept missions on levels their fiches do not mark: a warning names them (a period is never inferred)."""
+    est = library_folder / "est-ensemble-amo-npru.toml"
+    est.write_text("\n".join(line for line in est.read_text(encoding="utf-8").splitlines()
+                             if not line.startswith('"components.')) + "\n", encoding="utf-8")  # levels confirmed
+    result = runner.invoke(app, ["list", "-c", "conseil:4", "--data", str(library_folder)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0 and "est-ensemble-amo-npru" in result.stdout
+    assert result.stderr.splitlines() == ["warning: 2 missions are listed on component levels not on their fiches "
+                                          "([inferred]): antony-point-etape-psl, henin-carvin-projet-urbain-social; "
+                                          "'refcli show ID' marks them"]
+    assert runner.invoke(app, ["list", "-c", "conseil:4", "--quiet", "--data", str(library_folder)]).stderr == ""
+    assert runner.invoke(app, ["list", "-c", "animation:5", "--data", str(library_folder)]).stderr == ""
+    assert runner.invoke(app, ["list", "--data", str(library_folder)]).stderr == ""  # no filter, nothing relied on
+
+
 def test_commands_skip_invalid_records_with_a_warning_naming_the_file(
     runner: CliRunner, library_folder: Path
 ) -> None:
