@@ -26,8 +26,11 @@ class Listing(NamedTuple):
 
 
 def mission_listing(mission: Mission) -> Listing:
-    return Listing(mission_summary(mission), format_years(mission.period),
-                   format_amount(mission.fee) if mission.fee else "—")
+    """The table's fee is marked when it is not on the fiche (of its columns, only it can be: [inferred])."""
+    fee = format_amount(mission.fee) if mission.fee else "—"
+    if mission.fee and is_unconfirmed(mission, "amounts.fee"):
+        fee += f" {_(INFERRED_MARK)}"
+    return Listing(mission_summary(mission), format_years(mission.period), fee)
 
 
 def library_listings(library: Library) -> list[Listing]:
@@ -207,7 +210,7 @@ def _missions_table(listings: list[Listing], width: int) -> Table:
         table.add_column(_("years"), no_wrap=True)
         table.add_column(_("fee"), justify="right", width=wide[2])
         for row in zip(ids, titles, clients, years, fees, strict=True):
-            table.add_row(*row)
+            table.add_row(*map(Text, row))  # as written: a string cell would be read as rich markup ("[phase 2]")
         return table
     # Narrow: the id on a line of its own, the title and the client under it, in one column; narrower still,
     # the years and the fee too.
@@ -222,7 +225,7 @@ def _missions_table(listings: list[Listing], width: int) -> Table:
     for mission_id, title, client, period, fee in zip(ids, titles, clients, years, fees, strict=True):
         lines = [Text(mission_id, style="cyan", no_wrap=True, overflow="ellipsis"), Text(title)]
         if narrow:
-            table.add_row(Group(*lines, Text(client, style="dim")), period, fee)
+            table.add_row(Group(*lines, Text(client, style="dim")), Text(period), Text(fee))
         else:
             table.add_row(Group(*lines, Text(f"{client} · {period} · {fee}", style="dim")))
     return table

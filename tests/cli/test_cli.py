@@ -112,6 +112,27 @@ def test_a_filter_kept_on_a_guess_says_so(runner: CliRunner, library_folder: Pat
     assert runner.invoke(app, ["list", "--data", str(library_folder)]).stderr == ""  # no filter, nothing relied on
 
 
+def test_list_marks_a_fee_not_on_the_fiche(runner: CliRunner, library_folder: Path) -> None:
+    est = library_folder / "est-ensemble-amo-npru.toml"
+    est.write_text(est.read_text(encoding="utf-8").replace(
+        "[inferred]\n", '[inferred]\n"amounts.fee.value" = "from the invoice, not the fiche"\n', 1), encoding="utf-8")
+    lines = runner.invoke(app, ["list", "--data", str(library_folder)], env={"COLUMNS": "400"}).stdout.splitlines()
+    marked = [line for line in lines if "[not on the fiche]" in line]  # wide enough for no cell to wrap
+    assert len(marked) == 1 and "est-ensemble-amo-npru" in marked[0]
+    assert "99\u202f685\u00a0€\u00a0HT [not on the fiche]" in marked[0]
+
+
+def test_list_shows_a_title_as_written(runner: CliRunner, library_folder: Path) -> None:
+    """Brackets in a title are the firm's text, not terminal markup."""
+    bagneux = library_folder / "bagneux-point-etape-cloture.toml"
+    text = bagneux.read_text(encoding="utf-8")
+    title = 'title = "Point d\'Etape de clôture de Bagneux'
+    bagneux.write_text(text.replace(f'{title}"', f'{title} [phase 2] :house:"', 1), encoding="utf-8")
+    for width in ("200", "60"):
+        result = runner.invoke(app, ["list", "--data", str(library_folder)], env={"COLUMNS": width})
+        assert "[phase 2] :house:" in " ".join(result.stdout.split()), width
+
+
 def test_commands_skip_invalid_records_with_a_warning_naming_the_file(
     runner: CliRunner, library_folder: Path
 ) -> None:
