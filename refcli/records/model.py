@@ -99,9 +99,6 @@ class Period:
     duration_months: int | None = key(None, minimum=1, maximum=MAX_MONTHS)
     ongoing: bool = key(False, implied=False)
 
-    def years(self) -> range:
-        return range(self.start, self.end + 1)
-
 
 @frozen
 class Site:
