@@ -272,12 +272,13 @@ def list_missions(
     listings, guessed = filter_listings(library_listings(library), library, year=year, since=since,
                                         components=component or [])
     if guessed and not quiet:
-        more = _(" +{count} more").format(count=len(guessed) - 5) if len(guessed) > 5 else ""
+        from refcli.cli.views import few
+
         print_warning(ngettext("{count} mission is listed on a component level not on its fiche ([inferred]): {ids}; "
                                "'refcli show ID' marks it",
                                "{count} missions are listed on component levels not on their fiches ([inferred]): "
                                "{ids}; 'refcli show ID' marks them", len(guessed)).format(
-                                   count=len(guessed), ids=", ".join(guessed[:5]) + more))
+                                   count=len(guessed), ids=few(guessed, 5)))
     if json:
         print_json("list", {"missions": [listing.summary for listing in listings]})
     else:

@@ -77,9 +77,7 @@ def _terms_cell(match: Match) -> str:
     if not terms:  # reached by what it is, not by the words: say which concept
         shared = [concept.via or concept.name for concept in match.concepts if concept.credit > 0]
         return _("(same kind: {names})").format(names=", ".join(shared)) if shared else "—"
-    cell = ", ".join(terms[:MATCHED_SHOWN])
-    more = len(terms) - MATCHED_SHOWN
-    return cell + (_(" +{count} more").format(count=more) if more > 0 else "")
+    return few(terms, MATCHED_SHOWN)
 
 
 def _competencies_cell(match: Match, library: Library) -> str:
@@ -229,9 +227,9 @@ def _named_line(query: Query) -> Text:
     fields = [concept.name for concept in query.concepts if concept.kind == "field"]
     parts = []
     if services:
-        parts.append(_("type of mission: {names}").format(names=_few(services, CONCEPTS_SHOWN)))
+        parts.append(_("type of mission: {names}").format(names=few(services, CONCEPTS_SHOWN)))
     if fields:
-        parts.append(_("field: {names}").format(names=_few(fields, CONCEPTS_SHOWN)))
+        parts.append(_("field: {names}").format(names=few(fields, CONCEPTS_SHOWN)))
     line = Text(_("Read as: "), style="bold")
     line.append(_("; ").join(parts))
     return line
@@ -256,7 +254,7 @@ def _why_line(match: Match) -> str:
 
 
 def _concept_phrase(concept: ConceptMatch) -> str:
-    names = _few(list(concept.shared) or [concept.name], 1)
+    names = few(list(concept.shared) or [concept.name], 1)
     if concept.kind == "service":
         if concept.via:
             return _("another type of mission: {names}").format(names=concept.via)
@@ -268,7 +266,8 @@ def _concept_phrase(concept: ConceptMatch) -> str:
     return _("the field in its content: {names}").format(names=names)
 
 
-def _few(names: list[str], shown: int) -> str:
+def few(names: list[str], shown: int) -> str:
+    """The first `shown` names, and how many more: 'a, b +3 more'."""
     more = len(names) - shown
     return ", ".join(names[:shown]) + (_(" +{count} more").format(count=more) if more > 0 else "")
 
