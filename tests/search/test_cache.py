@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from refcli.cli.commands import app
 from refcli.records.library import load_library
+from refcli.search import cache
 from refcli.search.cache import cache_file, load_library_cached
 from tests.conftest import ROOT, record_text
 
@@ -30,6 +31,12 @@ SEARCHES = [
     ["relogement", "NPNRU", "--years", "8"],
 ]
 LISTS = [[], ["-c", "concertation", "--since", "2015"]]
+
+
+@pytest.fixture(autouse=True)
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Postings are stored in blocks of cache.BLOCK slots; blocks of 8 make these 45-record libraries span several."""
+    monkeypatch.setattr(cache, "BLOCK", 8)
 
 
 @pytest.fixture
@@ -201,6 +208,13 @@ def test_damage_found_while_patching_rebuilds(big_library: Path, cache_dir: Path
     assert outputs(big_library) == without
 
 
+def _slots(database: Path) -> dict[str, int]:
+    with sqlite3.connect(database) as connection:
+        found = dict(connection.execute("SELECT path, slot FROM files"))
+    connection.close()
+    return found
+
+
 def _postings_by_path(database: Path) -> dict[str, object]:
     """The stored postings, each slot named by its file's path (slots differ between an updated and a new cache)."""
     import marshal
@@ -209,17 +223,30 @@ def _postings_by_path(database: Path) -> dict[str, object]:
     with sqlite3.connect(database) as connection:
         paths = dict(connection.execute("SELECT slot, path FROM files"))
         found: dict[str, object] = {}
-        for key, data in connection.execute("SELECT key, data FROM postings"):
-            found[key] = {field: sorted(zip([paths[slot] for slot in array("i", slots)], array("H", counts),
-                                            strict=True))
-                          for field, (slots, counts) in marshal.loads(data).items()}
+        for key, data in connection.execute("SELECT key, data FROM postings ORDER BY key, block"):
+            fields = found.setdefault(key, {})
+            for field, (slots, counts) in marshal.loads(data).items():
+                fields[field] = sorted([*fields.get(field, []), *zip([paths[slot] for slot in array("i", slots)],
+                                                                     array("H", counts), strict=True)])
         words = connection.execute("SELECT data FROM blobs WHERE name = 'words'").fetchone()[0]
     connection.close()
     return {"words": marshal.loads(words), **found}
 
 
-def test_patched_postings_equal_a_fresh_cache(big_library: Path, cache_dir: Path, tmp_path: Path) -> None:
+def _blocks(database: Path) -> dict[tuple[str, int], bytes]:
+    with sqlite3.connect(database) as connection:
+        found = {(key, block): data for key, block, data in connection.execute("SELECT key, block, data FROM postings")}
+    connection.close()
+    return found
+
+
+@pytest.mark.parametrize("block", [8, 1024])
+def test_patched_postings_equal_a_fresh_cache(big_library: Path, cache_dir: Path, tmp_path: Path, block: int,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "BLOCK", block)
     load_library_cached(big_library, cache_dir, with_index=True)
+    before = _blocks(cache_file(big_library, cache_dir))
+    slots = _slots(cache_file(big_library, cache_dir))
     generated = sorted((big_library / "generated").glob("*.toml"))
     generated[0].write_text(generated[0].read_text(encoding="utf-8").replace("keywords = [",
                                                                              'keywords = [\n    "zygomatique",'),
@@ -235,6 +262,16 @@ def test_patched_postings_equal_a_fresh_cache(big_library: Path, cache_dir: Path
     # The words of a file deleted stay listed (a word list only grows between rebuilds); the postings agree.
     assert stored.pop("words").items() >= new.pop("words").items()
     assert stored == new
+    # Only the blocks of the slots read again were rewritten: those of the files edited, deleted, made invalid
+    # and the one added (after the others).
+    after = _blocks(cache_file(big_library, cache_dir))
+    changed = {slots[path.relative_to(big_library).as_posix()] // block for path in generated[:3]} | {
+        (max(slots.values()) + 1) // block}
+    rewritten = {number for (key, number) in before.keys() ^ after.keys()} | {
+        number for (key, number), data in after.items() if before.get((key, number), data) != data}
+    assert rewritten and rewritten <= changed
+    if block == 8:
+        assert len({number for _, number in after}) > 3
     assert "zygomatique" in updated.index.words
     assert sorted(map(updated.index.facts.of, updated.index.facts.ids)) == \
         sorted(map(fresh.index.facts.of, fresh.index.facts.ids))
