@@ -9,7 +9,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from refcli import __version__
-from refcli.cli.output import print_error, print_json, print_warning
+from refcli.cli.output import Encoded, print_error, print_json, print_warning
 from refcli.i18n import _, ngettext
 
 
@@ -280,7 +280,7 @@ def list_missions(
                                "{ids}; 'refcli show ID' marks them", len(guessed)).format(
                                    count=len(guessed), ids=few(guessed, 5)))
     if json:
-        print_json("list", {"missions": [listing.summary for listing in listings]})
+        print_json("list", {"missions": [Encoded(listing.json()) for listing in listings]})
     else:
         from refcli.cli.output import stdout_console
         from refcli.records.browse import missions_table

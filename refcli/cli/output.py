@@ -64,6 +64,10 @@ def print_json(command: str, payload: dict[str, Any]) -> None:
         buffer.flush()
 
 
+class Encoded(str):
+    """An item of a top-level list already written as JSON (browse.Listing.json): written as it is."""
+
+
 def _dumps(document: dict[str, Any], json: Any) -> str:
     """One top-level key a line, each item of a top-level list on a line of its own: readable, and written by
     json's C encoder (indent= makes json use its Python one: 1.2 s for `list --json` of 10,000 records)."""
@@ -71,7 +75,7 @@ def _dumps(document: dict[str, Any], json: Any) -> str:
     lines = []
     for key, value in document.items():
         if isinstance(value, list) and value:
-            items = ",\n    ".join(map(encode, value))
+            items = ",\n    ".join(item if isinstance(item, Encoded) else encode(item) for item in value)
             text = f"[\n    {items}\n  ]"
         else:
             text = encode(value)

@@ -245,9 +245,7 @@ def _read_rows_chunk(options: tuple, files: Sequence[tuple[str, int, int, int]]
                 record = listing = None
                 if with_records:
                     record = marshal.dumps(result.table)
-                    summary, years, fee = mission_listing(mission)
-                    del summary["file"]
-                    listing = marshal.dumps((summary, years, fee))
+                    listing = marshal.dumps(mission_listing(mission)[:-1])  # without the file
                 rows.append(FileRow(relative, size, mtime, slot, mission.id, None, depends,
                                     mission_facts(mission, lengths), record, result.digest, listing))
             else:
@@ -435,9 +433,7 @@ def decode_listings(folder: Path, listings: Mapping[str, bytes | None], relative
         listing = listings[relative]
         if listing is None:
             raise ValueError(f"{relative}: no listing")
-        summary, years, fee = marshal.loads(listing)
-        summary["file"] = prefix + relative
-        found[relative] = Listing(summary, years, fee)
+        found[relative] = Listing(*marshal.loads(listing), prefix + relative)
     return found
 
 
