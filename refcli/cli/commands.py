@@ -587,6 +587,19 @@ def _print_notes(query, quiet: bool) -> None:
             print_warning(note)
 
 
+def _warn_guessed(matches, quiet: bool) -> None:
+    """Name the results whose competency credit rests on a level their fiche does not show ([inferred])."""
+    from refcli.cli.views import few, guessed_levels
+
+    guessed = guessed_levels(matches)
+    if guessed and not quiet:
+        print_warning(ngettext("{count} result is ranked on a component level not on its fiche ([inferred]): {ids}; "
+                               "'refcli show ID' marks it",
+                               "{count} results are ranked on component levels not on their fiches ([inferred]): "
+                               "{ids}; 'refcli show ID' marks them", len(guessed)).format(
+                                   count=len(guessed), ids=few(guessed, 5)))
+
+
 AllowOutsideOption = Annotated[
     bool,
     typer.Option("--allow-outside-window", help=_("Take references that ended before the tender's window (only if "
@@ -800,6 +813,7 @@ def build_bid(
             from refcli.cli.views import coverage_view
 
             stderr_console().print(coverage_view(matches, query, library))
+    _warn_guessed(matches, quiet)  # none when chosen by --ids or --from
     if outside and not quiet:
         from refcli.annex.formatting import format_years
 
@@ -915,6 +929,7 @@ def search(
     else:
         matches = rank_missions(library, index, query)
     _print_notes(query, quiet)
+    _warn_guessed(matches, quiet)
     if json:
         from refcli.cli.views import search_json
 

@@ -27,7 +27,7 @@ def match_json(rank: int, match: Match) -> dict[str, Any]:
         **reference_json(match.mission, match.in_window, match.score, match.matched_terms()),
         "competencies": [
             {"id": item.id, "minimum": item.minimum, "level": item.level, "covered": item.covered,
-             "points": round(item.points, 2)}
+             "points": round(item.points, 2), "confirmed": item.confirmed}
             for item in match.competencies
         ],
         "explanation": [
@@ -84,8 +84,13 @@ def _competencies_cell(match: Match, library: Library) -> str:
     parts = []
     for item in match.competencies:
         label = library.vocabulary.label(item.id)
-        parts.append(f"✓ {label}" if item.covered else f"✗ {label} {item.level}/{item.minimum}")
+        parts.append((f"✓ {label}" if item.covered else f"✗ {label} {item.level}/{item.minimum}") + item.mark())
     return "\n".join(parts) or "—"
+
+
+def guessed_levels(matches: list[Match]) -> list[str]:
+    """The ids of the results whose competency credit rests on a level not on their fiche."""
+    return [match.id for match in matches if any(not item.confirmed and item.level for item in match.competencies)]
 
 
 def results_table(query: Query, matches: list[Match], library: Library) -> RenderableType:
@@ -274,8 +279,7 @@ def few(names: list[str], shown: int) -> str:
 
 def _competencies_line(match: Match, library: Library) -> str:
     """Each required competency: ✓ or ✗, its label, the mission's level / the level asked (as build-bid says it)."""
-    parts = [f"{'✓' if item.covered else '✗'} {library.vocabulary.label(item.id)} {item.level}/{item.minimum}"
-             for item in match.competencies]
+    parts = [item.shown(library.vocabulary.label(item.id)) for item in match.competencies]
     return _("competencies: {marks}").format(marks=", ".join(parts)) if parts else ""
 
 
@@ -329,8 +333,10 @@ def coverage_view(matches: list[Match], query: Query, library: Library) -> Rende
     from rich.text import Text
 
     from refcli.records.browse import level_squares
+    from refcli.records.provenance import is_unconfirmed
 
     top = library.vocabulary.max_level
+    guessed = False
     # Columns numbered, the ids named under the table: a column as wide as an id would not fit 80 columns.
     table = Table(box=box.SIMPLE_HEAD)
     table.add_column(_("competency"))
@@ -343,11 +349,15 @@ def coverage_view(matches: list[Match], query: Query, library: Library) -> Rende
         mark = "" if minimum is None else (" ✓" if covered else " ✗")
         row = [Text(f"{label}{f' ≥ {minimum}' if minimum else ''}{mark}",
                     style="" if minimum is None else ("green" if covered else "bold red"))]
-        for level in levels.values():
+        for match, level in zip(matches, levels.values(), strict=True):
             style = "" if minimum is None else ("green" if level >= minimum else "dim")
-            row.append(Text(level_squares(level, top) if level else "·", style=style))
+            mark = "*" if level and is_unconfirmed(match.mission, f"components.{component}") else ""
+            guessed = guessed or bool(mark)
+            row.append(Text(f"{level_squares(level, top)}{mark}" if level else "·", style=style))
         table.add_row(*row)
     legend = [(Text(f"{number}. "), Text(match.id)) for number, match in enumerate(matches, start=1)]
+    if guessed:
+        legend.append((Text("*  "), Text(_("a level not on the fiche ([inferred]): ranked on, left out of the annex"))))
     return Group(hanging_lines([(Text(""), Text(_("Coverage: competencies by reference")))]),
                  Fitted(lambda width: table), hanging_lines(legend))
 

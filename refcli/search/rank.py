@@ -37,6 +37,7 @@ from operator import mul
 
 from refcli.frozen import frozen
 from refcli.records.model import Library, Mission
+from refcli.records.provenance import is_unconfirmed
 from refcli.search.index import CONCEPT_PREFIX, FIELDS, Posting, SearchIndex, broken_pattern, posting_frequency
 from refcli.search.query import Query, QueryTerm
 from refcli.search.text import REPLACEMENT
@@ -101,10 +102,22 @@ class CompetencyMatch:
     minimum: int
     level: int  # the mission's level, 0 when it did not cover the component
     points: float
+    confirmed: bool = True  # False: the level is not on the fiche (its key path is in the record's [inferred])
 
     @property
     def covered(self) -> bool:
         return self.level >= self.minimum
+
+    def shown(self, label: str) -> str:
+        """'✓ Concertation 5/4': covered or not, the level / the minimum; marked when the level is not on the fiche
+        ([inferred]): ranked on, never stated as a fact."""
+        return f"{'✓' if self.covered else '✗'} {label} {self.level}/{self.minimum}{self.mark()}"
+
+    def mark(self) -> str:
+        from refcli.i18n import _
+        from refcli.records.browse import INFERRED_MARK
+
+        return "" if self.confirmed else f" {_(INFERRED_MARK)}"
 
 
 @frozen
@@ -569,7 +582,8 @@ class _Explainer:
             level = mission.components.get(component, 0)
             credit = 1.0 if level >= minimum else PARTIAL_CREDIT * level / minimum
             points = 100.0 * self.competency_share * credit / len(query.competencies) * factor
-            competencies.append(CompetencyMatch(component, minimum, level, points))
+            competencies.append(CompetencyMatch(component, minimum, level, points,
+                                                not is_unconfirmed(mission, f"components.{component}")))
         return Match(mission, score, tuple(fields), tuple(competencies), in_window, tuple(found), other)
 
 

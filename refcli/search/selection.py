@@ -58,8 +58,7 @@ def selections_from_matches(matches: Sequence[Match], library: Library, covering
             parts.append(_("matched {terms}").format(terms=shown) + more)
         if match.competencies:
             parts.append(_("competencies") + " " + ", ".join(
-                f"{'✓' if item.covered else '✗'} {library.vocabulary.label(item.id)} {item.level}/{item.minimum}"
-                for item in match.competencies))
+                item.shown(library.vocabulary.label(item.id)) for item in match.competencies))
         if not match.in_window:
             parts.append(_("out of window"))
         if covering:

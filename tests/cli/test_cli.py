@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -110,6 +111,41 @@ def test_a_filter_kept_on_a_guess_says_so(runner: CliRunner, library_folder: Pat
     assert runner.invoke(app, ["list", "-c", "conseil:4", "--quiet", "--data", str(library_folder)]).stderr == ""
     assert runner.invoke(app, ["list", "-c", "animation:5", "--data", str(library_folder)]).stderr == ""
     assert runner.invoke(app, ["list", "--data", str(library_folder)]).stderr == ""  # no filter, nothing relied on
+
+
+def test_search_marks_a_level_not_on_the_fiche(runner: CliRunner, library_folder: Path) -> None:
+    """A competency counted through a level in [inferred]: marked in the table, the explanation, the JSON and
+    the coverage matrix, and the results ranked on it named on stderr; a confirmed level is not marked."""
+    est = library_folder / "est-ensemble-amo-npru.toml"
+    est.write_text("\n".join(line for line in est.read_text(encoding="utf-8").splitlines()
+                             if not line.startswith('"components.')) + "\n", encoding="utf-8")  # levels confirmed
+    arguments = ["search", "-c", "conseil:4", "-n", "3", "--data", str(library_folder)]
+    result = runner.invoke(app, [*arguments, "--explain"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    lines, mission = {}, None
+    for line in result.stdout.splitlines():  # "1. ID: score ...", then "   competencies: ..."
+        found = re.match(r"\d+\. ([a-z0-9-]+): score", line)
+        mission = found.group(1) if found else mission
+        if line.lstrip().startswith("competencies:"):
+            lines[mission] = line.rstrip()
+    assert lines["est-ensemble-amo-npru"].endswith("competencies: ✓ Conseil stratégique 4/4")
+    guessed = [mission for mission, line in lines.items() if line.endswith("4/4 [not on the fiche]")]
+    assert len(guessed) == 2 and "est-ensemble-amo-npru" not in guessed
+    table = runner.invoke(app, arguments, env={"COLUMNS": "400"}).stdout.splitlines()  # wide: no cell wraps
+    rows = {mission: next(line for line in table if f" {mission} " in line) for mission in lines}
+    assert [mission for mission, row in rows.items() if "✓ Conseil stratégique [not on the fiche]" in row] == guessed
+    assert rows["est-ensemble-amo-npru"].rstrip().endswith("✓ Conseil stratégique")
+    assert result.stderr.splitlines() == ["warning: 2 results are ranked on component levels not on their fiches "
+                                          f"([inferred]): {', '.join(guessed)}; 'refcli show ID' marks them"]
+    document = json.loads(runner.invoke(app, [*arguments, "--json"]).stdout)
+    assert {result["id"]: result["competencies"][0]["confirmed"] for result in document["results"]} == {
+        "est-ensemble-amo-npru": True, **dict.fromkeys(guessed, False)}
+    assert runner.invoke(app, [*arguments, "--quiet"]).stderr == ""
+    covered = runner.invoke(app, [*arguments, "--cover"], env={"COLUMNS": "200"}).stdout
+    row = next(line for line in covered.splitlines() if line.lstrip().startswith("Conseil stratégique ≥ 4"))
+    order = [line.split(". ", 1)[1] for line in covered.splitlines() if line[:2] in ("1.", "2.", "3.")]
+    assert row.split()[-3:] == ["■■■■□*" if mission != "est-ensemble-amo-npru" else "■■■■□" for mission in order]
+    assert "*  a level not on the fiche ([inferred]): ranked on, left out of the annex" in covered
 
 
 def test_list_marks_a_fee_not_on_the_fiche(runner: CliRunner, library_folder: Path) -> None:
