@@ -587,17 +587,28 @@ def _print_notes(query, quiet: bool) -> None:
             print_warning(note)
 
 
-def _warn_guessed(matches, quiet: bool) -> None:
-    """Name the results whose competency credit rests on a level their fiche does not show ([inferred])."""
+def _warn_guessed(matches, query, quiet: bool) -> None:
+    """Name the results ranked on what their fiche does not show ([inferred]): a component level counted for a
+    competency, a client kind the query kept them on (--client, or the tender's)."""
     from refcli.cli.views import few, guessed_levels
+    from refcli.records.provenance import is_unconfirmed
 
+    if quiet or not matches:
+        return
     guessed = guessed_levels(matches)
-    if guessed and not quiet:
+    if guessed:
         print_warning(ngettext("{count} result is ranked on a component level not on its fiche ([inferred]): {ids}; "
                                "'refcli show ID' marks it",
                                "{count} results are ranked on component levels not on their fiches ([inferred]): "
                                "{ids}; 'refcli show ID' marks them", len(guessed)).format(
                                    count=len(guessed), ids=few(guessed, 5)))
+    kept = [match.id for match in matches if query.client_kind and is_unconfirmed(match.mission, "client.kind")]
+    if kept:
+        print_warning(ngettext("{count} result is kept on a client kind (public or private) not on its fiche "
+                               "([inferred]): {ids}; 'refcli show ID' marks it",
+                               "{count} results are kept on a client kind (public or private) not on their fiches "
+                               "([inferred]): {ids}; 'refcli show ID' marks them", len(kept)).format(
+                                   count=len(kept), ids=few(kept, 5)))
 
 
 AllowOutsideOption = Annotated[
@@ -813,7 +824,7 @@ def build_bid(
             from refcli.cli.views import coverage_view
 
             stderr_console().print(coverage_view(matches, query, library))
-    _warn_guessed(matches, quiet)  # none when chosen by --ids or --from
+    _warn_guessed(matches, query, quiet)  # none when chosen by --ids or --from
     if outside and not quiet:
         from refcli.annex.formatting import format_years
 
@@ -929,7 +940,7 @@ def search(
     else:
         matches = rank_missions(library, index, query)
     _print_notes(query, quiet)
-    _warn_guessed(matches, quiet)
+    _warn_guessed(matches, query, quiet)
     if json:
         from refcli.cli.views import search_json
 

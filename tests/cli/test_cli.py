@@ -148,6 +148,22 @@ def test_search_marks_a_level_not_on_the_fiche(runner: CliRunner, library_folder
     assert "*  a level not on the fiche ([inferred]): ranked on, left out of the annex" in covered
 
 
+def test_search_names_the_results_kept_on_a_guessed_client_kind(runner: CliRunner, library_folder: Path) -> None:
+    est = library_folder / "est-ensemble-amo-npru.toml"
+    est.write_text("\n".join(line for line in est.read_text(encoding="utf-8").splitlines()
+                             if not line.startswith('"client.kind"')) + "\n", encoding="utf-8")  # confirmed
+    arguments = ["search", "concertation", "--client", "public", "-n", "3", "--data", str(library_folder), "--json"]
+    result = runner.invoke(app, arguments)
+    ids = [found["id"] for found in json.loads(result.stdout)["results"]]
+    assert result.exit_code == 0 and "est-ensemble-amo-npru" in ids
+    guessed = [mission_id for mission_id in ids if mission_id != "est-ensemble-amo-npru"]
+    assert result.stderr.splitlines() == [f"warning: {len(guessed)} results are kept on a client kind (public or "
+                                          f"private) not on their fiches ([inferred]): {', '.join(guessed)}; "
+                                          "'refcli show ID' marks them"]
+    assert runner.invoke(app, [*arguments, "--quiet"]).stderr == ""
+    assert runner.invoke(app, arguments[:2] + arguments[4:]).stderr == ""  # no --client: nothing kept on it
+
+
 def test_list_marks_a_fee_not_on_the_fiche(runner: CliRunner, library_folder: Path) -> None:
     est = library_folder / "est-ensemble-amo-npru.toml"
     est.write_text(est.read_text(encoding="utf-8").replace(
