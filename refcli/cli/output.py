@@ -85,22 +85,33 @@ def _dumps(document: dict[str, Any], json: Any) -> str:
 
 def print_error(message: str) -> None:
     """Write a one-line error on stderr."""
-    one_line = " ".join(message.split("\n"))
-    stderr_console().print(f"[bold red]{_('error:')}[/] {_escape(one_line)}")
+    _say(" ".join(message.split("\n")), _("error:"), "bold red")
 
 
 def print_warning(message: str) -> None:
-    stderr_console().print(f"[yellow]{_('warning:')}[/] {_escape(message)}")
+    _say(message, _("warning:"), "yellow")
 
 
 def print_note(message: str) -> None:
-    stderr_console().print(_escape(message))
+    _say(message)
 
 
-def _escape(text: str) -> str:
-    from rich.markup import escape
+def _say(message: str, label: str = "", style: str = "") -> None:
+    """A message on stderr, as written (no markup), its label styled. In a terminal, wrapped at its width word by
+    word, but never at a no-break space: French writes one before : ; ? ! and inside « », and rich would break a
+    line there (it takes U+00A0 for white space), leaving a « : » at the start of the next line."""
+    import textwrap
 
-    return escape(text)
+    from rich.text import Text
+
+    console = stderr_console()
+    text = f"{label} {message}" if label else message
+    if not console.soft_wrap:  # a terminal: textwrap breaks at ASCII white space only
+        text = "\n".join(textwrap.fill(line, console.width, break_on_hyphens=False) for line in text.split("\n"))
+    shown = Text(text)
+    if label:
+        shown.stylize(style, 0, len(label))
+    console.print(shown, soft_wrap=True)
 
 
 def prepare_standard_streams() -> None:

@@ -273,3 +273,22 @@ def test_the_template_commands_help_is_french() -> None:
     assert result.returncode == 0
     assert "Faire du document Word du cabinet un modèle pour l'annexe" in result.stdout
     assert "Copier dans une copie du document du cabinet" in result.stdout and "Copy into" not in result.stdout
+
+
+def test_a_message_is_never_broken_at_a_no_break_space(monkeypatch: pytest.MonkeyPatch) -> None:
+    """French writes a no-break space before « : » and « ; »: a terminal's line is never broken there."""
+    import io
+
+    from rich.console import Console
+
+    import refcli.cli.output
+
+    screen = io.StringIO()
+    monkeypatch.setattr(refcli.cli.output, "stderr_console",
+                        lambda: Console(file=screen, force_terminal=True, width=40, highlight=False, color_system=None))
+    message = "x" * 31 + "\u00a0: la suite du message\u00a0; [yellow]et[/] « la\u00a0fin\u00a0»"
+    refcli.cli.output.print_warning(message)
+    lines = screen.getvalue().splitlines()
+    assert len(lines) > 1 and all(len(line) <= 40 for line in lines)
+    assert not any(line.lstrip().startswith((":", ";", "»", "\u00a0")) for line in lines), lines
+    assert " ".join(lines) == f"warning: {message}"  # as written: brackets are text, not markup
