@@ -36,7 +36,24 @@ def stderr_console() -> Console:
 def _wide_enough(console: Console) -> Console:
     if console.width < MIN_WIDTH:
         console.width = MIN_WIDTH
+    _keep_no_break_spaces()
     return console
+
+
+# What rich wraps text into: runs of non-space characters with the white space after them, where a no-break
+# space (U+00A0, before « : » and « ; » in French, inside « »), a narrow one (U+202F, between the thousands of
+# 29 340 €) and a figure space are no white space: a line is never broken there. rich's own pattern, \s*\S+\s*,
+# breaks at them (github.com/Textualize/rich/issues/4196, open).
+NO_BREAK_WORD = r"[^\S\u00a0\u202f\u2007]*[\S\u00a0\u202f\u2007]+[^\S\u00a0\u202f\u2007]*"
+
+
+def _keep_no_break_spaces() -> None:
+    import re
+
+    import rich._wrap
+
+    if getattr(rich._wrap, "re_word", None) is not None:  # the name words() reads, in rich 13 to 15
+        rich._wrap.re_word = re.compile(NO_BREAK_WORD)
 
 
 def print_json(command: str, payload: dict[str, Any]) -> None:
@@ -97,21 +114,13 @@ def print_note(message: str) -> None:
 
 
 def _say(message: str, label: str = "", style: str = "") -> None:
-    """A message on stderr, as written (no markup), its label styled. In a terminal, wrapped at its width word by
-    word, but never at a no-break space: French writes one before : ; ? ! and inside « », and rich would break a
-    line there (it takes U+00A0 for white space), leaving a « : » at the start of the next line."""
-    import textwrap
-
+    """A message on stderr, as written (no markup), its label styled."""
     from rich.text import Text
 
-    console = stderr_console()
-    text = f"{label} {message}" if label else message
-    if not console.soft_wrap:  # a terminal: textwrap breaks at ASCII white space only
-        text = "\n".join(textwrap.fill(line, console.width, break_on_hyphens=False) for line in text.split("\n"))
-    shown = Text(text)
+    shown = Text(f"{label} {message}" if label else message)
     if label:
         shown.stylize(style, 0, len(label))
-    console.print(shown, soft_wrap=True)
+    stderr_console().print(shown)
 
 
 def prepare_standard_streams() -> None:

@@ -275,8 +275,9 @@ def test_the_template_commands_help_is_french() -> None:
     assert "Copier dans une copie du document du cabinet" in result.stdout and "Copy into" not in result.stdout
 
 
-def test_a_message_is_never_broken_at_a_no_break_space(monkeypatch: pytest.MonkeyPatch) -> None:
-    """French writes a no-break space before « : » and « ; »: a terminal's line is never broken there."""
+def test_a_line_is_never_broken_at_a_no_break_space(monkeypatch: pytest.MonkeyPatch) -> None:
+    """French writes a no-break space before « : » and « ; », a narrow one inside 29 340 €: a terminal's line is
+    never broken there (rich's own wrapping would: refcli.cli.output.NO_BREAK_WORD)."""
     import io
 
     from rich.console import Console
@@ -284,11 +285,12 @@ def test_a_message_is_never_broken_at_a_no_break_space(monkeypatch: pytest.Monke
     import refcli.cli.output
 
     screen = io.StringIO()
-    monkeypatch.setattr(refcli.cli.output, "stderr_console",
-                        lambda: Console(file=screen, force_terminal=True, width=40, highlight=False, color_system=None))
-    message = "x" * 31 + "\u00a0: la suite du message\u00a0; [yellow]et[/] « la\u00a0fin\u00a0»"
+    monkeypatch.setattr(refcli.cli.output, "stderr_console", lambda: refcli.cli.output._wide_enough(
+        Console(file=screen, force_terminal=True, width=80, highlight=False, color_system=None)))
+    message = ("x" * 70 + "\u00a0: la suite\u00a0; [yellow]et[/] " + "y" * 50
+               + " 29\u202f340\u00a0€ « la\u00a0fin\u00a0»")
     refcli.cli.output.print_warning(message)
     lines = screen.getvalue().splitlines()
-    assert len(lines) > 1 and all(len(line) <= 40 for line in lines)
-    assert not any(line.lstrip().startswith((":", ";", "»", "\u00a0")) for line in lines), lines
-    assert " ".join(lines) == f"warning: {message}"  # as written: brackets are text, not markup
+    assert len(lines) == 4 and all(len(line) <= 80 for line in lines), lines
+    assert not any(line.startswith((":", ";", "»", "340", "€", "\u00a0", "\u202f")) for line in lines), lines
+    assert " ".join(line.rstrip() for line in lines) == f"warning: {message}"  # as written: no markup
