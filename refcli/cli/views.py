@@ -187,7 +187,7 @@ def explanation_view(query: Query, matches: list[Match], library: Library) -> Re
         rows.append((Text(""), _named_line(query)))
     for rank, (match, score) in enumerate(zip(matches, relative_scores(matches), strict=True), start=1):
         rows += [(Text(""), Text("")), (Text(""), Text(_headline(rank, match, score, query.since), style="bold"))]
-        for line in (_why_line(match), _competencies_line(match, library), *_words_lines(match)):
+        for line in (_why_line(match), _competencies_line(match, library), *_words_lines(match, library)):
             if line:
                 rows.append((Text("   "), Text(line)))
     return hanging_lines(rows)
@@ -283,9 +283,10 @@ def _competencies_line(match: Match, library: Library) -> str:
     return _("competencies: {marks}").format(marks=", ".join(parts)) if parts else ""
 
 
-def _words_lines(match: Match) -> list[str]:
+def _words_lines(match: Match, library: Library) -> list[str]:
     """Which of the tender's words each part of the fiche holds, those that added most first; a word already
-    inside a phrase shown for that part ("citoyens" in "conseils citoyens") left out."""
+    inside a phrase shown for that part ("citoyens" in "conseils citoyens") left out. The components' part is
+    marked when its words come only from levels not on the fiche (their key paths in [inferred])."""
     found: dict[str, list[FieldMatch]] = {part: [] for part in FICHE_PARTS}
     part_of = {field: part for part, fields in FICHE_PARTS.items() for field in fields}
     # The tender's own words before a glossary alternative that matched the same words of the fiche.
@@ -301,8 +302,28 @@ def _words_lines(match: Match) -> list[str]:
             said.update(item.term for item in kept[:WORDS_SHOWN])
             more = len({item.term for item in kept}) - len(words)
             shown = ", ".join(words) + (_(" +{count} more").format(count=more) if more > 0 else "")
+            if FICHE_PARTS[part] == ("components",) and _guessed_components(match, kept, library):
+                from refcli.records.browse import INFERRED_MARK
+
+                part = f"{part} {_(INFERRED_MARK)}"
             parts.append(_("{part}: {words}").format(part=part, words=shown))
     return [_("; ").join(parts)] if parts else []
+
+
+def _guessed_components(match: Match, items: list[FieldMatch], library: Library) -> bool:
+    """Whether every word the components matched comes from components whose level is not on the fiche: the index
+    holds a component's label where the record gives it a level (search/index.py)."""
+    from refcli.records.provenance import is_unconfirmed
+    from refcli.search.text import stems
+
+    mission = match.mission
+    labels = {component: set(stems(library.vocabulary.label(component))) for component in mission.components}
+    for item in items:
+        words = set(item.matched.replace("…", " ").split())
+        sources = [component for component, label in labels.items() if words <= label]
+        if not sources or not all(is_unconfirmed(mission, f"components.{component}") for component in sources):
+            return False
+    return True
 
 
 def _word_phrase(item: FieldMatch, annotated: bool = True) -> str:

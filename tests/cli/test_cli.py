@@ -146,6 +146,12 @@ def test_search_marks_a_level_not_on_the_fiche(runner: CliRunner, library_folder
     order = [line.split(". ", 1)[1] for line in covered.splitlines() if line[:2] in ("1.", "2.", "3.")]
     assert row.split()[-3:] == ["■■■■□*" if mission != "est-ensemble-amo-npru" else "■■■■□" for mission in order]
     assert "*  a level not on the fiche ([inferred]): ranked on, left out of the annex" in covered
+    # The words found in the components: marked where they come only from levels not on the fiche.
+    words = runner.invoke(app, ["search", "animation partenariale", "--explain", "--data", str(library_folder)],
+                          env={"COLUMNS": "200"}).stdout.splitlines()
+    parts = [line.strip() for line in words if "composantes" in line]
+    assert "composantes: animation partenariale" in parts  # est-ensemble-amo-npru's, confirmed
+    assert parts.count("composantes [not on the fiche]: animation partenariale") >= 2
 
 
 def test_search_names_the_results_kept_on_a_guessed_client_kind(runner: CliRunner, library_folder: Path) -> None:

@@ -79,7 +79,8 @@ def test_explain_says_why_in_the_trade_s_words():
     assert first == ("1. henin-carvin-projet-urbain-social: score 100; 2013 "
                      "same type of mission: gestion urbaine de proximité "
                      "competencies: ✓ Gestion urbaine de proximité 3/1 [not on the fiche] "
-                     "mots-clés: GUP (as “gestion urbaine de proximité”); contenu: GUP; composantes: GUP")
+                     "mots-clés: GUP (as “gestion urbaine de proximité”); contenu: GUP; "
+                     "composantes [not on the fiche]: GUP")
     assert second.startswith("2. antony-point-etape-psl: score 69; 2012 (8 mois) "
                              "the type of mission in its content: gestion urbaine de proximité ")
     # The machine form keeps every row, with its points and the record's field names.
