@@ -596,19 +596,18 @@ def _warn_guessed(matches, query, quiet: bool) -> None:
     if quiet or not matches:
         return
     guessed = guessed_levels(matches)
-    if guessed:
-        print_warning(ngettext("{count} result is ranked on a component level not on its fiche ([inferred]): {ids}; "
+    kept = [match.id for match in matches if query.client_kind and is_unconfirmed(match.mission, "client.kind")]
+    for ids, message in (
+            (guessed, ngettext("{count} result is ranked on a component level not on its fiche ([inferred]): {ids}; "
                                "'refcli show ID' marks it",
                                "{count} results are ranked on component levels not on their fiches ([inferred]): "
-                               "{ids}; 'refcli show ID' marks them", len(guessed)).format(
-                                   count=len(guessed), ids=few(guessed, 5)))
-    kept = [match.id for match in matches if query.client_kind and is_unconfirmed(match.mission, "client.kind")]
-    if kept:
-        print_warning(ngettext("{count} result is kept on a client kind (public or private) not on its fiche "
-                               "([inferred]): {ids}; 'refcli show ID' marks it",
-                               "{count} results are kept on a client kind (public or private) not on their fiches "
-                               "([inferred]): {ids}; 'refcli show ID' marks them", len(kept)).format(
-                                   count=len(kept), ids=few(kept, 5)))
+                               "{ids}; 'refcli show ID' marks them", len(guessed))),
+            (kept, ngettext("{count} result is kept on a client kind (public or private) not on its fiche "
+                            "([inferred]): {ids}; 'refcli show ID' marks it",
+                            "{count} results are kept on a client kind (public or private) not on their fiches "
+                            "([inferred]): {ids}; 'refcli show ID' marks them", len(kept)))):
+        if ids:
+            print_warning(message.format(count=len(ids), ids=few(ids, 5)))
 
 
 AllowOutsideOption = Annotated[
