@@ -51,12 +51,27 @@ def match_form(text: str) -> str:
 
 
 def pattern(source: str) -> re.Pattern[str]:
-    """Compile a folded pattern where '{e}' marks a letter that had an accent.
+    """A folded pattern where '{e}' marks a letter that had an accent, compiled when first used.
 
     Exports break accents two ways: a U+FFFD in the letter's place ("r\ufffdf\ufffdrences"), or nothing
     ("rfrences", "matre douvrage"); so a marked letter may be U+FFFD or missing, and so may an apostrophe.
     """
-    return re.compile(re.sub(r"\{([a-z])\}", r"[\1\\ufffd]?", source).replace("'", "'?"))
+    return _Lazy(re.sub(r"\{([a-z])\}", r"[\1\\ufffd]?", source).replace("'", "'?"))  # type: ignore[return-value]
+
+
+class _Lazy:
+    """A regular expression compiled when first used. `tender read` uses the forty of this module; a search
+    reading a tender's text uses four (its sections' headings): compiling them all took ≈ 25 ms of it."""
+
+    __slots__ = ("_arguments", "_compiled")
+
+    def __init__(self, *arguments: Any) -> None:
+        self._arguments, self._compiled = arguments, None
+
+    def __getattr__(self, name: str) -> Any:  # .search, .finditer...: the compiled pattern's
+        if self._compiled is None:
+            self._compiled = re.compile(*self._arguments)
+        return getattr(self._compiled, name)
 
 
 _NUMBER_WORDS = {"un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8,
@@ -99,10 +114,10 @@ class Section:
         return {"title": self.title, "file": self.file, "page": self.page, "kind": self.kind, "used": self.used}
 
 
-_SUB_NUMBER = re.compile(r"^(?:article\s+)?\d{1,2}\.\d")
+_SUB_NUMBER = _Lazy(r"^(?:article\s+)?\d{1,2}\.\d")
 
 
-_STRONG_HEADING = re.compile(r"^(?:article|chapitre|titre|partie|section|annexe)\b", re.IGNORECASE)
+_STRONG_HEADING = _Lazy(r"^(?:article|chapitre|titre|partie|section|annexe)\b", re.IGNORECASE)
 
 
 def _strong_heading(title: str) -> bool:
@@ -265,7 +280,7 @@ class Sentence:
     section: Section | None
 
 
-_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=[A-ZÀ-ÖØ-Þ«\"(\d])")
+_SENTENCE_END = _Lazy(r"(?<=[.;!?])\s+(?=[A-ZÀ-ÖØ-Þ«\"(\d])")
 
 
 def sentences_of(documents: list[Document], sections: list[Section]) -> list[Sentence]:
@@ -330,7 +345,7 @@ _BUYER = pattern(
 # A heading naming the buyer, the name in the paragraph under it: "Identification de l'acheteur".
 _BUYER_HEADING = pattern(r"^(?:\S+\s+){0,3}?(?:identification|d{e}signation|nom)\s+(?:de\s+l'|du\s+)"
                          r"(?:acheteur|pouvoir\s+adjudicateur|ma{i}tre\s+d'ouvrage|organisme\s+acheteur)\s*$")
-_BUYER_END = re.compile(r"\s*(?:,|;|\s-\s|\s–\s|\(|\d{5}|\.(?:\s|$)|$|\s(?:Adresse|Représentée?|Immatricul|Tél|Tel|"
+_BUYER_END = _Lazy(r"\s*(?:,|;|\s-\s|\s–\s|\(|\d{5}|\.(?:\s|$)|$|\s(?:Adresse|Représentée?|Immatricul|Tél|Tel|"
                         r"Courriel|SIRET|Siège)\b)", re.IGNORECASE)
 _DEADLINE = pattern(
     r"(?:date|heure)s?\s+(?:et\s+heure\s+)?limites?\s+(?:de\s+)?(?:r{e}ception|remise|d{e}p{o}t|transmission)\s+"
@@ -348,7 +363,7 @@ _DATE = [
             r"d{e}cembre)\s+(\d{4})\b"),
     re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"),
 ]
-_TIME = re.compile(r"\b(\d{1,2})\s*(?:h(?:eures?)?|:)\s*(\d{2})?\b")
+_TIME = _Lazy(r"\b(\d{1,2})\s*(?:h(?:eures?)?|:)\s*(\d{2})?\b")
 _LOT = pattern(r"^(?:lot\s+(?:n\s*[°ºo]\s*)?(\d{1,2}))\s*[:\-–—.)]\s*(\S.{2,150}?)\s*(?:[.;]|$)")
 _SINGLE_LOT = pattern(r"n'est\s+pas\s+alloti|ne\s+(?:fait|comporte)\s+pas\s+(?:l'objet\s+d'un\s+)?allotissement|"
                       r"pas\s+d'allotissement|\blot\s+unique\b|n'est\s+pas\s+d{e}compos{e}e?\s+en\s+lots|"
