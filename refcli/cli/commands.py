@@ -282,10 +282,10 @@ def list_missions(
     if json:
         print_json("list", {"missions": [Encoded(listing.json()) for listing in listings]})
     else:
-        from refcli.cli.output import stdout_console
+        from refcli.cli.output import print_fitted
         from refcli.records.browse import missions_table
 
-        stdout_console().print(missions_table(listings))
+        print_fitted(missions_table(listings))
     if not listings:
         raise NegativeAnswer(_("no mission matches these filters") if (year or since or component) else "")
 

@@ -10,6 +10,8 @@ from refcli.i18n import _
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from refcli.records.browse import Fitted
+
 JSON_VERSION = 1
 
 
@@ -21,6 +23,17 @@ def stdout_console() -> Console:
 
     # rich turns colours off when stdout is not a terminal and honours NO_COLOR.
     return _wide_enough(Console(soft_wrap=True, highlight=False))
+
+
+def print_fitted(fitted: Fitted) -> None:
+    """Print a table on stdout: without colours (piped, NO_COLOR), its lines drawn (browse.Grid) are written as they
+    are; rich's printing of their segments took ≈ 0.2 s for 10,000 missions."""
+    console = stdout_console()
+    lines = fitted.plain_lines(console) if console.color_system is None and not console.record else None
+    if lines is None:
+        console.print(fitted)
+    else:
+        console.file.write("\n".join(lines) + "\n")
 
 
 def stderr_console() -> Console:

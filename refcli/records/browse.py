@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -154,16 +155,220 @@ class Fitted:
     Text (prose=True: a checklist, an explanation, a record) wraps at that width in a terminal, or when COLUMNS
     says the width; piped elsewhere, its lines stay whole, for grep. A table always fits the width."""
 
-    def __init__(self, build: Callable[[int], RenderableType], prose: bool = False) -> None:
+    def __init__(self, build: Callable[[int], RenderableType | Grid], prose: bool = False) -> None:
         self.build, self.prose = build, prose
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         import os
 
+        from rich.segment import Segment
+
         if self.prose and not console.is_terminal and not os.environ.get("COLUMNS"):
             options = options.update(width=WHOLE_LINES)
+        built = self.build(options.max_width)
+        drawn = _drawn(built, options.max_width, console)
+        if drawn is not None:
+            style = console.get_style
+            for line in drawn:
+                yield from (Segment(text, style(name) if name else None) for text, name in line)
+                yield Segment.line()
+            return
+        if isinstance(built, Grid):
+            built = built.rich_table()
         # Wrapped at that width, even on a console that leaves long lines to the terminal (soft_wrap).
-        yield from console.render(self.build(options.max_width), options.update(no_wrap=False, overflow="fold"))
+        yield from console.render(built, options.update(no_wrap=False, overflow="fold"))
+
+    def plain_lines(self, console: Console) -> list[str] | None:
+        """The lines of a Grid drawn at the console's width, without styles; None: rich draws it."""
+        if self.prose:
+            return None
+        return _drawn(self.build(console.width), console.width, console, styled=False)  # type: ignore[return-value]
+
+
+def _drawn(built: RenderableType | Grid, width: int, console: Console, styled: bool = True
+           ) -> list[Line] | list[str] | None:
+    if isinstance(built, Grid) and not console.legacy_windows and console.encoding.lower().startswith("utf"):
+        return built.draw(width, styled)
+    return None
+
+
+# --- tables drawn as rich draws them, faster ---------------------------------------------------------
+# rich lays out and draws a table at ≈ 0.75 ms a row (measuring, wrapping and padding each cell through its
+# renderables): `list` took 1 s at 1,000 missions and 10 s at 10,000. A Grid is the one shape of table refcli
+# prints a row per mission in: rich's SIMPLE_HEAD table of Texts, at widths refcli chose (column_widths).
+# draw() draws it line by line as rich draws it (tests/records/test_browse.py compares both, on the shipped and
+# generated libraries and on random text), from strings; rich draws it where draw() does not (an ASCII-only
+# or a legacy Windows console, a table wider than the width).
+
+
+class Column(NamedTuple):
+    header: str
+    width: int | None = None  # None: as wide as its longest line (then it does not wrap)
+    justify: str = "left"  # or "right"
+    style: str | None = None
+
+
+# A cell: its text, or its lines' texts, each (text, style, cut: one line, cut with an ellipsis if too long).
+Cell = str | tuple[tuple[str, str | None, bool], ...]
+
+
+class Grid(NamedTuple):
+    """A table of text: a title, columns and rows of cells."""
+
+    title: str
+    columns: list[Column]
+    rows: list[tuple[Cell, ...]]
+
+    def rich_table(self) -> Table:
+        from rich import box
+        from rich.console import Group
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(title=self.title, title_justify="left", box=box.SIMPLE_HEAD)
+        for column in self.columns:
+            table.add_column(column.header, style=column.style, no_wrap=column.width is None, width=column.width,
+                             justify=column.justify)  # type: ignore[arg-type]
+        for row in self.rows:
+            # Texts, not strings: a string cell would be read as rich markup ("[phase 2]")
+            table.add_row(*(Text(cell) if isinstance(cell, str) else Group(*(
+                Text(text, style=style or "", no_wrap=cut or None, overflow="ellipsis" if cut else None)
+                for text, style, cut in cell)) for cell in row))
+        return table
+
+    def draw(self, width: int, styled: bool = True) -> list[Line] | list[str] | None:
+        """The lines rich draws this table in at this width: each a list of (text, style), or unstyled a string;
+        None if the table is wider than the width, or its title (rich would squeeze or wrap them)."""
+        columns = self.columns
+        widths = [column.width if column.width is not None else
+                  max(cell_width(column.header), _longest([row[number] for row in self.rows]))
+                  for number, column in enumerate(columns)]
+        table_width = sum(widths) + 3 * len(widths) + 1  # a space either side of a cell, a divider, the edges
+        if table_width > width or _longest([self.title]) > table_width:
+            return None
+        title = _text_lines(self.title, table_width, "left", False)
+        blank = " " * table_width
+        rule = " " + "─" * (table_width - 2) + " "
+        header = tuple(((column.header, None, False),) for column in columns)
+        empty = [" " * size for size in widths]
+        drawn: list = [[(line, "table.title")] for line in title] if styled else list(title)
+        drawn.append([(blank, None)] if styled else blank)
+        laid: dict[tuple[str, int, str, bool], list[str]] = {}  # clients, years and fees repeat: each laid out once
+
+        def lines_of(text: str, size: int, column: Column, cut: bool) -> list[str]:
+            key = (text, size, column.justify, cut or column.width is None)
+            found = laid.get(key)
+            if found is None:
+                found = laid[key] = _text_lines(*key)
+            return found
+
+        for number, row in enumerate([header, *self.rows]):
+            cells: list[list[str]] = []
+            owns: list[list[str | None] | None] = []  # each line's own style, in a cell of several Texts
+            for column, size, cell in zip(columns, widths, row, strict=True):
+                if isinstance(cell, str):
+                    cells.append(lines_of(cell, size, column, False))
+                    owns.append(None)
+                    continue
+                lines: list[str] = []
+                own: list[str | None] = []
+                for text, style, cut in cell:
+                    part = lines_of(text, size, column, cut)
+                    lines += part
+                    own += [style] * len(part)
+                cells.append(lines)
+                owns.append(own)
+            height = max(map(len, cells))
+            if number == 0:  # the header at the bottom of its row, as rich aligns it
+                cells = [[empty[position]] * (height - len(cell)) + cell for position, cell in enumerate(cells)]
+            if not styled:
+                if height == 1:
+                    drawn.append("  " + "   ".join([cell[0] for cell in cells]) + "  ")
+                else:
+                    drawn += ["  " + "   ".join([cell[index] if index < len(cell) else empty[position]
+                                                 for position, cell in enumerate(cells)]) + "  "
+                              for index in range(height)]
+            else:
+                for index in range(height):
+                    line: Line = [(" ", None)]
+                    for position, column in enumerate(columns):
+                        style = "table.header" if number == 0 else column.style
+                        cell, own_styles = cells[position], owns[position]
+                        text = cell[index] if index < len(cell) else empty[position]
+                        own = own_styles[index] if number and own_styles and index < len(own_styles) else None
+                        line += [(" ", style), (text, f"{style} {own}" if style and own else style or own),
+                                 (" ", style), (" ", None)]  # the divider, or the right edge
+                    drawn.append(line)
+            if number == 0:
+                drawn.append([(rule, None)] if styled else rule)
+        drawn.append([(blank, None)] if styled else blank)
+        return drawn
+
+
+Line = list[tuple[str, Any]]  # a line drawn: its pieces of text, each with its style (None: plain)
+
+
+def _longest(cells: list[Cell]) -> int:
+    """The widest line of these cells' texts, as written (0 for none)."""
+    texts = [cell if isinstance(cell, str) else "\n".join(text for text, _, _ in cell) for cell in cells]
+    return longest_line(texts) if any(texts) else 0
+
+
+def _text_lines(text: str, width: int, justify: str, no_wrap: bool) -> list[str]:
+    """A Text's lines as rich wraps and justifies them in a cell this wide (overflow: an ellipsis), padded."""
+    simple = _ONE_CELL.fullmatch(text)
+    if simple and len(text) <= width:  # the usual cell: one line
+        return [text.ljust(width) if justify == "left" else text.rstrip().rjust(width)]
+    if not simple:  # a tab, a new line, a wide or a combining character: rich's own wrap
+        from rich.cells import cell_len
+        from rich.console import Console
+        from rich.text import Text
+
+        # The console only justifies "full", which no cell is; one made for that alone.
+        found = Text(text).wrap(Console(width=width), width, justify=justify, overflow="ellipsis", no_wrap=no_wrap)
+        return [line.plain + " " * (width - cell_len(line.plain)) for line in found]
+    if no_wrap:
+        pieces = [text]
+    else:
+        offsets = _breaks(text, width)
+        pieces = [_rstrip_end(text[start:end], width) for start, end in zip([0, *offsets], [*offsets, len(text)],
+                                                                          strict=True)]
+    lines = []
+    for piece in pieces:
+        if justify == "right":
+            piece = piece.rstrip()
+        if len(piece) > width:
+            piece = piece[:width - 1] + "…"
+        lines.append(piece.ljust(width) if justify == "left" else piece.rjust(width))
+    return lines
+
+
+def _breaks(text: str, width: int) -> list[int]:
+    """rich's divide_line(text, width, fold=False) for text of one-cell characters: where its lines break, word
+    by word (rich._wrap.re_word, refcli's NO_BREAK_WORD once a console is made: never at a no-break space)."""
+    import rich._wrap
+
+    breaks: list[int] = []
+    offset = position = 0
+    for word in rich._wrap.re_word.findall(text):  # consecutive: each word takes the white space after it
+        size = len(word)
+        length = len(word.rstrip())
+        if width - offset >= length:
+            offset += size
+        elif length > width or offset and position:
+            if position:
+                breaks.append(position)
+            offset = size
+        position += size
+    return breaks
+
+
+def _rstrip_end(text: str, width: int) -> str:
+    """rich's Text.rstrip_end: white space past the width removed from the end."""
+    if len(text) <= width:
+        return text
+    trailing = len(text) - len(text.rstrip())
+    return text[:len(text) - min(trailing, len(text) - width)] if trailing else text
 
 
 WHOLE_LINES = 100_000  # the width prose is laid out at when its lines are to stay whole
@@ -196,58 +401,65 @@ def column_widths(width: int, fixed: list[int], wants: list[int], weights: list[
 
 
 def longest_line(texts: list[str]) -> int:
+    joined = "\n".join(texts)
+    if _ONE_CELL.fullmatch(joined.replace("\n", " ")):  # the usual text: its width is its length, read in C
+        longest = max(map(len, joined.split("\n")))
+        if longest:
+            return longest
+    return max((cell_width(line) for text in texts for line in text.splitlines()), default=1)
+
+
+def cell_width(text: str) -> int:
+    """How many cells of a terminal text takes, as rich counts them; its length for the usual text (Latin letters,
+    punctuation, € and the no-break spaces: one cell each), which rich counts a character at a time."""
+    if _ONE_CELL.fullmatch(text):
+        return len(text)
     from rich.cells import cell_len
 
-    return max((cell_len(line) for text in texts for line in text.splitlines()), default=1)
+    return cell_len(text)
 
 
-def missions_table(listings: list[Listing]) -> RenderableType:
+# Characters one cell wide in rich (tests/records/test_browse.py checks each): ASCII, Latin-1 and Latin Extended,
+# IPA and spacing modifiers, general punctuation (– — ’ “ ” … and U+202F), currency signs.
+_ONE_CELL = re.compile(r"[\x20-\x7e\xa0-\u02ff\u2010-\u2027\u202f-\u205e\u20a0-\u20cf]*")
+
+
+def missions_table(listings: list[Listing]) -> Fitted:
     """The missions as a table that fits the terminal: ids whole, on a line of their own when it is narrow."""
     return Fitted(lambda width: _missions_table(listings, width))
 
 
-def _missions_table(listings: list[Listing], width: int) -> Table:
-    from rich import box
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
-
+def _missions_table(listings: list[Listing], width: int) -> Grid:
     ids = [listing.id for listing in listings]
     titles = [listing.title for listing in listings]
     clients = [listing.client for listing in listings]
     years = [listing.years for listing in listings]
     fees = [listing.fee for listing in listings]
-    table = Table(title=_("{count} mission(s)").format(count=len(listings)), title_justify="left",
-                  box=box.SIMPLE_HEAD)
+    title = _("{count} mission(s)").format(count=len(listings))
     fixed = [longest_line(["id", *ids]), longest_line([_("years"), *years])]
     wide = column_widths(width, fixed, [longest_line(titles), longest_line(clients), longest_line([_("fee"), *fees])],
                          [3, 2, 1], [24, MINIMUM_COLUMN, MINIMUM_COLUMN])
     if wide is not None:
-        table.add_column("id", style="cyan", no_wrap=True)
-        table.add_column(_("title"), width=wide[0])
-        table.add_column(_("client"), width=wide[1])
-        table.add_column(_("years"), no_wrap=True)
-        table.add_column(_("fee"), justify="right", width=wide[2])
-        for row in zip(ids, titles, clients, years, fees, strict=True):
-            table.add_row(*map(Text, row))  # as written: a string cell would be read as rich markup ("[phase 2]")
-        return table
+        columns = [Column("id", style="cyan"), Column(_("title"), wide[0]), Column(_("client"), wide[1]),
+                   Column(_("years")), Column(_("fee"), wide[2], "right")]
+        return Grid(title, columns, list(zip(ids, titles, clients, years, fees, strict=True)))
     # Narrow: the id on a line of its own, the title and the client under it, in one column; narrower still,
     # the years and the fee too.
     stacked = [f"{title}\n{client}" for title, client in zip(titles, clients, strict=True)]
     fixed = [longest_line(years)]
     narrow = column_widths(width, fixed, [max(longest_line(ids), longest_line(stacked)), longest_line(fees)],
                            [2, 1], [longest_line(ids), MINIMUM_COLUMN])
-    table.add_column(_("mission"), width=narrow[0] if narrow else max(width - 4, 1))
+    columns = [Column(_("mission"), narrow[0] if narrow else max(width - 4, 1))]
     if narrow:
-        table.add_column(_("years"), no_wrap=True)
-        table.add_column(_("fee"), justify="right", width=narrow[1])
-    for mission_id, title, client, period, fee in zip(ids, titles, clients, years, fees, strict=True):
-        lines = [Text(mission_id, style="cyan", no_wrap=True, overflow="ellipsis"), Text(title)]
+        columns += [Column(_("years")), Column(_("fee"), narrow[1], "right")]
+    rows: list[tuple[Cell, ...]] = []
+    for mission_id, title_text, client, period, fee in zip(ids, titles, clients, years, fees, strict=True):
+        lines = ((mission_id, "cyan", True), (title_text, None, False))
         if narrow:
-            table.add_row(Group(*lines, Text(client, style="dim")), Text(period), Text(fee))
+            rows.append(((*lines, (client, "dim", False)), period, fee))
         else:
-            table.add_row(Group(*lines, Text(f"{client} · {period} · {fee}", style="dim")))
-    return table
+            rows.append(((*lines, (f"{client} · {period} · {fee}", "dim", False)),))
+    return Grid(title, columns, rows)
 
 
 INFERRED_MARK = N_("[not on the fiche]")
