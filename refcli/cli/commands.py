@@ -952,11 +952,11 @@ def search(
             payload["uncovered"] = uncovered_competencies(matches, query.competencies)
         print_json("search", payload)
     elif matches:
-        from refcli.cli.output import stdout_console
+        from refcli.cli.output import print_fitted, stdout_console
         from refcli.cli.views import coverage_view, explanation_view, results_table
 
         console = stdout_console()
-        console.print(results_table(query, matches, library))
+        print_fitted(results_table(query, matches, library), console)
         if cover:
             console.print(coverage_view(matches, query, library))
         if explain:

@@ -6,7 +6,16 @@ from typing import TYPE_CHECKING, Any
 
 from refcli.annex.formatting import format_years
 from refcli.i18n import _
-from refcli.records.browse import MINIMUM_COLUMN, WHOLE_LINES, Fitted, column_widths, longest_line
+from refcli.records.browse import (
+    MINIMUM_COLUMN,
+    WHOLE_LINES,
+    Cell,
+    Column,
+    Fitted,
+    Grid,
+    column_widths,
+    longest_line,
+)
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -93,24 +102,17 @@ def guessed_levels(matches: list[Match]) -> list[str]:
     return [match.id for match in matches if any(not item.confirmed and item.level for item in match.competencies)]
 
 
-def results_table(query: Query, matches: list[Match], library: Library) -> RenderableType:
+def results_table(query: Query, matches: list[Match], library: Library) -> Fitted:
     """The results as a table that fits the terminal, 80 columns as well as 200: ids whole; when it is narrow,
     the client left out, then the id, title, client and years in one column (the id on a line of its own)."""
     return Fitted(lambda width: _results_table(query, matches, library, width))
 
 
-def _results_table(query: Query, matches: list[Match], library: Library, width: int) -> RenderableType:
-    from rich import box
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
-
+def _results_table(query: Query, matches: list[Match], library: Library, width: int) -> Grid:
     title = _("{count} best mission(s)").format(count=len(matches))
     if query.since is not None:
         title += _(", window since {year}").format(year=query.since)
-    table = Table(title=title + _("; score: the best one = 100"), title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column(_("score"), justify="right", no_wrap=True)
+    title += _("; score: the best one = 100")
     ids = [match.id for match in matches]
     titles = [match.mission.title for match in matches]
     clients = [match.mission.client.name for match in matches]
@@ -119,28 +121,27 @@ def _results_table(query: Query, matches: list[Match], library: Library, width: 
     terms = [_terms_cell(match) for match in matches]
     marks = [_competencies_cell(match, library) if query.competencies else "" for match in matches]
     ranks = [str(rank) for rank in range(1, len(matches) + 1)]
+    scores = [str(score) for score in relative_scores(matches)]
     fixed = [longest_line(["#", *ranks]), len(_("score")), longest_line(ids), longest_line([_("years"), *years])]
     wants = [longest_line(titles), longest_line(terms)] + ([longest_line(marks)] if query.competencies else [])
+    numbers = [Column("#", justify="right"), Column(_("score"), justify="right")]
     for with_client in (True, False):
         widths = column_widths(width, fixed, [*wants, longest_line(clients)] if with_client else wants,
                                [3, 2, 2][:len(wants)] + [2] * with_client,
                                [24, 20, 20][:len(wants)] + [14] * with_client)
         if widths is None:
             continue
-        table.add_column("id", style="cyan", no_wrap=True)
-        table.add_column(_("title"), width=widths[0])
-        if with_client:
-            table.add_column(_("client"), width=widths[-1])
-        table.add_column(_("years"), no_wrap=True)
-        table.add_column(_("matched"), width=widths[1])
-        if query.competencies:
-            table.add_column(_("competencies"), width=widths[2])
-        for row in zip(ranks, relative_scores(matches), ids, titles, clients, years, terms, marks, strict=True):
+        columns = [*numbers, Column("id", style="cyan"), Column(_("title"), widths[0])]
+        columns += [Column(_("client"), widths[-1])] if with_client else []
+        columns += [Column(_("years")), Column(_("matched"), widths[1])]
+        columns += [Column(_("competencies"), widths[2])] if query.competencies else []
+        rows: list[tuple[Cell, ...]] = []
+        for row in zip(ranks, scores, ids, titles, clients, years, terms, marks, strict=True):
             rank, score, mission_id, mission_title, client, period, matched, covered = row
-            cells = [rank, str(score), mission_id, Text(mission_title)] + ([Text(client)] if with_client else [])
-            cells += [Text(period, style="" if "\n" not in period else "dim"), Text(matched)]
-            table.add_row(*cells, *([Text(covered)] if query.competencies else []))
-        return table
+            cells: list[Cell] = [rank, score, mission_id, mission_title, *([client] if with_client else [])]
+            cells += [((period, None if "\n" not in period else "dim", False),), matched]
+            rows.append((*cells, *([covered] if query.competencies else [])))
+        return Grid(title, columns, rows)
     # Narrow: the id on a line of its own, the title, the client and the years under it, in one column; narrower
     # still (or an id too long beside the ranks), the rank and the score above the id, what matched left out.
     why = [matched + (f"\n{covered}" if covered else "") for matched, covered in zip(terms, marks, strict=True)]
@@ -148,20 +149,20 @@ def _results_table(query: Query, matches: list[Match], library: Library, width: 
     widths = column_widths(width, fixed[:2], [max(longest_line(ids), longest_line(stacked)), longest_line(why)],
                            [3, 2], [longest_line(ids), MINIMUM_COLUMN])
     if widths is None:
-        table = Table(title=table.title, title_justify="left", box=box.SIMPLE_HEAD)
-        table.add_column(_("mission"), width=max(width - 4, 1))
+        columns = [Column(_("mission"), max(width - 4, 1))]
     else:
-        table.add_column(_("mission"), width=widths[0])
-        table.add_column(_("matched, competencies") if query.competencies else _("matched"), width=widths[1])
-    for rank, score, match, mission_id, reason in zip(ranks, relative_scores(matches), matches, ids, why, strict=True):
+        columns = [*numbers, Column(_("mission"), widths[0]),
+                   Column(_("matched, competencies") if query.competencies else _("matched"), widths[1])]
+    rows = []
+    for rank, score, match, mission_id, reason in zip(ranks, scores, matches, ids, why, strict=True):
         period = format_years(match.mission.period) + ("" if match.in_window else ", " + _("out of window"))
-        lines = [Text(mission_id, style="cyan", no_wrap=True, overflow="ellipsis"), Text(match.mission.title),
-                 Text(f"{match.mission.client.name} · {period}", style="" if match.in_window else "dim")]
+        lines = ((mission_id, "cyan", True), (match.mission.title, None, False),
+                 (f"{match.mission.client.name} · {period}", None if match.in_window else "dim", False))
         if widths is None:
-            table.add_row(Group(Text(_("{rank}. score {score}").format(rank=rank, score=score), style="bold"), *lines))
+            rows.append((((_("{rank}. score {score}").format(rank=rank, score=score), "bold", False), *lines),))
         else:
-            table.add_row(rank, str(score), Group(*lines), Text(reason))
-    return table
+            rows.append((rank, score, lines, reason))
+    return Grid(title, columns, rows)
 
 
 # The parts of a fiche as the fiche names them, in its order; the record's fields they hold.

@@ -145,3 +145,29 @@ def test_every_character_counted_as_one_cell_is_one_cell_wide_in_rich():
             assert cell_len(chr(code)) == 1, hex(code)
     assert cell_width("東京 e\u0301") == cell_len("東京 e\u0301") == 6
     assert cell_width("29\u202f340\u00a0€") == 8
+
+
+@pytest.mark.parametrize("tender", ["tender-concertation.toml", "tender-three-years.toml", "tender-amo-npru.toml"])
+def test_the_search_results_are_drawn_as_rich_draws_them(tender):
+    """Every layout of the results table (the client kept or left out, one stacked column, narrower still), with
+    the competencies column and the results out of the window (a line in dim)."""
+    from refcli.cli.views import _results_table
+    from refcli.search.glossary import load_glossary
+    from refcli.search.index import build_index
+    from refcli.search.query import build_query, load_tender
+    from refcli.search.rank import rank_missions
+
+    library = load_library(Path("data/missions"))
+    loaded = load_tender(Path("examples") / tender)
+    query = build_query(library.vocabulary, load_glossary(library.folder), tender=loaded, limit=5)
+    matches = rank_missions(library, build_index(library), query)
+    assert matches
+    layouts = set()
+    for width in [80, 90, 100, 120, 160, 200, 250]:
+        grid = _results_table(query, matches, library, width)
+        layouts.add(tuple(column.header for column in grid.columns))
+        screen = console(width)
+        rendered = screen.render(grid.rich_table(), screen.options.update(no_wrap=False, overflow="fold"))
+        assert Fitted(lambda width, grid=grid: grid).plain_lines(screen) == [
+            "".join(segment.text for segment in line) for line in Segment.split_lines(rendered)]
+    assert len(layouts) >= 2
