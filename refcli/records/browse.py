@@ -335,19 +335,14 @@ def _text_lines(text: str, width: int, justify: str, no_wrap: bool) -> list[str]
 
 
 def _breaks(text: str, width: int) -> list[int]:
-    """rich's divide_line(text, width, fold=False) for text of one-cell characters: where its lines break, word
-    by word. rich's words are refcli's NO_BREAK_WORD (set on every console refcli makes): runs of characters
-    other than white space, or a no-break space, each with the white space after it; in one-cell text the only
-    such white space is the space, which a plain pattern finds 10 times faster."""
+    """rich's divide_line(text, width, fold=False) for text of one-cell characters (its length is its width):
+    where its lines break, word by word, rich's words (rich._wrap.re_word: refcli's NO_BREAK_WORD once a console
+    is made, so never at a no-break space); the same rule, without measuring each word's cells."""
     import rich._wrap
 
-    from refcli.cli.output import NO_BREAK_WORD
-
-    if rich._wrap.re_word.pattern != NO_BREAK_WORD:
-        return rich._wrap.divide_line(text, width, fold=False)
     breaks: list[int] = []
     offset = position = 0
-    for word in _SPACED_WORD.findall(text):  # consecutive: each word takes the spaces after it
+    for word in rich._wrap.re_word.findall(text):  # consecutive: each word takes the white space after it
         size = len(word)
         length = len(word.rstrip())
         if width - offset >= length:
@@ -358,9 +353,6 @@ def _breaks(text: str, width: int) -> list[int]:
             offset = size
         position += size
     return breaks
-
-
-_SPACED_WORD = re.compile(" *[^ ]+ *")
 
 
 def _rstrip_end(text: str, width: int) -> str:
