@@ -635,8 +635,9 @@ def _dump_posting(posting: Posting) -> bytes:
 
 def _blocks(posting: Posting) -> list[tuple[int, bytes]]:
     """A posting cut into its blocks of BLOCK slots: (block, its stored bytes), each as _dump_posting."""
-    if all(slots[0] // BLOCK == slots[-1] // BLOCK for slots, _ in posting.values()):  # most keys: in one block
-        return [(next(iter(posting.values()))[0][0] // BLOCK, _dump_posting(posting))]
+    block = next(iter(posting.values()))[0][0] // BLOCK
+    if all(slots[0] // BLOCK == block == slots[-1] // BLOCK for slots, _ in posting.values()):  # most keys
+        return [(block, _dump_posting(posting))]
     parts: dict[int, Posting] = {}
     for field, (slots, counts) in posting.items():
         start = 0

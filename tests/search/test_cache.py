@@ -346,3 +346,32 @@ def test_an_edited_record_patches_the_manifest_as_a_fresh_cache_writes_it(big_li
     again = load_library_cached(big_library, cache_dir, with_index=True)  # warm, from the patched manifest
     assert sorted(map(again.index.facts.of, again.index.facts.ids)) == \
         sorted(map(fresh.index.facts.of, fresh.index.facts.ids))
+
+
+def test_a_key_in_fields_of_missions_in_different_blocks_is_patched_where_it_is_stored(
+        big_library: Path, cache_dir: Path) -> None:
+    """A word in the title of an early mission and in the stakes of one a block further on, when the cache is
+    built: each field's slots lie in one block, but not the same one. Taking the word out of the later mission
+    must take it out of the index."""
+    load_library_cached(big_library, cache_dir, with_index=True)  # the slots, by path
+    slots = _slots(cache_file(big_library, cache_dir))
+    records = sorted((big_library / "generated").glob("*.toml"), key=lambda path: slots[
+        path.relative_to(big_library).as_posix()])
+    early, later = records[0], records[20]
+    assert slots[later.relative_to(big_library).as_posix()] // cache.BLOCK > \
+        slots[early.relative_to(big_library).as_posix()] // cache.BLOCK
+    early.write_text(early.read_text(encoding="utf-8").replace('title = "', 'title = "Zythum ', 1), encoding="utf-8")
+    text = later.read_text(encoding="utf-8")
+    later.write_text(text.replace('stakes = "', 'stakes = "Zythum. ', 1), encoding="utf-8")
+    shutil.rmtree(cache_dir)  # built afresh with the word in both
+    runner = CliRunner()
+
+    def found(*extra: str) -> list[str]:
+        result = runner.invoke(app, ["search", "zythum", "--data", str(big_library), "--json", *extra])
+        return sorted(match["id"] for match in json.loads(result.stdout)["results"]) if result.exit_code == 0 else []
+
+    assert len(found()) == 2
+    later.write_text(text, encoding="utf-8")  # the word taken out again
+    assert found() == found("--no-cache") and len(found()) == 1
+    assert [path for path, _ in _postings_by_path(cache_file(big_library, cache_dir))["zythum"][0]] == \
+        [early.relative_to(big_library).as_posix()]
