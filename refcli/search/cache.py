@@ -499,12 +499,13 @@ class _Cache:
                         changes.setdefault((filed(key), slot // BLOCK), {}).setdefault(field, {})[slot] = None
         for packed, _words in added:
             for key, fields in packed.items():
+                name = filed(key)
                 for field, (slot_bytes, count_bytes) in fields.items():
                     slots, counts = array("i"), array("H")
                     slots.frombytes(slot_bytes)
                     counts.frombytes(count_bytes)
                     for slot, count in zip(slots, counts, strict=True):
-                        column = changes.setdefault((filed(key), slot // BLOCK), {}).setdefault(field, {})
+                        column = changes.setdefault((name, slot // BLOCK), {}).setdefault(field, {})
                         column[slot] = (column.get(slot) or 0) + count
         stored = _stored_blocks(connection, list(changes))
         replaced, deleted = [], []
