@@ -268,11 +268,13 @@ class Grid(NamedTuple):
             for column, size, cell in zip(columns, widths, row, strict=True):
                 if isinstance(cell, str):
                     cells.append(lines_of(cell, size, column, False))
-                    owns.append(None)
+                    if styled:
+                        owns.append(None)
                     continue
                 parts = [lines_of(text, size, column, cut) for text, _, cut in cell]
                 cells.append([line for part in parts for line in part])
-                owns.append([style for (_, style, _), part in zip(cell, parts, strict=True) for _ in part])
+                if styled:
+                    owns.append([style for (_, style, _), part in zip(cell, parts, strict=True) for _ in part])
             height = max(map(len, cells))
             if height > 1:  # each cell as high as the row: the header at the bottom (as rich has it), others at the top
                 cells = [cell if len(cell) == height else
