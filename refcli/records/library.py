@@ -335,25 +335,30 @@ class LazyMissions(Sequence):
         number = self.numbers.get(mission_id)
         return None if number is None else self[number]
 
+    def find_all(self, mission_ids: Iterable[str]) -> dict[str, Mission]:
+        """The missions with these ids (each in the library), decoded in one read (a search's results)."""
+        numbers = self._decode([self.numbers[mission_id] for mission_id in mission_ids])
+        return {mission.id: mission for mission in map(self.decoded.__getitem__, numbers)}
+
+    def _decode(self, numbers: list[int]) -> list[int]:
+        """Decode those of these missions not decoded yet, at once; return the numbers."""
+        missing = [number for number in numbers if number not in self.decoded]
+        if missing:
+            loaded = self.load([self.paths[number] for number in missing])
+            for number in missing:
+                self.decoded[number] = loaded[self.paths[number]]
+        return numbers
+
     def __len__(self) -> int:
         return len(self.paths)
 
     def __getitem__(self, position):  # type: ignore[no-untyped-def, override]
         if isinstance(position, slice):
             return tuple(self[number] for number in range(*position.indices(len(self))))
-        number = range(len(self.paths))[position]
-        if number not in self.decoded:
-            relative = self.paths[number]
-            self.decoded[number] = self.load([relative])[relative]
-        return self.decoded[number]
+        return self.decoded[self._decode([range(len(self.paths))[position]])[0]]
 
     def __iter__(self) -> Iterator[Mission]:
-        missing = [number for number in range(len(self.paths)) if number not in self.decoded]
-        if missing:
-            loaded = self.load([self.paths[number] for number in missing])
-            for number in missing:
-                self.decoded[number] = loaded[self.paths[number]]
-        return (self.decoded[number] for number in range(len(self.paths)))
+        return map(self.decoded.__getitem__, self._decode(list(range(len(self.paths)))))
 
 
 def library_from_rows(folder: Path, vocabulary: Vocabulary, rows: Iterable[FileRow],

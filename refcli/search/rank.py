@@ -224,9 +224,9 @@ def rank_missions(library: Library, index: SearchIndex, query: Query) -> list[Ma
         for slot in outside:
             scores[slot] *= OUT_OF_WINDOW_FACTOR
     best_slots = _best(scores, facts.ids, query.limit)
-    find = _finder(library)
+    missions = _missions(library, [facts.ids[slot] for slot in best_slots])
     explain = _Explainer(query, per_term, idfs, total_idf, norms, concepts, competency_share)
-    return [explain(find(facts.ids[slot]), slot, scores[slot], slot not in outside) for slot in best_slots]
+    return [explain(missions[facts.ids[slot]], slot, scores[slot], slot not in outside) for slot in best_slots]
 
 
 def _best(scores: dict[int, float], ids: dict[int, str], limit: int) -> list[int]:
@@ -237,13 +237,12 @@ def _best(scores: dict[int, float], ids: dict[int, str], limit: int) -> list[int
     return sorted(scores, key=lambda slot: (-round(scores[slot], 9), ids[slot]))[:limit]
 
 
-def _finder(library: Library):
-    """Return a function from mission id to Mission: the library's own (a lazy one decodes one record) or a dict."""
-    find = getattr(library.missions, "find", None)
-    if find is not None:
-        return find
-    by_id = {mission.id: mission for mission in library.missions}
-    return by_id.__getitem__
+def _missions(library: Library, ids: list[str]) -> dict[str, Mission]:
+    """These missions by id: the library's lazy ones decoded in one read, or its own."""
+    find_all = getattr(library.missions, "find_all", None)
+    if find_all is not None:
+        return find_all(ids)
+    return {mission.id: mission for mission in library.missions}
 
 
 def _idf(total: int, frequency: int) -> float:
