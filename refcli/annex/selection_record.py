@@ -87,8 +87,9 @@ def git_state(folder: Path, files: list[Path]) -> tuple[str | None, dict[Path, t
     head = git("rev-parse", "HEAD") or None
     states: dict[Path, tuple[str | None, bool]] = {}
     for file in files:
-        last = git("log", "-1", "--format=%H", "--", str(file)) or None
-        status = git("status", "--porcelain", "--", str(file))
+        where = str(file.resolve())  # git -C resolves a relative path from the folder, not from here
+        last = git("log", "-1", "--format=%H", "--", where) or None
+        status = git("status", "--porcelain", "--", where)
         states[file] = (last, bool(status) or last is None)
     return head, states
 

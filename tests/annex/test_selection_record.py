@@ -154,6 +154,23 @@ def test_git_state_names_the_commit_and_uncommitted_files(tmp_path):
     assert states[edited] == (head, True)
 
 
+def test_git_state_of_files_named_from_the_current_folder(tmp_path, monkeypatch):
+    # build-bid's default library is the relative data/missions: git -C data/missions must not read the
+    # files' paths from that folder again (it found no commit, and said every committed file uncommitted).
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    folder = tmp_path / "data" / "missions"
+    folder.mkdir(parents=True)
+    (folder / "a.toml").write_text("a", encoding="utf-8")
+    for arguments in (["init", "-q"], ["add", "."], ["commit", "-qm", "records"]):
+        subprocess.run(["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t", *arguments],
+                       check=True, capture_output=True)
+    monkeypatch.chdir(tmp_path)
+    relative = Path("data/missions")
+    head, states = git_state(relative, [relative / "a.toml"])
+    assert head and states[relative / "a.toml"] == (head, False)
+
+
 def test_git_state_without_git_says_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # no git on the PATH
     assert git_state(tmp_path, [tmp_path / "a.toml"]) == (None, {})
