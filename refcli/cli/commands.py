@@ -649,6 +649,19 @@ def _rules_year(query) -> int:
     return tender.date.year if tender is not None and tender.date is not None else datetime.date.today().year
 
 
+def _warn_against_tender(query, count: int) -> None:
+    """Say where the annex departs from what the tender file asks (--ids, --limit, --client, too few matches)."""
+    tender = query.tender if query is not None else None
+    if tender is None:
+        return
+    if tender.references is not None and count != tender.references:
+        print_warning(_("the tender asks for {asked} reference(s); the annex holds {count}").format(
+            asked=tender.references, count=count))
+    if tender.client_kind is not None and query.client_kind != tender.client_kind:
+        print_warning(_("the tender asks for {kind} clients; --client {option} overrides it").format(
+            kind=_(tender.client_kind), option=query.client_kind))
+
+
 def _print_left_out(selections, quiet: bool) -> dict:
     """Say on stderr which values the annex leaves out of which reference; return them by id."""
     from refcli.records.provenance import describe_unconfirmed, unconfirmed_paths
@@ -830,6 +843,8 @@ def build_bid(
         print_warning(_("outside the window (ended before {year}), taken because of --allow-outside-window: ")
                       .format(year=query.since)
                       + ", ".join(f"{mission.id} ({format_years(mission.period)})" for mission in outside))
+    if not quiet:
+        _warn_against_tender(query, len(selections))
     left_out = _print_left_out(selections, quiet)
     loaded_tender = query.tender if query is not None else None
     if recorded is not None:

@@ -78,7 +78,8 @@ def _window_advice(query: Query, outside: Sequence[Mission], missing: int, year:
         needed = older[min(missing, len(older)) - 1]
         advice.append(_("--years {years} if the buyer accepts older references").format(
             years=year - needed.period.end))
-    advice.append(_("--allow-outside-window to take them anyway (the stderr summary says so)"))
+    if older:
+        advice.append(_("--allow-outside-window to take them anyway (the stderr summary says so)"))
     advice.append(_("or add reference(s) ending in {since} or later to the library").format(since=query.since))
     return _("; ").join(advice)
 
@@ -108,11 +109,11 @@ def choose_within_rules(candidates: Sequence[Match], query: Query, cover: bool, 
         found = ", ".join(match.id for match in inside) or _("none")
         kind = _(" for {kind} clients").format(kind=_(query.client_kind)) if query.client_kind else ""
         raise NegativeAnswer(
-            _("build-bid: the tender asks for {count} reference(s){kind} that ended in {since} or later "
+            _("build-bid: {count} reference(s){kind} asked, that ended in {since} or later "
               "(or are ongoing); {qualify} qualify ({found}); outside the window: {outside}; "
               "nothing written. To fix: {advice}").format(
                 count=query.limit, kind=kind, since=query.since, qualify=len(inside), found=found,
-                outside=_outside_text(outside), advice=_window_advice(query, outside, missing, year)))
+                outside=_outside_text(outside) or _("none"), advice=_window_advice(query, outside, missing, year)))
     return choose_matches(inside, query, cover), []
 
 
@@ -126,7 +127,7 @@ def check_ids_within_rules(selections: Sequence[Selection], query: Query | None,
     if query.client_kind is not None:
         other = [mission.id for mission in missions if mission.client.kind != query.client_kind]
         if other:
-            raise NegativeAnswer(_("build-bid: --ids: the tender asks for {kind} clients; not one: "
+            raise NegativeAnswer(_("build-bid: --ids: {kind} clients asked; not one: "
                                    "{ids}; nothing written. To fix: leave them out of --ids").format(
                                        kind=_(query.client_kind), ids=", ".join(other)))
     if query.since is None:

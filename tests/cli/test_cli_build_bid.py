@@ -226,7 +226,7 @@ def test_a_three_year_tender_writes_nothing_and_names_the_references_outside_its
     assert result.exit_code == 1
     assert result.stdout == "" and list(tmp_path.iterdir()) == []
     assert result.stderr.count("\n") == 1
-    assert "the tender asks for 3 reference(s) for public clients that ended in 2023 or later" in result.stderr
+    assert "3 reference(s) for public clients asked, that ended in 2023 or later" in result.stderr
     assert "0 qualify" in result.stderr
     assert "est-ensemble-amo-npru (ended 2021), antony-point-etape-psl (ended 2012)" in result.stderr
     assert "--years 13 if the buyer accepts older references" in result.stderr  # Hénin, ended 2013, is the third
@@ -271,7 +271,34 @@ def test_ids_outside_the_tender_window_are_refused_unless_allowed(tmp_path):
 def test_ids_of_another_client_kind_than_asked_are_refused(tmp_path):
     result = run("--ids", "est-ensemble-amo-npru", "--client", "private", "--out", str(tmp_path / "a.docx"))
     assert result.exit_code == 1 and list(tmp_path.iterdir()) == []
-    assert "the tender asks for private clients; not one: est-ensemble-amo-npru" in result.stderr
+    assert "--ids: private clients asked; not one: est-ensemble-amo-npru" in result.stderr
+
+
+def test_an_annex_of_another_number_of_references_than_the_tender_asks_says_so(tmp_path):
+    # The tender asks for 2: --ids naming 1, or --limit 1, writes what was asked for, and says the tender asks 2.
+    for options in (["--ids", "est-ensemble-amo-npru"], ["--limit", "1"]):
+        result = run("--tender", TENDER, *options, "--out", str(tmp_path / "a.docx"), "--force")
+        assert result.exit_code == 0, result.stderr
+        assert "warning: the tender asks for 2 reference(s); the annex holds 1" in result.stderr
+    result = run("--tender", TENDER, "--out", str(tmp_path / "a.docx"), "--force")
+    assert "the tender asks" not in result.stderr
+
+
+def test_client_overriding_the_tender_says_so_and_a_shortfall_names_no_flag_that_cannot_help(tmp_path, data_copy):
+    record = data_copy / "est-ensemble-amo-npru.toml"
+    text = record.read_text(encoding="utf-8")
+    assert 'kind = "public"' in text
+    record.write_text(text.replace('kind = "public"', 'kind = "private"', 1), encoding="utf-8")
+    result = run("--tender", TENDER, "--client", "private", "--limit", "1", "--out", str(tmp_path / "a.docx"),
+                 data=data_copy)
+    assert result.exit_code == 0, result.stderr
+    assert "warning: the tender asks for public clients; --client private overrides it" in result.stderr
+    short = run("--tender", TENDER, "--client", "private", "--out", str(tmp_path / "b.docx"),
+                data=data_copy)
+    assert short.exit_code == 1 and not (tmp_path / "b.docx").exists()
+    assert "2 reference(s) for private clients asked" in short.stderr
+    assert "outside the window: none; nothing written" in short.stderr
+    assert "--allow-outside-window" not in short.stderr  # nothing outside the window to take
 
 
 def test_an_existing_selection_record_needs_force_too(tmp_path):
