@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from refcli.annex.formatting import format_amount, format_years
 from refcli.i18n import _
-from refcli.records.provenance import confirmed_mission, describe_unconfirmed
+from refcli.records.provenance import confirmed_mission, describe_unconfirmed, is_unconfirmed
 from refcli.search.cover import (
     coverage_matrix,
     covers,
@@ -151,8 +151,11 @@ def _kind_item(query: Query, selected: list[Match]) -> CheckItem:
     numbers = {"required": len(selected), "found": len(selected) - len(other),
                "missions": tuple(match.id for match in selected if match.id not in other), "keys": ("client.kind",)}
     if not other:
-        return CheckItem("clients.kind", name, "pass", _("every chosen reference has a {word} client").format(
-            word=word), **numbers)
+        detail = _("every chosen reference has a {word} client").format(word=word)
+        guessed = [match.id for match in selected if is_unconfirmed(match.mission, "client.kind")]
+        if guessed:  # passed on values the fiches do not give: said here too, not only in their own item
+            detail += _(" (not on the fiche: {ids})").format(ids=", ".join(guessed))
+        return CheckItem("clients.kind", name, "pass", detail, **numbers)
     return CheckItem("clients.kind", name, "fail", _("not a {word} client: ").format(word=word) + ", ".join(other),
                      _("choose references for {word} clients, as the tender asks").format(word=word), **numbers)
 
@@ -216,6 +219,7 @@ def _competency_item(library: Library, query: Query, component: str, minimum: in
     if chosen:
         detail = _("covered by ") + ", ".join(
             f"{match.id} ({match.mission.components[component]}"
+            + (_(", not on the fiche") if is_unconfirmed(match.mission, f"components.{component}") else "")
             + ("" if match.in_window else _(", out of window")) + ")" for match in chosen)
         return CheckItem("competency.level", name, "pass", detail, **numbers)
     others = [match for match in candidates if covers(match.mission, component, minimum)]

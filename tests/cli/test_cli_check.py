@@ -32,6 +32,15 @@ def test_a_tender_the_library_meets_passes_with_exit_0(confirmed_missions):
     assert "Coverage: competencies by reference" in result.stdout
 
 
+def test_a_rule_passed_on_values_not_on_the_fiches_says_so_in_its_own_line():
+    # The shipped fiches' client kinds and component levels are [inferred]: a ✓ on them is no fact yet.
+    result = run("check", "--tender", str(ROOT / "examples" / "tender-concertation.toml"))
+    assert result.exit_code == 1
+    assert ("✓ public clients only: every chosen reference has a public client (not on the fiche: "
+            "neuilly-sur-marne-amo-concertation, est-ensemble-amo-npru)") in result.stdout
+    assert "covered by neuilly-sur-marne-amo-concertation (5, not on the fiche)" in " ".join(result.stdout.split())
+
+
 def test_an_uncovered_competency_fails_with_exit_1_naming_it():
     result = run("check", "--tender", FAILING)
     assert result.exit_code == 1
