@@ -38,7 +38,7 @@ def format_amount(amount: Amount) -> str:
     if not amount.basis:
         notes.append(BASIS_NOT_STATED)
     if notes:
-        text += f"{NBSP}({', '.join(notes)})"
+        text += f" ({', '.join(notes)})"  # a plain space: a narrow column breaks before the note, not inside a word
     return text
 
 

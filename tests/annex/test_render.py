@@ -58,8 +58,8 @@ def test_summary_table_has_a_repeating_header_and_one_row_per_reference(library)
                           "Coût du projet\u00a0: 167\u202f000\u202f000\u00a0€\u00a0TTC", "Non précisé"]
     assert est_ensemble[2:] == ["2018\u00a0– 2021", "99\u202f685\u00a0€\u00a0HT", "Non précisé"]
     assert henin[3:] == ["Non communiqué", "co-traitant (mandataire\u00a0: Tracés urbains)"]
-    assert neuilly[3] == "29\u202f340\u00a0€\u00a0(tranche ferme, HT ou TTC non précisé)"
-    assert bagneux[3].endswith("157\u202f000\u202f000\u00a0€\u00a0(HT ou TTC non précisé)")
+    assert neuilly[3] == "29\u202f340\u00a0€ (tranche ferme, HT ou TTC non précisé)"
+    assert bagneux[3].endswith("157\u202f000\u202f000\u00a0€ (HT ou TTC non précisé)")
     note = styled(document, "Ref Caption")[0]
     assert "hors taxes sauf mention contraire" not in note and "HT ou TTC non précisé" in note
 
@@ -67,7 +67,7 @@ def test_summary_table_has_a_repeating_header_and_one_row_per_reference(library)
 def test_confirmed_values_are_stated(confirmed_library):
     rows = [[cell.text for cell in row.cells] for row in reopen(render(confirmed_library)).tables[0].rows[1:]]
     assert rows[0][1] == "ANRU — public" and rows[0][4] == "titulaire"
-    assert rows[4][3] == "29\u202f340\u00a0€\u00a0HT\u00a0(tranche ferme)"
+    assert rows[4][3] == "29\u202f340\u00a0€\u00a0HT (tranche ferme)"
 
 
 def test_one_fiche_per_reference_each_on_its_own_page_in_the_given_order(library):
