@@ -106,7 +106,7 @@ def summary_amount(mission: Mission) -> str:
         return format_amount(mission.fee)
     if mission.project_amount is not None:
         return f"Coût du projet{NBSP}: {format_amount(mission.project_amount)}"
-    return "Non communiqué"
+    return NOT_STATED  # not "Non communiqué", which would read as withheld
 
 
 NOT_STATED = "Non précisé"  # a summary cell whose value the fiche does not give (or is not confirmed)
@@ -189,7 +189,9 @@ def _add_summary(document, selections: Sequence[Selection], width: int) -> None:
         mission = confirmed_mission(selection.mission)
         row = table.add_row()
         _keep_row_whole(row)
-        values = (mission.title, client_text(mission), format_years(mission.period), summary_amount(mission),
+        # The column promises public or private: a kind the fiche does not give is said to be so, as the role is.
+        client = client_text(mission) if mission.client.kind else f"{mission.client.name} — {NOT_STATED.lower()}"
+        values = (mission.title, client, format_years(mission.period), summary_amount(mission),
                   role_text(mission) or NOT_STATED)
         for cell, value in zip(row.cells, values, strict=True):
             _cell_text(cell, value, "Ref Table Text")

@@ -54,10 +54,10 @@ def test_summary_table_has_a_repeating_header_and_one_row_per_reference(library)
     assert [row[0] for row in rows] == [library.get(mission_id).title for mission_id in SEED_IDS]
     antony, bagneux, est_ensemble, henin, neuilly = rows
     # The client's kind and the role "titulaire" are not on the fiches ([inferred]): not stated.
-    assert antony[1:] == ["ANRU", "2012 (8\u00a0mois)",
+    assert antony[1:] == ["ANRU — non précisé", "2012 (8\u00a0mois)",
                           "Coût du projet\u00a0: 167\u202f000\u202f000\u00a0€\u00a0TTC", "Non précisé"]
     assert est_ensemble[2:] == ["2018\u00a0– 2021", "99\u202f685\u00a0€\u00a0HT", "Non précisé"]
-    assert henin[3:] == ["Non communiqué", "co-traitant (mandataire\u00a0: Tracés urbains)"]
+    assert henin[3:] == ["Non précisé", "co-traitant (mandataire\u00a0: Tracés urbains)"]
     assert neuilly[3] == "29\u202f340\u00a0€ (tranche ferme, HT ou TTC non précisé)"
     assert bagneux[3].endswith("157\u202f000\u202f000\u00a0€ (HT ou TTC non précisé)")
     note = styled(document, "Ref Caption")[0]
