@@ -662,6 +662,17 @@ def _warn_against_tender(query, count: int) -> None:
             kind=_(tender.client_kind), option=query.client_kind))
 
 
+def _warn_unstated_amounts(selections) -> None:
+    """Say which references the annex states without a fee, or without its tax basis: what `check` fails on."""
+    from refcli.search.check import entitled_item
+
+    for selection in selections:
+        for part in entitled_item(selection.mission).parts:
+            if part.code in ("reference.amount", "reference.basis") and part.advice:
+                print_warning(_("{id}: {detail}; {advice}").format(id=selection.mission.id, detail=part.detail,
+                                                                   advice=part.advice))
+
+
 def _print_left_out(selections, quiet: bool) -> dict:
     """Say on stderr which values the annex leaves out of which reference; return them by id."""
     from refcli.records.provenance import describe_unconfirmed, unconfirmed_paths
@@ -845,6 +856,7 @@ def build_bid(
                       + ", ".join(f"{mission.id} ({format_years(mission.period)})" for mission in outside))
     if not quiet:
         _warn_against_tender(query, len(selections))
+        _warn_unstated_amounts(selections)
     left_out = _print_left_out(selections, quiet)
     loaded_tender = query.tender if query is not None else None
     if recorded is not None:

@@ -123,7 +123,7 @@ def check_selection(library: Library, query: Query, candidates: Sequence[Match],
         items.append(_kind_item(query, selected))
     items += [_competency_item(library, query, component, minimum, candidates, selected)
               for component, minimum in query.competencies.items()]
-    items += [_entitled_item(match.mission) for match in selected]
+    items += [entitled_item(match.mission) for match in selected]
     items += [_unconfirmed_item(library, query, match.mission) for match in selected if match.mission.inferred]
     items.append(_illustrations_item(query, selected))
     rows = matrix_competencies(selected, query.competencies, library.vocabulary.ids())
@@ -240,7 +240,7 @@ def _competency_item(library: Library, query: Query, component: str, minimum: in
                                                                          component=component), **numbers)
 
 
-def _entitled_item(mission: Mission) -> CheckItem:
+def entitled_item(mission: Mission) -> CheckItem:
     """What the buyer may ask of every reference: amount, date, client public or private, as the annex states them."""
     file = _file(mission)
     name = _("{id}: amount, date, client").format(id=mission.id)

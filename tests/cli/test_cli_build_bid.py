@@ -301,6 +301,20 @@ def test_client_overriding_the_tender_says_so_and_a_shortfall_names_no_flag_that
     assert "--allow-outside-window" not in short.stderr  # nothing outside the window to take
 
 
+def test_a_reference_without_a_fee_or_its_tax_basis_is_named_on_stderr(tmp_path):
+    # What check fails on (the buyer asks for the amount, HT or TTC), said by build-bid too.
+    result = run("--ids", "neuilly-sur-marne-amo-concertation,est-ensemble-amo-npru,henin-carvin-projet-urbain-social",
+                 "--out", str(tmp_path / "a.docx"))
+    assert result.exit_code == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "amounts.fee" in line]
+    assert warnings == [
+        "warning: neuilly-sur-marne-amo-concertation: fee 29\u202f340\u00a0€ (tranche ferme, HT ou TTC non précisé); "
+        "the fee's tax basis is not stated: add amounts.fee.basis (HT or TTC, as the contract says) to "
+        "neuilly-sur-marne-amo-concertation.toml",
+        "warning: henin-carvin-projet-urbain-social: no amount; add amounts.fee to "
+        "henin-carvin-projet-urbain-social.toml"]
+
+
 def test_an_existing_selection_record_needs_force_too(tmp_path):
     out = tmp_path / "annexe.docx"
     (tmp_path / "annexe.refcli.toml").write_text("keep me", encoding="utf-8")
