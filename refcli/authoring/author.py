@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from refcli.authoring.fiche import DEFAULT_FIRM, FicheReadError, ParseError, parse_amount, parse_fiche, parse_programme
+from refcli.authoring.fiche import DEFAULT_FIRM, FicheReadError, parse_fiche, parse_programme
 from refcli.errors import Problem, UserError
 from refcli.i18n import N_, _
 from refcli.records.load import RawRecord
@@ -29,6 +29,7 @@ from refcli.records.new_files import (
 from refcli.records.serialize import mission_to_table
 from refcli.records.validate import validate_record
 from refcli.records.vocabulary import Vocabulary
+from refcli.records.written import ParseError, parse_amount
 
 # Where a required key comes from on a fiche, to say what is missing in the fiche's own words.
 _FICHE_SOURCES = {

@@ -12,12 +12,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.prompt import IntPrompt, Prompt
 
-from refcli.authoring.fiche import ParseError, parse_amount
 from refcli.errors import UserError
 from refcli.i18n import _
 from refcli.records.model import CLIENT_KINDS, ROLES
 from refcli.records.validate import FIRST_YEAR, LAST_YEAR
 from refcli.records.vocabulary import Vocabulary
+from refcli.records.written import ParseError, parse_amount
 
 # rich's own words, when an answer is refused
 Prompt.illegal_choice_message = IntPrompt.illegal_choice_message = "[prompt.invalid.choice]" + _(

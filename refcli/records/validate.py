@@ -342,6 +342,8 @@ def validate_table(raw: RawRecord, vocabulary: Vocabulary, library_folder: Path 
     if "start" in period and "end" in period and period["end"] < period["start"]:
         checker.add("period.end", _("end year {end} is before start year {start}").format(end=period["end"],
                                                                                            start=period["start"]))
+    for name, amount in clean.get("amounts", {}).items():
+        _check_as_written(amount, f"amounts.{name}", checker)
     for index, illustration in enumerate(clean.get("illustrations", [])):
         if "file" in illustration:
             checker.illustration_file(illustration["file"], f"illustrations[{index}].file")
@@ -352,6 +354,30 @@ def validate_table(raw: RawRecord, vocabulary: Vocabulary, library_folder: Path 
     if checker.problems:
         return checker.problems
     return clean
+
+
+def _check_as_written(amount: dict, where: str, checker: _Checker) -> None:
+    """An amount's value, currency and tax basis are those of the fiche's words it keeps (as_written), when they read
+    as an amount (written.parse_amount): the annex prints the value, the buyer compares it with the contract."""
+    written = amount.get("as_written")
+    if not written or "value" not in amount:
+        return
+    from refcli.records.written import ParseError, parse_amount
+
+    try:
+        read = parse_amount(written)
+    except ParseError:  # words it does not read ("environ 2 M€"): kept as written, nothing to compare
+        return
+    if read["value"] != amount["value"]:
+        checker.add(f"{where}.value", _("{value} is not the amount of as_written = {written!r} ({read}): correct one "
+                                        "of them").format(value=_shown_number(amount["value"]), written=written,
+                                                          read=_shown_number(read["value"])))
+    if read["currency"] != amount.get("currency", "EUR"):
+        checker.add(f"{where}.currency", _("{currency} is not the currency of as_written = {written!r} ({read})")
+                    .format(currency=amount.get("currency", "EUR"), written=written, read=read["currency"]))
+    if "basis" in read and amount.get("basis") not in (None, read["basis"]):
+        checker.add(f"{where}.basis", _("{basis} is not the tax basis of as_written = {written!r} ({read})")
+                    .format(basis=amount["basis"], written=written, read=read["basis"]))
 
 
 # What [inferred] may not name: the values that make the mission what it is (an annex cannot leave

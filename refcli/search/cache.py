@@ -65,7 +65,8 @@ ENVIRONMENT_VARIABLE = "REFCLI_CACHE_DIR"
 # The modules whose code shapes what the cache stores: a change to any of them is a new identity.
 SHAPING_MODULES = ("search/cache.py", "search/glossary.py", "search/index.py", "records/library.py",
                    "records/load.py", "records/model.py", "records/serialize.py", "search/text.py",
-                   "records/validate.py", "records/vocabulary.py", "records/browse.py", "annex/formatting.py")
+                   "records/validate.py", "records/vocabulary.py", "records/browse.py", "annex/formatting.py",
+                   "records/provenance.py", "records/written.py")
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

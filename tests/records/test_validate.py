@@ -115,10 +115,27 @@ CASES = [
      "illustrations[0].file: must be a path relative to the library folder"),
     ("huge text", replace(MINIMAL_RECORD, '"Un enjeu."', '"' + "a" * 20_001 + '"'),
      "stakes: is 20,001 characters long; the limit is 20,000"),
+    ("value against as_written", MINIMAL_RECORD + '\n[amounts.fee]\nvalue = 96685\nas_written = "99 685 € HT"\n',
+     "amounts.fee.value: 96685 is not the amount of as_written = '99 685 € HT' (99685): correct one of them"),
+    ("cents against as_written", MINIMAL_RECORD + '\n[amounts.fee]\nvalue = 99685.456\nas_written = "99 685,46 €"\n',
+     "amounts.fee.value: 99685.456 is not the amount of as_written = '99 685,46 €' (99685.46)"),
+    ("basis against as_written", MINIMAL_RECORD + '\n[amounts.fee]\nvalue = 5\nbasis = "TTC"\nas_written = "5 € HT"\n',
+     "amounts.fee.basis: TTC is not the tax basis of as_written = '5 € HT' (HT)"),
+    ("currency against as_written", MINIMAL_RECORD + '\n[amounts.project]\nvalue = 5\nas_written = "5 CHF"\n',
+     "amounts.project.currency: EUR is not the currency of as_written = '5 CHF' (CHF)"),
     ("empty file", "", "bad.toml: the file is empty"),
     ("array of tables", '[[mission]]\nid = "a"\ntitle = "b"\n',
      "bad.toml: mission: the record is an array of tables"),
 ]
+
+
+def test_an_amount_agrees_with_as_written_in_every_way_a_fiche_writes_it(empty_library: Path) -> None:
+    # A basis the fiche leaves out may come from the contract; words that read as no amount are kept as written.
+    for fee in ('value = 167000000\nbasis = "TTC"\nas_written = "167 millions € TTC"',
+                'value = 157000000\nas_written = "157 M€"', 'value = 1500000\nas_written = "1,5 M€"',
+                'value = 29340\nbasis = "HT"\nscope = "tranche ferme"\nas_written = "29 340 € (TF)"',
+                'value = 2000000\nas_written = "environ 2 M€ selon la convention"'):
+        assert problems_for(empty_library, MINIMAL_RECORD + "\n[amounts.fee]\n" + fee + "\n") == [], fee
 
 
 @pytest.mark.parametrize(("text", "expected"), [case[1:] for case in CASES], ids=[case[0] for case in CASES])

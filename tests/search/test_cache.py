@@ -375,3 +375,22 @@ def test_a_key_in_fields_of_missions_in_different_blocks_is_patched_where_it_is_
     assert found() == found("--no-cache") and len(found()) == 1
     assert [path for path, _ in _postings_by_path(cache_file(big_library, cache_dir))["zythum"][0]] == \
         [early.relative_to(big_library).as_posix()]
+
+
+def test_the_identity_reads_every_module_that_reads_checks_indexes_or_stores_a_record(tmp_path):
+    # A module of that path left out of cache.SHAPING_MODULES would let a cache built before it changed be
+    # served after (records/written.py, which validation came to use, was). What the first run imports says.
+    import subprocess
+
+    script = (
+        "import sys\nfrom pathlib import Path\nfrom refcli.search.cache import load_library_cached\n"
+        f"load_library_cached(Path({str(ROOT / 'data' / 'missions')!r}), Path({str(tmp_path)!r}), with_index=True)\n"
+        "print(' '.join(sorted(name for name in sys.modules if name.startswith('refcli'))))\n")
+    imported = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    assert "refcli.records.validate" in imported and "refcli.search.index" in imported  # the cache was built
+    shaping = {"refcli." + name.removesuffix(".py").replace("/", ".") for name in cache.SHAPING_MODULES}
+    # Packages (empty), the error and translation helpers, @frozen, and the file walk (its answer is compared
+    # with the cache's on every run) shape nothing the cache stores.
+    neutral = {"refcli", "refcli.annex", "refcli.records", "refcli.search", "refcli.errors", "refcli.i18n",
+               "refcli.frozen", "refcli.records.scan"}
+    assert set(imported) - shaping - neutral == set()
