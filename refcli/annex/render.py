@@ -230,6 +230,9 @@ def _add_fiche(document, selection: Selection, library: Library, width: int) -> 
     if mission.components:  # no confirmed level: no grid, rather than twelve rows of empty squares
         _paragraph(document, "Composantes de la mission", "Ref Heading 2")
         _add_components(document, mission, library, width, partial)
+        if partial:  # a grid of some components would read as the whole mission
+            _paragraph(document, "Seules figurent les composantes dont la fiche précise le niveau ; les autres n'y "
+                       "sont pas précisées.", "Ref Caption")
 
     for illustration in mission.illustrations:
         _add_illustration(document, mission, library, illustration, width)

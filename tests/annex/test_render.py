@@ -124,6 +124,9 @@ def test_with_a_level_not_confirmed_only_the_confirmed_levels_are_drawn(write_li
     cells = [cell.text for row in document.tables[2].rows for cell in row.cells]
     # Only the confirmed level: no row of empty squares claims a component was not done.
     assert cells == ["■■■■□", "Concertation", "", ""]
+    # ... and the grid says it is not the whole mission.
+    assert ("Seules figurent les composantes dont la fiche précise le niveau\u202f; les autres n'y sont pas "
+            "précisées.") in styled(document, "Ref Caption")
 
 
 def test_components_are_drawn_as_filled_and_empty_squares_in_vocabulary_order(confirmed_library):
