@@ -118,7 +118,7 @@ def check_selection(library: Library, query: Query, candidates: Sequence[Match],
     tender = query.tender
     year = tender.date.year if tender is not None and tender.date is not None else today.year
     candidates, selected = list(candidates), list(selected)
-    items = [_window_item(query), _count_item(query, candidates, selected, year)]
+    items = [_window_item(query, selected), _count_item(query, candidates, selected, year)]
     if query.client_kind is not None:
         items.append(_kind_item(query, selected))
     items += [_competency_item(library, query, component, minimum, candidates, selected)
@@ -164,7 +164,7 @@ def _file(mission: Mission) -> str:
     return mission.path.name if mission.path is not None else f"{mission.id}.toml"
 
 
-def _window_item(query: Query) -> CheckItem:
+def _window_item(query: Query, selected: list[Match]) -> CheckItem:
     if query.since is None:
         return CheckItem(
             "window.start", _("window"), "info",
@@ -173,8 +173,15 @@ def _window_item(query: Query) -> CheckItem:
             _("give the tender's window (window.years in the tender file, or --years {years})").format(
                 years=LEGAL_WINDOW_YEARS),
         )
-    return CheckItem("window.start", _("window"), "info", _("references that ended in {since} or later, or are "
-                     "ongoing").format(since=query.since), required=query.since)
+    detail = _("references that ended in {since} or later, or are ongoing").format(since=query.since)
+    # A record gives years, not months: one that ended in the window's first year may be older than the window's
+    # years, counted from the tender's date, as a buyer may count them.
+    edge = [match.id for match in selected
+            if match.mission.period.end == query.since and not match.mission.period.ongoing]
+    if edge:
+        detail += _("; {ids} ended in {since}, its first year: check the month they ended against the tender's "
+                    "rule").format(ids=", ".join(edge), since=query.since)
+    return CheckItem("window.start", _("window"), "info", detail, required=query.since)
 
 
 def _count_item(query: Query, candidates: list[Match], selected: list[Match], year: int) -> CheckItem:

@@ -41,6 +41,17 @@ def test_a_rule_passed_on_values_not_on_the_fiches_says_so_in_its_own_line():
     assert "covered by neuilly-sur-marne-amo-concertation (5, not on the fiche)" in " ".join(result.stdout.split())
 
 
+def test_a_reference_that_ended_in_the_window_s_first_year_is_named_to_check_its_month():
+    # Records give years: a mission that ended in 2017 may be more than the window's years old in 2017's terms.
+    result = run("check", "--ids", "neuilly-sur-marne-amo-concertation,est-ensemble-amo-npru", "--since", "2017")
+    window = " ".join(result.stdout.split("✓")[0].split())
+    assert window == ("i window: references that ended in 2017 or later, or are ongoing; "
+                      "neuilly-sur-marne-amo-concertation ended in 2017, its first year: check the month they ended "
+                      "against the tender's rule")
+    later = run("check", "--ids", "est-ensemble-amo-npru", "--since", "2017")
+    assert "its first year" not in later.stdout
+
+
 def test_an_uncovered_competency_fails_with_exit_1_naming_it():
     result = run("check", "--tender", FAILING)
     assert result.exit_code == 1
