@@ -127,3 +127,9 @@ def test_the_readme_daily_job_prints_what_it_shows(arguments: list[str], shown: 
         if line != "..." and not re.search(r"\S {3,}\S|─", line):
             assert shown_as_run(line, real), f"README shows {line!r}; `refcli {' '.join(arguments)}` printed:\n" + \
                 "\n".join(real)
+
+
+def test_the_tender_file_page_shows_the_example_tender_as_it_is() -> None:
+    page = (ROOT / "docs" / "tender-file.md").read_text(encoding="utf-8")
+    shown = tomllib.loads(re.search(r"```toml\n(.*?)```", page, re.DOTALL).group(1))
+    assert shown == tomllib.loads((ROOT / "examples" / "tender-concertation.toml").read_text(encoding="utf-8"))
