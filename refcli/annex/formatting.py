@@ -19,9 +19,9 @@ def format_number(value: float) -> str:
     """Return 167000000 as '167 000 000' and 12.5 as '12,5', with non-breaking thin spaces."""
     if float(value).is_integer():
         whole, decimals = f"{int(value):,}", ""
-    else:
-        whole, _, decimals = f"{value:,.2f}".partition(".")
-        decimals = "," + decimals.rstrip("0")
+    else:  # to the cent: 99.995 is '100', not '100,'
+        whole, _, cents = f"{value:,.2f}".partition(".")
+        decimals = "," + cents.rstrip("0") if cents.rstrip("0") else ""
     return whole.replace(",", THIN_NBSP) + decimals
 
 

@@ -7,7 +7,7 @@ import datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from refcli.annex.formatting import clean_text, format_date, french_typography
+from refcli.annex.formatting import clean_text, format_date, format_number, french_typography
 
 
 def test_french_typography():
@@ -29,3 +29,18 @@ def test_any_text_ends_up_holdable_by_a_word_document(text):
 
     cleaned = french_typography(clean_text(text))
     Document().add_paragraph().add_run(cleaned)  # raises on a character XML cannot hold
+
+
+def test_format_number_to_the_cent():
+    assert format_number(167000000) == "167\u202f000\u202f000"
+    assert format_number(12.5) == "12,5"
+    assert format_number(99685.456) == "99\u202f685,46"
+    # Rounded up to a whole number: no dangling comma ("100, € HT" was printed)
+    assert format_number(99.995) == "100" and format_number(1234.999) == "1\u202f235" and format_number(0.004) == "0"
+
+
+@given(st.floats(min_value=0, max_value=1e12, allow_nan=False))
+def test_format_number_writes_a_french_number(value):
+    text = format_number(value).replace("\u202f", "")
+    assert not text.endswith(",") and text.count(",") <= 1
+    assert abs(float(text.replace(",", ".")) - value) <= 0.005 + value * 1e-15
