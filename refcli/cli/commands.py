@@ -1130,10 +1130,12 @@ def tender_read(
         if data is not None:
             raise
         folder = None  # no library here: the vocabularies shipped with refcli
-    if out is not None:
-        refuse_inputs(out, [(_("a document it reads"), file) for file in files], folders=[folder] if folder else [])
-        check_writable(out, force)
     vocabulary, glossary = load_vocabulary(folder), load_glossary(folder)
+    if out is not None:
+        refuse_inputs(out, [*[(_("a document it reads"), file) for file in files],
+                            (_("the components vocabulary"), vocabulary.source), (_("the glossary"), glossary.source)],
+                      folders=[folder] if folder else [])
+        check_writable(out, force)
     _show_document_progress(quiet or json)
     reading = read_tender(list(files), vocabulary, glossary)
     draft = render_draft(reading, vocabulary, out)

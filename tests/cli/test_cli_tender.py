@@ -59,6 +59,17 @@ def test_never_overwrites_without_force(tmp_path: Path) -> None:
                                                       "RC.pdf (PDF, 4 page(s)).")
 
 
+def test_never_writes_over_the_library_s_vocabulary_or_glossary_even_with_force(tmp_path: Path, data_copy) -> None:
+    rc = tmp_path / "rc.txt"
+    rc.write_text("Objet : concertation des habitants\n", encoding="utf-8")
+    for name, what in (("components.toml", "the components vocabulary"), ("glossary.toml", "the glossary")):
+        target = data_copy.parent / name
+        before = target.read_bytes()
+        refused = run("tender", "read", str(rc), "--out", str(target), "--force", "--data", str(data_copy))
+        assert refused.exit_code == 2 and target.read_bytes() == before
+        assert f"{target}: is {what} ({target}); refcli never writes over one of its inputs" in refused.stderr
+
+
 def test_without_out_the_draft_is_printed_and_json_carries_the_evidence(tmp_path: Path) -> None:
     rc = write_rc_docx(tmp_path / "RC.docx")
     printed = run("tender", "read", str(rc))
