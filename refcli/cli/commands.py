@@ -760,6 +760,9 @@ def build_bid(
     from refcli.errors import UserError
     from refcli.write import check_writable, refuse_inputs, write_all_atomically
 
+    if out.suffix.lower() != ".docx":  # "", ".", "newdir/", "-", "a.txt": no Word document's name
+        raise UserError(_("{out}: --out: give a .docx file name (refcli writes a Word document)").format(out=out))
+
     ranking_given = any(option not in (None, []) for option in (terms, text, tender_text, competency, limit))
     rules_given = any(option is not None for option in (tender, since, years, client))
     query_given = ranking_given or rules_given

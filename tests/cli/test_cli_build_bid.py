@@ -315,6 +315,14 @@ def test_a_reference_without_a_fee_or_its_tax_basis_is_named_on_stderr(tmp_path)
         "henin-carvin-projet-urbain-social.toml"]
 
 
+@pytest.mark.parametrize("out", ["", ".", "newdir/", "-", "annexe.txt"])
+def test_an_out_that_names_no_word_document_is_refused(tmp_path, monkeypatch, out):
+    monkeypatch.chdir(tmp_path)
+    result = run("--ids", "est-ensemble-amo-npru", "--out", out)
+    assert result.exit_code == 2 and list(tmp_path.iterdir()) == []
+    assert result.stderr.count("\n") == 1 and "--out: give a .docx file name" in result.stderr
+
+
 def test_an_existing_selection_record_needs_force_too(tmp_path):
     out = tmp_path / "annexe.docx"
     (tmp_path / "annexe.refcli.toml").write_text("keep me", encoding="utf-8")
