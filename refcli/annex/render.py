@@ -301,7 +301,7 @@ def _add_components(document, mission: Mission, library: Library, width: int, pa
 
 
 def _add_illustration(document, mission: Mission, library: Library, illustration, width: int) -> None:
-    from docx.image.exceptions import UnrecognizedImageError
+    from docx.image.exceptions import InvalidImageStreamError, UnexpectedEndOfFileError, UnrecognizedImageError
     from docx.image.image import Image
 
     folder = mission.path.parent if mission.path else library.folder
@@ -317,7 +317,10 @@ def _add_illustration(document, mission: Mission, library: Library, illustration
             raise UserError(_("{where}: the illustration file {path} does not exist (any more)").format(
                 where=where, path=path)) from None
         raise UserError(f"{where}: {str(error).removeprefix(f'{path}: ')}") from None
-    except (UnrecognizedImageError, ValueError, IndexError) as error:
+    except UnexpectedEndOfFileError:
+        raise UserError(_("{where}: {path} ends before its image does (a file cut short?): copy it again").format(
+            where=where, path=path)) from None
+    except (UnrecognizedImageError, InvalidImageStreamError, ValueError, IndexError) as error:
         raise UserError(_("{where}: {path} is not an image Word can show (PNG, JPEG, GIF, BMP, TIFF): "
                           "{error}").format(where=where, path=path, error=error or type(error).__name__)) from None
     natural_width, natural_height = image.width, image.height

@@ -244,6 +244,15 @@ def test_an_illustration_that_is_not_an_image_is_an_error(data_copy):
         render(library, ids=["antony-point-etape-psl"])
 
 
+def test_an_illustration_cut_short_is_an_error_naming_it(data_copy):
+    image = add_illustration(data_copy, "antony-point-etape-psl.toml")
+    library = load_library(data_copy)
+    whole = (Path(__file__).parents[2] / "docs" / "annex-page.png").read_bytes()
+    image.write_bytes(whole[:len(whole) // 2])  # a copy interrupted half way
+    with pytest.raises(UserError, match=r"illustrations: 'images/plan\.png': .*plan\.png ends before its image does"):
+        render(library, ids=["antony-point-etape-psl"])
+
+
 def test_an_illustration_replaced_by_a_named_pipe_is_an_error_not_a_hang(data_copy):
     import os
     import signal
