@@ -92,20 +92,12 @@ def resolve_data_folder(option: Path | None) -> Path:
 
 
 def find_record_files(folder: Path) -> list[Path]:
-    """Return the .toml files under folder, sorted, without following symlinked folders (no loops).
+    """Return the .toml files under folder, sorted, without following symlinked folders (no loops): those
+    scan.scan_record_files finds. A sub-folder that cannot be listed is returned too: reading it gives its
+    problem (read_record_bytes)."""
+    from refcli.records.scan import scan_record_files
 
-    A sub-folder that cannot be listed is returned too: reading it gives its problem (read_record_bytes)."""
-    found = []
-
-    def unlisted(error: OSError) -> None:
-        if os.fspath(error.filename) == os.fspath(folder):
-            raise unreadable_folder_error(folder, error)
-        found.append(Path(error.filename))
-
-    for root, directories, files in os.walk(folder, followlinks=False, onerror=unlisted):
-        directories[:] = sorted(name for name in directories if not name.startswith("."))
-        found += [Path(root) / name for name in files if name.endswith(".toml") and not name.startswith(".")]
-    return sorted(found)
+    return [folder / relative for relative in scan_record_files(folder, stat=False)]
 
 
 def unreadable_folder_error(folder: Path, error: OSError) -> UserError:

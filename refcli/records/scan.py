@@ -38,48 +38,63 @@ def scan_record_files(folder: str | os.PathLike[str], *, stat: bool = True) -> d
     without the cache needs only the names (10,000 stat calls, ~40 ms).
     """
     found: dict[str, tuple[int, int]] = {}
-
-    def walk(directory: str, prefix: str) -> None:
-        # Names sorted within each folder, sub-folders walked where they sort: the order of sorted(Path).
-        records: list[str] = []
-        folders: list[str] = []
-        try:
-            listing = os.scandir(directory)
-        except OSError as error:
-            if not prefix:
-                from refcli.records.load import unreadable_folder_error
-
-                raise unreadable_folder_error(folder, error) from None
-            found[prefix[:-1]] = (-1, -1)  # a sub-folder that cannot be listed: reading it says why
-            return
-        with listing:
-            for entry in listing:
-                name = entry.name
-                if name.startswith("."):
-                    continue
-                try:
-                    is_directory = entry.is_dir()
-                except OSError:
-                    is_directory = False
-                if is_directory:
-                    if not entry.is_symlink():  # os.walk(followlinks=False): no loops
-                        folders.append(name)
-                elif name.endswith(".toml"):
-                    records.append(name)
-        records.sort()
-        statuses = _stat_all(directory, records) if stat else [(0, 0)] * len(records)
-        if not folders:
-            found.update(zip([prefix + name for name in records] if prefix else records, statuses, strict=True))
-            return
-        found_here = dict(zip(records, statuses, strict=True))
-        for name in sorted([*records, *folders]):
-            if name in found_here:
-                found[prefix + name] = found_here[name]
-            else:
-                walk(os.path.join(directory, name), prefix + name + "/")
-
-    walk(os.fspath(folder), "")
+    # Names sorted within each folder, sub-folders walked where they sort: the order of sorted(Path). A stack of
+    # the folders being walked, not recursion: a library nested a thousand folders deep is walked too.
+    walking = [iter([(os.fspath(folder), "", None)])]
+    while walking:
+        item = next(walking[-1], None)
+        if item is None:
+            walking.pop()
+            continue
+        path, key, status = item
+        if status is not None:
+            found[key] = status
+            continue
+        entries = _folder_entries(folder, path, key, stat)
+        if isinstance(entries, tuple):  # a sub-folder that cannot be listed: reading it says why
+            found[key[:-1]] = entries
+        elif isinstance(entries, dict):  # no sub-folder (the usual library): its records at once
+            found.update(entries)
+        else:
+            walking.append(iter(entries))
     return found
+
+
+def _folder_entries(library: str | os.PathLike[str], directory: str, prefix: str, stat: bool
+                    ) -> dict[str, tuple[int, int]] | list[tuple[str, str, tuple[int, int] | None]] | tuple[int, int]:
+    """One folder's records, key -> status, if it has no sub-folder; else its records (path, key, status) and
+    sub-folders (path, key ending in /, None), sorted by name; (-1, -1) if it cannot be listed."""
+    records: list[str] = []
+    folders: list[str] = []
+    try:
+        listing = os.scandir(directory)
+    except OSError as error:
+        if not prefix:
+            from refcli.records.load import unreadable_folder_error
+
+            raise unreadable_folder_error(library, error) from None
+        return (-1, -1)
+    with listing:
+        for entry in listing:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            try:
+                is_directory = entry.is_dir()
+            except OSError:
+                is_directory = False
+            if is_directory:
+                if not entry.is_symlink():  # os.walk(followlinks=False): no loops
+                    folders.append(name)
+            elif name.endswith(".toml"):
+                records.append(name)
+    records.sort()
+    statuses = _stat_all(directory, records) if stat else [(0, 0)] * len(records)
+    if not folders:
+        return dict(zip([prefix + name for name in records] if prefix else records, statuses, strict=True))
+    entries = sorted([(name, prefix + name, status) for name, status in zip(records, statuses, strict=True)]
+                     + [(name, prefix + name + "/", None) for name in folders])
+    return [(os.path.join(directory, name), key, status) for name, key, status in entries]
 
 
 def _stat_all(directory: str, records: list[str]) -> list[tuple[int, int]]:

@@ -144,7 +144,7 @@ def test_reading_in_worker_processes_gives_the_serial_results(tmp_path: Path, mo
     assert all(index.posting(key) is None for key in keys if not expected.posting(key))
 
 
-def test_the_scan_finds_the_files_find_record_files_finds_in_the_same_order(tmp_path: Path) -> None:
+def test_the_scan_finds_the_record_files_in_the_order_of_sorted_paths(tmp_path: Path) -> None:
     from refcli.records.library import scan_record_files
     from refcli.records.load import find_record_files
 
@@ -156,8 +156,32 @@ def test_the_scan_finds_the_files_find_record_files_finds_in_the_same_order(tmp_
     (folder / "loop").symlink_to(folder)  # a symlinked folder is not walked
     (folder / "gone.toml").symlink_to(tmp_path / "nowhere.toml")  # a file that cannot be stat'ed
     found = scan_record_files(folder)
-    assert list(found) == [path.relative_to(folder).as_posix() for path in find_record_files(folder)]
+    expected = ["A.toml", "a/a.toml", "a/b.toml", "a/c/d.toml", "a-b.toml", "b.toml", "gone.toml", "z.toml"]
+    assert list(found) == expected == [path.as_posix() for path in sorted(map(Path, expected))]
+    assert find_record_files(folder) == [folder / relative for relative in expected]
     assert found["gone.toml"] == (-1, -1) and found["a/c/d.toml"][0] == 1
+
+
+def test_a_library_nested_deeper_than_python_recurses_is_walked(tmp_path: Path) -> None:
+    import os
+    import sys
+
+    folder = tmp_path / "missions"
+    folder.mkdir()
+    (folder / "b.toml").write_text("x", encoding="utf-8")
+    here = os.open(folder, os.O_RDONLY)
+    for _ in range(sys.getrecursionlimit() + 100):  # one folder in the other (pathlib's mkdir recurses too)
+        os.mkdir("a", dir_fd=here)
+        deeper = os.open("a", os.O_RDONLY, dir_fd=here)
+        os.close(here)
+        here = deeper
+    os.close(os.open("x.toml", os.O_WRONLY | os.O_CREAT, dir_fd=here))
+    os.close(here)
+    from refcli.records.library import scan_record_files
+
+    assert list(scan_record_files(folder)) == ["a/" * (sys.getrecursionlimit() + 100) + "x.toml", "b.toml"]
+    library = load_library(folder)  # one problem each (not records), no RecursionError
+    assert len(library.problems) == 2 and not library.missions
 
 
 def test_a_pool_whose_workers_die_is_reported_and_the_files_read_here(tmp_path: Path, monkeypatch) -> None:
