@@ -159,8 +159,7 @@ REQUIRED_ANSWERS = ("title", "mission_type", "role", "client", "client_kind", "s
 def parse_component_levels(items: Iterable[str], vocabulary: Vocabulary) -> dict[str, int]:
     """Return {component id: level} for 'NAME=LEVEL' or 'NAME:LEVEL' items; an unknown name or a bad level is an
     error."""
-    return dict(vocabulary.parse_level(item, "--component", default=None, what=N_("mission component"))
-                for item in items)
+    return vocabulary.parse_levels(items, "--component", default=None, what=N_("mission component"))
 
 
 def _amount(option: str, text: str | None) -> dict[str, Any] | None:

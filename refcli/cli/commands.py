@@ -760,7 +760,9 @@ def build_bid(
     from refcli.errors import UserError
     from refcli.write import check_writable, refuse_inputs, write_all_atomically
 
-    if out.suffix.lower() != ".docx":  # "", ".", "newdir/", "-", "a.txt": no Word document's name
+    if out.is_dir():
+        check_writable(out, force)  # says it is a folder, and which name to give
+    if out.suffix.lower() != ".docx":  # "newdir/", "-", "a.txt": no Word document's name
         raise UserError(_("{out}: --out: give a .docx file name (refcli writes a Word document)").format(out=out))
 
     ranking_given = any(option not in (None, []) for option in (terms, text, tender_text, competency, limit))

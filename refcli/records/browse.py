@@ -70,8 +70,7 @@ def filter_listings(listings: list[Listing], library: Library, year: int | None 
     """Return the missions under way in year, ended in or after since, covering every component ('NAME' or
     'NAME:LEVEL': at that level or more); and the ids of those kept on a component level not on their fiche
     (a key of [inferred])."""
-    wanted = dict(library.vocabulary.parse_level(name, "--component", what=N_("mission component"))
-                  for name in components)
+    wanted = library.vocabulary.parse_levels(components, "--component", what=N_("mission component"))
     relied = [f"components.{component_id}" for component_id in wanted]  # a period is never [inferred]
     selected, guessed = [], []
     for listing in listings:

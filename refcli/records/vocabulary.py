@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import field
 from pathlib import Path
 
@@ -92,6 +93,19 @@ class Vocabulary:
             raise UserError(_("{where}: the level must be a whole number from 1 to {max_level}, got {level!r}").format(
                 where=where, max_level=self.max_level, level=level))
         return component_id, int(level)
+
+    def parse_levels(self, texts: Iterable[str], option: str, *, default: int | None = 1,
+                     what: str = N_("competency")) -> dict[str, int]:
+        """parse_level of each -c value, into {component id: level}; one named twice ("concertation:3" and
+        "Concertation:4": which level would hold?) is a UserError."""
+        found: dict[str, int] = {}
+        for text in texts:
+            component_id, level = self.parse_level(text, option, default=default, what=what)
+            if component_id in found:
+                raise UserError(_("{option} {text!r}: names {component_id!r} a second time").format(
+                    option=option, text=text, component_id=component_id))
+            found[component_id] = level
+        return found
 
     def label(self, component_id: str) -> str:
         return self.by_id()[component_id].label

@@ -178,9 +178,14 @@ def build_query(
         where = f"{tender.source or 'tender'}: competencies"
         for name, level in tender.competencies.items():
             key = resolve_competency(vocabulary, name, f"{where}.{name}")
+            if key in wanted:  # "concertation" and "Concertation": which level would hold?
+                raise UserError(_("{where}.{name}: names competency {key!r} a second time").format(
+                    where=where, name=name, key=key))
             wanted[key] = _level(vocabulary, level, f"{where}.{name}")
-    for option in competencies:
-        key, level = vocabulary.parse_level(option, "--competency")
+    for key, level in vocabulary.parse_levels(competencies, "--competency").items():
+        if key in wanted and wanted[key] != level:  # the command line replaces the tender's level: said so
+            notes.append(_("--competency {key}:{level} replaces the tender's level {tender_level}").format(
+                key=key, level=level, tender_level=wanted[key]))
         wanted[key] = level
 
     if not terms and not wanted:

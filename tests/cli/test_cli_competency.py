@@ -85,3 +85,31 @@ def test_new_asks_for_the_level(runner: CliRunner, library_folder: Path) -> None
     assert result.exit_code == 2
     assert result.stderr.startswith("error: --component 'concertation': give the level, from 1 to 5: "
                                     "'concertation:N' or 'concertation=N'")
+
+
+def test_a_competency_named_twice_is_an_error_not_the_last_level(runner: CliRunner, library_folder: Path,
+                                                                   tmp_path: Path) -> None:
+    # "concertation:5" then "Concertation:2" kept 2 without a word: a requirement lowered silently.
+    data = ["--data", str(library_folder)]
+    new = ["new", "--dry-run", "--no-input", "--title", "Etude", "--mission-type", "AMO", "--role", "titulaire",
+           "--client", "Ville", "--client-kind", "public", "--start", "2020", "--stakes", "Des enjeux.",
+           "--content", "Un contenu."]
+    for command in (["search"], ["check"], ["list"], new):
+        option = "--component" if command[0] in ("list", "new") else "-c"
+        result = runner.invoke(app, [*command, option, "concertation:5", option, "Concertation:2", *data])
+        assert result.exit_code == 2, (command, result.stderr)
+        assert result.stderr.strip().endswith("'Concertation:2': names 'concertation' a second time"), result.stderr
+    tender = tmp_path / "t.toml"
+    tender.write_text('title = "x"\n[competencies]\nconcertation = 4\nConcertation = 5\n', encoding="utf-8")
+    result = runner.invoke(app, ["check", "--tender", str(tender), *data])
+    assert result.exit_code == 2
+    assert f"{tender}: competencies.Concertation: names competency 'concertation' a second time" in result.stderr
+
+
+def test_a_competency_level_that_replaces_the_tender_s_is_said(runner: CliRunner, library_folder: Path) -> None:
+    tender = str(Path(__file__).parents[2] / "examples" / "tender-concertation.toml")
+    result = runner.invoke(app, ["search", "--tender", tender, "-c", "concertation:2", "--json", "--data",
+                                 str(library_folder)])
+    assert result.exit_code == 0, result.stderr
+    assert "warning: --competency concertation:2 replaces the tender's level 4" in result.stderr
+    assert json.loads(result.stdout)["query"]["competencies"]["concertation"] == 2

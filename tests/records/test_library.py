@@ -179,9 +179,15 @@ def test_a_library_nested_deeper_than_python_recurses_is_walked(tmp_path: Path) 
     os.close(here)
     from refcli.records.library import scan_record_files
 
-    assert list(scan_record_files(folder)) == ["a/" * (sys.getrecursionlimit() + 100) + "x.toml", "b.toml"]
-    library = load_library(folder)  # one problem each (not records), no RecursionError
-    assert len(library.problems) == 2 and not library.missions
+    try:
+        assert list(scan_record_files(folder)) == ["a/" * (sys.getrecursionlimit() + 100) + "x.toml", "b.toml"]
+        library = load_library(folder)  # one problem each (not records), no RecursionError
+        assert len(library.problems) == 2 and not library.missions
+    finally:  # removed from the bottom up: shutil.rmtree, which pytest cleans its folders with, recurses too
+        levels = [os.path.join(folder, *["a"] * depth) for depth in range(1, sys.getrecursionlimit() + 101)]
+        os.unlink(os.path.join(levels[-1], "x.toml"))
+        for level in reversed(levels):
+            os.rmdir(level)
 
 
 def test_a_pool_whose_workers_die_is_reported_and_the_files_read_here(tmp_path: Path, monkeypatch) -> None:
