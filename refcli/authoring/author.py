@@ -7,7 +7,7 @@ existing record unless forced. Nothing here prints: the command line reports wha
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -120,12 +120,19 @@ def import_fiches(
         if not isinstance(result, Mission):
             report.reasons += result
             continue
-        table = mission_to_table(result)
         duplicate = find_duplicate(result.title, result.client.name, (result.period.start, result.period.end), tables)
         if duplicate is not None and not force:
             report.reasons.append(_("already in the library as {duplicate} (same title, client and years); "
                                     "pass --force to import it anyway").format(duplicate=duplicate))
             continue
+        if duplicate is None and (record_id in ids or target.exists()):
+            # Another mission holds the id (a namesake: other years, another lot): this one gets an id of its own,
+            # and --force never replaces that other mission's record.
+            record_id = _free_id(record_id, folder, ids)
+            target = record_path(folder, record_id)
+            report.record_id, report.target = record_id, target
+            result = replace(result, id=record_id)
+        table = mission_to_table(result)
         report.text = record_text(table, _import_comments(source, fiche))
         try:
             check_free(record_id, target, ids, force, hint=_("; pass --force to replace it"))
@@ -138,6 +145,14 @@ def import_fiches(
         tables.append((target, table))  # a second copy of the fiche in the same run is a duplicate too
         report.status = "checked" if dry_run else "imported"
     return reports
+
+
+def _free_id(record_id: str, folder: Path, ids: dict[str, Path]) -> str:
+    """record_id-2, -3...: the first that no record uses and no file holds."""
+    number = 2
+    while f"{record_id}-{number}" in ids or record_path(folder, f"{record_id}-{number}").exists():
+        number += 1
+    return f"{record_id}-{number}"
 
 
 def _import_comments(source: Path, fiche: Any) -> list[str]:

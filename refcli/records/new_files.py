@@ -97,10 +97,13 @@ def find_duplicate(title: str, client: str, years: tuple[int, int],
                    tables: list[tuple[Path, dict[str, Any]]]) -> Path | None:
     """Return the record file of the same mission: same years, title and client alike once accents and case are
     folded (rapidfuzz), or None."""
+    import re
+
     from rapidfuzz import fuzz
 
     from refcli.search.text import fold
 
+    numbers = re.findall(r"\d+", title)  # "Lot 1" and "Lot 2", "ANRU" and "ANRU 2": alike, and not the same
     for path, table in tables:
         period = table.get("period") if isinstance(table.get("period"), dict) else {}
         start = period.get("start")
@@ -108,7 +111,7 @@ def find_duplicate(title: str, client: str, years: tuple[int, int],
         other_title = table.get("title")
         if not (isinstance(start, int) and isinstance(other_title, str) and isinstance(other_client, str)):
             continue
-        if (start, period.get("end", start)) != years:
+        if (start, period.get("end", start)) != years or re.findall(r"\d+", other_title) != numbers:
             continue
         if (fuzz.ratio(title, other_title, processor=fold) >= DUPLICATE_TITLE
                 and fuzz.ratio(client, other_client, processor=fold) >= DUPLICATE_CLIENT):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -153,14 +154,39 @@ def test_never_overwrites_without_force(runner, seeds, tmp_path: Path) -> None:
     assert sorted(path.name for path in out.iterdir()) == [record.name]
 
 
-def test_refuses_an_id_another_file_uses(runner, seeds, tmp_path: Path) -> None:
+def test_an_id_another_file_uses_is_left_to_it(runner, seeds, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "mine.toml").write_text('id = "point-d-etape-de-cloture-de-bagneux"\n', encoding="utf-8")
     result = _import(runner, [seeds[1]], out, "--force")
-    assert result.exit_code == 1
-    assert "already the id of" in result.stderr
-    assert sorted(path.name for path in out.iterdir()) == ["mine.toml"]
+    assert result.exit_code == 0, result.stderr
+    assert sorted(path.name for path in out.iterdir()) == ["mine.toml", "point-d-etape-de-cloture-de-bagneux-2.toml"]
+    assert (out / "mine.toml").read_text(encoding="utf-8") == 'id = "point-d-etape-de-cloture-de-bagneux"\n'
+    assert 'id = "point-d-etape-de-cloture-de-bagneux-2"' in (
+        out / "point-d-etape-de-cloture-de-bagneux-2.toml").read_text(encoding="utf-8")
+
+
+def test_namesakes_in_one_run_each_get_a_record(runner, seeds, tmp_path: Path) -> None:
+    # Same title, other years (or another lot): two missions, two records; --force replaces neither with the other.
+    text = seeds[0].read_text(encoding="utf-8")
+    assert "Années : 2012 (8 mois)" in text
+    later = tmp_path / "later.txt"
+    later.write_text(text.replace("Années : 2012 (8 mois)", "Années : 2019 - 2020"), encoding="utf-8")
+    lots = []
+    for number in (1, 2):
+        lot = tmp_path / f"lot{number}.txt"
+        lot.write_text(text.replace("Point d'Etape et Plan Stratégique Local d'Antony",
+                                    f"Etude urbaine du quartier Nord - Lot {number}"), encoding="utf-8")
+        lots.append(lot)
+    for options in ([], ["--force"]):
+        out = tmp_path / f"out{len(options)}"
+        result = _import(runner, [seeds[0], later, *lots], out, *options)
+        assert result.exit_code == 0, result.stderr
+        assert "4 imported" in result.stderr
+        records = sorted(out.glob("*.toml"))
+        assert len(records) == 4
+        years = sorted(re.search(r"start = (\d+)", path.read_text(encoding="utf-8"))[1] for path in records)
+        assert years == ["2012", "2012", "2012", "2019"]
 
 
 def test_bad_inputs_are_reported_and_the_others_imported(runner, seeds, tmp_path: Path) -> None:
