@@ -289,26 +289,33 @@ class Kept:
 
 def keep_first(folder: Path, paths: Sequence[str], ids: Sequence[str | None], stored: dict[str, str]) -> Kept:
     """From each file's relative path and mission id (None: not a valid record), in file order, and the
-    problems (JSON) of the invalid ones by path: the first file with an id keeps it, a later one is left
+    problems (JSON) of the invalid ones by path: of the files with one id, the one named after it keeps it
+    (`x.toml`, not the `x - Copie.toml` a copy left, which sorts first), else the first; the others are left
     out with a problem."""
     if None not in ids and len(set(ids)) == len(ids):  # the usual case, in C: every file valid, no id twice
         return Kept(sorted(zip(paths, ids, strict=True), key=itemgetter(1)), (), ())  # type: ignore[arg-type]
-    files = zip(paths, ids, [stored.get(relative) for relative in paths], strict=True)
+    first: dict[str, str] = {}
+    for relative, mission_id in zip(paths, ids, strict=True):
+        if mission_id is not None and (mission_id not in first or (
+                not _named_after(first[mission_id], mission_id) and _named_after(relative, mission_id))):
+            first[mission_id] = relative
     problems: list[Problem] = []
     skipped: list[str] = []
-    first: dict[str, str] = {}
-    for relative, mission_id, stored_problems in files:
-        if mission_id is not None and mission_id not in first:
-            first[mission_id] = relative
+    for relative, mission_id in zip(paths, ids, strict=True):
+        if mission_id is not None and first[mission_id] == relative:
             continue
         path = folder / relative  # only for the files left out: a Path each costs more than the loop
         if mission_id is None:
-            problems += problems_from_json(path, stored_problems or "[]")
+            problems += problems_from_json(path, stored.get(relative) or "[]")
         else:
             problems.append(duplicate_problem(path, mission_id, folder / first[mission_id]))
         skipped.append(str(path))
     order = sorted(((relative, mission_id) for mission_id, relative in first.items()), key=itemgetter(1))
     return Kept(order, tuple(problems), tuple(skipped))
+
+
+def _named_after(relative: str, mission_id: str) -> bool:
+    return relative.rpartition("/")[2] == f"{mission_id}.toml"
 
 
 class LazyMissions(Sequence):

@@ -173,6 +173,23 @@ def test_duplicate_ids_across_files_name_both_files(empty_library: Path) -> None
     assert f"duplicate id 'minimal', already used by {empty_library / 'minimal.toml'}" in str(problem)
 
 
+def test_of_files_with_one_id_the_one_named_after_it_keeps_it(empty_library: Path, cache_dir: Path) -> None:
+    # A copy Windows or macOS leaves ("minimal - Copie.toml") sorts before "minimal.toml": its old values
+    # would go into the annex while the file the firm edits is left out.
+    edited = MINIMAL_RECORD.replace('title = "Etude urbaine minimale"', 'title = "Etude urbaine revue"')
+    assert edited != MINIMAL_RECORD
+    (empty_library / "minimal.toml").write_text(edited, encoding="utf-8")
+    (empty_library / "minimal - Copie.toml").write_text(MINIMAL_RECORD, encoding="utf-8")
+    from refcli.search.cache import load_library_cached
+
+    for library in (load_library(empty_library), load_library_cached(empty_library, cache_dir).library,
+                    load_library_cached(empty_library, cache_dir).library):  # without the cache, building it, warm
+        assert [mission.title for mission in library.missions] == ["Etude urbaine revue"]
+        [problem] = library.problems
+        assert str(problem) == (f"{empty_library / 'minimal - Copie.toml'}: id: duplicate id 'minimal', already "
+                                f"used by {empty_library / 'minimal.toml'}")
+
+
 def test_an_illustration_inside_the_library_is_accepted(empty_library: Path) -> None:
     (empty_library / "images").mkdir()
     (empty_library / "images" / "plan.png").write_bytes(b"\x89PNG")
