@@ -135,7 +135,8 @@ def test_an_amount_agrees_with_as_written_in_every_way_a_fiche_writes_it(empty_l
                 'value = 157000000\nas_written = "157 M€"', 'value = 1500000\nas_written = "1,5 M€"',
                 'value = 29340\nbasis = "HT"\nscope = "tranche ferme"\nas_written = "29 340 € (TF)"',
                 'value = 2000000\nas_written = "environ 2 M€ selon la convention"'):
-        assert problems_for(empty_library, MINIMAL_RECORD + "\n[amounts.fee]\n" + fee + "\n") == [], fee
+        record = MINIMAL_RECORD.replace('id = "minimal"', 'id = "bad"') + "\n[amounts.fee]\n" + fee + "\n"
+        assert problems_for(empty_library, record) == [], fee
 
 
 @pytest.mark.parametrize(("text", "expected"), [case[1:] for case in CASES], ids=[case[0] for case in CASES])
