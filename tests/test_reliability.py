@@ -742,6 +742,20 @@ def test_the_cache_sees_an_edit_that_keeps_size_and_mtime(world: World) -> None:
     assert '"racy"' in searched.stdout, searched.stderr
 
 
+def test_the_cache_sees_an_edit_that_keeps_size_and_mtime_when_another_file_changes_too(world: World) -> None:
+    # The update for the other file used to skip the content check of the racy one, for that run.
+    path = world.record("racy.toml", record_with('"Etude urbaine minimale"', '"Etude urbaine AAAAAAAA"', "racy"))
+    other = world.record("other.toml", record_with('"Etude urbaine minimale"', '"Etude urbaine autre"', "other"))
+    shown = CliRunner().invoke(app, ["show", "racy", "--data", str(world.missions)])
+    assert "Etude urbaine AAAAAAAA" in shown.stdout, shown.stderr
+    before = path.stat()
+    path.write_text(path.read_text(encoding="utf-8").replace("AAAAAAAA", "BBBBBBBB"), encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    other.write_text(other.read_text(encoding="utf-8") + "\n# another size\n", encoding="utf-8")
+    shown = CliRunner().invoke(app, ["show", "racy", "--data", str(world.missions)])
+    assert "Etude urbaine BBBBBBBB" in shown.stdout, shown.stderr
+
+
 def test_the_cache_forgets_a_record_it_could_not_read(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     # chmod 000 does not stop root: the refusal of the read is simulated where the file is opened.
     import errno

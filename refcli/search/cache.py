@@ -249,6 +249,7 @@ class _Cache:
                 return None  # made by another refcli or for other components: rebuilt, nothing to say
             self.manifest = stats, slots, ids, problems, depends, columns, racy = _loads(_blob(connection, "manifest"))
         files = self.files
+        changed: set[str] = set()
         # The usual case, compared in C: every file as it was, no file that could not be stat'ed.
         if stats != files or (-1, -1) in files.values() or \
                 not all(_dependencies_hold(value) for value in depends.values()):
@@ -256,12 +257,12 @@ class _Cache:
                        if (stats.get(relative) != found or found[0] < 0) and not (just_read and stats.get(relative)
                                                                                   == (-1, -1))
                        or not _dependencies_hold(depends.get(relative))} | (stats.keys() - files.keys())
-            if changed:
-                return changed
+        if racy and not just_read:  # with the files that changed, not after them: the update reads all at once
+            changed |= {relative for relative, digest in racy.items()
+                        if relative not in changed and _digest_of(self.folder / relative) != digest}
+        if changed:
+            return changed
         if racy and not just_read:
-            changed = {relative for relative, digest in racy.items() if _digest_of(self.folder / relative) != digest}
-            if changed:
-                return changed
             self._settle(racy)
         kept = keep_first(self.folder, list(files), ids, problems)
         self.slots = dict(zip(files, slots, strict=True))
