@@ -761,9 +761,7 @@ def build_bid(
     from refcli.write import check_writable, refuse_inputs, write_all_atomically
 
     if out.is_dir():
-        check_writable(out, force)  # says it is a folder, and which name to give
-    if out.suffix.lower() != ".docx":  # "newdir/", "-", "a.txt": no Word document's name
-        raise UserError(_("{out}: --out: give a .docx file name (refcli writes a Word document)").format(out=out))
+        check_writable(out, force)  # says it is a folder, and which name to give ("", ".")
 
     ranking_given = any(option not in (None, []) for option in (terms, text, tender_text, competency, limit))
     rules_given = any(option is not None for option in (tender, since, years, client))
@@ -837,6 +835,8 @@ def build_bid(
                 for selection in selections]]
     for target in (out, record_file):
         refuse_inputs(target, inputs, folders=[library.folder])
+    if out.suffix.lower() != ".docx":  # "newdir/", "-", "a.txt": no Word document's name
+        raise UserError(_("{out}: --out: give a .docx file name (refcli writes a Word document)").format(out=out))
     check_writable(out, force)
     check_writable(record_file, force)
     if not quiet:
