@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from refcli import __version__
+from refcli.errors import UserError
 from refcli.frozen import frozen
 from refcli.i18n import _, catalog_identity, language
 from refcli.records.library import FileRow, LazyMissions, decode_listings, decode_records, keep_first
@@ -122,7 +123,16 @@ def load_library_cached(folder: Path, cache_dir: Path | None = None, *, with_ind
 
     scan = _Scan(folder)
     vocabulary = load_vocabulary(folder)
-    cache = _Cache(cache_file(folder, cache_folder(cache_dir)), folder, vocabulary, load_glossary(folder), scan)
+    try:
+        glossary = load_glossary(folder)  # the cache's identity and its index read the glossary's concepts
+    except UserError as error:
+        if with_index:  # a search needs it: its error is the command's
+            raise
+        from refcli.records.library import load_library  # list, show, validate do not: read as without the cache
+
+        return CachedLibrary(load_library(folder, vocabulary), None,
+                             _("cache not used ({error}); the library was read without it").format(error=error))
+    cache = _Cache(cache_file(folder, cache_folder(cache_dir)), folder, vocabulary, glossary, scan)
     try:
         return _load_cached(cache, with_index)
     finally:
@@ -146,6 +156,8 @@ def _load_cached(cache: _Cache, with_index: bool) -> CachedLibrary:
             note = cache.update(found)
         except _UNREADABLE as error:
             note = _("cache rebuilt ({reason})").format(reason=_reason(error))
+            break
+        except NeedsRebuild:  # what a patch cannot do: no damage, nothing to say
             break
         if note:
             return cache.read_without(note, with_index)
@@ -488,6 +500,8 @@ class _Cache:
         broken = {word: found for word, found in new_words.items() if "\ufffd" in word and word not in repairs}
         if broken:
             repairs.update(repair_words({**surfaces, **broken}, _StoredPostings(connection)))
+            # A broken word nothing fits stays a word of the library, as the build keeps it.
+            surfaces.update({word: found for word, found in broken.items() if word not in repairs})
 
         def filed(key: str) -> str:
             return " ".join(repairs.get(part, part) for part in key.split(" ")) if "\ufffd" in key else key
@@ -536,8 +550,47 @@ class _Cache:
                 deleted.append((key, block))
         connection.executemany("INSERT OR REPLACE INTO postings VALUES (?, ?, ?)", replaced)
         connection.executemany("DELETE FROM postings WHERE key = ? AND block = ?", deleted)
+        # The words whose stem no record holds any more leave the library's words, as a build leaves them out
+        # (a typo taken out of a fiche would stay a word the library writes: never corrected, reaching nothing).
+        gone = {key for key, _block in deleted if " " not in key}
+        if gone:
+            left = set()
+            candidates = sorted(gone)
+            for start in range(0, len(candidates), 500):
+                part = candidates[start:start + 500]
+                left.update(key for (key,) in connection.execute(
+                    f"SELECT DISTINCT key FROM postings WHERE key IN ({', '.join('?' * len(part))})", part))
+            if gone - left:
+                surfaces = {word: found for word, found in surfaces.items() if found not in gone - left}
+        _check_repairs(connection, surfaces, repairs, {key for key, _block in changes})
         _put_blob(connection, "words", marshal.dumps(surfaces))
         _put_blob(connection, "repairs", marshal.dumps(repairs))
+
+
+class NeedsRebuild(Exception):
+    """A patch cannot give what a build would: the cache is built again (silently: no damage)."""
+
+
+def _check_repairs(connection: sqlite3.Connection, surfaces: dict[str, str], repairs: dict[str, str],
+                   patched: set[str]) -> None:
+    """A broken word (U+FFFD) is read as the library's most spread word that fits it: when the patch changed the
+    postings of a word that fits one, that reading may change, which moves postings a patch cannot separate
+    (the broken word's and the clean word's, filed under one key): NeedsRebuild if it does."""
+    from refcli.search.index import REPLACEMENT, broken_pattern, repair_words
+
+    broken = [word for word in [*repairs, *surfaces] if REPLACEMENT in word]
+    if not broken:  # the usual library
+        return
+    stems = set(surfaces.values())
+    clean = {surface: found for surface, found in surfaces.items() if REPLACEMENT not in surface}
+    touched = [surface for surface, found in clean.items() if found in patched]
+    for word in broken:
+        pattern = broken_pattern(word)
+        near = any(len(word) <= len(surface) <= len(word) + 2 and pattern.fullmatch(surface) for surface in touched)
+        if not near and not (word in repairs and repairs[word] not in stems):
+            continue
+        if repair_words({**clean, word: word}, _StoredPostings(connection)).get(word) != repairs.get(word):
+            raise NeedsRebuild(word)
 
 
 # A posting is stored as blocks of this many slots: a file's patch rewrites one block of each of its keys

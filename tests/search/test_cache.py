@@ -394,3 +394,70 @@ def test_the_identity_reads_every_module_that_reads_checks_indexes_or_stores_a_r
     neutral = {"refcli", "refcli.annex", "refcli.records", "refcli.search", "refcli.errors", "refcli.i18n",
                "refcli.frozen", "refcli.records.scan"}
     assert set(imported) - shaping - neutral == set()
+
+
+def _with_keywords(path: Path, *words: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    start = text.index("keywords = [")
+    end = text.index("]", start)
+    path.write_text(text[:start] + "keywords = [" + ", ".join(f'"{word}"' for word in words) + text[end:],
+                    encoding="utf-8")
+
+
+def _found(folder: Path, term: str, *extra: str) -> tuple[int, list[str]]:
+    result = CliRunner().invoke(app, ["search", term, "--json", "--data", str(folder), *extra])
+    return result.exit_code, sorted(match["id"] for match in json.loads(result.stdout or '{"results": []}')["results"])
+
+
+def test_a_word_taken_out_of_every_fiche_leaves_the_library_s_words(data_copy: Path) -> None:
+    # A typo written in a fiche, then corrected: a patched cache kept it as a word the library writes, so the
+    # same typo in a search was never corrected (1 result against 2 without the cache).
+    record = data_copy / "antony-point-etape-psl.toml"
+    original = record.read_text(encoding="utf-8")
+    _with_keywords(record, "concertatiom")
+    assert "antony-point-etape-psl" in _found(data_copy, "concertatiom")[1]  # the cache built with the typo
+    record.write_text(original, encoding="utf-8")
+    without = _found(data_copy, "concertatiom", "--no-cache")
+    assert len(without[1]) == 2
+    assert _found(data_copy, "concertatiom") == without  # patched
+    assert _found(data_copy, "concertatiom") == without  # warm
+
+
+def test_a_broken_word_reads_as_a_build_reads_it_after_the_words_that_fit_it_change(data_copy: Path) -> None:
+    files = sorted(data_copy.glob("*.toml"))
+    for path, word in zip(files, ["zqabo", "zqabo", "zqabo", "zqebo", "zq\ufffdbo"], strict=True):
+        _with_keywords(path, word)
+    broken = files[4].stem
+    assert broken in _found(data_copy, "zqabo")[1]  # built: the broken word is read as the more spread zqabo
+    for path in files[:3]:
+        _with_keywords(path, "zqebo")
+    without = _found(data_copy, "zqebo", "--no-cache")
+    assert broken in without[1] and len(without[1]) == 5
+    assert _found(data_copy, "zqebo") == without  # the patch rebuilt the cache
+    assert _found(data_copy, "zqebo") == without
+
+
+def test_a_broken_word_nothing_fits_added_by_an_edit_is_a_word_of_the_library(data_copy: Path) -> None:
+    record = data_copy / "antony-point-etape-psl.toml"
+    assert _found(data_copy, "concertation")[0] == 0  # the cache exists
+    _with_keywords(record, "zqx\ufffdvw")
+    without = _found(data_copy, "zqxavw", "--no-cache")
+    assert without[1] == ["antony-point-etape-psl"]  # the typo correction reaches the broken word
+    assert _found(data_copy, "zqxavw") == without
+
+
+def test_a_glossary_that_does_not_load_fails_only_the_commands_that_read_it(data_copy: Path) -> None:
+    # list, show and validate do not read the glossary without the cache: through it, they must not fail on it.
+    glossary = data_copy.parent / "glossary.toml"
+    glossary.write_text(glossary.read_text(encoding="utf-8") + '\n[[synonyms]]\nterms = ["par", "bilan"]\n',
+                        encoding="utf-8")
+    runner = CliRunner()
+    for arguments in (["list", "--json"], ["show", "antony-point-etape-psl", "--json"], ["validate", "--json"]):
+        cached = runner.invoke(app, [*arguments, "--data", str(data_copy)])
+        uncached = runner.invoke(app, [*arguments, "--data", str(data_copy), "--no-cache"])
+        assert (cached.exit_code, cached.stdout) == (uncached.exit_code, uncached.stdout) == (0, uncached.stdout)
+        if arguments[0] != "validate":  # which lists the records' problems, not the cache's notes
+            assert "warning: cache not used (" in cached.stderr and "synonyms[30].terms: 'par'" in cached.stderr
+    for extra in ((), ("--no-cache",)):
+        searched = runner.invoke(app, ["search", "concertation", "--data", str(data_copy), *extra])
+        assert searched.exit_code == 2 and "synonyms[30].terms: 'par'" in searched.stderr
