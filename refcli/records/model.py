@@ -60,9 +60,15 @@ def key(default: Any = dataclasses.MISSING, *, factory: Any = dataclasses.MISSIN
     return dataclasses.field(default=default, default_factory=factory, kw_only=True, metadata={"key": Key(**spec)})
 
 
+MAX_ID = 200  # characters: `new` and `import` name the record's file after it, and a file name holds 255 bytes
+
+
 def _id_check(value: str) -> str | None:
     if not ID_PATTERN.match(value):
         return _("must be lowercase letters, digits and single hyphens, like 'antony-noyer-dore-psl'")
+    if len(value) > MAX_ID:
+        return _("is {length} characters long; an id names the record's file: {limit} at most").format(
+            length=len(value), limit=MAX_ID)
     return None
 
 

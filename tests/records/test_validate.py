@@ -123,6 +123,8 @@ CASES = [
      "amounts.fee.basis: TTC is not the tax basis of as_written = '5 € HT' (HT)"),
     ("currency against as_written", MINIMAL_RECORD + '\n[amounts.project]\nvalue = 5\nas_written = "5 CHF"\n',
      "amounts.project.currency: EUR is not the currency of as_written = '5 CHF' (CHF)"),
+    ("id too long", replace(MINIMAL_RECORD, '"minimal"', '"' + "a" * 201 + '"'),
+     "id: is 201 characters long; an id names the record's file: 200 at most"),
     ("empty file", "", "bad.toml: the file is empty"),
     ("array of tables", '[[mission]]\nid = "a"\ntitle = "b"\n',
      "bad.toml: mission: the record is an array of tables"),
