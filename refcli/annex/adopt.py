@@ -194,17 +194,21 @@ class TemplateState:
     missing: list[str]
     wrong: list[tuple[str, str, str]]  # (name, its type, the type refcli needs)
     placeholder: bool  # it has the {{ANNEXE_REFERENCES}} paragraph (else the annex goes at the end of the body)
+    misplaced: str | None = None  # where it holds the placeholder otherwise (template.misplaced_placeholder)
 
     @property
     def complete(self) -> bool:
-        return not self.missing and not self.wrong
+        return not self.missing and not self.wrong and not self.misplaced
 
 
 def describe_template(document: Document) -> TemplateState:
     """Return which required styles the document has, lacks or has with the wrong type, and its placeholder."""
     from refcli.annex.render import _find_placeholder
+    from refcli.annex.template import misplaced_placeholder
 
     missing, wrong = find_style_problems(document)
     absent = set(missing) | {name for name, *_kinds in wrong}
     present = [name for name, _kind in REQUIRED_STYLES if name not in absent]
-    return TemplateState(present, missing, wrong, _find_placeholder(document.element.body) is not None)
+    misplaced = misplaced_placeholder(document)
+    found = _find_placeholder(document.element.body) is not None and not misplaced
+    return TemplateState(present, missing, wrong, found, misplaced)

@@ -85,11 +85,38 @@ def open_template(path: Path) -> Template:
         if document.element.body is None:
             raise ValueError(_("its document has no body"))
         check_styles(document, path)
+        misplaced = misplaced_placeholder(document)
     except Exception as error:  # well-formed XML that is not Word's: python-docx fails on reading it
         if (problem := word_structure_error(path, error)) is None:
             raise
         raise problem from None
+    if misplaced:
+        raise UserError(_("{path}: {placeholder} must stand once, as a paragraph of its own in the body: it is "
+                          "{where}, where the annex would leave it as written; move it in Word or LibreOffice")
+                        .format(path=path, placeholder=PLACEHOLDER, where=misplaced))
     return Template(path, document)
+
+
+def misplaced_placeholder(document: Document) -> str | None:
+    """Where the document holds the placeholder other than once as a paragraph of its own in its body (the
+    only one the annex replaces): in a header, footer or note, inside a table or a sentence, or twice."""
+    from docx.opc.part import XmlPart
+    from docx.oxml.ns import qn
+
+    def holding(element) -> list:  # type: ignore[no-untyped-def]
+        return [paragraph for paragraph in element.iter(qn("w:p"))
+                if PLACEHOLDER in "".join(node.text or "" for node in paragraph.iter(qn("w:t")))]
+
+    if any(holding(part.element) for part in document.part.package.iter_parts()
+           if isinstance(part, XmlPart) and part is not document.part):
+        return _("in a header, a footer or a note")
+    found = holding(document.element.body)
+    if len(found) > 1:
+        return _("there {count} times").format(count=len(found))
+    if found and (found[0].getparent() is not document.element.body
+                  or "".join(node.text or "" for node in found[0].iter(qn("w:t"))).strip() != PLACEHOLDER):
+        return _("inside a table or a sentence")
+    return None
 
 
 def check_styles(document: Document, path: Path) -> None:

@@ -1234,7 +1234,7 @@ def template_check(
         print_json("template check", {
             "file": str(file), "ok": state.complete, "present": state.present, "missing": state.missing,
             "wrong_type": [{"name": name, "type": kind, "expected": expected} for name, kind, expected in state.wrong],
-            "placeholder": state.placeholder,
+            "placeholder": state.placeholder, "placeholder_misplaced": state.misplaced,
         })
     else:
         lines = [_("{file}: {count} of the {total} styles the annex needs").format(
@@ -1246,12 +1246,20 @@ def template_check(
                 styles=", ".join(f"{name} ({kinds[name]})" for name in state.missing)))
         lines += [_("wrong type: {name} is a {kind} style, refcli needs a {expected} style").format(
             name=name, kind=kind, expected=expected) for name, kind, expected in state.wrong]
-        lines.append((_("placeholder: {placeholder} found: the annex goes there") if state.placeholder
-                      else _("placeholder: {placeholder} not found: the annex goes at the end of the body"))
-                     .format(placeholder=PLACEHOLDER))
+        if state.misplaced:
+            lines.append(_("placeholder: {placeholder} is {where}: it must stand once, as a paragraph of its own "
+                           "in the body, else the annex leaves it as written").format(placeholder=PLACEHOLDER,
+                                                                                     where=state.misplaced))
+        else:
+            lines.append((_("placeholder: {placeholder} found: the annex goes there") if state.placeholder
+                          else _("placeholder: {placeholder} not found: the annex goes at the end of the body"))
+                         .format(placeholder=PLACEHOLDER))
         typer.echo("\n".join(lines))
     if state.complete:
         return
+    if state.misplaced and not state.missing and not state.wrong:
+        raise NegativeAnswer("" if json or quiet else _("{file}: move the placeholder in Word or LibreOffice").format(
+            file=file))
     remedy = _("rename or delete the styles of the wrong type in Word or LibreOffice, then ") if state.wrong else ""
     raise NegativeAnswer("" if json or quiet else
                          _("{file}: not a template for the annex yet; to make one, {remedy}run: {command}").format(

@@ -136,3 +136,41 @@ def test_make_template_regenerates_an_equivalent_template(tmp_path):
         for part in ("word/styles.xml", "word/document.xml", "word/numbering.xml"):
             assert fresh.read(part) == shipped.read(part), f"{part}: re-run templates/make_template.py"
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def _moved_placeholder(tmp_path: Path, where: str) -> Path:
+    document = docx.Document(str(TEMPLATE))
+    for paragraph in document.paragraphs:
+        if PLACEHOLDER in paragraph.text:
+            paragraph.text = "Annexe"
+    if where == "cell":
+        document.add_table(rows=1, cols=1).cell(0, 0).text = PLACEHOLDER
+    elif where == "sentence":
+        document.add_paragraph(f"Voir {PLACEHOLDER} ci-après")
+    elif where == "twice":
+        document.add_paragraph(PLACEHOLDER)
+        document.add_paragraph(PLACEHOLDER)
+    elif where == "header":
+        document.add_paragraph(PLACEHOLDER)
+        document.sections[0].header.add_paragraph(PLACEHOLDER)
+    path = tmp_path / f"{where}.docx"
+    document.save(str(path))
+    return path
+
+
+@pytest.mark.parametrize(("where", "said"), [("cell", "inside a table or a sentence"),
+                                             ("sentence", "inside a table or a sentence"),
+                                             ("twice", "there 2 times"), ("header", "in a header, a footer or a note")])
+def test_a_placeholder_the_annex_would_leave_as_written_is_refused(tmp_path, where, said):
+    # It was submitted as "{{ANNEXE_REFERENCES}}" in the buyer's copy, and template check said "found".
+    from typer.testing import CliRunner
+
+    from refcli.cli.commands import app
+
+    path = _moved_placeholder(tmp_path, where)
+    with pytest.raises(UserError, match=f"{PLACEHOLDER} must stand once, as a paragraph of its own in the body: it "
+                                        f"is {said}, where the annex would leave it as written"):
+        open_template(path)
+    checked = CliRunner().invoke(app, ["template", "check", str(path)])
+    assert checked.exit_code == 1
+    assert f"placeholder: {PLACEHOLDER} is {said}: it must stand once" in checked.stdout
