@@ -560,8 +560,9 @@ class _Cache:
                 part = candidates[start:start + 500]
                 left.update(key for (key,) in connection.execute(
                     f"SELECT DISTINCT key FROM postings WHERE key IN ({', '.join('?' * len(part))})", part))
-            if gone - left:
-                surfaces = {word: found for word, found in surfaces.items() if found not in gone - left}
+            dropped = gone - left
+            if dropped:
+                surfaces = {word: found for word, found in surfaces.items() if found not in dropped}
         _check_repairs(connection, surfaces, repairs, {key for key, _block in changes})
         _put_blob(connection, "words", marshal.dumps(surfaces))
         _put_blob(connection, "repairs", marshal.dumps(repairs))
