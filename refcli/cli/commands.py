@@ -933,9 +933,16 @@ def _parse_date(text: str | None):
 
     if text is None:
         return None
+    import re
+
     try:
         return datetime.date.fromisoformat(text.strip())
     except ValueError:
+        if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text.strip()):  # a date written wrong, not words ("mars 2025")
+            from refcli.errors import UserError
+
+            raise UserError(_("--date: {text!r} is no date of the calendar; give YYYY-MM-DD, or the date in words")
+                            .format(text=text)) from None
         return text
 
 

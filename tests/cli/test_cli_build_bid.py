@@ -325,6 +325,15 @@ def test_an_out_that_names_no_word_document_is_refused(tmp_path, monkeypatch, ou
             ) in result.stderr
 
 
+def test_a_date_that_is_not_in_the_calendar_is_refused_and_words_are_kept(tmp_path):
+    refused = run("--ids", "est-ensemble-amo-npru", "--date", "2025-02-30", "--out", str(tmp_path / "a.docx"))
+    assert refused.exit_code == 2 and list(tmp_path.iterdir()) == []
+    assert "--date: '2025-02-30' is no date of the calendar" in refused.stderr
+    kept = run("--ids", "est-ensemble-amo-npru", "--date", "mars 2025", "--out", str(tmp_path / "b.docx"))
+    assert kept.exit_code == 0, kept.stderr
+    assert docx.Document(str(tmp_path / "b.docx")).core_properties.subject.endswith("mars 2025")
+
+
 def test_an_existing_selection_record_needs_force_too(tmp_path):
     out = tmp_path / "annexe.docx"
     (tmp_path / "annexe.refcli.toml").write_text("keep me", encoding="utf-8")
