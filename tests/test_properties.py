@@ -22,8 +22,9 @@ from refcli.search.rank import rank_missions
 from refcli.search.text import fold, tokens
 from tests.conftest import SHIPPED_COMPONENTS, TEMPLATE
 
-# Text a record may hold: anything but surrogates (not UTF-8) and NUL (not in a command line).
-ANY_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=60)
+# Text a record may hold: anything but surrogates (not UTF-8) and control characters other than a tab or a line
+# break (refused: a terminal or Word acts on them; test_a_control_character_in_a_new_record_is_refused).
+ANY_TEXT = st.text(st.characters(exclude_categories=("Cs", "Cc"), include_characters="\t\n"), max_size=60)
 FIELD_TEXT = ANY_TEXT.map(str.strip).filter(bool)
 TRICKY = st.sampled_from(["<w:p>", "&amp;", "]]>", "{{ANNEXE_REFERENCES}}", "[bold]x[/bold]", "\u202e\u200f",
                           "\x07\x1b[31m", "'\"", "\ufffd", "ﬁ", "\u0301e"])
@@ -88,6 +89,21 @@ def test_any_record_written_by_new_loads_back_equal(new_library: Path, title, cl
         assert (mission.period.start, mission.components) == (start, {"concertation": level})
     finally:
         written.unlink()
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(before=FIELD_TEXT, control=st.characters(categories=("Cc",), exclude_characters="\t\n\r\x00"))
+def test_a_control_character_in_a_new_record_is_refused(new_library, before, control) -> None:
+    title = before + control + "fin"  # inside the text: str.strip takes U+001C-U+001F off its ends
+    result = CliRunner().invoke(app, ["new", "--data", str(new_library), "--no-input", "--title", title,
+                                      "--mission-type", "AMO", "--role", "titulaire", "--client", "Ville",
+                                      "--client-kind", "public", "--start", "2020", "--stakes", "Des enjeux.",
+                                      "--content", "Un contenu."])
+    written = list(new_library.glob("*.toml"))
+    for path in written:
+        path.unlink()
+    assert not written and result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert f"title: holds the control character U+{ord(control):04X}" in result.stderr
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

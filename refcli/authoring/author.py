@@ -14,7 +14,7 @@ from typing import Any
 from refcli.authoring.fiche import DEFAULT_FIRM, FicheReadError, parse_fiche, parse_programme
 from refcli.errors import Problem, UserError
 from refcli.i18n import N_, _
-from refcli.records.load import RawRecord
+from refcli.records.load import RawRecord, control_problem
 from refcli.records.model import Mission
 from refcli.records.new_files import (
     check_free,
@@ -77,7 +77,10 @@ def check_record(table: dict[str, Any], target: Path, vocabulary: Vocabulary, fo
     """Validate the table as the record file target would be; return the Mission or the problems, as text."""
     result = validate_record(RawRecord(target, table), vocabulary, folder)
     if isinstance(result, Mission):
-        return result
+        problem = control_problem(str(target), table)  # what reading the file written would refuse
+        if problem is None:
+            return result
+        result = [problem]
     return [_problem_text(problem, from_fiche) for problem in result]
 
 

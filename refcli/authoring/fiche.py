@@ -95,9 +95,15 @@ def read_fiche_text(path: Path) -> str:
     if b"\x00" in data[:4096]:
         raise FicheReadError(_("not a text file (binary content)"))
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        text = data.decode("cp1252", errors="replace")
+    # Word's text export writes a manual line break as U+000B and a page break as U+000C: line breaks here;
+    # other control characters are no text.
+    return _CONTROL.sub("", text.replace("\x0b", "\n").replace("\x0c", "\n"))
+
+
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 
 def _docx_text(path: Path) -> str:

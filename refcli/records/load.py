@@ -138,7 +138,38 @@ def parse_record_bytes(path: Path, data: bytes) -> RawRecord | Problem:
         column = int(location.group(2)) if location else None
         reason = _LOCATION.sub("", message).strip()
         return Problem(name, "", _("TOML syntax error: {reason}").format(reason=reason), line=line, column=column)
+    # TOML writes a control character only as an escape ("\u001b"): looked for in the text, in C, first.
+    if "\\" in text and _CONTROL_ESCAPE.search(text) and (problem := control_problem(name, table)) is not None:
+        return problem
     return RawRecord(path, table)
+
+
+def control_problem(name: str, table: dict) -> Problem | None:
+    """The problem of the first string of a record that holds a control character (not a tab or a line break)."""
+    found = _control_character(table)
+    if found is None:
+        return None
+    where, character = found
+    return Problem(name, where, _("holds the control character U+{code:04X}, which a terminal or Word would act on, "
+                                  "not show: take it out").format(code=ord(character)))
+
+
+_CONTROL_ESCAPE = re.compile(r"\\(?:u00[0189][0-9a-fA-F]|u007[fF]|U0000[0189][0-9a-fA-F]|U0000007[fF]|e"
+                             r"|x[0189][0-9a-fA-F]|x7[fF]|[bf])")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0 but a tab and line breaks, DEL, C1
+
+
+def _control_character(value: object, where: str = "") -> tuple[str, str] | None:
+    """The key path of the first string holding a control character (not a tab or a line break), and it."""
+    if isinstance(value, str):
+        found = _CONTROL.search(value)
+        return (where, found.group()) if found else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        path = f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else str(key)
+        if (found := _control_character(item, path)) is not None:
+            return found
+    return None
 
 
 def parse_toml(text: str) -> dict:
