@@ -523,6 +523,7 @@ EXTRA_CASES = [
     "record: a FIFO or other special file named .toml",
     "library: a sub-folder that cannot be read",
     "cache: an edit that keeps size and mtime, within 3 s of the cache's read (racy)",
+    "output: the reader stops early (`\\| head -1`)",  # tests/cli/test_cli.py
     "cache: a record unreadable once, readable again",
     "cache: leftovers of a killed build",
     "interrupt: search killed, its workers die with it",

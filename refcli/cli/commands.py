@@ -25,6 +25,10 @@ class _ErrorBoundary(TyperGroup):
             if str(error):
                 print_error(str(error))
             raise typer.Exit(error.exit_code) from None
+        except BrokenPipeError:
+            from refcli.cli.output import stop_on_broken_pipe
+
+            stop_on_broken_pipe()
 
 
 class _Deferred(TyperCommand):

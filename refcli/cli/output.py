@@ -22,7 +22,23 @@ def stdout_console() -> Console:
     from rich.console import Console
 
     # rich turns colours off when stdout is not a terminal and honours NO_COLOR.
-    return _wide_enough(Console(soft_wrap=True, highlight=False))
+    console = Console(soft_wrap=True, highlight=False)
+    console.on_broken_pipe = stop_on_broken_pipe  # type: ignore[method-assign]  # rich's exits 1: "no match"
+    return _wide_enough(console)
+
+
+BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports of a program its reader stopped (`| head -1`)
+
+
+def stop_on_broken_pipe() -> None:
+    """The reader of stdout stopped early: end quietly with BROKEN_PIPE (not 1, which says "no match"); what is
+    left to flush goes nowhere."""
+    import contextlib
+    import os
+
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # no descriptor: a test's captured stdout
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    raise SystemExit(BROKEN_PIPE)
 
 
 def print_fitted(fitted: Fitted, console: Console | None = None) -> None:

@@ -6,10 +6,11 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from refcli.cli.commands import app
-from tests.conftest import SEED_IDS
+from tests.conftest import DATA, SEED_IDS
 
 
 def test_validate_on_the_shipped_library_exits_0(runner: CliRunner, library_folder: Path) -> None:
@@ -231,3 +232,19 @@ def test_show_an_unknown_id_suggests_one(runner: CliRunner, library_folder: Path
 def test_version(runner: CliRunner) -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.stdout.startswith("refcli ")
+
+
+@pytest.mark.parametrize("arguments", [["list"], ["search", "concertation", "--explain"],
+                                       ["show", "antony-point-etape-psl"]])
+def test_a_reader_that_stops_early_ends_the_command_with_141_quietly(arguments, tmp_path):
+    # `| head -1`: rich and click end with 1 there, which says "no match"; a shell reports 141 (SIGPIPE).
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-m", "refcli", *arguments, "--data", str(DATA / "missions"),
+                                "--cache-dir", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # the reader is gone before anything is written
+    stderr = process.stderr.read()
+    process.stderr.close()
+    assert process.wait(timeout=60) == 141
+    assert b"Traceback" not in stderr and b"Error" not in stderr
