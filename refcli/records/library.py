@@ -67,8 +67,13 @@ def read_file(folder: Path, vocabulary: Vocabulary, path: Path, *, with_depends:
     from refcli.records.serialize import mission_from_table
     from refcli.records.validate import validate_table  # not imported by a warm search, which validates nothing
 
-    data = read_record_bytes(path)
     depends: list[tuple[str, bool]] = []
+    name = path.name
+    if not name.endswith(".toml") and name.rstrip().lower().endswith(".toml"):  # "x.TOML", "x.toml ": said, not unseen
+        named = name.rstrip()[:-5] + ".toml"
+        return FileResult(path, Problem(str(path), "", _("the file name does not end in '.toml' as a record's does: "
+                                                         "rename it {name}").format(name=named)), depends)
+    data = read_record_bytes(path)
     if isinstance(data, Problem):
         return FileResult(path, data, depends, unread=True)
     digest = content_digest(data) if with_digest else None

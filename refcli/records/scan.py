@@ -86,7 +86,7 @@ def _folder_entries(library: str | os.PathLike[str], directory: str, prefix: str
             if is_directory:
                 if not entry.is_symlink():  # os.walk(followlinks=False): no loops
                     folders.append(name)
-            elif name.endswith(".toml"):
+            elif name.endswith(".toml") or name.rstrip().lower().endswith(".toml"):  # "x.TOML": its problem says so
                 records.append(name)
     records.sort()
     statuses = _stat_all(directory, records) if stat else [(0, 0)] * len(records)

@@ -197,6 +197,22 @@ def test_of_files_with_one_id_the_one_named_after_it_keeps_it(empty_library: Pat
                                 f"used by {empty_library / 'minimal.toml'}")
 
 
+def test_a_record_whose_file_name_is_mistyped_is_a_problem_not_left_out_unseen(empty_library: Path,
+                                                                               cache_dir: Path) -> None:
+    from refcli.search.cache import load_library_cached
+
+    for name in ("upper.TOML", "space.toml "):
+        (empty_library / name).write_text(MINIMAL_RECORD.replace('"minimal"', '"other"'), encoding="utf-8")
+    (empty_library / "notes.txt").write_text("not a record", encoding="utf-8")
+    for library in (load_library(empty_library), load_library_cached(empty_library, cache_dir).library):
+        assert [mission.id for mission in library.missions] == ["minimal"]
+        assert sorted(map(str, library.problems)) == [
+            f"{empty_library / 'space.toml '}: the file name does not end in '.toml' as a record's does: rename it "
+            "space.toml",
+            f"{empty_library / 'upper.TOML'}: the file name does not end in '.toml' as a record's does: rename it "
+            "upper.toml"]
+
+
 def test_an_illustration_inside_the_library_is_accepted(empty_library: Path) -> None:
     (empty_library / "images").mkdir()
     (empty_library / "images" / "plan.png").write_bytes(b"\x89PNG")
