@@ -418,7 +418,8 @@ CASES = [
                                                           ["build-bid", "--ids", "bad", "--out",
                                                            str(w.root / "annexe.docx"), "--data", str(w.missions)])[1],
          2,
-         lambda w: [str(w.missions / "bad.toml"), "inferred.site.cty", "no mission with id 'bad'"], stderr_lines=2),
+         lambda w: [str(w.missions / "bad.toml"), "inferred.site.cty", "the record of 'bad' is left out"],
+         stderr_lines=2),
     Case("record: basis outside the allowed words",
          lambda w: listing(w, "bad.toml", MINIMAL_RECORD.replace('"minimal"', '"bad"')
                            + '\n[amounts.fee]\nvalue = 5\nbasis = "TF"\n'), 0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -90,7 +91,13 @@ def filter_listings(listings: list[Listing], library: Library, year: int | None 
 def find_mission(library: Library, mission_id: str) -> Mission:
     mission = library.get(mission_id)
     if mission is None:
-        best = closest(mission_id, [candidate.id for candidate in library.missions])
+        named = [problem for problem in library.problems if os.path.basename(problem.path) == f"{mission_id}.toml"]
+        if named:  # its file is there, left out: why, rather than "no mission"
+            raise UserError(_("{problem} (the record of {mission_id!r} is left out: 'refcli validate' lists every "
+                              "problem)").format(problem=named[0], mission_id=mission_id))
+        numbers = getattr(library.missions, "numbers", None)  # the cache's lazy missions: their ids, decoding none
+        ids = list(numbers) if numbers is not None else [candidate.id for candidate in library.missions]
+        best = closest(mission_id, ids)
         hint = _("; did you mean {name!r}?").format(name=best) if best else _("; 'refcli list' shows the ids")
         raise UserError(_("{folder}: no mission with id {mission_id!r}{hint}")
                         .format(folder=library.folder, mission_id=mission_id, hint=hint))

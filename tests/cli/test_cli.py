@@ -248,3 +248,15 @@ def test_a_reader_that_stops_early_ends_the_command_with_141_quietly(arguments, 
     process.stderr.close()
     assert process.wait(timeout=60) == 141
     assert b"Traceback" not in stderr and b"Error" not in stderr
+
+
+def test_show_of_a_record_left_out_says_why_not_that_there_is_no_such_mission(data_copy: Path) -> None:
+    record = data_copy / "antony-point-etape-psl.toml"
+    record.write_text(record.read_text(encoding="utf-8").replace('title = "', 'title = 5 # "', 1), encoding="utf-8")
+    for extra in ((), ("--no-cache",)):
+        for arguments in (["show", "antony-point-etape-psl"], ["build-bid", "--ids", "antony-point-etape-psl",
+                                                                "--out", str(data_copy.parent / "a.docx")]):
+            result = CliRunner().invoke(app, [*arguments, "--data", str(data_copy), "--quiet", *extra])
+            assert result.exit_code == 2
+            assert result.stderr == (f"error: {record}: title: expected a string, got a number (the record of "
+                                     "'antony-point-etape-psl' is left out: 'refcli validate' lists every problem)\n")
