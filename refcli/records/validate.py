@@ -65,7 +65,9 @@ class _Checker:
             self.add(where, _("{file!r} points outside the library folder; keep illustrations inside it")
                             .format(file=file))
         elif not target.is_file():
-            self.add(where, _("the illustration file {file!r} does not exist").format(file=file))
+            message = (_("{file!r} is no regular file (a folder, a pipe or a device), so no image") if target.exists()
+                       else _("the illustration file {file!r} does not exist"))
+            self.add(where, message.format(file=file))
 
 
 Check = Callable[[Any, str, _Checker], Any]

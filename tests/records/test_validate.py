@@ -213,6 +213,14 @@ def test_a_record_whose_file_name_is_mistyped_is_a_problem_not_left_out_unseen(e
             "upper.toml"]
 
 
+def test_an_illustration_that_is_a_folder_is_not_said_to_be_missing(empty_library: Path) -> None:
+    (empty_library / "plan.png").mkdir()
+    problems = problems_for(empty_library, MINIMAL_RECORD.replace('"minimal"', '"bad"')
+                            + '\n[[illustrations]]\nfile = "plan.png"\ncaption = "Plan"\n')
+    assert problems == [f"{empty_library / 'bad.toml'}: illustrations[0].file: 'plan.png' is no regular file "
+                        "(a folder, a pipe or a device), so no image"]
+
+
 def test_an_illustration_inside_the_library_is_accepted(empty_library: Path) -> None:
     (empty_library / "images").mkdir()
     (empty_library / "images" / "plan.png").write_bytes(b"\x89PNG")
