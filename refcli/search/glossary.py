@@ -162,6 +162,9 @@ _LOADED: dict[tuple[str, int, int], Glossary] = {}
 
 def parse_glossary(table: dict, path: Path) -> Glossary:
     """Check a glossary table read from path and build the Glossary."""
+    if not table:  # a save cut short, more likely than a firm that wants no vocabulary of its trade
+        raise UserError(_("{path}: the glossary is empty: refcli would search without the trade's acronyms, synonyms "
+                          "and concepts; fill it, or delete it to use the one shipped with refcli").format(path=path))
     unknown = set(table) - {"acronyms", "synonyms", "ambiguous", "boilerplate", "concepts"}
     if unknown:
         raise UserError(_("{path}: {key}: unknown key "

@@ -64,3 +64,15 @@ def test_the_glossary_beside_the_library_wins(tmp_path):
     assert find_glossary_file(tmp_path / "missions") == tmp_path / "glossary.toml"
     assert load_glossary(tmp_path / "missions").expand("XYZ").alternatives == ("quelque chose",)
     assert find_glossary_file(tmp_path / "elsewhere" / "missions").name == "glossary.toml"
+
+
+def test_an_empty_glossary_is_an_error_not_a_search_without_vocabulary(tmp_path) -> None:
+    import pytest
+
+    from refcli.errors import UserError
+    from refcli.search.glossary import load_glossary
+
+    path = tmp_path / "glossary.toml"
+    path.write_text("# saved empty\n", encoding="utf-8")
+    with pytest.raises(UserError, match=r"glossary\.toml: the glossary is empty: refcli would search without"):
+        load_glossary(path=path)
