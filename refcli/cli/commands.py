@@ -269,8 +269,15 @@ def list_missions(
     cache_dir: CacheDirOption = None,
 ) -> None:
     """List the missions of the library in a table: id, title, client, years, fee."""
-    from refcli.errors import NegativeAnswer
+    import datetime
+
+    from refcli.errors import NegativeAnswer, UserError
     from refcli.records.browse import filter_listings, library_listings
+
+    this_year = datetime.date.today().year
+    if since is not None and since > this_year:  # as search says of its window
+        raise UserError(_("{origin}: the window starts in {since}, in the future (this year is {year})").format(
+            origin="--since", since=since, year=this_year))
 
     library = _load(data, quiet, no_cache, cache_dir)
     listings, guessed = filter_listings(library_listings(library), library, year=year, since=since,

@@ -260,3 +260,10 @@ def test_show_of_a_record_left_out_says_why_not_that_there_is_no_such_mission(da
             assert result.exit_code == 2
             assert result.stderr == (f"error: {record}: title: expected a string, got a number (the record of "
                                      "'antony-point-etape-psl' is left out: 'refcli validate' lists every problem)\n")
+
+
+def test_list_since_a_year_to_come_is_refused_as_search_refuses_it() -> None:
+    for command in (["list"], ["search", "concertation"]):
+        result = CliRunner().invoke(app, [*command, "--since", "2099", "--data", str(DATA / "missions")])
+        assert result.exit_code == 2
+        assert result.stderr.startswith("error: --since: the window starts in 2099, in the future (this year is ")
