@@ -97,6 +97,12 @@ def import_fiches(
     """Turn each fiche into a record in folder; a fiche that cannot be read or checked is skipped, not half-written."""
     from refcli.authoring.fiche import read_fiche_text
 
+    if not dry_run:  # a folder that cannot be made is the command's problem (exit 2), not each file's
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise UserError(_("{folder}: cannot create the folder: {reason}").format(
+                folder=folder, reason=error.strerror or error)) from None
     tables = library_tables(folder)
     ids = library_ids(folder, tables)
     reports = []

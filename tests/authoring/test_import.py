@@ -332,3 +332,11 @@ def test_the_same_fiche_twice_in_one_run_is_imported_once(runner, seeds, tmp_pat
     result = _import(runner, [seeds[0], copy], tmp_path / "out")
     assert result.exit_code == 1
     assert "1 imported, 1 skipped" in result.stderr and "already in the library as" in result.stderr
+
+
+def test_an_out_folder_that_cannot_be_made_is_the_command_s_error(runner, seeds, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    result = _import(runner, seeds[:1], blocker / "out")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {blocker / 'out'}: cannot create the folder: ")
