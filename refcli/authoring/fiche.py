@@ -261,7 +261,8 @@ def parse_site(text: str) -> dict[str, Any]:
 
 
 def split_list(text: str, split_and: bool | str = False, protected: tuple[str, ...] = ()) -> list[str]:
-    """Split on commas and semicolons outside parentheses, and on ' et ' if asked; drop 'etc.' and the final period.
+    """Split on commas and semicolons outside parentheses, and on ' et ' if asked; drop the final period. A list
+    that ends in 'etc.' (or '...') keeps 'etc.' as its last item: the annex must not read it as whole.
 
     split_and=True splits every ' et '; "enumeration" only the last item's, and only in a list of
     several items, so that "quartier des Tertres et des Couverons" stays whole. Protected names
@@ -286,6 +287,7 @@ def split_list(text: str, split_and: bool | str = False, protected: tuple[str, .
     parts = [part.strip() for part in parts]
     if parts:
         parts[-1] = re.sub(r"\s*\.$", "", parts[-1])
+    unfinished = any(part and fold(part).rstrip(".") in ("etc", "") for part in parts[-1:])
     parts = [part for part in parts if part and fold(part).rstrip(".") not in ("etc", "...", "")]
     if split_and is True:
         parts = [piece for part in parts for piece in _split_and(part, every=True)]
@@ -296,7 +298,8 @@ def split_list(text: str, split_and: bool | str = False, protected: tuple[str, .
         for token, name in placeholders.items():
             part = part.replace(token, name)
         restored.append(part.strip())
-    return [part for part in restored if part]
+    found = [part for part in restored if part]
+    return [*found, "etc."] if unfinished and found else found
 
 
 _ARTICLE = re.compile(r"(?:de|des|du|d'|la|le|les|l')(?:\b|(?<='))", re.IGNORECASE)

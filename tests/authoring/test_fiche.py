@@ -105,9 +105,12 @@ def test_parse_team_other_firm_name() -> None:
     assert team == {"members": ["Ville et Habitat", "Dupont", "Durand"], "mandataire": "Ville et Habitat"}
 
 
-def test_split_list_keeps_parentheses_and_drops_etc() -> None:
+def test_split_list_keeps_parentheses_and_a_final_etc() -> None:
+    # "etc." says the list is not whole: kept as its last item, the annex says so too.
     assert split_list("Etat (DRIHL, Préfecture), ANRU, Ville de Rouvroy, etc.") == [
-        "Etat (DRIHL, Préfecture)", "ANRU", "Ville de Rouvroy"]
+        "Etat (DRIHL, Préfecture)", "ANRU", "Ville de Rouvroy", "etc."]
+    assert split_list("ANRU, Ville de Rouvroy, ...") == ["ANRU", "Ville de Rouvroy", "etc."]
+    assert split_list("ANRU, ..., Ville") == ["ANRU", "Ville"]
     assert split_list("Etat (DDT, Préfecture), acteurs sociaux du quartier.") == [
         "Etat (DDT, Préfecture)", "acteurs sociaux du quartier"]
 
