@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from refcli.i18n import N_, _
+from refcli.records.load import CONTROL_CHARACTERS
 from refcli.records.written import ParseError, parse_amount
 from refcli.search.text import fold
 
@@ -100,10 +101,7 @@ def read_fiche_text(path: Path) -> str:
         text = data.decode("cp1252", errors="replace")
     # Word's text export writes a manual line break as U+000B and a page break as U+000C: line breaks here;
     # other control characters are no text.
-    return _CONTROL.sub("", text.replace("\x0b", "\n").replace("\x0c", "\n"))
-
-
-_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+    return CONTROL_CHARACTERS.sub("", text.replace("\x0b", "\n").replace("\x0c", "\n"))
 
 
 def _docx_text(path: Path) -> str:

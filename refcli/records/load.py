@@ -156,13 +156,14 @@ def control_problem(name: str, table: dict) -> Problem | None:
 
 _CONTROL_ESCAPE = re.compile(r"\\(?:u00[0189][0-9a-fA-F]|u007[fF]|U0000[0189][0-9a-fA-F]|U0000007[fF]|e"
                              r"|x[0189][0-9a-fA-F]|x7[fF]|[bf])")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0 but a tab and line breaks, DEL, C1
+# What a record's text may not hold: C0 but a tab and line breaks, DEL, C1 (import drops them from a fiche).
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def _control_character(value: object, where: str = "") -> tuple[str, str] | None:
     """The key path of the first string holding a control character (not a tab or a line break), and it."""
     if isinstance(value, str):
-        found = _CONTROL.search(value)
+        found = CONTROL_CHARACTERS.search(value)
         return (where, found.group()) if found else None
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, item in items:
