@@ -285,7 +285,8 @@ def split_list(text: str, split_and: bool | str = False, protected: tuple[str, .
     parts = [part.strip() for part in parts]
     if parts:
         parts[-1] = re.sub(r"\s*\.$", "", parts[-1])
-    unfinished = any(part and fold(part).rstrip(".") in ("etc", "") for part in parts[-1:])
+    last = parts[-1] if parts else ""
+    unfinished = bool(last) and fold(last).rstrip(".") in ("etc", "")  # "etc." or "...": the list is not whole
     parts = [part for part in parts if part and fold(part).rstrip(".") not in ("etc", "...", "")]
     if split_and is True:
         parts = [piece for part in parts for piece in _split_and(part, every=True)]
