@@ -684,6 +684,15 @@ def _warn_unstated_amounts(selections) -> None:
                                                                    advice=part.advice))
 
 
+def _warn_stale_ongoing(selections, query) -> None:
+    """Say which references the window takes in only as ongoing, though their last year is before it."""
+    from refcli.search.check import ongoing_before
+
+    stale = ongoing_before([selection.mission for selection in selections], query.since if query else None)
+    if stale:
+        print_warning(stale)
+
+
 def _print_left_out(selections, quiet: bool) -> dict:
     """Say on stderr which values the annex leaves out of which reference; return them by id."""
     from refcli.records.provenance import describe_unconfirmed, unconfirmed_paths
@@ -873,6 +882,7 @@ def build_bid(
     if not quiet:
         _warn_against_tender(query, len(selections))
         _warn_unstated_amounts(selections)
+        _warn_stale_ongoing(selections, query)
     left_out = _print_left_out(selections, quiet)
     loaded_tender = query.tender if query is not None else None
     if recorded is not None:

@@ -115,12 +115,12 @@ def _number(spec: Spec) -> Check:
             checker.add(where, _("must not be negative (got {value})").format(value=shown) if minimum == 0
                         else _("must be at least {minimum:g} (got {value})").format(minimum=minimum, value=shown))
             return None
-        if value > maximum:
-            checker.add(where, _("must be at most {maximum:,} (got {value})").format(maximum=maximum,
-                                                                                   value=_shown_number(value)))
-            return None
-        if value < -MAX_AMOUNT:  # a year's check would print all its digits
-            checker.add(where, _("{value} is out of range").format(value=_shown_number(value)))
+        if value > maximum or value < -MAX_AMOUNT:  # a year's range is said as a year's, with no endless digits
+            message = extra(value) if extra is not None else None
+            checker.add(where, _("{message} (got {value})").format(message=message, value=_shown_number(value))
+                        if message else _("must be at most {maximum:,} (got {value})").format(
+                            maximum=maximum, value=_shown_number(value)) if value > maximum
+                        else _("{value} is out of range").format(value=_shown_number(value)))
             return None
         return _extra_check(value, extra, where, checker)
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from refcli.annex.formatting import format_amount, format_years
-from refcli.i18n import _
+from refcli.i18n import _, ngettext
 from refcli.records.provenance import confirmed_mission, describe_unconfirmed, is_unconfirmed
 from refcli.search.cover import (
     coverage_matrix,
@@ -181,7 +181,24 @@ def _window_item(query: Query, selected: list[Match]) -> CheckItem:
     if edge:
         detail += _("; {ids} ended in {since}, its first year: check the month they ended against the tender's "
                     "rule").format(ids=", ".join(edge), since=query.since)
+    stale = ongoing_before([match.mission for match in selected], query.since)
+    if stale:
+        detail += _("; ") + stale
     return CheckItem("window.start", _("window"), "info", detail, required=query.since)
+
+
+def ongoing_before(missions: list[Mission], since: int | None) -> str:
+    """What to say of the references inside the window only because their records say ongoing, whose last year
+    is before the window: a record not updated since would state an ended mission as recent ("" if none)."""
+    stale = [f"{mission.id} ({mission.period.end})" for mission in missions
+             if since is not None and mission.period.ongoing and mission.period.end < since]
+    if not stale:
+        return ""
+    return ngettext("{ids} is counted as ongoing (period.ongoing), though its last year is before {since}: confirm "
+                    "the mission is still under way, or set ongoing = false and the year it ended",
+                    "{ids} are counted as ongoing (period.ongoing), though their last years are before {since}: "
+                    "confirm each mission is still under way, or set ongoing = false and the year it ended",
+                    len(stale)).format(ids=", ".join(stale), since=since)
 
 
 def _count_item(query: Query, candidates: list[Match], selected: list[Match], year: int) -> CheckItem:

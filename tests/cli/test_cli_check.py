@@ -52,6 +52,25 @@ def test_a_reference_that_ended_in_the_window_s_first_year_is_named_to_check_its
     assert "its first year" not in later.stdout
 
 
+def test_a_reference_inside_the_window_only_as_ongoing_with_an_old_last_year_is_named_by_check_and_build_bid(
+        data_copy, tmp_path):
+    # A record marked ongoing and never updated would state a mission ended long ago as recent: both say so.
+    record = data_copy / "henin-carvin-projet-urbain-social.toml"
+    record.write_text(record.read_text(encoding="utf-8").replace("end = 2013\n", "end = 2013\nongoing = true\n", 1),
+                      encoding="utf-8")
+    ids = "henin-carvin-projet-urbain-social,est-ensemble-amo-npru"
+    said = ("henin-carvin-projet-urbain-social (2013) is counted as ongoing (period.ongoing), though its last year is "
+            "before 2021: confirm the mission is still under way, or set ongoing = false and the year it ended")
+    checked = run("check", "--ids", ids, "--since", "2021", data=data_copy)
+    assert said in " ".join(checked.stdout.split("✓")[0].split())
+    built = run("build-bid", "--ids", ids, "--since", "2021", "--out", str(tmp_path / "a.docx"),
+                data=data_copy)
+    assert built.exit_code == 0, built.stderr
+    assert f"warning: {said}" in " ".join(built.stderr.split())
+    assert "counted as ongoing" not in run("check", "--ids", ids, "--since", "2013", data=data_copy
+                                ).stdout.split("✓")[0]
+
+
 def test_an_uncovered_competency_fails_with_exit_1_naming_it():
     result = run("check", "--tender", FAILING)
     assert result.exit_code == 1
