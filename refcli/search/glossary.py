@@ -175,6 +175,9 @@ def parse_glossary(table: dict, path: Path) -> Glossary:
     if not isinstance(acronyms, dict):
         raise UserError(_("{path}: acronyms: expected a table of ACRONYM = [expansions]").format(path=path))
     for acronym, expansions in acronyms.items():
+        if not any(character.isalnum() for character in acronym):  # "", or punctuation: it names nothing
+            raise UserError(_("{path}: acronyms.{acronym!r}: an acronym must hold a letter or a digit").format(
+                path=path, acronym=acronym))
         groups.append((acronym, *_strings(expansions, f"{path}: acronyms.{acronym}")))
     synonyms = table.get("synonyms", [])
     if not isinstance(synonyms, list):

@@ -38,6 +38,8 @@ def test_boilerplate_is_folded(glossary):
 @pytest.mark.parametrize(("table", "message"), [
     ({"acronym": {}}, "glossary.toml: acronym: unknown key"),
     ({"acronyms": {"GUP": "gestion"}}, "glossary.toml: acronyms.GUP: expected a non-empty list"),
+    ({"acronyms": {"": ["vide"]}}, "glossary.toml: acronyms.'': an acronym must hold a letter or a digit"),
+    ({"acronyms": {" - ": ["tiret"]}}, "glossary.toml: acronyms.' - ': an acronym must hold a letter or a digit"),
     ({"synonyms": [{"terms": ["seul"]}]}, "glossary.toml: synonyms[0].terms: a synonym group needs at least two"),
     ({"synonyms": [{"words": ["a", "b"]}]}, "glossary.toml: synonyms[0]: expected a table with one key"),
     ({"ambiguous": {"CA": {"match": "some", "senses": ["x"]}}}, "glossary.toml: ambiguous.CA.match: expected"),
