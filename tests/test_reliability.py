@@ -470,6 +470,8 @@ CASES = [
          0, lambda w: [f"warning: skipped {w.missions}/caf\\xe9.toml: the file name is not UTF-8 text"]),
     Case("library: --data empty", lambda w: ["list", "--data", ""], 2,
          lambda w: ["--data: an empty folder name"]),
+    Case("library: --cache-dir empty", lambda w: ["list", "--cache-dir", ""], 2,
+         lambda w: ["--cache-dir: an empty folder name"]),
     Case("library: components.toml names an id twice",
          lambda w: components_with(w, '\n[[component]]\nid = "gup"\nlabel = "Encore la GUP"\n'), 2,
          lambda w: [f"{w.root / 'data' / 'components.toml'}: component[", "].id: 'gup' is the id of an earlier"]),

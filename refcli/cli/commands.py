@@ -3,6 +3,7 @@
 # No `from __future__ import annotations` here: typer would then evaluate every command's string
 # annotations on each start, 20 ms of `refcli --help`.
 from pathlib import Path
+from collections.abc import Callable
 from typing import Annotated, Optional
 
 import typer
@@ -91,19 +92,24 @@ app = typer.Typer(
     add_completion=True,
 )
 
-def _data_folder(text: str) -> Path:
-    """--data: an empty name is refused (Path('') would be the current folder)."""
-    if not text:
-        from refcli.errors import UserError
+def _folder(option: str) -> Callable[[str], Path]:
+    """The parser of a folder option (--data, --cache-dir): an empty name is refused (Path('') would be the current
+    folder)."""
+    def parse(text: str) -> Path:
+        if not text:
+            from refcli.errors import UserError
 
-        raise UserError(_("--data: an empty folder name; pass --data DIR (--data . for the current folder)"))
-    return Path(text)
+            raise UserError(_("{option}: an empty folder name; pass {option} DIR ({option} . for the current folder)"
+                              ).format(option=option))
+        return Path(text)
+
+    return parse
 
 
 DataOption = Annotated[
     Optional[Path],  # noqa: UP045 - typer reads the annotation at run time
     typer.Option("--data", help=_("Mission library folder (default: $REFCLI_DATA, else ./data/missions)."),
-                 show_default=False, parser=_data_folder, metavar="PATH"),
+                 show_default=False, parser=_folder("--data"), metavar="PATH"),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help=_("Print one JSON document on stdout, for scripts."))]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help=_("Print no warnings or notes on stderr."))]
@@ -113,7 +119,7 @@ NoCacheOption = Annotated[
 CacheDirOption = Annotated[
     Optional[Path],  # noqa: UP045
     typer.Option("--cache-dir", metavar="DIR", help=_("Where the library cache lives (default: $REFCLI_CACHE_DIR, "
-                 "else the user's cache folder)."), show_default=False),
+                 "else the user's cache folder)."), show_default=False, parser=_folder("--cache-dir")),
 ]
 
 
