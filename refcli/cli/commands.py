@@ -2,8 +2,8 @@
 
 # No `from __future__ import annotations` here: typer would then evaluate every command's string
 # annotations on each start, 20 ms of `refcli --help`.
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
