@@ -316,19 +316,25 @@ _KEPT_HYPHEN = {"co", "socio", "inter", "pluri", "multi", "semi", "sous", "non",
 
 
 def join_lines(lines: list[str]) -> str:
-    """Join the lines of a paragraph, joining a word cut at a line end ('renouvelle-' + 'ment')."""
-    text = ""
+    """Join the lines of a paragraph, joining a word cut at a line end ('renouvelle-' + 'ment'); in time linear in
+    its length: only the end of what is joined is looked at (a paragraph may run to a megabyte)."""
+    parts: list[str] = []  # joined by spaces; the last one holds the last word whole
     for line in lines:
         line = line.strip()
-        if not text:
-            text = line
-        elif re.search(r"[a-zà-ÿ]-$", text) and re.match(r"[a-zà-ÿ]", line):
-            prefix = re.search(r"(\w+)-$", text)
+        last = parts[-1] if parts else ""
+        if not parts or parts == [""]:
+            parts = [line]
+        elif len(last) > 1 and last[-1] == "-" and _LETTER.match(last[-2]) and _LETTER.match(line):
+            prefix = _CUT_WORD.search(last[-60:])  # a kept prefix is a short word
             keep = prefix is not None and prefix.group(1).casefold() in _KEPT_HYPHEN
-            text = (text if keep else text[:-1]) + line
+            parts[-1] = (last if keep else last[:-1]) + line
         else:
-            text += " " + line
-    return re.sub(r"[ \t]+", " ", text)
+            parts.append(line)
+    return re.sub(r"[ \t]+", " ", " ".join(parts))
+
+
+_LETTER = re.compile(r"[a-zà-ÿ]")
+_CUT_WORD = re.compile(r"(\w+)-$")
 
 
 # -- PDF -----------------------------------------------------------------------------------------------------

@@ -67,6 +67,7 @@ class Glossary:
     _groups_by_key: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
     _phrase_keys: tuple[tuple[str, ...], ...] = field(init=False, repr=False, compare=False)
     _compounds: frozenset[str] = field(init=False, repr=False, compare=False)
+    _fuzzy_keys: list[str] = field(init=False, repr=False, compare=False)  # what a word's typo is matched against
 
     def __post_init__(self) -> None:
         by_key: dict[str, list[int]] = {}
@@ -74,6 +75,7 @@ class Glossary:
             for member in group:
                 by_key.setdefault(glossary_key(member), []).append(number)
         object.__setattr__(self, "_groups_by_key", {key: tuple(value) for key, value in by_key.items()})
+        object.__setattr__(self, "_fuzzy_keys", [key for key in by_key if len(key) >= FUZZY_KEY_MIN_LENGTH])
         phrases = [tuple(key.split()) for key in by_key if " " in key]
         object.__setattr__(self, "_phrase_keys", tuple(sorted(phrases, key=lambda words: (-len(words), words))))
         # Members written as one hyphenated word ("co-construction", "plan-guide"): their parts are no words
@@ -126,8 +128,8 @@ class Glossary:
             return None
         from rapidfuzz import fuzz, process
 
-        keys = [candidate for candidate in self._groups_by_key if len(candidate) >= FUZZY_KEY_MIN_LENGTH]
-        best = process.extractOne(key, keys, scorer=fuzz.ratio, processor=None, score_cutoff=FUZZY_KEY_CUTOFF)
+        best = process.extractOne(key, self._fuzzy_keys, scorer=fuzz.ratio, processor=None,
+                                  score_cutoff=FUZZY_KEY_CUTOFF)
         return best[0] if best else None
 
 

@@ -210,19 +210,21 @@ def find_concepts(texts: list[str] | tuple[str, ...], glossary: Glossary) -> tup
     from refcli.search.text import stems
 
     sequences = [[word.replace(REPLACEMENT, "") for word in stems(text)] for text in texts]
+    starts: list[dict[str, list[int]]] = []  # where each stem stands in each text: a term is looked for there only
+    for sequence in sequences:
+        positions: dict[str, list[int]] = {}
+        for position, word in enumerate(sequence):
+            positions.setdefault(word, []).append(position)
+        starts.append(positions)
     found = []
     for concept in glossary.concepts:
         for term, key in zip(concept.terms, concept.stems, strict=True):
-            if any(_contains(sequence, key) for sequence in sequences):
+            if key and any(tuple(sequence[start:start + len(key)]) == key
+                           for sequence, positions in zip(sequences, starts, strict=True)
+                           for start in positions.get(key[0], ())):
                 found.append(ConceptFound(concept.name, concept.kind, term))
                 break
     return tuple(found)
-
-
-def _contains(sequence: list[str], key: tuple[str, ...]) -> bool:
-    size = len(key)
-    return any(tuple(sequence[start:start + size]) == key
-               for start, word in enumerate(sequence) if word == key[0])
 
 
 def _window(since: int | None, years: int | None, tender: Tender | None, year: int) -> int | None:

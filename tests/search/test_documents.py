@@ -9,6 +9,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from refcli.search.documents import MAX_PAGES, DocumentError, describe_file, join_lines, read_document
 from tests.pdf_maker import text_page, two_column_page, write_pdf
@@ -67,6 +69,37 @@ def test_hyphens_are_joined_except_after_a_prefix() -> None:
     assert join_lines(["renouvelle-", "ment urbain"]) == "renouvellement urbain"
     assert join_lines(["une démarche de co-", "construction"]) == "une démarche de co-construction"
     assert join_lines(["Saint-", "Ouen"]) == "Saint- Ouen"  # a capital after the cut: a name, left alone
+
+
+def _join_lines_as_first_written(lines: list[str]) -> str:
+    """join_lines as it was first written, looking at the whole text joined so far on each line: the rule,
+    which took a minute over a megabyte of one paragraph (quadratic)."""
+    import re
+
+    from refcli.search.documents import _KEPT_HYPHEN
+
+    text = ""
+    for line in lines:
+        line = line.strip()
+        if not text:
+            text = line
+        elif re.search(r"[a-zà-ÿ]-$", text) and re.match(r"[a-zà-ÿ]", line):
+            prefix = re.search(r"(\w+)-$", text)
+            keep = prefix is not None and prefix.group(1).casefold() in _KEPT_HYPHEN
+            text = (text if keep else text[:-1]) + line
+        else:
+            text += " " + line
+    return re.sub(r"[ \t]+", " ", text)
+
+
+_PIECES = st.sampled_from(["co-", "socio-", "renouvelle-", "ment", "Saint-", "Ouen", "é-", "x", "-", " ", "\t", "",
+                           "\u00a0", "a b-", "Co-"])
+
+
+@given(st.lists(st.one_of(st.text(alphabet="aéZ- \tco\u00a0x", max_size=12),
+                          st.lists(_PIECES, max_size=4).map("".join)), max_size=12))
+def test_joining_lines_looks_only_at_their_ends_and_joins_as_the_rule_does(lines: list[str]) -> None:
+    assert join_lines(lines) == _join_lines_as_first_written(lines)
 
 
 def test_text_and_markdown_pages_headings_and_items(tmp_path: Path) -> None:
