@@ -132,9 +132,15 @@ def import_fiches(
         duplicate = find_duplicate(result.title, result.client.name, (result.period.start, result.period.end), tables)
         if duplicate is not None and not force:
             report.reasons.append(_("already in the library as {duplicate} (same title, client and years); "
-                                    "pass --force to import it anyway").format(duplicate=duplicate))
+                                    "pass --force to replace that record with this fiche").format(duplicate=duplicate))
             continue
-        if duplicate is None and (record_id in ids or target.exists()):
+        if duplicate is not None:  # --force: the fiche replaces that mission's own record, under its id and name
+            held = next((table.get("id") for path, table in tables if path == duplicate), None)
+            record_id = held if isinstance(held, str) and held else duplicate.stem
+            target = duplicate
+            report.record_id, report.target = record_id, target
+            result = replace(result, id=record_id)
+        elif record_id in ids or target.exists():
             # Another mission holds the id (a namesake: other years, another lot): this one gets an id of its own,
             # and --force never replaces that other mission's record.
             record_id = _free_id(record_id, folder, ids)

@@ -189,6 +189,29 @@ def test_namesakes_in_one_run_each_get_a_record(runner, seeds, tmp_path: Path) -
         assert years == ["2012", "2012", "2012", "2019"]
 
 
+def test_force_replaces_the_duplicate_s_own_record_never_its_namesake_s(runner, seeds, tmp_path: Path) -> None:
+    # The 2019 mission holds the title's id; the 2012 one, imported next, gets "-2". Importing the 2012 fiche again
+    # with --force replaces "-2", its own record, and leaves the 2019 mission's record as it was.
+    text = seeds[0].read_text(encoding="utf-8")
+    later = tmp_path / "later.txt"
+    later.write_text(text.replace("Années : 2012 (8 mois)", "Années : 2019 - 2020"), encoding="utf-8")
+    out = tmp_path / "out"
+    assert _import(runner, [later], out).exit_code == 0
+    assert _import(runner, [seeds[0]], out).exit_code == 0
+    first, second = sorted(out.glob("*.toml"), key=lambda path: len(path.name))
+    assert second.name == first.stem + "-2.toml"
+    kept = first.read_text(encoding="utf-8")
+    assert "start = 2019" in kept
+    second.write_text(second.read_text(encoding="utf-8").replace("Capitalisation", "Edited by hand"), encoding="utf-8")
+    forced = _import(runner, [seeds[0]], out, "--force")
+    assert forced.exit_code == 0, forced.stderr
+    assert sorted(out.glob("*.toml")) == sorted([first, second])
+    assert first.read_text(encoding="utf-8") == kept
+    replaced = second.read_text(encoding="utf-8")
+    assert "Edited by hand" not in replaced and "start = 2012" in replaced
+    assert f'id = "{second.stem}"' in replaced
+
+
 def test_bad_inputs_are_reported_and_the_others_imported(runner, seeds, tmp_path: Path) -> None:
     bad = tmp_path / "bad"
     bad.mkdir()
@@ -306,7 +329,7 @@ def test_a_fiche_already_in_the_library_is_skipped_with_the_existing_path(runner
     assert result.exit_code == 1
     assert sorted(path.name for path in library_folder.iterdir()) == before  # no duplicate written
     assert (f"already in the library as {library_folder / 'neuilly-sur-marne-amo-concertation.toml'} "
-            "(same title, client and years); pass --force to import it anyway") in result.stderr
+            "(same title, client and years); pass --force to replace that record with this fiche") in result.stderr
     assert "0 imported, 5 skipped, of 5 file(s)" in result.stderr
     forced = _import(runner, seeds[4:], library_folder, "--force")
     assert forced.exit_code == 0 and "1 imported" in forced.stderr
