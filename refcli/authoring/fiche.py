@@ -37,6 +37,9 @@ LABELS: dict[str, str] = {
     "Montant du projet": "project",
     "Coût du projet": "project",
     "Montant de la mission": "fee",
+    "Montant des honoraires": "fee",
+    "Honoraires": "fee",
+    "Montant des travaux": "project",
     "Programme": "programme",
     "Sources": "sources",
     "Enjeux de la mission": "stakes",
@@ -193,7 +196,7 @@ def _docx_table_lines(table: Any) -> list[str]:
 # -- the values of labelled fields ----------------------------------------------------------------------------
 
 _YEARS = re.compile(
-    r"^(?:depuis\s+)?(?P<start>(?:19|20)\d\d)"
+    r"^(?:(?P<since>depuis)\s+)?(?P<start>(?:19|20)\d\d)"
     r"(?:\s*(?:-|–|—|/|à|a|au)\s*(?:(?P<end>(?:19|20)\d\d)|(?P<ongoing>en cours|aujourd'hui|ce jour)))?"
     r"\s*(?:\(\s*(?P<months>\d+)\s*mois\s*\))?\s*\.?$",
     re.IGNORECASE,
@@ -201,7 +204,7 @@ _YEARS = re.compile(
 
 
 def parse_years(text: str) -> dict[str, Any]:
-    """Return the period of '2012 (8 mois)', '2018 - 2021' or '2019 - en cours'."""
+    """Return the period of '2012 (8 mois)', '2018 - 2021', '2019 - en cours' or 'depuis 2021' (ongoing)."""
     written = " ".join(text.split())
     match = _YEARS.match(written.replace("’", "'"))
     if not match:
@@ -211,7 +214,7 @@ def parse_years(text: str) -> dict[str, Any]:
     period: dict[str, Any] = {"start": start, "end": int(match["end"]) if match["end"] else start}
     if match["months"]:
         period["duration_months"] = int(match["months"])
-    if match["ongoing"]:
+    if match["ongoing"] or (match["since"] and not match["end"]):  # "depuis 2021": under way since
         period["ongoing"] = True
     return period
 
@@ -267,12 +270,16 @@ def split_list(text: str, split_and: bool | str = False, protected: tuple[str, .
     (the firm's, "Perspectives Urbaines et Sociales") are never split.
     """
     text = " ".join(text.split())
-    placeholders = {}
-    for index, name in enumerate(sorted(protected, key=len, reverse=True)):
-        if name and name in text:
-            token = f"\x00{index}\x00"
-            placeholders[token] = name
-            text = text.replace(name, token)
+    placeholders: dict[str, str] = {}
+
+    def hide(match: re.Match) -> str:  # each one as the fiche writes it ("Perspectives urbaines et sociales")
+        token = f"\x00{len(placeholders)}\x00"
+        placeholders[token] = match[0]
+        return token
+
+    for name in sorted(protected, key=len, reverse=True):
+        if name.strip():
+            text = re.sub(r"\s+".join(map(re.escape, name.split())), hide, text, flags=re.IGNORECASE)
     parts, depth, current = [], 0, ""
     for char in text:
         depth += {"(": 1, ")": -1}.get(char, 0)
@@ -431,6 +438,12 @@ def _match_label(line: str) -> tuple[str, str, str] | None:
     return None
 
 
+def _is_label_line(line: str) -> bool:
+    """Whether a line reads as a label and its value ("Durée : 24 mois") though no label refcli knows."""
+    match = None if BULLET.match(line) else _LABEL_LINE.match(_clean_line(line))
+    return match is not None and bool(match["value"].strip()) and len(match["label"].split()) <= 5
+
+
 def split_fiche(text: str) -> tuple[list[str], dict[str, list[str]], list[str], dict[str, str]]:
     """Return the lines before the first label (title, subtitle), each label's lines, stray lines, the labels.
 
@@ -460,7 +473,8 @@ def split_fiche(text: str) -> tuple[list[str], dict[str, list[str]], list[str], 
             fields[current].append(line)
         elif not line.strip():
             closed = closed or bool(fields[current])
-        elif closed:
+        elif closed or _is_label_line(line):  # a label refcli does not read ends the value: reported, not glued on
+            closed = True
             stray.append(line.strip())
         else:
             fields[current].append(line.strip())

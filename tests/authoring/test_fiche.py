@@ -6,6 +6,7 @@ import pytest
 
 from refcli.authoring.fiche import (
     ParseError,
+    infer_role,
     parse_amount,
     parse_components,
     parse_fiche,
@@ -51,6 +52,8 @@ def test_parse_amount_refuses_what_it_cannot_read(written: str) -> None:
     ("2018 – 2021", {"start": 2018, "end": 2021}),
     ("2019 - en cours", {"start": 2019, "end": 2019, "ongoing": True}),
     ("2016 à 2017 (14 mois)", {"start": 2016, "end": 2017, "duration_months": 14}),
+    ("depuis 2021", {"start": 2021, "end": 2021, "ongoing": True}),  # under way since: not a mission of 2021 alone
+    ("Depuis 2019 - 2021", {"start": 2019, "end": 2021}),
 ])
 def test_parse_years(written: str, expected: dict) -> None:
     assert parse_years(written) == expected
@@ -98,6 +101,13 @@ def test_parse_team_with_mandataire_keeps_the_firm_whole() -> None:
 def test_parse_team_firm_followed_by_et() -> None:
     assert parse_team("Perspectives Urbaines et Sociales et Résonance Urbaine")["members"] == [
         "Perspectives Urbaines et Sociales", "Résonance Urbaine"]
+
+
+def test_parse_team_finds_the_firm_whatever_its_case() -> None:
+    team = parse_team("Perspectives urbaines et sociales (mandataire), Résonance Urbaine")
+    assert team == {"members": ["Perspectives urbaines et sociales", "Résonance Urbaine"],
+                    "mandataire": "Perspectives urbaines et sociales"}
+    assert infer_role(team) == ("mandataire", None)
 
 
 def test_parse_team_other_firm_name() -> None:
@@ -152,6 +162,7 @@ def test_label_variants(line: str) -> None:
     ("directeur de mission : X", "director"), ("Référent : X", "referent"), ("Site : X", "site"),
     ("Programme : X", "programme"), ("Montant du projet : X", "project"), ("Coût du projet : X", "project"),
     ("Montant de la mission : X", "fee"), ("Sources : X", "sources"), ("Source : X", "sources"),
+    ("Honoraires : X", "fee"), ("Montant des honoraires : X", "fee"), ("Montant des travaux : X", "project"),
 ])
 def test_every_label(line: str, name: str) -> None:
     _, fields, _, _ = split_fiche(f"Title\n{line}\n")
@@ -200,6 +211,18 @@ def test_client_kind_default_is_reported_and_can_be_given() -> None:
     given = parse_fiche("T\nMaître d'ouvrage : X\n", client_kind="private")
     assert given.table["client"]["kind"] == "private"
     assert not any("client.kind" in item for item in given.inferred)
+
+
+def test_a_label_refcli_does_not_read_ends_the_value_above_it_and_is_reported() -> None:
+    # Glued onto the client, "Durée : 24 mois" would reach the annex as part of the maître d'ouvrage's name.
+    fiche = parse_fiche("T\nMaître d'ouvrage : Ville de Pantin\nDurée : 24 mois\nAnnées : 2019 - 2020\n")
+    assert fiche.table["client"]["name"] == "Ville de Pantin"
+    assert fiche.table["period"] == {"start": 2019, "end": 2020}
+    assert "1 line(s) outside any label left out, starting 'Durée : 24 mois'" in fiche.todo
+    wrapped = parse_fiche("T\nSite : Bagneux (38 495 habitants)\nquartier des Tertres\n")  # a value on two lines
+    assert wrapped.table["site"]["districts"] == ["quartier des Tertres"]
+    twice = parse_fiche("T\nHonoraires : 45 k€\nMontant des honoraires : 38 000 € HT\n")
+    assert twice.problems and twice.problems[0].startswith("Honoraires: cannot read the amount '45 k€ 38 000 € HT'")
 
 
 def test_stray_lines_are_reported() -> None:
