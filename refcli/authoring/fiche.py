@@ -8,6 +8,7 @@ A fiche is a title, a subtitle, labelled fields ("Type de mission : ...") and th
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,7 +134,7 @@ def _docx_lines(document) -> str:  # type: ignore[no-untyped-def]
     styles = style_names(document)
     lines: list[str] = []
     in_section = False
-    for child in document.element.body.iterchildren():
+    for child in _blocks(document.element.body):
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
             text = paragraph_text(child).replace("\t", " ").rstrip()
@@ -147,8 +148,18 @@ def _docx_lines(document) -> str:  # type: ignore[no-untyped-def]
                 if in_section and not found and text.strip():
                     lines.append("")
         elif tag == "tbl":
-            lines += _docx_table_lines(child)
+            lines += _docx_table_lines(child, styles)
     return "\n".join(lines)
+
+
+def _blocks(parent: Any) -> Iterator[Any]:
+    """The paragraphs and tables of a body or a cell, in order, those inside content controls (w:sdt) too."""
+    for child in parent.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag in ("p", "tbl"):
+            yield child
+        elif tag in ("sdt", "sdtContent", "customXml"):
+            yield from _blocks(child)
 
 
 def _cell_marks(cell: Any) -> str:
@@ -160,9 +171,12 @@ def _cell_marks(cell: Any) -> str:
     return "■" if fill and fill.casefold() not in ("auto", "ffffff") else "□"
 
 
-def _docx_table_lines(table: Any) -> list[str]:
-    """A label/value row reads as 'label : value'; a component row ('Concertation' | '■■■□□', or a square
-    per cell, drawn or shaded) as '■■■□□ Concertation'; other rows as their cells' lines."""
+def _docx_table_lines(table: Any, styles: dict[str, str]) -> list[str]:
+    """A label/value row reads as 'label : value' (a row may hold two pairs side by side); a component row
+    ('Concertation' | '■■■□□', or a square per cell, drawn or shaded) as '■■■□□ Concertation'; other rows as
+    their cells' lines. A cell's line breaks are kept, its list paragraphs are '- ' items."""
+    from refcli.search.documents import paragraph_kind, paragraph_text
+
     lines = []
     for row in table.iter():
         if not row.tag.endswith("}tr"):
@@ -170,10 +184,14 @@ def _docx_table_lines(table: Any) -> list[str]:
         cells, raw_cells = [], []
         for cell in row.iterchildren():
             if cell.tag.endswith("}tc"):
-                paragraphs = [
-                    "".join(node.text or "" for node in paragraph.iter() if node.tag.endswith("}t"))
-                    for paragraph in cell.iterchildren() if paragraph.tag.endswith("}p")
-                ]
+                paragraphs = []
+                for paragraph in _blocks(cell):
+                    if not paragraph.tag.endswith("}p"):
+                        continue
+                    text = paragraph_text(paragraph).replace("\t", " ").strip()
+                    if text and paragraph_kind(paragraph, styles) == "item" and not BULLET.match(text):
+                        text = "- " + text
+                    paragraphs.append(text)
                 raw_cells.append(cell)
                 cells.append("\n".join(paragraphs).strip())
         squares = [cell for cell in cells if cell and all(char in _FILLED + _EMPTY + " " for char in cell)]
@@ -185,8 +203,11 @@ def _docx_table_lines(table: Any) -> list[str]:
             lines.append("".join(_cell_marks(cell) for cell in empty) + "\t" + labels[0])
         else:
             cells = [cell for cell in cells if cell]
-            if len(cells) == 2 and _LABEL_KEYS.get(_label_key(cells[0].rstrip(" :"))):
-                lines.append(f"{cells[0].rstrip(' :')} : {cells[1]}")
+            pairs = list(zip(cells[::2], cells[1::2], strict=False))
+            if len(cells) % 2 == 0 and cells and all(_LABEL_KEYS.get(_label_key(label.rstrip(" :")))
+                                                     for label, _value in pairs):
+                for number, (label, value) in enumerate(pairs):  # a blank line between two pairs: two values
+                    lines += [""] * (number > 0) + [f"{label.rstrip(' :')} : {value}"]
             else:
                 lines += cells
         lines.append("")

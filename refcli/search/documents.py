@@ -740,7 +740,7 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
 def paragraph_text(element) -> str:  # type: ignore[no-untyped-def]
-    """The text of a w:p element: its runs, tabs and breaks."""
+    """The text of a w:p element: its runs, tabs, breaks and non-breaking hyphens."""
     parts = []
     for node in element.iter():
         tag = node.tag
@@ -750,6 +750,8 @@ def paragraph_text(element) -> str:  # type: ignore[no-untyped-def]
             parts.append("\t")
         elif tag in (_W + "br", _W + "cr") and node.get(_W + "type") != "page":
             parts.append("\n")
+        elif tag == _W + "noBreakHyphen":  # Word's non-breaking hyphen: "Clichy-sous-Bois"
+            parts.append("-")
     return "".join(parts)
 
 

@@ -113,3 +113,74 @@ def test_a_libreoffice_fiche_from_a_seed_reads_like_the_seed(tmp_path: Path) -> 
     assert from_word["stakes"].count("\n- ") == 4 and from_word["stakes"].count("\n\n") == 2
     for key in ("title", "mission_type", "client", "period", "site", "amounts", "programme", "partners"):
         assert from_word[key] == from_text[key], key
+
+
+def _fiche_of(path: Path, build) -> dict:  # type: ignore[no-untyped-def]
+    from docx import Document
+
+    document = Document()
+    build(document)
+    document.save(path)
+    fiche = parse_fiche(read_fiche_text(path))
+    assert not fiche.problems, fiche.problems
+    return fiche.table
+
+
+def _enjeux(document) -> None:  # type: ignore[no-untyped-def]
+    document.add_heading("Enjeux de la mission", level=2)
+    document.add_paragraph("Un quartier en renouvellement.")
+
+
+def test_a_table_cell_keeps_its_line_breaks_and_its_list_paragraphs_as_items(tmp_path: Path) -> None:
+    def build(document) -> None:  # type: ignore[no-untyped-def]
+        document.add_paragraph("Plan stratégique local de Sevran")
+        table = document.add_table(rows=0, cols=2)
+        for label, value in [("Type de mission", "Stratégie"), ("Maître d'ouvrage", "Ville de Sevran"),
+                             ("Années", "2018 – 2020")]:
+            cells = table.add_row().cells
+            cells[0].text, cells[1].text = label, value
+        cells = table.add_row().cells
+        cells[0].text = "Site"
+        line = cells[1].paragraphs[0]
+        line.add_run("Sevran").add_break()
+        line.add_run("quartier des Beaudottes")
+        cells = table.add_row().cells
+        cells[0].text = "Contenu de la mission"
+        cells[1].paragraphs[0].text = "Diagnostic"
+        cells[1].paragraphs[0].style = document.styles["List Bullet"]
+        for item in ("Ateliers", "Restitution"):
+            cells[1].add_paragraph(item, style="List Bullet")
+        _enjeux(document)
+
+    table = _fiche_of(tmp_path / "sevran.docx", build)
+    assert table["site"] == {"city": "Sevran", "districts": ["quartier des Beaudottes"]}
+    assert table["content"] == ["Diagnostic", "Ateliers", "Restitution"]
+
+
+def test_a_row_of_two_label_value_pairs_non_breaking_hyphens_and_content_controls_are_read(tmp_path: Path) -> None:
+    from docx.oxml import OxmlElement
+
+    def build(document) -> None:  # type: ignore[no-untyped-def]
+        title = document.add_paragraph()
+        for number, part in enumerate(["Plan de sauvegarde de Clichy", "sous", "Bois"]):
+            run = title.add_run(part)
+            if number < 2:
+                run._r.append(OxmlElement("w:noBreakHyphen"))  # Word's non-breaking hyphen
+        table = document.add_table(rows=0, cols=4)
+        for row in [("Type de mission", "Stratégie", "Maître d'ouvrage", "Ville de Clichy-sous-Bois"),
+                    ("Années", "2016-2018", "Contenu de la mission", "Diagnostic")]:
+            cells = table.add_row().cells
+            for cell, text in zip(cells, row, strict=True):
+                cell.text = text
+        fee = document.add_paragraph("Montant de la mission : 88 000 € HT")
+        control, content = OxmlElement("w:sdt"), OxmlElement("w:sdtContent")  # a content control holds the fee
+        control.append(content)
+        fee._p.addprevious(control)
+        content.append(fee._p)
+        _enjeux(document)
+
+    table = _fiche_of(tmp_path / "clichy.docx", build)
+    assert table["title"] == "Plan de sauvegarde de Clichy-sous-Bois"
+    assert table["client"]["name"] == "Ville de Clichy-sous-Bois"
+    assert table["mission_type"] == "Stratégie" and table["period"] == {"start": 2016, "end": 2018}
+    assert table["amounts"]["fee"]["value"] == 88000
