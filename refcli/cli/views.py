@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from refcli.annex.formatting import format_years
 from refcli.i18n import _
 from refcli.records.browse import (
+    INFERRED_MARK,
     MINIMUM_COLUMN,
     WHOLE_LINES,
     Cell,
@@ -16,6 +17,7 @@ from refcli.records.browse import (
     column_widths,
     longest_line,
 )
+from refcli.records.provenance import is_unconfirmed
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -83,9 +85,9 @@ def _terms_cell(match: Match) -> str:
     first = {item.term: item for item in reversed(match.fields)}  # each term's strongest row
     kept = {item.term for item in _distinct(sorted(first.values(), key=lambda item: item.via is not None))}
     terms = [term for term in match.matched_terms() if term in kept]
-    if not terms:  # reached by what it is, not by the words: say which concept
-        shared = [concept.via or concept.name for concept in match.concepts if concept.credit > 0]
-        return _("(same kind: {names})").format(names=", ".join(shared)) if shared else "—"
+    if not terms:  # reached by what it is, not by the words: say which concept, as --explain does
+        shared = [_concept_phrase(concept) for concept in match.concepts if concept.credit > 0]
+        return "(" + _("; ").join(shared) + ")" if shared else "—"
     return few(terms, MATCHED_SHOWN)
 
 
@@ -188,7 +190,8 @@ def explanation_view(query: Query, matches: list[Match], library: Library) -> Re
         rows.append((Text(""), _named_line(query)))
     for rank, (match, score) in enumerate(zip(matches, relative_scores(matches), strict=True), start=1):
         rows += [(Text(""), Text("")), (Text(""), Text(_headline(rank, match, score, query.since), style="bold"))]
-        for line in (_why_line(match), _competencies_line(match, library), *_words_lines(match, library)):
+        for line in (_why_line(match, query, library), _competencies_line(match, library),
+                     *_words_lines(match, library)):
             if line:
                 rows.append((Text("   "), Text(line)))
     return hanging_lines(rows)
@@ -255,21 +258,34 @@ def _headline(rank: int, match: Match, score: int, since: int | None) -> str:
                                                                           years=years, window=window, other=other)
 
 
-def _why_line(match: Match) -> str:
-    return _("; ").join(_concept_phrase(concept) for concept in match.concepts if concept.points >= SHOWN_POINTS)
+def _why_line(match: Match, query: Query, library: Library) -> str:
+    shown = [concept for concept in match.concepts if concept.points >= SHOWN_POINTS]
+    sources = None
+    if any(0 < concept.credit < 1 and not concept.via for concept in shown):  # found in what it did: where?
+        from refcli.search.index import concept_sources
+
+        sources = concept_sources(match.mission, library.vocabulary, query.concept_table)
+    return _("; ").join(_concept_phrase(concept, match, sources) for concept in shown)
 
 
-def _concept_phrase(concept: ConceptMatch) -> str:
+def _concept_phrase(concept: ConceptMatch, match: Match | None = None,
+                    sources: dict[str, set[str]] | None = None) -> str:
     names = few(list(concept.shared) or [concept.name], 1)
-    if concept.kind == "service":
-        if concept.via:
-            return _("another type of mission: {names}").format(names=concept.via)
-        if concept.credit >= 1:
-            return _("same type of mission: {names}").format(names=names)
-        return _("the type of mission in its content: {names}").format(names=names)
+    if concept.kind == "service" and concept.via:
+        return _("another type of mission: {names}").format(names=concept.via)
     if concept.credit >= 1:
-        return _("same field: {names}").format(names=names)
-    return _("the field in its content: {names}").format(names=names)
+        return (_("same type of mission: {names}") if concept.kind == "service" else
+                _("same field: {names}")).format(names=names)
+    # In what the mission did: its content or stakes, else only its components' labels, maybe levels not on the fiche.
+    where = set().union(*(sources.get(name, ()) for name in concept.shared)) if sources and concept.shared else set()
+    if where and all(place.startswith("components.") for place in where):
+        phrase = (_("the type of mission in its components: {names}") if concept.kind == "service" else
+                  _("the field in its components: {names}")).format(names=names)
+        if match is not None and all(is_unconfirmed(match.mission, place) for place in where):
+            phrase += " " + _(INFERRED_MARK)
+        return phrase
+    return (_("the type of mission in its content: {names}") if concept.kind == "service" else
+            _("the field in its content: {names}")).format(names=names)
 
 
 def few(names: list[str], shown: int) -> str:

@@ -254,6 +254,25 @@ CONCEPT_FIELDS: dict[str, float] = {"title": 1.0, "keywords": 1.0, "mission_type
 CONCEPT_PREFIX = "@"  # a concept's key in the index: "@" and its name (no word begins with "@")
 
 
+def concept_sources(mission: Mission, vocabulary: Vocabulary, concepts: Iterable) -> dict[str, set[str]]:
+    """Where the mission names each concept it names in what it did (CONCEPT_FIELDS at half weight): "content",
+    "stakes", or "components.<id>" for a component whose label names it. What an explanation reads to say where a
+    concept was found, and whether only levels not on the fiche name it; the index keeps only the concept's weight."""
+    indexer = Indexer(vocabulary, concepts)
+    fields = mission_fields(mission, vocabulary)
+    labels = vocabulary.by_id()
+    found: dict[str, set[str]] = {}
+    for name in ("content", "stakes"):
+        for text in fields[name]:
+            for concept in indexer._item(text)[2]:
+                found.setdefault(concept, set()).add(name)
+    for component in mission.components:
+        if component in labels:
+            for concept in indexer._item(labels[component].label)[2]:
+                found.setdefault(concept, set()).add(f"components.{component}")
+    return found
+
+
 class Indexer:
     """Turn missions into their shares of the index: the vocabulary's labels and the glossary's concepts, once;
     each distinct text's stems and pairs worked out once (records repeat keywords, labels, clients, cities,

@@ -81,11 +81,31 @@ def test_explain_says_why_in_the_trade_s_words():
                      "competencies: ✓ Gestion urbaine de proximité 3/1 [not on the fiche] "
                      "mots-clés: GUP (as “gestion urbaine de proximité”); contenu: GUP; "
                      "composantes [not on the fiche]: GUP")
+    # Antony's content never names GUP: only its component level does, which is not on its fiche.
     assert second.startswith("2. antony-point-etape-psl: score 69; 2012 (8 mois) "
-                             "the type of mission in its content: gestion urbaine de proximité ")
+                             "the type of mission in its components: gestion urbaine de proximité "
+                             "[not on the fiche] ")
     # The machine form keeps every row, with its points and the record's field names.
     _, document = search_json("GUP", "-c", "gestion urbaine", "--explain")
     assert {row["field"] for row in document["results"][0]["explanation"]} == {"keywords", "content", "components"}
+
+
+def test_a_result_reached_by_another_type_of_mission_says_so_not_the_same_kind(seed_library, seed_index, glossary):
+    # est-ensemble is reached through a sibling service (plan stratégique local): "another type", in the table's
+    # cell as in --explain, never "same kind".
+    from refcli.cli.views import _terms_cell
+    from refcli.search.query import build_query
+    from refcli.search.rank import rank_missions
+
+    query = build_query(seed_library.vocabulary, glossary, keywords=["concertation", "maison du projet"], since=2015,
+                        year=2026)
+    matches = {match.id: match for match in rank_missions(seed_library, seed_index, query)}
+    assert _terms_cell(matches["est-ensemble-amo-npru"]) == (
+        "(another type of mission: plan stratégique local et pilotage de projet; same field: participation des "
+        "habitants)")
+    explained = " ".join(run("concertation", "maison du projet", "--since", "2015", "--explain").stdout.split())
+    assert ("2. est-ensemble-amo-npru: score 29; 2018 – 2021 (in the window) another type of mission: plan "
+            "stratégique local et pilotage de projet; same field: participation des habitants") in explained
 
 
 def test_a_query_of_competencies_alone_is_explained_by_them():
