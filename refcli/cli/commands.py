@@ -415,11 +415,11 @@ def new(
     dry_run: Annotated[bool, typer.Option("--dry-run",
                                           help=_("Print the record's TOML instead of writing it."))] = False,
     json: JsonOption = False,
-    quiet: QuietOption = False,  # new prints no notes; accepted like every command
+    quiet: QuietOption = False,
 ) -> None:
     """Create a valid record from flags, or by asking for each field in a terminal."""
     from refcli.authoring.author import REQUIRED_ANSWERS, create_record, new_record_table
-    from refcli.cli.output import stderr_console
+    from refcli.cli.output import print_note, stderr_console
     from refcli.errors import UserError
     from refcli.records.load import resolve_data_folder
     from refcli.records.vocabulary import load_vocabulary
@@ -450,8 +450,14 @@ def new(
             flags = ", ".join("--" + key.replace("_", "-") for key in missing)
             raise UserError(_("new: missing required field(s): {flags} (or run it in a terminal to be asked)")
                             .format(flags=flags))
-        answers["client_kind"] = answers["client_kind"] or "public"
+    assumed = not answers["client_kind"]  # a public buyer reads the kind: an assumed one is marked, not stated
+    answers["client_kind"] = answers["client_kind"] or "public"
     table = new_record_table(answers, vocabulary)
+    if assumed:
+        table.setdefault("inferred", {})["client.kind"] = _("not given: public assumed by refcli new "
+                                                            "(--client-kind says it)")
+        if not quiet:
+            print_note(_("client.kind: not given, public assumed and listed in [inferred]; pass --client-kind"))
     path, text = create_record(table, folder, vocabulary, dry_run=dry_run)
     if json:
         print_json("new", {"id": path.stem, "path": str(path), "dry_run": dry_run,

@@ -34,6 +34,19 @@ def test_new_from_flags(runner, library: Path) -> None:
     assert mission.period.end == 2021 and mission.site.districts == ("quartier des Tilleuls",)
 
 
+def test_a_client_kind_not_given_is_assumed_public_and_listed_in_inferred(runner, library: Path) -> None:
+    # The buyer reads the kind: public assumed is a guess, marked as one, so check and the annex do not state it.
+    flags = [flag for flag in FLAGS if flag not in ("--client-kind", "public")]
+    result = runner.invoke(app, ["new", "--data", str(library), *flags, "--no-input"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == "client.kind: not given, public assumed and listed in [inferred]; pass --client-kind\n"
+    table = tomllib.loads((library / f"{EXPECTED_ID}.toml").read_text(encoding="utf-8"))
+    assert table["client"]["kind"] == "public"
+    assert table["inferred"] == {"client.kind": "not given: public assumed by refcli new (--client-kind says it)"}
+    quiet = runner.invoke(app, ["new", "--data", str(library), *flags, "--id", "other", "--quiet"])
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+
+
 def test_new_with_an_id(runner, library: Path) -> None:
     result = runner.invoke(app, ["new", "--data", str(library), *FLAGS, "--id", "tilleuls"])
     assert result.exit_code == 0
