@@ -39,6 +39,10 @@ MAX_ZIP_ENTRIES = 5000
 MAX_MARKUP_BYTES = 50 * 2**20  # its XML, which python-docx parses whole: a long RC's is a few MB
 MAX_STREAM_BYTES = 30 * 2**20  # one PDF stream unpacked (a page's content is rarely 1 MB): a PDF bomb above it
 MIN_TEXT_CHARACTERS = 40  # less than this in the whole PDF: pages are images (a scan)
+# Characters drawn on one PDF page: a dense page of an RC holds some 5,000. pdfminer's layout of a page takes time that
+# grows faster than the square of its text pieces (1,000 pieces: 11 s; 2,000: 56 s and 850 MB): a page beyond this
+# is refused before it is laid out.
+MAX_PAGE_CHARACTERS = 50_000
 REPLACEMENT = "\ufffd"
 PASSWORD_PROTECTED = N_("a password-protected document (save it without a password)")
 
@@ -393,7 +397,6 @@ def _too_large(path: Path) -> DocumentError:
 
 
 def _read_pdf_stream(path: Path, stream) -> Document:  # type: ignore[no-untyped-def]
-    from pdfminer.converter import PDFPageAggregator
     from pdfminer.layout import LAParams
     from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
 
@@ -404,7 +407,9 @@ def _read_pdf_stream(path: Path, stream) -> Document:  # type: ignore[no-untyped
                             "(an RC, a CCTP, an avis): give those files, not the whole DCE").format(
                                 path=path, total=total, MAX_PAGES=MAX_PAGES))
     manager = PDFResourceManager(caching=True)
-    device = PDFPageAggregator(manager, laparams=LAParams())
+    # boxes_flow=None: pdfminer orders its text boxes by position, without grouping them into a hierarchy (_page_lines
+    # orders them itself); the boxes are the same, their hierarchical grouping was the costly step.
+    device = _bounded_aggregator()(manager, laparams=LAParams(boxes_flow=None))
     interpreter = PDFPageInterpreter(manager, device)
     progress = _progress_reporter(path) if _progress_reporter else None
     pages: list[list[Line]] = []  # per page, in reading order
@@ -427,6 +432,29 @@ def _read_pdf_stream(path: Path, stream) -> Document:  # type: ignore[no-untyped
     return Document(path, "PDF", len(pages), tuple(paragraphs))
 
 
+class _TooDense(Exception):
+    """A page draws more than MAX_PAGE_CHARACTERS characters."""
+
+
+def _bounded_aggregator():  # type: ignore[no-untyped-def]
+    from pdfminer.converter import PDFPageAggregator
+
+    class BoundedAggregator(PDFPageAggregator):
+        """pdfminer's aggregator, stopping a page that draws more than MAX_PAGE_CHARACTERS characters."""
+
+        def begin_page(self, page, ctm):  # type: ignore[no-untyped-def]
+            self.drawn = 0
+            super().begin_page(page, ctm)
+
+        def render_char(self, *arguments, **options):  # type: ignore[no-untyped-def]
+            self.drawn += 1
+            if self.drawn > MAX_PAGE_CHARACTERS:
+                raise _TooDense
+            return super().render_char(*arguments, **options)
+
+    return BoundedAggregator
+
+
 def _layouts(path: Path, document, interpreter, device):  # type: ignore[no-untyped-def]
     """Lay out each page with pdfminer.six, MAX_PAGES at most; its errors on a damaged file become one message."""
     from pdfminer.pdfpage import PDFPage
@@ -440,6 +468,10 @@ def _layouts(path: Path, document, interpreter, device):  # type: ignore[no-unty
             yield device.get_result()
     except DocumentError:
         raise
+    except _TooDense:
+        raise DocumentError(_("{path}: page {page} draws more than {count:,} characters (a dense page of an RC holds "
+                              "some 5,000): not read; export the RC as PDF again, or give its text").format(
+                                  path=path, page=number, count=MAX_PAGE_CHARACTERS)) from None
     except Exception as error:  # pdfminer.six raises many kinds on a damaged file, from its own code
         if not type(error).__module__.startswith(("pdfminer", "zlib", "struct")) and \
                 not isinstance(error, ValueError | KeyError | TypeError | IndexError | AssertionError):

@@ -302,3 +302,16 @@ def test_a_password_protected_file_is_told_from_an_old_doc(tmp_path: Path) -> No
     assert describe_file(old, old.read_bytes()[:8]) == "an old Word document (.doc)"
     with pytest.raises(DocumentError, match=r"rc.docx: is password-protected: save it without a password$"):
         read_document(locked)
+
+
+def test_a_page_drawing_more_characters_than_any_rc_is_refused_before_its_layout(tmp_path: Path) -> None:
+    # pdfminer lays a page out in time growing faster than the square of its text pieces: 2,000 overlapping pieces
+    # took 56 s and 850 MB before pages were bounded (and boxes no longer grouped into a hierarchy).
+    pieces = [(float(number % 500), float(number % 800), "concertation habitants", 1) for number in range(2400)]
+    dense = write_pdf(tmp_path / "dense.pdf", [text_page(["ARTICLE 1 - OBJET"]), pieces])
+    with pytest.raises(DocumentError) as raised:
+        read_document(dense)
+    assert str(raised.value) == (f"{dense}: page 2 draws more than 50,000 characters (a dense page of an RC holds "
+                                 "some 5,000): not read; export the RC as PDF again, or give its text")
+    bearable = write_pdf(tmp_path / "bearable.pdf", [pieces[:2000]])  # 44,000 characters: read
+    assert "concertation habitants" in " ".join(texts(read_document(bearable)))
