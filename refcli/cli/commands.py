@@ -672,8 +672,9 @@ def _rules_year(query) -> int:
     return tender.date.year if tender is not None and tender.date is not None else datetime.date.today().year
 
 
-def _warn_against_tender(query, count: int) -> None:
-    """Say where the annex departs from what the tender file asks (--ids, --limit, --client, too few matches)."""
+def _warn_against_tender(query, count: int, without_illustration: list[str]) -> None:
+    """Say where the annex departs from what the tender file asks (--ids, --limit, --client, too few matches,
+    references without the illustration it requires)."""
     tender = query.tender if query is not None else None
     if tender is None:
         return
@@ -683,6 +684,10 @@ def _warn_against_tender(query, count: int) -> None:
     if tender.client_kind is not None and query.client_kind != tender.client_kind:
         print_warning(_("the tender asks for {kind} clients; --client {option} overrides it").format(
             kind=_(tender.client_kind), option=query.client_kind))
+    if tender.require_illustrations and without_illustration:
+        print_warning(_("the tender asks for an illustration of every reference (require_illustrations); "
+                        "none for {ids}: add [[illustrations]] to their records").format(
+                            ids=", ".join(without_illustration)))
 
 
 def _warn_unstated_amounts(selections) -> None:
@@ -892,7 +897,8 @@ def build_bid(
                       .format(year=query.since)
                       + ", ".join(f"{mission.id} ({format_years(mission.period)})" for mission in outside))
     if not quiet:
-        _warn_against_tender(query, len(selections))
+        _warn_against_tender(query, len(selections),
+                             [selection.mission.id for selection in selections if not selection.mission.illustrations])
         _warn_unstated_amounts(selections)
         _warn_stale_ongoing(selections, query)
     left_out = _print_left_out(selections, quiet)

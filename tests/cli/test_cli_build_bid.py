@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 
 import docx
 import pytest
@@ -342,3 +343,18 @@ def test_an_existing_selection_record_needs_force_too(tmp_path):
     assert not out.exists() and (tmp_path / "annexe.refcli.toml").read_text(encoding="utf-8") == "keep me"
     assert run("--ids", SEED_IDS[0], "--out", str(out), "--force").exit_code == 0
     assert (tmp_path / "annexe.refcli.toml").read_text(encoding="utf-8").startswith("# refcli selection record")
+
+
+def test_references_without_the_illustration_the_tender_requires_are_named(tmp_path, data_copy):
+    # check fails on them; build-bid writes the annex and says which reference lacks one, not silently.
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")  # with the object text the tender names
+    tender = tmp_path / "examples" / "tender-concertation.toml"
+    tender.write_text(tender.read_text(encoding="utf-8").replace(
+        "require_illustrations = false", "require_illustrations = true"), encoding="utf-8")
+    add_illustration(data_copy, "neuilly-sur-marne-amo-concertation.toml")
+    result = run("--tender", str(tender), "--out", str(tmp_path / "a.docx"), data=data_copy)
+    assert result.exit_code == 0, result.stderr
+    assert ("warning: the tender asks for an illustration of every reference (require_illustrations); none for "
+            "est-ensemble-amo-npru: add [[illustrations]] to their records") in " ".join(result.stderr.split())
+    plain = run("--tender", TENDER, "--out", str(tmp_path / "b.docx"), data=data_copy)
+    assert "require_illustrations" not in plain.stderr
