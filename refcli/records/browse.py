@@ -75,7 +75,7 @@ def filter_listings(listings: list[Listing], library: Library, year: int | None 
     relied = [f"components.{component_id}" for component_id in wanted]  # a period is never [inferred]
     selected, guessed = [], []
     for listing in listings:
-        if year is not None and not listing.start <= year <= listing.end:
+        if year is not None and not (listing.start <= year and (year <= listing.end or listing.ongoing)):
             continue
         if since is not None and listing.end < since and not listing.ongoing:
             continue

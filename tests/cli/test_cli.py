@@ -69,6 +69,19 @@ def test_list_filters_by_year_and_component(runner: CliRunner, library_folder: P
         "est-ensemble-amo-npru", "neuilly-sur-marne-amo-concertation"]
 
 
+def test_list_year_keeps_a_mission_still_under_way_that_year(runner: CliRunner, library_folder: Path) -> None:
+    record = library_folder / "henin-carvin-projet-urbain-social.toml"
+    record.write_text(record.read_text(encoding="utf-8").replace("end = 2013\n", "end = 2013\nongoing = true\n", 1),
+                      encoding="utf-8")
+    for cache in ([], ["--no-cache"]):
+        result = runner.invoke(app, ["list", "--json", "--year", "2020", *cache, "--data", str(library_folder)])
+        assert result.exit_code == 0, result.stderr
+        assert [m["id"] for m in json.loads(result.stdout)["missions"]] == ["est-ensemble-amo-npru",
+                                                                       "henin-carvin-projet-urbain-social"]
+    before = runner.invoke(app, ["list", "--json", "--year", "2012", "--data", str(library_folder)])
+    assert "henin-carvin-projet-urbain-social" not in before.stdout  # started in 2013
+
+
 def test_list_with_nothing_matching_exits_1(runner: CliRunner, library_folder: Path) -> None:
     result = runner.invoke(app, ["list", "--year", "1999", "--data", str(library_folder)])
     assert result.exit_code == 1
