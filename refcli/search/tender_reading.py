@@ -76,7 +76,9 @@ class _Lazy:
 
 _NUMBER_WORDS = {"un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8,
                  "neuf": 9, "dix": 10, "douze": 12, "quinze": 15, "vingt": 20}
-_NUMBER = r"(\d{1,2}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")(?:\s*\(\s*\d{1,2}\s*\))?"
+# A count: never the start of a longer figure (2020), nor a weighting (20 %).
+_NUMBER = (r"(\d{1,2}(?!\d)(?!\s*%)|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
+           + r")(?:\s*\(\s*\d{1,2}\s*\))?")
 
 
 def _number(word: str) -> int:
@@ -278,6 +280,7 @@ class Sentence:
     folded: str
     evidence: Evidence
     section: Section | None
+    heading: bool = False  # a heading's number is its own ("2 Références du candidat"), no count
 
 
 _SENTENCE_END = _Lazy(r"(?<=[.;!?])\s+(?=[A-ZÀ-ÖØ-Þ«\"(\d])")
@@ -304,7 +307,7 @@ def sentences_of(documents: list[Document], sections: list[Section]) -> list[Sen
                 piece = piece.strip()
                 if piece:
                     found.append(Sentence(piece, match_form(piece), Evidence(name, paragraph.page, piece),
-                                          by_paragraph.get(id(paragraph))))
+                                          by_paragraph.get(id(paragraph)), paragraph.kind == "heading"))
     return found
 
 
@@ -353,6 +356,10 @@ _DEADLINE = pattern(
     r"|(?:offres|plis)\s+(?:devront|doivent)\s+(?:{e}tre\s+)?(?:remis|d{e}pos{e}s|transmis|parvenir|re{c}us)"
     r"|^(?:remise|r{e}ception|d{e}p{o}t)\s+des\s+(?:offres|plis)\s*:"
 )
+# Words that make a date in a deadline's sentence another's: the avis "publié le", the questions', a visit's.
+_NOT_THE_DEADLINE = pattern(r"publi{e}|\bavis\b|questions?|renseignements|visite|limite\s+d'envoi")
+_INITIALLY = pattern(r"initialement|pr{e}c{e}demment")
+_MOVED = pattern(r"(?:report{e}e?|prolong{e}e?|d{e}cal{e}e?|repouss{e}e?)\s+(?:au|a|jusqu'au)\s+")
 _DEADLINE_CANDIDATURES = pattern(r"(?:date|heure)s?\s+(?:et\s+heure\s+)?limites?\s+(?:de\s+)?"
                                  r"(?:r{e}ception|remise|d{e}p{o}t)\s+des\s+candidatures")
 _MONTHS = {"janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7, "aout": 8,
@@ -376,11 +383,12 @@ _OBJECT = [
 ]
 _CLIENT = {
     "public": pattern(r"(?:ma{i}tres?\s+d'ouvrage|acheteurs?|clients?|donneurs?\s+d'ordres?|commanditaires?|"
-                      r"organismes?|personnes?)\s+publi(?:cs?|ques?)\b|collectivit{e}s\s+territoriales"),
+                      r"organismes?|personnes)\s+publi(?:cs?|ques?)\b|collectivit{e}s\s+territoriales"),  # "la personne publique": the buyer
     "private": pattern(r"(?:ma{i}tres?\s+d'ouvrage|acheteurs?|clients?|donneurs?\s+d'ordres?|commanditaires?)\s+"
                        r"priv{e}s?\b"),
 }
-_PUBLIC_OR_PRIVATE = pattern(r"publi(?:cs?|ques?)\s+ou\s+priv|priv{e}s?\s+ou\s+publi")
+_CLIENT_KINDS_ONLY = pattern(r"^(?:publi(?:c|que)s?|priv{e}e?s?)(?:\s+(?:ou|et)\s+(?:publi(?:c|que)s?|priv{e}e?s?))?\W*$")
+_PUBLIC_OR_PRIVATE = pattern(r"publi(?:cs?|ques?)\s+(?:ou|et)\s+priv|priv{e}e?s?\s+(?:ou|et)\s+publi")
 _SKILL_SENTENCE = pattern(r"comp{e}tences?|exp{e}rience|savoir-faire|expertise|ma{i}trise\s+(?:de|des|du)|"
                           r"sp{e}cialis|domaines?|qualifications?|profils?")
 
@@ -450,13 +458,15 @@ def _find_buyer(sentences: list[Sentence], documents: list[Document]) -> Finding
             rest = sentence.text[match.end():]
             end = _BUYER_END.search(rest)
             name = rest[: end.start()].strip(" «»\"") if end else rest.strip()
-            if len(name) >= 3:
+            if len(name) >= 3 and not _CLIENT_KINDS_ONLY.match(match_form(name)):
                 return Finding("buyer", name, sentence.evidence)
     return Finding("buyer", note=_("no sentence names the pouvoir adjudicateur or the acheteur; write it here"))
 
 
-def _parse_date(folded: str, start: int) -> tuple[datetime.date, str] | None:
-    """The first date at or after start, and the time written after it (or '')."""
+def _parse_date(folded: str, start: int, deadline: bool = False) -> tuple[datetime.date, str] | None:
+    """The first date at or after start, and the time written after it (or ''). deadline: the date a deadline
+    sentence gives it: none when the words before the date make it another's (an avis "publié le", the questions'),
+    the new one when the deadline was moved ("initialement fixée au ..., reportée au ...")."""
     best = None
     for expression in _DATE:
         for match in expression.finditer(folded, start):
@@ -466,6 +476,12 @@ def _parse_date(folded: str, start: int) -> tuple[datetime.date, str] | None:
     if best is None:
         return None
     match, expression = best
+    if deadline:
+        if _NOT_THE_DEADLINE.search(folded, start, match.start()):
+            return None
+        moved = _MOVED.search(folded, match.end())
+        if moved and _INITIALLY.search(folded, start, match.start()):
+            return _parse_date(folded, moved.end())
     try:
         if expression is _DATE[0]:
             day, month, year = int(match[1]), int(match[2]), int(match[3])
@@ -499,12 +515,13 @@ def _find_deadline(sentences: list[Sentence]) -> Finding:
             match = expression.search(sentence.folded)
             if not match:
                 continue
-            parsed = _parse_date(sentence.folded, match.end())
+            parsed = _parse_date(sentence.folded, match.end(), deadline=True)
             if parsed is None:  # "Date et heure limites de réception des offres", the date in the next paragraph
                 following = sentences[number + 1] if number + 1 < len(sentences) else None
-                if following is None or len(sentence.text) > 120:
+                if following is None or len(sentence.text) > 120 or _NOT_THE_DEADLINE.search(following.folded) \
+                        or _DEADLINE.search(following.folded) or _DEADLINE_CANDIDATURES.search(following.folded):
                     continue
-                parsed = _parse_date(following.folded, 0)
+                parsed = _parse_date(following.folded, 0, deadline=True)
                 if parsed is None:
                     continue
                 joined = f"{sentence.text} {following.text}"
@@ -522,6 +539,8 @@ def _find_deadline(sentences: list[Sentence]) -> Finding:
 
 def _find_count(sentences: list[Sentence]) -> Finding:
     for sentence in sentences:
+        if sentence.heading:
+            continue
         for expression in _COUNT:
             match = expression.search(sentence.folded)
             if not match:
@@ -554,7 +573,7 @@ def _find_window(sentences: list[Sentence]) -> Finding:
                 continue
             for expression in _WINDOW_SINCE:
                 match = expression.search(folded)
-                if match:
+                if match and int(match[1]) <= datetime.date.today().year:  # "à partir du 15 février 2027": a date
                     found.append(Finding("window", {"since": int(match[1])}, sentence.evidence))
                     break
             else:

@@ -362,3 +362,47 @@ def test_an_rc_typed_without_styles_still_has_its_sections(tmp_path: Path) -> No
     assert reading.findings["title"].value.startswith("Mission d'assistance à maîtrise d'ouvrage pour la concertation")
     text = read_tender_text(rc, "--tender-text")
     assert "animera la maison du projet" in text and "Valeur technique" not in text and "prestations" not in text
+
+
+def _small_rc(path: Path, candidature: str, deadline: str = "Date limite de remise des offres : 15/01/2027 à 12h00.",
+              head: str = "ARTICLE 2 - PIÈCES DE LA CANDIDATURE") -> Path:
+    path.write_text("ARTICLE 1 - OBJET DE LA CONSULTATION\n\nLa présente consultation a pour objet une mission de "
+                    f"concertation pour le NPNRU du quartier Blanqui.\n\n{head}\n\n{candidature}\n\n"
+                    f"ARTICLE 3 - REMISE DES OFFRES\n\n{deadline}\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("candidature", "field"), [
+    ("Le candidat fournira ses références (2020-2025) pour des missions similaires.", "references"),
+    ("Capacités techniques et références (20 %) : le candidat présentera ses missions.", "references"),
+    ("La personne publique se réserve le droit de vérifier les références fournies par le candidat.", "client_kind"),
+    ("Les références auprès de maîtres d'ouvrage publics et privés sont acceptées.", "client_kind"),
+    ("Les références seront examinées à partir du 15 février 2099 par la commission.", "window"),
+    ("Pour chaque référence, le candidat indiquera le nom du maître d'ouvrage : public ou privé, et l'année.", "buyer"),
+])
+def test_a_value_the_rc_does_not_state_is_not_read_into_it(tmp_path: Path, candidature: str, field: str) -> None:
+    # A span of years or a weighting is no count; the buyer ("la personne publique") or "publics et privés" restrict
+    # no client; a date to come is no window; a kind of client is no buyer's name.
+    reading = read(_small_rc(tmp_path / "rc.txt", candidature))
+    assert reading.findings[field].value is None, reading.findings[field]
+
+
+def test_a_heading_s_number_is_not_the_count_of_references(tmp_path: Path) -> None:
+    path = tmp_path / "rc.md"
+    path.write_text("# 1 Objet de la consultation\n\nLa présente consultation a pour objet une mission de "
+                    "concertation.\n\n# 2 Références du candidat\n\nLe candidat présentera trois références de "
+                    "missions similaires.\n", encoding="utf-8")
+    assert read(path).findings["references"].value == 3
+
+
+@pytest.mark.parametrize(("deadline", "date"), [
+    ("Date limite de remise des offres : se reporter à l'avis d'appel public à la concurrence publié le 12 décembre "
+     "2026.", None),
+    ("Date limite de remise des offres : 15/01/27 à 12h00.\n\nDate limite d'envoi des questions : 8 janvier 2027.",
+     None),
+    ("La date limite de remise des offres, initialement fixée au 10 janvier 2027, est reportée au 24 janvier 2027 à "
+     "12h00.", datetime.date(2027, 1, 24)),
+])
+def test_the_deadline_is_the_offers_own_date_never_another_s(tmp_path: Path, deadline: str, date) -> None:
+    reading = read(_small_rc(tmp_path / "rc.txt", "Le candidat présentera trois références.", deadline))
+    assert reading.findings["date"].value == date
