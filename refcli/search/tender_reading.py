@@ -383,11 +383,12 @@ _OBJECT = [
 ]
 _CLIENT = {
     "public": pattern(r"(?:ma{i}tres?\s+d'ouvrage|acheteurs?|clients?|donneurs?\s+d'ordres?|commanditaires?|"
-                      r"organismes?|personnes)\s+publi(?:cs?|ques?)\b|collectivit{e}s\s+territoriales"),  # "la personne publique": the buyer
+                      r"organismes?|personnes)\s+publi(?:cs?|ques?)\b|collectivit{e}s\s+territoriales"),  # not the buyer, singular
     "private": pattern(r"(?:ma{i}tres?\s+d'ouvrage|acheteurs?|clients?|donneurs?\s+d'ordres?|commanditaires?)\s+"
                        r"priv{e}s?\b"),
 }
-_CLIENT_KINDS_ONLY = pattern(r"^(?:publi(?:c|que)s?|priv{e}e?s?)(?:\s+(?:ou|et)\s+(?:publi(?:c|que)s?|priv{e}e?s?))?\W*$")
+_KIND = r"(?:publi(?:c|que)s?|priv{e}e?s?)"
+_CLIENT_KINDS_ONLY = pattern(rf"^{_KIND}(?:\s+(?:ou|et)\s+{_KIND})?\W*$")  # "public ou privé": no buyer's name
 _PUBLIC_OR_PRIVATE = pattern(r"publi(?:cs?|ques?)\s+(?:ou|et)\s+priv|priv{e}e?s?\s+(?:ou|et)\s+publi")
 _SKILL_SENTENCE = pattern(r"comp{e}tences?|exp{e}rience|savoir-faire|expertise|ma{i}trise\s+(?:de|des|du)|"
                           r"sp{e}cialis|domaines?|qualifications?|profils?")
