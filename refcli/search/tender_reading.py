@@ -381,9 +381,9 @@ _OBJECT = [
     pattern(r"^objet\s+(?:du\s+march{e}|de\s+la\s+consultation|de\s+l'accord-cadre|du\s+contrat)?\s*:\s*"),
     pattern(r"\bintitul{e}\s+(?:du\s+march{e}\s+|de\s+la\s+consultation\s+|attribu{e}\s+au\s+march{e}\s+)?:\s*"),
 ]
-_CLIENT = {
+_CLIENT = {  # "personnes publiques", plural: "la personne publique" is the buyer
     "public": pattern(r"(?:ma{i}tres?\s+d'ouvrage|acheteurs?|clients?|donneurs?\s+d'ordres?|commanditaires?|"
-                      r"organismes?|personnes)\s+publi(?:cs?|ques?)\b|collectivit{e}s\s+territoriales"),  # not the buyer, singular
+                      r"organismes?|personnes)\s+publi(?:cs?|ques?)\b|collectivit{e}s\s+territoriales"),
     "private": pattern(r"(?:ma{i}tres?\s+d'ouvrage|acheteurs?|clients?|donneurs?\s+d'ordres?|commanditaires?)\s+"
                        r"priv{e}s?\b"),
 }
