@@ -51,13 +51,14 @@ SECTIONS = ("stakes", "content", "components")  # multi-line blocks, under a hea
 
 BULLET = re.compile(r"^\s*(?:[-*•–◦]\s*)?[▶►▸]\s*|^\s*[-*•–◦]\s+")
 _LABEL_LINE = re.compile(r"^\s*(?:#{1,6}\s*)?(?P<label>[^:]{2,40}?)\s*:\s*(?P<value>.*)$")
+_SHEET_HEADING = re.compile(r"^(?:fiches?\s+(?:de\s+)?references?|references?)(?:\s+(?:n\s*[°o]?\s*)?\d+)?\W*$")
 _GLUED_PARENTHESIS = re.compile(r"(\w)\(")
 _SPACES = re.compile(r"[ \t\u00a0\u202f]+")
 
 
 def _label_key(text: str) -> str:
     """Fold a label so that case, accents, plurals and spacing do not matter."""
-    words = fold(text).replace("’", "'").split()
+    words = re.sub(r"\((?:s|x|e|es)\)", "", fold(text).replace("’", "'")).split()  # "Année(s)", "Référent(e)"
     return " ".join(word[:-1] if len(word) > 3 and word[-1] in "sx" else word for word in words)
 
 
@@ -512,7 +513,8 @@ def parse_fiche(text: str, firm: str = DEFAULT_FIRM, client_kind: str | None = N
                                 "not a fiche référence"))
         return fiche
     titles = [re.sub(r"^\s*#{1,6}\s*", "", _clean_line(line)).strip() for line in head]
-    titles = [title for title in titles if title]
+    # The sheet's own heading ("FICHE RÉFÉRENCE", "Fiche référence n° 12") is no title of the mission.
+    titles = [title for title in titles if title and not _SHEET_HEADING.match(fold(title))]
     table = fiche.table
     if titles:
         table["title"] = titles[0]

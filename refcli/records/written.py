@@ -58,5 +58,6 @@ def parse_amount(text: str) -> dict[str, Any]:
         amount["basis"] = _BASES[match["basis"].lower()]
     if match["scope"]:
         amount["scope"] = "tranche ferme"
-    amount["as_written"] = written.rstrip(".")
+    # A sentence's final period goes; an abbreviation's ("99 685 € H.T.") is the fiche's words, kept.
+    amount["as_written"] = written if re.search(r"\b(?:H\.T|T\.T\.C)\.$", written, re.IGNORECASE) else written.rstrip(".")
     return amount

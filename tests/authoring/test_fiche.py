@@ -156,7 +156,7 @@ def test_label_variants(line: str) -> None:
 
 
 @pytest.mark.parametrize(("line", "name"), [
-    ("Année: 2012", "years"), ("Années : 2012", "years"), ("Maître d'ouvrage : ANRU", "client"),
+    ("Année: 2012", "years"), ("Années : 2012", "years"), ("Année(s) : 2012", "years"), ("Référent(e) : X", "referent"), ("Maître d'ouvrage : ANRU", "client"),
     ("Maitre d’ouvrage : ANRU", "client"), ("Equipe : X", "team"), ("Équipe : X", "team"),
     ("Acteurs : X", "partners"), ("Consultants mobilisés: X", "consultants"),
     ("directeur de mission : X", "director"), ("Référent : X", "referent"), ("Site : X", "site"),
@@ -223,6 +223,19 @@ def test_a_label_refcli_does_not_read_ends_the_value_above_it_and_is_reported() 
     assert wrapped.table["site"]["districts"] == ["quartier des Tertres"]
     twice = parse_fiche("T\nHonoraires : 45 k€\nMontant des honoraires : 38 000 € HT\n")
     assert twice.problems and twice.problems[0].startswith("Honoraires: cannot read the amount '45 k€ 38 000 € HT'")
+
+
+def test_the_sheet_s_own_heading_is_not_the_mission_s_title() -> None:
+    for heading in ("FICHE RÉFÉRENCE", "Fiche référence n° 12", "Références"):
+        fiche = parse_fiche(f"{heading}\nÉtude urbaine du centre-ville de Montreuil\nType de mission : Etude\n")
+        assert fiche.table["title"] == "Étude urbaine du centre-ville de Montreuil", heading
+        assert "subtitle" not in fiche.table
+
+
+def test_an_abbreviated_basis_keeps_its_period_as_written() -> None:
+    fiche = parse_fiche("T\nMontant de la mission : 99 685 € H.T.\n")
+    assert fiche.table["amounts"]["fee"] == {"value": 99685, "currency": "EUR", "basis": "HT",
+                                             "as_written": "99 685 € H.T."}
 
 
 def test_stray_lines_are_reported() -> None:
