@@ -59,5 +59,6 @@ def parse_amount(text: str) -> dict[str, Any]:
     if match["scope"]:
         amount["scope"] = "tranche ferme"
     # A sentence's final period goes; an abbreviation's ("99 685 € H.T.") is the fiche's words, kept.
-    amount["as_written"] = written if re.search(r"\b(?:H\.T|T\.T\.C)\.$", written, re.IGNORECASE) else written.rstrip(".")
+    abbreviated = re.search(r"\b(?:H\.T|T\.T\.C)\.$", written, re.IGNORECASE)
+    amount["as_written"] = written if abbreviated else written.rstrip(".")
     return amount

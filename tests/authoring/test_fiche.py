@@ -156,7 +156,8 @@ def test_label_variants(line: str) -> None:
 
 
 @pytest.mark.parametrize(("line", "name"), [
-    ("Année: 2012", "years"), ("Années : 2012", "years"), ("Année(s) : 2012", "years"), ("Référent(e) : X", "referent"), ("Maître d'ouvrage : ANRU", "client"),
+    ("Année: 2012", "years"), ("Années : 2012", "years"), ("Année(s) : 2012", "years"),
+    ("Référent(e) : X", "referent"), ("Maître d'ouvrage : ANRU", "client"),
     ("Maitre d’ouvrage : ANRU", "client"), ("Equipe : X", "team"), ("Équipe : X", "team"),
     ("Acteurs : X", "partners"), ("Consultants mobilisés: X", "consultants"),
     ("directeur de mission : X", "director"), ("Référent : X", "referent"), ("Site : X", "site"),
