@@ -1144,7 +1144,7 @@ def check(
         if checklist.selected:
             console.print(coverage_view(list(checklist.selected), query, library))
     if not checklist.passed:
-        names = ", ".join(item.name for item in checklist.failures)
+        names = _("; ").join(item.name for item in checklist.failures)  # a name may hold commas
         raise NegativeAnswer("" if json or quiet else _("check failed: {names}").format(names=names))
 
 

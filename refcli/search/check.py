@@ -280,8 +280,11 @@ def entitled_item(mission: Mission) -> CheckItem:
         parts.append(part("reference.amount", amount, found=fee.value, keys=("amounts.fee",)))
         parts.append(part("reference.basis", amount, None if fee.basis is not None else
                           _("the fee's tax basis is not stated: add amounts.fee.basis (HT or TTC, as the contract "
-                            "says) to {file}").format(file=file), keys=("amounts.fee.basis",)))
-    elif stated.project_amount is not None:
+                            "says) to {file}").format(file=file) if mission.fee is None or mission.fee.basis is None
+                          else _("the fee's tax basis is not confirmed: check it, then delete the line of "
+                                 "amounts.fee.basis in [inferred] in {file}").format(file=file),
+                          keys=("amounts.fee.basis",)))
+    elif stated.project_amount is not None and mission.fee is None:
         parts.append(part("reference.amount", _("only the project's cost, {amount}").format(
                               amount=format_amount(stated.project_amount)),
                           _("add amounts.fee (the mission's own amount, which the buyer asks for) to {file}").format(

@@ -78,8 +78,8 @@ def test_an_uncovered_competency_fails_with_exit_1_naming_it():
     assert "✗ Coordination inter-chantiers ≥ 4: no reference covers Coordination inter-chantiers" in shown
     assert "→ add a reference covering Coordination inter-chantiers ≥ 4" in shown
     assert "3 missing" in shown
-    assert result.stderr.startswith("error: check failed: 4 reference(s) inside the window, "
-                                    "Coordination inter-chantiers ≥ 4")
+    assert result.stderr.startswith("error: check failed: 4 reference(s) inside the window; "  # names hold commas
+                                    "Coordination inter-chantiers ≥ 4; est-ensemble-amo-npru: amount, date, client; ")
     assert result.stderr.count("\n") == 1
 
 

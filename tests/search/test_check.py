@@ -145,3 +145,23 @@ def test_a_fee_without_basis_fails_only_its_basis(write_library, glossary):
     assert not basis.passed and basis.keys == ("amounts.fee.basis",)
     [illustration] = _checks(checklist, "reference.illustration")
     assert illustration.status == "info" and illustration.required is None  # not required by the query
+
+
+def test_a_fee_or_basis_not_on_the_fiche_is_to_confirm_not_to_add(tmp_path):
+    # The record has the key: "add amounts.fee" would have the user write it a second time.
+    from refcli.records.library import load_library
+    from refcli.search.check import entitled_item
+    from tests.conftest import MINIMAL_RECORD
+
+    (tmp_path / "fee.toml").write_text(MINIMAL_RECORD.replace('id = "minimal"', 'id = "fee"') + (
+        '\n[amounts.fee]\nvalue = 45000\nbasis = "HT"\n\n[amounts.project]\nvalue = 12000000\nbasis = "TTC"\n\n'
+        '[inferred]\n"amounts.fee" = "the figure may not be the fee"\n'), encoding="utf-8")
+    (tmp_path / "basis.toml").write_text(MINIMAL_RECORD.replace('id = "minimal"', 'id = "basis"') + (
+        '\n[amounts.fee]\nvalue = 45000\nbasis = "HT"\n\n[inferred]\n"amounts.fee.basis" = "not on the fiche"\n'),
+        encoding="utf-8")
+    library = load_library(tmp_path)
+    assert not library.problems, library.problems
+    advice = {mission.id: entitled_item(mission).advice for mission in library.missions}
+    assert advice["fee"] == "confirm amounts.fee (delete its line in [inferred]) in fee.toml"
+    assert advice["basis"] == ("the fee's tax basis is not confirmed: check it, then delete the line of "
+                               "amounts.fee.basis in [inferred] in basis.toml")
