@@ -47,7 +47,12 @@ def closest(word: str, choices: list[str]) -> str | None:
     from rapidfuzz import fuzz, process
 
     best = process.extractOne(word, choices, scorer=fuzz.WRatio, processor=str.casefold, score_cutoff=60)
-    return best[0] if best and best[0] != word else None
+    if not best or best[0] == word:
+        return None
+    # WRatio matches a part of a long choice: "foo" in "Coordination inter-chantiers". A suggestion is alike as a
+    # whole, or holds the word.
+    alike = fuzz.ratio(word, best[0], processor=str.casefold) >= 50 or word.casefold() in best[0].casefold()
+    return best[0] if alike else None
 
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C or a signal (SIGTERM, SIGHUP) stopped the command while it wrote a file: nothing was written.

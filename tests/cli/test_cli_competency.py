@@ -68,6 +68,9 @@ def test_build_bid_reads_the_equals_form(runner: CliRunner, library_folder: Path
                                   "got '9'"),
     (["list"], "concertation:", "--component 'concertation:': the level must be a whole number from 1 to 5, got ''"),
     (["search"], "concertaton=2", "--competency 'concertaton=2': unknown competency; did you mean 'Concertation'?"),
+    # A word that matches only a part of a long label gets no suggestion ("foo" in "Coordination").
+    (["search"], "foo", "--competency 'foo': unknown competency (see "),
+    (["list"], "urbanisme", "--component 'urbanisme': unknown mission component (see "),
 ])
 def test_a_wrong_form_is_told_what_is_wrong(runner: CliRunner, library_folder: Path, command: list[str], form: str,
                                            message: str) -> None:
