@@ -587,8 +587,9 @@ def _show_document_progress(quiet: bool) -> None:
 
 
 def _build_query(library, *, terms, text, tender_text, tender, competency, since, years, client, limit,
-                 default_limit: int | None = None, quiet: bool = False):
-    """The query of search, check and build-bid: the tender file, then the options over it."""
+                 default_limit: int | None = None, quiet: bool = False, rules: bool = False):
+    """The query of search, check and build-bid: the tender file, then the options over it. rules (check,
+    build-bid): say that a --tender-text's rules are not read, when no tender file states them."""
     from refcli.search.glossary import load_glossary
     from refcli.search.query import build_query, load_tender
 
@@ -597,6 +598,10 @@ def _build_query(library, *, terms, text, tender_text, tender, competency, since
     loaded = load_tender(tender) if tender is not None else None
     if limit is None and default_limit is not None and not (loaded is not None and loaded.references):
         limit = default_limit
+    if rules and tender_text is not None and loaded is None and not quiet:
+        print_warning(_("--tender-text {file}: its words are searched, its rules are not read (the number of "
+                        "references, the window, the clients); 'refcli tender read {file}' drafts a tender file "
+                        "that states them, for --tender").format(file=tender_text))
     return build_query(
         library.vocabulary, load_glossary(library.folder),
         keywords=terms or [], text=text, text_file=tender_text, competencies=competency or [],
@@ -845,7 +850,7 @@ def build_bid(
         library, index = _load(data, quiet, no_cache, cache_dir, for_search=True)
         query = _build_query(library, terms=terms, text=text, tender_text=tender_text, tender=tender,
                              competency=competency, since=since, years=years, client=client, limit=limit,
-                             default_limit=DEFAULT_REFERENCES, quiet=quiet)
+                             default_limit=DEFAULT_REFERENCES, quiet=quiet, rules=True)
         _print_notes(query, quiet)
         candidates = rank_candidates(library, index, query)
         if not candidates:
@@ -1114,7 +1119,7 @@ def check(
         if any(option not in (None, []) for option in (terms, text, tender_text, competency)) or tender is not None:
             query = _build_query(library, terms=terms, text=text, tender_text=tender_text, tender=tender,
                                  competency=competency, since=since, years=years, client=client, limit=limit,
-                                 default_limit=len(missions))
+                                 default_limit=len(missions), quiet=quiet, rules=True)
         else:
             query = _rules_query(tender=None, since=since, years=years, client=client,
                                  count=limit or len(missions))
@@ -1128,7 +1133,7 @@ def check(
         library, index = _load(data, quiet, no_cache, cache_dir, for_search=True)
         query = _build_query(library, terms=terms, text=text, tender_text=tender_text, tender=tender,
                              competency=competency, since=since, years=years, client=client, limit=limit,
-                             default_limit=DEFAULT_REFERENCES, quiet=quiet)
+                             default_limit=DEFAULT_REFERENCES, quiet=quiet, rules=True)
         checklist = check_tender(library, index, query)
     _print_notes(query, quiet)
     if json:

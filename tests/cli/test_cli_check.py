@@ -229,3 +229,16 @@ def test_the_checklist_script_builds_the_annex_only_when_the_check_passes(tmp_pa
     errored = _script(tmp_path, broken, refused)
     assert errored.returncode == 2
     assert "TOML syntax error" in errored.stderr and not refused.exists()
+
+
+def test_a_tender_text_s_rules_are_said_not_read_by_check_and_build_bid(tmp_path):
+    # An RC's "trois références de moins de trois ans" reaches neither: they say so, and how to read them.
+    text = str(ROOT / "examples" / "tender-object.txt")
+    said = (f"warning: --tender-text {text}: its words are searched, its rules are not read (the number of "
+            f"references, the window, the clients); 'refcli tender read {text}' drafts a tender file that states "
+            "them, for --tender")
+    assert said in " ".join(run("check", "--tender-text", text).stderr.split())
+    built = run("build-bid", "--tender-text", text, "--out", str(tmp_path / "a.docx"))
+    assert said in " ".join(built.stderr.split())
+    assert "rules are not read" not in run("search", "--tender-text", text).stderr
+    assert "rules are not read" not in run("check", "--tender", FAILING).stderr  # a tender file states them
