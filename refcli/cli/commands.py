@@ -853,9 +853,14 @@ def build_bid(
                              default_limit=DEFAULT_REFERENCES, quiet=quiet, rules=True)
         _print_notes(query, quiet)
         candidates = rank_candidates(library, index, query)
-        if not candidates:
-            raise UserError(_("build-bid: no mission matches the query: no reference to put in the annex; "
-                            "nothing written"))
+        if not candidates:  # a negative answer (exit 1), as search's; of the client kind asked, it says which
+            from refcli.errors import NegativeAnswer
+
+            kind = _(query.client_kind) if query.client_kind else None
+            raise NegativeAnswer(_("build-bid: no mission for {kind} clients matches the query: no reference to put "
+                                   "in the annex; nothing written").format(kind=kind) if kind else
+                                 _("build-bid: no mission matches the query: no reference to put in the annex; "
+                                   "nothing written"))
         count_asked = limit is not None or bool(query.tender is not None and query.tender.references)
         matches, taken_outside = choose_within_rules(candidates, query, cover, count_asked, allow_outside_window,
                                                      _rules_year(query))
