@@ -81,12 +81,12 @@ def _distinct(items: list[FieldMatch]) -> list[FieldMatch]:
                        for rank, other in enumerate(stems) if rank != number)]
 
 
-def _terms_cell(match: Match) -> str:
+def _terms_cell(match: Match, query: Query, library: Library) -> str:
     first = {item.term: item for item in reversed(match.fields)}  # each term's strongest row
     kept = {item.term for item in _distinct(sorted(first.values(), key=lambda item: item.via is not None))}
     terms = [term for term in match.matched_terms() if term in kept]
     if not terms:  # reached by what it is, not by the words: say which concept, as --explain does
-        shared = [_concept_phrase(concept) for concept in match.concepts if concept.credit > 0]
+        shared = _concept_phrases(match, [concept for concept in match.concepts if concept.credit > 0], query, library)
         return "(" + _("; ").join(shared) + ")" if shared else "—"
     return few(terms, MATCHED_SHOWN)
 
@@ -120,7 +120,7 @@ def _results_table(query: Query, matches: list[Match], library: Library, width: 
     clients = [match.mission.client.name for match in matches]
     years = [format_years(match.mission.period) + ("" if match.in_window else "\n" + _("out of window"))
              for match in matches]
-    terms = [_terms_cell(match) for match in matches]
+    terms = [_terms_cell(match, query, library) for match in matches]
     marks = [_competencies_cell(match, library) if query.competencies else "" for match in matches]
     ranks = [str(rank) for rank in range(1, len(matches) + 1)]
     scores = [str(score) for score in relative_scores(matches)]
@@ -260,12 +260,16 @@ def _headline(rank: int, match: Match, score: int, since: int | None) -> str:
 
 def _why_line(match: Match, query: Query, library: Library) -> str:
     shown = [concept for concept in match.concepts if concept.points >= SHOWN_POINTS]
+    return _("; ").join(_concept_phrases(match, shown, query, library))
+
+
+def _concept_phrases(match: Match, concepts: list[ConceptMatch], query: Query, library: Library) -> list[str]:
     sources = None
-    if any(0 < concept.credit < 1 and not concept.via for concept in shown):  # found in what it did: where?
+    if any(0 < concept.credit < 1 and not concept.via for concept in concepts):  # found in what it did: where?
         from refcli.search.index import concept_sources
 
         sources = concept_sources(match.mission, library.vocabulary, query.concept_table)
-    return _("; ").join(_concept_phrase(concept, match, sources) for concept in shown)
+    return [_concept_phrase(concept, match, sources) for concept in concepts]
 
 
 def _concept_phrase(concept: ConceptMatch, match: Match | None = None,

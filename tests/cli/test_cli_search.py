@@ -100,7 +100,7 @@ def test_a_result_reached_by_another_type_of_mission_says_so_not_the_same_kind(s
     query = build_query(seed_library.vocabulary, glossary, keywords=["concertation", "maison du projet"], since=2015,
                         year=2026)
     matches = {match.id: match for match in rank_missions(seed_library, seed_index, query)}
-    assert _terms_cell(matches["est-ensemble-amo-npru"]) == (
+    assert _terms_cell(matches["est-ensemble-amo-npru"], query, seed_library) == (
         "(another type of mission: plan stratégique local et pilotage de projet; same field: participation des "
         "habitants)")
     explained = " ".join(run("concertation", "maison du projet", "--since", "2015", "--explain").stdout.split())
