@@ -241,8 +241,8 @@ def validate(data: DataOption = None, json: JsonOption = False, quiet: QuietOpti
         })
     else:
         console = stdout_console()
-        for problem in problems:
-            console.print(str(problem), markup=False)
+        for problem in problems:  # in a terminal wrapped word by word at its width; piped, one line each, for grep
+            console.print(str(problem), markup=False, soft_wrap=not console.is_terminal)
         if not quiet:
             summary = _("{valid} valid record(s), {invalid} invalid").format(valid=len(library.missions),
                                                                               invalid=len(library.skipped_files))

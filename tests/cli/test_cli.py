@@ -280,3 +280,20 @@ def test_list_since_a_year_to_come_is_refused_as_search_refuses_it() -> None:
         result = CliRunner().invoke(app, [*command, "--since", "2099", "--data", str(DATA / "missions")])
         assert result.exit_code == 2
         assert result.stderr.startswith("error: --since: the window starts in 2099, in the future (this year is ")
+
+
+def test_validate_wraps_problems_word_by_word_in_a_terminal_and_keeps_them_whole_piped(
+        runner: CliRunner, library_folder: Path, monkeypatch) -> None:
+    monkeypatch.chdir(library_folder)  # paths as short as a user's: a word longer than the width is cut anyway
+    record = library_folder / "neuilly-sur-marne-amo-concertation.toml"
+    record.write_text(record.read_text(encoding="utf-8").replace("mission_type =", "mision_type =", 1),
+                      encoding="utf-8")
+    message = "neuilly-sur-marne-amo-concertation.toml: mision_type: unknown key; did you mean 'mission_type'?"
+    piped = runner.invoke(app, ["validate", "--data", "."])
+    assert piped.exit_code == 1 and message in piped.stdout.splitlines()
+    terminal = CliRunner(env={"FORCE_COLOR": "1", "COLUMNS": "80"}).invoke(app, ["validate", "--data", "."])
+    lines = terminal.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    assert " ".join(" ".join(lines).split()) == " ".join(" ".join(piped.stdout.splitlines()).split())
+    words = set(piped.stdout.split())
+    assert all(word in words for line in lines for word in line.split())  # no word cut in two
