@@ -853,14 +853,16 @@ def build_bid(
                              default_limit=DEFAULT_REFERENCES, quiet=quiet, rules=True)
         _print_notes(query, quiet)
         candidates = rank_candidates(library, index, query)
-        if not candidates:  # a negative answer (exit 1), as search's; of the client kind asked, it says which
-            from refcli.errors import NegativeAnswer
+        if not candidates:
+            from dataclasses import replace
 
-            kind = _(query.client_kind) if query.client_kind else None
-            raise NegativeAnswer(_("build-bid: no mission for {kind} clients matches the query: no reference to put "
-                                   "in the annex; nothing written").format(kind=kind) if kind else
-                                 _("build-bid: no mission matches the query: no reference to put in the annex; "
-                                   "nothing written"))
+            if query.client_kind and rank_candidates(library, index, replace(query, client_kind=None)):
+                from refcli.errors import NegativeAnswer  # fewer of the client kind than asked: exit 1, as the README
+
+                raise NegativeAnswer(_("build-bid: no mission for {kind} clients matches the query: no reference to "
+                                       "put in the annex; nothing written").format(kind=_(query.client_kind)))
+            raise UserError(_("build-bid: no mission matches the query: no reference to put in the annex; "
+                            "nothing written"))
         count_asked = limit is not None or bool(query.tender is not None and query.tender.references)
         matches, taken_outside = choose_within_rules(candidates, query, cover, count_asked, allow_outside_window,
                                                      _rules_year(query))

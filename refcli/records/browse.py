@@ -169,7 +169,8 @@ class Fitted:
 
         from rich.segment import Segment
 
-        if self.prose and not console.is_terminal and not os.environ.get("COLUMNS"):
+        whole = self.prose and not console.is_terminal and not os.environ.get("COLUMNS")
+        if whole:
             options = options.update(width=WHOLE_LINES)
         built = self.build(options.max_width)
         drawn = _drawn(built, options.max_width, console)
@@ -182,7 +183,17 @@ class Fitted:
         if isinstance(built, Grid):
             built = built.rich_table()
         # Wrapped at that width, even on a console that leaves long lines to the terminal (soft_wrap).
-        yield from console.render(built, options.update(no_wrap=False, overflow="fold"))
+        rendered = console.render(built, options.update(no_wrap=False, overflow="fold"))
+        if not whole:
+            yield from rendered
+            return
+        for line in Segment.split_lines(rendered):  # whole lines: without the padding of a grid's widest cell
+            while line and not line[-1].control and not line[-1].text.strip():
+                line.pop()
+            if line and not line[-1].control:
+                line[-1] = Segment(line[-1].text.rstrip(), line[-1].style)
+            yield from line
+            yield Segment.line()
 
     def plain_lines(self, console: Console) -> list[str] | None:
         """The lines of a Grid drawn at the console's width, without styles; None: rich draws it."""

@@ -297,3 +297,12 @@ def test_validate_wraps_problems_word_by_word_in_a_terminal_and_keeps_them_whole
     assert " ".join(" ".join(lines).split()) == " ".join(" ".join(piped.stdout.splitlines()).split())
     words = set(piped.stdout.split())
     assert all(word in words for line in lines for word in line.split())  # no word cut in two
+
+
+def test_show_piped_writes_whole_lines_without_a_grid_s_padding(runner: CliRunner) -> None:
+    # Padded to its widest value, each fact ran to some 500 columns: `show ID > fiche.txt` or `| less` read blank.
+    result = runner.invoke(app, ["show", "antony-point-etape-psl"])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "Type de mission   Capitalisation" in lines
+    assert not [line for line in lines if line != line.rstrip()]

@@ -361,10 +361,10 @@ def test_references_without_the_illustration_the_tender_requires_are_named(tmp_p
 
 
 def test_no_mission_of_the_client_kind_asked_is_a_negative_answer_saying_which_kind(tmp_path):
-    # README: fewer references of the tender's client kind than asked is exit 1, not a usage error (2).
+    # README: fewer references of the tender's client kind than asked is exit 1; a query selecting none at all, 2.
     result = run("concertation", "--client", "private", "--out", str(tmp_path / "a.docx"))
     assert result.exit_code == 1 and list(tmp_path.iterdir()) == []
     assert result.stderr == ("error: build-bid: no mission for private clients matches the query: no reference to "
                              "put in the annex; nothing written\n")
-    none = run("zzzqqq", "--out", str(tmp_path / "a.docx"))
-    assert none.exit_code == 1 and "no mission matches the query" in none.stderr
+    none = run("zzzqqq", "--client", "private", "--out", str(tmp_path / "a.docx"))
+    assert none.exit_code == 2 and "build-bid: no mission matches the query" in none.stderr
