@@ -381,6 +381,8 @@ _OBJECT = [
     pattern(r"^objet\s+(?:du\s+march{e}|de\s+la\s+consultation|de\s+l'accord-cadre|du\s+contrat)?\s*:\s*"),
     pattern(r"\bintitul{e}\s+(?:du\s+march{e}\s+|de\s+la\s+consultation\s+|attribu{e}\s+au\s+march{e}\s+)?:\s*"),
 ]
+# What a market "porte sur" that is not its object: its duration, its period, its amount.
+_NOT_THE_OBJECT = pattern(r"(?:une|la|sa)\s+(?:dur{e}e|p{e}riode|montant)\b")
 _CLIENT = {  # "personnes publiques", plural: "la personne publique" is the buyer
     "public": pattern(r"(?:ma{i}tres?\s+d'ouvrage|acheteurs?|clients?|donneurs?\s+d'ordres?|commanditaires?|"
                       r"organismes?|personnes)\s+publi(?:cs?|ques?)\b|collectivit{e}s\s+territoriales"),
@@ -426,7 +428,8 @@ def _find_object(sentences: list[Sentence], selection: Selection) -> Finding:
     for expression in _OBJECT:
         for sentence in sentences:
             match = expression.search(sentence.folded)
-            if match and len(sentence.text) - match.end() > 10:
+            if match and len(sentence.text) - match.end() > 10 and not _NOT_THE_OBJECT.match(sentence.folded,
+                                                                                              match.end()):
                 return Finding("title", _title(sentence.text[match.end():]), sentence.evidence)
     for sentence in sentences:
         section = sentence.section

@@ -406,3 +406,11 @@ def test_a_heading_s_number_is_not_the_count_of_references(tmp_path: Path) -> No
 def test_the_deadline_is_the_offers_own_date_never_another_s(tmp_path: Path, deadline: str, date) -> None:
     reading = read(_small_rc(tmp_path / "rc.txt", "Le candidat présentera trois références.", deadline))
     assert reading.findings["date"].value == date
+
+
+def test_what_the_market_lasts_is_not_its_object(tmp_path: Path) -> None:
+    path = tmp_path / "rc.txt"
+    path.write_text("ARTICLE 2 - DURÉE DU MARCHÉ\n\nLe présent marché porte sur une durée de 36 mois à compter de la "
+                    "notification.\n\nARTICLE 3 - OBJET DU MARCHÉ\n\nObjet du marché : Étude de programmation urbaine "
+                    "du quartier des Courtillières.\n", encoding="utf-8")
+    assert read(path).findings["title"].value == "Étude de programmation urbaine du quartier des Courtillières"
