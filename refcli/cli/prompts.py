@@ -64,9 +64,14 @@ def _ask(answers: dict[str, Any], vocabulary: Vocabulary, console: Console) -> d
                     console.print(f"[red]{_('Please enter a year, like 2019.')}[/]")
                     continue
                 value = int(raw)
-            if value is not None and FIRST_YEAR <= value <= LAST_YEAR:
+            start = answers.get("start") if key == "end" else None
+            if value is not None and FIRST_YEAR <= value <= LAST_YEAR and not (isinstance(start, int) and value < start):
                 answers[key] = value
                 return
+            if value is not None and isinstance(start, int) and FIRST_YEAR <= value < start:  # asked again, not lost
+                console.print("[red]" + _("The end year cannot be before the start year, {start}.").format(
+                    start=start) + "[/]")
+                continue
             console.print("[red]" + _("Please enter a year between {first} and {last}.").format(
                 first=FIRST_YEAR, last=LAST_YEAR) + "[/]")
 

@@ -149,6 +149,16 @@ def test_new_interactive(runner, library: Path) -> None:
     assert mission.partners == ("Ville", "bailleurs")
 
 
+def test_an_end_year_before_the_start_is_asked_again_not_every_answer_lost(runner, library: Path) -> None:
+    answers = ANSWERS.replace("\n2020\n\n", "\n2020\n2019\n2021\n", 1)
+    assert answers != ANSWERS
+    result = runner.invoke(app, ["new", "--data", str(library), "--interactive"], input=answers)
+    assert result.exit_code == 0, result.stderr
+    assert "The end year cannot be before the start year, 2020." in result.stderr
+    mission = load_library(library).missions[0]
+    assert (mission.period.start, mission.period.end) == (2020, 2021)
+
+
 def test_new_prompts_when_stdin_is_a_terminal(runner, library: Path, monkeypatch) -> None:
     monkeypatch.setattr("refcli.cli.commands._stdin_is_terminal", lambda: True)
     flags = [flag for flag in FLAGS if flag not in ("--title", "Diagnostic partagé du quartier des Tilleuls")]
