@@ -65,10 +65,11 @@ def _ask(answers: dict[str, Any], vocabulary: Vocabulary, console: Console) -> d
                     continue
                 value = int(raw)
             start = answers.get("start") if key == "end" else None
-            if value is not None and FIRST_YEAR <= value <= LAST_YEAR and not (isinstance(start, int) and value < start):
+            before = isinstance(start, int) and value is not None and value < start
+            if value is not None and FIRST_YEAR <= value <= LAST_YEAR and not before:
                 answers[key] = value
                 return
-            if value is not None and isinstance(start, int) and FIRST_YEAR <= value < start:  # asked again, not lost
+            if before and value >= FIRST_YEAR:  # asked again, not every answer lost at the end
                 console.print("[red]" + _("The end year cannot be before the start year, {start}.").format(
                     start=start) + "[/]")
                 continue
