@@ -118,7 +118,7 @@ def check_selection(library: Library, query: Query, candidates: Sequence[Match],
     tender = query.tender
     year = tender.date.year if tender is not None and tender.date is not None else today.year
     candidates, selected = list(candidates), list(selected)
-    items = [_window_item(query, selected), _count_item(query, candidates, selected, year)]
+    items = [_window_item(query, selected, today.year), _count_item(query, candidates, selected, year)]
     if query.client_kind is not None:
         items.append(_kind_item(query, selected))
     items += [_competency_item(library, query, component, minimum, candidates, selected)
@@ -164,7 +164,7 @@ def _file(mission: Mission) -> str:
     return mission.path.name if mission.path is not None else f"{mission.id}.toml"
 
 
-def _window_item(query: Query, selected: list[Match]) -> CheckItem:
+def _window_item(query: Query, selected: list[Match], this_year: int) -> CheckItem:
     if query.since is None:
         return CheckItem(
             "window.start", _("window"), "info",
@@ -184,6 +184,11 @@ def _window_item(query: Query, selected: list[Match]) -> CheckItem:
     stale = ongoing_before([match.mission for match in selected], query.since)
     if stale:
         detail += _("; ") + stale
+    later = [f"{match.id} ({match.mission.period.end})" for match in selected
+             if match.mission.period.end > this_year and not match.mission.period.ongoing]
+    if later:  # a mission not done yet, or a typo in its years: counted in the window either way
+        detail += _("; ") + _("{ids}: its record ends after this year ({year}) and is not ongoing: check its "
+                              "years").format(ids=", ".join(later), year=this_year)
     return CheckItem("window.start", _("window"), "info", detail, required=query.since)
 
 

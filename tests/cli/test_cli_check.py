@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import subprocess
@@ -242,3 +243,13 @@ def test_a_tender_text_s_rules_are_said_not_read_by_check_and_build_bid(tmp_path
     assert said in " ".join(built.stderr.split())
     assert "rules are not read" not in run("search", "--tender-text", text).stderr
     assert "rules are not read" not in run("check", "--tender", FAILING).stderr  # a tender file states them
+
+
+def test_a_reference_whose_record_ends_after_this_year_is_named_by_the_window(data_copy):
+    record = data_copy / "neuilly-sur-marne-amo-concertation.toml"
+    record.write_text(record.read_text(encoding="utf-8").replace("end = 2017\n", "end = 2099\n", 1), encoding="utf-8")
+    result = run("check", "--ids", "neuilly-sur-marne-amo-concertation", "--since", "2020", data=data_copy)
+    window = " ".join(result.stdout.split("✓")[0].split())
+    assert window.endswith("neuilly-sur-marne-amo-concertation (2099): its record ends after this year "
+                           f"({datetime.date.today().year}) and is not ongoing: check its years")
+    assert "ends after this year" not in run("check", "--ids", "est-ensemble-amo-npru", "--since", "2020").stdout
