@@ -408,6 +408,7 @@ def _check_inferred_paths(clean: dict, checker: _Checker) -> dict[str, str]:
     """Return [inferred] with component names resolved to ids; name every path the record does not have."""
     present = record_paths(clean)
     known = set(present)
+    faulty = {problem.key for problem in checker.problems}  # keys whose value was refused: said once, there
     paths: dict[str, str] = {}
     for path, reason in clean["inferred"].items():
         where = f"inferred.{path}"
@@ -418,6 +419,9 @@ def _check_inferred_paths(clean: dict, checker: _Checker) -> dict[str, str]:
         if path in UNMARKABLE:
             checker.add(where, _("{path!r} cannot be marked inferred: the annex cannot leave it out; correct the "
                         "value in the record instead").format(path=path))
+        elif path not in known and any(key == path or key.startswith(path + ".") or path.startswith(key + ".")
+                                       for key in faulty):
+            continue
         elif path not in known:
             candidates = [candidate for candidate in present if candidate not in UNMARKABLE]
             checker.add(where, _("names no key of the record ({path!r})").format(path=path)

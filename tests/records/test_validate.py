@@ -157,6 +157,15 @@ def test_each_rule_reports_the_file_the_key_and_the_reason(empty_library: Path, 
     assert all(problem.startswith(str(empty_library / "bad.toml")) for problem in problems)
 
 
+def test_a_refused_value_is_said_once_not_again_as_an_inferred_path_naming_no_key(empty_library: Path) -> None:
+    record = MINIMAL_RECORD.replace('id = "minimal"', 'id = "bad"') + (
+        '\n[amounts.fee]\nvalue = 5\nbasis = "ht hors taxe"\n\n[inferred]\n"amounts.fee.basis" = "not on the fiche"\n')
+    problems = problems_for(empty_library, record)
+    assert len(problems) == 1 and "amounts.fee.basis: must be HT or TTC" in problems[0], problems
+    stray = record.replace('"amounts.fee.basis" = ', '"site.cty" = ')
+    assert any("inferred.site.cty: names no key" in problem for problem in problems_for(empty_library, stray))
+
+
 def test_non_utf8_bytes_are_located(empty_library: Path) -> None:
     problems = problems_for(empty_library, MINIMAL_RECORD.replace("minimal", "latin").encode("latin-1")
                             + b'\nsources = "caf\xe9"\n')
