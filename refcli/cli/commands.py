@@ -665,6 +665,10 @@ def _rules_query(*, tender, since, years, client, count: int):
 
     loaded = load_tender(tender) if tender is not None else None
     kind = client if client is not None else (loaded.client_kind if loaded else None)
+    if kind is not None:
+        from refcli.records.model import client_kind_of
+
+        kind = client_kind_of(kind) or kind  # "privé" as "private"
     if kind is not None and kind not in ("public", "private"):
         raise UserError(_("--client: {kind!r}: expected public or private").format(kind=kind))
     return Query((), {}, window_since(since, years, loaded, current_year()), kind, count, (), loaded)

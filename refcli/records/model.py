@@ -24,6 +24,17 @@ if TYPE_CHECKING:
 
 ROLES = ("titulaire", "mandataire", "co-traitant", "sous-traitant")
 CLIENT_KINDS = ("public", "private")
+# The kinds as a French bid manager may type them (--client privé): folded words -> the record's word.
+CLIENT_KIND_WORDS = {"public": "public", "publique": "public", "publics": "public", "publiques": "public",
+                     "private": "private", "prive": "private", "privee": "private", "prives": "private",
+                     "privees": "private"}
+
+
+def client_kind_of(text: str) -> str | None:
+    """The record's client kind a word names, French or English, accents and case aside (None: not a kind)."""
+    from refcli.search.text import fold
+
+    return CLIENT_KIND_WORDS.get(fold(text))
 BASES = ("HT", "TTC")  # the tax basis, when the fiche states it; None: not stated
 FEE_SCOPES = ("mission", "tranche ferme")  # what a fee covers: the whole mission, or its tranche ferme
 PROJECT_SCOPE = "project"  # amounts.project: the project's total cost, not the firm's fee

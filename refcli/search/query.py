@@ -16,7 +16,7 @@ from refcli.errors import UserError, closest
 from refcli.frozen import frozen
 from refcli.i18n import N_, _
 from refcli.records.load import parse_toml
-from refcli.records.model import CLIENT_KINDS
+from refcli.records.model import CLIENT_KINDS, client_kind_of
 from refcli.search.text import REPLACEMENT, stem, tokens, written_tokens
 
 if TYPE_CHECKING:
@@ -194,6 +194,7 @@ def build_query(
                         "or --competency{detail}").format(detail=detail))
     window_since = _window(since, years, tender, year)
     kind = client_kind if client_kind is not None else (tender.client_kind if tender else None)
+    kind = client_kind_of(kind) or kind if kind is not None else None  # "privé" as "private"
     if kind is not None and kind not in CLIENT_KINDS:
         raise UserError(_("--client: {kind!r}: expected public or private").format(kind=kind))
     if limit is None:

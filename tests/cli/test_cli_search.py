@@ -228,3 +228,13 @@ def test_the_explanation_shown_in_the_docs_is_the_real_one():
     real = [line.rstrip() for line in result.stdout.splitlines()]
     for line in shown:
         assert line == "..." or line in real, f"docs/search.md shows {line!r}; the command printed:\n{result.stdout}"
+
+
+def test_the_client_kind_may_be_typed_in_french():
+    _, english = search_json("concertation", "--client", "public")
+    for word in ("publique", "Public", "PUBLIQUES"):
+        _, french = search_json("concertation", "--client", word)
+        assert french["results"] == english["results"], word
+    result, private = search_json("concertation", "--client", "privé")
+    assert result.exit_code == 1 and private["results"] == []  # no private client in the shipped fiches
+    assert "expected public or private" in run("concertation", "--client", "privat").stderr
