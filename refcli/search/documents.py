@@ -462,8 +462,10 @@ def _layouts(path: Path, document, interpreter, device):  # type: ignore[no-unty
     number = 0
     try:
         for number, page in enumerate(PDFPage.create_pages(document), start=1):
-            if number > MAX_PAGES:
-                return
+            if number > MAX_PAGES:  # the page tree said fewer: the pages past the limit are not left out unsaid
+                raise DocumentError(_("{path}: more than {MAX_PAGES} pages (its page count said fewer); refcli reads "
+                                      "at most {MAX_PAGES} pages of one document: give the RC alone").format(
+                                          path=path, MAX_PAGES=MAX_PAGES))
             interpreter.process_page(page)
             yield device.get_result()
     except DocumentError:

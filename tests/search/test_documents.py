@@ -315,3 +315,16 @@ def test_a_page_drawing_more_characters_than_any_rc_is_refused_before_its_layout
                                  "some 5,000): not read; export the RC as PDF again, or give its text")
     bearable = write_pdf(tmp_path / "bearable.pdf", [pieces[:2000]])  # 44,000 characters: read
     assert "concertation habitants" in " ".join(texts(read_document(bearable)))
+
+
+def test_pages_past_the_limit_are_refused_when_the_page_count_says_fewer(tmp_path: Path, monkeypatch) -> None:
+    # A page tree whose /Count lies: the pages past MAX_PAGES were left out unsaid, the document read as whole.
+    monkeypatch.setattr("refcli.search.documents.MAX_PAGES", 2)
+    path = write_pdf(tmp_path / "lies.pdf", [text_page([f"ARTICLE {number} - OBJET"]) for number in (1, 2, 3)])
+    data = path.read_bytes()
+    assert data.count(b"/Count 3") == 1
+    path.write_bytes(data.replace(b"/Count 3", b"/Count 1"))
+    with pytest.raises(DocumentError) as raised:
+        read_document(path)
+    assert str(raised.value) == (f"{path}: more than 2 pages (its page count said fewer); refcli reads at most 2 pages "
+                                 "of one document: give the RC alone")
