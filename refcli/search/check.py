@@ -328,7 +328,7 @@ def _unconfirmed_item(library: Library, query: Query, mission: Mission) -> Check
                 path=path, label=library.vocabulary.label(component), minimum=minimum))
     # An unconfirmed client.kind fails the item "amount, date, client" (the buyer is entitled to it): not twice.
     left_out = describe_unconfirmed(list(inferred))
-    detail = ((_("relied on: ") + _("; ").join(relied) + ". ") if relied else "") + _(
+    detail = ((_("relied on: ") + _("; ").join(relied) + _("; ")) if relied else "") + _(
         "left out of the annex: {values}").format(values=left_out)
     advice = _("check each value against the fiche or the contract, then delete its line in [inferred] in "
                "{file}; until then the annex leaves it out").format(file=_file(mission))

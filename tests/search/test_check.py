@@ -89,7 +89,7 @@ def test_the_shipped_records_unconfirmed_values_are_an_item_of_their_own(seed_li
     neuilly = items["neuilly-sur-marne-amo-concertation: values not on the fiche"]
     assert neuilly.status == "fail"  # the tender's competency and client kind rest on guesses
     assert "components.concertation (counted for Concertation ≥ 4)" in neuilly.detail
-    assert "relied on: components.concertation (counted for Concertation ≥ 4). left out" in neuilly.detail
+    assert "relied on: components.concertation (counted for Concertation ≥ 4); left out" in neuilly.detail
     assert "left out of the annex: role, client.kind, client.category, site.city, site.districts" in neuilly.detail
     assert "delete its line in [inferred] in neuilly-sur-marne-amo-concertation.toml" in neuilly.advice
     fee = items["neuilly-sur-marne-amo-concertation: amount, date, client"]
