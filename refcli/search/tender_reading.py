@@ -542,6 +542,7 @@ def _find_deadline(sentences: list[Sentence]) -> Finding:
 
 
 def _find_count(sentences: list[Sentence]) -> Finding:
+    found: list[Finding] = []
     for sentence in sentences:
         if sentence.heading:
             continue
@@ -554,7 +555,15 @@ def _find_count(sentences: list[Sentence]) -> Finding:
             if count < 1 or count > 20:
                 continue
             note = _("a range: the most the buyer takes") if len(numbers) > 1 else ""
-            return Finding("references", count, sentence.evidence, note)
+            found.append(Finding("references", count, sentence.evidence, note))
+            break
+    if len({finding.value for finding in found}) > 1:  # lots that ask for different numbers: the user chooses
+        stated = "; ".join(f"{finding.value} ({finding.evidence.file} p. {finding.evidence.page}: "
+                           f"{finding.evidence.sentence[:60]})" for finding in found)
+        return Finding("references", note=_("the documents state several numbers of references ({stated}); "
+                                            "choose one").format(stated=stated))
+    if found:
+        return found[0]
     return Finding("references", note=_("no sentence says how many references the buyer wants"))
 
 

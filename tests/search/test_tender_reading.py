@@ -414,3 +414,16 @@ def test_what_the_market_lasts_is_not_its_object(tmp_path: Path) -> None:
                     "notification.\n\nARTICLE 3 - OBJET DU MARCHÉ\n\nObjet du marché : Étude de programmation urbaine "
                     "du quartier des Courtillières.\n", encoding="utf-8")
     assert read(path).findings["title"].value == "Étude de programmation urbaine du quartier des Courtillières"
+
+
+def test_lots_that_ask_for_different_numbers_of_references_are_left_to_the_user(tmp_path: Path) -> None:
+    # The first lot's count written as the tender's would have the annex hold 3 where lot 2 asks for 5.
+    reading = read(_small_rc(tmp_path / "rc.txt", "Pour le lot 1, le candidat présentera trois références.\n\n"
+                             "Pour le lot 2, le candidat présentera cinq références."))
+    found = reading.findings["references"]
+    assert found.value is None
+    assert found.note.startswith("the documents state several numbers of references (3 (rc.txt p. 1: Pour le lot 1")
+    assert found.note.endswith("); choose one")
+    same = read(_small_rc(tmp_path / "same.txt", "Le candidat présentera trois références. Les trois références "
+                          "seront datées."))
+    assert same.findings["references"].value == 3
