@@ -499,7 +499,11 @@ def mission_view(mission: Mission, library: Library) -> RenderableType:
         if value:
             text = Text(value)
             if unconfirmed(*paths):
-                text.append(f" {_(INFERRED_MARK)}", style="bold yellow")
+                # A line of several values (the site: city, districts) says which are not on the fiche.
+                inside = [key for key in inferred if any(key.startswith(path + ".") for path in paths)]
+                mark = _(INFERRED_MARK) if not inside or any(key in paths for key in inferred) else \
+                    _("[not on the fiche: {keys}]").format(keys=", ".join(inside))
+                text.append(f" {mark}", style="bold yellow")
             facts.add_row(label, text)
 
     for label, value, paths in fiche_facts(mission):

@@ -306,3 +306,11 @@ def test_show_piped_writes_whole_lines_without_a_grid_s_padding(runner: CliRunne
     lines = result.stdout.splitlines()
     assert "Type de mission   Capitalisation" in lines
     assert not [line for line in lines if line != line.rstrip()]
+
+
+def test_show_marks_which_values_of_a_line_are_not_on_the_fiche(runner: CliRunner) -> None:
+    # Only the client's kind and category are inferred: its name is on the fiche, and the line says so.
+    shown = runner.invoke(app, ["show", "neuilly-sur-marne-amo-concertation"]).stdout.splitlines()
+    assert ("Maître d'ouvrage       Ville de Neuilly-sur-Marne — public, commune [not on the fiche: client.kind, "
+            "client.category]") in shown
+    assert "Rôle                   titulaire [not on the fiche]" in shown  # the whole value is inferred
