@@ -320,6 +320,9 @@ _WINDOW_YEARS = [
     pattern(_NUMBER + r"\s+ann{e}es\s+(?:pr{e}c{e}dentes|{e}coul{e}es|pass{e}es)"),
     pattern(r"(?:de\s+)?moins\s+de\s+" + _NUMBER + r"\s+ans\b"),
     pattern(r"(?:au cours|durant|lors|pendant|sur)\s+(?:les|des)\s+" + _NUMBER + r"\s+(?:derniers\s+)?ans\b"),
+    # Older ones refused: "les références de plus de trois ans ne seront pas prises en compte".
+    pattern(r"plus\s+de\s+" + _NUMBER + r"\s+ans\s+(?:ne\s+(?:seront|sont)\s+pas|sont\s+exclues|seront\s+"
+            r"(?:exclues|refus{e}es|{e}cart{e}es))"),
 ]
 _WINDOW_SINCE = [
     pattern(r"depuis\s+(?:le\s+1er\s+janvier\s+|janvier\s+|l'ann{e}e\s+|le\s+d{e}but\s+de\s+)?((?:19|20)\d\d)\b"),
@@ -328,7 +331,9 @@ _WINDOW_SINCE = [
     pattern(r"(?:entre|de)\s+((?:19|20)\d\d)\s+(?:et|a)\s+(?:19|20)\d\d"),
 ]
 _WINDOW_MONTHS = pattern(r"\b(\d{2,3})\s+derniers\s+mois\b")
-_OLDER_ACCEPTED = pattern(r"plus\s+de\s+" + _NUMBER + r"\s+ans|plus\s+anciennes")
+# Older references accepted, so no window: "plus de trois ans" or "plus anciennes", not refused after it.
+_OLDER_ACCEPTED = pattern(r"(?:plus\s+de\s+" + _NUMBER + r"\s+ans|plus\s+anciennes)(?!\s+(?:ne\s+(?:seront|sont)\s+pas|"
+                          r"sont\s+exclues|seront\s+(?:exclues|refus{e}es|{e}cart{e}es)))")
 _ARRETE = pattern(r"arr{e}t{e}\s+du\s+22\s+mars\s+2019")
 _ARRETE_SERVICES = pattern(r"principa(?:les|ux)\s+(?:services|prestations|fournitures)|liste\s+des\s+services|"
                            r"r{e}f{e}rences|article\s+3\b")

@@ -309,6 +309,10 @@ def test_numbered_items_and_sub_headings_stay_in_their_section(tmp_path: Path) -
     ("Trois références postérieures au 1er janvier 2020.", {"since": 2020}),
     ("Des références datant de moins de cinq ans à la date de remise des offres.", {"years": 5}),
     ("Trois références sur ces trois dernières années.", {"years": 3}),
+    # Older ones refused is a window, not older ones accepted.
+    ("Les références de plus de trois ans ne seront pas prises en compte.", {"years": 3}),
+    ("Trois références de moins de trois ans (les références de plus de trois ans ne seront pas examinées).",
+     {"years": 3}),
 ])
 def test_more_ways_of_stating_the_window(tmp_path: Path, sentence: str, window) -> None:
     reading = read(write_rc_text(tmp_path / "rc.txt", references=sentence))
