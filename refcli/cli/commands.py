@@ -659,18 +659,11 @@ def _rules_query(*, tender, since, years, client, count: int):
     """The tender's rules (window, client kind, heading) for hand-picked references: a Query with no terms."""
     if tender is None and since is None and years is None and client is None:
         return None
-    from refcli.errors import UserError
-    from refcli.search.query import Query, current_year, load_tender
+    from refcli.search.query import Query, client_kind_option, current_year, load_tender
     from refcli.search.query import _window as window_since  # the window's one rule, as the query applies it
 
     loaded = load_tender(tender) if tender is not None else None
-    kind = client if client is not None else (loaded.client_kind if loaded else None)
-    if kind is not None:
-        from refcli.records.model import client_kind_of
-
-        kind = client_kind_of(kind) or kind  # "privé" as "private"
-    if kind is not None and kind not in ("public", "private"):
-        raise UserError(_("--client: {kind!r}: expected public or private").format(kind=kind))
+    kind = client_kind_option(client) if client is not None else (loaded.client_kind if loaded else None)
     return Query((), {}, window_since(since, years, loaded, current_year()), kind, count, (), loaded)
 
 

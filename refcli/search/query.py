@@ -193,10 +193,7 @@ def build_query(
         raise UserError(_("query: nothing to search for; give keywords, --text, --tender-text, --tender "
                         "or --competency{detail}").format(detail=detail))
     window_since = _window(since, years, tender, year)
-    kind = client_kind if client_kind is not None else (tender.client_kind if tender else None)
-    kind = client_kind_of(kind) or kind if kind is not None else None  # "privé" as "private"
-    if kind is not None and kind not in CLIENT_KINDS:
-        raise UserError(_("--client: {kind!r}: expected public or private").format(kind=kind))
+    kind = client_kind_option(client_kind) if client_kind is not None else (tender.client_kind if tender else None)
     if limit is None:
         limit = tender.references if tender and tender.references else DEFAULT_LIMIT
     if limit < 1:
@@ -226,6 +223,14 @@ def find_concepts(texts: list[str] | tuple[str, ...], glossary: Glossary) -> tup
                 found.append(ConceptFound(concept.name, concept.kind, term))
                 break
     return tuple(found)
+
+
+def client_kind_option(kind: str) -> str:
+    """--client's kind, as the record writes it: French or English, accents and case aside ("privé" is "private")."""
+    found = client_kind_of(kind)
+    if found is None:
+        raise UserError(_("--client: {kind!r}: expected public or private").format(kind=kind))
+    return found
 
 
 def _window(since: int | None, years: int | None, tender: Tender | None, year: int) -> int | None:
