@@ -15,6 +15,7 @@ from refcli.errors import Problem, closest
 from refcli.i18n import N_, _
 from refcli.records.load import RawRecord
 from refcli.records.model import FIRST_YEAR, LAST_YEAR, MAX_AMOUNT, MAX_TEXT, Mission, Spec, schema_of
+from refcli.records.provenance import rests_on
 from refcli.records.vocabulary import Vocabulary
 
 __all__ = ["FIRST_YEAR", "LAST_YEAR", "MAX_TEXT", "SCHEMA", "validate_record", "validate_table"]
@@ -116,11 +117,13 @@ def _number(spec: Spec) -> Check:
                         else _("must be at least {minimum:g} (got {value})").format(minimum=minimum, value=shown))
             return None
         if value > maximum or value < -MAX_AMOUNT:  # a year's range is said as a year's, with no endless digits
-            message = extra(value) if extra is not None else None
-            checker.add(where, _("{message} (got {value})").format(message=message, value=_shown_number(value))
-                        if message else _("must be at most {maximum:,} (got {value})").format(
-                            maximum=maximum, value=_shown_number(value)) if value > maximum
-                        else _("{value} is out of range").format(value=_shown_number(value)))
+            shown, message = _shown_number(value), extra(value) if extra is not None else None
+            if message:
+                checker.add(where, _("{message} (got {value})").format(message=message, value=shown))
+            elif value > maximum:
+                checker.add(where, _("must be at most {maximum:,} (got {value})").format(maximum=maximum, value=shown))
+            else:
+                checker.add(where, _("{value} is out of range").format(value=shown))
             return None
         return _extra_check(value, extra, where, checker)
 
@@ -419,8 +422,7 @@ def _check_inferred_paths(clean: dict, checker: _Checker) -> dict[str, str]:
         if path in UNMARKABLE:
             checker.add(where, _("{path!r} cannot be marked inferred: the annex cannot leave it out; correct the "
                         "value in the record instead").format(path=path))
-        elif path not in known and any(key == path or key.startswith(path + ".") or path.startswith(key + ".")
-                                       for key in faulty):
+        elif path not in known and rests_on(faulty, path):
             continue
         elif path not in known:
             candidates = [candidate for candidate in present if candidate not in UNMARKABLE]
