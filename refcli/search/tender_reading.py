@@ -315,14 +315,15 @@ def sentences_of(documents: list[Document], sections: list[Section]) -> list[Sen
 
 _REFERENCE_WORD = pattern(r"r{e}f{e}rences?|principa(?:les|ux) (?:services|prestations|missions)|"
                           r"liste des (?:services|prestations|missions)|exp{e}riences?")
+# What refuses the references just named: "... ne seront pas prises en compte", "... sont exclues".
+_REFUSED = r"\s+(?:ne\s+(?:seront|sont)\s+pas|sont\s+exclues|seront\s+(?:exclues|refus{e}es|{e}cart{e}es))"
 _WINDOW_YEARS = [
     pattern(_NUMBER + r"\s+derni{e}res\s+ann{e}es"),
     pattern(_NUMBER + r"\s+ann{e}es\s+(?:pr{e}c{e}dentes|{e}coul{e}es|pass{e}es)"),
     pattern(r"(?:de\s+)?moins\s+de\s+" + _NUMBER + r"\s+ans\b"),
     pattern(r"(?:au cours|durant|lors|pendant|sur)\s+(?:les|des)\s+" + _NUMBER + r"\s+(?:derniers\s+)?ans\b"),
     # Older ones refused: "les références de plus de trois ans ne seront pas prises en compte".
-    pattern(r"plus\s+de\s+" + _NUMBER + r"\s+ans\s+(?:ne\s+(?:seront|sont)\s+pas|sont\s+exclues|seront\s+"
-            r"(?:exclues|refus{e}es|{e}cart{e}es))"),
+    pattern(r"plus\s+de\s+" + _NUMBER + r"\s+ans" + _REFUSED),
 ]
 _WINDOW_SINCE = [
     pattern(r"depuis\s+(?:le\s+1er\s+janvier\s+|janvier\s+|l'ann{e}e\s+|le\s+d{e}but\s+de\s+)?((?:19|20)\d\d)\b"),
@@ -332,8 +333,7 @@ _WINDOW_SINCE = [
 ]
 _WINDOW_MONTHS = pattern(r"\b(\d{2,3})\s+derniers\s+mois\b")
 # Older references accepted, so no window: "plus de trois ans" or "plus anciennes", not refused after it.
-_OLDER_ACCEPTED = pattern(r"(?:plus\s+de\s+" + _NUMBER + r"\s+ans|plus\s+anciennes)(?!\s+(?:ne\s+(?:seront|sont)\s+pas|"
-                          r"sont\s+exclues|seront\s+(?:exclues|refus{e}es|{e}cart{e}es)))")
+_OLDER_ACCEPTED = pattern(r"(?:plus\s+de\s+" + _NUMBER + r"\s+ans|plus\s+anciennes)(?!" + _REFUSED + ")")
 _ARRETE = pattern(r"arr{e}t{e}\s+du\s+22\s+mars\s+2019")
 _ARRETE_SERVICES = pattern(r"principa(?:les|ux)\s+(?:services|prestations|fournitures)|liste\s+des\s+services|"
                            r"r{e}f{e}rences|article\s+3\b")
