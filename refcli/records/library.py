@@ -36,7 +36,7 @@ from refcli.records.load import (
     shown_path,
 )
 from refcli.records.model import Library, Mission
-from refcli.records.scan import scan_record_files
+from refcli.records.scan import is_record_name, scan_record_files
 from refcli.records.vocabulary import Vocabulary, load_vocabulary
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def read_file(folder: Path, vocabulary: Vocabulary, path: Path, *, with_depends:
 
     depends: list[tuple[str, bool]] = []
     name = path.name
-    if not name.endswith(".toml") and name.rstrip().lower().endswith(".toml"):  # "x.TOML", "x.toml ": said, not unseen
+    if not name.endswith(".toml") and is_record_name(name):  # "x.TOML", "x.toml ": said, not unseen
         named = name.rstrip()[:-5] + ".toml"
         return FileResult(path, Problem(str(path), "", _("the file name does not end in '.toml' as a record's does: "
                                                          "rename it {name}").format(name=named)), depends)

@@ -27,6 +27,12 @@ DEFAULT_DATA = os.path.join("data", "missions")
 CACHED_COMMANDS = frozenset({"search", "check", "build-bid", "list", "show"})
 
 
+def is_record_name(name: str) -> bool:
+    """Whether a file is read as a record: "x.toml", and "x.TOML" or "x.toml " too, whose problem says to rename it
+    (left out unseen, it would be missing from every command without a word)."""
+    return name.rstrip().lower().endswith(".toml")
+
+
 def scan_record_files(folder: str | os.PathLike[str], *, stat: bool = True) -> dict[str, tuple[int, int]]:
     """Return, in the library's file order, each record file's relative path -> (size, mtime_ns).
 
@@ -86,7 +92,7 @@ def _folder_entries(library: str | os.PathLike[str], directory: str, prefix: str
             if is_directory:
                 if not entry.is_symlink():  # os.walk(followlinks=False): no loops
                     folders.append(name)
-            elif name.endswith(".toml") or name.rstrip().lower().endswith(".toml"):  # "x.TOML": its problem says so
+            elif name.endswith(".toml") or is_record_name(name):  # the usual name tested first, in C
                 records.append(name)
     records.sort()
     statuses = _stat_all(directory, records) if stat else [(0, 0)] * len(records)
