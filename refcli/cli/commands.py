@@ -422,8 +422,11 @@ def new(
     from refcli.cli.output import print_note, stderr_console
     from refcli.errors import UserError
     from refcli.records.load import resolve_data_folder
+    from refcli.records.model import client_kind_option
     from refcli.records.vocabulary import load_vocabulary
 
+    if client_kind is not None:
+        client_kind = client_kind_option(client_kind, "--client-kind")
     folder = resolve_data_folder(data)
     vocabulary = load_vocabulary(folder)
     answers: dict = {
@@ -503,10 +506,11 @@ def import_fiches(
     from refcli.cli.output import stderr_console
     from refcli.errors import NegativeAnswer, UserError
     from refcli.records.load import resolve_data_folder
+    from refcli.records.model import client_kind_option
     from refcli.records.vocabulary import load_vocabulary
 
-    if client_kind is not None and client_kind not in ("public", "private"):
-        raise UserError(_("--client-kind: must be public or private (got {value!r})").format(value=client_kind))
+    if client_kind is not None:
+        client_kind = client_kind_option(client_kind, "--client-kind")
     folder = out if out is not None else resolve_data_folder(data)
     if folder.exists() and not folder.is_dir():
         raise UserError(_("{folder}: --out is not a folder").format(folder=folder))
@@ -659,11 +663,12 @@ def _rules_query(*, tender, since, years, client, count: int):
     """The tender's rules (window, client kind, heading) for hand-picked references: a Query with no terms."""
     if tender is None and since is None and years is None and client is None:
         return None
-    from refcli.search.query import Query, client_kind_option, current_year, load_tender
+    from refcli.records.model import client_kind_option
+    from refcli.search.query import Query, current_year, load_tender
     from refcli.search.query import _window as window_since  # the window's one rule, as the query applies it
 
     loaded = load_tender(tender) if tender is not None else None
-    kind = client_kind_option(client) if client is not None else (loaded.client_kind if loaded else None)
+    kind = client_kind_option(client, "--client") if client is not None else (loaded.client_kind if loaded else None)
     return Query((), {}, window_since(since, years, loaded, current_year()), kind, count, (), loaded)
 
 

@@ -14,7 +14,7 @@ from rich.prompt import IntPrompt, Prompt
 
 from refcli.errors import UserError
 from refcli.i18n import _
-from refcli.records.model import CLIENT_KINDS, ROLES
+from refcli.records.model import ROLES, client_kind_option
 from refcli.records.validate import FIRST_YEAR, LAST_YEAR
 from refcli.records.vocabulary import Vocabulary
 from refcli.records.written import ParseError, parse_amount
@@ -118,9 +118,13 @@ def _ask(answers: dict[str, Any], vocabulary: Vocabulary, console: Console) -> d
     text("subtitle", _("Subtitle (the line under the title: programme or client; empty for none)"))
     text("mission_type", _("Mission type (Capitalisation, Montage de projet...)"), required=True)
     text("client", _("Client (maître d'ouvrage)"), required=True)
-    if missing("client_kind"):
-        answers["client_kind"] = Prompt.ask(_("Client kind"), console=console, choices=list(CLIENT_KINDS),
-                                            default="public")
+    while missing("client_kind"):  # French or English: "privé" is "private", as --client-kind takes it
+        kind = Prompt.ask(_("Client kind") + " [prompt.choices]" + escape(_("[public/private]")) + "[/]",
+                          console=console, default="public")
+        try:
+            answers["client_kind"] = client_kind_option(kind.strip(), _("Client kind"))
+        except UserError:
+            console.print(f"[red]{_('Please select one of the available options')}[/]")
     text("client_category", _("Client category (commune, EPCI, bailleur social...; empty for none)"))
     if missing("role"):
         answers["role"] = Prompt.ask(_("The firm's role"), console=console, choices=list(ROLES), default="titulaire")

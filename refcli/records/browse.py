@@ -12,7 +12,7 @@ from refcli.annex.formatting import fiche_facts, format_amount, format_years
 from refcli.errors import UserError, closest
 from refcli.i18n import N_, _
 from refcli.records.model import Library, Mission
-from refcli.records.provenance import is_unconfirmed, rests_on
+from refcli.records.provenance import amount_confirmed, is_unconfirmed, rests_on
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
@@ -134,7 +134,7 @@ def reference_json(mission: Mission, in_window: bool, score: float | None = None
     the fiche marked (docs/checklists.md, "JSON for scripts")."""
     def amount(value, path: str) -> dict[str, Any] | None:
         shape = _amount_json(value)
-        return shape if shape is None else {**shape, "confirmed": not is_unconfirmed(mission, path)}
+        return shape if shape is None else {**shape, "confirmed": amount_confirmed(mission, path)}
 
     return {
         "id": mission.id,

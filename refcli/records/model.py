@@ -35,6 +35,17 @@ def client_kind_of(text: str) -> str | None:
     from refcli.search.text import fold
 
     return CLIENT_KIND_WORDS.get(fold(text))
+
+
+def client_kind_option(kind: str, option: str) -> str:
+    """An option's client kind (--client, --client-kind, a prompt's answer) as the record writes it: French or
+    English, accents and case aside ("privé" is "private")."""
+    from refcli.errors import UserError
+
+    found = client_kind_of(kind)
+    if found is None:
+        raise UserError(_("{option}: {kind!r}: expected public or private").format(option=option, kind=kind))
+    return found
 BASES = ("HT", "TTC")  # the tax basis, when the fiche states it; None: not stated
 FEE_SCOPES = ("mission", "tranche ferme")  # what a fee covers: the whole mission, or its tranche ferme
 PROJECT_SCOPE = "project"  # amounts.project: the project's total cost, not the firm's fee

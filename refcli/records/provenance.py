@@ -31,6 +31,13 @@ def is_unconfirmed(mission: Mission, *paths: str) -> bool:
     return rests_on(mission.inferred, *paths)
 
 
+def amount_confirmed(mission: Mission, path: str) -> bool:
+    """Whether an amount's value is on the fiche: neither it, its value or currency, nor a table holding it is in
+    [inferred]. A guessed basis or scope does not make the amount a guess (the annex prints it without them)."""
+    own = (path, f"{path}.value", f"{path}.currency")
+    return not any(key in own or path.startswith(key + ".") for key in mission.inferred)
+
+
 def rests_on(inferred: Iterable[str], *paths: str) -> bool:
     """Whether these [inferred] key paths name one of paths, a key inside one, or a table holding one."""
     return any(path == key or key.startswith(path + ".") or path.startswith(key + ".")

@@ -16,7 +16,7 @@ from refcli.errors import UserError, closest
 from refcli.frozen import frozen
 from refcli.i18n import N_, _
 from refcli.records.load import parse_toml
-from refcli.records.model import CLIENT_KINDS, client_kind_of
+from refcli.records.model import CLIENT_KINDS, client_kind_option
 from refcli.search.text import REPLACEMENT, stem, tokens, written_tokens
 
 if TYPE_CHECKING:
@@ -193,7 +193,8 @@ def build_query(
         raise UserError(_("query: nothing to search for; give keywords, --text, --tender-text, --tender "
                         "or --competency{detail}").format(detail=detail))
     window_since = _window(since, years, tender, year)
-    kind = client_kind_option(client_kind) if client_kind is not None else (tender.client_kind if tender else None)
+    kind = (client_kind_option(client_kind, "--client") if client_kind is not None
+            else tender.client_kind if tender else None)
     if limit is None:
         limit = tender.references if tender and tender.references else DEFAULT_LIMIT
     if limit < 1:
@@ -223,14 +224,6 @@ def find_concepts(texts: list[str] | tuple[str, ...], glossary: Glossary) -> tup
                 found.append(ConceptFound(concept.name, concept.kind, term))
                 break
     return tuple(found)
-
-
-def client_kind_option(kind: str) -> str:
-    """--client's kind, as the record writes it: French or English, accents and case aside ("privé" is "private")."""
-    found = client_kind_of(kind)
-    if found is None:
-        raise UserError(_("--client: {kind!r}: expected public or private").format(kind=kind))
-    return found
 
 
 def _window(since: int | None, years: int | None, tender: Tender | None, year: int) -> int | None:

@@ -95,8 +95,12 @@ _ADMINISTRATIVE = pattern(
     r"assurance|confidentialit|langue|date limite|identification|pr{e}sentation des offres|r{e}glement|"
     r"avance|garantie|r{e}vision|facturation|clauses? administrative|unit{e} mon{e}taire|audition|s{e}lection|"
     r"sommaire|nomenclature|examen des|pouvoir adjudicateur|acheteur|ma{i}tre de l'ouvrage|d{e}composition|"
-    r"allotissement"
+    r"allotissement|(?:d{e}roulement|conditions|caract{e}ristiques|organisation) de la consultation"
 )
+# The offers are the candidates' ("contenu de l'offre", "analyse des offres", "offres anormalement basses"),
+# administrative; not the offer of housing or services a mission is about ("reconstitution de l'offre").
+_OFFERS = pattern(r"\boffres?\b"
+                  r"(?! (?:de |d')?(?:logement|habitat|soin|service|commerc|{e}quipement|transport|sant{e}))")
 _MISSION = pattern(
     r"objet|contenu|mission|attendu|comp{e}tence|description|contexte|enjeu|d{e}roulement|phase|"
     r"p{e}rim{e}tre|besoin|profil|{e}quipe|objectif|programme|{e}tude|livrable|m{e}thodolog"
@@ -130,7 +134,7 @@ def _strong_heading(title: str) -> bool:
 
 def heading_kind(title: str) -> str:
     folded = match_form(title)
-    if _ADMINISTRATIVE.search(folded):
+    if _ADMINISTRATIVE.search(folded) or (_OFFERS.search(folded) and "reconstitution" not in folded):
         return "administrative"
     if _MISSION.search(folded):
         return "mission"

@@ -363,3 +363,12 @@ def test_an_out_folder_that_cannot_be_made_is_the_command_s_error(runner, seeds,
     result = _import(runner, seeds[:1], blocker / "out")
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: {blocker / 'out'}: cannot create the folder: ")
+
+
+def test_import_takes_the_client_kind_in_french(runner, seeds, tmp_path: Path) -> None:
+    result = _import(runner, seeds[:1], tmp_path / "out", "--client-kind", "privé")
+    assert result.exit_code == 0, result.stderr
+    assert [mission.client.kind for mission in load_library(tmp_path / "out").missions] == ["private"]
+    refused = _import(runner, seeds[:1], tmp_path / "other", "--client-kind", "mixte")
+    assert (refused.exit_code, refused.stderr) == (2, "error: --client-kind: 'mixte': expected public or private\n")
+    assert not (tmp_path / "other").exists()

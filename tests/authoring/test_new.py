@@ -183,3 +183,21 @@ def test_new_dry_run(runner, library: Path) -> None:
     assert result.exit_code == 0
     assert result.stdout.startswith("# Fiche référence: Diagnostic partagé du quartier des Tilleuls.\nid = ")
     assert list(library.iterdir()) == []
+
+
+def test_a_client_kind_is_taken_in_french_as_flag_and_as_answer(runner, library: Path) -> None:
+    # A French bid manager types "privé": --client-kind and the prompt take it as --client does.
+    flags = [*FLAGS[:FLAGS.index("--client-kind")], *FLAGS[FLAGS.index("--client-kind") + 2:]]
+    result = runner.invoke(app, ["new", "--data", str(library), *flags, "--client-kind", "Privée", "--id", "a"])
+    assert result.exit_code == 0, result.stderr
+    assert load_library(library).missions[0].client.kind == "private"
+    refused = runner.invoke(app, ["new", "--data", str(library), *flags, "--client-kind", "associatif", "--id", "b"])
+    assert (refused.exit_code, refused.stderr) == (2, "error: --client-kind: 'associatif': expected public or private\n")
+    answers = ANSWERS.replace("Ville du Blanc-Mesnil\n\n", "Ville du Blanc-Mesnil\nassociatif\nprivé\n", 1)
+    assert answers != ANSWERS
+    result = runner.invoke(app, ["new", "--data", str(library), "--interactive", "--id", "c"], input=answers)
+    assert result.exit_code == 0, result.stderr
+    assert "Client kind [public/private] (public):" in result.stderr
+    assert "Please select one of the available options" in result.stderr
+    assert {mission.id: mission.client.kind for mission in load_library(library).missions} == {
+        "a": "private", "c": "private"}

@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 
 import docx
+import pytest
 from typer.testing import CliRunner
 
 from refcli.authoring.fiche import infer_role
 from refcli.cli.commands import app
+from refcli.records.browse import reference_json
 from refcli.records.load import RawRecord
 from refcli.records.provenance import confirmed_mission, describe_unconfirmed
 from refcli.records.validate import validate_record
@@ -73,6 +75,20 @@ def test_confirmed_mission_leaves_out_what_is_not_on_the_fiche(tmp_path):
     assert stated.inferred == {} and mission.role == "titulaire"  # the record itself is unchanged
     assert describe_unconfirmed(list(mission.inferred)) == ("role, client.kind, amounts.fee.basis, "
                                                             "amounts.project.value, site, components (1 level)")
+
+
+@pytest.mark.parametrize(("inferred", "confirmed"), [
+    ("", True), ('"amounts.fee.basis" = "b"', True), ('"amounts.fee.scope" = "s"', True),
+    ('"amounts.fee" = "f"', False), ('"amounts.fee.value" = "v"', False), ('amounts = "a"', False),
+])
+def test_a_fee_whose_basis_alone_is_a_guess_is_a_confirmed_amount(tmp_path, inferred: str, confirmed: bool):
+    """What the JSON says of a fee is what the annex states: it prints the amount without a guessed basis."""
+    text = MINIMAL_RECORD + '\n[amounts.fee]\nvalue = 10\nbasis = "HT"\nscope = "mission"\n'
+    mission = mission_of(text + (f"\n[inferred]\n{inferred}\n" if inferred else ""), tmp_path)
+    reference = reference_json(mission, in_window=True)
+    assert reference["fee"]["confirmed"] is confirmed
+    assert (confirmed_mission(mission).fee is not None) is confirmed
+    assert ("amounts.fee.basis" in reference["unconfirmed"]) is ("basis" in inferred)
 
 
 def test_show_marks_the_values_not_on_the_fiche(library_folder):

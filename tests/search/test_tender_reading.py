@@ -11,7 +11,7 @@ import pytest
 from refcli.records.vocabulary import load_vocabulary
 from refcli.search.glossary import load_glossary
 from refcli.search.query import load_tender, read_tender_text
-from refcli.search.tender_reading import Evidence, read_tender, render_draft
+from refcli.search.tender_reading import Evidence, heading_kind, read_tender, render_draft
 from tests.conftest import SHIPPED_MISSIONS
 from tests.pdf_maker import text_page, two_column_page, write_pdf
 from tests.rc_fixtures import REFERENCES, write_rc_docx, write_rc_pdf, write_rc_text
@@ -210,6 +210,35 @@ def test_only_the_mission_sections_of_an_rc_reach_the_query(tmp_path: Path) -> N
     plain = tmp_path / "objet.txt"
     plain.write_text("Objet : AMO concertation\nmaison du projet\n", encoding="utf-8")
     assert read_tender_text(plain, "--tender-text") == "Objet : AMO concertation maison du projet"
+
+
+@pytest.mark.parametrize(("heading", "kind"), [
+    # How the candidates' offers are made and judged, and how the consultation runs: never the mission.
+    ("ARTICLE 6 - CONTENU DE L'OFFRE", "administrative"), ("Contenu des offres", "administrative"),
+    ("Contenu de l’offre", "administrative"), ("7.2 Analyse des offres", "administrative"),
+    ("Offres anormalement basses", "administrative"), ("Classement des offres", "administrative"),
+    ("ARTICLE 4 - DÉROULEMENT DE LA CONSULTATION", "administrative"),
+    ("Conditions de la consultation", "administrative"), ("Caractéristiques de la consultation", "administrative"),
+    # What the mission is, and the offer of housing or services it works on.
+    ("Objet de la consultation", "mission"), ("Déroulement de la mission", "mission"),
+    ("Contenu de la mission", "mission"), ("Déroulement des études", "mission"),
+    ("Reconstitution de l'offre de logements", "other"), ("Diversification de l'offre d'habitat", "other"),
+])
+def test_a_heading_on_the_offers_or_the_consultation_s_course_is_administrative(heading: str, kind: str) -> None:
+    assert heading_kind(heading) == kind
+
+
+def test_the_content_of_the_offer_is_not_searched_as_the_mission(tmp_path: Path) -> None:
+    path = tmp_path / "rc.txt"
+    path.write_text(
+        "ARTICLE 1 - OBJET DE LA CONSULTATION\n\nLa présente consultation porte sur une mission d'AMO "
+        "concertation et d'animation de la maison du projet.\n\nARTICLE 2 - DÉROULEMENT DE LA CONSULTATION\n\n"
+        "Les candidats pourront être auditionnés après une première analyse.\n\n"
+        "ARTICLE 3 - CONTENU DE L'OFFRE\n\nUn mémoire technique présentant la méthodologie, l'équipe "
+        "et un planning prévisionnel.\n", encoding="utf-8")
+    text = read_tender_text(path, "--tender-text")
+    assert text == ("La présente consultation porte sur une mission d'AMO concertation et d'animation de la "
+                    "maison du projet.")
 
 
 def test_an_rc_with_a_table_of_contents_and_values_under_their_labels(tmp_path: Path) -> None:
