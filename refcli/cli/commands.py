@@ -1203,6 +1203,9 @@ def tender_read(
         check_writable(out, force)
     _show_document_progress(quiet or json)
     reading = read_tender(list(files), vocabulary, glossary)
+    if not quiet:
+        for line in reading.selection.unread:
+            print_warning(line)
     draft = render_draft(reading, vocabulary, out)
     check_draft(draft, out or Path("tender.toml"))
     if out is not None:

@@ -68,6 +68,7 @@ class Document:
     format: str  # "PDF", "Word", "text"
     pages: int
     paragraphs: tuple[Paragraph, ...]
+    image_pages: tuple[int, ...] = ()  # PDF pages that hold an image and no text (scanned): nothing read of them
 
     @property
     def text(self) -> str:
@@ -413,9 +414,12 @@ def _read_pdf_stream(path: Path, stream) -> Document:  # type: ignore[no-untyped
     interpreter = PDFPageInterpreter(manager, device)
     progress = _progress_reporter(path) if _progress_reporter else None
     pages: list[list[Line]] = []  # per page, in reading order
+    image_pages = []
     try:
         for layout in _layouts(path, document, interpreter, device):
             pages.append(_page_lines(layout))
+            if sum(len(line[2]) for line in pages[-1]) < MIN_TEXT_CHARACTERS and _has_image(layout):
+                image_pages.append(len(pages))
             if progress:
                 progress(len(pages), total)
     finally:
@@ -429,7 +433,14 @@ def _read_pdf_stream(path: Path, stream) -> Document:  # type: ignore[no-untyped
     paragraphs: list[Paragraph] = []
     for number, lines in enumerate(pages, start=1):
         paragraphs += _paragraphs_from_pdf_lines(_body_lines(lines, margins), number)
-    return Document(path, "PDF", len(pages), tuple(paragraphs))
+    return Document(path, "PDF", len(pages), tuple(paragraphs), tuple(image_pages))
+
+
+def _has_image(layout) -> bool:  # type: ignore[no-untyped-def]
+    """Whether a laid-out page draws an image (a scanned page is one image in a figure)."""
+    from pdfminer.layout import LTFigure, LTImage
+
+    return any(isinstance(item, LTFigure | LTImage) for item in layout)
 
 
 class _TooDense(Exception):

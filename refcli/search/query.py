@@ -155,6 +155,8 @@ def build_query(
             terms.setdefault(" ".join(term.stems), term)
 
     if tender is not None:
+        if tender.text_file is not None:
+            notes += _unread(tender.text_file, _("{path}: text_file:").format(path=tender.source))
         for keyword in tender.keywords:
             add(_terms_from_keyword(keyword, "tender", glossary, notes))
         texts += tender.keywords
@@ -170,6 +172,7 @@ def build_query(
         texts.append(text)
     if text_file is not None:
         body = read_tender_text(text_file, "--tender-text")
+        notes += _unread(text_file, "--tender-text")
         add(_terms_from_text(body, "text", glossary, notes))
         texts.append(body)
 
@@ -356,6 +359,13 @@ def read_tender_text(path: Path, where: str) -> str:
     from refcli.search.tender_reading import tender_text_of
 
     return tender_text_of(path, where)
+
+
+def _unread(path: Path, where: str) -> list[str]:
+    """What a query's document gave nothing of (its scanned pages), each said with where it was named."""
+    from refcli.search.tender_reading import selection_of
+
+    return [f"{where} {line}" for line in selection_of(path, where).unread]
 
 
 MAX_TENDER_BYTES = 2**20  # a tender file is a few hundred bytes; its documents are read through text_file

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from refcli.errors import UserError
-from refcli.i18n import _
+from refcli.i18n import _, ngettext
 from refcli.search.documents import Document, DocumentError, Paragraph, check_suffix, read_document
 
 if TYPE_CHECKING:
@@ -175,6 +175,7 @@ class Selection:
     text: str
     sections: list[Section]
     whole: bool  # no section of the rules was recognised: the whole text is the tender's
+    unread: list[str] = field(default_factory=list)  # the documents' pages nothing was read of (unread_pages)
 
     def describe(self) -> dict[str, Any]:
         return {"whole": self.whole, "sections": [section.describe() for section in self.sections]}
@@ -187,13 +188,24 @@ def select_sections(documents: list[Document]) -> Selection:
     if len(known) < 2:
         for section in sections:
             section.used = True
-        return Selection("\n".join(document.text for document in documents), sections, whole=True)
+        return Selection("\n".join(document.text for document in documents), sections, True, unread_pages(documents))
     mission = any(section.kind == "mission" for section in sections)
     for section in sections:
         section.used = section.kind == "mission" if mission else section.kind != "administrative"
     # The headings stay out: "ARTICLE 3 - CONTENU DE LA MISSION" says nothing of this mission.
     parts = [paragraph.text for section in sections if section.used for paragraph in section.paragraphs]
-    return Selection("\n".join(parts), sections, whole=False)
+    return Selection("\n".join(parts), sections, False, unread_pages(documents))
+
+
+def unread_pages(documents: list[Document]) -> list[str]:
+    """Say which pages of the documents hold an image and no text: a scanned page inside a PDF of text (an annex,
+    a signed page) gives nothing, and what it says of the references would be missed without a word."""
+    return [ngettext("{file}: page {pages} holds an image and no text (scanned?): not read; read it yourself, or "
+                     "run OCR first ('ocrmypdf in.pdf out.pdf')",
+                     "{file}: pages {pages} hold an image and no text (scanned?): not read; read them yourself, "
+                     "or run OCR first ('ocrmypdf in.pdf out.pdf')", len(document.image_pages)).format(
+                file=document.path.name, pages=", ".join(map(str, document.image_pages)))
+            for document in documents if document.image_pages]
 
 
 @lru_cache(maxsize=8)
@@ -725,6 +737,7 @@ def render_draft(reading: TenderReading, vocabulary: Vocabulary, out: Path | Non
         _("# Draft tender file, read by `refcli tender read` from {files}.").format(files=files),
         _("# Check each value against the sentence quoted above it; uncomment and fill in what was not found."),
         _("# Then: refcli check --tender {file}").format(file=out.name if out else "tender.toml"),
+        *(_comment(line) for line in reading.selection.unread),
         "",
     ]
 
@@ -813,8 +826,8 @@ def render_draft(reading: TenderReading, vocabulary: Vocabulary, out: Path | Non
 
 def reading_json(reading: TenderReading, vocabulary: Vocabulary) -> dict[str, Any]:
     return {
-        "files": [{"path": str(document.path), "format": document.format, "pages": document.pages}
-                  for document in reading.documents],
+        "files": [{"path": str(document.path), "format": document.format, "pages": document.pages,
+                   "image_pages": list(document.image_pages)} for document in reading.documents],
         "fields": {name: finding.as_json() for name, finding in reading.findings.items()},
         "competencies": {component_id: {**finding.as_json(), "label": vocabulary.label(component_id)}
                          for component_id, finding in reading.competencies.items()},

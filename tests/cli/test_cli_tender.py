@@ -215,3 +215,27 @@ def test_tender_on_a_text_file_says_what_it_is(tmp_path: Path) -> None:
     assert result.stderr.strip() == (f"error: {text}: this is a text file, not a tender file (TOML): search its "
                                      f"text with --tender-text, or draft a tender file with 'refcli tender read "
                                      f"{text} --out tender.toml'")
+
+
+def test_a_scanned_page_inside_a_pdf_of_text_is_named_not_passed_over(tmp_path: Path) -> None:
+    # An RC of text whose page 2 is a scan (a signed page, an annex): what it says is not read, and refcli says so.
+    pdf = write_pdf(tmp_path / "RC.pdf", [
+        text_page(["ARTICLE 1 - OBJET DE LA CONSULTATION", "La présente consultation porte sur une mission "
+                   "d'AMO concertation.", "ARTICLE 2 - CONTENU DE LA MISSION", "Animation de la maison du projet."]),
+        None, None])
+    said = "RC.pdf: pages 2, 3 hold an image and no text (scanned?): not read; read them yourself, or run OCR first"
+    out = tmp_path / "tender.toml"
+    result = run("tender", "read", str(pdf), "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert f"warning: {said}" in result.stderr
+    assert f"# {said}" in out.read_text(encoding="utf-8")
+    document = json.loads(run("tender", "read", str(pdf), "--json").stdout)
+    assert [file["image_pages"] for file in document["files"]] == [[2, 3]]
+    searched = run("search", "--tender-text", str(pdf), "--data", str(SHIPPED_MISSIONS), "--json")
+    assert searched.exit_code == 0, searched.stderr
+    assert f"warning: --tender-text {said}" in searched.stderr
+    assert f"--tender-text {said}" in " ".join(json.loads(searched.stdout)["query"]["notes"])
+    # Pages of text are not named.
+    text_only = write_pdf(tmp_path / "text.pdf", [text_page(["La présente consultation porte sur une mission "
+                                                             "d'AMO concertation et de GUP."])])
+    assert "image" not in run("tender", "read", str(text_only)).stderr
