@@ -192,7 +192,8 @@ def test_a_client_kind_is_taken_in_french_as_flag_and_as_answer(runner, library:
     assert result.exit_code == 0, result.stderr
     assert load_library(library).missions[0].client.kind == "private"
     refused = runner.invoke(app, ["new", "--data", str(library), *flags, "--client-kind", "associatif", "--id", "b"])
-    assert (refused.exit_code, refused.stderr) == (2, "error: --client-kind: 'associatif': expected public or private\n")
+    assert (refused.exit_code, refused.stderr) == (
+        2, "error: --client-kind: 'associatif': expected public or private\n")
     answers = ANSWERS.replace("Ville du Blanc-Mesnil\n\n", "Ville du Blanc-Mesnil\nassociatif\nprivé\n", 1)
     assert answers != ANSWERS
     result = runner.invoke(app, ["new", "--data", str(library), "--interactive", "--id", "c"], input=answers)
