@@ -15,7 +15,10 @@ if TYPE_CHECKING:
 JSON_VERSION = 1
 
 
-MIN_WIDTH = 80  # narrower (COLUMNS=10), rich squeezes a table's columns to nothing; the terminal wraps instead
+# A terminal narrower than this (COLUMNS=10) gets the layout of this width, which the terminal wraps: rich would
+# squeeze a table's columns to nothing. From 40 columns (a split pane, a laptop's side window) every table has a
+# layout of its own (views, browse: the id on its line, the title and client under it) and fits.
+MIN_WIDTH = 40
 
 
 def stdout_console() -> Console:

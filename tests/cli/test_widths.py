@@ -1,4 +1,4 @@
-"""Every table fits the terminal: at 80 columns no line is wider and no id is cut; at 200 the room is used.
+"""Every table fits the terminal: at 40, 60 and 80 columns no line is wider and no id is cut; at 200 the room is used.
 Under CliRunner (rich reads COLUMNS), and once through a real terminal (tmux)."""
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def named_ids(arguments: list[str]) -> list[str]:
     return [row["id"] for row in rows]
 
 
-@pytest.mark.parametrize("width", [80, 200])
+@pytest.mark.parametrize("width", [40, 60, 80, 200])
 @pytest.mark.parametrize("arguments", COMMANDS, ids=lambda arguments: " ".join(arguments)[:40])
 def test_no_line_is_wider_than_the_terminal_and_ids_are_whole(arguments: list[str], width: int,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
@@ -110,8 +110,9 @@ TMUX = shutil.which("tmux")
 
 
 @pytest.mark.skipif(TMUX is None, reason="tmux is not installed (.ci/run installs it)")
-def test_an_80_column_terminal_shows_the_search_table_whole(tmp_path: Path) -> None:
-    """A real terminal (tmux, 80 columns): what a bid manager sees, not what a test runner captures."""
+@pytest.mark.parametrize("width", [60, 80])
+def test_an_80_or_60_column_terminal_shows_the_search_table_whole(tmp_path: Path, width: int) -> None:
+    """A real terminal (tmux, 80 or 60 columns): what a bid manager sees, not what a test runner captures."""
     session = f"refcli-widths-{tmp_path.name}"
     done = tmp_path / "done"
     # The pane stays open (sleep) until the screen is captured; the server is killed at the end.
@@ -119,7 +120,7 @@ def test_an_80_column_terminal_shows_the_search_table_whole(tmp_path: Path) -> N
                f"--data {SHIPPED_MISSIONS} --cache-dir {tmp_path / 'cache'}; touch {done}; exec sleep 60")
     environment = {key: value for key, value in os.environ.items() if key not in ("COLUMNS", "LINES", "TMUX")}
     tmux = [TMUX, "-L", session, "-f", "/dev/null"]
-    subprocess.run([*tmux, "new-session", "-d", "-s", session, "-x", "80", "-y", "50", command], check=True,
+    subprocess.run([*tmux, "new-session", "-d", "-s", session, "-x", str(width), "-y", "50", command], check=True,
                    env={**environment, "TERM": "xterm-256color"})
     try:
         for _ in range(600):
@@ -132,9 +133,11 @@ def test_an_80_column_terminal_shows_the_search_table_whole(tmp_path: Path) -> N
         subprocess.run([*tmux, "kill-server"], check=False, capture_output=True)
     lines = screen.splitlines()
     assert done.exists(), screen
-    assert all(cell_len(line.rstrip()) <= 80 for line in lines)
-    assert any(line.split()[:3] == ["1", "100", "neuilly-sur-marne-amo-concertation"] for line in lines), screen
+    assert all(cell_len(line.rstrip()) <= width for line in lines)
+    # At 80 the rank and score beside the id; at 60 above it, the table in one column.
+    first = ["1", "100", "neuilly-sur-marne-amo-concertation"] if width == 80 else ["1.", "score", "100"]
+    assert any(line.split()[:3] == first for line in lines), screen
     for mission_id in ("neuilly-sur-marne-amo-concertation", "est-ensemble-amo-npru",
                        "henin-carvin-projet-urbain-social"):
         assert whole(mission_id, screen), screen
-    assert "3 best mission(s), window since 2016; score: the best one = 100" in screen
+    assert "3 best mission(s), window since 2016; score: the best one = 100" in " ".join(screen.split())
