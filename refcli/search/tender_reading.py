@@ -392,7 +392,14 @@ _DATE = [
     re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"),
 ]
 _TIME = _Lazy(r"\b(\d{1,2})\s*(?:h(?:eures?)?|:)\s*(\d{2})?\b")
-_LOT = pattern(r"^(?:lot\s+(?:n\s*[°ºo]\s*)?(\d{1,2}))\s*[:\-–—.)]\s*(\S.{2,150}?)\s*(?:[.;]|$)")
+# "Lot 1 : Concertation." in prose, or a table row "Lot 1 | Concertation | 80 000 € HT" (cells read " : " apart).
+_LOT = pattern(r"^(?:lot\s+(?:n\s*[°ºo]\s*)?(\d{1,2}))\s*[:\-–—.)]\s*(\S.{2,150}?)\s*(?:[.;]|\s:\s|$)")
+# A table of lots: its header row ("Lot | Désignation", "N° de lot | Intitulé"), then a row a lot ("1 | Concertation").
+_LOT_HEADER = pattern(r"^(?:n\s*[°ºo]\s*(?:de\s+)?|num{e}ro\s+(?:de\s+|du\s+)?)?lots?\s:\s")
+_LOT_ROW = pattern(r"^(?:lot\s+)?(?:n\s*[°ºo]\s*)?(\d{1,2})\s:\s(\S.{2,150}?)\s*(?:\s:\s|$)")
+# What says how many lots there are: "le marché est décomposé en 2 lots", "la consultation comporte trois lots".
+_LOT_COUNT = pattern(r"(?:d{e}compos{e}e?|divis{e}e?|allotie?|r{e}partie?|comporte|comprend)\s+(?:en\s+)?"
+                     + _NUMBER + r"\s+lots\b")
 _SINGLE_LOT = pattern(r"n'est\s+pas\s+alloti|ne\s+(?:fait|comporte)\s+pas\s+(?:l'objet\s+d'un\s+)?allotissement|"
                       r"pas\s+d'allotissement|\blot\s+unique\b|n'est\s+pas\s+d{e}compos{e}e?\s+en\s+lots|"
                       r"ne\s+comporte\s+pas\s+de\s+lots?|sans\s+allotissement|un\s+seul\s+lot")
@@ -426,6 +433,7 @@ class TenderReading:
     lots: list[tuple[str, str, Evidence]]  # (number, title, evidence); ("", "lot unique", ...) when not divided
     selection: Selection
     competencies: dict[str, Finding]  # component id -> finding
+    lots_stated: tuple[int, Evidence] | None = None  # how many lots a sentence says there are
 
 
 def read_tender(paths: list[Path], vocabulary: Vocabulary, glossary: Glossary) -> TenderReading:
@@ -442,7 +450,7 @@ def read_tender(paths: list[Path], vocabulary: Vocabulary, glossary: Glossary) -
         "client_kind": _find_client_kind(sentences),
     }
     competencies = _find_competencies(sentences, selection, vocabulary, glossary)
-    return TenderReading(documents, findings, _find_lots(sentences), selection, competencies)
+    return TenderReading(documents, findings, _find_lots(sentences), selection, competencies, _stated_lots(sentences))
 
 
 def _find_object(sentences: list[Sentence], selection: Selection) -> Finding:
@@ -640,8 +648,10 @@ def _find_client_kind(sentences: list[Sentence]) -> Finding:
 
 def _find_lots(sentences: list[Sentence]) -> list[tuple[str, str, Evidence]]:
     lots: dict[str, tuple[str, str, Evidence]] = {}
+    in_table = False  # the rows after a table's header row "Lot : Désignation"
     for sentence in sentences:
-        match = _LOT.match(sentence.folded)
+        match = _LOT.match(sentence.folded) or (_LOT_ROW.match(sentence.folded) if in_table else None)
+        in_table = bool(_LOT_HEADER.match(sentence.folded)) or (in_table and match is not None)
         if match and match[1] not in lots:
             title = sentence.text[match.start(2):match.end(2)]
             lots[match[1]] = (match[1], title.strip(), sentence.evidence)
@@ -651,6 +661,15 @@ def _find_lots(sentences: list[Sentence]) -> list[tuple[str, str, Evidence]]:
         if _SINGLE_LOT.search(sentence.folded):
             return [("", "lot unique", sentence.evidence)]
     return []
+
+
+def _stated_lots(sentences: list[Sentence]) -> tuple[int, Evidence] | None:
+    """How many lots a sentence says the consultation has, and that sentence."""
+    for sentence in sentences:
+        match = _LOT_COUNT.search(sentence.folded)
+        if match and _number(match[1]) > 1:
+            return _number(match[1]), sentence.evidence
+    return None
 
 
 def _component_names(vocabulary: Vocabulary, glossary: Glossary) -> list[tuple[tuple[str, ...], str, str, bool]]:
@@ -774,8 +793,15 @@ def render_draft(reading: TenderReading, vocabulary: Vocabulary, out: Path | Non
                     number=number, title=title, file=evidence.file, page=evidence.page)))
         else:
             lines.append(_comment(_("lots: none, {quote}").format(quote=reading.lots[0][2].quote())))
-    else:
+    elif reading.lots_stated is None:
         lines.append(_("# lots: no lot found"))
+    stated = reading.lots_stated
+    if stated is not None and len(reading.lots) < stated[0]:
+        found = (_("{found} read above: find the others").format(found=len(reading.lots)) if reading.lots else
+                 _("their titles were not read: find them"))
+        lines.append(_comment(_("lots: the documents say {count}, {quote}; {found} in the RC, and keep the lot you "
+                                "bid for in title and text").format(count=stated[0], quote=stated[1].quote(),
+                                                                     found=found)))
     lines.append("")
     used = [section for section in reading.selection.sections if section.used]
     if reading.selection.whole:
@@ -833,6 +859,8 @@ def reading_json(reading: TenderReading, vocabulary: Vocabulary) -> dict[str, An
                          for component_id, finding in reading.competencies.items()},
         "lots": [{"number": number or None, "title": title, "evidence": evidence.as_json()}
                  for number, title, evidence in reading.lots],
+        "lots_stated": None if reading.lots_stated is None else {
+            "count": reading.lots_stated[0], "evidence": reading.lots_stated[1].as_json()},
         "text": reading.selection.describe(),
     }
 

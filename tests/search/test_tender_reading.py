@@ -129,6 +129,42 @@ def test_lots(tmp_path: Path) -> None:
     assert "#   lot 1: Concertation et maison du projet — rc.txt, page 1" in draft
 
 
+def test_lots_in_a_table_of_a_pdf_are_read_row_by_row(tmp_path: Path) -> None:
+    # An RC's table of lots: a header row, then a row a lot, its cells side by side (and an amount beside).
+    rows = [("Lot", "Désignation", "Montant estimé"), ("1", "Concertation et maison du projet", "80 000 € HT"),
+            ("2", "Gestion urbaine et sociale de proximité", "40 000 € HT")]
+    runs = [(56, 780, "ARTICLE 1 - OBJET DE LA CONSULTATION", 11),
+            (56, 760, "La présente consultation porte sur une mission d'AMO concertation.", 10),
+            (56, 740, "Le marché est décomposé en 2 lots :", 10)]
+    for number, cells in enumerate(rows):
+        runs += [(x, 720 - 15 * number, cell, 10) for x, cell in zip((56, 120, 400), cells, strict=True)]
+    runs += [(56, 660, "ARTICLE 2 - CONTENU DE LA MISSION", 11), (56, 640, "Animer la maison du projet.", 10)]
+    reading = read(write_pdf(tmp_path / "rc.pdf", [runs]))
+    assert [(number, title) for number, title, _evidence in reading.lots] == [
+        ("1", "Concertation et maison du projet"), ("2", "Gestion urbaine et sociale de proximité")]
+    assert reading.lots_stated[0] == 2
+    draft = render_draft(reading, VOCABULARY)
+    assert "#   lot 2: Gestion urbaine et sociale de proximité — rc.pdf, page 1" in draft
+    assert "the documents say" not in draft  # both read
+
+
+def test_lots_a_sentence_counts_but_none_reads_are_said_not_passed_over(tmp_path: Path) -> None:
+    path = tmp_path / "rc.txt"
+    path.write_text("ARTICLE 1 - OBJET\n\nLa présente consultation porte sur une mission de concertation.\n\n"
+                    "La consultation comporte trois lots.\n\nLot 1 : Concertation.\n\n"
+                    "ARTICLE 2 - CONTENU DE LA MISSION\n\nAnimer.\n", encoding="utf-8")
+    reading = read(path)
+    assert [title for _number, title, _evidence in reading.lots] == ["Concertation"]
+    assert "# lots: the documents say 3, rc.txt, page 1: « La consultation comporte trois lots. »; 1 read above: " \
+           "find the others in the RC, and keep the lot you bid for in title and text" in render_draft(reading,
+                                                                                           VOCABULARY)
+    path.write_text(path.read_text(encoding="utf-8").replace("Lot 1 : Concertation.\n\n", ""), encoding="utf-8")
+    draft = render_draft(read(path), VOCABULARY)
+    assert "# lots: no lot found" not in draft
+    assert "# lots: the documents say 3, rc.txt, page 1: « La consultation comporte trois lots. »; their titles were " \
+           "not read: find them in the RC" in draft
+
+
 def test_a_two_column_pdf_with_a_criteria_table_and_running_headers(tmp_path: Path) -> None:
     header, footer = "Communauté d'agglomération Plaine Vallée - RC", "Page {} sur 2"
     left = ["ARTICLE 1 - OBJET DU MARCHÉ", "Le présent marché a pour objet la", "conduite d'une démarche de concer-",
