@@ -8,7 +8,6 @@ A fiche is a title, a subtitle, labelled fields ("Type de mission : ...") and th
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,12 +129,12 @@ def _docx_text(path: Path) -> str:
 
 
 def _docx_lines(document) -> str:  # type: ignore[no-untyped-def]
-    from refcli.search.documents import paragraph_kind, paragraph_text, style_names
+    from refcli.search.documents import body_blocks, paragraph_kind, paragraph_text, style_names
 
     styles = style_names(document)
     lines: list[str] = []
     in_section = False
-    for child in _blocks(document.element.body):
+    for child in body_blocks(document.element.body):
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
             text = paragraph_text(child).replace("\t", " ").rstrip()
@@ -153,16 +152,6 @@ def _docx_lines(document) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(lines)
 
 
-def _blocks(parent: Any) -> Iterator[Any]:
-    """The paragraphs and tables of a body or a cell, in order, those inside content controls (w:sdt) too."""
-    for child in parent.iterchildren():
-        tag = child.tag.rsplit("}", 1)[-1]
-        if tag in ("p", "tbl"):
-            yield child
-        elif tag in ("sdt", "sdtContent", "customXml"):
-            yield from _blocks(child)
-
-
 def _cell_marks(cell: Any) -> str:
     """An empty cell of a component row drawn with shading: filled (■) when shaded, else empty (□)."""
     shading = next((node for node in cell.iter() if node.tag.endswith("}shd")), None)
@@ -176,7 +165,7 @@ def _docx_table_lines(table: Any, styles: dict[str, str]) -> list[str]:
     """A label/value row reads as 'label : value' (a row may hold two pairs side by side); a component row
     ('Concertation' | '■■■□□', or a square per cell, drawn or shaded) as '■■■□□ Concertation'; other rows as
     their cells' lines. A cell's line breaks are kept, its list paragraphs are '- ' items."""
-    from refcli.search.documents import paragraph_kind, paragraph_text
+    from refcli.search.documents import body_blocks, paragraph_kind, paragraph_text
 
     lines = []
     for row in table.iter():
@@ -186,7 +175,7 @@ def _docx_table_lines(table: Any, styles: dict[str, str]) -> list[str]:
         for cell in row.iterchildren():
             if cell.tag.endswith("}tc"):
                 paragraphs = []
-                for paragraph in _blocks(cell):
+                for paragraph in body_blocks(cell):
                     if not paragraph.tag.endswith("}p"):
                         continue
                     text = paragraph_text(paragraph).replace("\t", " ").strip()

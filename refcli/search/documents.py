@@ -14,7 +14,7 @@ import os
 import re
 import zlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -784,10 +784,19 @@ def word_structure_error(path: Path, error: Exception) -> DocumentError | None:
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
+_MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+# What a paragraph's text leaves out: a text box's content (its own paragraphs, read after it: body_blocks), the
+# copy of a drawing Word saves for older readers (mc:Fallback, beside the mc:Choice read), and what tracked
+# changes took out (a deletion, the place a move came from).
+_NOT_THE_PARAGRAPH = frozenset({_W + "txbxContent", _MC + "Fallback", _W + "del", _W + "moveFrom"})
+
+
 def paragraph_text(element) -> str:  # type: ignore[no-untyped-def]
-    """The text of a w:p element: its runs, tabs, breaks and non-breaking hyphens."""
+    """The text of a w:p element: its runs, tabs, breaks and non-breaking hyphens (not its text boxes')."""
     parts = []
-    for node in element.iter():
+    stack = [element]
+    while stack:
+        node = stack.pop()
         tag = node.tag
         if tag == _W + "t":
             parts.append(node.text or "")
@@ -797,7 +806,45 @@ def paragraph_text(element) -> str:  # type: ignore[no-untyped-def]
             parts.append("\n")
         elif tag == _W + "noBreakHyphen":  # Word's non-breaking hyphen: "Clichy-sous-Bois"
             parts.append("-")
+        elif tag not in _NOT_THE_PARAGRAPH:
+            stack.extend(reversed(node))
     return "".join(parts)
+
+
+def body_blocks(parent) -> Iterator:  # type: ignore[no-untyped-def]
+    """The w:p and w:tbl of a body or a cell in reading order: inside content controls (w:sdt) too, and after a
+    paragraph the paragraphs and tables of its text boxes (each once: not Word's fallback copy)."""
+    for child in parent.iterchildren():
+        tag = child.tag
+        if tag == _W + "p":
+            yield child
+            for box in _text_boxes(child):
+                yield from body_blocks(box)
+        elif tag == _W + "tbl":
+            yield child
+        elif tag in (_W + "sdt", _W + "sdtContent", _W + "customXml"):
+            yield from body_blocks(child)
+
+
+def _text_boxes(paragraph) -> Iterator:  # type: ignore[no-untyped-def]
+    stack = list(reversed(paragraph))
+    while stack:
+        node = stack.pop()
+        if node.tag == _W + "txbxContent":
+            yield node
+        elif node.tag not in _NOT_THE_PARAGRAPH:
+            stack.extend(reversed(node))
+
+
+def cell_paragraphs(cell) -> Iterator:  # type: ignore[no-untyped-def]
+    """A table cell's paragraphs in reading order, those of tables inside it too."""
+    for block in body_blocks(cell):
+        if block.tag == _W + "p":
+            yield block
+        else:
+            for row in block.iterchildren(_W + "tr"):
+                for inner in row.iterchildren(_W + "tc"):
+                    yield from cell_paragraphs(inner)
 
 
 def paragraph_kind(element, styles: dict[str, str]) -> str:  # type: ignore[no-untyped-def]
@@ -865,7 +912,7 @@ def _word_paragraphs(path: Path, document) -> Document:  # type: ignore[no-untyp
                     seen.add(text)
                     margins.append(Paragraph(text, 0, "margin"))
     page = 1
-    for child in document.element.body.iterchildren():
+    for child in body_blocks(document.element.body):
         if child.tag == _W + "p":
             page += _breaks(child)
             text = " ".join(paragraph_text(child).split())
@@ -877,8 +924,8 @@ def _word_paragraphs(path: Path, document) -> Document:  # type: ignore[no-untyp
             paragraphs.append(Paragraph(text, page, kind))
         elif child.tag == _W + "tbl":
             page += _breaks(child)
-            for row in child.iter(_W + "tr"):
-                cells = [" ".join(" ".join(paragraph_text(p) for p in cell.iter(_W + "p")).split())
+            for row in child.iterchildren(_W + "tr"):
+                cells = [" ".join(" ".join(paragraph_text(p) for p in cell_paragraphs(cell)).split())
                          for cell in row.iterchildren(_W + "tc")]
                 cells = [cell for cell in cells if cell]
                 if cells:

@@ -184,3 +184,48 @@ def test_a_row_of_two_label_value_pairs_non_breaking_hyphens_and_content_control
     assert table["client"]["name"] == "Ville de Clichy-sous-Bois"
     assert table["mission_type"] == "Stratégie" and table["period"] == {"start": 2016, "end": 2018}
     assert table["amounts"]["fee"]["value"] == 88000
+
+
+def _text_box(paragraph, text: str) -> None:  # type: ignore[no-untyped-def]
+    """A text box anchored in the paragraph, as Word saves one: the box (mc:Choice), and its copy for older
+    readers (mc:Fallback), each holding the same paragraph."""
+    from docx.oxml import parse_xml
+
+    body = f"<w:txbxContent><w:p><w:r><w:t>{html.escape(text)}</w:t></w:r></w:p></w:txbxContent>"
+    paragraph._p.append(parse_xml(
+        '<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+        'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+        'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" '
+        'xmlns:v="urn:schemas-microsoft-com:vml"><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing>'
+        f"<wps:wsp><wps:txbx>{body}</wps:txbx></wps:wsp></w:drawing></mc:Choice><mc:Fallback><w:pict><v:shape>"
+        f"<v:textbox>{body}</v:textbox></v:shape></w:pict></mc:Fallback></mc:AlternateContent></w:r>"))
+
+
+def _tracked(paragraph, kept: str, deleted: str) -> None:  # type: ignore[no-untyped-def]
+    """A tracked change in the paragraph: kept inserted, deleted struck out (w:delText), a move's origin."""
+    from docx.oxml import parse_xml
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    paragraph._p.append(parse_xml(f'<w:del {w} w:id="1" w:author="a"><w:r><w:delText>{deleted}</w:delText></w:r>'
+                                  "</w:del>"))
+    paragraph._p.append(parse_xml(f'<w:moveFrom {w} w:id="2" w:author="a"><w:r><w:t>{deleted}</w:t></w:r>'
+                                  "</w:moveFrom>"))
+    paragraph._p.append(parse_xml(f'<w:ins {w} w:id="3" w:author="a"><w:r><w:t>{kept}</w:t></w:r></w:ins>'))
+
+
+def test_a_text_box_is_read_once_as_a_paragraph_and_tracked_changes_as_accepted(tmp_path: Path) -> None:
+    # A fiche laid out in Word: its fee in a text box (read once, not glued to the paragraph it is anchored in),
+    # its years corrected with tracked changes (the inserted text read, the deleted and moved-away left out).
+    def build(document) -> None:  # type: ignore[no-untyped-def]
+        document.add_paragraph("Plan stratégique local de Sevran")
+        anchor = document.add_paragraph("Type de mission : Stratégie")
+        _text_box(anchor, "Montant de la mission : 48 500 € HT")
+        document.add_paragraph("Maître d'ouvrage : Ville de Sevran")
+        _tracked(document.add_paragraph("Années : "), "2019 - 2021", "2017 - 2018")
+        document.add_paragraph("Contenu de la mission : Diagnostic")
+        _enjeux(document)
+
+    table = _fiche_of(tmp_path / "sevran.docx", build)
+    assert table["mission_type"] == "Stratégie"
+    assert table["amounts"]["fee"]["value"] == 48500
+    assert table["period"] == {"start": 2019, "end": 2021}

@@ -496,3 +496,27 @@ def test_lots_that_ask_for_different_numbers_of_references_are_left_to_the_user(
     same = read(_small_rc(tmp_path / "same.txt", "Le candidat présentera trois références. Les trois références "
                           "seront datées."))
     assert same.findings["references"].value == 3
+
+
+def test_a_word_rc_s_text_boxes_and_tracked_changes_are_read_once(tmp_path: Path) -> None:
+    from docx import Document
+
+    from tests.authoring.test_fiche_docx import _text_box, _tracked
+
+    document = Document()
+    document.add_heading("ARTICLE 1 - OBJET DE LA CONSULTATION", level=1)
+    anchor = document.add_paragraph("La présente consultation porte sur une mission de concertation.")
+    _text_box(anchor, "Date limite de remise des offres : 3 février 2027 à 12h00")
+    _tracked(document.add_paragraph("Trois références de moins de "), "cinq ans.", "trois ans.")
+    table = document.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text = "Acheteur"
+    _text_box(table.rows[0].cells[1].paragraphs[0], "Ville de Bondy")
+    path = tmp_path / "rc.docx"
+    document.save(path)
+    reading = read(path)
+    assert [paragraph.text for paragraph in reading.documents[0].paragraphs] == [
+        "ARTICLE 1 - OBJET DE LA CONSULTATION", "La présente consultation porte sur une mission de concertation.",
+        "Date limite de remise des offres : 3 février 2027 à 12h00", "Trois références de moins de cinq ans.",
+        "Acheteur  Ville de Bondy"]
+    assert reading.findings["date"].value == datetime.date(2027, 2, 3)
+    assert reading.findings["window"].value == {"years": 5}
