@@ -90,7 +90,11 @@ def _same_file(first: Path, second: Path) -> bool:
 
 def write_atomically(path: Path, content: Content, force: bool = False) -> None:
     """Write content to path through a temporary file and a rename; never overwrite unless force."""
-    check_writable(path, force)
+    write_all_atomically([(path, content)], force=force)
+
+
+def _prepare(path: Path, content: Content) -> Path:
+    """Write content to a temporary file beside path, synced, readable as path will be; return it."""
     folder = path.parent
     try:
         descriptor, temporary_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
@@ -99,37 +103,24 @@ def write_atomically(path: Path, content: Content, force: bool = False) -> None:
                         .format(path=path, folder=folder, strerror=error.strerror)) from None
     temporary = Path(temporary_name)
     try:
-        with _signals_interrupt(path):
-            with os.fdopen(descriptor, "wb") as stream:
-                try:
-                    if isinstance(content, bytes | bytearray):
-                        stream.write(content)
-                    else:
-                        content(stream)
-                    stream.flush()
-                    os.fsync(stream.fileno())
-                except BaseException as error:
-                    # What content left half-done (python-docx's zip writer) goes while the stream is open:
-                    # collected after it closes, it would print "Exception ignored ... seek of closed file".
-                    traceback.clear_frames(error.__traceback__)
-                    raise
-            os.chmod(temporary, 0o666 & ~_umask())
-            _move(temporary, path, force)
-        _sync_folder(folder)
-    except OSError as error:
-        _remove(temporary)
-        raise UserError(_("{path}: cannot write the file: {reason}").format(
-            path=path, reason=error.strerror or error)) from None
-    except Interrupted:
-        _remove(temporary)
-        raise
-    except KeyboardInterrupt:
-        _remove(temporary)
-        raise Interrupted(_("{path}: interrupted (Ctrl-C) while writing it; nothing written, the file is as it "
-                            "was").format(path=path), 128 + signal.SIGINT) from None
+        with os.fdopen(descriptor, "wb") as stream:
+            try:
+                if isinstance(content, bytes | bytearray):
+                    stream.write(content)
+                else:
+                    content(stream)
+                stream.flush()
+                os.fsync(stream.fileno())
+            except BaseException as error:
+                # What content left half-done (python-docx's zip writer) goes while the stream is open:
+                # collected after it closes, it would print "Exception ignored ... seek of closed file".
+                traceback.clear_frames(error.__traceback__)
+                raise
+        os.chmod(temporary, 0o666 & ~_umask())
     except BaseException:
         _remove(temporary)
         raise
+    return temporary
 
 
 @contextlib.contextmanager
@@ -199,22 +190,85 @@ def _umask() -> int:
 
 
 def write_all_atomically(files: list[tuple[Path, Content]], force: bool = False) -> None:
-    """Write several files that go together (an annex and its selection record), each atomically.
+    """Write files that go together (an annex and its selection record): all of them, or none.
 
-    Every target is checked before any is written; if one cannot be written, those this call created are
-    removed again (a file it replaced with force stays replaced: its previous content is gone either way).
+    Every target is checked, then every content is written to a temporary file beside its target; only then are
+    they renamed into place, one after the other with nothing in between, and a SIGTERM, SIGHUP or Ctrl-C that
+    comes meanwhile waits until the last is in place (the command then ends as interrupted, saying so). Until the
+    renames, an interruption or an error leaves every target as it was and no temporary file behind. A rename
+    refused (the target appeared since, without force) undoes the files this call created.
     """
-    for path, _write in files:
+    for path, _content in files:
         check_writable(path, force)
-    created: list[Path] = []
+    prepared: list[tuple[Path, Path]] = []
+    first = files[0][0]
     try:
-        with _signals_interrupt(files[0][0]):  # between two files too
+        with _signals_interrupt(first):
             for path, content in files:
+                prepared.append((path, _prepare(path, content)))
+    except OSError as error:
+        _remove_all(prepared)
+        path = files[len(prepared)][0] if len(prepared) < len(files) else first
+        raise UserError(_("{path}: cannot write the file: {reason}").format(
+            path=path, reason=error.strerror or error)) from None
+    except Interrupted:  # SIGTERM, SIGHUP (_signals_interrupt): said as such
+        _remove_all(prepared)
+        raise
+    except KeyboardInterrupt:
+        _remove_all(prepared)
+        raise Interrupted(_("{path}: interrupted (Ctrl-C) while writing it; nothing written, the file is as it "
+                            "was").format(path=first), 128 + signal.SIGINT) from None
+    except BaseException:
+        _remove_all(prepared)
+        raise
+    created: list[Path] = []
+    with _signals_deferred() as deferred:
+        try:
+            for number, (path, temporary) in enumerate(prepared):
                 existed = path.exists()
-                write_atomically(path, content, force=force)
+                _move(temporary, path, force)
                 if not existed:
                     created.append(path)
-    except BaseException:
-        for path in created:
-            _remove(path)
-        raise
+                prepared[number] = (path, path)  # in place: nothing left to remove
+        except BaseException as error:
+            _remove_all([(path, temporary) for path, temporary in prepared if temporary != path])
+            for path in created:
+                _remove(path)
+            if isinstance(error, OSError):
+                raise UserError(_("{path}: cannot write the file: {reason}").format(
+                    path=path, reason=error.strerror or error)) from None
+            raise
+        for folder in dict.fromkeys(path.parent for path, _content in files):
+            _sync_folder(folder)
+    if deferred:
+        names = ", ".join(str(path) for path, _content in files)
+        raise Interrupted(_("interrupted ({signal}) while {files} were put in place; refcli waited until they all "
+                            "were: they are complete").format(signal=signal.Signals(deferred[0]).name, files=names),
+                          128 + deferred[0])
+
+
+def _remove_all(prepared: list[tuple[Path, Path]]) -> None:
+    for _path, temporary in prepared:
+        _remove(temporary)
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[list[int]]:
+    """While files are renamed into place, SIGINT, SIGTERM and SIGHUP are noted, not acted on: yields the list of
+    those that came, for the caller to end on once every file is in place."""
+    came: list[int] = []
+
+    def note(number: int, frame: object) -> None:
+        came.append(number)
+
+    previous = {}
+    try:
+        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            previous[number] = signal.signal(number, note)
+    except ValueError:  # not the main thread: signals stay as they are
+        pass
+    try:
+        yield came
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

@@ -597,14 +597,13 @@ def test_output_read_only_folder_found_only_when_writing(world: World, monkeypat
 def test_output_disk_full(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 
-    from docx.document import Document
+    import refcli.write
 
-    def save_half_then_fail(self, stream):
-        stream.write(b"PK\x03\x04 half an annex")
+    def full(descriptor: int) -> None:  # the annex's bytes went to the page cache; the disk has no room for them
         raise OSError(errno.ENOSPC, "No space left on device")
 
     previous = world.file("out/annexe.docx", b"the previous annex")
-    monkeypatch.setattr(Document, "save", save_half_then_fail)
+    monkeypatch.setattr(refcli.write.os, "fsync", full)
     before = snapshot(world.root)
     result = CliRunner().invoke(app, build(world, "--force", "--quiet"))
     assert result.exit_code == 2
@@ -615,13 +614,10 @@ def test_output_disk_full(world: World, monkeypatch: pytest.MonkeyPatch) -> None
 
 KILLED_BUILD = """
 import sys, time
-from docx.document import Document
-real_save = Document.save
-def slow_save(self, stream):
-    stream.write(b"PK\\x03\\x04 the first bytes of the new annex")
-    stream.flush()
+import refcli.write
+def slow_fsync(descriptor):  # the annex's bytes written to its temporary file, not yet on disk: killed there
     time.sleep(60)
-Document.save = slow_save
+refcli.write.os.fsync = slow_fsync
 from refcli.cli.commands import main
 sys.argv = ["refcli"] + sys.argv[1:]
 main()
@@ -966,32 +962,13 @@ def test_a_docx_whose_parts_unpack_to_more_than_they_declare(reader: str, world:
 
 
 SLOW_BUILD = """
-import io, signal, sys, time
+import signal, sys, time
 # Ctrl-C as in a terminal: a shell that starts the tests in the background has the children ignore SIGINT.
 signal.signal(signal.SIGINT, signal.default_int_handler)
-from docx.document import Document
-real_save = Document.save
-
-class Slow(io.RawIOBase):  # the annex written slowly, then not at all: time to be interrupted, on any load
-    def __init__(self, stream):
-        self.stream = stream
-        self.writes = 0
-    def writable(self):
-        return True
-    def seekable(self):
-        return True
-    def tell(self):
-        return self.stream.tell()
-    def seek(self, *arguments):
-        return self.stream.seek(*arguments)
-    def write(self, data):
-        self.writes += 1
-        # The third write waits for the signal, whose handler raises out of the sleep; closing the zip after
-        # it writes on, quickly.
-        time.sleep(60 if self.writes == 3 else 0.05)
-        return self.stream.write(data)
-
-Document.save = lambda self, stream: real_save(self, Slow(stream))
+import refcli.write
+def slow_fsync(descriptor):  # the annex's bytes in its temporary file: the signal's handler raises out of the sleep
+    time.sleep(60)
+refcli.write.os.fsync = slow_fsync
 from refcli.cli.commands import main
 sys.argv = ["refcli"] + sys.argv[1:]
 main()
@@ -1017,7 +994,7 @@ def test_interrupted_while_the_annex_is_written(name: str, world: World) -> None
         assert process.poll() is None, process.stderr.read().decode()
         assert time.monotonic() < deadline, "the build never started writing"
         time.sleep(0.02)
-    time.sleep(0.3)  # inside python-docx's zip writer
+    time.sleep(0.3)  # in the sync of the annex's temporary file
     process.send_signal(number)
     stderr = process.communicate(timeout=60)[1].decode()
     assert process.returncode == 128 + number, stderr

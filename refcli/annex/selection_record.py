@@ -16,12 +16,16 @@ import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from refcli import __version__
 from refcli.errors import UserError
 from refcli.i18n import N_, _
 from refcli.records.load import parse_toml
+
+if TYPE_CHECKING:
+    from refcli.records.model import Mission
+    from refcli.records.vocabulary import Vocabulary
 
 FORMAT = 1
 SUFFIX = ".refcli.toml"
@@ -60,6 +64,8 @@ class SelectionRecord:
 
     path: Path
     references: tuple[RecordedReference, ...]
+    annex: Path
+    annex_sha256: str
     library: Path
     template: Path
     template_sha256: str
@@ -107,10 +113,11 @@ def _checksum(table: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def selection_record_text(*, record_path: Path, annex: Path, library_folder: Path, references: list[tuple[str, Path]],
-                          template: Path, tender: Path | None, heading: dict[str, Any],
-                          options: dict[str, Any], left_out: dict[str, list[str]]) -> bytes:
-    """Return the TOML of the selection record for an annex about to be written at annex."""
+def selection_record_text(*, record_path: Path, annex: Path, annex_sha256: str, library_folder: Path,
+                          references: list[tuple[str, Path]], template: Path, tender: Path | None,
+                          heading: dict[str, Any], options: dict[str, Any], left_out: dict[str, list[str]]) -> bytes:
+    """Return the TOML of the selection record for an annex about to be written at annex, whose bytes hash to
+    annex_sha256 (so that an annex swapped or edited since is told from the one refcli wrote)."""
     import tomli_w
 
     base = record_path.parent
@@ -121,6 +128,7 @@ def selection_record_text(*, record_path: Path, annex: Path, library_folder: Pat
         "refcli": __version__,
         "written": datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         "annex": _relative(annex, base),
+        "annex_sha256": annex_sha256,
     }
     if tender is not None:
         table["tender"] = {"path": _relative(tender, base), "sha256": file_digest(tender)}
@@ -209,6 +217,8 @@ def read_selection_record(path: Path) -> SelectionRecord:
     return SelectionRecord(
         path=path,
         references=tuple(references),
+        annex=(base / need("annex", str)).resolve(),
+        annex_sha256=need("annex_sha256", str),
         library=(base / need("folder", str, library, "library.")).resolve(),
         template=(base / need("path", str, template, "template.")).resolve(),
         template_sha256=need("sha256", str, template, "template."),
@@ -222,34 +232,73 @@ def read_selection_record(path: Path) -> SelectionRecord:
 def changed_inputs(record: SelectionRecord, library_folder: Path, template: Path | None = None,
                    with_tender: bool = False) -> list[str]:
     """What changed since the record was written: each reference whose file changed, the template (unless
-    another one is given), and with_tender the tender (its rules: check --from reads them).
+    another one is given; check, with_tender, renders none), and with_tender the tender (its rules: check --from
+    reads them).
 
     A reference whose record file no longer exists is a UserError (exit 2): there is nothing to rebuild from.
     """
     changed = []
     for reference in record.references:
-        file = reference.file
-        if library_folder.resolve() != record.library:
-            file = library_folder.resolve() / file.relative_to(record.library) if file.is_relative_to(
-                record.library) else file
-        if not file.is_file():
-            raise UserError(_("{path}: references: the record {id!r} ({file}) no longer exists; "
-                            "build the annex again with the references the library has").format(
-                                path=record.path, id=reference.id, file=file))
+        file = recorded_file(record, reference, library_folder)
         if file_digest(file) != reference.sha256:
             changed.append(f"{reference.id} ({file})")
-    template_file = template or record.template
-    if not template_file.is_file():
-        raise UserError(_("{path}: template.path: the template {template_file} no longer exists; "
-                        "pass --template FILE").format(path=record.path, template_file=template_file))
-    if template is None and file_digest(template_file) != record.template_sha256:
-        changed.append(_("the template ({file})").format(file=template_file))
+    if template is not None or not with_tender:  # check (with_tender) renders no annex: its template is not read
+        template_file = template or record.template
+        if not template_file.is_file():
+            raise UserError(_("{path}: template.path: the template {template_file} no longer exists; "
+                            "pass --template FILE").format(path=record.path, template_file=template_file))
+        if template is None and file_digest(template_file) != record.template_sha256:
+            changed.append(_("the template ({file})").format(file=template_file))
     if with_tender and record.tender is not None:
         if not record.tender.is_file():
             changed.append(_("the tender ({file}, gone)").format(file=record.tender))
         elif file_digest(record.tender) != record.tender_sha256:
             changed.append(_("the tender ({file})").format(file=record.tender))
     return changed
+
+
+def annex_note(record: SelectionRecord) -> str | None:
+    """What to say of the annex beside the record, when it is not the one refcli wrote with it (edited in Word
+    since, or replaced by another build that did not finish): the record describes the annex as written."""
+    if not record.annex.is_file() or file_digest(record.annex) == record.annex_sha256:
+        return None
+    return _("{annex}: not the annex {path} was written with (edited since, in Word or LibreOffice, or written by "
+             "another build); the record describes the annex as refcli wrote it").format(annex=record.annex,
+                                                                                       path=record.path)
+
+
+def recorded_file(record: SelectionRecord, reference: RecordedReference, library_folder: Path) -> Path:
+    """Where a recorded reference's file is now: the same place in library_folder when the library moved (--data);
+    a UserError (exit 2) when it is gone."""
+    file = reference.file
+    if library_folder.resolve() != record.library and file.is_relative_to(record.library):
+        file = library_folder.resolve() / file.relative_to(record.library)
+    if not file.is_file():
+        raise UserError(_("{path}: references: the record {id!r} ({file}) no longer exists; "
+                        "build the annex again with the references the library has").format(
+                            path=record.path, id=reference.id, file=file))
+    return file
+
+
+def recorded_missions(record: SelectionRecord, library_folder: Path, vocabulary: Vocabulary) -> list[Mission]:
+    """The recorded references, each read from the file the record names (not whichever file of the library holds
+    its id now): what its hash was checked against, read again, never the cache's copy."""
+    from refcli.records.library import read_file
+    from refcli.records.model import Mission
+
+    missions = []
+    for reference in record.references:
+        file = recorded_file(record, reference, library_folder)
+        result = read_file(library_folder, vocabulary, file).result
+        if not isinstance(result, Mission):
+            problems = result if isinstance(result, list) else [result]
+            raise UserError(_("{path}: references: the record {id!r} is no longer valid: {problem}").format(
+                path=record.path, id=reference.id, problem=problems[0]))
+        if result.id != reference.id:
+            raise UserError(_("{path}: references: {file} now holds the record {found!r}, not {id!r}; build the "
+                            "annex again").format(path=record.path, file=file, found=result.id, id=reference.id))
+        missions.append(result)
+    return missions
 
 
 def require_unchanged(record: SelectionRecord, library_folder: Path, template: Path | None, *, use_current: bool,

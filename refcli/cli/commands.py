@@ -736,13 +736,15 @@ def _load_recorded(from_record: Path, data: Path | None, *, template: Path | Non
     changed since (unless use_current). build-bid (writes_annex) rebuilds with --template, else with the
     recorded template, which must then be unchanged; check needs the recorded template to exist only, and
     the recorded tender unchanged."""
-    from refcli.annex.selection_record import read_selection_record, require_unchanged
+    from refcli.annex.selection_record import annex_note, read_selection_record, require_unchanged
     from refcli.records.load import resolve_data_folder
 
     recorded = read_selection_record(from_record)
+    if not quiet and (note := annex_note(recorded)):
+        print_warning(note)
     folder = resolve_data_folder(data) if data is not None else recorded.library
-    require_unchanged(recorded, folder, template if writes_annex else recorded.template, use_current=use_current,
-                      with_tender=not writes_annex, refusal=refusal)
+    require_unchanged(recorded, folder, template, use_current=use_current, with_tender=not writes_annex,
+                      refusal=refusal)
     return recorded, _load(folder, quiet, no_cache, cache_dir)
 
 
@@ -797,6 +799,9 @@ def build_bid(
     cache_dir: CacheDirOption = None,
 ) -> None:
     """Write the references annex of a bid as a Word document in the firm's template, and its selection record."""
+    import hashlib
+    import io
+
     from refcli.annex.render import Heading, render_annex
     from refcli.annex.selection_record import record_path_for, selection_record_text
     from refcli.annex.template import find_template, open_template
@@ -926,6 +931,8 @@ def build_bid(
             date=_parse_date(date) if date is not None else (loaded_tender.date if loaded_tender else None),
         )
     document = render_annex(selections, library, heading, opened)
+    annex = io.BytesIO()
+    document.save(annex)
     if recorded is not None:
         options = {**recorded.options, "from": str(from_record), "use_current": use_current or None}
         tender_file = recorded.tender if recorded.tender is not None and recorded.tender.is_file() else None
@@ -942,12 +949,13 @@ def build_bid(
         }
         tender_file = loaded_tender.source if loaded_tender is not None else None
     record_bytes = selection_record_text(
-        record_path=record_file, annex=out, library_folder=library.folder,
+        record_path=record_file, annex=out, annex_sha256=hashlib.sha256(annex.getvalue()).hexdigest(),
+        library_folder=library.folder,
         references=[(selection.mission.id, selection.mission.path) for selection in selections],
         template=opened.path, tender=tender_file,
         heading={"title": heading.title, "buyer": heading.buyer, "date": heading.date},
         options=options, left_out=left_out)
-    write_all_atomically([(out, document.save), (record_file, record_bytes)], force=force)  # both, or neither
+    write_all_atomically([(out, annex.getvalue()), (record_file, record_bytes)], force=force)  # both, or neither
     if json:
         since = query.since if query is not None else (recorded.options.get("since") if recorded else None)
         ranking = {match.id: match for match in matches}
@@ -1106,14 +1114,13 @@ def check(
     if use_current and from_record is None:
         raise UserError(_("check: --use-current goes with --from"))
     if from_record is not None:
+        from refcli.annex.selection_record import recorded_missions
         from refcli.search.query import Query, load_tender
-        from refcli.search.selection import select_by_ids
 
         recorded, library = _load_recorded(
             from_record, data, writes_annex=False, use_current=use_current, quiet=quiet, no_cache=no_cache,
             cache_dir=cache_dir, refusal=_("pass --use-current to check the selection with the current versions"))
-        missions = [selection.mission for selection in
-                    select_by_ids(library, [reference.id for reference in recorded.references])]
+        missions = recorded_missions(recorded, library.folder, library.vocabulary)
         tender_file = recorded.tender if recorded.tender is not None and recorded.tender.is_file() else None
         options = recorded.options
         query = Query((), dict(options.get("competencies") or {}), options.get("since"), options.get("client"),

@@ -162,10 +162,12 @@ def confirmed_coverage(mission: Mission, competencies: dict[str, int], library: 
 
 
 def selections_from_record(record: SelectionRecord, library: Library) -> list[Selection]:
-    """The references of a selection record, in its order, with the relevance sentence the annex printed."""
+    """The references of a selection record, in its order, each read from its recorded file, with the relevance
+    sentence the annex printed."""
+    from refcli.annex.selection_record import recorded_missions
+
     competencies = record.options.get("competencies") or {}
-    selections = select_by_ids(library, [reference.id for reference in record.references])
-    return [Selection(selection.mission, _("recorded in {path}, position {number}").format(path=record.path,
-                                                                                          number=number),
-                      relevance=relevance_sentence(confirmed_coverage(selection.mission, competencies, library)))
-            for number, selection in enumerate(selections, start=1)]
+    missions = recorded_missions(record, library.folder, library.vocabulary)
+    return [Selection(mission, _("recorded in {path}, position {number}").format(path=record.path, number=number),
+                      relevance=relevance_sentence(confirmed_coverage(mission, competencies, library)))
+            for number, mission in enumerate(missions, start=1)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import json
 import shutil
 import subprocess
@@ -201,3 +202,106 @@ def test_from_reads_a_moved_library_with_data_and_refuses_other_options(tmp_path
     assert text_of(again) == text_of(first)
     usage = invoke("build-bid", "--from", record, "--out", str(tmp_path / "x.docx"), "--title", "Autre")
     assert usage.exit_code == 2 and "give no --ids, query, window, --title" in usage.stderr
+
+
+def test_from_builds_from_the_recorded_file_not_the_one_that_holds_the_id_now(tmp_path, confirmed_missions):
+    library_folder = confirmed_missions
+    # The chosen record was read from neuilly.toml; a file named after the id appears since, with another fee:
+    # the library now reads the id from it, the recorded file is unchanged, its hash passes.
+    moved = library_folder / "neuilly.toml"
+    (library_folder / "neuilly-sur-marne-amo-concertation.toml").rename(moved)
+    first, again = tmp_path / "annexe.docx", tmp_path / "again.docx"
+    built = invoke("build-bid", "--ids", "neuilly-sur-marne-amo-concertation", "--out", str(first),
+                   "--data", str(library_folder), "-q")
+    assert built.exit_code == 0, built.stderr
+    text = moved.read_text(encoding="utf-8")
+    assert "value = 29340" in text
+    (library_folder / "neuilly-sur-marne-amo-concertation.toml").write_text(
+        text.replace("value = 29340", "value = 99999").replace("29 340", "99 999"), encoding="utf-8")
+    result = invoke("build-bid", "--from", str(tmp_path / "annexe.refcli.toml"), "--out", str(again), "-q")
+    assert result.exit_code == 0, result.stderr
+    assert "29\u202f340" in text_of(again) and "99\u202f999" not in text_of(again)
+    assert text_of(again) == text_of(first)
+    rebuilt = tomllib.loads((tmp_path / "again.refcli.toml").read_text(encoding="utf-8"))
+    assert (tmp_path / rebuilt["references"][0]["file"]).resolve() == moved.resolve()
+
+
+def test_from_renders_the_bytes_it_checked_not_the_cache_s_copy(tmp_path, confirmed_missions):
+    library_folder = confirmed_missions
+    # An edit that keeps the size and whose modification time is restored (cp -p, rsync -t, tar x): the cache
+    # cannot see it; --from, which checks the file's bytes against the record, renders those bytes.
+    record = library_folder / "est-ensemble-amo-npru.toml"
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    original = record.read_text(encoding="utf-8")
+    stamp = 1_700_000_000 * 10**9  # long ago: not a racy file, whose bytes the cache would check
+    edited = original.replace("value = 99685", "value = 88685").replace("99 685", "88 685")
+    assert len(edited) == len(original) and edited != original
+    record.write_text(edited, encoding="utf-8")
+    os.utime(record, ns=(stamp, stamp))
+    assert invoke("list", "--data", str(library_folder), *cache).exit_code == 0  # the cache holds the edit
+    record.write_text(original, encoding="utf-8")
+    os.utime(record, ns=(stamp, stamp))
+    first = tmp_path / "annexe.docx"
+    assert invoke("build-bid", "--ids", "est-ensemble-amo-npru", "--out", str(first), "--data", str(library_folder),
+                  "--no-cache", "-q").exit_code == 0
+    again = tmp_path / "again.docx"
+    result = invoke("build-bid", "--from", str(tmp_path / "annexe.refcli.toml"), "--out", str(again), "-q", *cache)
+    assert result.exit_code == 0, result.stderr
+    assert "99\u202f685" in text_of(again) and text_of(again) == text_of(first)
+
+
+def test_the_record_holds_the_annex_s_hash_and_says_when_the_annex_beside_it_is_another(tmp_path, library_folder):
+    annex = tmp_path / "annexe.docx"
+    assert invoke("build-bid", "--tender", TENDER, "--out", str(annex), "--data", str(library_folder),
+                  "-q").exit_code == 0
+    record = tomllib.loads((tmp_path / "annexe.refcli.toml").read_text(encoding="utf-8"))
+    assert record["annex_sha256"] == hashlib.sha256(annex.read_bytes()).hexdigest()
+    checked = invoke("check", "--from", str(tmp_path / "annexe.refcli.toml"))
+    assert "not the annex" not in checked.stderr
+    document = docx.Document(str(annex))
+    document.add_paragraph("Ajouté dans Word.")
+    document.save(str(annex))
+    checked = invoke("check", "--from", str(tmp_path / "annexe.refcli.toml"))
+    assert (f"warning: {annex}: not the annex {tmp_path / 'annexe.refcli.toml'} was written with (edited since, in "
+            "Word or LibreOffice, or written by another build)") in checked.stderr
+
+
+def test_check_from_needs_no_template(tmp_path, library_folder):
+    # check renders no annex: a record whose template was moved away is checked all the same.
+    template = tmp_path / "firm.docx"
+    shutil.copy(ROOT / "templates" / "perspectives-urbaines.docx", template)
+    annex = tmp_path / "annexe.docx"
+    assert invoke("build-bid", "--tender", TENDER, "--out", str(annex), "--data", str(library_folder),
+                  "--template", str(template), "-q").exit_code == 0
+    template.unlink()
+    checked = invoke("check", "--from", str(tmp_path / "annexe.refcli.toml"), "--json")
+    assert checked.exit_code in (0, 1) and "template" not in checked.stderr, checked.stderr
+    assert [item["id"] for item in json.loads(checked.stdout)["selected"]] == [
+        "neuilly-sur-marne-amo-concertation", "est-ensemble-amo-npru"]
+    rebuilt = invoke("build-bid", "--from", str(tmp_path / "annexe.refcli.toml"), "--out", str(tmp_path / "b.docx"))
+    assert rebuilt.exit_code == 2 and "no longer exists; pass --template FILE" in rebuilt.stderr
+
+
+def test_a_signal_while_the_annex_and_its_record_are_put_in_place_waits_for_both(tmp_path, library_folder,
+                                                                                 monkeypatch):
+    import signal
+
+    import refcli.write
+
+    real_move = refcli.write._move
+    moves = []
+
+    def move(temporary, path, force):
+        moves.append(path)
+        if len(moves) == 1:  # between the annex's rename and the record's
+            os.kill(os.getpid(), signal.SIGTERM)
+        real_move(temporary, path, force)
+
+    monkeypatch.setattr(refcli.write, "_move", move)
+    annex = tmp_path / "annexe.docx"
+    result = invoke("build-bid", "--tender", TENDER, "--out", str(annex), "--data", str(library_folder), "-q")
+    assert result.exit_code == 128 + signal.SIGTERM
+    assert "interrupted (SIGTERM) while" in result.stderr and "they are complete" in result.stderr
+    record = tomllib.loads((tmp_path / "annexe.refcli.toml").read_text(encoding="utf-8"))
+    assert record["annex_sha256"] == hashlib.sha256(annex.read_bytes()).hexdigest()
+    assert sorted(path.name for path in tmp_path.iterdir() if path.is_file()) == ["annexe.docx", "annexe.refcli.toml"]
