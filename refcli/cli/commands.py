@@ -697,13 +697,14 @@ def _warn_against_tender(query, count: int, without_illustration: list[str]) -> 
                             ids=", ".join(without_illustration)))
 
 
-def _warn_unstated_amounts(selections) -> None:
-    """Say which references the annex states without a fee, or without its tax basis: what `check` fails on."""
+def _warn_unstated_facts(selections) -> None:
+    """Say which references the annex states without a fee, or without its tax basis, or with years after this
+    one: what `check` fails on."""
     from refcli.search.check import entitled_item
 
     for selection in selections:
         for part in entitled_item(selection.mission).parts:
-            if part.code in ("reference.amount", "reference.basis") and part.advice:
+            if part.code in ("reference.amount", "reference.basis", "reference.date") and part.advice:
                 print_warning(_("{id}: {detail}; {advice}").format(id=selection.mission.id, detail=part.detail,
                                                                    advice=part.advice))
 
@@ -841,6 +842,10 @@ def build_bid(
             no_cache=no_cache, cache_dir=cache_dir,
             refusal=_("nothing written; pass --use-current to build it with the current versions"))
         selections = selections_from_record(recorded, library)
+        if use_current:  # the current versions still under the recorded rules (window, client kind)
+            from refcli.search.selection import check_recorded_within_rules
+
+            outside = check_recorded_within_rules(selections, recorded)
         if template is None:
             template = recorded.template
     elif ids is not None:
@@ -913,12 +918,12 @@ def build_bid(
         from refcli.annex.formatting import format_years
 
         print_warning(_("outside the window (ended before {year}), taken because of --allow-outside-window: ")
-                      .format(year=query.since)
+                      .format(year=query.since if query is not None else recorded.options.get("since"))
                       + ", ".join(f"{mission.id} ({format_years(mission.period)})" for mission in outside))
     if not quiet:
         _warn_against_tender(query, len(selections),
                              [selection.mission.id for selection in selections if not selection.mission.illustrations])
-        _warn_unstated_amounts(selections)
+        _warn_unstated_facts(selections)
         _warn_stale_ongoing(selections, query)
     left_out = _print_left_out(selections, quiet)
     loaded_tender = query.tender if query is not None else None
@@ -1115,7 +1120,7 @@ def check(
         raise UserError(_("check: --use-current goes with --from"))
     if from_record is not None:
         from refcli.annex.selection_record import recorded_missions
-        from refcli.search.query import Query, load_tender
+        from refcli.search.query import Query, load_tender, tender_competencies
 
         recorded, library = _load_recorded(
             from_record, data, writes_annex=False, use_current=use_current, quiet=quiet, no_cache=no_cache,
@@ -1123,8 +1128,13 @@ def check(
         missions = recorded_missions(recorded, library.folder, library.vocabulary)
         tender_file = recorded.tender if recorded.tender is not None and recorded.tender.is_file() else None
         options = recorded.options
-        query = Query((), dict(options.get("competencies") or {}), options.get("since"), options.get("client"),
-                      options.get("limit") or len(missions), (), load_tender(tender_file) if tender_file else None)
+        loaded = load_tender(tender_file) if tender_file else None
+        # The tender's rules, not the overrides that built the annex (--ids, --limit): its number of references and
+        # its competencies, with those the command line added (-c) over them.
+        competencies = {**(tender_competencies(library.vocabulary, loaded) if loaded else {}),
+                        **(options.get("competencies") or {})}
+        count = loaded.references if loaded is not None and loaded.references else options.get("limit") or len(missions)
+        query = Query((), competencies, options.get("since"), options.get("client"), count, (), loaded)
         selected = matches_for(missions, query)
         checklist = check_selection(library, query, selected, selected)
     elif ids is not None:

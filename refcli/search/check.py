@@ -123,7 +123,7 @@ def check_selection(library: Library, query: Query, candidates: Sequence[Match],
         items.append(_kind_item(query, selected))
     items += [_competency_item(library, query, component, minimum, candidates, selected)
               for component, minimum in query.competencies.items()]
-    items += [entitled_item(match.mission) for match in selected]
+    items += [entitled_item(match.mission, today.year) for match in selected]
     items += [_unconfirmed_item(library, query, match.mission) for match in selected if match.mission.inferred]
     items.append(_illustrations_item(query, selected))
     rows = matrix_competencies(selected, query.competencies, library.vocabulary.ids())
@@ -184,11 +184,6 @@ def _window_item(query: Query, selected: list[Match], this_year: int) -> CheckIt
     stale = ongoing_before([match.mission for match in selected], query.since)
     if stale:
         detail += _("; ") + stale
-    later = [f"{match.id} ({match.mission.period.end})" for match in selected
-             if match.mission.period.end > this_year and not match.mission.period.ongoing]
-    if later:  # a mission not done yet, or a typo in its years: counted in the window either way
-        detail += _("; ") + _("{ids}: its record ends after this year ({year}) and is not ongoing: check its "
-                              "years").format(ids=", ".join(later), year=this_year)
     return CheckItem("window.start", _("window"), "info", detail, required=query.since)
 
 
@@ -269,8 +264,10 @@ def _competency_item(library: Library, query: Query, component: str, minimum: in
                                                                          component=component), **numbers)
 
 
-def entitled_item(mission: Mission) -> CheckItem:
-    """What the buyer may ask of every reference: amount, date, client public or private, as the annex states them."""
+def entitled_item(mission: Mission, this_year: int | None = None) -> CheckItem:
+    """What the buyer may ask of every reference: amount, date, client public or private, as the annex states them.
+    Its date fails when the record says the mission ran after this year: a service not provided yet (or a typo in
+    its years) is no reference."""
     file = _file(mission)
     name = _("{id}: amount, date, client").format(id=mission.id)
     stated = confirmed_mission(mission)  # what the annex will print: no unconfirmed value
@@ -299,8 +296,17 @@ def entitled_item(mission: Mission) -> CheckItem:
                           _("add amounts.fee to {file}").format(file=file) if mission.fee is None else
                           _("confirm amounts.fee (delete its line in [inferred]) in {file}").format(file=file),
                           keys=("amounts.fee",)))
-    parts.append(part("reference.date", _("date {years}").format(years=format_years(mission.period)),
-                      found=mission.period.end, keys=("period",)))
+    period = mission.period
+    this_year = this_year or datetime.date.today().year
+    future = (_("it starts in {start}, after this year ({year})").format(start=period.start, year=this_year)
+              if period.start > this_year else
+              _("it ends in {end}, after this year ({year}), and is not ongoing").format(end=period.end, year=this_year)
+              if period.end > this_year and not period.ongoing else None)
+    parts.append(part("reference.date", _("date {years}").format(years=format_years(period))
+                      + (_(" ({why})").format(why=future) if future else ""),
+                      _("correct period in {file}: a mission not provided yet is no reference (the year it ended, "
+                        "or ongoing = true for one under way)").format(file=file) if future else None,
+                      found=period.end, keys=("period",)))
     if stated.client.kind is None:
         parts.append(part("reference.client_kind", _("client {name} (public or private: not confirmed)").format(
                               name=stated.client.name),

@@ -176,15 +176,7 @@ def build_query(
         add(_terms_from_text(body, "text", glossary, notes))
         texts.append(body)
 
-    wanted: dict[str, int] = {}
-    if tender is not None:
-        where = f"{tender.source or 'tender'}: competencies"
-        for name, level in tender.competencies.items():
-            key = resolve_competency(vocabulary, name, f"{where}.{name}")
-            if key in wanted:  # "concertation" and "Concertation": which level would hold?
-                raise UserError(_("{where}.{name}: names competency {key!r} a second time").format(
-                    where=where, name=name, key=key))
-            wanted[key] = _level(vocabulary, level, f"{where}.{name}")
+    wanted = tender_competencies(vocabulary, tender) if tender is not None else {}
     for key, level in vocabulary.parse_levels(competencies, "--competency").items():
         if key in wanted and wanted[key] != level:  # the command line replaces the tender's level: said so
             notes.append(_("--competency {key}:{level} replaces the tender's level {tender_level}").format(
@@ -359,6 +351,19 @@ def read_tender_text(path: Path, where: str) -> str:
     from refcli.search.tender_reading import tender_text_of
 
     return tender_text_of(path, where)
+
+
+def tender_competencies(vocabulary: Vocabulary, tender: Tender) -> dict[str, int]:
+    """The tender's competencies, each by its component's id, with its minimum level."""
+    wanted: dict[str, int] = {}
+    where = f"{tender.source or 'tender'}: competencies"
+    for name, level in tender.competencies.items():
+        key = resolve_competency(vocabulary, name, f"{where}.{name}")
+        if key in wanted:  # "concertation" and "Concertation": which level would hold?
+            raise UserError(_("{where}.{name}: names competency {key!r} a second time").format(
+                where=where, name=name, key=key))
+        wanted[key] = _level(vocabulary, level, f"{where}.{name}")
+    return wanted
 
 
 def _unread(path: Path, where: str) -> list[str]:

@@ -144,6 +144,28 @@ def check_ids_within_rules(selections: Sequence[Selection], query: Query | None,
     return outside
 
 
+def check_recorded_within_rules(selections: Sequence[Selection], record: SelectionRecord) -> list[Mission]:
+    """Refuse (exit 1) a rebuild with --use-current whose current versions break the recorded rules: a reference
+    now out of the window (unless the record allowed it) or of another client kind; return those out of the
+    window it allowed."""
+    from refcli.search.check import in_window
+
+    since, kind = record.options.get("since"), record.options.get("client")
+    other = [selection.mission.id for selection in selections if kind and selection.mission.client.kind != kind]
+    outside = [selection.mission for selection in selections if not in_window(selection.mission, since)]
+    broken = []
+    if other:
+        broken.append(_("not {kind} clients: {ids}").format(kind=_(kind), ids=", ".join(other)))
+    if outside and not record.options.get("allow_outside_window"):
+        broken.append(_("outside the window (ended before {since}): {outside}").format(
+            since=since, outside=_outside_text(outside)))
+    if broken:
+        raise NegativeAnswer(_("{path}: with their current versions, the recorded references break its rules: "
+                               "{broken}; nothing written: build the annex again").format(
+                                   path=record.path, broken="; ".join(broken)))
+    return outside
+
+
 def relevance_sentence(labels: Sequence[str]) -> str | None:
     """'Concertation et Conseil stratégique, compétences demandées par le marché.' for the fiche, or None."""
     if not labels:

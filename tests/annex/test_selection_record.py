@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import json
+import os
 import shutil
 import subprocess
 import tomllib
@@ -305,3 +305,40 @@ def test_a_signal_while_the_annex_and_its_record_are_put_in_place_waits_for_both
     record = tomllib.loads((tmp_path / "annexe.refcli.toml").read_text(encoding="utf-8"))
     assert record["annex_sha256"] == hashlib.sha256(annex.read_bytes()).hexdigest()
     assert sorted(path.name for path in tmp_path.iterdir() if path.is_file()) == ["annexe.docx", "annexe.refcli.toml"]
+
+
+def test_use_current_keeps_the_recorded_window_and_client_kind(tmp_path, confirmed_missions):
+    annex = tmp_path / "annexe.docx"
+    assert invoke("build-bid", "--tender", TENDER, "--out", str(annex), "--data", str(confirmed_missions),
+                  "-q").exit_code == 0
+    record = confirmed_missions / "neuilly-sur-marne-amo-concertation.toml"
+    text = record.read_text(encoding="utf-8")
+    record.write_text(text.replace("start = 2017", "start = 2010").replace("end = 2017", "end = 2010"),
+                      encoding="utf-8")
+    again = tmp_path / "again.docx"
+    refused = invoke("build-bid", "--from", str(tmp_path / "annexe.refcli.toml"), "--out", str(again),
+                     "--use-current", "-q")
+    assert refused.exit_code == 1 and not again.exists()
+    assert ("with their current versions, the recorded references break its rules: outside the window (ended "
+            "before 2016): neuilly-sur-marne-amo-concertation") in " ".join(refused.stderr.split())
+    record.write_text(text.replace('kind = "public"', 'kind = "private"'), encoding="utf-8")
+    refused = invoke("build-bid", "--from", str(tmp_path / "annexe.refcli.toml"), "--out", str(again),
+                     "--use-current", "-q")
+    assert refused.exit_code == 1 and "not public clients: neuilly-sur-marne-amo-concertation" in refused.stderr
+
+
+def test_check_from_applies_the_tender_s_count_and_competencies_to_an_annex_built_with_ids(tmp_path,
+                                                                                           confirmed_missions):
+    annex = tmp_path / "annexe.docx"
+    built = invoke("build-bid", "--ids", "est-ensemble-amo-npru", "--tender", TENDER, "--out", str(annex),
+                   "--data", str(confirmed_missions))
+    assert built.exit_code == 0 and "the tender asks for 2 reference(s); the annex holds 1" in built.stderr
+    checked = invoke("check", "--from", str(tmp_path / "annexe.refcli.toml"), "--json")
+    assert checked.exit_code == 1
+    items = json.loads(checked.stdout)["items"]
+    [count] = [item for item in items if item["code"] == "window.count"]
+    assert (count["ok"], count["required"]) == (False, 2)
+    levels = {item["competency"]: item["ok"] for item in items if item["code"] == "competency.level"}
+    assert levels == {"concertation": False, "animation": True, "conseil": True}  # est-ensemble: no concertation
+    assert items == json.loads(invoke("check", "--ids", "est-ensemble-amo-npru", "--tender", TENDER, "--data",
+                                      str(confirmed_missions), "--json").stdout)["items"]

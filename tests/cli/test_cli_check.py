@@ -245,11 +245,25 @@ def test_a_tender_text_s_rules_are_said_not_read_by_check_and_build_bid(tmp_path
     assert "rules are not read" not in run("check", "--tender", FAILING).stderr  # a tender file states them
 
 
-def test_a_reference_whose_record_ends_after_this_year_is_named_by_the_window(data_copy):
+def test_a_reference_whose_record_runs_after_this_year_fails_its_date_and_build_bid_says_so(data_copy, tmp_path):
+    # A service not provided yet (or a typo in its years) is no reference: check fails its date, build-bid warns.
+    year = datetime.date.today().year
     record = data_copy / "neuilly-sur-marne-amo-concertation.toml"
-    record.write_text(record.read_text(encoding="utf-8").replace("end = 2017\n", "end = 2099\n", 1), encoding="utf-8")
-    result = run("check", "--ids", "neuilly-sur-marne-amo-concertation", "--since", "2020", data=data_copy)
-    window = " ".join(result.stdout.split("✓")[0].split())
-    assert window.endswith("neuilly-sur-marne-amo-concertation (2099): its record ends after this year "
-                           f"({datetime.date.today().year}) and is not ongoing: check its years")
-    assert "ends after this year" not in run("check", "--ids", "est-ensemble-amo-npru", "--since", "2020").stdout
+    text = record.read_text(encoding="utf-8")
+    record.write_text(text.replace("end = 2017\n", "end = 2099\n", 1), encoding="utf-8")
+    result = run("check", "--ids", "neuilly-sur-marne-amo-concertation", "--since", "2020", "--json", data=data_copy)
+    assert result.exit_code == 1
+    [date] = [item for item in json.loads(result.stdout)["items"] if item["code"] == "reference.date"]
+    assert date["ok"] is False and date["detail"] == (f"date 2017\u00a0– 2099 (it ends in 2099, after this year "
+                                                      f"({year}), and is not ongoing)")
+    assert date["advice"] == ("correct period in neuilly-sur-marne-amo-concertation.toml: a mission not provided yet "
+                              "is no reference (the year it ended, or ongoing = true for one under way)")
+    built = run("build-bid", "--ids", "neuilly-sur-marne-amo-concertation", "--out", str(tmp_path / "a.docx"),
+                data=data_copy)
+    assert "it ends in 2099, after this year" in " ".join(built.stderr.split())
+    record.write_text(text.replace("start = 2017\n", "start = 2098\nongoing = true\n", 1).replace(
+        "end = 2017\n", "end = 2099\n", 1), encoding="utf-8")
+    started = run("check", "--ids", "neuilly-sur-marne-amo-concertation", data=data_copy)
+    assert started.exit_code == 1 and f"it starts in 2098, after this year ({year})" in " ".join(
+        started.stdout.split())
+    assert "after this year" not in run("check", "--ids", "est-ensemble-amo-npru", "--since", "2020").stdout
