@@ -128,9 +128,16 @@ class Glossary:
             return None
         from rapidfuzz import fuzz, process
 
+        # A typo changes letters; a key that is the word with letters before it is another word, a compound
+        # ("construction" is no typo of "coconstruction": co-construction is no construction).
         best = process.extractOne(key, self._fuzzy_keys, scorer=fuzz.ratio, processor=None,
                                   score_cutoff=FUZZY_KEY_CUTOFF)
-        return best[0] if best else None
+        if best is None:
+            return None
+        word, found = key.replace(" ", ""), best[0].replace(" ", "")
+        if len(found) > len(word) and (found.endswith(word) or found.endswith(word.rstrip("sx"))):
+            return None
+        return best[0]
 
 
 def find_glossary_file(data_folder: Path | None) -> Path:

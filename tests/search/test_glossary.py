@@ -22,6 +22,15 @@ def test_synonym_groups_and_typos(glossary):
     assert glossary.expand("xyzzy") is None
 
 
+def test_a_word_is_no_typo_of_a_compound_that_ends_with_it(glossary):
+    # "construction" (works) is not co-construction (concertation): letters before a word make another word.
+    assert glossary.expand("construction") is None and glossary.expand("constructions") is None
+    assert glossary.expand("co-construction").key == "co construction"
+    # A letter left out or changed is a typo, at the end too.
+    assert glossary.expand("ateliers participatif").key == "ateliers participatifs"
+    assert glossary.expand("concertations").key == "concertation"
+
+
 def test_ambiguous_terms_are_never_expanded(glossary):
     for term in ("CA", "TF", "CDC", "CE", "CIL"):
         assert glossary.expand(term) is None
