@@ -619,7 +619,7 @@ def _print_notes(query, quiet: bool) -> None:
             print_warning(note)
 
 
-def _warn_guessed(matches, query, quiet: bool) -> None:
+def _warn_guessed(matches, query, library, quiet: bool) -> None:
     """Name the results ranked on what their fiche does not show ([inferred]): a component level counted for a
     competency, a client kind the query kept them on (--client, or the tender's)."""
     from refcli.cli.views import few, guessed_levels
@@ -627,7 +627,7 @@ def _warn_guessed(matches, query, quiet: bool) -> None:
 
     if quiet or not matches:
         return
-    guessed = guessed_levels(matches)
+    guessed = guessed_levels(matches, library)
     kept = [match.id for match in matches if query.client_kind and is_unconfirmed(match.mission, "client.kind")]
     for ids, message in (
             (guessed, ngettext("{count} result is ranked on a component level not on its fiche ([inferred]): {ids}; "
@@ -913,7 +913,7 @@ def build_bid(
             from refcli.cli.views import coverage_view
 
             stderr_console().print(coverage_view(matches, query, library))
-    _warn_guessed(matches, query, quiet)  # none when chosen by --ids or --from
+    _warn_guessed(matches, query, library, quiet)  # none when chosen by --ids or --from
     if outside and not quiet:
         from refcli.annex.formatting import format_years
 
@@ -1044,7 +1044,7 @@ def search(
     else:
         matches = rank_missions(library, index, query)
     _print_notes(query, quiet)
-    _warn_guessed(matches, query, quiet)
+    _warn_guessed(matches, query, library, quiet)
     if json:
         from refcli.cli.views import search_json
 

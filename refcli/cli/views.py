@@ -99,9 +99,16 @@ def _competencies_cell(match: Match, library: Library) -> str:
     return "\n".join(parts) or "—"
 
 
-def guessed_levels(matches: list[Match]) -> list[str]:
-    """The ids of the results whose competency credit rests on a level not on their fiche."""
-    return [match.id for match in matches if any(not item.confirmed and item.level for item in match.competencies)]
+def guessed_levels(matches: list[Match], library: Library) -> list[str]:
+    """The ids of the results whose score rests on a level not on their fiche: a competency's credit, or words
+    matched in the labels of components the fiche does not mark (the index holds a component's label where the
+    record gives it a level)."""
+    def on_labels(match: Match) -> bool:
+        items = [item for item in match.fields if item.field == "components" and item.points >= SHOWN_POINTS]
+        return bool(items) and _guessed_components(match, items, library)
+
+    return [match.id for match in matches
+            if any(not item.confirmed and item.level for item in match.competencies) or on_labels(match)]
 
 
 def results_table(query: Query, matches: list[Match], library: Library) -> Fitted:
@@ -340,8 +347,10 @@ def _guessed_components(match: Match, items: list[FieldMatch], library: Library)
     mission = match.mission
     labels = {component: set(stems(library.vocabulary.label(component))) for component in mission.components}
     for item in items:
-        words = set(item.matched.replace("…", " ").split())
-        sources = [component for component, label in labels.items() if words <= label]
+        matched = item.matched.replace("…", " ")
+        words = set(matched.split())  # stems; a typo's or a broken accent's match is the fiche's word as written
+        written = set(stems(matched))
+        sources = [component for component, label in labels.items() if words <= label or written <= label]
         if not sources or not all(is_unconfirmed(mission, f"components.{component}") for component in sources):
             return False
     return True
