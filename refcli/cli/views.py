@@ -330,7 +330,8 @@ def _words_lines(match: Match, library: Library) -> list[str]:
             said.update(item.term for item in kept[:WORDS_SHOWN])
             more = len({item.term for item in kept}) - len(words)
             shown = ", ".join(words) + (_(" +{count} more").format(count=more) if more > 0 else "")
-            if FICHE_PARTS[part] == ("components",) and _guessed_components(match, kept, library):
+            if (_guessed_components(match, kept, library) if FICHE_PARTS[part] == ("components",)
+                    else _guessed_values(match, kept)):
                 from refcli.records.browse import INFERRED_MARK
 
                 part = f"{part} {_(INFERRED_MARK)}"
@@ -352,6 +353,30 @@ def _guessed_components(match: Match, items: list[FieldMatch], library: Library)
         written = set(stems(matched))
         sources = [component for component, label in labels.items() if words <= label or written <= label]
         if not sources or not all(is_unconfirmed(mission, f"components.{component}") for component in sources):
+            return False
+    return True
+
+
+def _guessed_values(match: Match, items: list[FieldMatch]) -> bool:
+    """Whether every word these items matched comes only from values not on the fiche ([inferred]: a client's
+    category, a site's city or districts the importer worked out), none from a value on it."""
+    from refcli.records.provenance import is_unconfirmed
+    from refcli.search.index import searched_values
+    from refcli.search.text import stems
+
+    mission = match.mission
+    if not mission.inferred:
+        return False
+    fields = {item.field for item in items}
+    guessed: set[str] = set()
+    stated: set[str] = set()
+    for path, field, texts in searched_values(mission):
+        if field in fields:
+            words = {word for text in texts for word in stems(text)}
+            (guessed if is_unconfirmed(mission, ".".join(path)) else stated).update(words)
+    for item in items:
+        words = set(item.matched.replace("…", " ").split()) | set(stems(item.matched.replace("…", " ")))
+        if not words & guessed or words & stated:
             return False
     return True
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
@@ -230,6 +230,19 @@ def mission_fields(mission: Mission, vocabulary: Vocabulary) -> dict[str, list[s
         else:
             fields[field].append(value)
     return fields
+
+
+def searched_values(mission: Mission) -> Iterator[tuple[tuple[str, ...], str, list[str]]]:
+    """Each searched key of a mission that holds text: its attribute path, its index field, its texts (a list's
+    items); components aside (their labels are the vocabulary's)."""
+    for path, kind, field in _searched():
+        if kind == "levels":
+            continue
+        value: Any = mission
+        for name in path:
+            value = getattr(value, name) if value is not None else None
+        if value:
+            yield path, field, list(value) if kind == "strings" else [value]
 
 
 @cache

@@ -252,3 +252,16 @@ def test_a_score_resting_on_component_labels_not_on_the_fiche_is_flagged_typo_or
         assert "composantes [not on the fiche]: concerta" in block, result.stdout
     confirmed = CliRunner().invoke(app, ["search", "concertation", "--data", str(confirmed_missions)])
     assert confirmed.exit_code == 0 and confirmed.stderr == ""  # levels on the fiche: nothing to say
+
+
+def test_words_found_only_in_values_not_on_the_fiche_flag_their_part():
+    # henin's EPCI is its client.category, which its fiche does not give; antony's is in its partners, on its fiche.
+    explained = run("EPCI", "--explain").stdout
+    henin = " ".join(explained.split("henin-carvin-projet-urbain-social: score")[1].split("\n\n")[0].split())
+    antony = " ".join(explained.split("antony-point-etape-psl: score")[1].split("\n\n")[0].split())
+    assert "acteurs [not on the fiche]: EPCI" in henin
+    assert "acteurs: EPCI" in antony
+    # neuilly's districts come from its stakes, not from a Site line: the site part is flagged, its stakes are not.
+    neuilly = " ".join(run("Fauvettes", "--explain").stdout.split("neuilly-sur-marne-amo-concertation: score")[1]
+                       .split("\n\n")[0].split())
+    assert "enjeux: Fauvettes; site [not on the fiche]: Fauvettes" in neuilly
