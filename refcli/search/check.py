@@ -107,7 +107,10 @@ class Checklist:
 def check_tender(library: Library, index: SearchIndex, query: Query, today: datetime.date | None = None) -> Checklist:
     """Choose a covering set of query.limit references and check the tender's requirements against it."""
     candidates = rank_candidates(library, index, query)
-    selected = select_covering(candidates, query.competencies, query.limit)
+    # As build-bid --cover chooses: among the references inside the window (it takes none outside without
+    # --allow-outside-window); those outside it still name what a wider window would bring.
+    inside = [match for match in candidates if match.in_window]
+    selected = select_covering(inside, query.competencies, query.limit)
     return check_selection(library, query, candidates, selected, today)
 
 
@@ -204,7 +207,9 @@ def ongoing_before(missions: list[Mission], since: int | None) -> str:
 def _count_item(query: Query, candidates: list[Match], selected: list[Match], year: int) -> CheckItem:
     wanted = query.limit
     inside = [match for match in selected if match.in_window]
-    outside = [match for match in selected if not match.in_window]
+    # Those chosen by hand outside the window; or, when too few are inside, the best of those outside it.
+    outside = ([match for match in selected if not match.in_window]
+               or [match for match in candidates if not match.in_window][:max(wanted - len(inside), 0)])
     name = (_("{count} reference(s) inside the window") if query.since is not None else _("{count} reference(s)")
             ).format(count=wanted)
     detail = _("{found} of {wanted} found").format(found=len(inside), wanted=wanted)
@@ -236,17 +241,28 @@ def _competency_item(library: Library, query: Query, component: str, minimum: in
                      candidates: list[Match], selected: list[Match]) -> CheckItem:
     label = library.vocabulary.label(component)
     name = f"{label} ≥ {minimum}"
-    chosen = [match for match in selected if covers(match.mission, component, minimum)]
+    # Only a reference inside the window covers a competency: build-bid takes none outside it without
+    # --allow-outside-window.
+    chosen = [match for match in selected if covers(match.mission, component, minimum) and match.in_window]
     numbers = {"competency": component, "required": minimum, "keys": (f"components.{component}",),
-               "found": max((match.mission.components.get(component, 0) for match in selected), default=0),
+               "found": max((match.mission.components.get(component, 0) for match in selected if match.in_window),
+                            default=0),
                "missions": tuple(match.id for match in chosen)}
     if chosen:
         detail = _("covered by ") + ", ".join(
             f"{match.id} ({match.mission.components[component]}"
-            + (_(", not on the fiche") if is_unconfirmed(match.mission, f"components.{component}") else "")
-            + ("" if match.in_window else _(", out of window")) + ")" for match in chosen)
+            + (_(", not on the fiche") if is_unconfirmed(match.mission, f"components.{component}") else "") + ")"
+            for match in chosen)
         return CheckItem("competency.level", name, "pass", detail, **numbers)
-    others = [match for match in candidates if covers(match.mission, component, minimum)]
+    others = [match for match in candidates if covers(match.mission, component, minimum) and match.in_window]
+    outside = [match for match in candidates if covers(match.mission, component, minimum) and not match.in_window]
+    if outside and not others:
+        return CheckItem("competency.level", name, "fail",
+                         _("covered only outside the window, by {outside}").format(outside=", ".join(
+                             f"{match.id} ({match.mission.period.end})" for match in outside[:3])),
+                         _("add a reference covering {label} ≥ {minimum} that ended in {since} or later, or widen "
+                           "the window if the buyer accepts older references").format(
+                               label=label, minimum=minimum, since=query.since), **numbers)
     if others:
         return CheckItem("competency.level", name, "fail",
                          _("covered by {id}, not among the {count} chosen").format(id=others[0].id,

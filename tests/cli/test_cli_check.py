@@ -80,7 +80,8 @@ def test_an_uncovered_competency_fails_with_exit_1_naming_it():
     assert "→ add a reference covering Coordination inter-chantiers ≥ 4" in shown
     assert "3 missing" in shown
     assert result.stderr.startswith("error: check failed: 4 reference(s) inside the window; "  # names hold commas
-                                    "Coordination inter-chantiers ≥ 4; est-ensemble-amo-npru: amount, date, client; ")
+                                    "Coordination inter-chantiers ≥ 4; Gestion urbaine de proximité ≥ 2; "
+                                    "est-ensemble-amo-npru: amount, date, client; ")
     assert result.stderr.count("\n") == 1
 
 

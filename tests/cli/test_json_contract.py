@@ -157,8 +157,8 @@ def test_the_checklist_script_blocks_on_codes_and_ids(library_folder, tmp_path):
     lines = script.stdout.splitlines()
     assert "BLOCK window.count 1/4" in lines
     assert "BLOCK competency.level coordination 3/4" in lines
-    assert "BLOCK reference.amount antony-point-etape-psl" in lines
-    assert "WARN reference.basis neuilly-sur-marne-amo-concertation" in lines
+    assert "BLOCK competency.level gup 0/2" in lines  # covered only outside the window
+    assert "BLOCK reference.client_kind est-ensemble-amo-npru" in lines
 
 
 def test_the_checklist_script_lets_a_met_tender_go(confirmed_missions, tmp_path):

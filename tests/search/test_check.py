@@ -44,14 +44,28 @@ def test_missing_references_competency_amounts_and_illustrations_fail_with_advic
     assert "highest: est-ensemble-amo-npru, level 3" in coordination.detail
     assert coordination.advice.startswith("add a reference covering Coordination inter-chantiers ≥ 4")
     assert checklist.uncoverable == ("coordination",)
+    # GUP is covered only by references that ended before the window: build-bid would take none of them.
+    gup = items["Gestion urbaine de proximité ≥ 2"]
+    assert gup.status == "fail" and gup.detail.startswith("covered only outside the window, by henin-carvin")
+    assert [match.id for match in checklist.selected] == ["est-ensemble-amo-npru"]  # the one inside the window
+    assert items["illustrations"].status == "fail"
+    est_ensemble = items["est-ensemble-amo-npru: amount, date, client"]
+    assert est_ensemble.detail.startswith("fee 99\u202f685\u00a0€\u00a0HT;") and "basis" not in est_ensemble.advice
+
+
+def test_a_reference_without_its_own_amount_fails_with_advice(seed_library, glossary, seed_index):
+    from refcli.records.browse import find_mission
+    from refcli.search.check import check_selection, matches_for
+
+    query = build_query(seed_library.vocabulary, glossary, keywords=["GUP"], year=TODAY.year)
+    picked = matches_for([find_mission(seed_library, name) for name in ("antony-point-etape-psl",
+                                                                  "henin-carvin-projet-urbain-social")], query)
+    items = _items(check_selection(seed_library, query, picked, picked, TODAY))
     antony = items["antony-point-etape-psl: amount, date, client"]
     assert antony.status == "fail" and "only the project's cost" in antony.detail
     assert "add amounts.fee" in antony.advice and "antony-point-etape-psl.toml" in antony.advice
     assert items["henin-carvin-projet-urbain-social: amount, date, client"].advice.startswith(
         "add amounts.fee to henin-carvin-projet-urbain-social.toml; confirm client.kind")
-    assert items["illustrations"].status == "fail"
-    est_ensemble = items["est-ensemble-amo-npru: amount, date, client"]
-    assert est_ensemble.detail.startswith("fee 99\u202f685\u00a0€\u00a0HT;") and "basis" not in est_ensemble.advice
 
 
 def test_without_a_window_the_legal_default_is_an_information(confirmed_library, glossary, confirmed_index):
@@ -119,8 +133,14 @@ def test_every_check_has_a_stable_code_with_its_ids_and_numbers(seed_library, gl
     levels = {check.competency: check for check in _checks(checklist, "competency.level")}
     assert (levels["coordination"].passed, levels["coordination"].required, levels["coordination"].found) == \
         (False, 4, 3)
-    assert levels["gup"].passed and levels["gup"].missions == ("henin-carvin-projet-urbain-social",
-                                                              "antony-point-etape-psl")
+    assert (levels["gup"].passed, levels["gup"].missions) == (False, ())  # covered only outside the window
+    # Hand-picked (check --ids), references outside the window are checked too.
+    from refcli.records.browse import find_mission
+    from refcli.search.check import check_selection, matches_for
+
+    picked = matches_for([find_mission(seed_library, name) for name in ("est-ensemble-amo-npru",
+                                                                        "antony-point-etape-psl")], checklist.query)
+    checklist = check_selection(seed_library, checklist.query, picked, picked, TODAY)
     antony = {check.code: check for check in checklist.checks() if check.mission == "antony-point-etape-psl"}
     assert {code: check.status for code, check in antony.items()} == {
         "reference.amount": "fail", "reference.date": "pass", "reference.client_kind": "fail",
