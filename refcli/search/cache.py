@@ -653,6 +653,7 @@ def _identity(vocabulary: Vocabulary, glossary: Glossary) -> str:
     source = vocabulary.source
     parts.append(source.read_bytes() if source else b"")
     parts.append(repr([(concept.name, concept.kind, concept.stems) for concept in glossary.concepts]).encode())
+    parts.append(repr(sorted(glossary.acronyms)).encode())  # kept whole by the stemmer: the index's keys
     return _digest(b"\0".join(parts))
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from refcli.errors import UserError
 from refcli.frozen import frozen
 from refcli.i18n import _
-from refcli.search.text import tokens
+from refcli.search.text import keep_whole, tokens
 
 FILE_NAME = "glossary.toml"
 MATCH_MODES = ("none", "literal")
@@ -64,6 +64,7 @@ class Glossary:
     boilerplate: frozenset[str] = frozenset()  # folded words that free text leaves out
     source: Path | None = None
     concepts: tuple[Concept, ...] = ()
+    acronyms: frozenset[str] = frozenset()  # the one-word acronyms of its entries, folded: kept whole, not stemmed
     _groups_by_key: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
     _phrase_keys: tuple[tuple[str, ...], ...] = field(init=False, repr=False, compare=False)
     _compounds: frozenset[str] = field(init=False, repr=False, compare=False)
@@ -163,6 +164,7 @@ def load_glossary(data_folder: Path | None = None, path: Path | None = None) -> 
         found = parse_glossary(read_data_file(path, _("the glossary")), path)
         if key:
             _LOADED[key] = found
+    keep_whole(found.acronyms)  # this glossary's, if another was read since
     return found
 
 
@@ -209,7 +211,21 @@ def parse_glossary(table: dict, path: Path) -> Glossary:
     boilerplate = table.get("boilerplate", [])
     items = _strings(boilerplate, f"{path}: boilerplate") if boilerplate else ()
     words = [word for item in items for word in tokens(item)]
-    return Glossary(tuple(groups), ambiguities, frozenset(words), path, _concepts(table.get("concepts", []), path))
+    acronyms = _acronyms(groups)
+    keep_whole(acronyms)  # before the concepts' terms are stemmed
+    return Glossary(tuple(groups), ambiguities, frozenset(words), path, _concepts(table.get("concepts", []), path),
+                    acronyms)
+
+
+def _acronyms(groups: list[tuple[str, ...]]) -> frozenset[str]:
+    """The members written in capitals as one word (MOA, PLACI, CUCS), folded."""
+    found = set()
+    for group in groups:
+        for member in group:
+            words = tokens(member) if member.isupper() else []
+            if len(words) == 1:
+                found.add(words[0])
+    return frozenset(found)
 
 
 def _concepts(entries: object, path: Path) -> tuple[Concept, ...]:

@@ -118,8 +118,22 @@ STEM_EXCEPTIONS = {"communication": "communic", "communications": "communic", "c
                    "communicante": "communic", "concertation": "concertat", "concertations": "concertat"}
 
 
+# The glossary's acronyms, folded: names, not words, kept whole (Snowball would make one stem "mo" of MOA, maîtrise
+# d'ouvrage, and MOE, maîtrise d'œuvre, and "plac" of PLACI and place). Set by keep_whole when a glossary is read.
+_WHOLE: frozenset[str] = frozenset()
+
+
+def keep_whole(words: frozenset[str]) -> None:
+    """Make stem() keep these folded words as they are (the glossary's acronyms)."""
+    global _WHOLE
+    if words != _WHOLE:
+        _WHOLE = words
+        _STEMS.clear()
+
+
 def stem(word: str) -> str:
-    """Return the stem of one folded word (tokens' output); digits and broken words unchanged."""
+    """Return the stem of one folded word (tokens' output); digits, broken words and the glossary's acronyms
+    unchanged."""
     found = _STEMS.get(word)
     if found is None:
         global _STEMMER
@@ -127,7 +141,7 @@ def stem(word: str) -> str:
             import Stemmer
 
             _STEMMER = Stemmer.Stemmer("french")
-        found = STEM_EXCEPTIONS.get(word) or (word if REPLACEMENT in word or word.isdigit()
+        found = STEM_EXCEPTIONS.get(word) or (word if REPLACEMENT in word or word.isdigit() or word in _WHOLE
                                               else _STEMMER.stemWord(word))
         if len(_STEMS) > _CACHE_SIZE:
             _STEMS.clear()

@@ -265,3 +265,19 @@ def test_words_found_only_in_values_not_on_the_fiche_flag_their_part():
     neuilly = " ".join(run("Fauvettes", "--explain").stdout.split("neuilly-sur-marne-amo-concertation: score")[1]
                        .split("\n\n")[0].split())
     assert "enjeux: Fauvettes; site [not on the fiche]: Fauvettes" in neuilly
+
+
+def test_the_glossary_s_acronyms_are_names_kept_whole_not_stemmed(data_copy):
+    # Snowball makes "mo" of MOA (maîtrise d'ouvrage) and MOE (maîtrise d'œuvre), "plac" of PLACI and "place".
+    for name, acronym in (("bagneux-point-etape-cloture", "MOE"), ("antony-point-etape-psl", "MOA")):
+        record = data_copy / f"{name}.toml"
+        text = record.read_text(encoding="utf-8")
+        record.write_text(text.replace("keywords = [\n", f'keywords = [\n    "{acronym}",\n', 1), encoding="utf-8")
+
+    def found(*terms: str) -> list[str]:
+        result = CliRunner().invoke(app, ["search", *terms, "--json", "--data", str(data_copy)])
+        return [row["id"] for row in json.loads(result.stdout)["results"]] if result.exit_code == 0 else []
+
+    assert found("MOA") == ["antony-point-etape-psl"] and found("moe") == ["bagneux-point-etape-cloture"]
+    assert found("PLACI") == []  # no fiche names it; "mise en place" is another word
+    assert "neuilly-sur-marne-amo-concertation" in found("place")
