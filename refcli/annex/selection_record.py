@@ -54,6 +54,7 @@ class RecordedReference:
     id: str
     file: Path  # the record file, resolved
     sha256: str
+    illustrations: tuple[tuple[Path, str], ...] = ()  # each illustration file the annex showed, resolved, and its hash
     git_commit: str | None = None
     uncommitted: bool | None = None
 
@@ -69,6 +70,7 @@ class SelectionRecord:
     library: Path
     template: Path
     template_sha256: str
+    inputs: tuple[tuple[str, Path, str], ...]  # ("vocabulary" | "glossary", file resolved, hash)
     tender: Path | None
     tender_sha256: str | None
     heading: dict[str, Any]  # title, buyer, date (a date, or a text as given)
@@ -114,14 +116,17 @@ def _checksum(table: dict[str, Any]) -> str:
 
 
 def selection_record_text(*, record_path: Path, annex: Path, annex_sha256: str, library_folder: Path,
-                          references: list[tuple[str, Path]], template: Path, tender: Path | None,
-                          heading: dict[str, Any], options: dict[str, Any], left_out: dict[str, list[str]]) -> bytes:
+                          references: list[tuple[str, Path, list[Path]]], template: Path, tender: Path | None,
+                          vocabulary: Path | None, glossary: Path | None, heading: dict[str, Any],
+                          options: dict[str, Any], left_out: dict[str, list[str]]) -> bytes:
     """Return the TOML of the selection record for an annex about to be written at annex, whose bytes hash to
-    annex_sha256 (so that an annex swapped or edited since is told from the one refcli wrote)."""
+    annex_sha256 (so that an annex swapped or edited since is told from the one refcli wrote). Each reference
+    comes with its record file and the illustration files the annex shows; vocabulary and glossary are the
+    files that shaped the annex too (the components' labels and squares, the ranking)."""
     import tomli_w
 
     base = record_path.parent
-    files = [file for _, file in references]
+    files = [file for _, file, _illustrations in references]
     head, states = git_state(library_folder, files)
     table: dict[str, Any] = {
         "format": FORMAT,
@@ -135,10 +140,16 @@ def selection_record_text(*, record_path: Path, annex: Path, annex_sha256: str, 
     table["heading"] = {key: value for key, value in heading.items() if value is not None}
     table["options"] = {key: value for key, value in options.items() if value not in (None, [], {})}
     table["template"] = {"path": _relative(template, base), "sha256": file_digest(template)}
+    for key, source in (("vocabulary", vocabulary), ("glossary", glossary)):
+        if source is not None:
+            table[key] = {"path": _relative(source, base), "sha256": file_digest(source)}
     table["library"] = {"folder": _relative(library_folder, base), **({"git_commit": head} if head else {})}
     rows = []
-    for mission_id, file in references:
+    for mission_id, file, illustrations in references:
         row: dict[str, Any] = {"id": mission_id, "file": _relative(file, base), "sha256": file_digest(file)}
+        if illustrations:
+            row["illustrations"] = [{"file": _relative(picture, base), "sha256": file_digest(picture)}
+                                    for picture in illustrations]
         if file in states:
             commit, dirty = states[file]
             if commit:
@@ -203,10 +214,16 @@ def read_selection_record(path: Path) -> SelectionRecord:
         where = f"references[{index}]."
         if not isinstance(row, dict):
             raise UserError(_("{path}: references[{index}]: expected a table").format(path=path, index=index))
+        pictures = row.get("illustrations", [])
+        if not isinstance(pictures, list) or not all(isinstance(picture, dict) for picture in pictures):
+            raise UserError(_("{path}: references[{index}].illustrations: expected a list of tables").format(
+                path=path, index=index))
         references.append(RecordedReference(
             id=need("id", str, row, where), file=(base / need("file", str, row, where)).resolve(),
-            sha256=need("sha256", str, row, where), git_commit=row.get("git_commit"),
-            uncommitted=row.get("uncommitted")))
+            sha256=need("sha256", str, row, where),
+            illustrations=tuple(((base / need("file", str, picture, f"{where}illustrations.")).resolve(),
+                                 need("sha256", str, picture, f"{where}illustrations.")) for picture in pictures),
+            git_commit=row.get("git_commit"), uncommitted=row.get("uncommitted")))
     if not references:
         raise UserError(_("{path}: references: no reference recorded").format(path=path))
     template = need("template", dict)
@@ -222,6 +239,9 @@ def read_selection_record(path: Path) -> SelectionRecord:
         library=(base / need("folder", str, library, "library.")).resolve(),
         template=(base / need("path", str, template, "template.")).resolve(),
         template_sha256=need("sha256", str, template, "template."),
+        inputs=tuple((key, (base / need("path", str, table[key], f"{key}.")).resolve(),
+                      need("sha256", str, table[key], f"{key}.")) for key in ("vocabulary", "glossary")
+                     if isinstance(table.get(key), dict)),
         tender=(base / need("path", str, tender, "tender.")).resolve() if tender else None,
         tender_sha256=need("sha256", str, tender, "tender.") if tender else None,
         heading=dict(table.get("heading", {})),
@@ -242,6 +262,19 @@ def changed_inputs(record: SelectionRecord, library_folder: Path, template: Path
         file = recorded_file(record, reference, library_folder)
         if file_digest(file) != reference.sha256:
             changed.append(f"{reference.id} ({file})")
+        for picture, digest in reference.illustrations:
+            picture = _moved(picture, record.library, library_folder)
+            if not picture.is_file() or file_digest(picture) != digest:
+                changed.append(_("an illustration of {id} ({file})").format(id=reference.id, file=picture))
+    from refcli.records.vocabulary import find_vocabulary_file
+    from refcli.search.glossary import find_glossary_file
+
+    current = {"vocabulary": find_vocabulary_file(library_folder), "glossary": find_glossary_file(library_folder)}
+    names = {"vocabulary": _("the components vocabulary ({file})"), "glossary": _("the glossary ({file})")}
+    for key, recorded, digest in record.inputs:
+        file = current[key]
+        if file is None or file_digest(file) != digest:
+            changed.append(names[key].format(file=file or recorded))
     if template is not None or not with_tender:  # check (with_tender) renders no annex: its template is not read
         template_file = template or record.template
         if not template_file.is_file():
@@ -267,12 +300,17 @@ def annex_note(record: SelectionRecord) -> str | None:
                                                                                        path=record.path)
 
 
+def _moved(file: Path, recorded_library: Path, library_folder: Path) -> Path:
+    """Where a file recorded inside the library is once the library moved (--data): the same place in it."""
+    if library_folder.resolve() != recorded_library and file.is_relative_to(recorded_library):
+        return library_folder.resolve() / file.relative_to(recorded_library)
+    return file
+
+
 def recorded_file(record: SelectionRecord, reference: RecordedReference, library_folder: Path) -> Path:
     """Where a recorded reference's file is now: the same place in library_folder when the library moved (--data);
     a UserError (exit 2) when it is gone."""
-    file = reference.file
-    if library_folder.resolve() != record.library and file.is_relative_to(record.library):
-        file = library_folder.resolve() / file.relative_to(record.library)
+    file = _moved(reference.file, record.library, library_folder)
     if not file.is_file():
         raise UserError(_("{path}: references: the record {id!r} ({file}) no longer exists; "
                         "build the annex again with the references the library has").format(

@@ -956,8 +956,11 @@ def build_bid(
     record_bytes = selection_record_text(
         record_path=record_file, annex=out, annex_sha256=hashlib.sha256(annex.getvalue()).hexdigest(),
         library_folder=library.folder,
-        references=[(selection.mission.id, selection.mission.path) for selection in selections],
-        template=opened.path, tender=tender_file,
+        references=[(selection.mission.id, selection.mission.path,
+                     [(selection.mission.path.parent / picture.file).resolve()
+                      for picture in selection.mission.illustrations]) for selection in selections],
+        template=opened.path, tender=tender_file, vocabulary=find_vocabulary_file(library.folder),
+        glossary=find_glossary_file(library.folder),
         heading={"title": heading.title, "buyer": heading.buyer, "date": heading.date},
         options=options, left_out=left_out)
     write_all_atomically([(out, annex.getvalue()), (record_file, record_bytes)], force=force)  # both, or neither

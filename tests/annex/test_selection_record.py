@@ -342,3 +342,35 @@ def test_check_from_applies_the_tender_s_count_and_competencies_to_an_annex_buil
     assert levels == {"concertation": False, "animation": True, "conseil": True}  # est-ensemble: no concertation
     assert items == json.loads(invoke("check", "--ids", "est-ensemble-amo-npru", "--tender", TENDER, "--data",
                                       str(confirmed_missions), "--json").stdout)["items"]
+
+
+def test_the_vocabulary_the_glossary_and_the_illustrations_shown_are_recorded_and_checked(tmp_path,
+                                                                                          confirmed_missions):
+    # What shaped the annex beside the records: the components' labels and squares, the ranking, the pictures.
+    picture = confirmed_missions / "images" / "plan.png"
+    picture.parent.mkdir()
+    shutil.copy(ROOT / "docs" / "annex-page.png", picture)
+    record = confirmed_missions / "neuilly-sur-marne-amo-concertation.toml"
+    record.write_text(record.read_text(encoding="utf-8") + '\n[[illustrations]]\nfile = "images/plan.png"\n'
+                      'caption = "Plan"\ncredit = "PUS"\n', encoding="utf-8")
+    annex = tmp_path / "annexe.docx"
+    built = invoke("build-bid", "--ids", "neuilly-sur-marne-amo-concertation", "--out", str(annex),
+                   "--data", str(confirmed_missions), "-q")
+    assert built.exit_code == 0, built.stderr
+    table = tomllib.loads((tmp_path / "annexe.refcli.toml").read_text(encoding="utf-8"))
+    [shown] = table["references"][0]["illustrations"]
+    assert shown["sha256"] == hashlib.sha256(picture.read_bytes()).hexdigest()
+    vocabulary = confirmed_missions.parent / "components.toml"
+    assert table["vocabulary"]["sha256"] == hashlib.sha256(vocabulary.read_bytes()).hexdigest()
+    assert "sha256" in table["glossary"]
+    again = ["build-bid", "--from", str(tmp_path / "annexe.refcli.toml"), "--out", str(tmp_path / "again.docx")]
+    picture.write_bytes(picture.read_bytes() + b"\0")
+    refused = invoke(*again)
+    assert refused.exit_code == 1 and f"an illustration of neuilly-sur-marne-amo-concertation ({picture.resolve()})" \
+        in refused.stderr
+    shutil.copy(ROOT / "docs" / "annex-page.png", picture)
+    vocabulary.write_text(vocabulary.read_text(encoding="utf-8").replace("Conseil stratégique", "Conseil juridique"),
+                          encoding="utf-8")
+    refused = invoke(*again)
+    assert refused.exit_code == 1 and "the components vocabulary (" in refused.stderr
+    assert "an illustration" not in refused.stderr
