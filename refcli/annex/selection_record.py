@@ -111,8 +111,43 @@ def _relative(path: Path, base: Path) -> str:
 
 def _checksum(table: dict[str, Any]) -> str:
     content = {key: value for key, value in table.items() if key != "checksum"}
-    text = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, default=_typed)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _typed(value: Any) -> Any:
+    """A TOML date or time in the checksum's JSON, told from the string of it: `date = "2026-11-21"` is an edit."""
+    if isinstance(value, datetime.date | datetime.time):
+        return {type(value).__name__: value.isoformat()}
+    raise TypeError(f"{type(value).__name__} in a selection record")
+
+
+# What the recorded heading and options may hold (key -> the types refcli writes there): a record whose checksum
+# was recomputed after an edit is read as far as these, and refused with the key's name beyond them.
+_HEADING = {"title": (str,), "buyer": (str,), "date": (str, datetime.date)}
+_OPTIONS = {"ids": (list,), "terms": (list,), "text": (str,), "tender_text": (str,), "competencies": (dict,),
+            "since": (int,), "client": (str,), "limit": (int,), "cover": (bool,), "allow_outside_window": (bool,),
+            "outside_window": (list,), "from": (str,), "use_current": (bool,)}
+
+
+def _checked(path: Path, table: dict[str, Any], key: str, types: dict[str, tuple[type, ...]]) -> dict[str, Any]:
+    found = table.get(key, {})
+    if not isinstance(found, dict):
+        raise UserError(_("{path}: {key}: expected a table").format(path=path, key=key))
+    for name, value in found.items():
+        allowed = types.get(name)
+        wrong = allowed is None or not isinstance(value, allowed) or (bool not in allowed and isinstance(value, bool))
+        if not wrong and name == "competencies":
+            wrong = not all(isinstance(level, int) and not isinstance(level, bool) and level >= 1
+                            for level in value.values())
+        if not wrong and name == "client":
+            wrong = value not in ("public", "private")
+        if not wrong and name in ("since", "limit"):
+            wrong = value < 1
+        if wrong:
+            raise UserError(_("{path}: {key}.{name}: not what refcli build-bid writes there; build the annex again")
+                            .format(path=path, key=key, name=name))
+    return dict(found)
 
 
 def selection_record_text(*, record_path: Path, annex: Path, annex_sha256: str, library_folder: Path,
@@ -244,8 +279,8 @@ def read_selection_record(path: Path) -> SelectionRecord:
                      if isinstance(table.get(key), dict)),
         tender=(base / need("path", str, tender, "tender.")).resolve() if tender else None,
         tender_sha256=need("sha256", str, tender, "tender.") if tender else None,
-        heading=dict(table.get("heading", {})),
-        options=dict(table.get("options", {})),
+        heading=_checked(path, table, "heading", _HEADING),
+        options=_checked(path, table, "options", _OPTIONS),
     )
 
 
@@ -337,6 +372,16 @@ def recorded_missions(record: SelectionRecord, library_folder: Path, vocabulary:
                             "annex again").format(path=record.path, file=file, found=result.id, id=reference.id))
         missions.append(result)
     return missions
+
+
+def recorded_competencies(record: SelectionRecord, vocabulary: Vocabulary) -> dict[str, int]:
+    """The recorded competencies (component id -> minimum level), each a component of the vocabulary."""
+    competencies = dict(record.options.get("competencies") or {})
+    for component in competencies:
+        if component not in vocabulary.ids():
+            raise UserError(_("{path}: options.competencies.{component}: not a component of {vocabulary}; build the "
+                            "annex again").format(path=record.path, component=component, vocabulary=vocabulary.source))
+    return competencies
 
 
 def require_unchanged(record: SelectionRecord, library_folder: Path, template: Path | None, *, use_current: bool,

@@ -1122,7 +1122,7 @@ def check(
     if use_current and from_record is None:
         raise UserError(_("check: --use-current goes with --from"))
     if from_record is not None:
-        from refcli.annex.selection_record import recorded_missions
+        from refcli.annex.selection_record import recorded_competencies, recorded_missions
         from refcli.search.query import Query, load_tender, tender_competencies
 
         recorded, library = _load_recorded(
@@ -1135,7 +1135,7 @@ def check(
         # The tender's rules, not the overrides that built the annex (--ids, --limit): its number of references and
         # its competencies, with those the command line added (-c) over them.
         competencies = {**(tender_competencies(library.vocabulary, loaded) if loaded else {}),
-                        **(options.get("competencies") or {})}
+                        **recorded_competencies(recorded, library.vocabulary)}
         count = loaded.references if loaded is not None and loaded.references else options.get("limit") or len(missions)
         query = Query((), competencies, options.get("since"), options.get("client"), count, (), loaded)
         selected = matches_for(missions, query)

@@ -186,9 +186,9 @@ def confirmed_coverage(mission: Mission, competencies: dict[str, int], library: 
 def selections_from_record(record: SelectionRecord, library: Library) -> list[Selection]:
     """The references of a selection record, in its order, each read from its recorded file, with the relevance
     sentence the annex printed."""
-    from refcli.annex.selection_record import recorded_missions
+    from refcli.annex.selection_record import recorded_competencies, recorded_missions
 
-    competencies = record.options.get("competencies") or {}
+    competencies = recorded_competencies(record, library.vocabulary)
     missions = recorded_missions(record, library.folder, library.vocabulary)
     return [Selection(mission, _("recorded in {path}, position {number}").format(path=record.path, number=number),
                       relevance=relevance_sentence(confirmed_coverage(mission, competencies, library)))

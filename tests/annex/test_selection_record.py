@@ -374,3 +374,41 @@ def test_the_vocabulary_the_glossary_and_the_illustrations_shown_are_recorded_an
     refused = invoke(*again)
     assert refused.exit_code == 1 and "the components vocabulary (" in refused.stderr
     assert "an illustration" not in refused.stderr
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda table: table["heading"].update(date=str(table["heading"]["date"])), None),  # a date made a string
+    (lambda table: table["options"].update(since="2016"), "options.since: not what refcli build-bid writes there"),
+    (lambda table: table["options"]["competencies"].update(zzz=3), "options.competencies.zzz: not a component of"),
+    (lambda table: table["options"].update(client="martian"), "options.client: not what refcli build-bid writes"),
+    (lambda table: table["options"].update(limit=-1), "options.limit: not what refcli build-bid writes there"),
+    (lambda table: table.update(heading="x"), "heading: expected a table"),
+])
+def test_a_record_edited_and_resealed_is_refused_in_one_line(tmp_path, library_folder, edit, message):
+    """Even with its checksum recomputed (it is no signature): no traceback, the key named."""
+    import tomli_w
+
+    from refcli.annex.selection_record import HEADER, _checksum
+
+    annex = tmp_path / "annexe.docx"
+    assert invoke("build-bid", "--tender", TENDER, "--out", str(annex), "--data", str(library_folder),
+                  "-q").exit_code == 0
+    path = tmp_path / "annexe.refcli.toml"
+    table = tomllib.loads(path.read_text(encoding="utf-8"))
+    checksum = table["checksum"]
+    edit(table)
+    if message is None:  # not resealed: the checksum tells a date from its string
+        table["checksum"] = checksum
+        (tmp_path / "edited.refcli.toml").write_text(HEADER + tomli_w.dumps(table), encoding="utf-8")
+        refused = invoke("build-bid", "--from", str(tmp_path / "edited.refcli.toml"), "--out", str(tmp_path / "b.docx"))
+        assert refused.exit_code == 2 and "checksum: the file was changed after refcli wrote it" in refused.stderr
+        return
+    table["checksum"] = _checksum(table)
+    path.write_text(HEADER + tomli_w.dumps(table), encoding="utf-8")
+    for command in ("check", "build-bid"):
+        arguments = [command, "--from", str(path)] + (["--out", str(tmp_path / "b.docx")] if command == "build-bid"
+                                                      else [])
+        refused = invoke(*arguments)
+        assert refused.exit_code == 2, (command, refused.stderr, refused.exception)
+        [line] = refused.stderr.splitlines()
+        assert message in line and "Traceback" not in refused.output
