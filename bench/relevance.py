@@ -330,7 +330,8 @@ def _ablations() -> dict[str, dict]:
     return {
         "all of it": {},
         "without stemming": {"patch": [(module, "stem", lambda word: word) for module in (text, index_module,
-                                                                                         query_module, rank)],
+                                                                                         query_module, rank)
+                                       if hasattr(module, "stem")],  # the modules that import it
                              "reindex": True},
         "without the concepts": {"glossary": {"concepts": ()}},
         "without the boilerplate list and the noise rules": {

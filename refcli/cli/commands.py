@@ -913,7 +913,12 @@ def build_bid(
             from refcli.cli.views import coverage_view
 
             stderr_console().print(coverage_view(matches, query, library))
-    _warn_guessed(matches, query, library, quiet)  # none when chosen by --ids or --from
+    if ids is not None and query is not None:  # hand-picked: a client kind the tender's rule kept them on is said too
+        from refcli.search.check import matches_for
+
+        _warn_guessed(matches_for([selection.mission for selection in selections], query), query, library, quiet)
+    else:
+        _warn_guessed(matches, query, library, quiet)  # none when chosen by --from
     if outside and not quiet:
         from refcli.annex.formatting import format_years
 

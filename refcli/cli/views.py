@@ -119,6 +119,8 @@ def results_table(query: Query, matches: list[Match], library: Library) -> Fitte
 
 def _results_table(query: Query, matches: list[Match], library: Library, width: int) -> Grid:
     title = _("{count} best mission(s)").format(count=len(matches))
+    if query.client_kind is not None:
+        title += _(", {kind} clients").format(kind=_(query.client_kind))
     if query.since is not None:
         title += _(", window since {year}").format(year=query.since)
     title += _("; score: the best one = 100")
@@ -246,6 +248,9 @@ def _named_line(query: Query) -> Text:
         parts.append(_("type of mission: {names}").format(names=few(services, CONCEPTS_SHOWN)))
     if fields:
         parts.append(_("field: {names}").format(names=few(fields, CONCEPTS_SHOWN)))
+    others = [concept.name for concept in query.concepts if concept.kind == "other"]
+    if others:  # works, supplies: no intellectual service
+        parts.append(_("another purchase: {names}").format(names=few(others, CONCEPTS_SHOWN)))
     line = Text(_("Read as: "), style="bold")
     line.append(_("; ").join(parts))
     return line

@@ -80,8 +80,8 @@ def _window_advice(query: Query, outside: Sequence[Mission], missing: int, year:
             years=year - needed.period.end))
     if older:
         advice.append(_("--allow-outside-window to take them anyway (the stderr summary says so)"))
-    advice.append(_("or add reference(s) ending in {since} or later to the library").format(since=query.since))
-    return _("; ").join(advice)
+    last = _("add reference(s) ending in {since} or later to the library").format(since=query.since)
+    return _("; ").join(advice) + (_("; or ") if advice else "") + last
 
 
 def _outside_text(missions: Sequence[Mission]) -> str:

@@ -115,7 +115,11 @@ _STEMMER = None
 # Where Snowball makes one stem of words a bid manager keeps apart: "communication" and "commune" would both
 # be "commun", "concertation" and "concert" both "concert".
 STEM_EXCEPTIONS = {"communication": "communic", "communications": "communic", "communicant": "communic",
-                   "communicante": "communic", "concertation": "concertat", "concertations": "concertat"}
+                   "communicante": "communic", "concertation": "concertat", "concertations": "concertat",
+                   # the commune (a client) is not the droit commun; programming a site is not a programme;
+                   # a habitation (a dwelling) is not its habitants
+                   "commune": "commune", "communes": "commune", "programmation": "programmat",
+                   "programmations": "programmat", "habitation": "habitation", "habitations": "habitation"}
 
 
 # The glossary's acronyms, folded: names, not words, kept whole (Snowball would make one stem "mo" of MOA, maîtrise

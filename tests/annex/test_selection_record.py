@@ -412,3 +412,11 @@ def test_a_record_edited_and_resealed_is_refused_in_one_line(tmp_path, library_f
         assert refused.exit_code == 2, (command, refused.stderr, refused.exception)
         [line] = refused.stderr.splitlines()
         assert message in line and "Traceback" not in refused.output
+
+
+def test_build_bid_ids_names_the_references_kept_on_a_client_kind_not_on_their_fiches(tmp_path, library_folder):
+    built = invoke("build-bid", "--ids", "neuilly-sur-marne-amo-concertation,est-ensemble-amo-npru", "--tender", TENDER,
+                   "--out", str(tmp_path / "annexe.docx"), "--data", str(library_folder))
+    assert built.exit_code == 0, built.stderr
+    assert ("2 results are kept on a client kind (public or private) not on their fiches ([inferred]): "
+            "neuilly-sur-marne-amo-concertation, est-ensemble-amo-npru") in " ".join(built.stderr.split())

@@ -140,4 +140,5 @@ def test_an_80_or_60_column_terminal_shows_the_search_table_whole(tmp_path: Path
     for mission_id in ("neuilly-sur-marne-amo-concertation", "est-ensemble-amo-npru",
                        "henin-carvin-projet-urbain-social"):
         assert whole(mission_id, screen), screen
-    assert "3 best mission(s), window since 2016; score: the best one = 100" in " ".join(screen.split())
+    assert "3 best mission(s), public clients, window since 2016; score: the best one = 100" in " ".join(
+        screen.split())

@@ -64,3 +64,6 @@ def test_stems_join_inflections_and_keep_the_trade_s_words_apart():
     assert stem("concertation") == stem("concertations") != stem("concert")  # a music concert is no concertation
     assert stem("communication") != stem("commune")
     assert stem("relogement") != stem("logement") and stem("habitants") != stem("habitat")
+    assert stem("commune") == stem("communes") != stem("commun")  # a municipality is not the droit commun
+    assert stem("programmation") == stem("programmations") != stem("programme")
+    assert stem("habitation") == stem("habitations") != stem("habitants")
