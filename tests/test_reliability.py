@@ -329,7 +329,7 @@ CASES = [
     Case("tender: --tender-text over the size limit",
          lambda w: ["search", "--tender-text", str(w.file("dce.txt", b"concertation " * (2**22 // 13 + 1))),
                     "--data", str(w.missions)], 2,
-         lambda w: [str(w.root / "dce.txt"), "the document is 4.0 MB, more than refcli reads (4.0 MB at most)"]),
+         lambda w: [str(w.root / "dce.txt"), "the document is 4194307 bytes, more than refcli reads (4 MB at most)"]),
     Case("tender: --tender-text .docx whose XML is not Word's",
          lambda w: ["search", "--tender-text", str(word_without_body(w)), "--data", str(w.missions)], 2,
          lambda w: [str(w.root / "rc.docx"), "not a readable Word document (.docx): its parts are not Word's"]),

@@ -153,11 +153,13 @@ def _checked(path: Path, table: dict[str, Any], key: str, types: dict[str, tuple
 def selection_record_text(*, record_path: Path, annex: Path, annex_sha256: str, library_folder: Path,
                           references: list[tuple[str, Path, list[Path]]], template: Path, tender: Path | None,
                           vocabulary: Path | None, glossary: Path | None, heading: dict[str, Any],
-                          options: dict[str, Any], left_out: dict[str, list[str]]) -> bytes:
+                          options: dict[str, Any], left_out: dict[str, list[str]],
+                          texts: list[tuple[str, Path]] = ()) -> bytes:
     """Return the TOML of the selection record for an annex about to be written at annex, whose bytes hash to
     annex_sha256 (so that an annex swapped or edited since is told from the one refcli wrote). Each reference
     comes with its record file and the illustration files the annex shows; vocabulary and glossary are the
-    files that shaped the annex too (the components' labels and squares, the ranking)."""
+    files that shaped the annex too (the components' labels and squares, the ranking); texts, the documents whose
+    text the query read (("--tender-text" or "text_file", path)), recorded with their hashes."""
     import tomli_w
 
     base = record_path.parent
@@ -172,8 +174,14 @@ def selection_record_text(*, record_path: Path, annex: Path, annex_sha256: str, 
     }
     if tender is not None:
         table["tender"] = {"path": _relative(tender, base), "sha256": file_digest(tender)}
+    if texts:
+        table["texts"] = [{"as": origin, "path": _relative(path, base), "sha256": file_digest(path)}
+                          for origin, path in texts]
     table["heading"] = {key: value for key, value in heading.items() if value is not None}
     table["options"] = {key: value for key, value in options.items() if value not in (None, [], {})}
+    for key in ("tender_text", "from"):  # paths: relative to this file's folder, as every path here
+        if key in table["options"]:
+            table["options"][key] = _relative(Path(table["options"][key]), base)
     table["template"] = {"path": _relative(template, base), "sha256": file_digest(template)}
     for key, source in (("vocabulary", vocabulary), ("glossary", glossary)):
         if source is not None:

@@ -945,6 +945,8 @@ def build_bid(
     document.save(annex)
     if recorded is not None:
         options = {**recorded.options, "from": str(from_record), "use_current": use_current or None}
+        if isinstance(options.get("tender_text"), str):  # written relative to the recorded file's folder
+            options["tender_text"] = str(recorded.path.parent / options["tender_text"])
         tender_file = recorded.tender if recorded.tender is not None and recorded.tender.is_file() else None
     else:
         options = {
@@ -966,6 +968,10 @@ def build_bid(
                       for picture in selection.mission.illustrations]) for selection in selections],
         template=opened.path, tender=tender_file, vocabulary=find_vocabulary_file(library.folder),
         glossary=find_glossary_file(library.folder),
+        texts=[(origin, path) for origin, path in (
+            ("--tender-text", tender_text),
+            ("text_file", query.tender.text_file if query is not None and query.tender is not None else None))
+            if path is not None and recorded is None],
         heading={"title": heading.title, "buyer": heading.buyer, "date": heading.date},
         options=options, left_out=left_out)
     write_all_atomically([(out, annex.getvalue()), (record_file, record_bytes)], force=force)  # both, or neither
@@ -974,7 +980,8 @@ def build_bid(
         ranking = {match.id: match for match in matches}
         payload = {
             "out": str(out), "template": str(opened.path), "selection_record": str(record_file),
-            "query": query.describe() if query is not None else None, "cover": cover,
+            "query": query.describe() if query is not None else None,
+            "cover": bool(recorded.options.get("cover")) if recorded is not None else cover,
             "references": [{"rank": number, **_reference(selection.mission, ranking, since),
                             "reason": selection.reason, "relevance": selection.relevance,
                             "left_out": left_out.get(selection.mission.id, [])}

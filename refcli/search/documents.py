@@ -188,7 +188,7 @@ def open_input(path: Path, what: str, limit: int, hint: str = "") -> BinaryIO:
             path=path, what=_(what), kind=_(error.kind))) from None
     except FileTooLarge as error:
         raise DocumentError(_("{path}: {what} is {size}, more than refcli reads ({limit} at most)").format(
-            path=path, what=_(what), size=_megabytes(error.size), limit=_megabytes(limit))
+            path=path, what=_(what), size=_megabytes(error.size, limit), limit=_megabytes(limit))
             + (_("; {hint}").format(hint=_(hint)) if hint else "")) from None
     except OSError as error:
         raise DocumentError(_("{path}: cannot read {what}: {error}").format(
@@ -221,8 +221,12 @@ def read_at_most(stream: BinaryIO, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 2**20:.1f} MB" if size < 10 * 2**20 else f"{size // 2**20} MB"
+def _megabytes(size: int, limit: int | None = None) -> str:
+    """A size in MB (a decimal below 100), or in bytes when it would read as the limit it is above."""
+    shown = (f"{size / 2**20:.1f} MB" if size < 100 * 2**20 else f"{size // 2**20} MB").replace(".0 MB", " MB")
+    if limit is not None and shown == _megabytes(limit):
+        return _("{count} bytes").format(count=size)
+    return shown
 
 
 # -- text ----------------------------------------------------------------------------------------------------

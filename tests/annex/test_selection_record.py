@@ -61,7 +61,7 @@ def test_from_rebuilds_an_annex_with_the_same_text(tmp_path, library_folder):
     assert result.exit_code == 0, result.stderr
     assert text_of(again) == text_of(first)
     rebuilt = tomllib.loads((tmp_path / "again.refcli.toml").read_text(encoding="utf-8"))
-    assert rebuilt["options"]["from"] == str(tmp_path / "annexe.refcli.toml")
+    assert rebuilt["options"]["from"] == "annexe.refcli.toml"  # relative to the record's folder, as its paths
 
 
 def test_from_with_confirmed_levels_keeps_the_relevance_sentence(tmp_path, confirmed_missions):
@@ -420,3 +420,25 @@ def test_build_bid_ids_names_the_references_kept_on_a_client_kind_not_on_their_f
     assert built.exit_code == 0, built.stderr
     assert ("2 results are kept on a client kind (public or private) not on their fiches ([inferred]): "
             "neuilly-sur-marne-amo-concertation, est-ensemble-amo-npru") in " ".join(built.stderr.split())
+
+
+def test_the_documents_the_query_read_are_recorded_with_their_hashes_and_paths_from_the_record(
+        tmp_path, library_folder, monkeypatch):
+    text = tmp_path / "rc.txt"
+    text.write_text("Mission d'AMO concertation et animation de la maison du projet.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(tmp_path)  # --tender-text given relative to where the command runs, not to out/
+    built = invoke("build-bid", "--tender-text", "rc.txt", "--out", str(out / "annexe.docx"), "--data",
+                   str(library_folder), "-q")
+    assert built.exit_code == 0, built.stderr
+    table = tomllib.loads((out / "annexe.refcli.toml").read_text(encoding="utf-8"))
+    assert table["texts"] == [{"as": "--tender-text", "path": "../rc.txt",
+                               "sha256": hashlib.sha256(text.read_bytes()).hexdigest()}]
+    assert table["options"]["tender_text"] == "../rc.txt"
+    again = invoke("build-bid", "--from", str(out / "annexe.refcli.toml"), "--out", str(tmp_path / "again.docx"),
+                   "--json", "-q")
+    assert again.exit_code == 0, again.stderr
+    rebuilt = tomllib.loads((tmp_path / "again.refcli.toml").read_text(encoding="utf-8"))
+    assert rebuilt["options"]["tender_text"] == "rc.txt" and rebuilt["options"]["from"] == "out/annexe.refcli.toml"
+    assert json.loads(again.stdout)["cover"] is False
