@@ -387,8 +387,12 @@ def _guessed_values(match: Match, items: list[FieldMatch]) -> bool:
 
 
 def _word_phrase(item: FieldMatch, annotated: bool = True) -> str:
+    """The word found, as the explanation names it: the tender's, with what the fiche holds when that is another
+    word (a glossary alternative, a typo's correction); once said, the fiche's word alone."""
     if not annotated:
-        return item.term
+        if item.via is not None:
+            return item.via
+        return item.matched if item.kind in ("typo", "broken accent") else item.term
     if item.via is not None:
         return _("{term} (as “{via}”)").format(term=item.term, via=item.via)
     if item.kind in ("typo", "broken accent"):

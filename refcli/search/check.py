@@ -271,9 +271,16 @@ def _competency_item(library: Library, query: Query, component: str, minimum: in
                          **numbers)
     best = max(library.missions, key=lambda mission: (mission.components.get(component, 0), mission.id),
                default=None)
+    level = best.components.get(component, 0) if best is not None else 0
+    if level >= minimum:  # hand-picked references (check --ids, --from): the library has one that covers it
+        detail = _("none of the {count} chosen covers {label} at level {minimum} or more; {id} does (level "
+                   "{level})").format(count=len(selected), label=label, minimum=minimum, id=best.id, level=level)
+        return CheckItem("competency.level", name, "fail", detail,
+                         _("add {id} to the selection, or another reference covering {label} ≥ {minimum}").format(
+                             id=best.id, label=label, minimum=minimum), **numbers)
     detail = _("no reference covers {label} at level {minimum} or more").format(label=label, minimum=minimum)
-    if best is not None and best.components.get(component, 0):
-        detail += _(" (highest: {id}, level {level})").format(id=best.id, level=best.components[component])
+    if level:
+        detail += _(" (highest: {id}, level {level})").format(id=best.id, level=level)
     return CheckItem("competency.level", name, "fail", detail,
                      _("add a reference covering {label} ≥ {minimum}, or raise the level in a record whose "
                        "mission did it (components.{component})").format(label=label, minimum=minimum,

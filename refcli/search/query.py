@@ -443,8 +443,8 @@ def parse_tender(table: dict, path: Path) -> Tender:
         raise UserError(_("{path}: competencies: expected a table of competency = minimum level").format(path=path))
     for name, level in competencies.items():
         if not isinstance(level, int) or isinstance(level, bool) or level < 1:
-            raise UserError(_("{path}: competencies.{name}: expected a minimum level, a whole number from 1")
-                            .format(path=path, name=name))
+            raise UserError(_("{path}: competencies.{name}: expected a minimum level, a whole number of 1 or more "
+                              "(got {level!r})").format(path=path, name=name, level=level))
     window = table.get("window", {})
     if not isinstance(window, dict):
         raise UserError(_("{path}: window: expected a table with since = YEAR or years = N").format(path=path))

@@ -82,8 +82,8 @@ def test_explain_says_why_in_the_trade_s_words():
     assert first == ("1. henin-carvin-projet-urbain-social: score 100; 2013 "
                      "same type of mission: gestion urbaine de proximité "
                      "competencies: ✓ Gestion urbaine de proximité 3/1 [not on the fiche] "
-                     "mots-clés: GUP (as “gestion urbaine de proximité”); contenu: GUP; "
-                     "composantes [not on the fiche]: GUP")
+                     "mots-clés: GUP (as “gestion urbaine de proximité”); contenu: gestion urbaine de proximité; "
+                     "composantes [not on the fiche]: gestion urbaine de proximité")  # the fiche's words, once said
     # Antony's content never names GUP: only its component level does, which is not on its fiche.
     assert second.startswith("2. antony-point-etape-psl: score 69; 2012 (8 mois) "
                              "the type of mission in its components: gestion urbaine de proximité "
