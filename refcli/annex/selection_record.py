@@ -66,7 +66,7 @@ class SelectionRecord:
     path: Path
     references: tuple[RecordedReference, ...]
     annex: Path
-    annex_sha256: str
+    annex_sha256: str | None  # None in a record written before refcli recorded it
     library: Path
     template: Path
     template_sha256: str
@@ -278,7 +278,7 @@ def read_selection_record(path: Path) -> SelectionRecord:
         path=path,
         references=tuple(references),
         annex=(base / need("annex", str)).resolve(),
-        annex_sha256=need("annex_sha256", str),
+        annex_sha256=table["annex_sha256"] if isinstance(table.get("annex_sha256"), str) else None,  # written since
         library=(base / need("folder", str, library, "library.")).resolve(),
         template=(base / need("path", str, template, "template.")).resolve(),
         template_sha256=need("sha256", str, template, "template."),
@@ -336,7 +336,7 @@ def changed_inputs(record: SelectionRecord, library_folder: Path, template: Path
 def annex_note(record: SelectionRecord) -> str | None:
     """What to say of the annex beside the record, when it is not the one refcli wrote with it (edited in Word
     since, or replaced by another build that did not finish): the record describes the annex as written."""
-    if not record.annex.is_file() or file_digest(record.annex) == record.annex_sha256:
+    if record.annex_sha256 is None or not record.annex.is_file() or file_digest(record.annex) == record.annex_sha256:
         return None
     return _("{annex}: not the annex {path} was written with (edited since, in Word or LibreOffice, or written by "
              "another build); the record describes the annex as refcli wrote it").format(annex=record.annex,

@@ -442,3 +442,21 @@ def test_the_documents_the_query_read_are_recorded_with_their_hashes_and_paths_f
     rebuilt = tomllib.loads((tmp_path / "again.refcli.toml").read_text(encoding="utf-8"))
     assert rebuilt["options"]["tender_text"] == "rc.txt" and rebuilt["options"]["from"] == "out/annexe.refcli.toml"
     assert json.loads(again.stdout)["cover"] is False
+
+
+def test_a_record_written_before_the_annex_s_hash_was_recorded_still_rebuilds(tmp_path, library_folder):
+    import tomli_w
+
+    from refcli.annex.selection_record import HEADER, _checksum
+
+    annex = tmp_path / "annexe.docx"
+    assert invoke("build-bid", "--tender", TENDER, "--out", str(annex), "--data", str(library_folder),
+                  "-q").exit_code == 0
+    path = tmp_path / "annexe.refcli.toml"
+    table = tomllib.loads(path.read_text(encoding="utf-8"))
+    del table["annex_sha256"]
+    table["checksum"] = _checksum(table)
+    path.write_text(HEADER + tomli_w.dumps(table), encoding="utf-8")
+    annex.write_bytes(annex.read_bytes() + b"\0")  # nothing to compare it with: no warning
+    rebuilt = invoke("build-bid", "--from", str(path), "--out", str(tmp_path / "again.docx"))
+    assert rebuilt.exit_code == 0 and "not the annex" not in rebuilt.stderr, rebuilt.stderr
