@@ -460,3 +460,13 @@ def test_a_record_written_before_the_annex_s_hash_was_recorded_still_rebuilds(tm
     annex.write_bytes(annex.read_bytes() + b"\0")  # nothing to compare it with: no warning
     rebuilt = invoke("build-bid", "--from", str(path), "--out", str(tmp_path / "again.docx"))
     assert rebuilt.exit_code == 0 and "not the annex" not in rebuilt.stderr, rebuilt.stderr
+
+
+def test_build_bid_from_says_the_recorded_cover_in_json(tmp_path, library_folder):
+    annex = tmp_path / "annexe.docx"
+    assert invoke("build-bid", "--tender", TENDER, "--cover", "--out", str(annex), "--data", str(library_folder),
+                  "-q").exit_code == 0
+    again = invoke("build-bid", "--from", str(tmp_path / "annexe.refcli.toml"), "--out", str(tmp_path / "b.docx"),
+                   "--json", "-q")
+    assert again.exit_code == 0, again.stderr
+    assert json.loads(again.stdout)["cover"] is True

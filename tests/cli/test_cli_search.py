@@ -281,3 +281,13 @@ def test_the_glossary_s_acronyms_are_names_kept_whole_not_stemmed(data_copy):
     assert found("MOA") == ["antony-point-etape-psl"] and found("moe") == ["bagneux-point-etape-cloture"]
     assert found("PLACI") == []  # no fiche names it; "mise en place" is another word
     assert "neuilly-sur-marne-amo-concertation" in found("place")
+
+
+def test_a_query_read_as_works_says_so_and_the_title_says_the_client_kind_kept():
+    # "maîtrise d'oeuvre" is a works word (no intellectual service): "Read as" names it, never an empty line.
+    explained = run("maîtrise d'oeuvre", "concertation", "--explain").stdout
+    read_as = " ".join(line for line in explained.splitlines() if line.startswith("Read as:"))
+    assert "another purchase: travaux, fournitures et services courants" in read_as
+    assert run("concertation", "--client", "privé").exit_code == 1  # the shipped clients are public
+    assert run("concertation", "--client", "public").stdout.splitlines()[0].startswith(
+        "3 best mission(s), public clients; score")

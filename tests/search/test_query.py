@@ -113,6 +113,8 @@ def write(tmp_path, text):
     ("[window]\nyears = 3\nsince = 2020", "tender.toml: window: give since or years, not both"),
     ("[window]\nyear = 3", "tender.toml: window.year: unknown key"),
     ("[competencies]\nconcertation = 'forte'", "tender.toml: competencies.concertation: expected a minimum level"),
+    ("[competencies]\nconcertation = 0", "tender.toml: competencies.concertation: expected a minimum level, a whole "
+                                        "number of 1 or more (got 0)"),
     ("text_file = 'missing.txt'", "tender.toml: text_file: "),
 ])
 def test_bad_tender_file_is_one_line_naming_the_key(tmp_path, text, message):
