@@ -393,11 +393,13 @@ def recorded_competencies(record: SelectionRecord, vocabulary: Vocabulary) -> di
 
 
 def require_unchanged(record: SelectionRecord, library_folder: Path, template: Path | None, *, use_current: bool,
-                      with_tender: bool, refusal: str) -> None:
-    """Refuse (NegativeAnswer, exit 1) a record whose inputs changed since, naming them, unless use_current."""
+                      with_tender: bool, refusal: str) -> list[str]:
+    """Refuse (NegativeAnswer, exit 1) a record whose inputs changed since, naming them, unless use_current;
+    return what changed (what use_current takes in its current version)."""
     from refcli.errors import NegativeAnswer
 
     changed = changed_inputs(record, library_folder, template, with_tender=with_tender)
     if changed and not use_current:
         raise NegativeAnswer(_("{path}: changed since the annex was written: {changed}; {refusal}").format(
             path=record.path, changed="; ".join(changed), refusal=refusal))
+    return changed

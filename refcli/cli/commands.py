@@ -733,8 +733,8 @@ def _print_left_out(selections, quiet: bool) -> dict:
 
 def _load_recorded(from_record: Path, data: Path | None, *, template: Path | None = None, writes_annex: bool,
                    use_current: bool, refusal: str, quiet: bool, no_cache: bool, cache_dir: Path | None):
-    """--from: the selection record, and the library it names (--data overrides), refused when its inputs
-    changed since (unless use_current). build-bid (writes_annex) rebuilds with --template, else with the
+    """--from: the selection record, the library it names (--data overrides) and what changed since; refused
+    when its inputs changed since (unless use_current, which says what it takes in its current version). build-bid (writes_annex) rebuilds with --template, else with the
     recorded template, which must then be unchanged; check needs the recorded template to exist only, and
     the recorded tender unchanged."""
     from refcli.annex.selection_record import annex_note, read_selection_record, require_unchanged
@@ -744,9 +744,13 @@ def _load_recorded(from_record: Path, data: Path | None, *, template: Path | Non
     if not quiet and (note := annex_note(recorded)):
         print_warning(note)
     folder = resolve_data_folder(data) if data is not None else recorded.library
-    require_unchanged(recorded, folder, template, use_current=use_current, with_tender=not writes_annex,
-                      refusal=refusal)
-    return recorded, _load(folder, quiet, no_cache, cache_dir)
+    changed = require_unchanged(recorded, folder, template, use_current=use_current, with_tender=not writes_annex,
+                                refusal=refusal)
+    if changed and not quiet:
+        from refcli.cli.output import print_note
+
+        print_note(_("--use-current: the current versions of {changed}").format(changed="; ".join(changed)))
+    return recorded, _load(folder, quiet, no_cache, cache_dir), changed
 
 
 @app.command("build-bid")
@@ -837,12 +841,12 @@ def build_bid(
     if from_record is not None:
         from refcli.search.selection import selections_from_record
 
-        recorded, library = _load_recorded(
+        recorded, library, changed = _load_recorded(
             from_record, data, template=template, writes_annex=True, use_current=use_current, quiet=quiet,
             no_cache=no_cache, cache_dir=cache_dir,
             refusal=_("nothing written; pass --use-current to build it with the current versions"))
         selections = selections_from_record(recorded, library)
-        if use_current:  # the current versions still under the recorded rules (window, client kind)
+        if changed:  # the current versions still under the recorded rules (window, client kind)
             from refcli.search.selection import check_recorded_within_rules
 
             outside = check_recorded_within_rules(selections, recorded)
@@ -944,7 +948,7 @@ def build_bid(
     annex = io.BytesIO()
     document.save(annex)
     if recorded is not None:
-        options = {**recorded.options, "from": str(from_record), "use_current": use_current or None}
+        options = {**recorded.options, "from": str(from_record), "use_current": bool(changed) or None}
         if isinstance(options.get("tender_text"), str):  # written relative to the recorded file's folder
             options["tender_text"] = str(recorded.path.parent / options["tender_text"])
         tender_file = recorded.tender if recorded.tender is not None and recorded.tender.is_file() else None
@@ -1137,7 +1141,7 @@ def check(
         from refcli.annex.selection_record import recorded_competencies, recorded_missions
         from refcli.search.query import Query, load_tender, tender_competencies
 
-        recorded, library = _load_recorded(
+        recorded, library, _changed = _load_recorded(
             from_record, data, writes_annex=False, use_current=use_current, quiet=quiet, no_cache=no_cache,
             cache_dir=cache_dir, refusal=_("pass --use-current to check the selection with the current versions"))
         missions = recorded_missions(recorded, library.folder, library.vocabulary)

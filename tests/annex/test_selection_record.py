@@ -470,3 +470,20 @@ def test_build_bid_from_says_the_recorded_cover_in_json(tmp_path, library_folder
                    "--json", "-q")
     assert again.exit_code == 0, again.stderr
     assert json.loads(again.stdout)["cover"] is True
+
+
+def test_use_current_says_what_it_took_and_is_recorded_only_when_something_changed(tmp_path, library_folder):
+    annex = tmp_path / "annexe.docx"
+    assert invoke("build-bid", "--tender", TENDER, "--out", str(annex), "--data", str(library_folder),
+                  "-q").exit_code == 0
+    unchanged = invoke("build-bid", "--from", str(tmp_path / "annexe.refcli.toml"), "--out",
+                       str(tmp_path / "a.docx"), "--use-current")
+    assert unchanged.exit_code == 0 and "--use-current: the current versions" not in unchanged.stderr
+    assert "use_current" not in tomllib.loads((tmp_path / "a.refcli.toml").read_text(encoding="utf-8"))["options"]
+    record = library_folder / "est-ensemble-amo-npru.toml"
+    record.write_text(record.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    taken = invoke("build-bid", "--from", str(tmp_path / "annexe.refcli.toml"), "--out", str(tmp_path / "b.docx"),
+                   "--use-current")
+    assert taken.exit_code == 0, taken.stderr
+    assert f"--use-current: the current versions of est-ensemble-amo-npru ({record.resolve()})" in taken.stderr
+    assert tomllib.loads((tmp_path / "b.refcli.toml").read_text(encoding="utf-8"))["options"]["use_current"] is True
