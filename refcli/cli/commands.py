@@ -734,9 +734,9 @@ def _print_left_out(selections, quiet: bool) -> dict:
 def _load_recorded(from_record: Path, data: Path | None, *, template: Path | None = None, writes_annex: bool,
                    use_current: bool, refusal: str, quiet: bool, no_cache: bool, cache_dir: Path | None):
     """--from: the selection record, the library it names (--data overrides) and what changed since; refused
-    when its inputs changed since (unless use_current, which says what it takes in its current version). build-bid (writes_annex) rebuilds with --template, else with the
-    recorded template, which must then be unchanged; check needs the recorded template to exist only, and
-    the recorded tender unchanged."""
+    when its inputs changed since (unless use_current, which says what it takes in its current version).
+    build-bid (writes_annex) rebuilds with --template, else with the recorded template, which must then be
+    unchanged; check reads no template, and needs the recorded tender unchanged."""
     from refcli.annex.selection_record import annex_note, read_selection_record, require_unchanged
     from refcli.records.load import resolve_data_folder
 
