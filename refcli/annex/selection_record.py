@@ -352,13 +352,30 @@ def _moved(file: Path, recorded_library: Path, library_folder: Path) -> Path:
 
 def recorded_file(record: SelectionRecord, reference: RecordedReference, library_folder: Path) -> Path:
     """Where a recorded reference's file is now: the same place in library_folder when the library moved (--data);
-    a UserError (exit 2) when it is gone."""
+    else, when it was renamed or moved within the library (into a folder by year, say), the record file that holds
+    the very bytes recorded; a UserError (exit 2) when none does."""
     file = _moved(reference.file, record.library, library_folder)
+    if not file.is_file() and library_folder.is_dir():
+        file = _same_bytes(library_folder, reference.sha256) or file
     if not file.is_file():
         raise UserError(_("{path}: references: the record {id!r} ({file}) no longer exists; "
                         "build the annex again with the references the library has").format(
                             path=record.path, id=reference.id, file=file))
     return file
+
+
+def _same_bytes(library_folder: Path, digest: str) -> Path | None:
+    """The record file of the library whose bytes hash to digest (the first, in the library's order), if any."""
+    from refcli.records.scan import scan_record_files
+
+    for relative in scan_record_files(library_folder, stat=False):
+        candidate = library_folder / relative
+        try:
+            if candidate.is_file() and file_digest(candidate) == digest:
+                return candidate.resolve()
+        except OSError:
+            continue
+    return None
 
 
 def recorded_missions(record: SelectionRecord, library_folder: Path, vocabulary: Vocabulary) -> list[Mission]:

@@ -487,3 +487,22 @@ def test_use_current_says_what_it_took_and_is_recorded_only_when_something_chang
     assert taken.exit_code == 0, taken.stderr
     assert f"--use-current: the current versions of est-ensemble-amo-npru ({record.resolve()})" in taken.stderr
     assert tomllib.loads((tmp_path / "b.refcli.toml").read_text(encoding="utf-8"))["options"]["use_current"] is True
+
+
+def test_a_record_file_moved_within_the_library_is_found_by_its_bytes(tmp_path, library_folder):
+    # Records sorted into a folder by year since the annex was built: the same bytes, another path.
+    annex = tmp_path / "annexe.docx"
+    assert invoke("build-bid", "--tender", TENDER, "--out", str(annex), "--data", str(library_folder),
+                  "-q").exit_code == 0
+    (library_folder / "2017").mkdir()
+    moved = library_folder / "2017" / "neuilly.toml"
+    (library_folder / "neuilly-sur-marne-amo-concertation.toml").rename(moved)
+    again = tmp_path / "again.docx"
+    rebuilt = invoke("build-bid", "--from", str(tmp_path / "annexe.refcli.toml"), "--out", str(again), "-q")
+    assert rebuilt.exit_code == 0, rebuilt.stderr
+    assert text_of(again) == text_of(annex)
+    record = tomllib.loads((tmp_path / "again.refcli.toml").read_text(encoding="utf-8"))
+    assert (tmp_path / record["references"][0]["file"]).resolve() == moved.resolve()
+    moved.write_text(moved.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # moved and changed: gone
+    refused = invoke("build-bid", "--from", str(tmp_path / "annexe.refcli.toml"), "--out", str(tmp_path / "b.docx"))
+    assert refused.exit_code == 2 and "no longer exists" in refused.stderr
