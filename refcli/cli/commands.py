@@ -869,19 +869,39 @@ def build_bid(
                              default_limit=DEFAULT_REFERENCES, quiet=quiet, rules=True)
         _print_notes(query, quiet)
         candidates = rank_candidates(library, index, query)
+        from dataclasses import replace
+
+        from refcli.errors import NegativeAnswer
+
+        def left_out_on_a_guess() -> str:
+            """The missions the client kind asked left out on a kind their fiches do not give: confirming it may
+            bring them in (a guess must not decide silently what the buyer gets)."""
+            if not query.client_kind:
+                return ""
+            from refcli.cli.views import few
+            from refcli.records.provenance import is_unconfirmed
+
+            guessed = [match.id for match in rank_candidates(library, index, replace(query, client_kind=None))
+                       if match.mission.client.kind != query.client_kind
+                       and is_unconfirmed(match.mission, "client.kind")]
+            return _("; left out as not {kind}, on a client kind not on their fiches ([inferred]): {ids}: confirm "
+                     "client.kind in their records").format(kind=_(query.client_kind), ids=few(guessed, 5)) \
+                if guessed else ""
+
         if not candidates:
-            from dataclasses import replace
-
             if query.client_kind and rank_candidates(library, index, replace(query, client_kind=None)):
-                from refcli.errors import NegativeAnswer  # fewer of the client kind than asked: exit 1, as the README
-
+                # fewer of the client kind than asked: exit 1, as the README
                 raise NegativeAnswer(_("build-bid: no mission for {kind} clients matches the query: no reference to "
-                                       "put in the annex; nothing written").format(kind=_(query.client_kind)))
+                                       "put in the annex; nothing written").format(kind=_(query.client_kind))
+                                     + left_out_on_a_guess())
             raise UserError(_("build-bid: no mission matches the query: no reference to put in the annex; "
                             "nothing written"))
         count_asked = limit is not None or bool(query.tender is not None and query.tender.references)
-        matches, taken_outside = choose_within_rules(candidates, query, cover, count_asked, allow_outside_window,
-                                                     _rules_year(query))
+        try:
+            matches, taken_outside = choose_within_rules(candidates, query, cover, count_asked, allow_outside_window,
+                                                         _rules_year(query))
+        except NegativeAnswer as shortfall:
+            raise NegativeAnswer(str(shortfall) + left_out_on_a_guess()) from None
         outside = [match.mission for match in taken_outside]
         selections = selections_from_matches(matches, library, covering=cover)
     opened = open_template(find_template(template))
