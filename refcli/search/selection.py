@@ -117,24 +117,26 @@ def choose_within_rules(candidates: Sequence[Match], query: Query, cover: bool, 
     return choose_matches(inside, query, cover), []
 
 
+def _against_rules(missions: Sequence[Mission], since: int | None, kind: str | None) -> tuple[list[str], list[Mission]]:
+    """The rules' one reading for references chosen by hand or recorded: the ids of another client kind than
+    kind, and the missions that ended before since (neither ongoing)."""
+    from refcli.search.check import in_window
+
+    other = [mission.id for mission in missions if kind is not None and mission.client.kind != kind]
+    return other, [mission for mission in missions if not in_window(mission, since)]
+
+
 def check_ids_within_rules(selections: Sequence[Selection], query: Query | None, allow_outside_window: bool,
                            year: int) -> list[Mission]:
     """Refuse hand-picked references the tender's rules exclude (window, client kind); return those taken from
     outside the window with allow_outside_window."""
     if query is None:
         return []
-    missions = [selection.mission for selection in selections]
-    if query.client_kind is not None:
-        other = [mission.id for mission in missions if mission.client.kind != query.client_kind]
-        if other:
-            raise NegativeAnswer(_("build-bid: --ids: {kind} clients asked; not one: "
-                                   "{ids}; nothing written. To fix: leave them out of --ids").format(
-                                       kind=_(query.client_kind), ids=", ".join(other)))
-    if query.since is None:
-        return []
-    from refcli.search.check import in_window
-
-    outside = [mission for mission in missions if not in_window(mission, query.since)]
+    other, outside = _against_rules([selection.mission for selection in selections], query.since, query.client_kind)
+    if other:
+        raise NegativeAnswer(_("build-bid: --ids: {kind} clients asked; not one: "
+                               "{ids}; nothing written. To fix: leave them out of --ids").format(
+                                   kind=_(query.client_kind), ids=", ".join(other)))
     if outside and not allow_outside_window:
         raise NegativeAnswer(
             _("build-bid: --ids: outside the window (ended before {since}): {outside}; "
@@ -148,11 +150,8 @@ def check_recorded_within_rules(selections: Sequence[Selection], record: Selecti
     """Refuse (exit 1) a rebuild with --use-current whose current versions break the recorded rules: a reference
     now out of the window (unless the record allowed it) or of another client kind; return those out of the
     window it allowed."""
-    from refcli.search.check import in_window
-
     since, kind = record.options.get("since"), record.options.get("client")
-    other = [selection.mission.id for selection in selections if kind and selection.mission.client.kind != kind]
-    outside = [selection.mission for selection in selections if not in_window(selection.mission, since)]
+    other, outside = _against_rules([selection.mission for selection in selections], since, kind)
     broken = []
     if other:
         broken.append(_("not {kind} clients: {ids}").format(kind=_(kind), ids=", ".join(other)))
