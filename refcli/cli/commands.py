@@ -873,7 +873,7 @@ def build_bid(
 
         from refcli.errors import NegativeAnswer
 
-        def left_out_on_a_guess() -> str:
+        def left_out_on_a_guess(everyone=None) -> str:  # everyone: the ranking of every client kind, when known
             """The missions the client kind asked left out on a kind their fiches do not give: confirming it may
             bring them in (a guess must not decide silently what the buyer gets)."""
             if not query.client_kind:
@@ -881,7 +881,9 @@ def build_bid(
             from refcli.cli.views import few
             from refcli.records.provenance import is_unconfirmed
 
-            guessed = [match.id for match in rank_candidates(library, index, replace(query, client_kind=None))
+            if everyone is None:
+                everyone = rank_candidates(library, index, replace(query, client_kind=None))
+            guessed = [match.id for match in everyone
                        if match.mission.client.kind != query.client_kind
                        and is_unconfirmed(match.mission, "client.kind")]
             return _("; left out as not {kind}, on a client kind not on their fiches ([inferred]): {ids}: confirm "
@@ -889,11 +891,11 @@ def build_bid(
                 if guessed else ""
 
         if not candidates:
-            if query.client_kind and rank_candidates(library, index, replace(query, client_kind=None)):
-                # fewer of the client kind than asked: exit 1, as the README
+            everyone = rank_candidates(library, index, replace(query, client_kind=None)) if query.client_kind else []
+            if everyone:  # fewer of the client kind than asked: exit 1, as the README
                 raise NegativeAnswer(_("build-bid: no mission for {kind} clients matches the query: no reference to "
                                        "put in the annex; nothing written").format(kind=_(query.client_kind))
-                                     + left_out_on_a_guess())
+                                     + left_out_on_a_guess(everyone))
             raise UserError(_("build-bid: no mission matches the query: no reference to put in the annex; "
                             "nothing written"))
         count_asked = limit is not None or bool(query.tender is not None and query.tender.references)
