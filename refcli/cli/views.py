@@ -436,9 +436,9 @@ def coverage_view(matches: list[Match], query: Query, library: Library) -> Rende
                     style="" if minimum is None else ("green" if covered else "bold red"))]
         for match, level in zip(matches, levels.values(), strict=True):
             style = "" if minimum is None else ("green" if level >= minimum else "dim")
-            mark = "*" if level and is_unconfirmed(match.mission, f"components.{component}") else ""
+            mark = "*" if is_unconfirmed(match.mission, f"components.{component}") else ""
             guessed = guessed or bool(mark)
-            row.append(Text(f"{level_squares(level, top)}{mark}" if level else "·", style=style))
+            row.append(Text(f"{level_squares(level, top) if level else '·'}{mark}", style=style))
         table.add_row(*row)
     legend = [(Text(f"{number}. "), Text(match.id)) for number, match in enumerate(matches, start=1)]
     if guessed:

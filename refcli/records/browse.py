@@ -518,7 +518,7 @@ def mission_view(mission: Mission, library: Library) -> RenderableType:
         level = mission.components.get(component.id, 0)
         style = "green" if level else "dim"
         label = Text(component.label, style=style)
-        if level and unconfirmed(f"components.{component.id}"):
+        if unconfirmed(f"components.{component.id}"):  # a level 0 too, when the whole grid is a guess
             label.append(f" {_(INFERRED_MARK)}", style="bold yellow")
         components.add_row(Text(level_squares(level, vocabulary.max_level), style=style), label)
 

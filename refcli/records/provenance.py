@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from refcli.i18n import ngettext
+from refcli.i18n import _, ngettext
 from refcli.records.model import Mission
 
 # Keys the record must have: left out of the annex, they become "not stated" (None) rather than absent.
@@ -77,10 +77,13 @@ def _remove(table: dict[str, Any], parts: list[str]) -> None:
 
 
 def describe_unconfirmed(paths: list[str]) -> str:
-    """'role, client.kind, components (4 levels)': the paths, a record's component levels counted as one."""
+    """'role, client.kind, components (4 levels)': the paths, a record's component levels counted as one;
+    'components (every level)' when the whole grid is a guess (its squares were lost: a level 0 too)."""
     levels = [path for path in paths if path.startswith("components.")]
-    others = [path for path in paths if not path.startswith("components.")]
-    if levels:
+    others = [path for path in paths if path != "components" and not path.startswith("components.")]
+    if "components" in paths:
+        others.append(_("components (every level)"))
+    elif levels:
         others.append(ngettext("components ({count} level)", "components ({count} levels)", len(levels)).format(
             count=len(levels)))
     return ", ".join(others)

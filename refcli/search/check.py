@@ -254,19 +254,24 @@ def _competency_item(library: Library, query: Query, component: str, minimum: in
             + (_(", not on the fiche") if is_unconfirmed(match.mission, f"components.{component}") else "") + ")"
             for match in chosen)
         return CheckItem("competency.level", name, "pass", detail, **numbers)
+    guessed = [match.id for match in selected
+               if match.in_window and is_unconfirmed(match.mission, f"components.{component}")]
+    # A level 0 is a guess too where the grid is (its squares were lost): the reference may cover it after all.
+    unsure = _("; the levels of {ids} are not on their fiches: confirm them").format(ids=", ".join(guessed)) \
+        if guessed else ""
     others = [match for match in candidates if covers(match.mission, component, minimum) and match.in_window]
     outside = [match for match in candidates if covers(match.mission, component, minimum) and not match.in_window]
     if outside and not others:
         return CheckItem("competency.level", name, "fail",
                          _("covered only outside the window, by {outside}").format(outside=", ".join(
-                             f"{match.id} ({match.mission.period.end})" for match in outside[:3])),
+                             f"{match.id} ({match.mission.period.end})" for match in outside[:3])) + unsure,
                          _("add a reference covering {label} ≥ {minimum} that ended in {since} or later, or widen "
                            "the window if the buyer accepts older references").format(
                                label=label, minimum=minimum, since=query.since), **numbers)
     if others:
         return CheckItem("competency.level", name, "fail",
                          _("covered by {id}, not among the {count} chosen").format(id=others[0].id,
-                                                                                    count=len(selected)),
+                                                                                    count=len(selected)) + unsure,
                          _("ask for more references with --limit {limit}").format(limit=len(selected) + 1),
                          **numbers)
     best = max(library.missions, key=lambda mission: (mission.components.get(component, 0), mission.id),
@@ -274,13 +279,15 @@ def _competency_item(library: Library, query: Query, component: str, minimum: in
     level = best.components.get(component, 0) if best is not None else 0
     if level >= minimum:  # hand-picked references (check --ids, --from): the library has one that covers it
         detail = _("none of the {count} chosen covers {label} at level {minimum} or more; {id} does (level "
-                   "{level})").format(count=len(selected), label=label, minimum=minimum, id=best.id, level=level)
+                   "{level})").format(count=len(selected), label=label, minimum=minimum, id=best.id,
+                                       level=level) + unsure
         return CheckItem("competency.level", name, "fail", detail,
                          _("add {id} to the selection, or another reference covering {label} ≥ {minimum}").format(
                              id=best.id, label=label, minimum=minimum), **numbers)
     detail = _("no reference covers {label} at level {minimum} or more").format(label=label, minimum=minimum)
     if level:
         detail += _(" (highest: {id}, level {level})").format(id=best.id, level=level)
+    detail += unsure
     return CheckItem("competency.level", name, "fail", detail,
                      _("add a reference covering {label} ≥ {minimum}, or raise the level in a record whose "
                        "mission did it (components.{component})").format(label=label, minimum=minimum,

@@ -129,7 +129,7 @@ def test_check_ids_reports_the_unconfirmed_values_as_an_item_in_json(library_fol
     item = items["est-ensemble-amo-npru: values not on the fiche"]
     assert item["status"] == "info"  # no rule relies on them
     assert item["detail"] == ("left out of the annex: role, client.kind, client.category, site.city, "
-                              "components (5 levels)")
+                              "components (every level)")
 
 
 def test_git_state_names_the_commit_and_uncommitted_files(tmp_path):

@@ -116,7 +116,8 @@ def test_a_filter_kept_on_a_guess_says_so(runner: CliRunner, library_folder: Pat
     """-c kept missions on levels their fiches do not mark: a warning names them (a period is never inferred)."""
     est = library_folder / "est-ensemble-amo-npru.toml"
     est.write_text("\n".join(line for line in est.read_text(encoding="utf-8").splitlines()
-                             if not line.startswith('"components.')) + "\n", encoding="utf-8")  # levels confirmed
+                             if not line.startswith(('"components.', 'components ='))) + "\n",
+              encoding="utf-8")  # levels confirmed, and the grid
     result = runner.invoke(app, ["list", "-c", "conseil:4", "--data", str(library_folder)], env={"COLUMNS": "200"})
     assert result.exit_code == 0 and "est-ensemble-amo-npru" in result.stdout
     assert result.stderr.splitlines() == ["warning: 2 missions are listed on component levels not on their fiches "
@@ -127,12 +128,49 @@ def test_a_filter_kept_on_a_guess_says_so(runner: CliRunner, library_folder: Pat
     assert runner.invoke(app, ["list", "--data", str(library_folder)]).stderr == ""  # no filter, nothing relied on
 
 
+def test_a_level_0_is_a_guess_where_the_whole_grid_is(runner: CliRunner, library_folder: Path) -> None:
+    """The squares of the shipped fiches were lost: that Est Ensemble's record lists no concertation is a guess
+    too (`components` in [inferred]). Its 0 is marked in search, its JSON, show, the matrix and check; once
+    the grid is confirmed (the line deleted), the same 0 is a fact."""
+    arguments = ["-c", "concertation:4", "--data", str(library_folder)]
+    est = library_folder / "est-ensemble-amo-npru.toml"
+
+    def concertation(document: dict) -> dict:
+        result = next(r for r in document["results"] if r["id"] == "est-ensemble-amo-npru")
+        return next(c for c in result["competencies"] if c["id"] == "concertation")
+
+    searched = runner.invoke(app, ["search", "NPRU", *arguments, "--json"])
+    assert concertation(json.loads(searched.stdout))["level"] == 0
+    assert concertation(json.loads(searched.stdout))["confirmed"] is False
+    explained = runner.invoke(app, ["search", "NPRU", *arguments, "--explain"], env={"COLUMNS": "200"}).stdout
+    assert "✗ Concertation 0/4 [not on the fiche]" in explained
+    shown = runner.invoke(app, ["show", "est-ensemble-amo-npru", "--data", str(library_folder)],
+                          env={"COLUMNS": "200"}).stdout
+    assert re.search(r"□□□□□  Concertation \[not on the fiche\]", shown)
+    checked = runner.invoke(app, ["check", "--ids", "est-ensemble-amo-npru", *arguments], env={"COLUMNS": "300"})
+    assert checked.exit_code == 1
+    assert "the levels of est-ensemble-amo-npru are not on their fiches: confirm them" in checked.stdout
+    assert re.search(r"Concertation ≥ 4 ✗ +·\*", checked.stdout)
+
+    est.write_text("\n".join(line for line in est.read_text(encoding="utf-8").splitlines()
+                             if not line.startswith(("components =", '"components.'))) + "\n", encoding="utf-8")
+    searched = runner.invoke(app, ["search", "NPRU", *arguments, "--json"])
+    assert concertation(json.loads(searched.stdout))["confirmed"] is True
+    shown = runner.invoke(app, ["show", "est-ensemble-amo-npru", "--data", str(library_folder)],
+                          env={"COLUMNS": "200"}).stdout
+    assert re.search(r"□□□□□  Concertation *\n", shown)
+    checked = runner.invoke(app, ["check", "--ids", "est-ensemble-amo-npru", *arguments], env={"COLUMNS": "300"})
+    assert checked.exit_code == 1 and "not on their fiches" not in checked.stdout
+    assert re.search(r"Concertation ≥ 4 ✗ +· ", checked.stdout)
+
+
 def test_search_marks_a_level_not_on_the_fiche(runner: CliRunner, library_folder: Path) -> None:
     """A competency counted through a level in [inferred]: marked in the table, the explanation, the JSON and
     the coverage matrix, and the results ranked on it named on stderr; a confirmed level is not marked."""
     est = library_folder / "est-ensemble-amo-npru.toml"
     est.write_text("\n".join(line for line in est.read_text(encoding="utf-8").splitlines()
-                             if not line.startswith('"components.')) + "\n", encoding="utf-8")  # levels confirmed
+                             if not line.startswith(('"components.', 'components ='))) + "\n",
+              encoding="utf-8")  # levels confirmed, and the grid
     arguments = ["search", "-c", "conseil:4", "-n", "3", "--data", str(library_folder)]
     result = runner.invoke(app, [*arguments, "--explain"], env={"COLUMNS": "200"})
     assert result.exit_code == 0

@@ -163,7 +163,7 @@ def test_a_tender_chooses_the_references_and_gives_the_heading(tmp_path):
     assert re.search(r"score 100; matched conseils citoyens", lines[1]) and "✓ Concertation 5/4" in lines[1]
     assert lines[2].startswith("  2. est-ensemble-amo-npru: ") and "out of window" not in lines[2]
     assert ("warning: left out of neuilly-sur-marne-amo-concertation, not on its fiche ([inferred]): role, "
-            "client.kind, client.category, site.city, site.districts, components (4 levels)") in lines
+            "client.kind, client.category, site.city, site.districts, components (every level)") in lines
     document = docx.Document(str(out))
     rows = [row.cells[0].text for row in document.tables[0].rows[1:]]
     assert rows == ["AMO pour la mise en place de la concertation via la création de la Maison du projet ANRU",
