@@ -407,10 +407,21 @@ def record_paths(clean: dict) -> list[str]:
     return walk(clean, "", 0)
 
 
+def _holds(clean: dict, path: str) -> bool:
+    """Whether path is one of record_paths(clean), found without listing them all (a record's every read)."""
+    parts = path.split(".")
+    value: Any = clean
+    for part in parts:
+        if len(parts) > 3 or part == "inferred" or type(value) is not dict or part not in value:
+            return False
+        value = value[part]
+        if value in ((), [], {}):
+            return False
+    return True
+
+
 def _check_inferred_paths(clean: dict, checker: _Checker) -> dict[str, str]:
     """Return [inferred] with component names resolved to ids; name every path the record does not have."""
-    present = record_paths(clean)
-    known = set(present)
     faulty = {problem.key for problem in checker.problems}  # keys whose value was refused: said once, there
     paths: dict[str, str] = {}
     for path, reason in clean["inferred"].items():
@@ -422,10 +433,10 @@ def _check_inferred_paths(clean: dict, checker: _Checker) -> dict[str, str]:
         if path in UNMARKABLE:
             checker.add(where, _("{path!r} cannot be marked inferred: the annex cannot leave it out; correct the "
                         "value in the record instead").format(path=path))
-        elif path not in known and rests_on(faulty, path):
+        elif not _holds(clean, path) and rests_on(faulty, path):
             continue
-        elif path not in known:
-            candidates = [candidate for candidate in present if candidate not in UNMARKABLE]
+        elif not _holds(clean, path):
+            candidates = [candidate for candidate in record_paths(clean) if candidate not in UNMARKABLE]
             checker.add(where, _("names no key of the record ({path!r})").format(path=path)
                         + _did_you_mean(path, candidates)
                         + _("; a path is the key's place, like 'site.city' or 'components.concertation'"))

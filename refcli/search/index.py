@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import re
 from array import array
+from collections import _count_elements  # type: ignore[attr-defined]  # Counter's loop, in C
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
 from refcli.records.model import Library, Mission, Spec, schema_of
 from refcli.records.vocabulary import Vocabulary
-from refcli.search.text import REPLACEMENT, stem, tokens
+from refcli.search.text import REPLACEMENT, stem_all, tokens
 
 # The fields of a record that search reads (their weights are the ranking's: refcli.search.rank.FIELD_WEIGHTS).
 FIELDS: tuple[str, ...] = ("title", "keywords", "mission_type", "stakes", "content", "components", "client",
@@ -294,7 +295,7 @@ class Indexer:
     def __init__(self, vocabulary: Vocabulary, concepts: Iterable = ()) -> None:
         self.vocabulary = vocabulary
         self.surfaces: dict[str, str] = {}
-        self._raw: list[dict[str, tuple[list[int], list[int]]]] = [{} for _ in FIELDS]
+        self._raw: list[dict[str, list[int]]] = [{} for _ in FIELDS]
         # text -> (stems, pairs, concepts named, stems and pairs together)
         self._items: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {}
         # A concept's one-word terms by their stem; its longer terms by their first pair, with their other pairs.
@@ -348,8 +349,8 @@ class Indexer:
 
     def add(self, slot: int, mission: Mission) -> tuple[int, ...]:
         """File a mission's stems, pairs and concepts into this indexer's postings (slots given ascending);
-        return its field lengths. What terms() works out, without a table per field: a key's column is
-        appended to, or its last count raised when the key repeats in the field."""
+        return its field lengths. What terms() works out, without a table per field: a key's slots are appended
+        to, the slot once more each time the key repeats in the field (packed() counts them, in C)."""
         fields = mission_fields(mission, self.vocabulary)
         items, raw, lengths = self._items, self._raw, []
         concepts: dict[str, int] = {}
@@ -362,44 +363,42 @@ class Indexer:
                 found = items.get(text)
                 if found is None:
                     found = self._item(text)
-                keys, named = found[3], found[2]
                 length += len(found[0])
-                for key in keys:
-                    column = get(key)
-                    if column is None:
-                        postings[key] = ([slot], [1])
+                for key in found[3]:
+                    slots = get(key)
+                    if slots is None:
+                        postings[key] = [slot]
                     else:
-                        slots = column[0]
-                        if slots[-1] == slot:
-                            column[1][-1] += 1
-                        else:
-                            slots.append(slot)
-                            column[1].append(1)
+                        slots.append(slot)
                 if weight:
-                    for concept in named:
+                    for concept in found[2]:
                         if concepts.get(concept, 0) < weight:
                             concepts[concept] = weight
             lengths.append(length)
         for concept, weight in concepts.items():
-            raw[0].setdefault(CONCEPT_PREFIX + concept, ([], []))
-            column = raw[0][CONCEPT_PREFIX + concept]
-            column[0].append(slot)
-            column[1].append(weight)
+            raw[0].setdefault(CONCEPT_PREFIX + concept, []).extend([slot] * weight)
         return tuple(lengths)
 
     def packed(self) -> Packed:
         """The postings of the missions added, key -> field -> (slots, counts) as bytes."""
         found: Packed = {}
+        one = array("H", [1]).tobytes()
         for field, postings in enumerate(self._raw):
-            for key, (slots, counts) in postings.items():
-                found.setdefault(key, {})[field] = (array("i", slots).tobytes(), array("H", counts).tobytes())
+            for key, slots in postings.items():
+                if len(slots) == 1:
+                    found.setdefault(key, {})[field] = (array("i", slots).tobytes(), one)
+                else:
+                    counts: dict[int, int] = {}
+                    _count_elements(counts, slots)  # slot -> count, in the slots' (ascending) order
+                    found.setdefault(key, {})[field] = (array("i", counts).tobytes(),
+                                                        array("H", counts.values()).tobytes())
         return found
 
     def _item(self, text: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
         """One text's stems (a word with a broken accent kept as it is), pairs and the concepts it names (a
         term's words side by side); its surface words noted."""
         folded = tokens(text, keep_replacement=True)
-        item = tuple(map(stem, folded))
+        item = stem_all(folded)
         self.surfaces.update(zip(folded, item, strict=True))
         neighbours = tuple(map(" ".join, zip(item, item[1:], strict=False)))
         named: list[str] = []

@@ -371,3 +371,20 @@ def test_every_problem_of_a_record_is_named_in_the_declarations_order(empty_libr
         "did you mean 'public'?",
         f"{empty_library / 'bad.toml'}: period.start: must be a year between 1950 and 2100 (got -1)",
     ]
+
+
+def test_a_path_of_inferred_is_found_as_the_list_of_every_path_would_find_it() -> None:
+    """_check_inferred_paths looks each path up (_holds) rather than listing every path of the record: the
+    two agree on every path of the shipped records, on their prefixes and on paths they do not hold."""
+    import rtoml
+
+    from refcli.records.validate import _holds, record_paths
+    from tests.conftest import SHIPPED_MISSIONS
+
+    for file in sorted(SHIPPED_MISSIONS.glob("*.toml")):
+        table = rtoml.loads(file.read_text(encoding="utf-8"))
+        table["empty"], table["site"]["none"], table["nested"] = [], {}, {"a": {"b": {"c": {"d": 1}}}}
+        present = set(record_paths(table))
+        asked = present | {path + suffix for path in present for suffix in (".x", ".value", "")} | {
+            "inferred", "inferred.role", "empty", "site.none", "nested.a.b.c", "nested.a.b.c.d", "title.x", ""}
+        assert {path for path in asked if _holds(table, path)} == present, file.name
