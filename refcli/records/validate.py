@@ -433,13 +433,12 @@ def _check_inferred_paths(clean: dict, checker: _Checker) -> dict[str, str]:
         if path in UNMARKABLE:
             checker.add(where, _("{path!r} cannot be marked inferred: the annex cannot leave it out; correct the "
                         "value in the record instead").format(path=path))
-        elif not _holds(clean, path) and rests_on(faulty, path):
-            continue
         elif not _holds(clean, path):
-            candidates = [candidate for candidate in record_paths(clean) if candidate not in UNMARKABLE]
-            checker.add(where, _("names no key of the record ({path!r})").format(path=path)
-                        + _did_you_mean(path, candidates)
-                        + _("; a path is the key's place, like 'site.city' or 'components.concertation'"))
+            if not rests_on(faulty, path):  # a path to a refused value: said once, at the value
+                candidates = [candidate for candidate in record_paths(clean) if candidate not in UNMARKABLE]
+                checker.add(where, _("names no key of the record ({path!r})").format(path=path)
+                            + _did_you_mean(path, candidates)
+                            + _("; a path is the key's place, like 'site.city' or 'components.concertation'"))
         elif path in paths:
             checker.add(where, _("names {path!r} a second time").format(path=path))
         else:
