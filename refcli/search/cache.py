@@ -432,13 +432,15 @@ class _Cache:
 
     def _write_new(self, connection: sqlite3.Connection, rows: list[FileRow], postings: dict[str, Posting],
                    surfaces: dict[str, str], repairs: dict[str, str]) -> None:
-        connection.executescript(_SCHEMA)
+        # A fresh file, renamed into place once whole: no journal, no flush to disk (a cache lost to a crash
+        # reads as damage and is rebuilt); postings inserted in their key's order, as the table is sorted.
+        connection.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + _SCHEMA)
         with connection:
             connection.executemany("INSERT INTO meta VALUES (?, ?)", self.meta.items())
             connection.executemany(f"INSERT INTO files ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                    map(_file_values, _storable(rows)))
             connection.executemany("INSERT INTO postings VALUES (?, ?, ?)",
-                                   ((key, block, data) for key, posting in postings.items()
+                                   ((key, block, data) for key, posting in sorted(postings.items())
                                     for block, data in _blocks(posting)))
             _put_blob(connection, "words", marshal.dumps(surfaces))
             _put_blob(connection, "repairs", marshal.dumps(repairs))
