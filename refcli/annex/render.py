@@ -31,7 +31,7 @@ from refcli.errors import UserError
 from refcli.i18n import N_, _
 from refcli.records.browse import level_squares
 from refcli.records.model import Library, Mission
-from refcli.records.provenance import confirmed_mission
+from refcli.records.provenance import confirmed_mission, is_unconfirmed
 
 if TYPE_CHECKING:
     from docx.document import Document
@@ -226,11 +226,12 @@ def _add_fiche(document, selection: Selection, library: Library, width: int) -> 
     for item in mission.content:
         _paragraph(document, item, "Ref Bullet")
 
-    partial = any(path.startswith("components.") for path in selection.mission.inferred)
+    guessed = {component.id for component in library.vocabulary.components
+               if is_unconfirmed(selection.mission, f"components.{component.id}")}
     if mission.components:  # no confirmed level: no grid, rather than twelve rows of empty squares
         _paragraph(document, "Composantes de la mission", "Ref Heading 2")
-        _add_components(document, mission, library, width, partial)
-        if partial:  # a grid of some components would read as the whole mission
+        _add_components(document, mission, library, width, guessed)
+        if guessed:  # a grid of some components would read as the whole mission
             _paragraph(document, "Seules figurent les composantes dont la fiche précise le niveau ; les autres n'y "
                        "sont pas précisées.", "Ref Caption")
 
@@ -273,17 +274,13 @@ def stakes_blocks(stakes: str) -> list[tuple[str, str]]:
     return blocks
 
 
-def _add_components(document, mission: Mission, library: Library, width: int, partial: bool) -> None:
-    """The grid of the components, in the vocabulary's order.
-
-    partial: some levels of the record are not confirmed, so neither is the fiche's fill state: only the
-    confirmed levels are drawn, and no row of empty squares says a component was not done.
-    """
+def _add_components(document, mission: Mission, library: Library, width: int, guessed: set[str]) -> None:
+    """The grid of the components, in the vocabulary's order, but for those whose level is a guess (guessed):
+    a confirmed level is drawn, a confirmed 0 as empty squares; a guessed one, even a 0, is left out."""
     from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
 
     vocabulary = library.vocabulary
-    components = [component for component in vocabulary.components
-                  if not partial or component.id in mission.components]
+    components = [component for component in vocabulary.components if component.id not in guessed]
     rows = math.ceil(len(components) / 2)
     table = document.add_table(rows=rows, cols=4, style="Ref Facts Table")
     for index, component in enumerate(components):

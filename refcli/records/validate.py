@@ -427,13 +427,13 @@ def _check_inferred_paths(clean: dict, checker: _Checker) -> dict[str, str]:
     for path, reason in clean["inferred"].items():
         where = f"inferred.{path}"
         head, _dot, rest = path.partition(".")
-        if head == "components" and rest:
-            component_id = checker.vocabulary.resolve(rest)
-            path = f"components.{component_id}" if component_id else path
+        component_id = checker.vocabulary.resolve(rest) if head == "components" and rest else None
+        path = f"components.{component_id}" if component_id else path
         if path in UNMARKABLE:
             checker.add(where, _("{path!r} cannot be marked inferred: the annex cannot leave it out; correct the "
                         "value in the record instead").format(path=path))
-        elif not _holds(clean, path):
+        # A component the record does not list may be marked: its level 0 is the guess (its squares were lost).
+        elif not _holds(clean, path) and component_id is None:
             if not rests_on(faulty, path):  # a path to a refused value: said once, at the value
                 candidates = [candidate for candidate in record_paths(clean) if candidate not in UNMARKABLE]
                 checker.add(where, _("names no key of the record ({path!r})").format(path=path)

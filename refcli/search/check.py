@@ -248,45 +248,54 @@ def _competency_item(library: Library, query: Query, component: str, minimum: in
                "found": max((match.mission.components.get(component, 0) for match in selected if match.in_window),
                             default=0),
                "missions": tuple(match.id for match in chosen)}
+    def level(mission: Mission) -> str:  # "5", or "5, not on the fiche" for a guess
+        return str(mission.components.get(component, 0)) + (
+            _(", not on the fiche") if is_unconfirmed(mission, f"components.{component}") else "")
+
     if chosen:
-        detail = _("covered by ") + ", ".join(
-            f"{match.id} ({match.mission.components[component]}"
-            + (_(", not on the fiche") if is_unconfirmed(match.mission, f"components.{component}") else "") + ")"
-            for match in chosen)
+        detail = _("covered by ") + ", ".join(f"{match.id} ({level(match.mission)})" for match in chosen)
         return CheckItem("competency.level", name, "pass", detail, **numbers)
     guessed = [match.id for match in selected
                if match.in_window and is_unconfirmed(match.mission, f"components.{component}")]
     # A level 0 is a guess too where the grid is (its squares were lost): the reference may cover it after all.
     unsure = _("; the levels of {ids} are not on their fiches: confirm them").format(ids=", ".join(guessed)) \
         if guessed else ""
-    others = [match for match in candidates if covers(match.mission, component, minimum) and match.in_window]
-    outside = [match for match in candidates if covers(match.mission, component, minimum) and not match.in_window]
+    def guessed_last(match: Match) -> bool:  # of references that cover it, a confirmed level is named first
+        return is_unconfirmed(match.mission, f"components.{component}")
+
+    others = sorted((match for match in candidates if covers(match.mission, component, minimum) and match.in_window),
+                    key=guessed_last)
+    outside = sorted((match for match in candidates if covers(match.mission, component, minimum)
+                      and not match.in_window), key=guessed_last)
     if outside and not others:
         return CheckItem("competency.level", name, "fail",
                          _("covered only outside the window, by {outside}").format(outside=", ".join(
-                             f"{match.id} ({match.mission.period.end})" for match in outside[:3])) + unsure,
+                             match.id + " (" + _("{year}, level {level}").format(year=match.mission.period.end,
+                                                                                level=level(match.mission)) + ")"
+                             for match in outside[:3])) + unsure,
                          _("add a reference covering {label} ≥ {minimum} that ended in {since} or later, or widen "
                            "the window if the buyer accepts older references").format(
                                label=label, minimum=minimum, since=query.since), **numbers)
     if others:
         return CheckItem("competency.level", name, "fail",
-                         _("covered by {id}, not among the {count} chosen").format(id=others[0].id,
-                                                                                    count=len(selected)) + unsure,
+                         _("covered by {id}, not among the {count} chosen").format(
+                             id=f"{others[0].id} ({level(others[0].mission)})", count=len(selected)) + unsure,
                          _("ask for more references with --limit {limit}").format(limit=len(selected) + 1),
                          **numbers)
-    best = max(library.missions, key=lambda mission: (mission.components.get(component, 0), mission.id),
-               default=None)
-    level = best.components.get(component, 0) if best is not None else 0
-    if level >= minimum:  # hand-picked references (check --ids, --from): the library has one that covers it
+    best = max(library.missions, key=lambda mission: (mission.components.get(component, 0),
+                                                      not is_unconfirmed(mission, f"components.{component}"),
+                                                      mission.id), default=None)
+    highest = best.components.get(component, 0) if best is not None else 0
+    if highest >= minimum:  # hand-picked references (check --ids, --from): the library has one that covers it
         detail = _("none of the {count} chosen covers {label} at level {minimum} or more; {id} does (level "
                    "{level})").format(count=len(selected), label=label, minimum=minimum, id=best.id,
-                                       level=level) + unsure
+                                       level=level(best)) + unsure
         return CheckItem("competency.level", name, "fail", detail,
                          _("add {id} to the selection, or another reference covering {label} ≥ {minimum}").format(
                              id=best.id, label=label, minimum=minimum), **numbers)
     detail = _("no reference covers {label} at level {minimum} or more").format(label=label, minimum=minimum)
-    if level:
-        detail += _(" (highest: {id}, level {level})").format(id=best.id, level=level)
+    if highest:
+        detail += _(" (highest: {id}, level {level})").format(id=best.id, level=level(best))
     detail += unsure
     return CheckItem("competency.level", name, "fail", detail,
                      _("add a reference covering {label} ≥ {minimum}, or raise the level in a record whose "

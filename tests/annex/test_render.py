@@ -116,14 +116,22 @@ def test_stakes_bullets_and_content_use_the_bullet_style(library):
 
 
 def test_with_a_level_not_confirmed_only_the_confirmed_levels_are_drawn(write_library):
+    """A guessed level is left out of the grid; a confirmed 0 (a component the record does not list, with no
+    `components` line in [inferred]) is drawn as empty squares; a guessed 0 is left out too."""
     from tests.conftest import record_text
 
     text = record_text("partiel", "Concertation", components="concertation = 4\nconseil = 2")
-    library = write_library({"partiel": text + '\n[inferred]\n"components.conseil" = "guessed"\n'})
+    library = write_library({"partiel": text + '\n[inferred]\n"components.conseil" = "guessed"\n'
+                                              '"components.gup" = "not on the fiche: its square was lost"\n'})
     document = reopen(render(library, ids=["partiel"]))
-    cells = [cell.text for row in document.tables[2].rows for cell in row.cells]
-    # Only the confirmed level: no row of empty squares claims a component was not done.
-    assert cells == ["■■■■□", "Concertation", "", ""]
+    pairs = {}
+    for row in document.tables[2].rows:
+        cells = [cell.text for cell in row.cells]
+        pairs.update({cells[1]: cells[0], cells[3]: cells[2]})
+    pairs.pop("", None)
+    assert pairs["Concertation"] == "■■■■□" and pairs["Planification"] == "□□□□□"
+    assert "Conseil stratégique" not in pairs and "Gestion urbaine de proximité" not in pairs
+    assert len(pairs) == len(library.vocabulary.components) - 2
     # ... and the grid says it is not the whole mission.
     assert ("Seules figurent les composantes dont la fiche précise le niveau\u202f; les autres n'y sont pas "
             "précisées.") in styled(document, "Ref Caption")

@@ -352,3 +352,19 @@ def test_show_marks_which_values_of_a_line_are_not_on_the_fiche(runner: CliRunne
     assert ("Maître d'ouvrage       Ville de Neuilly-sur-Marne — public, commune [not on the fiche: client.kind, "
             "client.category]") in shown
     assert "Rôle                   titulaire [not on the fiche]" in shown  # the whole value is inferred
+
+
+@pytest.mark.parametrize(("options", "said"), [
+    (["-c", "concertation:2", "--ids", "antony-point-etape-psl,bagneux-point-etape-cloture"],
+     "neuilly-sur-marne-amo-concertation does (level 5, not on the fiche)"),
+    (["-c", "concertation:5", "-c", "finance:5", "-n", "1"],
+     "covered by neuilly-sur-marne-amo-concertation (5, not on the fiche), not among the 1 chosen"),
+    (["-c", "capitalisation:5", "--since", "2016"],
+     "covered only outside the window, by antony-point-etape-psl (2012, level 5, not on the fiche)"),
+    (["-c", "coordination:4"], "(highest: est-ensemble-amo-npru, level 3, not on the fiche)"),
+])
+def test_check_says_a_level_it_names_is_a_guess(runner: CliRunner, options: list[str], said: str) -> None:
+    """Every message of check that names a reference's level says when the level is not on the fiche: its advice
+    sends the user to that reference."""
+    result = runner.invoke(app, ["check", *options, "--data", str(DATA / "missions")], env={"COLUMNS": "400"})
+    assert result.exit_code == 1 and said in result.stdout, result.stdout
