@@ -446,7 +446,15 @@ def new(
 
         if component:
             answers["components"] = parse_component_levels(component, vocabulary)
-        answers = ask_answers(answers, vocabulary, stderr_console())
+        try:
+            answers = ask_answers(answers, vocabulary, stderr_console())
+        except KeyboardInterrupt:  # typer would end it with 130 and not a word, the cursor after the "^C"
+            import sys
+
+            from refcli.errors import Interrupted
+
+            print(file=sys.stderr)
+            raise Interrupted(_("new: interrupted (Ctrl-C); no record written"), 130) from None
     else:
         missing = [key for key in REQUIRED_ANSWERS if key != "client_kind" and answers.get(key) in (None, "", [])]
         if missing:

@@ -153,6 +153,8 @@ def _kind_item(query: Query, selected: list[Match]) -> CheckItem:
     name = _("{word} clients only").format(word=word)
     numbers = {"required": len(selected), "found": len(selected) - len(other),
                "missions": tuple(match.id for match in selected if match.id not in other), "keys": ("client.kind",)}
+    if not selected:  # the count's item fails already; "every chosen one" of none would read as a pass
+        return CheckItem("clients.kind", name, "info", _("no reference chosen"), **numbers)
     if not other:
         detail = _("every chosen reference has a {word} client").format(word=word)
         guessed = [match.id for match in selected if is_unconfirmed(match.mission, "client.kind")]

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 GENERIC_WORDS = frozenset({"etudes", "etude", "strategie", "ingenierie", "programmation", "gouvernance",
                            "partenariat", "observatoire"})
 QUOTE_LENGTH = 300  # an evidence sentence is quoted up to this many characters
-TITLE_LENGTH = 200
+TITLE_LENGTH = 400
 
 # -- matching French rules text, accents folded, broken accents (U+FFFD) tolerated --------------------------
 
@@ -459,21 +459,25 @@ def _find_object(sentences: list[Sentence], selection: Selection) -> Finding:
             match = expression.search(sentence.folded)
             if match and len(sentence.text) - match.end() > 10 and not _NOT_THE_OBJECT.match(sentence.folded,
                                                                                               match.end()):
-                return Finding("title", _title(sentence.text[match.end():]), sentence.evidence)
+                return _title_finding(sentence.text[match.end():], sentence.evidence)
     for sentence in sentences:
         section = sentence.section
         if section is not None and section.kind == "mission" and "objet" in match_form(section.title):
-            return Finding("title", _title(sentence.text), sentence.evidence,
-                           _("the first sentence of the section on the object"))
+            return _title_finding(sentence.text, sentence.evidence,
+                                  _("the first sentence of the section on the object"))
     return Finding("title", note=_("no sentence states the object (\"la présente consultation a pour objet…\", "
                                    "\"Objet du marché :\"); write it here"))
 
 
-def _title(text: str) -> str:
+def _title_finding(text: str, evidence: Evidence | None, note: str = "") -> Finding:
+    """The object as the title, whole; cut at a word only past TITLE_LENGTH, and then said (the annex's cover
+    prints it to the buyer)."""
     text = " ".join(text.split()).strip(" :.;«»\"")
     if len(text) > TITLE_LENGTH:
         text = text[:TITLE_LENGTH].rsplit(" ", 1)[0] + "…"
-    return text[:1].upper() + text[1:]
+        cut = _("cut at {length} characters: shorten it to the tender's own object").format(length=TITLE_LENGTH)
+        note = f"{note}; {cut}" if note else cut
+    return Finding("title", text[:1].upper() + text[1:], evidence, note)
 
 
 def _find_buyer(sentences: list[Sentence], documents: list[Document]) -> Finding:

@@ -202,3 +202,19 @@ def test_a_client_kind_is_taken_in_french_as_flag_and_as_answer(runner, library:
     assert "Please select one of the available options" in result.stderr
     assert {mission.id: mission.client.kind for mission in load_library(library).missions} == {
         "a": "private", "c": "private"}
+
+
+def test_ctrl_c_at_a_question_says_nothing_was_written(runner, library: Path, monkeypatch) -> None:
+    """typer ends a KeyboardInterrupt with 130 and not a word, the cursor left after the "^C"."""
+    import refcli.cli.prompts
+
+    before = sorted(library.iterdir())
+
+    def interrupted(*_arguments):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(refcli.cli.prompts, "ask_answers", interrupted)
+    result = runner.invoke(app, ["new", "--data", str(library), "--interactive"], input="Titre\n")
+    assert result.exit_code == 130
+    assert result.stderr == "\nerror: new: interrupted (Ctrl-C); no record written\n"
+    assert sorted(library.iterdir()) == before

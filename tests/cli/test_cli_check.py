@@ -268,3 +268,13 @@ def test_a_reference_whose_record_runs_after_this_year_fails_its_date_and_build_
     assert started.exit_code == 1 and f"it starts in 2098, after this year ({year})" in " ".join(
         started.stdout.split())
     assert "after this year" not in run("check", "--ids", "est-ensemble-amo-npru", "--since", "2020").stdout
+
+
+def test_a_rule_on_no_chosen_reference_is_not_said_to_pass(runner: CliRunner) -> None:
+    """Nothing inside the window: the client-kind rule is not "✓ every chosen reference has a public client"."""
+    result = runner.invoke(app, ["check", "concertation", "--client", "public", "--since", "2025", "--json",
+                                 "--data", str(DATA / "missions")])
+    assert result.exit_code == 1
+    items = {item["code"]: item for item in json.loads(result.stdout)["items"]}
+    assert items["window.count"]["status"] == "fail"
+    assert (items["clients.kind"]["status"], items["clients.kind"]["detail"]) == ("info", "no reference chosen")

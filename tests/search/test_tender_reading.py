@@ -520,3 +520,22 @@ def test_a_word_rc_s_text_boxes_and_tracked_changes_are_read_once(tmp_path: Path
         "Acheteur  Ville de Bondy"]
     assert reading.findings["date"].value == datetime.date(2027, 2, 3)
     assert reading.findings["window"].value == {"years": 5}
+
+
+def test_a_long_object_is_the_title_whole_and_a_cut_one_says_so(tmp_path: Path) -> None:
+    """The title goes to the annex's cover: the helper's RC lost "Fontaine Mallet" to a cut at 200 characters,
+    unsaid. An object up to TITLE_LENGTH is kept whole; a longer one is cut at a word, with a note."""
+    from refcli.search.tender_reading import TITLE_LENGTH
+
+    long = ("Objet du marché : Une mission d'assistance à maîtrise d'ouvrage pour la définition et la mise en œuvre "
+            "de la stratégie de concertation et de participation des habitants dans le cadre du nouveau programme "
+            "national de renouvellement urbain (NPNRU) du quartier de la Fontaine Mallet.")
+    path = tmp_path / "rc.txt"
+    path.write_text(f"ARTICLE 1 - OBJET\n\n{long}\n", encoding="utf-8")
+    found = read(path).findings["title"]
+    assert found.value.endswith("du quartier de la Fontaine Mallet") and found.note == ""
+    endless = "Objet du marché : Une étude " + "du quartier, de ses habitants et de ses équipements " * 12 + "."
+    path.write_text(f"ARTICLE 1 - OBJET\n\n{endless}\n", encoding="utf-8")
+    found = read(path).findings["title"]
+    assert found.value.endswith("…") and len(found.value) <= TITLE_LENGTH + 1
+    assert found.note == f"cut at {TITLE_LENGTH} characters: shorten it to the tender's own object"
