@@ -64,3 +64,19 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+def os_reason(error: BaseException) -> str:
+    """Why the system refused, in the user's language: the C library's own words (strerror) are English here,
+    as Python leaves LC_MESSAGES alone; the usual refusals are refcli's messages."""
+    import errno
+
+    from refcli.i18n import N_, _
+
+    reasons = {errno.ENOENT: N_("no such file or folder"), errno.EACCES: N_("permission denied"),
+               errno.EPERM: N_("operation not permitted"), errno.EISDIR: N_("it is a folder"),
+               errno.ENOTDIR: N_("a part of the path is not a folder"), errno.ENOSPC: N_("no space left on the disk"),
+               errno.EROFS: N_("the disk is read-only"), errno.ENAMETOOLONG: N_("the file name is too long"),
+               errno.ELOOP: N_("too many symbolic links")}
+    reason = reasons.get(getattr(error, "errno", None))  # sqlite3.Error has none
+    return _(reason) if reason else str(getattr(error, "strerror", None) or error)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from refcli.errors import Interrupted, UserError
+from refcli.errors import Interrupted, UserError, os_reason
 from refcli.i18n import _
 
 Content = bytes | Callable[[BinaryIO], None]
@@ -100,7 +100,7 @@ def _prepare(path: Path, content: Content) -> Path:
         descriptor, temporary_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as error:
         raise UserError(_("{path}: cannot write in {folder}: {strerror}")
-                        .format(path=path, folder=folder, strerror=error.strerror)) from None
+                        .format(path=path, folder=folder, strerror=os_reason(error))) from None
     temporary = Path(temporary_name)
     try:
         with os.fdopen(descriptor, "wb") as stream:
@@ -210,7 +210,7 @@ def write_all_atomically(files: list[tuple[Path, Content]], force: bool = False)
         _remove_all(prepared)
         path = files[len(prepared)][0] if len(prepared) < len(files) else first
         raise UserError(_("{path}: cannot write the file: {reason}").format(
-            path=path, reason=error.strerror or error)) from None
+            path=path, reason=os_reason(error))) from None
     except Interrupted:  # SIGTERM, SIGHUP (_signals_interrupt): said as such
         _remove_all(prepared)
         raise
@@ -236,7 +236,7 @@ def write_all_atomically(files: list[tuple[Path, Content]], force: bool = False)
                 _remove(path)
             if isinstance(error, OSError):
                 raise UserError(_("{path}: cannot write the file: {reason}").format(
-                    path=path, reason=error.strerror or error)) from None
+                    path=path, reason=os_reason(error))) from None
             raise
         for folder in dict.fromkeys(path.parent for path, _content in files):
             _sync_folder(folder)

@@ -590,7 +590,7 @@ def test_output_read_only_folder_found_only_when_writing(world: World, monkeypat
     monkeypatch.setattr(refcli.write.tempfile, "mkstemp", tempfile.mkstemp)
     assert result.exit_code == 2
     [line] = result.stderr.splitlines()
-    assert f"{world.root / 'out' / 'annexe.docx'}: cannot write in {world.root / 'out'}: Permission denied" in line
+    assert f"{world.root / 'out' / 'annexe.docx'}: cannot write in {world.root / 'out'}: permission denied" in line
     assert snapshot(world.root) == before
 
 
@@ -608,7 +608,7 @@ def test_output_disk_full(world: World, monkeypatch: pytest.MonkeyPatch) -> None
     result = CliRunner().invoke(app, build(world, "--force", "--quiet"))
     assert result.exit_code == 2
     [line] = result.stderr.splitlines()
-    assert f"{previous}: cannot write the file: No space left on device" in line
+    assert f"{previous}: cannot write the file: no space left on the disk" in line
     assert snapshot(world.root) == before  # the previous annex intact, no temporary file left
 
 
@@ -710,7 +710,7 @@ def test_a_sub_folder_that_cannot_be_read_is_a_problem_of_the_library(world: Wor
         return real_scandir(path, *args)
 
     monkeypatch.setattr(os, "scandir", scandir)
-    message = f"{locked}: cannot read the folder: Permission denied; its records are left out"
+    message = f"{locked}: cannot read the folder: permission denied; its records are left out"
     for arguments in (["list"], ["search", "concertation", "--no-cache"], ["search", "concertation"]):
         result = CliRunner().invoke(app, [*arguments, "--data", str(world.missions)])
         assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
@@ -724,7 +724,7 @@ def test_a_sub_folder_that_cannot_be_read_is_a_problem_of_the_library(world: Wor
     for arguments in (["list"], ["search", "concertation", "--no-cache"], ["validate"]):
         result = CliRunner().invoke(app, [*arguments, "--data", str(world.missions)])
         assert result.exit_code == 2, (arguments, result.stderr, result.exception)
-        assert result.stderr == f"error: {locked}: cannot read the mission library folder: Permission denied\n"
+        assert result.stderr == f"error: {locked}: cannot read the mission library folder: permission denied\n"
 
 
 def test_the_cache_sees_an_edit_that_keeps_size_and_mtime(world: World) -> None:
@@ -771,7 +771,7 @@ def test_the_cache_forgets_a_record_it_could_not_read(world: World, monkeypatch:
     monkeypatch.setattr(os, "open", refuse)
     first = CliRunner().invoke(app, ["show", "locked", "--data", str(world.missions)])
     assert first.exit_code == 2
-    assert f"skipped {path}: cannot read the file: Permission denied" in first.stderr
+    assert f"skipped {path}: cannot read the file: permission denied" in first.stderr
     monkeypatch.setattr(os, "open", real_open)  # the permission is fixed; the file's size and mtime are the same
     again = CliRunner().invoke(app, ["show", "locked", "--data", str(world.missions)])
     assert again.exit_code == 0, again.stderr
@@ -1031,7 +1031,7 @@ def test_output_standard_output_closed(command: list[str], world: World) -> None
 def test_output_standard_output_on_a_full_disk(command: list[str], world: World) -> None:
     result = _refcli_shell(">/dev/full", *command, "--data", str(world.missions))
     assert result.returncode == 2
-    assert result.stderr.decode().splitlines() == ["error: cannot write: No space left on device"]
+    assert result.stderr.decode().splitlines() == ["error: cannot write: no space left on the disk"]
 
 
 def test_input_standard_input_closed(world: World) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from refcli.authoring.fiche import DEFAULT_FIRM, FicheReadError, parse_fiche, parse_programme
-from refcli.errors import Problem, UserError
+from refcli.errors import Problem, UserError, os_reason
 from refcli.i18n import N_, _
 from refcli.records.load import RawRecord, control_problem
 from refcli.records.model import Mission
@@ -102,7 +102,7 @@ def import_fiches(
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise UserError(_("{folder}: cannot create the folder: {reason}").format(
-                folder=folder, reason=error.strerror or error)) from None
+                folder=folder, reason=os_reason(error))) from None
     tables = library_tables(folder)
     ids = library_ids(folder, tables)
     reports = []

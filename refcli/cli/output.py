@@ -182,5 +182,7 @@ def stop_on_output_failure(error: OSError) -> None:
     if error.errno not in (errno.ENOSPC, errno.EIO, errno.EDQUOT):
         raise error
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # what is left unflushed goes nowhere, without a second error
-    print_error(_("cannot write: {reason}").format(reason=error.strerror))
+    from refcli.errors import os_reason
+
+    print_error(_("cannot write: {reason}").format(reason=os_reason(error)))
     raise SystemExit(2) from None

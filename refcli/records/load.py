@@ -7,7 +7,7 @@ import re
 import stat
 from pathlib import Path
 
-from refcli.errors import Problem, UserError
+from refcli.errors import Problem, UserError, os_reason
 from refcli.frozen import frozen
 from refcli.i18n import N_, _
 from refcli.records.scan import DATA_VARIABLE as ENVIRONMENT_VARIABLE
@@ -102,7 +102,7 @@ def find_record_files(folder: Path) -> list[Path]:
 
 def unreadable_folder_error(folder: Path, error: OSError) -> UserError:
     return UserError(_("{folder}: cannot read the mission library folder: {reason}").format(
-        folder=folder, reason=error.strerror or error))
+        folder=folder, reason=os_reason(error)))
 
 
 def shown_path(path: Path | str) -> str:
@@ -233,8 +233,8 @@ def read_record_bytes(path: Path) -> bytes | Problem:
     except OSError as error:
         if os.path.isdir(path):
             return Problem(str(path), "", _("cannot read the folder: {reason}; its records are left out").format(
-                reason=error.strerror or error))
-        return Problem(str(path), "", _("cannot read the file: {reason}").format(reason=error.strerror or error))
+                reason=os_reason(error)))
+        return Problem(str(path), "", _("cannot read the file: {reason}").format(reason=os_reason(error)))
 
 
 def content_digest(data: bytes, size: int = 16) -> bytes:
@@ -252,7 +252,7 @@ def _listing_error(path: Path) -> str:
         with os.scandir(path):
             return _("it could not be listed")
     except OSError as error:
-        return error.strerror or str(error)
+        return os_reason(error)
 
 
 class FileTooLarge(OSError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from refcli.errors import UserError
+from refcli.errors import UserError, os_reason
 from refcli.i18n import _
 from refcli.records.load import MAX_RECORD_BYTES, find_record_files, parse_toml, read_limited
 from refcli.search.text import slugify
@@ -135,7 +135,7 @@ def write_record_file(path: Path, text: str, force: bool = False) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise UserError(_("{path}: cannot create the folder {folder}: {reason}").format(
-            path=path, folder=path.parent, reason=error.strerror or error)) from None
+            path=path, folder=path.parent, reason=os_reason(error))) from None
     write_atomically(path, text.encode("utf-8"), force=force)
 
 

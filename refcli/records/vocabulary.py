@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import field
 from pathlib import Path
 
-from refcli.errors import UserError
+from refcli.errors import UserError, os_reason
 from refcli.frozen import frozen
 from refcli.i18n import N_, _
 from refcli.records.load import FileTooLarge, NotRegularFile, parse_toml, read_limited
@@ -145,7 +145,7 @@ def read_data_file(path: Path, what: str) -> dict:
             path=path, what=what, kind=_(error.kind))) from None
     except OSError as error:
         raise UserError(_("{path}: cannot read {what}: {error}").format(
-            path=path, what=what, error=error.strerror or error)) from None
+            path=path, what=what, error=os_reason(error))) from None
     except (UnicodeDecodeError, ValueError) as error:  # tomllib.TOMLDecodeError is a ValueError
         raise UserError(_("{path}: cannot read {what}: {error}").format(path=path, what=what, error=error)) from None
 

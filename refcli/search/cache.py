@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from refcli import __version__
-from refcli.errors import UserError
+from refcli.errors import UserError, os_reason
 from refcli.frozen import frozen
 from refcli.i18n import _, catalog_identity, language
 from refcli.records.library import FileRow, LazyMissions, decode_listings, decode_records, keep_first
@@ -427,7 +427,7 @@ class _Cache:
                 raise
         except (OSError, sqlite3.Error) as error:
             return _("cache not written ({folder}: {reason}); the library was read without it").format(
-                folder=self.database.parent, reason=getattr(error, "strerror", None) or error)
+                folder=self.database.parent, reason=os_reason(error))
         return None
 
     def _write_new(self, connection: sqlite3.Connection, rows: list[FileRow], postings: dict[str, Posting],

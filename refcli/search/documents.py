@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from refcli.errors import UserError
+from refcli.errors import UserError, os_reason
 from refcli.frozen import frozen
 from refcli.i18n import N_, _
 
@@ -192,7 +192,7 @@ def open_input(path: Path, what: str, limit: int, hint: str = "") -> BinaryIO:
             + (_("; {hint}").format(hint=_(hint)) if hint else "")) from None
     except OSError as error:
         raise DocumentError(_("{path}: cannot read {what}: {error}").format(
-            path=path, what=_(what), error=error.strerror or error)) from None
+            path=path, what=_(what), error=os_reason(error))) from None
     os.set_blocking(descriptor, True)
     return os.fdopen(descriptor, "rb")
 
@@ -204,7 +204,7 @@ def read_input(path: Path, what: str, limit: int, hint: str = "") -> bytes:
             data = read_at_most(stream, limit + 1)
         except OSError as error:
             raise DocumentError(_("{path}: cannot read {what}: {error}").format(
-                path=path, what=_(what), error=error.strerror or error)) from None
+                path=path, what=_(what), error=os_reason(error))) from None
     if len(data) > limit:
         raise DocumentError(_("{path}: {what} is more than {limit}, the most refcli reads").format(
             path=path, what=_(what), limit=_megabytes(limit)) + (_("; {hint}").format(hint=_(hint)) if hint else ""))

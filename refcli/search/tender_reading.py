@@ -20,8 +20,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from refcli.errors import UserError
-from refcli.i18n import _, ngettext
+from refcli.errors import UserError, os_reason
+from refcli.i18n import N_, _, ngettext
 from refcli.search.documents import Document, DocumentError, Paragraph, check_suffix, read_document
 
 if TYPE_CHECKING:
@@ -222,7 +222,7 @@ def selection_of(path: Path, where: str) -> Selection:
         raise UserError(_("{where} {error}").format(where=where, error=error)) from None
     except OSError as error:
         raise UserError(_("{where} {path}: cannot read the file: {reason}").format(
-            where=where, path=path, reason=error.strerror or error)) from None
+            where=where, path=path, reason=os_reason(error))) from None
     try:
         return _selection_of(path, (status.st_mtime_ns, status.st_size))
     except DocumentError as error:
@@ -239,10 +239,13 @@ def explain_selection(selection: Selection) -> list[str]:
     if selection.whole:
         return [_("the whole text was searched (no section of a consultation's rules recognised)")]
     used = [f"{section.title} ({section.file} p. {section.page})" for section in selection.sections if section.used]
-    left = [f"{section.title} ({section.kind})" for section in selection.sections
+    left = [f"{section.title} ({_(_SECTION_KINDS[section.kind])})" for section in selection.sections
             if not section.used and not section.title.startswith("(")]
-    return [_("searched: {sections}").format(sections="; ".join(used) or _("nothing")),
-            _("left out: {sections}").format(sections="; ".join(left) or _("nothing"))]
+    return [_("searched: {sections}").format(sections=_("; ").join(used) or _("nothing")),
+            _("left out: {sections}").format(sections=_("; ").join(left) or _("nothing"))]
+
+
+_SECTION_KINDS = {"mission": N_("mission"), "administrative": N_("administrative"), "other": N_("not the mission")}
 
 
 # -- evidence -----------------------------------------------------------------------------------------------

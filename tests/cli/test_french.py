@@ -294,3 +294,24 @@ def test_a_line_is_never_broken_at_a_no_break_space(monkeypatch: pytest.MonkeyPa
     assert len(lines) == 4 and all(len(line) <= 80 for line in lines), lines
     assert not any(line.startswith((":", ";", "»", "340", "€", "\u00a0", "\u202f")) for line in lines), lines
     assert " ".join(line.rstrip() for line in lines) == f"warning: {message}"  # as written: no markup
+
+
+def test_the_sections_left_out_of_a_tender_text_are_named_in_french(tmp_path: Path) -> None:
+    """`--explain` said "(administrative)" and "(other)" in a French sentence, with English semicolons."""
+    from tests.conftest import SHIPPED_MISSIONS
+    from tests.rc_fixtures import write_rc_text
+
+    rc = write_rc_text(tmp_path / "RC.txt")
+    result = _refcli("search", "--tender-text", str(rc), "--data", str(SHIPPED_MISSIONS), "--explain", "-n", "1",
+                     REFCLI_CACHE_DIR=str(tmp_path / "cache"), COLUMNS="300")
+    left = next(line for line in result.stdout.splitlines() if line.strip().startswith("omis"))
+    assert "(administratif)" in left and "(administrative)" not in left and "(other)" not in left
+    assert "\u00a0; " in left or left.count("(") == 1
+
+
+def test_a_refusal_of_the_system_is_said_in_french(tmp_path: Path) -> None:
+    """Python leaves the C library's strerror in English: "No such file or directory" in a French sentence."""
+    result = _refcli("check", "--tender", str(tmp_path / "tendr.toml"), REFCLI_CACHE_DIR=str(tmp_path / "cache"))
+    assert result.returncode == 2
+    assert result.stderr.endswith(": impossible de lire le fichier de consultation\u00a0: fichier ou dossier "
+                                  "introuvable\n"), result.stderr
