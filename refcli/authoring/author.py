@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from refcli.authoring.fiche import DEFAULT_FIRM, FicheReadError, parse_fiche, parse_programme
+from refcli.authoring.fiche import DEFAULT_FIRM, FicheReadError, marked_mandataire, parse_fiche, parse_programme
 from refcli.errors import Problem, UserError, os_reason
 from refcli.i18n import N_, _
 from refcli.records.load import RawRecord, control_problem
@@ -250,7 +250,8 @@ def new_record_table(answers: dict[str, Any], vocabulary: Vocabulary) -> dict[st
     site = {key: value for key, value in site.items() if value}
     if site:
         table["site"] = site
-    team = {"members": strings("members"), "mandataire": text("mandataire"), "director": text("director"),
+    members, marked = marked_mandataire(strings("members"))  # "Espacité (mandataire)", as a fiche writes it
+    team = {"members": members, "mandataire": text("mandataire") or marked, "director": text("director"),
             "referent": text("referent"), "consultants": strings("consultants")}
     team = {key: value for key, value in team.items() if value}
     if team:

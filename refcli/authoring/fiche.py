@@ -338,13 +338,19 @@ _MANDATAIRE = re.compile(r"\s*\(\s*mandataire[^)]*\)\s*", re.IGNORECASE)
 
 def parse_team(text: str, firm: str = DEFAULT_FIRM, protected: tuple[str, ...] = ()) -> dict[str, Any]:
     """Return {members, mandataire?} for 'Tracés urbains (mandataire), Perspectives Urbaines et Sociales, SPIRE'."""
-    team: dict[str, Any] = {"members": []}
-    for member in split_list(text, split_and=True, protected=(firm, *protected)):
+    members, mandataire = marked_mandataire(split_list(text, split_and=True, protected=(firm, *protected)))
+    return {"members": members, **({"mandataire": mandataire} if mandataire else {})}
+
+
+def marked_mandataire(members: list[str]) -> tuple[list[str], str | None]:
+    """The members without their "(mandataire)" mark, and the last one so marked (None: none is)."""
+    mandataire = None
+    unmarked = []
+    for member in members:
         if _MANDATAIRE.search(member):
-            member = _MANDATAIRE.sub(" ", member).strip()
-            team["mandataire"] = member
-        team["members"].append(member)
-    return team
+            member = mandataire = _MANDATAIRE.sub(" ", member).strip()
+        unmarked.append(member)
+    return unmarked, mandataire
 
 
 def infer_role(team: dict[str, Any], firm: str = DEFAULT_FIRM) -> tuple[str, str | None]:

@@ -61,8 +61,9 @@ def selections_from_matches(matches: Sequence[Match], library: Library, covering
                 item.shown(library.vocabulary.label(item.id)) for item in match.competencies))
         if not match.in_window:
             parts.append(_("out of window"))
-        if covering:
-            parts.append(_("chosen for coverage"))
+        if covering:  # a reference that covers none was taken by its score, to make up the number
+            parts.append(_("chosen for coverage") if any(item.covered for item in match.competencies)
+                         else _("chosen by its score: it covers none of the competencies"))
         # Named to the buyer only when the level is confirmed: an inferred level is no fact (see provenance).
         required = {item.id: item.minimum for item in match.competencies}
         relevance = relevance_sentence(confirmed_coverage(match.mission, required, library))

@@ -218,3 +218,13 @@ def test_ctrl_c_at_a_question_says_nothing_was_written(runner, library: Path, mo
     assert result.exit_code == 130
     assert result.stderr == "\nerror: new: interrupted (Ctrl-C); no record written\n"
     assert sorted(library.iterdir()) == before
+
+
+def test_a_member_marked_mandataire_is_the_mandataire(runner, library: Path) -> None:
+    """"Espacité (mandataire)" in the team, as a fiche writes it and import reads it: not a member so named."""
+    flags = [*FLAGS, "--member", "Perspectives Urbaines et Sociales", "--member", "Espacité (mandataire)",
+             "--role", "co-traitant"]
+    result = runner.invoke(app, ["new", "--data", str(library), *flags, "--dry-run"])
+    assert result.exit_code == 0, result.stderr
+    team = tomllib.loads(result.stdout)["team"]
+    assert team == {"members": ["Perspectives Urbaines et Sociales", "Espacité"], "mandataire": "Espacité"}

@@ -385,3 +385,17 @@ def test_a_shortfall_names_the_missions_left_out_on_a_client_kind_not_on_their_f
     assert result.stderr.rstrip().endswith(
         "left out as not public, on a client kind not on their fiches ([inferred]): est-ensemble-amo-npru: confirm "
         "client.kind in their records")
+
+
+def test_cover_says_which_references_it_took_by_their_score(tmp_path) -> None:
+    """--cover filled its third place with a reference covering none of the competencies: it said "chosen for
+    coverage" of it too."""
+    result = run("NPRU", "--cover", "-c", "concertation:4", "-c", "finance:5", "-n", "3", "--out",
+                 str(tmp_path / "annexe.docx"))
+    assert result.exit_code == 0, result.stderr
+    chosen = {line.split(":")[0].split(". ")[1]: line for line in result.stderr.splitlines()
+              if re.match(r"  \d\. ", line)}
+    assert chosen["est-ensemble-amo-npru"].endswith("; chosen for coverage")
+    assert chosen["neuilly-sur-marne-amo-concertation"].endswith("; chosen for coverage")
+    assert chosen["henin-carvin-projet-urbain-social"].endswith("; chosen by its score: it covers none of the "
+                                                               "competencies")
