@@ -121,7 +121,7 @@ def check_selection(library: Library, query: Query, candidates: Sequence[Match],
     tender = query.tender
     year = tender.date.year if tender is not None and tender.date is not None else today.year
     candidates, selected = list(candidates), list(selected)
-    items = [_window_item(query, selected, today.year), _count_item(query, candidates, selected, year)]
+    items = [_window_item(query, selected, today.year), _count_item(library, query, candidates, selected, year)]
     if query.client_kind is not None:
         items.append(_kind_item(query, selected))
     items += [_competency_item(library, query, component, minimum, candidates, selected)
@@ -206,7 +206,18 @@ def ongoing_before(missions: list[Mission], since: int | None) -> str:
                     len(stale)).format(ids=", ".join(stale), since=since)
 
 
-def _count_item(query: Query, candidates: list[Match], selected: list[Match], year: int) -> CheckItem:
+def left_out_on_guessed_zeros(library: Library, query: Query, candidates: Sequence[Match]) -> list[str]:
+    """The missions inside the window the query did not reach that have a level 0 not on their fiche for a
+    competency asked (their squares were lost): confirming their levels may bring them in."""
+    reached = {match.id for match in candidates}
+    return [mission.id for mission in library.missions
+            if mission.id not in reached and in_window(mission, query.since)
+            and any(mission.components.get(component, 0) == 0 and is_unconfirmed(mission, f"components.{component}")
+                    for component in query.competencies)]
+
+
+def _count_item(library: Library, query: Query, candidates: list[Match], selected: list[Match],
+                year: int) -> CheckItem:
     wanted = query.limit
     inside = [match for match in selected if match.in_window]
     # Those chosen by hand outside the window; or, when too few are inside, the best of those outside it.
@@ -233,6 +244,10 @@ def _count_item(query: Query, candidates: list[Match], selected: list[Match], ye
         years = year - needed.mission.period.end
         advice.append(_("widen the window with --years {years} if the buyer accepts older references").format(
             years=years))
+    guessed = left_out_on_guessed_zeros(library, query, candidates)
+    if guessed:
+        advice.append(_("confirm the levels of {ids}, left out on a level 0 their fiches do not give ([inferred] "
+                        "components)").format(ids=", ".join(guessed)))
     where = _(" ending in {since} or later").format(since=query.since) if query.since is not None else ""
     advice.append(_("add {missing} reference(s){where} matching the tender to the library").format(missing=missing,
                                                                                                    where=where))

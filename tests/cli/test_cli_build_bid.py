@@ -399,3 +399,21 @@ def test_cover_says_which_references_it_took_by_their_score(tmp_path) -> None:
     assert chosen["neuilly-sur-marne-amo-concertation"].endswith("; chosen for coverage")
     assert chosen["henin-carvin-projet-urbain-social"].endswith("; chosen by its score: it covers none of the "
                                                                "competencies")
+
+
+def test_too_few_references_without_a_window_are_said_and_a_guessed_zero_named(tmp_path) -> None:
+    """With no window to enforce, build-bid writes the references it has: it said nothing of the two missing, left
+    out on a level 0 their fiches do not give (the squares of the shipped fiches were lost)."""
+    result = run("-c", "concertation:1", "-n", "4", "--out", str(tmp_path / "annexe.docx"))
+    assert result.exit_code == 0, result.stderr
+    assert ("warning: 2 of the 4 references asked: the query reaches no more; confirm the levels of "
+            "antony-point-etape-psl, bagneux-point-etape-cloture, est-ensemble-amo-npru, left out on a level 0 "
+            "their fiches do not give ([inferred] components)") in result.stderr.splitlines()
+
+
+def test_too_few_references_with_confirmed_zeros_name_none_to_confirm(tmp_path, confirmed_library) -> None:
+    result = run("-c", "concertation:1", "-n", "5", "--out", str(tmp_path / "annexe.docx"),
+                 data=confirmed_library.folder)
+    assert result.exit_code == 0, result.stderr
+    said = [line for line in result.stderr.splitlines() if "references asked" in line]
+    assert said and said[0].startswith("warning: ") and "confirm the levels" not in said[0]

@@ -278,3 +278,12 @@ def test_a_rule_on_no_chosen_reference_is_not_said_to_pass(runner: CliRunner) ->
     items = {item["code"]: item for item in json.loads(result.stdout)["items"]}
     assert items["window.count"]["status"] == "fail"
     assert (items["clients.kind"]["status"], items["clients.kind"]["detail"]) == ("info", "no reference chosen")
+
+
+def test_a_shortfall_on_guessed_zeros_says_to_confirm_them(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["check", "-c", "concertation:1", "-n", "4", "--json", "--data",
+                                 str(DATA / "missions")])
+    assert result.exit_code == 1
+    count = next(item for item in json.loads(result.stdout)["items"] if item["code"] == "window.count")
+    assert count["advice"].startswith("confirm the levels of antony-point-etape-psl, bagneux-point-etape-cloture, "
+                                      "est-ensemble-amo-npru, left out on a level 0 their fiches do not give")
