@@ -1031,9 +1031,10 @@ def build_bid(
             "outside_window": [mission.id for mission in outside],
         }
         if ranked:
-            from refcli.cli.views import coverage_json
+            from refcli.cli.views import coverage_guessed, coverage_json
 
             payload["coverage"] = coverage_json(matches, query, library)
+            payload["coverage_guessed"] = coverage_guessed(matches, payload["coverage"])
         print_json("build-bid", payload)
     if not quiet:
         print_note(_("wrote {out} and its selection record {record} (template {template})").format(
@@ -1107,10 +1108,11 @@ def search(
 
         payload = search_json(query, matches)
         if cover:
-            from refcli.cli.views import coverage_json
+            from refcli.cli.views import coverage_guessed, coverage_json
             from refcli.search.cover import uncovered_competencies
 
             payload["coverage"] = coverage_json(matches, query, library)
+            payload["coverage_guessed"] = coverage_guessed(matches, payload["coverage"])
             payload["uncovered"] = uncovered_competencies(matches, query.competencies)
         print_json("search", payload)
     elif matches:

@@ -20,6 +20,8 @@ from refcli.records.browse import (
 from refcli.records.provenance import is_unconfirmed
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from rich.console import RenderableType
     from rich.text import Text
 
@@ -410,6 +412,13 @@ def coverage_json(matches: list[Match], query: Query, library: Library) -> dict[
     return coverage_matrix(matches, rows)
 
 
+def coverage_guessed(matches: Sequence[Match], coverage: dict[str, dict[str, int]]) -> dict[str, list[str]]:
+    """Beside the coverage matrix: {competency id: [the mission ids whose level there, a 0 too, is not on the
+    fiche]} (what the matrix draws with a *)."""
+    return {component: [match.id for match in matches if is_unconfirmed(match.mission, f"components.{component}")]
+            for component in coverage}
+
+
 def coverage_view(matches: list[Match], query: Query, library: Library) -> RenderableType:
     """Competencies (rows) by chosen references (columns), each level drawn as squares, ✓/✗ against the minimum."""
     from rich import box
@@ -464,6 +473,7 @@ def checklist_json(checklist: Checklist, library: Library, ranked: bool = True) 
         ],
         "items": [check.as_json() for check in checklist.checks()],
         "coverage": checklist.coverage,
+        "coverage_guessed": coverage_guessed(checklist.selected, checklist.coverage),
         "uncoverable": list(checklist.uncoverable),
     }
 

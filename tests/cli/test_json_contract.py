@@ -200,3 +200,20 @@ def test_template_check_and_adopt(tmp_path):
         errors = [error.message for error in _validator(document["command"]).iter_errors(document)]
         assert not errors, (arguments, errors)
     assert document["added"] and not document["kept"]
+
+
+def test_the_coverage_says_which_levels_are_guesses(library_folder) -> None:
+    """The matrix draws a guessed level with a *; its JSON gave bare integers, a guessed 0 as a fact."""
+    runner = CliRunner()
+    arguments = ["--tender", str(ROOT / "examples" / "tender-concertation.toml"), "--json",
+                 "--data", str(library_folder)]
+    document = json.loads(runner.invoke(app, ["check", *arguments]).stdout)
+    assert document["coverage"]["concertation"]["est-ensemble-amo-npru"] == 0
+    assert "est-ensemble-amo-npru" in document["coverage_guessed"]["concertation"]
+    est = library_folder / "est-ensemble-amo-npru.toml"
+    est.write_text("\n".join(line for line in est.read_text(encoding="utf-8").splitlines()
+                             if not line.startswith(("components =", '"components.'))) + "\n", encoding="utf-8")
+    document = json.loads(runner.invoke(app, ["check", *arguments]).stdout)
+    assert document["coverage_guessed"]["concertation"] == ["neuilly-sur-marne-amo-concertation"]
+    searched = json.loads(runner.invoke(app, ["search", "--cover", *arguments]).stdout)
+    assert searched["coverage_guessed"].keys() == searched["coverage"].keys()
