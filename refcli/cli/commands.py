@@ -1106,7 +1106,7 @@ def search(
     if json:
         from refcli.cli.views import search_json
 
-        payload = search_json(query, matches)
+        payload = search_json(query, matches, library)
         if cover:
             from refcli.cli.views import coverage_guessed, coverage_json
             from refcli.search.cover import uncovered_competencies

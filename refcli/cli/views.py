@@ -31,8 +31,9 @@ if TYPE_CHECKING:
     from refcli.search.rank import ConceptMatch, FieldMatch, Match
 
 
-def match_json(rank: int, match: Match) -> dict[str, Any]:
-    """One result as JSON; the shape is documented in docs/search.md ("JSON output") and kept stable."""
+def match_json(rank: int, match: Match, library: Library) -> dict[str, Any]:
+    """One result as JSON; the shape is documented in docs/search.md ("JSON output") and kept stable. An
+    explanation's `guessed`: its words come only from values not on the fiche, as --explain marks them."""
     from refcli.records.browse import reference_json
 
     return {
@@ -45,7 +46,9 @@ def match_json(rank: int, match: Match) -> dict[str, Any]:
         ],
         "explanation": [
             {"term": item.term, "via": item.via, "field": item.field, "matched": item.matched,
-             "similarity": item.similarity, "kind": item.kind, "points": round(item.points, 2)}
+             "similarity": item.similarity, "kind": item.kind, "points": round(item.points, 2),
+             "guessed": (_guessed_components(match, [item], library) if item.field == "components"
+                         else _guessed_values(match, [item]))}
             for item in match.fields
         ],
         "concepts": [
@@ -57,11 +60,11 @@ def match_json(rank: int, match: Match) -> dict[str, Any]:
     }
 
 
-def search_json(query: Query, matches: list[Match]) -> dict[str, Any]:
+def search_json(query: Query, matches: list[Match], library: Library) -> dict[str, Any]:
     """The payload of `refcli search --json` (print_json adds version and command)."""
     return {
         "query": query.describe(),
-        "results": [match_json(rank, match) for rank, match in enumerate(matches, start=1)],
+        "results": [match_json(rank, match, library) for rank, match in enumerate(matches, start=1)],
     }
 
 

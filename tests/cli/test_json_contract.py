@@ -217,3 +217,23 @@ def test_the_coverage_says_which_levels_are_guesses(library_folder) -> None:
     assert document["coverage_guessed"]["concertation"] == ["neuilly-sur-marne-amo-concertation"]
     searched = json.loads(runner.invoke(app, ["search", "--cover", *arguments]).stdout)
     assert searched["coverage_guessed"].keys() == searched["coverage"].keys()
+
+
+def test_an_explanation_found_only_in_guessed_levels_says_so(library_folder) -> None:
+    """--explain marks "composantes [not on the fiche]"; the JSON entries of the same words carried no flag."""
+    runner = CliRunner()
+
+    def components(document: dict, mission_id: str) -> list[bool]:
+        result = next(result for result in document["results"] if result["id"] == mission_id)
+        return [entry["guessed"] for entry in result["explanation"] if entry["field"] == "components"]
+
+    arguments = ["search", "concertation", "--json", "--data", str(library_folder)]
+    document = json.loads(runner.invoke(app, arguments).stdout)
+    assert components(document, "henin-carvin-projet-urbain-social") == [True]
+    assert not any(entry["guessed"] for result in document["results"] for entry in result["explanation"]
+                   if entry["field"] in ("title", "keywords", "stakes", "content"))
+    henin = library_folder / "henin-carvin-projet-urbain-social.toml"
+    henin.write_text("\n".join(line for line in henin.read_text(encoding="utf-8").splitlines()
+                               if not line.startswith(("components =", '"components.'))) + "\n", encoding="utf-8")
+    document = json.loads(runner.invoke(app, arguments).stdout)
+    assert components(document, "henin-carvin-projet-urbain-social") == [False]
