@@ -961,12 +961,10 @@ def build_bid(
         _warn_guessed(matches_for([selection.mission for selection in selections], query), query, library, quiet)
     else:
         _warn_guessed(matches, query, library, quiet)  # none when chosen by --from
-    if outside and not quiet:
-        from refcli.annex.formatting import format_years
-
+    if outside and not quiet:  # each with the year it ended, which the window reads
         print_warning(_("outside the window (ended before {year}), taken because of --allow-outside-window: ")
                       .format(year=query.since if query is not None else recorded.options.get("since"))
-                      + ", ".join(f"{mission.id} ({format_years(mission.period)})" for mission in outside))
+                      + ", ".join(f"{mission.id} ({mission.period.end})" for mission in outside))
     if not quiet:
         _warn_against_tender(query, len(selections),
                              [selection.mission.id for selection in selections if not selection.mission.illustrations])
