@@ -915,13 +915,11 @@ def build_bid(
         outside = [match.mission for match in taken_outside]
         selections = selections_from_matches(matches, library, covering=cover)
         if count_asked and len(matches) < query.limit and not quiet:  # no window to enforce: written, and said
-            from refcli.search.check import left_out_on_guessed_zeros
+            from refcli.search.check import confirm_guessed_zeros
 
-            guessed = left_out_on_guessed_zeros(library, query, candidates)
+            confirm = confirm_guessed_zeros(library, query, candidates)
             print_warning(_("{found} of the {count} references asked: the query reaches no more").format(
-                found=len(matches), count=query.limit) + (_("; confirm the levels of {ids}, left out on a level 0 "
-                                                            "their fiches do not give ([inferred] components)").format(
-                    ids=", ".join(guessed)) if guessed else ""))
+                found=len(matches), count=query.limit) + (_("; ") + confirm if confirm else ""))
     opened = open_template(find_template(template))
     record_file = record_path_for(out)
     from refcli.records.vocabulary import find_vocabulary_file

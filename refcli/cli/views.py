@@ -430,16 +430,16 @@ def coverage_view(matches: list[Match], query: Query, library: Library) -> Rende
     from rich.text import Text
 
     from refcli.records.browse import level_squares
-    from refcli.records.provenance import is_unconfirmed
 
     top = library.vocabulary.max_level
-    guessed = False
+    coverage = coverage_json(matches, query, library)
+    guesses = coverage_guessed(matches, coverage)
     # Columns numbered, the ids named under the table: a column as wide as an id would not fit 80 columns.
     table = Table(box=box.SIMPLE_HEAD)
     table.add_column(_("competency"))
     for number, _match in enumerate(matches, start=1):
         table.add_column(str(number), no_wrap=True, min_width=top)
-    for component, levels in coverage_json(matches, query, library).items():
+    for component, levels in coverage.items():
         minimum = query.competencies.get(component)
         label = library.vocabulary.label(component)
         covered = minimum is not None and any(level >= minimum for level in levels.values())
@@ -448,12 +448,11 @@ def coverage_view(matches: list[Match], query: Query, library: Library) -> Rende
                     style="" if minimum is None else ("green" if covered else "bold red"))]
         for match, level in zip(matches, levels.values(), strict=True):
             style = "" if minimum is None else ("green" if level >= minimum else "dim")
-            mark = "*" if is_unconfirmed(match.mission, f"components.{component}") else ""
-            guessed = guessed or bool(mark)
+            mark = "*" if match.id in guesses[component] else ""
             row.append(Text(f"{level_squares(level, top) if level else '·'}{mark}", style=style))
         table.add_row(*row)
     legend = [(Text(f"{number}. "), Text(match.id)) for number, match in enumerate(matches, start=1)]
-    if guessed:
+    if any(guesses.values()):
         legend.append((Text("*  "), Text(_("a level not on the fiche ([inferred]): ranked on, left out of the annex"))))
     return Group(hanging_lines([(Text(""), Text(_("Coverage: competencies by reference")))]),
                  Fitted(lambda width: table), hanging_lines(legend))

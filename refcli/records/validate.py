@@ -410,9 +410,11 @@ def record_paths(clean: dict) -> list[str]:
 def _holds(clean: dict, path: str) -> bool:
     """Whether path is one of record_paths(clean), found without listing them all (a record's every read)."""
     parts = path.split(".")
+    if len(parts) > 3:  # record_paths walks three tables deep
+        return False
     value: Any = clean
     for part in parts:
-        if len(parts) > 3 or part == "inferred" or type(value) is not dict or part not in value:
+        if part == "inferred" or type(value) is not dict or part not in value:
             return False
         value = value[part]
         if value in ((), [], {}):

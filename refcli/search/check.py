@@ -206,14 +206,17 @@ def ongoing_before(missions: list[Mission], since: int | None) -> str:
                     len(stale)).format(ids=", ".join(stale), since=since)
 
 
-def left_out_on_guessed_zeros(library: Library, query: Query, candidates: Sequence[Match]) -> list[str]:
-    """The missions inside the window the query did not reach that have a level 0 not on their fiche for a
-    competency asked (their squares were lost): confirming their levels may bring them in."""
+def confirm_guessed_zeros(library: Library, query: Query, candidates: Sequence[Match]) -> str:
+    """What to confirm when too few references are found: the missions inside the window the query did not reach
+    that have a level 0 not on their fiche for a competency asked (their squares were lost), which confirming
+    may bring in ("" if none)."""
     reached = {match.id for match in candidates}
-    return [mission.id for mission in library.missions
-            if mission.id not in reached and in_window(mission, query.since)
-            and any(mission.components.get(component, 0) == 0 and is_unconfirmed(mission, f"components.{component}")
-                    for component in query.competencies)]
+    left_out = [mission.id for mission in library.missions
+                if mission.id not in reached and in_window(mission, query.since)
+                and any(mission.components.get(component, 0) == 0
+                        and is_unconfirmed(mission, f"components.{component}") for component in query.competencies)]
+    return _("confirm the levels of {ids}, left out on a level 0 their fiches do not give ([inferred] "
+             "components)").format(ids=", ".join(left_out)) if left_out else ""
 
 
 def _count_item(library: Library, query: Query, candidates: list[Match], selected: list[Match],
@@ -244,10 +247,9 @@ def _count_item(library: Library, query: Query, candidates: list[Match], selecte
         years = year - needed.mission.period.end
         advice.append(_("widen the window with --years {years} if the buyer accepts older references").format(
             years=years))
-    guessed = left_out_on_guessed_zeros(library, query, candidates)
-    if guessed:
-        advice.append(_("confirm the levels of {ids}, left out on a level 0 their fiches do not give ([inferred] "
-                        "components)").format(ids=", ".join(guessed)))
+    confirm = confirm_guessed_zeros(library, query, candidates)
+    if confirm:
+        advice.append(confirm)
     where = _(" ending in {since} or later").format(since=query.since) if query.since is not None else ""
     advice.append(_("add {missing} reference(s){where} matching the tender to the library").format(missing=missing,
                                                                                                    where=where))
@@ -265,25 +267,24 @@ def _competency_item(library: Library, query: Query, component: str, minimum: in
                "found": max((match.mission.components.get(component, 0) for match in selected if match.in_window),
                             default=0),
                "missions": tuple(match.id for match in chosen)}
+    def guess(mission: Mission) -> bool:  # its level here, a 0 too, is not on its fiche
+        return is_unconfirmed(mission, f"components.{component}")
+
     def level(mission: Mission) -> str:  # "5", or "5, not on the fiche" for a guess
-        return str(mission.components.get(component, 0)) + (
-            _(", not on the fiche") if is_unconfirmed(mission, f"components.{component}") else "")
+        return str(mission.components.get(component, 0)) + (_(", not on the fiche") if guess(mission) else "")
 
     if chosen:
         detail = _("covered by ") + ", ".join(f"{match.id} ({level(match.mission)})" for match in chosen)
         return CheckItem("competency.level", name, "pass", detail, **numbers)
-    guessed = [match.id for match in selected
-               if match.in_window and is_unconfirmed(match.mission, f"components.{component}")]
+    guessed = [match.id for match in selected if match.in_window and guess(match.mission)]
     # A level 0 is a guess too where the grid is (its squares were lost): the reference may cover it after all.
     unsure = _("; the levels of {ids} are not on their fiches: confirm them").format(ids=", ".join(guessed)) \
         if guessed else ""
-    def guessed_last(match: Match) -> bool:  # of references that cover it, a confirmed level is named first
-        return is_unconfirmed(match.mission, f"components.{component}")
-
-    others = sorted((match for match in candidates if covers(match.mission, component, minimum) and match.in_window),
-                    key=guessed_last)
-    outside = sorted((match for match in candidates if covers(match.mission, component, minimum)
-                      and not match.in_window), key=guessed_last)
+    # Of the references that cover it, one whose level is confirmed is named first.
+    covering = sorted((match for match in candidates if covers(match.mission, component, minimum)),
+                      key=lambda match: guess(match.mission))
+    others = [match for match in covering if match.in_window]
+    outside = [match for match in covering if not match.in_window]
     if outside and not others:
         return CheckItem("competency.level", name, "fail",
                          _("covered only outside the window, by {outside}").format(outside=", ".join(
@@ -299,8 +300,7 @@ def _competency_item(library: Library, query: Query, component: str, minimum: in
                              id=f"{others[0].id} ({level(others[0].mission)})", count=len(selected)) + unsure,
                          _("ask for more references with --limit {limit}").format(limit=len(selected) + 1),
                          **numbers)
-    best = max(library.missions, key=lambda mission: (mission.components.get(component, 0),
-                                                      not is_unconfirmed(mission, f"components.{component}"),
+    best = max(library.missions, key=lambda mission: (mission.components.get(component, 0), not guess(mission),
                                                       mission.id), default=None)
     highest = best.components.get(component, 0) if best is not None else 0
     if highest >= minimum:  # hand-picked references (check --ids, --from): the library has one that covers it
