@@ -98,12 +98,12 @@ def test_show_marks_the_values_not_on_the_fiche(library_folder):
     assert any(line.startswith("Rôle") and "titulaire [not on the fiche]" in line for line in lines)
     assert any("Concertation [not on the fiche]" in line for line in lines)
     assert not any("Type de mission" in line and "[not on the fiche]" in line for line in lines)
-    assert any(line.startswith("components.concertation: the fiche lists the twelve components without marks")
+    assert any(line.startswith("components.concertation: la fiche liste les douze composantes sans marque")
                for line in lines)
     shown = CliRunner().invoke(app, ["show", "neuilly-sur-marne-amo-concertation", "--json", "--data",
                                      str(library_folder)])
     mission = json.loads(shown.stdout)["mission"]
-    assert mission["inferred"]["site.city"].startswith("the fiche has no Site line")
+    assert mission["inferred"]["site.city"].startswith("la fiche n'a pas de ligne Site")
     assert mission["amounts"]["fee"] == {"value": 29340, "currency": "EUR", "scope": "tranche ferme",
                                          "as_written": "29 340 € (TF)"}
 
