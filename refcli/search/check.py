@@ -336,7 +336,9 @@ def entitled_item(mission: Mission, this_year: int | None = None) -> CheckItem:
     if fee is not None:
         amount = _("fee {amount}").format(amount=format_amount(fee))
         parts.append(part("reference.amount", amount, found=fee.value, keys=("amounts.fee",)))
-        parts.append(part("reference.basis", amount, None if fee.basis is not None else
+        parts.append(part("reference.basis", amount, None if fee.basis == "HT" else
+                          _("the buyer asks for the amount excluding tax: give the fee HT in {file} (amounts.fee, "
+                            'basis = "HT"), as the contract states it').format(file=file) if fee.basis == "TTC" else
                           _("the fee's tax basis is not stated: add amounts.fee.basis (HT or TTC, as the contract "
                             "says) to {file}").format(file=file) if mission.fee is None or mission.fee.basis is None
                           else _("the fee's tax basis is not confirmed: check it, then delete the line of "

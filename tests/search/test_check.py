@@ -167,6 +167,25 @@ def test_a_fee_without_basis_fails_only_its_basis(write_library, glossary):
     assert illustration.status == "info" and illustration.required is None  # not required by the query
 
 
+def test_a_fee_stated_ttc_only_fails_its_basis(tmp_path):
+    # PROCUREMENT: the buyer asks for each reference's amount excluding tax; a TTC figure is not it.
+    from refcli.records.library import load_library
+    from refcli.search.check import entitled_item
+    from tests.conftest import MINIMAL_RECORD
+
+    for name, basis in (("ttc", "TTC"), ("ht", "HT")):
+        (tmp_path / f"{name}.toml").write_text(MINIMAL_RECORD.replace('id = "minimal"', f'id = "{name}"') + (
+            f'\n[amounts.fee]\nvalue = 54000\nbasis = "{basis}"\n'), encoding="utf-8")
+    library = load_library(tmp_path)
+    assert not library.problems, library.problems
+    basis = {mission.id: [part for part in entitled_item(mission).parts if part.code == "reference.basis"][0]
+             for mission in library.missions}
+    assert basis["ht"].passed and basis["ht"].advice is None
+    assert not basis["ttc"].passed
+    assert basis["ttc"].advice == ('the buyer asks for the amount excluding tax: give the fee HT in ttc.toml '
+                                   '(amounts.fee, basis = "HT"), as the contract states it')
+
+
 def test_a_fee_or_basis_not_on_the_fiche_is_to_confirm_not_to_add(tmp_path):
     # The record has the key: "add amounts.fee" would have the user write it a second time.
     from refcli.records.library import load_library
