@@ -14,6 +14,7 @@ from typing import Any
 
 from refcli.i18n import N_, _
 from refcli.records.load import CONTROL_CHARACTERS
+from refcli.records.model import MAX_MONTHS
 from refcli.records.written import ParseError, parse_amount
 from refcli.search.text import fold
 
@@ -26,6 +27,8 @@ LABELS: dict[str, str] = {
     "Type de mission": "mission_type",
     "Maître d'ouvrage": "client",
     "Années": "years",
+    "Durée": "duration",
+    "Durée de la mission": "duration",
     "Site": "site",
     "Equipe": "team",
     "directeur de mission": "director",
@@ -228,6 +231,20 @@ def parse_years(text: str) -> dict[str, Any]:
     if match["ongoing"] or (match["since"] and not match["end"]):  # "depuis 2021": under way since
         period["ongoing"] = True
     return period
+
+
+_DURATION = re.compile(r"^(?P<count>\d{1,4})\s*(?P<unit>mois|ans?|annees?)\s*\.?$", re.IGNORECASE)
+
+
+def parse_duration(text: str) -> int:
+    """Return the months of '18 mois' or '2 ans' (a fiche's "Durée")."""
+    written = " ".join(text.split())
+    match = _DURATION.match(fold(written))
+    months = int(match["count"]) * (1 if match["unit"] == "mois" else 12) if match else 0
+    if not 0 < months <= MAX_MONTHS:
+        raise ParseError(_("cannot read the duration {written!r}; expected '18 mois' or '2 ans'").format(
+            written=written))
+    return months
 
 
 _PROGRAMME_ITEM = re.compile(r"^(?P<count>\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)\s+(?P<label>\D.*)$")
@@ -558,6 +575,14 @@ def parse_fiche(text: str, firm: str = DEFAULT_FIRM, client_kind: str | None = N
         period = read("years", parse_years)
         if period:
             table["period"] = period
+    if given("duration"):
+        months = read("duration", parse_duration)
+        stated = table.get("period", {}).get("duration_months")
+        if months and stated and months != stated:
+            fiche.problems.append(_("{label}: {months} months, but the years say {stated} months: correct the fiche").format(
+                label=written["duration"], months=months, stated=stated))
+        elif months and "period" in table:
+            table["period"]["duration_months"] = months
     if given("site"):
         site = parse_site(values["site"])
         if "city" not in site:

@@ -214,12 +214,27 @@ def test_client_kind_default_is_reported_and_can_be_given() -> None:
     assert not any("client.kind" in item for item in given.inferred)
 
 
+def test_the_duration_is_read_into_the_period_and_a_contradiction_is_a_problem() -> None:
+    def period(line: str, years: str = "2019 - 2020") -> tuple:
+        fiche = parse_fiche(f"T\nMaître d'ouvrage : Ville de Pantin\n{line}\nAnnées : {years}\n")
+        return fiche.table.get("period"), fiche.problems, [item for item in fiche.todo if "outside" in item]
+
+    assert period("Durée : 18 mois") == ({"start": 2019, "end": 2020, "duration_months": 18}, [], [])
+    assert period("DUREE DE LA MISSION : 2 ans.")[0]["duration_months"] == 24
+    assert period("Durée : 9 mois", "2019 (9 mois)")[0]["duration_months"] == 9
+    assert period("Durée : 18 mois", "2019 (9 mois)")[1] == [
+        "Durée: 18 months, but the years say 9 months: correct the fiche"]
+    for unreadable in ("longtemps", "0 mois", "200 ans"):
+        assert period(f"Durée : {unreadable}")[1] == [
+            f"Durée: cannot read the duration '{unreadable}'; expected '18 mois' or '2 ans'"]
+
+
 def test_a_label_refcli_does_not_read_ends_the_value_above_it_and_is_reported() -> None:
-    # Glued onto the client, "Durée : 24 mois" would reach the annex as part of the maître d'ouvrage's name.
-    fiche = parse_fiche("T\nMaître d'ouvrage : Ville de Pantin\nDurée : 24 mois\nAnnées : 2019 - 2020\n")
+    # Glued onto the client, "Lot : 2" would reach the annex as part of the maître d'ouvrage's name.
+    fiche = parse_fiche("T\nMaître d'ouvrage : Ville de Pantin\nLot : 2\nAnnées : 2019 - 2020\n")
     assert fiche.table["client"]["name"] == "Ville de Pantin"
     assert fiche.table["period"] == {"start": 2019, "end": 2020}
-    assert "1 line(s) outside any label left out, starting 'Durée : 24 mois'" in fiche.todo
+    assert "1 line(s) outside any label left out, starting 'Lot : 2'" in fiche.todo
     wrapped = parse_fiche("T\nSite : Bagneux (38 495 habitants)\nquartier des Tertres\n")  # a value on two lines
     assert wrapped.table["site"]["districts"] == ["quartier des Tertres"]
     twice = parse_fiche("T\nHonoraires : 45 k€\nMontant des honoraires : 38 000 € HT\n")
