@@ -579,8 +579,8 @@ def parse_fiche(text: str, firm: str = DEFAULT_FIRM, client_kind: str | None = N
         months = read("duration", parse_duration)
         stated = table.get("period", {}).get("duration_months")
         if months and stated and months != stated:
-            fiche.problems.append(_("{label}: {months} months, but the years say {stated} months: correct the fiche").format(
-                label=written["duration"], months=months, stated=stated))
+            fiche.problems.append(_("{label}: {months} months, but the years say {stated} months: correct the fiche")
+                                  .format(label=written["duration"], months=months, stated=stated))
         elif months and "period" in table:
             table["period"]["duration_months"] = months
     if given("site"):
