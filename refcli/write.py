@@ -23,15 +23,15 @@ from refcli.i18n import _
 Content = bytes | Callable[[BinaryIO], None]
 
 
-def check_writable(path: Path, force: bool = False) -> None:
+def check_writable(path: Path, force: bool = False, example: str = "annexe.docx") -> None:
     """Raise UserError unless path can be written: its folder exists and is writable, and it is not a
-    folder, nor an existing file when force is False."""
+    folder (the message suggests `example` in it), nor an existing file when force is False."""
     if not _is_utf8(path):
         raise UserError(_("{path}: the file name is not UTF-8 text (a selection record or a tender file, "
                           "UTF-8 TOML, could not name it); give a name in UTF-8").format(path=_shown(path)))
     if path.is_dir():
         raise UserError(_("{path}: is a folder; give the output file's name, e.g. {example}").format(
-            path=path, example=path / "annexe.docx"))
+            path=path, example=path / example))
     folder = path.parent
     if not folder.exists():
         raise UserError(_("{path}: the folder {folder} does not exist; create it first")

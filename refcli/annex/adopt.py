@@ -37,7 +37,7 @@ def adopt_styles(document: Document, source: Document, path: Path) -> list[str]:
     wrong = find_style_problems(document)[1]
     if wrong:
         problems = "; ".join(_("{name!r} is a {kind} style, refcli needs a {expected} style").format(
-                                 name=name, kind=kind, expected=expected) for name, kind, expected in wrong)
+                                 name=name, kind=_(kind), expected=_(expected)) for name, kind, expected in wrong)
         raise UserError(ngettext("{path}: {problems}: rename or delete it in Word or LibreOffice (the firm's styles "
                                  "are never replaced), then run refcli template adopt again",
                                  "{path}: {problems}: rename or delete them in Word or LibreOffice (the firm's styles "
@@ -57,8 +57,8 @@ def adopt_styles(document: Document, source: Document, path: Path) -> list[str]:
                 raise UserError(_("{path}: its style {name!r} is a {kind} style and refcli's styles need a "
                                   "{expected} style of that name; rename it in Word or LibreOffice, then run refcli "
                                   "template adopt again").format(path=path, name=style.name_val,
-                                                                 kind=_type_name(own.type),
-                                                                 expected=_type_name(style.type)))
+                                                                 kind=_(_type_name(own.type)),
+                                                                 expected=_(_type_name(style.type))))
             standing_for[style.styleId] = own.styleId
             return own.styleId
         element = copy.deepcopy(style)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shlex
 import zipfile
 import zlib
@@ -99,24 +100,28 @@ def open_template(path: Path) -> Template:
 
 def misplaced_placeholder(document: Document) -> str | None:
     """Where the document holds the placeholder other than once as a paragraph of its own in its body (the
-    only one the annex replaces): in a header, footer or note, inside a table or a sentence, or twice."""
+    only one the annex replaces): in a header, footer or note, inside a table or a sentence, or twice; every
+    such place, so that one move in Word fixes them all."""
     from docx.opc.part import XmlPart
     from docx.oxml.ns import qn
 
-    def holding(element) -> list:  # type: ignore[no-untyped-def]
-        return [paragraph for paragraph in element.iter(qn("w:p"))
-                if PLACEHOLDER in "".join(node.text or "" for node in paragraph.iter(qn("w:t")))]
+    def text(paragraph) -> str:  # type: ignore[no-untyped-def]
+        return "".join(node.text or "" for node in paragraph.iter(qn("w:t")))
 
+    def holding(element) -> list:  # type: ignore[no-untyped-def]
+        return [paragraph for paragraph in element.iter(qn("w:p")) if PLACEHOLDER in text(paragraph)]
+
+    places = []
     if any(holding(part.element) for part in document.part.package.iter_parts()
            if isinstance(part, XmlPart) and part is not document.part):
-        return _("in a header, a footer or a note")
+        places.append(_("in a header, a footer or a note"))
     found = holding(document.element.body)
+    if any(paragraph.getparent() is not document.element.body or text(paragraph).strip() != PLACEHOLDER
+           for paragraph in found):
+        places.append(_("inside a table or a sentence"))
     if len(found) > 1:
-        return _("there {count} times").format(count=len(found))
-    if found and (found[0].getparent() is not document.element.body
-                  or "".join(node.text or "" for node in found[0].iter(qn("w:t"))).strip() != PLACEHOLDER):
-        return _("inside a table or a sentence")
-    return None
+        places.append(_("there {count} times").format(count=len(found)))
+    return _(", and ").join(places) or None
 
 
 def check_styles(document: Document, path: Path) -> None:
@@ -126,7 +131,7 @@ def check_styles(document: Document, path: Path) -> None:
     if missing:
         problems.append(_("missing style(s) ") + ", ".join(repr(name) for name in missing))
     problems += [_("{name!r} is a {kind} style, expected a {expected} style").format(
-        name=name, kind=kind, expected=expected) for name, kind, expected in wrong]
+        name=name, kind=_(kind), expected=_(expected)) for name, kind, expected in wrong]
     if problems:
         # The way forward: adopt adds the missing styles; a style of the wrong type only the user can rename.
         remedy = (_("rename or delete {names} in Word or LibreOffice, then ").format(
@@ -162,12 +167,14 @@ def adopt_command(path: Path) -> str:
     return f"refcli template adopt {shlex.quote(str(path))} --out {shlex.quote(str(adopted_name(path)))}"
 
 
-def open_document(path: Path) -> Document:
-    """Open path as a Word document (.docx or .dotx), refusing what is not one, without checking its styles."""
+def open_document(path: Path, from_option: bool = True) -> Document:
+    """Open path as a Word document (.docx or .dotx), refusing what is not one, without checking its styles;
+    `from_option`: named by --template (else by the command's argument), for the message of a missing file."""
     from refcli.search.documents import MAX_FILE_BYTES, check_zip, read_input, refuse_encrypted
 
     if not path.exists():
-        raise UserError(_("{path}: the template does not exist; pass --template FILE").format(path=path))
+        raise UserError((_("{path}: the template does not exist; pass --template FILE") if from_option else
+                         _("{path}: the file does not exist")).format(path=path))
     if path.is_dir():
         raise UserError(_("{path}: the template is a folder, not a .docx file").format(path=path))
     # Read once: every check below and python-docx read this copy, never the file again.
@@ -201,7 +208,11 @@ def open_document(path: Path) -> Document:
         # python-docx refuses a .dotx or .docm by its content type.
         raise UserError(_("{path}: the template is not a Word document to fill (.docx): {error}")
                         .format(path=path, error=error)) from None
-    except (PackageNotFoundError, KeyError, zipfile.BadZipFile, zlib.error, OSError, SyntaxError) as error:
+    except KeyError as error:  # zipfile's "There is no item named 'word/styles.xml' in the archive"
+        named = re.search(r"'([^']*)'", str(error.args[0]) if error.args else "")
+        raise UserError(_("{path}: the template is a corrupt .docx file: it names a part it does not hold ({part})")
+                        .format(path=path, part=named[1] if named else error)) from None
+    except (PackageNotFoundError, zipfile.BadZipFile, zlib.error, OSError, SyntaxError) as error:
         # lxml's XMLSyntaxError is a SyntaxError: a part that is not well-formed XML.
         raise UserError(_("{path}: the template is a corrupt .docx file: {error}")
                         .format(path=path, error=error)) from None
@@ -252,9 +263,9 @@ def _as_document_package(buffer: io.BytesIO) -> io.BytesIO:
 def _type_name(style_type) -> str:
     from docx.enum.style import WD_STYLE_TYPE
 
-    return {
-        WD_STYLE_TYPE.PARAGRAPH: "paragraph",
-        WD_STYLE_TYPE.CHARACTER: "character",
-        WD_STYLE_TYPE.TABLE: "table",
-        WD_STYLE_TYPE.LIST: "numbering",
+    return {  # in English, as the JSON gives them; _() of it for people
+        WD_STYLE_TYPE.PARAGRAPH: N_("paragraph"),
+        WD_STYLE_TYPE.CHARACTER: N_("character"),
+        WD_STYLE_TYPE.TABLE: N_("table"),
+        WD_STYLE_TYPE.LIST: N_("numbering"),
     }.get(style_type, str(style_type))

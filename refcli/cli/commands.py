@@ -939,6 +939,9 @@ def build_bid(
     if out.suffix.lower() != ".docx":  # "newdir/", "-", "a.txt": no Word document's name
         raise UserError(_("{out}: --out: give a .docx file name (refcli writes a Word document)").format(out=out))
     check_writable(out, force)
+    if record_file.is_dir():  # its name follows --out's: suggesting a name inside it would misplace the annex
+        raise UserError(_("{path}: is a folder, where the annex's selection record goes (its name follows --out): "
+                          "rename that folder, or give another --out").format(path=record_file))
     check_writable(record_file, force)
     if not quiet:
         print_note(_("{count} reference(s) in the annex, in this order:").format(count=len(selections)))
@@ -1272,7 +1275,7 @@ def tender_read(
         refuse_inputs(out, [*[(_("a document it reads"), file) for file in files],
                             (_("the components vocabulary"), vocabulary.source), (_("the glossary"), glossary.source)],
                       folders=[folder] if folder else [])
-        check_writable(out, force)
+        check_writable(out, force, "tender.toml")
     _show_document_progress(quiet or json)
     reading = read_tender(list(files), vocabulary, glossary)
     if not quiet:
@@ -1304,8 +1307,7 @@ app.add_typer(template_app, name="template", help=TEMPLATE_HELP)
 @template_app.command("adopt")
 def template_adopt(
     file: Annotated[Path, typer.Argument(metavar="FIRM.docx", help=_("The firm's Word document: its letterhead, "
-                                         "header, footer, fonts (.docx or .dotx, from Word or LibreOffice)."),
-                                         exists=True, dir_okay=False)],
+                                         "header, footer, fonts (.docx or .dotx, from Word or LibreOffice)."))],
     out: Annotated[
         Optional[Path],  # noqa: UP045
         typer.Option("--out", "-o", help=_("The template to write (default: FIRM-refcli.docx beside FIRM.docx)."),
@@ -1327,9 +1329,14 @@ def template_adopt(
     if out.resolve() == file.resolve():
         raise UserError(_("{out}: --out is the firm's document itself; refcli never changes it: give another name")
                         .format(out=out))
-    check_writable(out, force)
-    document = open_document(file)
-    kept = describe_template(document).present  # the firm's own definitions: never replaced
+    document = open_document(file, from_option=False)
+    check_writable(out, force, adopted_name(file).name)
+    state = describe_template(document)
+    if state.misplaced:  # the copy would be refused by build-bid: say it now, before writing it
+        raise UserError(_("{file}: {placeholder} is {where}: it must stand once, as a paragraph of its own in the "
+                          "body; move it in Word or LibreOffice, then run refcli template adopt again").format(
+                              file=file, placeholder=PLACEHOLDER, where=state.misplaced))
+    kept = state.present  # the firm's own definitions: never replaced
     added = adopt_styles(document, open_document(shipped_template()), file)
     write_atomically(out, document.save, force=force)
     placeholder = describe_template(document).placeholder
@@ -1353,8 +1360,7 @@ def template_adopt(
 
 @template_app.command("check")
 def template_check(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help=_("The Word template (.docx or .dotx) to check."),
-                                         exists=True, dir_okay=False)],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help=_("The Word template (.docx or .dotx) to check."))],
     json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -1363,7 +1369,7 @@ def template_check(
     from refcli.annex.template import PLACEHOLDER, REQUIRED_STYLES, adopt_command, open_document
     from refcli.errors import NegativeAnswer
 
-    state = describe_template(open_document(file))
+    state = describe_template(open_document(file, from_option=False))
     kinds = dict(REQUIRED_STYLES)
     if json:
         print_json("template check", {
@@ -1378,9 +1384,9 @@ def template_check(
             lines.append(_("present: {styles}").format(styles=", ".join(state.present)))
         if state.missing:
             lines.append(_("missing: {styles}").format(
-                styles=", ".join(f"{name} ({kinds[name]})" for name in state.missing)))
+                styles=", ".join(f"{name} ({_(kinds[name])})" for name in state.missing)))
         lines += [_("wrong type: {name} is a {kind} style, refcli needs a {expected} style").format(
-            name=name, kind=kind, expected=expected) for name, kind, expected in state.wrong]
+            name=name, kind=_(kind), expected=_(expected)) for name, kind, expected in state.wrong]
         if state.misplaced:
             lines.append(_("placeholder: {placeholder} is {where}: it must stand once, as a paragraph of its own "
                            "in the body, else the annex leaves it as written").format(placeholder=PLACEHOLDER,

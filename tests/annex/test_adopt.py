@@ -252,6 +252,72 @@ def test_adopt_refuses_a_file_that_is_not_a_word_document(tmp_path):
     assert not (tmp_path / "firm-refcli.docx").exists()
 
 
+def test_adopt_refuses_a_placeholder_build_bid_would_refuse_and_writes_nothing(tmp_path):
+    # It said "no {{ANNEXE_REFERENCES}} paragraph: the annex goes at the end" and exit 0; build-bid then refused it.
+    firm = python_docx_letterhead(tmp_path / "firm.docx")
+    document = docx.Document(str(firm))
+    document.add_paragraph("Voir {{ANNEXE_REFERENCES}} ci-après")
+    document.save(str(firm))
+    result = invoke("template", "adopt", str(firm))
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {firm}: {{{{ANNEXE_REFERENCES}}}} is inside a table or a sentence: it must "
+                             "stand once, as a paragraph of its own in the body; move it in Word or LibreOffice, "
+                             "then run refcli template adopt again\n")
+    assert not (tmp_path / "firm-refcli.docx").exists()
+
+
+@pytest.mark.parametrize("command", ["adopt", "check"])
+def test_a_missing_or_folder_argument_is_one_line_not_a_usage_block(tmp_path, command):
+    for argument, said in ((tmp_path / "none.docx", "the file does not exist"),
+                           (tmp_path, "the template is a folder, not a .docx file")):
+        result = invoke("template", command, str(argument))
+        assert result.exit_code == 2
+        assert result.stderr == f"error: {argument}: {said}\n"
+
+
+def test_adopt_into_a_folder_suggests_the_templates_name_not_an_annexs(tmp_path):
+    firm = python_docx_letterhead(tmp_path / "firm.docx")
+    (tmp_path / "out.docx").mkdir()
+    result = invoke("template", "adopt", str(firm), "--out", str(tmp_path / "out.docx"))
+    assert result.exit_code == 2
+    assert f"e.g. {tmp_path / 'out.docx' / 'firm-refcli.docx'}" in result.stderr
+
+
+def test_a_docx_that_names_a_part_it_lacks_is_said_in_words(tmp_path):
+    # It printed zipfile's "There is no item named 'word/styles.xml' in the archive", in English, in French too.
+    firm = python_docx_letterhead(tmp_path / "firm.docx")
+    damaged = tmp_path / "damaged.docx"
+    with zipfile.ZipFile(firm) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            if item.filename != "word/styles.xml":
+                target.writestr(item, source.read(item.filename))
+    result = invoke("template", "check", str(damaged))
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {damaged}: the template is a corrupt .docx file: it names a part it does not "
+                             "hold (word/styles.xml)\n")
+
+
+def test_check_names_the_style_types_in_french(tmp_path):
+    firm = python_docx_letterhead(tmp_path / "firm.docx")
+    document = docx.Document(str(firm))
+    document.styles.add_style("Ref Body", WD_STYLE_TYPE.CHARACTER)
+    document.save(str(firm))
+    from refcli.i18n import use_language
+
+    use_language("fr")
+    try:
+        result = invoke("template", "check", str(firm))
+    finally:
+        use_language("en")
+    assert result.exit_code == 1
+    assert "Ref Title (paragraphe)" in result.stdout and "Ref Summary Table (tableau)" in result.stdout
+    assert ("mauvais type\u00a0: Ref Body est un style de type caractère, refcli a besoin d'un style de type "
+            "paragraphe") in result.stdout
+    assert "paragraph)" not in result.stdout and "character" not in result.stdout
+    shown = json.loads(invoke("template", "check", str(firm), "--json").stdout)  # scripts keep the English words
+    assert shown["wrong_type"] == [{"name": "Ref Body", "type": "character", "expected": "paragraph"}]
+
+
 def test_a_word_template_dotx_is_adopted_as_a_docx(tmp_path):
     firm = python_docx_letterhead(tmp_path / "firm.docx")
     dotx = tmp_path / "firm.dotx"

@@ -153,6 +153,9 @@ def _moved_placeholder(tmp_path: Path, where: str) -> Path:
     elif where == "header":
         document.add_paragraph(PLACEHOLDER)
         document.sections[0].header.add_paragraph(PLACEHOLDER)
+    elif where == "header and sentence":  # both said at once: one move in Word, not one per run
+        document.add_paragraph(f"Voir {PLACEHOLDER} ci-après")
+        document.sections[0].header.add_paragraph(PLACEHOLDER)
     path = tmp_path / f"{where}.docx"
     document.save(str(path))
     return path
@@ -160,7 +163,9 @@ def _moved_placeholder(tmp_path: Path, where: str) -> Path:
 
 @pytest.mark.parametrize(("where", "said"), [("cell", "inside a table or a sentence"),
                                              ("sentence", "inside a table or a sentence"),
-                                             ("twice", "there 2 times"), ("header", "in a header, a footer or a note")])
+                                             ("twice", "there 2 times"), ("header", "in a header, a footer or a note"),
+                                             ("header and sentence",
+                                              "in a header, a footer or a note, and inside a table or a sentence")])
 def test_a_placeholder_the_annex_would_leave_as_written_is_refused(tmp_path, where, said):
     # It was submitted as "{{ANNEXE_REFERENCES}}" in the buyer's copy, and template check said "found".
     from typer.testing import CliRunner

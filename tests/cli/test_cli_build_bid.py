@@ -327,6 +327,15 @@ def test_an_out_that_names_no_word_document_is_refused(tmp_path, monkeypatch, ou
             ) in result.stderr
 
 
+def test_a_folder_where_the_selection_record_goes_is_named_as_such(tmp_path):
+    # It suggested "annexe.refcli.toml/annexe.docx": the annex inside the record's folder.
+    (tmp_path / "annexe.refcli.toml").mkdir()
+    result = run("--ids", "est-ensemble-amo-npru", "--out", str(tmp_path / "annexe.docx"))
+    assert result.exit_code == 2 and sorted(path.name for path in tmp_path.iterdir()) == ["annexe.refcli.toml"]
+    assert result.stderr == (f"error: {tmp_path / 'annexe.refcli.toml'}: is a folder, where the annex's selection "
+                             "record goes (its name follows --out): rename that folder, or give another --out\n")
+
+
 def test_a_date_that_is_not_in_the_calendar_is_refused_and_words_are_kept(tmp_path):
     refused = run("--ids", "est-ensemble-amo-npru", "--date", "2025-02-30", "--out", str(tmp_path / "a.docx"))
     assert refused.exit_code == 2 and list(tmp_path.iterdir()) == []
