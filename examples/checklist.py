@@ -7,7 +7,8 @@
 
 For `check`: one line per item that fails, "BLOCK" when the firm's rules below refuse the bid, "WARN" when they
 let it go. For `build-bid`: one line per reference outside the tender's window, and per reference whose fee
-or client kind the annex cannot state. Exit 0: the bid may go ahead; 1: it may not; 2: not a refcli document.
+or client kind the annex cannot state. When refcli refused to write (its "refused" document): one BLOCK line.
+Exit 0: the bid may go ahead; 1: it may not; 2: not a refcli document.
 The shapes are refcli/cli/schemas/*.json; the codes, docs/checklists.md.
 """
 
@@ -47,6 +48,13 @@ def build_bid_lines(document: dict) -> tuple[list[str], bool]:
     return lines, bool(lines)
 
 
+def refused_lines(document: dict) -> tuple[list[str], bool]:
+    """refcli refused to write (exit 1): the rule it applied, and the ids it names."""
+    refused = document["refused"]
+    numbers = f"{refused['found']}/{refused['required']}" if refused["required"] is not None else ""
+    return [" ".join(part for part in ("BLOCK refused", refused["code"], *refused["missions"], numbers) if part)], True
+
+
 def main(arguments: list[str]) -> int:
     try:
         if arguments:
@@ -55,7 +63,7 @@ def main(arguments: list[str]) -> int:
         else:
             document = json.load(sys.stdin)
         decide = {"check": check_lines, "build-bid": build_bid_lines}[document["command"]]
-        lines, blocked = decide(document)
+        lines, blocked = refused_lines(document) if "refused" in document else decide(document)
     except (OSError, ValueError, KeyError, TypeError) as error:
         print(f"checklist: not the JSON of refcli check or build-bid ({error})", file=sys.stderr)
         return 2

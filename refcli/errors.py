@@ -37,9 +37,22 @@ class UserError(Exception):
 
 
 class NegativeAnswer(Exception):
-    """The command ran and its answer is negative (exit 1): nothing matched, a check failed."""
+    """The command ran and its answer is negative (exit 1): nothing matched, a check failed.
+
+    A refusal to write (build-bid's rules, a changed selection record) carries a stable `code`, the ids it is
+    about and its numbers: with --json, what the command prints instead of its document (docs/checklists.md).
+    """
 
     exit_code = 1
+
+    def __init__(self, message: str = "", code: str | None = None, missions: list[str] | tuple[str, ...] = (),
+                 required: int | None = None, found: int | None = None) -> None:
+        super().__init__(message)
+        self.code, self.missions, self.required, self.found = code, list(missions), required, found
+
+    def as_json(self) -> dict:
+        return {"code": self.code, "missions": self.missions, "required": self.required, "found": self.found,
+                "message": str(self)}
 
 
 def closest(word: str, choices: list[str]) -> str | None:

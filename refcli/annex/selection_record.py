@@ -418,5 +418,5 @@ def require_unchanged(record: SelectionRecord, library_folder: Path, template: P
     changed = changed_inputs(record, library_folder, template, with_tender=with_tender)
     if changed and not use_current:
         raise NegativeAnswer(_("{path}: changed since the annex was written: {changed}; {refusal}").format(
-            path=record.path, changed="; ".join(changed), refusal=refusal))
+            path=record.path, changed="; ".join(changed), refusal=refusal), "selection.changed")
     return changed

@@ -2,6 +2,7 @@
 
 # No `from __future__ import annotations` here: typer would then evaluate every command's string
 # annotations on each start, 20 ms of `refcli --help`.
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
@@ -91,6 +92,26 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help: importing rich to format it costs more than the rest of start-up
     add_completion=True,
 )
+
+def _json_refusals(command: str) -> Callable[[Callable], Callable]:
+    """With --json, a refusal to write (a NegativeAnswer with a code: the tender's rules, a changed selection
+    record) prints {"refused": ...} on stdout, so that a script reads the same exit 1 as a document."""
+    def decorate(function: Callable) -> Callable:
+        @functools.wraps(function)  # typer reads the wrapped function's signature
+        def run(*args, **options):  # type: ignore[no-untyped-def]
+            try:
+                return function(*args, **options)
+            except Exception as error:
+                from refcli.errors import NegativeAnswer
+
+                if options.get("json") and isinstance(error, NegativeAnswer) and error.code:
+                    print_json(command, {"refused": error.as_json()})
+                raise
+
+        return run
+
+    return decorate
+
 
 def _folder(option: str) -> Callable[[str], Path]:
     """The parser of a folder option (--data, --cache-dir): an empty name is refused (Path('') would be the current
@@ -762,6 +783,7 @@ def _load_recorded(from_record: Path, data: Path | None, *, template: Path | Non
 
 
 @app.command("build-bid")
+@_json_refusals("build-bid")
 def build_bid(
     terms: KeywordsArgument = None,
     ids: Annotated[
@@ -903,7 +925,7 @@ def build_bid(
             if everyone:  # fewer of the client kind than asked: exit 1, as the README
                 raise NegativeAnswer(_("build-bid: no mission for {kind} clients matches the query: no reference to "
                                        "put in the annex; nothing written").format(kind=_(query.client_kind))
-                                     + left_out_on_a_guess(everyone))
+                                     + left_out_on_a_guess(everyone), "clients.kind", required=query.limit, found=0)
             raise UserError(_("build-bid: no mission matches the query: no reference to put in the annex; "
                             "nothing written"))
         count_asked = limit is not None or bool(query.tender is not None and query.tender.references)
@@ -911,7 +933,8 @@ def build_bid(
             matches, taken_outside = choose_within_rules(candidates, query, cover, count_asked, allow_outside_window,
                                                          _rules_year(query))
         except NegativeAnswer as shortfall:
-            raise NegativeAnswer(str(shortfall) + left_out_on_a_guess()) from None
+            raise NegativeAnswer(str(shortfall) + left_out_on_a_guess(), shortfall.code, shortfall.missions,
+                                 shortfall.required, shortfall.found) from None
         outside = [match.mission for match in taken_outside]
         selections = selections_from_matches(matches, library, covering=cover)
         if count_asked and len(matches) < query.limit and not quiet:  # no window to enforce: written, and said
@@ -1137,6 +1160,7 @@ def search(
 
 
 @app.command()
+@_json_refusals("check")
 def check(
     terms: KeywordsArgument = None,
     tender: TenderOption = None,

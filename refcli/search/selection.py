@@ -114,7 +114,8 @@ def choose_within_rules(candidates: Sequence[Match], query: Query, cover: bool, 
               "(or are ongoing); {qualify} qualify ({found}); outside the window: {outside}; "
               "nothing written. To fix: {advice}").format(
                 count=query.limit, kind=kind, since=query.since, qualify=len(inside), found=found,
-                outside=_outside_text(outside) or _("none"), advice=_window_advice(query, outside, missing, year)))
+                outside=_outside_text(outside) or _("none"), advice=_window_advice(query, outside, missing, year)),
+            "window.count", [match.id for match in inside], query.limit if count_asked else 1, len(inside))
     return choose_matches(inside, query, cover), []
 
 
@@ -137,13 +138,14 @@ def check_ids_within_rules(selections: Sequence[Selection], query: Query | None,
     if other:
         raise NegativeAnswer(_("build-bid: --ids: {kind} clients asked; not one: "
                                "{ids}; nothing written. To fix: leave them out of --ids").format(
-                                   kind=_(query.client_kind), ids=", ".join(other)))
+                                   kind=_(query.client_kind), ids=", ".join(other)), "clients.kind", other)
     if outside and not allow_outside_window:
         raise NegativeAnswer(
             _("build-bid: --ids: outside the window (ended before {since}): {outside}; "
               "nothing written. To fix: leave them out of --ids, {advice}").format(
                 since=query.since, outside=_outside_text(outside),
-                advice=_window_advice(query, outside, len(outside), year)))
+                advice=_window_advice(query, outside, len(outside), year)),
+            "window.outside", [mission.id for mission in outside])
     return outside
 
 
@@ -162,7 +164,8 @@ def check_recorded_within_rules(selections: Sequence[Selection], record: Selecti
     if broken:
         raise NegativeAnswer(_("{path}: with their current versions, the recorded references break its rules: "
                                "{broken}; nothing written: build the annex again").format(
-                                   path=record.path, broken="; ".join(broken)))
+                                   path=record.path, broken="; ".join(broken)),
+                             "selection.rules", [*other, *(mission.id for mission in outside)])
     return outside
 
 

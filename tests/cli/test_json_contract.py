@@ -57,7 +57,7 @@ def test_every_command_with_json_has_a_schema():
         for sub_name, sub_command in getattr(command, "commands", {}).items() or [(None, command)]:
             if any("--json" in getattr(parameter, "opts", []) for parameter in sub_command.params):
                 with_json.add(f"{name}-{sub_name}" if sub_name else name)
-    assert with_json == set(_schemas()) - {"reference", "query"}
+    assert with_json == set(_schemas()) - {"reference", "query", "refusal"}
 
 
 def test_the_schema_names_every_check_code():
@@ -177,6 +177,29 @@ def test_the_checklist_script_names_build_bid_references_out_of_the_window(libra
     script = _checklist(annex, tmp_path)
     assert script.returncode == 1
     assert "BLOCK out-of-window henin-carvin-projet-urbain-social 2013" in script.stdout.splitlines()
+
+
+def test_a_refusal_to_write_is_a_document_the_checklist_blocks_on(library_folder, tmp_path):
+    # It exited 1 with nothing on stdout: the checklist script then said "not the JSON of refcli" and exited 2.
+    tender = str(ROOT / "examples" / "tender-coordination.toml")
+    refused = _run(["build-bid", "--tender", tender, "--out", str(tmp_path / "annexe.docx")], library_folder,
+                   codes=(1,))
+    assert refused["command"] == "build-bid" and not (tmp_path / "annexe.docx").exists()
+    assert {key: refused["refused"][key] for key in ("code", "missions", "required", "found")} == {
+        "code": "window.count", "missions": ["est-ensemble-amo-npru"], "required": 4, "found": 1}
+    script = _checklist(refused, tmp_path)
+    assert (script.returncode, script.stdout) == (1, "BLOCK refused window.count est-ensemble-amo-npru 1/4\n")
+    picked = _run(["build-bid", "--ids", "antony-point-etape-psl", "--since", "2020", "--out",
+                   str(tmp_path / "annexe.docx")], library_folder, codes=(1,))
+    assert (picked["refused"]["code"], picked["refused"]["missions"]) == ("window.outside", ["antony-point-etape-psl"])
+    written = _run(["build-bid", "--ids", "antony-point-etape-psl", "--out", str(tmp_path / "annexe.docx")],
+                   library_folder)
+    record = Path(written["selection_record"])
+    path = library_folder / "antony-point-etape-psl.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace("Antony", "Antony ", 1), encoding="utf-8")
+    for command in (["check", "--from", str(record)], ["build-bid", "--from", str(record), "--force"]):
+        changed = _run(command, library_folder, codes=(1,))
+        assert (changed["command"], changed["refused"]["code"]) == (command[0], "selection.changed")
 
 
 def test_the_checklist_script_refuses_what_is_not_a_refcli_document(tmp_path):
