@@ -488,9 +488,9 @@ def new(
     if assumed:
         table.setdefault("inferred", {})["client.kind"] = _("not given: public assumed by refcli new "
                                                             "(--client-kind says it)")
-        if not quiet:
-            print_note(_("client.kind: not given, public assumed and listed in [inferred]; pass --client-kind"))
     path, text = create_record(table, folder, vocabulary, dry_run=dry_run)
+    if assumed and not quiet:  # once the record is made: a refused one needs no note
+        print_note(_("client.kind: not given, public assumed and listed in [inferred]; pass --client-kind"))
     if json:
         print_json("new", {"id": path.stem, "path": str(path), "dry_run": dry_run,
                            **({"toml": text} if dry_run else {})})

@@ -45,6 +45,9 @@ def test_a_client_kind_not_given_is_assumed_public_and_listed_in_inferred(runner
     assert table["inferred"] == {"client.kind": "not given: public assumed by refcli new (--client-kind says it)"}
     quiet = runner.invoke(app, ["new", "--data", str(library), *flags, "--id", "other", "--quiet"])
     assert quiet.exit_code == 0 and quiet.stderr == ""
+    refused = runner.invoke(app, ["new", "--data", str(library), *flags, "--no-input"])  # its file exists now
+    assert refused.exit_code == 2
+    assert refused.stderr.count("\n") == 1 and refused.stderr.startswith("error: ")  # no note for a record not made
 
 
 def test_new_with_an_id(runner, library: Path) -> None:
