@@ -162,4 +162,5 @@ def test_the_help_lists_every_command_and_a_misspelt_one_gets_a_suggestion() -> 
     misspelt = subprocess.run([sys.executable, "-c", entry_point, ENTRY_POINT, "serch", "concertation"],
                               capture_output=True, text=True)
     assert misspelt.returncode == 2
-    assert "Error: No such command 'serch'. Did you mean 'search'?" in misspelt.stderr
+    assert misspelt.stderr == ("error: refcli: No such command 'serch'. Did you mean 'search'? "
+                               "(see 'refcli --help')\n")

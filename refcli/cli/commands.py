@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from typer._click import exceptions as click_exceptions  # typer's vendored click
 from typer.core import TyperCommand, TyperGroup
 
 from refcli import __version__
@@ -31,6 +32,22 @@ class _ErrorBoundary(TyperGroup):
             from refcli.cli.output import stop_on_broken_pipe
 
             stop_on_broken_pipe()
+
+
+def _show_usage_error(self, file=None) -> None:  # type: ignore[no-untyped-def]
+    """A usage error in one line, as every other error (click writes four: usage, "Try", a blank, "Error:")."""
+    import sys
+
+    from refcli.i18n import translate_click_text
+
+    command = self.ctx.command_path if self.ctx is not None else "refcli"
+    message = " ".join(translate_click_text(self.format_message()).split("\n"))
+    (file if file is not None else sys.stderr).write(
+        _("error:") + " " + _("{command}: {message} (see '{command} --help')").format(command=command,
+                                                                                      message=message) + "\n")
+
+
+click_exceptions.UsageError.show = _show_usage_error
 
 
 class _Deferred(TyperCommand):

@@ -368,3 +368,20 @@ def test_check_says_a_level_it_names_is_a_guess(runner: CliRunner, options: list
     sends the user to that reference."""
     result = runner.invoke(app, ["check", *options, "--data", str(DATA / "missions")], env={"COLUMNS": "400"})
     assert result.exit_code == 1 and said in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize(("arguments", "said"), [
+    (["show"], "error: refcli show: Missing argument 'ID'. (see 'refcli show --help')"),
+    (["--bogus"], "error: refcli: No such option: --bogus (see 'refcli --help')"),
+    (["list", "--year", "abc", "--json"],
+     "error: refcli list: Invalid value for '--year': 'abc' is not a valid int. (see 'refcli list --help')"),
+    (["check", "--bogus", "--json"], "error: refcli check: No such option: --bogus (see 'refcli check --help')"),
+    (["tender", "read", "missing.pdf", "--json", "--out", "t.toml"],
+     "error: refcli tender read: Invalid value for 'FILE...': File 'missing.pdf' does not exist. "
+     "(see 'refcli tender read --help')"),
+])
+def test_a_usage_error_is_one_line_like_every_other_error(tmp_path, monkeypatch, arguments, said):
+    # Click wrote four lines (usage, "Try ...", a blank, "Error: ..."): the README promises one.
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, arguments)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", said + "\n")

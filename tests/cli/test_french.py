@@ -149,7 +149,7 @@ def test_a_command_help_is_french() -> None:
 
 
 @pytest.mark.parametrize(("arguments", "french"), [
-    (["list", "--bogus"], "Erreur\u00a0: Option inconnue\u00a0: --bogus"),
+    (["list", "--bogus"], "erreur\u00a0: refcli list: Option inconnue\u00a0: --bogus (voir «\u00a0refcli list --help\u00a0»)"),
     (["list", "--yeer", "2020"], "Option inconnue\u00a0: --yeer (Options possibles\u00a0: --year)"),
     (["list", "--year", "deux-mille"],
      "Valeur invalide pour '--year'\u00a0: «\u00a0deux-mille\u00a0» n'est pas un nombre entier."),
@@ -163,6 +163,7 @@ def test_a_usage_error_is_french(arguments: list[str], french: str) -> None:
     assert result.returncode == 2
     assert french in result.stderr, result.stderr
     assert not any(english in result.stderr for english in ("Usage:", "Try '", "Error:"))
+    assert result.stderr.count("\n") == 1  # one line, as every other error
 
 
 def test_an_error_of_refcli_is_french(tmp_path: Path) -> None:
