@@ -149,7 +149,8 @@ def test_a_command_help_is_french() -> None:
 
 
 @pytest.mark.parametrize(("arguments", "french"), [
-    (["list", "--bogus"], "erreur\u00a0: refcli list: Option inconnue\u00a0: --bogus (voir «\u00a0refcli list --help\u00a0»)"),
+    (["list", "--bogus"],
+     "erreur\u00a0: refcli list: Option inconnue\u00a0: --bogus (voir «\u00a0refcli list --help\u00a0»)"),
     (["list", "--yeer", "2020"], "Option inconnue\u00a0: --yeer (Options possibles\u00a0: --year)"),
     (["list", "--year", "deux-mille"],
      "Valeur invalide pour '--year'\u00a0: «\u00a0deux-mille\u00a0» n'est pas un nombre entier."),
