@@ -110,6 +110,7 @@ app = typer.Typer(
     add_completion=True,
 )
 
+
 def _json_refusals(command: str) -> Callable[[Callable], Callable]:
     """With --json, a refusal to write (a NegativeAnswer with a code: the tender's rules, a changed selection
     record) prints {"refused": ...} on stdout, so that a script reads the same exit 1 as a document."""
