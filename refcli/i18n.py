@@ -144,7 +144,8 @@ def translate_click_text(text: str) -> str:
 
 
 def _translate_click() -> None:
-    """Make typer's vendored click write its help (before wrapping it) and its errors in French (once)."""
+    """Make typer's vendored click write its help (before wrapping it) and its errors in French (once); a usage
+    error's one line (refcli.cli.commands._show_usage_error) translates click's words itself."""
     import io
 
     from typer._click import exceptions, formatting
@@ -174,4 +175,3 @@ def _translate_click() -> None:
     formatter.write_heading = lambda self, name: self.write(f"{'':>{self.current_indent}}{_(name + ':')}\n")
     formatter.translated = True
     exceptions.ClickException.show = translated_show(exceptions.ClickException.show)
-    exceptions.UsageError.show = translated_show(exceptions.UsageError.show)

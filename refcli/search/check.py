@@ -336,14 +336,18 @@ def entitled_item(mission: Mission, this_year: int | None = None) -> CheckItem:
     if fee is not None:
         amount = _("fee {amount}").format(amount=format_amount(fee))
         parts.append(part("reference.amount", amount, found=fee.value, keys=("amounts.fee",)))
-        parts.append(part("reference.basis", amount, None if fee.basis == "HT" else
-                          _("the buyer asks for the amount excluding tax: give the fee HT in {file} (amounts.fee, "
-                            'basis = "HT"), as the contract states it').format(file=file) if fee.basis == "TTC" else
-                          _("the fee's tax basis is not stated: add amounts.fee.basis (HT or TTC, as the contract "
-                            "says) to {file}").format(file=file) if mission.fee is None or mission.fee.basis is None
-                          else _("the fee's tax basis is not confirmed: check it, then delete the line of "
-                                 "amounts.fee.basis in [inferred] in {file}").format(file=file),
-                          keys=("amounts.fee.basis",)))
+        if fee.basis == "HT":
+            basis_advice = None
+        elif fee.basis == "TTC":  # stated, but not what the buyer asks for
+            basis_advice = _("the buyer asks for the amount excluding tax: give the fee HT in {file} (amounts.fee, "
+                             'basis = "HT"), as the contract states it').format(file=file)
+        elif mission.fee is None or mission.fee.basis is None:
+            basis_advice = _("the fee's tax basis is not stated: add amounts.fee.basis (HT or TTC, as the contract "
+                             "says) to {file}").format(file=file)
+        else:  # in the record, but in [inferred]
+            basis_advice = _("the fee's tax basis is not confirmed: check it, then delete the line of "
+                             "amounts.fee.basis in [inferred] in {file}").format(file=file)
+        parts.append(part("reference.basis", amount, basis_advice, keys=("amounts.fee.basis",)))
     elif stated.project_amount is not None and mission.fee is None:
         parts.append(part("reference.amount", _("only the project's cost, {amount}").format(
                               amount=format_amount(stated.project_amount)),
