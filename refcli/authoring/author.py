@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from refcli.authoring.fiche import DEFAULT_FIRM, FicheReadError, marked_mandataire, parse_fiche, parse_programme
-from refcli.errors import Problem, UserError, os_reason
-from refcli.i18n import N_, _
+from refcli.errors import Interrupted, Problem, UserError, os_reason
+from refcli.i18n import N_, _, ngettext
 from refcli.records.load import RawRecord, control_problem
 from refcli.records.model import Mission
 from refcli.records.new_files import (
@@ -95,8 +95,6 @@ def import_fiches(
     on_file: Callable[[Path], None] | None = None,
 ) -> list[ImportReport]:
     """Turn each fiche into a record in folder; a fiche that cannot be read or checked is skipped, not half-written."""
-    from refcli.authoring.fiche import read_fiche_text
-
     if not dry_run:  # a folder that cannot be made is the command's problem (exit 2), not each file's
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -105,61 +103,85 @@ def import_fiches(
                 folder=folder, reason=os_reason(error))) from None
     tables = library_tables(folder)
     ids = library_ids(folder, tables)
-    reports = []
-    for source in sources:
-        if on_file:
-            on_file(source)
-        report = ImportReport(source)
-        reports.append(report)
-        try:
-            text = read_fiche_text(source)
-        except FicheReadError as error:
-            report.reasons.append(_("cannot read: {error}").format(error=error))
-            continue
-        fiche = parse_fiche(text, firm=firm, client_kind=client_kind)
-        report.empty, report.inferred, report.todo = fiche.empty, fiche.inferred, fiche.todo
-        if fiche.problems:
-            report.reasons += fiche.problems
-            continue
-        city = fiche.table.get("site", {}).get("city")
-        record_id = derive_id(fiche.table.get("title", ""), city) or derive_id(source.stem)
-        report.record_id = record_id
-        report.target = target = record_path(folder, record_id)
-        result = check_record({"id": record_id, **fiche.table}, target, vocabulary, folder, from_fiche=True)
-        if not isinstance(result, Mission):
-            report.reasons += result
-            continue
-        duplicate = find_duplicate(result.title, result.client.name, (result.period.start, result.period.end), tables)
-        if duplicate is not None and not force:
-            report.reasons.append(_("already in the library as {duplicate} (same title, client and years); "
-                                    "pass --force to replace that record with this fiche").format(duplicate=duplicate))
-            continue
-        if duplicate is not None:  # --force: the fiche replaces that mission's own record, under its id and name
-            held = next((table.get("id") for path, table in tables if path == duplicate), None)
-            record_id = held if isinstance(held, str) and held else duplicate.stem
-            target = duplicate
-            report.record_id, report.target = record_id, target
-            result = replace(result, id=record_id)
-        elif record_id in ids or target.exists():
-            # Another mission holds the id (a namesake: other years, another lot): this one gets an id of its own,
-            # and --force never replaces that other mission's record.
-            record_id = _free_id(record_id, folder, ids)
-            target = record_path(folder, record_id)
-            report.record_id, report.target = record_id, target
-            result = replace(result, id=record_id)
-        table = mission_to_table(result)
-        report.text = record_text(table, _import_comments(source, fiche))
-        try:
-            check_free(record_id, target, ids, force, hint=_("; pass --force to replace it"))
-            if not dry_run:
-                write_record_file(target, report.text, force=force)
-        except UserError as error:
-            report.reasons.append(str(error).removeprefix(f"{target}: "))
-            continue
-        ids[record_id] = target
-        tables.append((target, table))  # a second copy of the fiche in the same run is a duplicate too
-        report.status = "checked" if dry_run else "imported"
+    reports: list[ImportReport] = []
+    try:
+        for source in sources:
+            if on_file:
+                on_file(source)
+            reports.append(ImportReport(source))
+            _import_one(reports[-1], folder, vocabulary, firm, client_kind, force, dry_run, tables, ids)
+    except KeyboardInterrupt as error:  # Ctrl-C, or SIGTERM or SIGHUP in a write: say what was written, each whole
+        raise _interrupted(error, reports) from None
     return reports
+
+
+def _import_one(report: ImportReport, folder: Path, vocabulary: Vocabulary, firm: str, client_kind: str | None,
+                force: bool, dry_run: bool, tables: list, ids: dict[str, Path]) -> None:
+    """Read, check and write one fiche, filling its report; a record written is added to tables and ids."""
+    from refcli.authoring.fiche import read_fiche_text
+
+    source = report.source
+    try:
+        text = read_fiche_text(source)
+    except FicheReadError as error:
+        report.reasons.append(_("cannot read: {error}").format(error=error))
+        return
+    fiche = parse_fiche(text, firm=firm, client_kind=client_kind)
+    report.empty, report.inferred, report.todo = fiche.empty, fiche.inferred, fiche.todo
+    if fiche.problems:
+        report.reasons += fiche.problems
+        return
+    city = fiche.table.get("site", {}).get("city")
+    record_id = derive_id(fiche.table.get("title", ""), city) or derive_id(source.stem)
+    report.record_id = record_id
+    report.target = target = record_path(folder, record_id)
+    result = check_record({"id": record_id, **fiche.table}, target, vocabulary, folder, from_fiche=True)
+    if not isinstance(result, Mission):
+        report.reasons += result
+        return
+    duplicate = find_duplicate(result.title, result.client.name, (result.period.start, result.period.end), tables)
+    if duplicate is not None and not force:
+        report.reasons.append(_("already in the library as {duplicate} (same title, client and years); "
+                                "pass --force to replace that record with this fiche").format(duplicate=duplicate))
+        return
+    if duplicate is not None:  # --force: the fiche replaces that mission's own record, under its id and name
+        held = next((table.get("id") for path, table in tables if path == duplicate), None)
+        record_id = held if isinstance(held, str) and held else duplicate.stem
+        target = duplicate
+        report.record_id, report.target = record_id, target
+        result = replace(result, id=record_id)
+    elif record_id in ids or target.exists():
+        # Another mission holds the id (a namesake: other years, another lot): this one gets an id of its own,
+        # and --force never replaces that other mission's record.
+        record_id = _free_id(record_id, folder, ids)
+        target = record_path(folder, record_id)
+        report.record_id, report.target = record_id, target
+        result = replace(result, id=record_id)
+    table = mission_to_table(result)
+    report.text = record_text(table, _import_comments(source, fiche))
+    try:
+        check_free(record_id, target, ids, force, hint=_("; pass --force to replace it"))
+        if not dry_run:
+            write_record_file(target, report.text, force=force)
+    except UserError as error:
+        report.reasons.append(str(error).removeprefix(f"{target}: "))
+        return
+    report.status = "checked" if dry_run else "imported"
+    ids[record_id] = target
+    tables.append((target, table))  # a second copy of the fiche in the same run is a duplicate too
+
+
+def _interrupted(error: KeyboardInterrupt, reports: list[ImportReport]) -> Interrupted:
+    """The import stopped between two fiches, or in a record's write (which leaves that file as it was)."""
+    what = str(error) if isinstance(error, Interrupted) else _("import: interrupted (Ctrl-C)")
+    code = error.exit_code if isinstance(error, Interrupted) else 130
+    written = [str(report.target) for report in reports if report.status == "imported"]
+    if not written:
+        return Interrupted(_("{what}; no record written").format(what=what), code)
+    return Interrupted(ngettext("{what}; written before it, whole: {files} ({count} record); the other fiches "
+                                "were not imported", "{what}; written before it, whole: {files} ({count} records); "
+                                "the other fiches were not imported", len(written)).format(
+        what=what, files=", ".join(written), count=len(written)), code)
 
 
 def _free_id(record_id: str, folder: Path, ids: dict[str, Path]) -> str:

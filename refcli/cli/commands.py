@@ -24,10 +24,19 @@ class _ErrorBoundary(TyperGroup):
 
         try:
             return super().invoke(ctx)
-        except (UserError, NegativeAnswer, Interrupted) as error:
+        except (UserError, NegativeAnswer) as error:
             if str(error):
                 print_error(str(error))
             raise typer.Exit(error.exit_code) from None
+        except KeyboardInterrupt as error:  # Ctrl-C; or SIGTERM, SIGHUP in a write (Interrupted, which says what)
+            import sys
+
+            code = error.exit_code if isinstance(error, Interrupted) else 130
+            if code == 130 and sys.stderr.isatty():
+                print(file=sys.stderr)  # off the line of the "^C"
+            print_error(str(error) if isinstance(error, Interrupted) else _("{command}: interrupted (Ctrl-C)").format(
+                command=" ".join(filter(None, (ctx.command_path, ctx.invoked_subcommand)))))
+            raise typer.Exit(code) from None
         except BrokenPipeError:
             from refcli.cli.output import stop_on_broken_pipe
 
@@ -487,12 +496,9 @@ def new(
             answers["components"] = parse_component_levels(component, vocabulary)
         try:
             answers = ask_answers(answers, vocabulary, stderr_console())
-        except KeyboardInterrupt:  # typer would end it with 130 and not a word, the cursor after the "^C"
-            import sys
-
+        except KeyboardInterrupt:  # the error boundary's own line would not say that nothing was written
             from refcli.errors import Interrupted
 
-            print(file=sys.stderr)
             raise Interrupted(_("new: interrupted (Ctrl-C); no record written"), 130) from None
     else:
         missing = [key for key in REQUIRED_ANSWERS if key != "client_kind" and answers.get(key) in (None, "", [])]

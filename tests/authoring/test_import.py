@@ -372,3 +372,49 @@ def test_import_takes_the_client_kind_in_french(runner, seeds, tmp_path: Path) -
     refused = _import(runner, seeds[:1], tmp_path / "other", "--client-kind", "mixte")
     assert (refused.exit_code, refused.stderr) == (2, "error: --client-kind: 'mixte': expected public or private\n")
     assert not (tmp_path / "other").exists()
+
+
+@pytest.mark.parametrize("signal_name", ["Ctrl-C", "SIGTERM"])
+def test_an_interrupted_import_says_which_records_it_wrote(runner, seeds, tmp_path: Path, monkeypatch,
+                                                            signal_name: str) -> None:
+    """Ctrl-C between two fiches, or SIGTERM in the third record's write: the two written are named, whole."""
+    import refcli.authoring.author
+    import refcli.authoring.fiche
+    from refcli.errors import Interrupted
+
+    out = tmp_path / "out"
+    ids = [report["id"] for report in json.loads(_import(runner, seeds, tmp_path / "dry", "--dry-run",
+                                                         "--json").stdout)["files"]]
+    if signal_name == "Ctrl-C":
+        read = refcli.authoring.fiche.read_fiche_text
+        calls = []
+
+        def reading(path):
+            calls.append(path)
+            if len(calls) == 3:
+                raise KeyboardInterrupt
+            return read(path)
+
+        monkeypatch.setattr(refcli.authoring.fiche, "read_fiche_text", reading)
+    else:
+        write = refcli.authoring.author.write_record_file
+        written = []
+
+        def writing(path, text, force=False):
+            if len(written) == 2:
+                raise Interrupted(f"{path}: interrupted (SIGTERM) while writing it; nothing written, the file is "
+                                  "as it was", 143)
+            written.append(path)
+            write(path, text, force=force)
+
+        monkeypatch.setattr(refcli.authoring.author, "write_record_file", writing)
+    result = _import(runner, seeds, out)
+    assert result.exit_code == (130 if signal_name == "Ctrl-C" else 143)
+    assert sorted(path.stem for path in out.glob("*.toml")) == sorted(ids[:2])
+    assert not [path for path in out.iterdir() if path.name.startswith(".")]
+    assert result.stdout == ""
+    [line] = result.stderr.splitlines()
+    named = ", ".join(str(out / f"{record_id}.toml") for record_id in ids[:2])
+    assert line.endswith(f"; written before it, whole: {named} (2 records); the other fiches were not imported")
+    assert line.startswith("error: import: interrupted (Ctrl-C)" if signal_name == "Ctrl-C" else
+                           f"error: {out / ids[2]}.toml: interrupted (SIGTERM) while writing")

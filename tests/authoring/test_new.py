@@ -208,7 +208,7 @@ def test_a_client_kind_is_taken_in_french_as_flag_and_as_answer(runner, library:
 
 
 def test_ctrl_c_at_a_question_says_nothing_was_written(runner, library: Path, monkeypatch) -> None:
-    """typer ends a KeyboardInterrupt with 130 and not a word, the cursor left after the "^C"."""
+    """typer would end a KeyboardInterrupt with 130 and not a word."""
     import refcli.cli.prompts
 
     before = sorted(library.iterdir())
@@ -219,7 +219,7 @@ def test_ctrl_c_at_a_question_says_nothing_was_written(runner, library: Path, mo
     monkeypatch.setattr(refcli.cli.prompts, "ask_answers", interrupted)
     result = runner.invoke(app, ["new", "--data", str(library), "--interactive"], input="Titre\n")
     assert result.exit_code == 130
-    assert result.stderr == "\nerror: new: interrupted (Ctrl-C); no record written\n"
+    assert result.stderr == "error: new: interrupted (Ctrl-C); no record written\n"
     assert sorted(library.iterdir()) == before
 
 

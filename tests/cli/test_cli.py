@@ -385,3 +385,25 @@ def test_a_usage_error_is_one_line_like_every_other_error(tmp_path, monkeypatch,
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(app, arguments)
     assert (result.exit_code, result.stdout, result.stderr) == (2, "", said + "\n")
+
+
+
+@pytest.mark.parametrize("command", ["search", "tender"])
+def test_ctrl_c_is_one_line_naming_the_command(runner: CliRunner, library_folder: Path, tmp_path: Path, monkeypatch,
+                                               command: str) -> None:
+    """typer would end a KeyboardInterrupt with 130 and not a word."""
+    import refcli.cli.commands
+    import refcli.search.tender_reading
+
+    def interrupted(*_arguments, **_options):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(refcli.cli.commands, "_load", interrupted)
+    monkeypatch.setattr(refcli.search.tender_reading, "read_tender", interrupted)
+    (tmp_path / "rc.txt").write_text("Objet : AMO concertation", encoding="utf-8")
+    arguments = (["search", "concertation", "--data", str(library_folder)] if command == "search" else
+                 ["tender", "read", str(tmp_path / "rc.txt"), "--out", str(tmp_path / "tender.toml")])
+    result = runner.invoke(app, arguments)
+    assert result.exit_code == 130
+    assert result.stderr == f"error: refcli {command}: interrupted (Ctrl-C)\n"
+    assert not (tmp_path / "tender.toml").exists()
