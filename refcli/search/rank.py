@@ -5,9 +5,10 @@ its parameters, and tests/search/test_rank.py ties the two. In short, for a miss
 
     strength(t, m) = x / (x + K1),  x = Σ_fields FIELD_WEIGHTS[f] · tf(t, m, f)
                                            / (1 − B[f] + B[f] · length(m, f) / mean length(f))
-                     (BM25F: a term counts more in a title than in a content item, repeats saturate,
-                     long fields weigh each word less); the best of the term's ways: its own words,
-                     a glossary alternative (× its weight), a typo's correction (× TYPO_WEIGHT)
+                     (BM25F, B = LENGTH_NORMALISATION, x / (x + K1) = saturated(x): a term counts more in
+                     a title than in a content item, repeats saturate, long fields weigh each word less);
+                     the best of the term's ways: its own words, a glossary alternative (× its weight),
+                     a typo's correction (× TYPO_WEIGHT)
     text(m)        = Σ_terms idf(t) · strength(t, m) / Σ_terms idf(t)           (0 to 1)
     concepts(m)    = SERVICE_SHARE · service(m) + FIELD_SHARE · field(m)         (0 to 1)
                      service: 1 when m is the same type of service as the tender, SIBLING_CREDIT when
@@ -16,7 +17,7 @@ its parameters, and tests/search/test_rank.py ties the two. In short, for a miss
                    = text                                                 (it names none)
                      × OTHER_FACTOR when m is works or supplies and the tender an intellectual service
     competency(m)  = mean over required competencies of 1 (level ≥ minimum),
-                     PARTIAL_CREDIT · level / minimum (below it), 0 (not covered)
+                     PARTIAL_CREDIT · level / minimum (below it), 0 (not covered): competency_credit()
     score(m)       = 100 · ((1 − COMPETENCY_SHARE) · relevance + COMPETENCY_SHARE · competency)
                      [COMPETENCY_SHARE only when competencies are asked]
                      · OUT_OF_WINDOW_FACTOR when the mission ended before the window
@@ -80,6 +81,16 @@ TWO_EDITS_LENGTH = 10
 _FIELD_NUMBERS = {name: number for number, name in enumerate(FIELDS)}
 _WEIGHTS = tuple(FIELD_WEIGHTS[name] for name in FIELDS)
 _NORMS = tuple(LENGTH_NORMALISATION[name] for name in FIELDS)
+
+
+def saturated(x: float) -> float:
+    """A term's strength from its weighted frequency x (BM25's saturation): 0 to 1, each repeat adding less."""
+    return x / (x + K1)
+
+
+def competency_credit(level: int, minimum: int) -> float:
+    """What a mission's level of a required competency earns: 1 at the minimum or above, part of it below."""
+    return 1.0 if level >= minimum else PARTIAL_CREDIT * level / minimum
 
 
 @frozen
@@ -212,7 +223,7 @@ def rank_missions(library: Library, index: SearchIndex, query: Query) -> list[Ma
         for component, minimum in query.competencies.items():
             for slot, level in facts.levels.get(component, {}).items():
                 if slot in facts:
-                    credit = 1.0 if level >= minimum else PARTIAL_CREDIT * level / minimum
+                    credit = competency_credit(level, minimum)
                     scores[slot] = scores.get(slot, 0.0) + credit * share
     if query.client_kind is not None:
         public = query.client_kind == "public"
@@ -294,7 +305,7 @@ class _Norms:
         return x
 
     def strength(self, posting: Posting) -> dict[int, float]:
-        return {slot: value / (value + K1) for slot, value in self.weighted(posting).items()}
+        return {slot: saturated(value) for slot, value in self.weighted(posting).items()}
 
 
 def _prefetch(query: Query, index: SearchIndex) -> None:
@@ -549,7 +560,7 @@ class _Explainer:
                     if position is not None:
                         parts.append((FIELDS[field], counts[position] * self.norms.column(field).get(slot, 0.0)))
                 x = sum(part for _, part in parts)
-                value = way.weight * x / (x + K1)
+                value = way.weight * saturated(x)
                 if value > best_value:
                     best, best_value, best_parts = way, value, parts
             if best is None or not self.total_idf:
@@ -579,7 +590,7 @@ class _Explainer:
         competencies = []
         for component, minimum in query.competencies.items():
             level = mission.components.get(component, 0)
-            credit = 1.0 if level >= minimum else PARTIAL_CREDIT * level / minimum
+            credit = competency_credit(level, minimum)
             points = 100.0 * self.competency_share * credit / len(query.competencies) * factor
             competencies.append(CompetencyMatch(component, minimum, level, points,
                                                 not is_unconfirmed(mission, f"components.{component}")))
