@@ -274,9 +274,11 @@ def validate(data: DataOption = None, json: JsonOption = False, quiet: QuietOpti
              no_cache: NoCacheOption = False, cache_dir: CacheDirOption = None) -> None:
     """Check every record of the library and list every problem (exit 1 if any)."""
     from refcli.cli.output import stdout_console
+    from refcli.records.validate import date_warnings
 
     library = _load(data, True, no_cache, cache_dir)
     problems = library.problems
+    warnings = date_warnings(library.missions)  # valid, but no reference yet: most often a typo in the years
     if json:
         print_json("validate", {
             "folder": str(library.folder),
@@ -286,12 +288,15 @@ def validate(data: DataOption = None, json: JsonOption = False, quiet: QuietOpti
                 {"file": p.path, "key": p.key, "line": p.line, "column": p.column, "message": p.message}
                 for p in problems
             ],
+            "warnings": [{"file": w.path, "key": w.key, "message": w.message} for w in warnings],
         })
     else:
         console = stdout_console()
         for problem in problems:  # in a terminal wrapped word by word at its width; piped, one line each, for grep
             console.print(str(problem), markup=False, soft_wrap=not console.is_terminal)
         if not quiet:
+            for warning in warnings:
+                print_warning(str(warning))
             summary = _("{valid} valid record(s), {invalid} invalid").format(valid=len(library.missions),
                                                                               invalid=len(library.skipped_files))
             if problems:

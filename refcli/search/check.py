@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from refcli.annex.formatting import format_amount, format_years
 from refcli.i18n import _, ngettext
 from refcli.records.provenance import confirmed_mission, describe_unconfirmed, is_unconfirmed
+from refcli.records.validate import after_this_year
 from refcli.search.cover import (
     coverage_matrix,
     covers,
@@ -360,10 +361,7 @@ def entitled_item(mission: Mission, this_year: int | None = None) -> CheckItem:
                           keys=("amounts.fee",)))
     period = mission.period
     this_year = this_year or datetime.date.today().year
-    future = (_("it starts in {start}, after this year ({year})").format(start=period.start, year=this_year)
-              if period.start > this_year else
-              _("it ends in {end}, after this year ({year}), and is not ongoing").format(end=period.end, year=this_year)
-              if period.end > this_year and not period.ongoing else None)
+    future = after_this_year(period, this_year)
     parts.append(part("reference.date", _("date {years}").format(years=format_years(period))
                       + (_(" ({why})").format(why=future) if future else ""),
                       _("correct period in {file}: a mission not provided yet is no reference (the year it ended, "

@@ -43,6 +43,35 @@ def test_validate_json_lists_problems_with_their_location(runner: CliRunner, lib
     assert problem["file"] == str(library_folder / "broken.toml") and problem["line"] == 1
 
 
+def test_validate_warns_of_years_after_this_year(runner: CliRunner, library_folder: Path) -> None:
+    """Valid, but no reference yet: most often a typo ("2071" for "2017"); said, and the exit stays 0."""
+    import datetime
+
+    year = datetime.date.today().year
+    neuilly = library_folder / "neuilly-sur-marne-amo-concertation.toml"
+    antony = library_folder / "antony-point-etape-psl.toml"
+    est = library_folder / "est-ensemble-amo-npru.toml"
+    neuilly.write_text(neuilly.read_text(encoding="utf-8").replace("start = 2017", "start = 2071")
+                       .replace("end = 2017", "end = 2071"), encoding="utf-8")
+    antony.write_text(antony.read_text(encoding="utf-8").replace("end = 2012", f"end = {year + 1}"),
+                      encoding="utf-8")
+    est.write_text(est.read_text(encoding="utf-8").replace("end = 2021", f"end = {year + 1}\nongoing = true"),
+                   encoding="utf-8")  # a mission under way, due to end next year: no warning
+    result = runner.invoke(app, ["validate", "--data", str(library_folder)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"warning: {antony}: period.end: it ends in {year + 1}, after this year ({year}), and is not ongoing: correct "
+        "the year if it is a typo, or add ongoing = true for a mission under way",
+        f"warning: {neuilly}: period.start: it starts in 2071, after this year ({year}): a mission not started yet "
+        "is no reference; correct the year if it is a typo",
+        "5 valid record(s), 0 invalid"]
+    document = json.loads(runner.invoke(app, ["validate", "--json", "--data", str(library_folder)]).stdout)
+    assert [(warning["file"], warning["key"]) for warning in document["warnings"]] == [
+        (str(antony), "period.end"), (str(neuilly), "period.start")]
+    assert runner.invoke(app, ["validate", "--quiet", "--data", str(library_folder)]).stderr == ""
+
+
 def test_a_missing_library_is_one_line_and_exit_2(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", "--data", str(tmp_path / "nowhere")])
     assert result.exit_code == 2
