@@ -273,12 +273,16 @@ def _load(data: Path | None, quiet: bool, no_cache: bool = False, cache_dir: Pat
 def validate(data: DataOption = None, json: JsonOption = False, quiet: QuietOption = False,
              no_cache: NoCacheOption = False, cache_dir: CacheDirOption = None) -> None:
     """Check every record of the library and list every problem (exit 1 if any)."""
+    import datetime
+
     from refcli.cli.output import stdout_console
+    from refcli.records.browse import periods_ending_after
     from refcli.records.validate import date_warnings
 
     library = _load(data, True, no_cache, cache_dir)
     problems = library.problems
-    warnings = date_warnings(library.missions)  # valid, but no reference yet: most often a typo in the years
+    year = datetime.date.today().year  # a record dated after it is valid, but no reference yet: most often a typo
+    warnings = date_warnings(periods_ending_after(library, year), year)
     if json:
         print_json("validate", {
             "folder": str(library.folder),

@@ -66,6 +66,21 @@ def library_listings(library: Library) -> list[Listing]:
     return [mission_listing(mission) for mission in missions]
 
 
+def periods_ending_after(library: Library, year: int) -> list[tuple[str, int, int, bool]]:
+    """The file and years (start, end, ongoing) of the missions whose last year is after year, the only ones that
+    can start or end after it, in id order: the cache's facts find them without decoding the others."""
+    facts = getattr(library.missions, "facts", None)
+    if facts is not None:
+        found = facts()
+        ends = found.ends
+        missions = list(library.missions.find_all(
+            mission_id for slot, mission_id in found.ids.items() if ends[slot] > year).values())
+    else:
+        missions = [mission for mission in library.missions if mission.period.end > year]
+    return [(str(mission.path), mission.period.start, mission.period.end, mission.period.ongoing)
+            for mission in sorted(missions, key=lambda mission: mission.id)]
+
+
 def filter_listings(listings: list[Listing], library: Library, year: int | None = None, since: int | None = None,
                     components: list[str] = ()) -> tuple[list[Listing], list[str]]:
     """Return the missions under way in year, ended in or after since, covering every component ('NAME' or

@@ -331,11 +331,13 @@ class LazyMissions(Sequence):
     """
 
     def __init__(self, order: list[tuple[str, str]], load: Callable[[list[str]], dict[str, Mission]],
-                 load_listings: Callable[[list[str]], dict[str, Listing]] | None = None) -> None:
+                 load_listings: Callable[[list[str]], dict[str, Listing]] | None = None,
+                 facts: Callable[[], Facts] | None = None) -> None:
         self.paths = list(map(itemgetter(0), order))
         self.numbers = dict(zip(map(itemgetter(1), order), range(len(order)), strict=True))
         self.load = load
         self.load_listings = load_listings  # the cache's: what `list` shows, without decoding the records
+        self.facts = facts  # what a search reads of them (their last years...), without decoding them
         self.decoded: dict[int, Mission] = {}
 
     def paths_by_id(self) -> dict[str, str]:
@@ -386,7 +388,7 @@ def library_from_rows(folder: Path, vocabulary: Vocabulary, rows: Iterable[FileR
     facts = kept.facts(columns, lambda: {row.relative: row.slot for row in rows})
     listings = {row.relative: row.listing for row in rows}
     missions = LazyMissions(kept.order, load, (lambda wanted: decode_listings(folder, listings, wanted))
-                            if any(listings.values()) else None)
+                            if any(listings.values()) else None, lambda: facts)
     return Library(folder, missions, vocabulary, kept.problems, kept.skipped), facts
 
 

@@ -7,7 +7,7 @@ a wrong one, and the wrong one gets every problem with its key path.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -448,34 +448,32 @@ def _check_inferred_paths(clean: dict, checker: _Checker) -> dict[str, str]:
     return paths
 
 
-def after_this_year(period: Any, this_year: int) -> str | None:
+
+def after_this_year(start: int, end: int, ongoing: bool, this_year: int) -> str | None:
     """Why a record's years say the mission ran after this year, if they do (it starts after it, or ends after it
     without being ongoing): a service not provided yet is no reference, and such years are most often a typo."""
-    if period.start > this_year:
-        return _("it starts in {start}, after this year ({year})").format(start=period.start, year=this_year)
-    if period.end > this_year and not period.ongoing:
-        return _("it ends in {end}, after this year ({year}), and is not ongoing").format(end=period.end,
-                                                                                          year=this_year)
+    if start > this_year:
+        return _("it starts in {start}, after this year ({year})").format(start=start, year=this_year)
+    if end > this_year and not ongoing:
+        return _("it ends in {end}, after this year ({year}), and is not ongoing").format(end=end, year=this_year)
     return None
 
 
-def date_warnings(missions: list[Mission], this_year: int | None = None) -> list[Problem]:
-    """The valid records whose years run after this year: valid (a mission about to start may be recorded), but
-    no reference yet, so `validate` says so rather than leave it to `check` when a tender chooses it."""
-    import datetime
-
-    this_year = this_year or datetime.date.today().year
+def date_warnings(periods: Iterable[tuple[str, int, int, bool]], this_year: int) -> list[Problem]:
+    """The valid records whose years (file, start, end, ongoing) run after this year: valid (a mission about to
+    start may be recorded), but no reference yet, so `validate` says so rather than leave it to `check` when a
+    tender chooses it."""
     warnings = []
-    for mission in missions:
-        reason = after_this_year(mission.period, this_year)
+    for file, start, end, ongoing in periods:
+        reason = after_this_year(start, end, ongoing, this_year)
         if reason is None:
             continue
-        if mission.period.start > this_year:
-            warnings.append(Problem(str(mission.path), "period.start", _(
+        if start > this_year:
+            warnings.append(Problem(file, "period.start", _(
                 "{reason}: a mission not started yet is no reference; correct the year if it is a typo").format(
                 reason=reason)))
         else:
-            warnings.append(Problem(str(mission.path), "period.end", _(
+            warnings.append(Problem(file, "period.end", _(
                 "{reason}: correct the year if it is a typo, or add ongoing = true for a mission under way").format(
                 reason=reason)))
     return warnings

@@ -278,14 +278,14 @@ class _Cache:
             self._settle(racy)
         kept = keep_first(self.folder, list(files), ids, problems)
         self.slots = dict(zip(files, slots, strict=True))
-        library = Library(self.folder, LazyMissions(kept.order, self.records, self.listings), self.vocabulary,
-                          kept.problems, kept.skipped)
+        library = Library(self.folder, LazyMissions(kept.order, self.records, self.listings,
+                                                    lambda: kept.facts(columns, lambda: self.slots)),
+                          self.vocabulary, kept.problems, kept.skipped)
         index = None
         if with_index:
             from refcli.search.index import SearchIndex
 
-            facts = kept.facts(columns, lambda: self.slots)
-            index = SearchIndex(facts, self.words, self.postings)
+            index = SearchIndex(library.missions.facts(), self.words, self.postings)
         return CachedLibrary(library, index)
 
     def _settle(self, racy: dict[str, bytes]) -> None:

@@ -361,7 +361,7 @@ def entitled_item(mission: Mission, this_year: int | None = None) -> CheckItem:
                           keys=("amounts.fee",)))
     period = mission.period
     this_year = this_year or datetime.date.today().year
-    future = after_this_year(period, this_year)
+    future = after_this_year(period.start, period.end, period.ongoing, this_year)
     parts.append(part("reference.date", _("date {years}").format(years=format_years(period))
                       + (_(" ({why})").format(why=future) if future else ""),
                       _("correct period in {file}: a mission not provided yet is no reference (the year it ended, "

@@ -436,3 +436,26 @@ def test_ctrl_c_is_one_line_naming_the_command(runner: CliRunner, library_folder
     assert result.exit_code == 130
     assert result.stderr == f"error: refcli {command}: interrupted (Ctrl-C)\n"
     assert not (tmp_path / "tender.toml").exists()
+
+
+def test_validate_finds_a_late_year_in_the_cache_without_decoding_every_record(runner: CliRunner, library_folder: Path,
+                                                                              monkeypatch, tmp_path: Path) -> None:
+    """The warm validate reads the cache's facts (each mission's last year): it decodes only the late ones."""
+    import refcli.search.cache
+
+    henin = library_folder / "henin-carvin-projet-urbain-social.toml"
+    henin.write_text(henin.read_text(encoding="utf-8").replace("end = 2013", "end = 2099"), encoding="utf-8")
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    assert runner.invoke(app, ["validate", "--data", str(library_folder), *cache]).exit_code == 0  # builds it
+    decoded: list[str] = []
+    records = refcli.search.cache._Cache.records
+
+    def counted(self, relatives):
+        decoded.extend(relatives)
+        return records(self, relatives)
+
+    monkeypatch.setattr(refcli.search.cache._Cache, "records", counted)
+    result = runner.invoke(app, ["validate", "--data", str(library_folder), *cache])
+    assert result.exit_code == 0, result.output
+    assert f"warning: {henin}: period.end: it ends in 2099" in result.stderr
+    assert decoded == ["henin-carvin-projet-urbain-social.toml"]
