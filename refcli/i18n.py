@@ -175,3 +175,9 @@ def _translate_click() -> None:
     formatter.write_heading = lambda self, name: self.write(f"{'':>{self.current_indent}}{_(name + ':')}\n")
     formatter.translated = True
     exceptions.ClickException.show = translated_show(exceptions.ClickException.show)
+
+
+def few(names: list[str], shown: int) -> str:
+    """The first `shown` names, and how many more: 'a, b +3 more'."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (_(" +{count} more").format(count=more) if more > 0 else "")

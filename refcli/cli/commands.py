@@ -721,26 +721,6 @@ UseCurrentOption = Annotated[
 ]
 
 
-def _rules_query(*, tender, since, years, client, count: int):
-    """The tender's rules (window, client kind, heading) for hand-picked references: a Query with no terms."""
-    if tender is None and since is None and years is None and client is None:
-        return None
-    from refcli.records.model import client_kind_option
-    from refcli.search.query import Query, current_year, load_tender
-    from refcli.search.query import _window as window_since  # the window's one rule, as the query applies it
-
-    loaded = load_tender(tender) if tender is not None else None
-    kind = client_kind_option(client, "--client") if client is not None else (loaded.client_kind if loaded else None)
-    return Query((), {}, window_since(since, years, loaded, current_year()), kind, count, (), loaded)
-
-
-def _rules_year(query) -> int:
-    import datetime
-
-    tender = query.tender if query is not None else None
-    return tender.date.year if tender is not None and tender.date is not None else datetime.date.today().year
-
-
 def _warn_against_tender(query, count: int, without_illustration: list[str]) -> None:
     """Say where the annex departs from what the tender file asks (--ids, --limit, --client, too few matches,
     references without the illustration it requires)."""
@@ -916,58 +896,24 @@ def build_bid(
         if template is None:
             template = recorded.template
     elif ids is not None:
+        from refcli.search.query import rules_query, rules_year
         from refcli.search.selection import check_ids_within_rules, parse_ids, select_by_ids
 
         library = _load(data, quiet, no_cache, cache_dir)
         selections = select_by_ids(library, parse_ids(ids))
-        query = _rules_query(tender=tender, since=since, years=years, client=client, count=len(selections))
-        outside = check_ids_within_rules(selections, query, allow_outside_window, _rules_year(query))
+        query = rules_query(tender=tender, since=since, years=years, client=client, count=len(selections))
+        outside = check_ids_within_rules(selections, query, allow_outside_window, rules_year(query))
     else:
-        from refcli.search.cover import rank_candidates
-        from refcli.search.selection import choose_within_rules, selections_from_matches
+        from refcli.search.selection import choose_by_query, selections_from_matches
 
         library, index = _load(data, quiet, no_cache, cache_dir, for_search=True)
         query = _build_query(library, terms=terms, text=text, tender_text=tender_text, tender=tender,
                              competency=competency, since=since, years=years, client=client, limit=limit,
                              default_limit=DEFAULT_REFERENCES, quiet=quiet, rules=True)
         _print_notes(query, quiet)
-        candidates = rank_candidates(library, index, query)
-        from dataclasses import replace
-
-        from refcli.errors import NegativeAnswer
-
-        def left_out_on_a_guess(everyone=None) -> str:  # everyone: the ranking of every client kind, when known
-            """The missions the client kind asked left out on a kind their fiches do not give: confirming it may
-            bring them in (a guess must not decide silently what the buyer gets)."""
-            if not query.client_kind:
-                return ""
-            from refcli.cli.views import few
-            from refcli.records.provenance import is_unconfirmed
-
-            if everyone is None:
-                everyone = rank_candidates(library, index, replace(query, client_kind=None))
-            guessed = [match.id for match in everyone
-                       if match.mission.client.kind != query.client_kind
-                       and is_unconfirmed(match.mission, "client.kind")]
-            return _("; left out as not {kind}, on a client kind not on their fiches ([inferred]): {ids}: confirm "
-                     "client.kind in their records").format(kind=_(query.client_kind), ids=few(guessed, 5)) \
-                if guessed else ""
-
-        if not candidates:
-            everyone = rank_candidates(library, index, replace(query, client_kind=None)) if query.client_kind else []
-            if everyone:  # fewer of the client kind than asked: exit 1, as the README
-                raise NegativeAnswer(_("build-bid: no mission for {kind} clients matches the query: no reference to "
-                                       "put in the annex; nothing written").format(kind=_(query.client_kind))
-                                     + left_out_on_a_guess(everyone), "clients.kind", required=query.limit, found=0)
-            raise UserError(_("build-bid: no mission matches the query: no reference to put in the annex; "
-                            "nothing written"))
         count_asked = limit is not None or bool(query.tender is not None and query.tender.references)
-        try:
-            matches, taken_outside = choose_within_rules(candidates, query, cover, count_asked, allow_outside_window,
-                                                         _rules_year(query))
-        except NegativeAnswer as shortfall:
-            raise NegativeAnswer(str(shortfall) + left_out_on_a_guess(), shortfall.code, shortfall.missions,
-                                 shortfall.required, shortfall.found) from None
+        candidates, matches, taken_outside = choose_by_query(library, index, query, cover, count_asked,
+                                                             allow_outside_window)
         outside = [match.mission for match in taken_outside]
         selections = selections_from_matches(matches, library, covering=cover)
         if count_asked and len(matches) < query.limit and not quiet:  # no window to enforce: written, and said
@@ -1262,8 +1208,9 @@ def check(
                                  competency=competency, since=since, years=years, client=client, limit=limit,
                                  default_limit=len(missions), quiet=quiet, rules=True)
         else:
-            query = _rules_query(tender=None, since=since, years=years, client=client,
-                                 count=limit or len(missions))
+            from refcli.search.query import rules_query
+
+            query = rules_query(tender=None, since=since, years=years, client=client, count=limit or len(missions))
             if query is None:
                 from refcli.search.query import Query
 

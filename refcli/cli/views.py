@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from refcli.annex.formatting import format_years
-from refcli.i18n import _
+from refcli.i18n import _, few
 from refcli.records.browse import (
     INFERRED_MARK,
     MINIMUM_COLUMN,
@@ -307,12 +307,6 @@ def _concept_phrase(concept: ConceptMatch, match: Match | None = None,
         return phrase
     return (_("the type of mission in its content: {names}") if concept.kind == "service" else
             _("the field in its content: {names}")).format(names=names)
-
-
-def few(names: list[str], shown: int) -> str:
-    """The first `shown` names, and how many more: 'a, b +3 more'."""
-    more = len(names) - shown
-    return ", ".join(names[:shown]) + (_(" +{count} more").format(count=more) if more > 0 else "")
 
 
 def _competencies_line(match: Match, library: Library) -> str:

@@ -123,6 +123,25 @@ def current_year() -> int:
     return datetime.date.today().year
 
 
+def rules_query(*, tender: Path | None, since: int | None, years: int | None, client: str | None,
+                count: int) -> Query | None:
+    """The tender's rules (window, client kind, heading) for hand-picked references: a Query with no terms;
+    None when there are none."""
+    if tender is None and since is None and years is None and client is None:
+        return None
+    from refcli.records.model import client_kind_option
+
+    loaded = load_tender(tender) if tender is not None else None
+    kind = client_kind_option(client, "--client") if client is not None else (loaded.client_kind if loaded else None)
+    return Query((), {}, _window(since, years, loaded, current_year()), kind, count, (), loaded)
+
+
+def rules_year(query: Query | None) -> int:
+    """The year a tender's rules are read in: its date's, else this one."""
+    tender = query.tender if query is not None else None
+    return tender.date.year if tender is not None and tender.date is not None else current_year()
+
+
 def build_query(
     vocabulary: Vocabulary,
     glossary: Glossary,

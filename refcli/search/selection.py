@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING
 
 from refcli.annex.render import Selection
 from refcli.errors import NegativeAnswer, UserError
-from refcli.i18n import _
+from refcli.i18n import _, few
 from refcli.records.browse import find_mission
 from refcli.records.model import Library, Mission
 
 if TYPE_CHECKING:
     from refcli.annex.selection_record import SelectionRecord
+    from refcli.search.index import SearchIndex
     from refcli.search.query import Query
     from refcli.search.rank import Match
 
@@ -87,6 +88,53 @@ def _window_advice(query: Query, outside: Sequence[Mission], missing: int, year:
 
 def _outside_text(missions: Sequence[Mission]) -> str:
     return ", ".join(_("{id} (ended {year})").format(id=mission.id, year=mission.period.end) for mission in missions)
+
+
+def choose_by_query(library: Library, index: SearchIndex, query: Query, cover: bool, count_asked: bool,
+                    allow_outside_window: bool) -> tuple[list[Match], list[Match], list[Match]]:
+    """The references a query chooses for an annex, under the tender's rules: the candidates ranked, those
+    chosen, and those of them taken from outside the window (with allow_outside_window). No match is a
+    UserError; a rule that cannot be met (the client kind, the count inside the window) a NegativeAnswer,
+    naming the missions a client kind not on their fiches left out: confirming it may bring them in (a
+    guess must not decide silently what the buyer gets)."""
+    from dataclasses import replace
+
+    from refcli.search.cover import rank_candidates
+    from refcli.search.query import rules_year
+
+    candidates = rank_candidates(library, index, query)
+    everyone: list[Match] | None = None  # the ranking of every client kind, when asked for
+
+    def left_out_on_a_guess() -> str:
+        nonlocal everyone
+        if not query.client_kind:
+            return ""
+        from refcli.records.provenance import is_unconfirmed
+
+        if everyone is None:
+            everyone = rank_candidates(library, index, replace(query, client_kind=None))
+        guessed = [match.id for match in everyone
+                   if match.mission.client.kind != query.client_kind and is_unconfirmed(match.mission, "client.kind")]
+        return _("; left out as not {kind}, on a client kind not on their fiches ([inferred]): {ids}: confirm "
+                 "client.kind in their records").format(kind=_(query.client_kind), ids=few(guessed, 5)) \
+            if guessed else ""
+
+    if not candidates:
+        if query.client_kind:
+            everyone = rank_candidates(library, index, replace(query, client_kind=None))
+        if everyone:  # none of the client kind asked: exit 1, as the README
+            raise NegativeAnswer(_("build-bid: no mission for {kind} clients matches the query: no reference to "
+                                   "put in the annex; nothing written").format(kind=_(query.client_kind))
+                                 + left_out_on_a_guess(), "clients.kind", required=query.limit, found=0)
+        raise UserError(_("build-bid: no mission matches the query: no reference to put in the annex; "
+                          "nothing written"))
+    try:
+        matches, outside = choose_within_rules(candidates, query, cover, count_asked, allow_outside_window,
+                                               rules_year(query))
+    except NegativeAnswer as shortfall:
+        raise NegativeAnswer(str(shortfall) + left_out_on_a_guess(), shortfall.code, shortfall.missions,
+                             shortfall.required, shortfall.found) from None
+    return candidates, matches, outside
 
 
 def choose_within_rules(candidates: Sequence[Match], query: Query, cover: bool, count_asked: bool,
