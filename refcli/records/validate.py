@@ -448,7 +448,6 @@ def _check_inferred_paths(clean: dict, checker: _Checker) -> dict[str, str]:
     return paths
 
 
-
 def after_this_year(start: int, end: int, ongoing: bool, this_year: int) -> str | None:
     """Why a record's years say the mission ran after this year, if they do (it starts after it, or ends after it
     without being ongoing): a service not provided yet is no reference, and such years are most often a typo."""
